@@ -1,0 +1,321 @@
+/*
+ * codec.c - wire protocol v1: parse and validate input documents, encode
+ * acks, results and error records.
+ */
+#include "autoconfig.h"
+
+#include "codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "utf8.h"
+
+/* Does the raw JSON contain a \u0000 escape?  Backslashes are only legal
+ * inside strings, and escapes are read left to right, so skipping "\\"
+ * pairs is enough to tell "\u0000" from "\\u0000". */
+static int tm__has_nul_escape(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (p + 1 >= end)
+            return 0;
+        if (p[1] == 'u' && end - p >= 6 && memcmp(p + 2, "0000", 4) == 0)
+            return 1;
+        p += 2;
+    }
+    return 0;
+}
+
+static int tm__json_depth(const cJSON *v)
+{
+    int best = 0;
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+        return 0;
+    for (const cJSON *c = v->child; c != NULL; c = c->next) {
+        int d = tm__json_depth(c);
+        if (d > best)
+            best = d;
+    }
+    return best + 1;
+}
+
+/* Take ownership of a cJSON string's buffer, leaving the item empty. */
+static char *tm__steal_string(cJSON *item)
+{
+    char *s = item->valuestring;
+    item->valuestring = NULL;
+    return s;
+}
+
+static int tm__parse_content_type(const char *ct, const char **out)
+{
+    size_t n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    static const struct {
+        const char *name;
+        const char *value;
+    } known[] = {{"text/plain", TM_CT_PLAIN}, {"text/html", TM_CT_HTML},
+                 {"text/markdown", TM_CT_MARKDOWN}, {"application/xhtml+xml", TM_CT_HTML},
+                 {"text/x-markdown", TM_CT_MARKDOWN}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strlen(known[i].name) == n && strncasecmp(ct, known[i].name, n) == 0) {
+            *out = known[i].value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                 char **id_out, tm_err_t *err)
+{
+    *out = NULL;
+    *id_out = NULL;
+    if (len == 0)
+        return tm_err_set(err, TM_EINVAL, TM_PROTO_E_EMPTY_FRAME, "the message is empty");
+    if (lim->max_doc_bytes > 0 && len > lim->max_doc_bytes)
+        return tm_err_set(err, TM_EINVAL, TM_PROTO_E_TOO_LARGE,
+                          "document is %zu bytes, more than max_doc_bytes (%zu)", len,
+                          lim->max_doc_bytes);
+    const char *nul = memchr(buf, '\0', len);
+    size_t bad_utf8 = tm_utf8_invalid_at(buf, len);
+    int nul_escape = nul == NULL && tm__has_nul_escape(buf, len);
+
+    const char *end = NULL;
+    cJSON *root = nul == NULL ? cJSON_ParseWithLengthOpts(buf, len, &end, 0) : NULL;
+    int rc = TM_OK;
+
+    /* The id, when readable, goes into every error reply. */
+    const cJSON *jid = root != NULL ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+    if (cJSON_IsString(jid) && jid->valuestring[0] != '\0' &&
+        strlen(jid->valuestring) <= TM_MAX_ID_BYTES &&
+        tm_utf8_valid(jid->valuestring, strlen(jid->valuestring)))
+        *id_out = strdup(jid->valuestring);
+
+    if (nul != NULL) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_NUL_BYTE,
+                        "the message contains a NUL byte at offset %zu", (size_t)(nul - buf));
+        goto fail;
+    }
+    if (bad_utf8 < len) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_UTF8,
+                        "the message is not valid UTF-8 (first bad byte at offset %zu)", bad_utf8);
+        goto fail;
+    }
+    if (root == NULL) {
+        size_t at = end != NULL ? (size_t)(end - buf) : 0;
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_JSON,
+                        "the message is not valid JSON (parse error near offset %zu)", at);
+        goto fail;
+    }
+    for (const char *p = end; p < buf + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_JSON,
+                            "unexpected data after the JSON value at offset %zu",
+                            (size_t)(p - buf));
+            goto fail;
+        }
+    }
+    if (!cJSON_IsObject(root)) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_NOT_OBJECT,
+                        "a document must be a JSON object, not %s",
+                        cJSON_IsArray(root)    ? "an array"
+                        : cJSON_IsString(root) ? "a string"
+                        : cJSON_IsNumber(root) ? "a number"
+                                               : "a literal");
+        goto fail;
+    }
+    if (nul_escape) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_NUL_BYTE,
+                        "the document contains a \\u0000 (NUL) escape");
+        goto fail;
+    }
+    if (jid != NULL && !cJSON_IsNull(jid) && *id_out == NULL) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_ID,
+                        "\"id\" must be a non-empty string of at most %d bytes",
+                        TM_MAX_ID_BYTES);
+        goto fail;
+    }
+
+    cJSON *jtext = cJSON_GetObjectItemCaseSensitive(root, "text");
+    if (jtext == NULL || cJSON_IsNull(jtext)) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_MISSING_TEXT,
+                        "the document has no \"text\" field");
+        goto fail;
+    }
+    if (!cJSON_IsString(jtext)) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_TEXT_NOT_STRING, "\"text\" must be a string");
+        goto fail;
+    }
+    if (jtext->valuestring[0] == '\0') {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_EMPTY_TEXT, "\"text\" is empty");
+        goto fail;
+    }
+
+    const char *ct = TM_CT_PLAIN;
+    const cJSON *jct = cJSON_GetObjectItemCaseSensitive(root, "content_type");
+    if (jct != NULL && !cJSON_IsNull(jct)) {
+        if (!cJSON_IsString(jct)) {
+            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_FIELD,
+                            "\"content_type\" must be a string");
+            goto fail;
+        }
+        if (!tm__parse_content_type(jct->valuestring, &ct)) {
+            char shown[64];
+            snprintf(shown, sizeof shown, "%.60s", jct->valuestring);
+            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_UNSUPPORTED_CT,
+                            "content_type \"%s\" is not supported (use text/plain, text/html or "
+                            "text/markdown)",
+                            shown);
+            goto fail;
+        }
+    }
+    for (int i = 0; i < TM_FIELD_COUNT; i++) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, tm_doc_field_names[i]);
+        if (f != NULL && !cJSON_IsNull(f) && !cJSON_IsString(f)) {
+            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_FIELD,
+                            "\"%s\" must be a string", tm_doc_field_names[i]);
+            goto fail;
+        }
+    }
+    cJSON *jmeta = cJSON_GetObjectItemCaseSensitive(root, "meta");
+    if (jmeta != NULL && !cJSON_IsNull(jmeta)) {
+        if (!cJSON_IsObject(jmeta)) {
+            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_FIELD,
+                            "\"meta\" must be an object");
+            goto fail;
+        }
+        int depth = tm__json_depth(jmeta);
+        if (lim->max_meta_depth > 0 && depth > lim->max_meta_depth) {
+            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_META_TOO_DEEP,
+                            "\"meta\" is nested %d levels deep, more than max_meta_depth (%d)",
+                            depth, lim->max_meta_depth);
+            goto fail;
+        }
+    }
+
+    /* Valid: move the pieces into a document without copying the text. */
+    tm_doc_t *doc = tm_doc_new();
+    if (doc == NULL) {
+        rc = tm_err_set(err, TM_ENOMEM, TM_PROTO_E_INTERNAL, "out of memory");
+        goto fail;
+    }
+    doc->content_type = ct;
+    doc->input_len = strlen(jtext->valuestring);
+    doc->text_len = doc->input_len;
+    doc->text = tm__steal_string(jtext);
+    if (*id_out != NULL)
+        doc->id = strdup(*id_out);
+    for (int i = 0; i < TM_FIELD_COUNT; i++) {
+        cJSON *f = cJSON_GetObjectItemCaseSensitive(root, tm_doc_field_names[i]);
+        if (cJSON_IsString(f))
+            doc->fields[i] = tm__steal_string(f);
+    }
+    if (cJSON_IsObject(jmeta))
+        doc->meta = cJSON_DetachItemViaPointer(root, jmeta);
+    cJSON_Delete(root);
+    if (*id_out != NULL && doc->id == NULL) {
+        tm_doc_destroy(&doc);
+        free(*id_out);
+        *id_out = NULL;
+        return tm_err_set(err, TM_ENOMEM, TM_PROTO_E_INTERNAL, "out of memory");
+    }
+    *out = doc;
+    return TM_OK;
+
+fail:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Print a tree that mostly references the document's own buffers, sizing the
+ * print buffer from the text so that cJSON rarely has to grow it. */
+static char *tm__print(cJSON *root, size_t hint, size_t *len)
+{
+    if (root == NULL)
+        return NULL;
+    size_t pre = hint + hint / 8 + 256;
+    if (pre > (size_t)1 << 30)
+        pre = (size_t)1 << 30;
+    char *s = cJSON_PrintBuffered(root, (int)pre, 0);
+    cJSON_Delete(root);
+    if (s != NULL && len != NULL)
+        *len = strlen(s);
+    return s;
+}
+
+char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size_t nstages,
+                       uint64_t total_us, size_t *len)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    int ok = cJSON_AddItemToObject(root, "id", cJSON_CreateStringReference(doc->id)) &&
+             cJSON_AddItemToObject(root, "text", cJSON_CreateStringReference(doc->text));
+    for (int i = 0; ok && i < TM_FIELD_COUNT; i++)
+        if (doc->fields[i] != NULL)
+            ok = cJSON_AddItemToObject(root, tm_doc_field_names[i],
+                                       cJSON_CreateStringReference(doc->fields[i]));
+    if (ok && doc->meta != NULL)
+        ok = cJSON_AddItemReferenceToObject(root, "meta", doc->meta);
+    if (ok) {
+        if (doc->annotations != NULL)
+            ok = cJSON_AddItemReferenceToObject(root, "annotations", doc->annotations);
+        else
+            ok = cJSON_AddObjectToObject(root, "annotations") != NULL;
+    }
+    cJSON *timing = ok ? cJSON_AddObjectToObject(root, "timing_us") : NULL;
+    ok = ok && timing != NULL;
+    for (size_t i = 0; ok && i < nstages && i < TM_MAX_STAGES; i++)
+        if (doc->ran_mask & (1u << i))
+            ok = cJSON_AddNumberToObject(timing, stage_names[i], doc->timing_us[i]) != NULL;
+    if (ok)
+        ok = cJSON_AddNumberToObject(timing, "total", (double)total_us) != NULL;
+    if (ok && doc->errors != NULL)
+        ok = cJSON_AddItemReferenceToObject(root, "errors", doc->errors);
+    if (ok && doc->redelivered)
+        ok = cJSON_AddTrueToObject(root, "redelivered") != NULL;
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return tm__print(root, doc->text_len, len);
+}
+
+char *tm_ack_encode(const char *id, size_t *len)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    if (!cJSON_AddItemToObject(root, "id", cJSON_CreateStringReference(id)) ||
+        cJSON_AddStringToObject(root, "status", "accepted") == NULL) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return tm__print(root, strlen(id), len);
+}
+
+char *tm_error_encode(const char *id, const char *status, const tm_err_t *err, long line,
+                      size_t *len)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    cJSON *jid = id != NULL ? cJSON_CreateStringReference(id) : cJSON_CreateNull();
+    int ok = cJSON_AddItemToObject(root, "id", jid) &&
+             cJSON_AddStringToObject(root, "status", status) != NULL;
+    cJSON *e = ok ? cJSON_AddObjectToObject(root, "error") : NULL;
+    ok = ok && e != NULL &&
+         cJSON_AddStringToObject(e, "code", err->code[0] ? err->code : TM_PROTO_E_INTERNAL) &&
+         cJSON_AddStringToObject(e, "message", err->message);
+    if (ok && line > 0)
+        ok = cJSON_AddNumberToObject(root, "line", (double)line) != NULL;
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return tm__print(root, 64 + strlen(err->message), len);
+}

@@ -1,0 +1,212 @@
+/* Unit tests for daemon/codec.c: wire protocol v1 parsing and encoding. */
+#include "unit.h"
+
+#include "../../daemon/codec.h"
+
+static const tm_limits_t lim = {.max_doc_bytes = 4096, .max_meta_depth = 4};
+
+/* Parse a C string; returns rc and fills doc/id/err. */
+static int parse(const char *s, size_t len, tm_doc_t **doc, char **id, tm_err_t *err)
+{
+    char *buf = malloc(len + 1);
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    int rc = tm_doc_parse(buf, len, &lim, doc, id, err);
+    free(buf);
+    return rc;
+}
+
+static void expect_reject(const char *s, size_t len, const char *code, const char *want_id)
+{
+    tm_doc_t *doc = NULL;
+    char *id = NULL;
+    tm_err_t err = {{0}, {0}};
+    int rc = parse(s, len, &doc, &id, &err);
+    if (rc == TM_OK)
+        fail_msg("expected %s for %.60s, got a document", code, s);
+    assert_null(doc);
+    assert_string_equal(err.code, code);
+    assert_true(strlen(err.message) > 10);
+    if (want_id != NULL) {
+        if (id == NULL || strcmp(id, want_id) != 0)
+            fail_msg("%.60s: expected id %s, got %s", s, want_id, id != NULL ? id : "(null)");
+    } else if (id != NULL) {
+        fail_msg("%.60s: expected no id, got %s", s, id);
+    }
+    free(id);
+}
+
+#define REJECT(lit, code, id) expect_reject(lit, sizeof(lit) - 1, code, id)
+
+static void test_valid_document(void **state)
+{
+    (void)state;
+    const char *s = "{\"id\":\"doc-1\",\"text\":\"Caf\\u00e9 \\\"quoted\\\"\\nline\","
+                    "\"content_type\":\"text/html; charset=utf-8\",\"url\":\"http://x\","
+                    "\"lang\":\"en\",\"meta\":{\"a\":{\"b\":[1,2]}},\"gold_x\":1}";
+    tm_doc_t *doc = NULL;
+    char *id = NULL;
+    tm_err_t err = {{0}, {0}};
+    assert_int_equal(parse(s, strlen(s), &doc, &id, &err), TM_OK);
+    assert_string_equal(doc->id, "doc-1");
+    assert_string_equal(id, "doc-1");
+    assert_string_equal(doc->text, "Caf\xc3\xa9 \"quoted\"\nline");
+    assert_int_equal(doc->text_len, strlen("Caf\xc3\xa9 \"quoted\"\nline"));
+    assert_string_equal(doc->content_type, "text/html");
+    assert_string_equal(doc->fields[TM_FIELD_URL], "http://x");
+    assert_string_equal(doc->fields[TM_FIELD_LANG], "en");
+    assert_null(doc->fields[TM_FIELD_SOURCE]);
+    assert_non_null(doc->meta);
+    free(id);
+    tm_doc_destroy(&doc);
+}
+
+static void test_rejections_have_specific_codes(void **state)
+{
+    (void)state;
+    REJECT("", "empty_frame", NULL);
+    REJECT("{\"id\":\"x\",\"text\":", "invalid_json", NULL);
+    REJECT("{\"id\":\"x\",\"text\":\"a\"} trailing", "invalid_json", "x");
+    REJECT("[1,2]", "not_object", NULL);
+    REJECT("\"text\"", "not_object", NULL);
+    REJECT("{\"id\":\"x\"}", "missing_text", "x");
+    REJECT("{\"id\":\"x\",\"text\":null}", "missing_text", "x");
+    REJECT("{\"id\":\"x\",\"text\":42}", "text_not_string", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"\"}", "empty_text", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"a\xff\"}", "invalid_utf8", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"a\\u0000b\"}", "nul_byte", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"a\0b\"}", "nul_byte", NULL);
+    REJECT("{\"id\":7,\"text\":\"a\"}", "invalid_id", NULL);
+    REJECT("{\"id\":\"\",\"text\":\"a\"}", "invalid_id", NULL);
+    REJECT("{\"id\":\"x\",\"text\":\"a\",\"content_type\":\"application/pdf\"}",
+           "unsupported_content_type", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"a\",\"url\":5}", "invalid_field", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"a\",\"meta\":[1]}", "invalid_field", "x");
+    REJECT("{\"id\":\"x\",\"text\":\"a\",\"meta\":{\"a\":{\"b\":{\"c\":{\"d\":{}}}}}}",
+           "meta_too_deep", "x");
+}
+
+static void test_escaped_backslash_is_not_a_nul(void **state)
+{
+    (void)state;
+    const char *s = "{\"text\":\"path C:\\\\u0000dir\"}";
+    tm_doc_t *doc = NULL;
+    char *id = NULL;
+    tm_err_t err = {{0}, {0}};
+    assert_int_equal(parse(s, strlen(s), &doc, &id, &err), TM_OK);
+    assert_string_equal(doc->text, "path C:\\u0000dir");
+    assert_null(doc->id); /* assigned later, by the job */
+    tm_doc_destroy(&doc);
+}
+
+static void test_too_large(void **state)
+{
+    (void)state;
+    size_t n = lim.max_doc_bytes + 1;
+    char *big = malloc(n);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    expect_reject(big, n, "too_large", NULL);
+    free(big);
+}
+
+static void test_deeply_nested_json_does_not_crash(void **state)
+{
+    (void)state;
+    size_t depth = 100000;
+    char *s = malloc(depth * 2 + 64);
+    size_t o = 0;
+    o += (size_t)sprintf(s, "{\"text\":\"a\",\"meta\":");
+    for (size_t i = 0; i < depth; i++)
+        s[o++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        s[o++] = ']';
+    s[o++] = '}';
+    tm_doc_t *doc = NULL;
+    char *id = NULL;
+    tm_err_t err = {{0}, {0}};
+    tm_limits_t big = {.max_doc_bytes = 0, .max_meta_depth = 32};
+    char *buf = malloc(o + 1);
+    memcpy(buf, s, o);
+    buf[o] = '\0';
+    assert_int_not_equal(tm_doc_parse(buf, o, &big, &doc, &id, &err), TM_OK);
+    assert_string_equal(err.code, "invalid_json"); /* cJSON's nesting limit */
+    free(buf);
+    free(s);
+}
+
+static void test_result_round_trip(void **state)
+{
+    (void)state;
+    const char *s = "{\"id\":\"r1\",\"text\":\"Hello \\\"w\\\"\",\"source\":\"wire\","
+                    "\"meta\":{\"k\":[1,\"v\"]}}";
+    tm_doc_t *doc = NULL;
+    char *id = NULL;
+    tm_err_t err = {{0}, {0}};
+    assert_int_equal(parse(s, strlen(s), &doc, &id, &err), TM_OK);
+    doc->annotations = cJSON_Parse("{\"stats\":{\"words\":2}}");
+    doc->timing_us[0] = 12;
+    doc->ran_mask = 1;
+    tm_err_t serr = {"boom", "stage exploded"};
+    tm_doc_add_error(doc, "stats", &serr);
+    const char *names[] = {"stats"};
+    size_t len = 0;
+    char *out = tm_result_encode(doc, names, 1, 99, &len);
+    assert_non_null(out);
+    assert_int_equal(len, strlen(out));
+    assert_true(strncmp(out, "{\"id\":\"r1\",", 11) == 0); /* id first: clients scan for it */
+    cJSON *r = cJSON_Parse(out);
+    assert_string_equal(cJSON_GetObjectItem(r, "text")->valuestring, "Hello \"w\"");
+    assert_string_equal(cJSON_GetObjectItem(r, "source")->valuestring, "wire");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "meta"), "k")->child->valueint, 1);
+    cJSON *timing = cJSON_GetObjectItem(r, "timing_us");
+    assert_int_equal(cJSON_GetObjectItem(timing, "stats")->valueint, 12);
+    assert_int_equal(cJSON_GetObjectItem(timing, "total")->valueint, 99);
+    cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "errors"), 0);
+    assert_string_equal(cJSON_GetObjectItem(e0, "stage")->valuestring, "stats");
+    assert_string_equal(cJSON_GetObjectItem(e0, "code")->valuestring, "boom");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "annotations"),
+                                                             "stats"),
+                                         "words")
+                         ->valueint,
+                     2);
+    cJSON_Delete(r);
+    free(out);
+    free(id);
+    tm_doc_destroy(&doc);
+}
+
+static void test_ack_and_error_encoding(void **state)
+{
+    (void)state;
+    size_t len;
+    char *ack = tm_ack_encode("a\"b", &len);
+    assert_string_equal(ack, "{\"id\":\"a\\\"b\",\"status\":\"accepted\"}");
+    free(ack);
+    tm_err_t err = {"invalid_json", "bad \"json\""};
+    char *rej = tm_error_encode(NULL, "rejected", &err, 0, &len);
+    assert_string_equal(rej, "{\"id\":null,\"status\":\"rejected\",\"error\":{\"code\":"
+                             "\"invalid_json\",\"message\":\"bad \\\"json\\\"\"}}");
+    free(rej);
+    char *line = tm_error_encode("x", "error", &err, 7, &len);
+    cJSON *j = cJSON_Parse(line);
+    assert_int_equal(cJSON_GetObjectItem(j, "line")->valueint, 7);
+    assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "error");
+    cJSON_Delete(j);
+    free(line);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_document),
+        cmocka_unit_test(test_rejections_have_specific_codes),
+        cmocka_unit_test(test_escaped_backslash_is_not_a_nul),
+        cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_deeply_nested_json_does_not_crash),
+        cmocka_unit_test(test_result_round_trip),
+        cmocka_unit_test(test_ack_and_error_encoding),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
