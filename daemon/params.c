@@ -76,6 +76,23 @@ static int tm__is_string_array(const cJSON *v)
     return 1;
 }
 
+/* "an integer", "a string list": for messages. */
+static const char *tm__type_phrase(tm_param_type_t type)
+{
+    switch (type) {
+    case TM_PARAM_BOOL: return "a bool (true or false)";
+    case TM_PARAM_INT: return "an integer";
+    case TM_PARAM_DOUBLE: return "a number";
+    case TM_PARAM_STRING: return "a string";
+    case TM_PARAM_ENUM: return "a string";
+    case TM_PARAM_PATH: return "a path (string)";
+    case TM_PARAM_STRING_LIST: return "a string list";
+    case TM_PARAM_PATH_LIST: return "a path list";
+    case TM_PARAM_JSON: return "JSON";
+    }
+    return "?";
+}
+
 /* Check one value against its declaration. */
 static int tm__check_value(const tm_param_t *p, const cJSON *v, const char *where, tm_err_t *err)
 {
@@ -132,8 +149,8 @@ static int tm__check_value(const tm_param_t *p, const cJSON *v, const char *wher
         return TM_OK;
     }
     tm__render(v, shown, sizeof shown);
-    return tm_err_set(err, TM_EINVAL, "bad_config", "%s: config key \"%s\" must be a %s, got %s",
-                      where, p->key, tm_param_type_name(p->type), shown);
+    return tm_err_set(err, TM_EINVAL, "bad_config", "%s: config key \"%s\" must be %s, got %s",
+                      where, p->key, tm__type_phrase(p->type), shown);
 }
 
 static cJSON *tm__resolve_paths(const tm_param_t *p, cJSON *v, const char *base_dir)

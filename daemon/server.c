@@ -382,7 +382,9 @@ int tm_server_run(tm_server_t *s)
     tm_log(TM_LOG_INFO, "loop", "msg=\"ready\" version=%s workers=%u stages=%zu max_in_flight=%zu",
            PACKAGE_VERSION, tm_pool_size(s->pool), s->pipeline->n, s->cfg->max_in_flight);
     uv_run(&s->loop, UV_RUN_DEFAULT);
-    return 0;
+    /* Non-zero when the grace period ran out with documents unpublished, so
+     * that a supervisor notices the loss. */
+    return s->in_flight > 0 ? 1 : 0;
 }
 
 void tm_server_destroy(tm_server_t **sp)

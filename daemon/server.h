@@ -68,7 +68,8 @@ typedef struct tm_server {
  * on failure): plugins, workers, sockets.  On failure *out is NULL and err
  * says what failed. */
 int tm_server_new(tm_config_t *cfg, const char *endpoints_file, tm_server_t **out, tm_err_t *err);
-/* Run until SIGTERM/SIGINT and a drained pipeline.  Returns the exit code. */
+/* Run until SIGTERM/SIGINT and a drained pipeline.  Returns the exit code:
+ * 0, or 1 when the shutdown grace period ended with documents in flight. */
 int tm_server_run(tm_server_t *s);
 void tm_server_destroy(tm_server_t **sp);
 
