@@ -104,7 +104,22 @@ static void tm__submit(tm_server_t *s, int origin, const zmq_msg_t *rid, int del
     }
     job->req_delimiter = delim;
     s->in_flight++;
-    tm_job_submit(job);
+    /* Queued with the rest of this round's batch: one lock and one wake-up
+     * per idle worker, instead of one per message. */
+    job->task.next = NULL;
+    if (s->batch_tail != NULL)
+        s->batch_tail->next = &job->task;
+    else
+        s->batch_head = &job->task;
+    s->batch_tail = &job->task;
+    s->batch_len++;
+}
+
+static void tm__flush_batch(tm_server_t *s)
+{
+    tm_pool_submit_list(s->pool, s->batch_head, s->batch_tail, s->batch_len);
+    s->batch_head = s->batch_tail = NULL;
+    s->batch_len = 0;
 }
 
 /* Read one whole multipart message: the first TM_MAX_PARTS frames into
@@ -201,6 +216,7 @@ static void tm__on_input(tm_zwatch_t *w, int events)
             zmq_msg_close(&parts[k]);
         tm_server_update_flow(s);
     }
+    tm__flush_batch(s);
 }
 
 void tm_ingest_set_reading(tm_server_t *s, int reading)

@@ -47,6 +47,8 @@ typedef struct tm_server {
     tm_job_t *done_head, *done_tail;
 
     /* Loop-only state. */
+    tm_task_t *batch_head, *batch_tail; /* jobs read this round, not yet queued */
+    unsigned batch_len;
     tm_backlog_t *backlog_head, *backlog_tail;
     size_t backlog_len;
     size_t in_flight;      /* jobs submitted + results waiting in the backlog */

@@ -130,6 +130,26 @@ static void tm__submit(tm_pool_t *pool, tm_task_t *t, int front)
 
 void tm_pool_submit(tm_pool_t *pool, tm_task_t *t) { tm__submit(pool, t, 0); }
 
+void tm_pool_submit_list(tm_pool_t *pool, tm_task_t *head, tm_task_t *tail, unsigned n)
+{
+    if (head == NULL)
+        return;
+    tail->next = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->tail != NULL)
+        pool->tail->next = head;
+    else
+        pool->head = head;
+    pool->tail = tail;
+    unsigned wake = pool->idle < n ? pool->idle : n;
+    pthread_mutex_unlock(&pool->lock);
+    if (wake >= pool->n)
+        pthread_cond_broadcast(&pool->cond);
+    else
+        while (wake-- > 0)
+            pthread_cond_signal(&pool->cond);
+}
+
 void tm_pool_submit_front(tm_pool_t *pool, tm_task_t *t) { tm__submit(pool, t, 1); }
 
 unsigned tm_pool_size(const tm_pool_t *pool) { return pool->n; }

@@ -32,6 +32,10 @@ void tm_pool_submit(tm_pool_t *pool, tm_task_t *task);
  * lane is older than anything queued, so it goes first). */
 void tm_pool_submit_front(tm_pool_t *pool, tm_task_t *task);
 
+/* Queue a chain of n tasks linked through ->next (head..tail) with one lock
+ * and at most one wake-up per idle worker. */
+void tm_pool_submit_list(tm_pool_t *pool, tm_task_t *head, tm_task_t *tail, unsigned n);
+
 unsigned tm_pool_size(const tm_pool_t *pool);
 
 /* Run every queued task, stop the threads and free the pool.  Sets *pp to

@@ -43,6 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cJSON *back = cJSON_ParseWithLength(out, len + 1);
             if (back == NULL)
                 abort(); /* we must always emit valid JSON */
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(back, "text");
+            if (!cJSON_IsString(t) || strcmp(t->valuestring, doc->text) != 0)
+                abort(); /* and it must carry the text unchanged */
             cJSON_Delete(back);
         }
         free(out);

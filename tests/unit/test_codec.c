@@ -177,6 +177,36 @@ static void test_result_round_trip(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* The result encoder escapes text itself (fast path); what cJSON reads back
+ * must be exactly the text, for every ASCII byte and for UTF-8. */
+static void test_result_text_escaping(void **state)
+{
+    (void)state;
+    char text[600];
+    size_t n = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int c = 1; c < 128; c++)
+            text[n++] = (char)c;
+        memcpy(text + n, "caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d", 13);
+        n += 13;
+    }
+    text[n] = '\0';
+    tm_doc_t *doc = tm_doc_new();
+    doc->id = strdup("id \"with\" \\ and \n");
+    doc->text = strdup(text);
+    doc->text_len = n;
+    size_t len = 0;
+    char *out = tm_result_encode(doc, NULL, 0, 1, &len);
+    cJSON *r = cJSON_Parse(out);
+    assert_non_null(r);
+    assert_string_equal(cJSON_GetObjectItem(r, "text")->valuestring, text);
+    assert_string_equal(cJSON_GetObjectItem(r, "id")->valuestring, doc->id);
+    assert_non_null(strstr(out, "\\u0001"));
+    cJSON_Delete(r);
+    free(out);
+    tm_doc_destroy(&doc);
+}
+
 static void test_ack_and_error_encoding(void **state)
 {
     (void)state;
@@ -206,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_deeply_nested_json_does_not_crash),
         cmocka_unit_test(test_result_round_trip),
+        cmocka_unit_test(test_result_text_escaping),
         cmocka_unit_test(test_ack_and_error_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
