@@ -54,7 +54,7 @@ const tm_param_t tm_config_params[] = {
      .max = 3600000, .description = "on SIGTERM, how long to finish documents in flight"},
     {.key = "ingest_hwm", .type = TM_PARAM_INT, .default_json = "10000", .min = 1, .max = 10000000,
      .description = "ZeroMQ receive high-water mark of the input sockets, in messages"},
-    {.key = "publish_hwm", .type = TM_PARAM_INT, .default_json = "100000", .min = 1,
+    {.key = "publish_hwm", .type = TM_PARAM_INT, .default_json = "10000", .min = 1,
      .max = 10000000, .description = "ZeroMQ send high-water mark per PUB subscriber"},
     {.key = "deliver_hwm", .type = TM_PARAM_INT, .default_json = "10000", .min = 1,
      .max = 10000000, .description = "ZeroMQ send high-water mark of the PUSH output"},

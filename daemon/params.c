@@ -119,8 +119,8 @@ static int tm__check_value(const tm_param_t *p, const cJSON *v, const char *wher
             if (p->min <= p->max && (d < p->min || d > p->max)) {
                 tm__render(v, shown, sizeof shown);
                 return tm_err_set(err, TM_EINVAL, "bad_config",
-                                  "%s: config key \"%s\" must be between %g and %g, got %s", where,
-                                  p->key, p->min, p->max, shown);
+                                  "%s: config key \"%s\" must be between %.15g and %.15g, got %s",
+                                  where, p->key, p->min, p->max, shown);
             }
             return TM_OK;
         }
@@ -281,7 +281,8 @@ void tm_params_describe(FILE *out, const tm_param_t *table)
         if (p->type == TM_PARAM_ENUM && p->choices != NULL)
             fprintf(out, " (one of: %s)", p->choices);
         else if ((p->type == TM_PARAM_INT || p->type == TM_PARAM_DOUBLE) && p->min <= p->max)
-            fprintf(out, " (%g..%g)", p->min, p->max);
+            fprintf(out, " (%.*f..%.*f)", p->min == (long long)p->min ? 0 : 3, p->min,
+                    p->max == (long long)p->max ? 0 : 3, p->max);
         fputc('\n', out);
     }
 }

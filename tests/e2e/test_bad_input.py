@@ -64,10 +64,12 @@ class BadInput(unittest.TestCase):
         self.c.collect([ack["id"]])
 
     def test_each_case_on_ingest(self):
+        ack_schema = tmtest.schema_validator("ack")
         for name, raw, code, want_id in CASES:
             with self.subTest(name):
                 self.c.send(raw)
                 ack = self.c.ack()
+                ack_schema.validate(ack)
                 self.assertEqual(ack["status"], "rejected", name)
                 self.assertEqual(ack["error"]["code"], code, name)
                 self.assertTrue(len(ack["error"]["message"]) > 10, name)
@@ -76,6 +78,7 @@ class BadInput(unittest.TestCase):
 
     def test_each_case_on_push(self):
         errors = Client(self.d, topics=(b"error",))
+        err_schema = tmtest.schema_validator("error")
         try:
             time.sleep(0.3)
             for name, raw, code, want_id in CASES:
@@ -83,6 +86,7 @@ class BadInput(unittest.TestCase):
                     self.c.push_send(raw)
                     topic, rec = errors.published()
                     self.assertEqual(topic, "error")
+                    err_schema.validate(rec)
                     self.assertEqual(rec["status"], "error")
                     self.assertEqual(rec["error"]["code"], code, name)
                     self.assertEqual(rec["id"], want_id, name)

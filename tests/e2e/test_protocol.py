@@ -29,10 +29,15 @@ class Protocol(unittest.TestCase):
         assert code == 0, "textmilld exited with %r:\n%s" % (code, log)
 
     def test_dealer_ack_and_result(self):
-        self.c.send({"id": "p-1", "text": "Hello world. Bye now.", "url": "http://example.org/a",
-                     "source": "wire", "lang": "en", "meta": {"k": [1, {"x": None}]}})
-        self.assertEqual(self.c.ack(), {"id": "p-1", "status": "accepted"})
+        doc = {"id": "p-1", "text": "Hello world. Bye now.", "url": "http://example.org/a",
+               "source": "wire", "lang": "en", "meta": {"k": [1, {"x": None}]}}
+        tmtest.schema_validator("document").validate(doc)
+        self.c.send(doc)
+        ack = self.c.ack()
+        self.assertEqual(ack, {"id": "p-1", "status": "accepted"})
+        tmtest.schema_validator("ack").validate(ack)
         topic, r = self.c.collect(["p-1"])["p-1"]
+        tmtest.schema_validator("result").validate(r)
         self.assertEqual(topic, "result.unique")
         self.assertEqual(r["text"], "Hello world. Bye now.")
         self.assertEqual(r["meta"], {"k": [1, {"x": None}]})
@@ -131,6 +136,7 @@ class Protocol(unittest.TestCase):
             self.c.push_send({"id": "topic-1", "text": "a result"})
             topic, e = only_errors.published()
             self.assertEqual(topic, "error")
+            tmtest.schema_validator("error").validate(e)
             self.assertEqual(e["status"], "error")
             self.assertEqual(e["error"]["code"], "invalid_json")
             self.assertIsNone(e["id"])

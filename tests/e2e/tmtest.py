@@ -32,6 +32,25 @@ TEST_PLUGINS = os.path.join(BUILDDIR, "tests", "unit", "plugins", ".libs")
 SEEDS = os.path.join(SRCDIR, "tests", "data", "seeds.jsonl")
 
 
+def schema_validator(name):
+    """A validator for proto/schema/NAME.schema.json (refs between the
+    schema files resolved locally)."""
+    import jsonschema
+    base = os.path.join(SRCDIR, "proto", "schema")
+    store = {}
+    for f in os.listdir(base):
+        if f.endswith(".schema.json"):
+            with open(os.path.join(base, f)) as fh:
+                doc = json.load(fh)
+            store[doc["$id"]] = doc
+    with open(os.path.join(base, name + ".schema.json")) as fh:
+        schema = json.load(fh)
+    resolver = jsonschema.RefResolver(base_uri=schema["$id"], referrer=schema, store=store)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, resolver=resolver)
+
+
 def test_plugin(name):
     """Path of a test plugin (tests/unit/plugins/NAME.c)."""
     return os.path.join(TEST_PLUGINS, name + ".so")

@@ -3,13 +3,16 @@
 # checked-in corpus (tests/fuzz/corpus/<name without fuzz_>/).  Exits
 # non-zero at the first crash, leak or sanitizer report.
 #
-#   tests/fuzz/run.sh OUTDIR [SECONDS_PER_HARNESS]
+#   tests/fuzz/run.sh OUTDIR [SECONDS_PER_HARNESS] [HARNESS_NAME]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: run.sh OUTDIR [SECONDS]}
 secs=${2:-30}
+only=${3:-}
 status=0
 for bin in "$out"/fuzz_*; do
+    [ -n "$only" ] && [ "$(basename "$bin")" != "$only" ] && continue
+    case "$bin" in *.log|*-crash-*|*-leak-*|*-timeout-*|*-oom-*) continue ;; esac
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
     corpus="$src/tests/fuzz/corpus/${name#fuzz_}"

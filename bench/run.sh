@@ -1,0 +1,78 @@
+#!/bin/bash
+# textmill benchmark: start textmilld on loopback with a given stage chain and
+# load it with `textmill bench` over the real sockets.  Prints a table of
+# docs/s, MB/s, latency percentiles and the daemon's memory.
+#
+#   bench/run.sh [BUILDDIR [SRCDIR]]        (or: make bench)
+#
+# Environment:
+#   BENCH_CORPUS   documents (default ../shared/corpus/news-1k.jsonl when present,
+#                  else tests/data/seeds.jsonl)
+#   BENCH_COUNT    documents per closed-loop run (default 200000)
+#   BENCH_RATE     open-loop rate in docs/s (default 5000)
+#   BENCH_CHAINS   space-separated chains to run: empty stats default (default: "empty stats")
+#   BENCH_WORKERS  worker threads (default: one per CPU)
+set -euo pipefail
+build=$(cd "${1:-.}" && pwd)
+src=$(cd "${2:-$(dirname "$0")/..}" && pwd)
+corpus=${BENCH_CORPUS:-}
+if [ -z "$corpus" ]; then
+    corpus="$src/../shared/corpus/news-1k.jsonl"
+    [ -f "$corpus" ] || corpus="$src/tests/data/seeds.jsonl"
+fi
+count=${BENCH_COUNT:-200000}
+rate=${BENCH_RATE:-5000}
+chains=${BENCH_CHAINS:-"empty stats"}
+workers=${BENCH_WORKERS:-0}
+export TEXTMILL_PLUGIN_DIR="$build/plugins" TEXTMILL_DATA_DIR="$src/plugins"
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+pipeline_for() {
+    case "$1" in
+    empty) echo '[]' ;;
+    stats) echo '[{"stage": "stats"}]' ;;
+    default) python3 -c 'import json,re,sys
+t=open(sys.argv[1]).read()
+t=re.sub(r"/\*.*?\*/", "", t, flags=re.S)
+t="\n".join(re.sub(r"(^|[^:\"])//.*$", r"\1", l) for l in t.splitlines())
+print(json.dumps(json.loads(t)["pipeline"]))' "$src/daemon/textmill.conf" ;;
+    *) echo "unknown chain $1" >&2; exit 64 ;;
+    esac
+}
+
+echo "textmill benchmark: $(uname -m), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "corpus: $corpus ($(grep -c . "$corpus") documents, salted so that every text is unique)"
+printf '\n%-8s %-18s %10s %8s %8s %8s %8s %8s %6s %9s\n' chain mode docs/s MB/s p50_ms p99_ms p999_ms max_ms lost RSS_MB
+for chain in $chains; do
+    cat >"$tmp/$chain.conf" <<CONF
+{"ingest": "tcp://127.0.0.1:*", "push": "", "publish": "tcp://127.0.0.1:*",
+ "workers": $workers, "log_level": "warn", "pipeline": $(pipeline_for "$chain")}
+CONF
+    rm -f "$tmp/ep.json"
+    "$build/textmilld" -c "$tmp/$chain.conf" --endpoints-file "$tmp/ep.json" 2>"$tmp/$chain.log" &
+    pid=$!
+    for _ in $(seq 200); do [ -s "$tmp/ep.json" ] && break; sleep 0.05; done
+    ingest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest"])' "$tmp/ep.json")
+    publish=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["publish"])' "$tmp/ep.json")
+    run_one() { # label, bench args...
+        local label=$1
+        shift
+        "$build/textmill" bench -i "$ingest" -p "$publish" --salt --json --pid "$pid" "$@" "$corpus" \
+            >"$tmp/out.json" || true
+        python3 - "$chain" "$label" "$tmp/out.json" <<'PY'
+import json, sys
+chain, label, path = sys.argv[1:4]
+try:
+    r = json.load(open(path))
+except Exception:
+    print("%-8s %-18s %s" % (chain, label, "FAILED")); sys.exit(0)
+print("%-8s %-18s %10.0f %8.1f %8.3f %8.3f %8.3f %8.3f %6d %9.1f" % (chain, label, r["docs_per_s"],
+      r["mb_per_s"], r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], r["lost"], r["peak_rss_mb"]))
+PY
+    }
+    run_one "closed W=64" -W 64 -n "$count"
+    run_one "open ${rate}/s" -R "$rate" -d 10
+    kill -TERM "$pid"
+    wait "$pid" || true
+done

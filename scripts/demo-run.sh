@@ -1,0 +1,47 @@
+#!/bin/bash
+# Start textmilld from a build tree with the default config, send the sample
+# articles with `textmill send`, print what `textmill tail` receives, stop.
+#   scripts/demo-run.sh BUILDDIR SRCDIR
+set -euo pipefail
+build=$(cd "${1:?builddir}" && pwd)
+src=$(cd "${2:?srcdir}" && pwd)
+sample="$src/tests/data/seeds.jsonl"
+export TEXTMILL_PLUGIN_DIR="$build/plugins" TEXTMILL_DATA_DIR="$src/plugins"
+tmp=$(mktemp -d)
+trap 'kill "$daemon" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+# The shipped config, on free loopback ports so nothing else is disturbed.
+"$build/textmilld" --config "$src/daemon/textmill.conf" --log-level warn \
+    --ingest 'tcp://127.0.0.1:*' --push '' --publish 'tcp://127.0.0.1:*' \
+    --endpoints-file "$tmp/endpoints.json" 2>"$tmp/textmilld.log" &
+daemon=$!
+for _ in $(seq 100); do [ -s "$tmp/endpoints.json" ] && break; sleep 0.05; done
+if [ ! -s "$tmp/endpoints.json" ]; then
+    echo "textmilld did not start:" >&2
+    cat "$tmp/textmilld.log" >&2
+    exit 1
+fi
+ingest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest"])' "$tmp/endpoints.json")
+publish=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["publish"])' "$tmp/endpoints.json")
+n=$(grep -c . "$sample")
+echo "== textmilld $("$build/textmilld" --version | cut -d' ' -f2) is up (pid $daemon): ingest $ingest, publish $publish"
+"$build/textmilld" --check-config --log-level warn --config "$src/daemon/textmill.conf" | sed 's/^/== /'
+
+"$build/textmill" tail --endpoint "$publish" --raw --count "$n" --timeout 30000 >"$tmp/results.jsonl" &
+tail_pid=$!
+sleep 0.5   # let the subscription reach the daemon before sending
+echo "== sending $n sample articles from tests/data/seeds.jsonl"
+"$build/textmill" send --endpoint "$ingest" "$sample"
+wait "$tail_pid"
+echo "== results (text shortened to 160 characters; full JSON: one line each)"
+python3 - "$tmp/results.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = r["text"]
+    r["text"] = t[:160] + ("... [%d more characters]" % (len(t) - 160) if len(t) > 160 else "")
+    print(json.dumps(r, indent=2, ensure_ascii=False))
+PY
+kill -TERM "$daemon"
+wait "$daemon" && echo "== textmilld stopped cleanly (exit 0)"
+daemon=""

@@ -1,0 +1,94 @@
+#!/bin/bash
+# The README's second command (and CI's): install the dependencies, build, and
+# run every test:
+#   1. build with -Werror, `make check` (unit + end-to-end tests);
+#   2. build with AddressSanitizer + UBSan, `make check` again;
+#   3. build every libFuzzer harness and run each for FUZZ_SECONDS (default 20);
+#   4. `make distcheck` (the release tarball builds and passes its tests).
+# Ends with the line "N passed, N failed".  Run as root on Debian 12.
+set -uo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+fuzz_seconds=${FUZZ_SECONDS:-20}
+jobs=$(nproc)
+passed=0
+failed=0
+failures=()
+
+step() { echo; echo "==== $*"; }
+
+# Count the automake test results of one build tree.
+count_suite() {
+    local dir=$1 label=$2 p f
+    p=$(grep -h '^:test-result: \(PASS\|XFAIL\|SKIP\)' $(find "$dir" -name '*.trs') 2>/dev/null | wc -l)
+    f=$(grep -h '^:test-result: \(FAIL\|XPASS\|ERROR\)' $(find "$dir" -name '*.trs') 2>/dev/null | wc -l)
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        while read -r t; do failures+=("$label: $t"); done < <(grep -l '^:test-result: \(FAIL\|XPASS\|ERROR\)' $(find "$dir" -name '*.trs') | sed 's/\.trs$//')
+    fi
+    echo "$label: $p passed, $f failed"
+}
+
+record() { # record NAME STATUS
+    if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+step "dependencies"
+"$src/scripts/deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+step "bootstrap"
+(cd "$src" && autoreconf -fi) >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
+
+step "build (-Werror) and make check"
+mkdir -p "$src/build-ci" && cd "$src/build-ci"
+if "$src/configure" --quiet --enable-werror && make -j"$jobs" >/dev/null; then
+    make -j"$jobs" check >make-check.out 2>&1
+    grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|# )' make-check.out
+    count_suite "$src/build-ci" "check"
+else
+    record "build" 1
+fi
+
+step "build with AddressSanitizer + UBSan and make check"
+mkdir -p "$src/build-asan" && cd "$src/build-asan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if "$src/configure" --quiet --enable-werror --enable-sanitizers && make -j"$jobs" >/dev/null; then
+    make -j"$jobs" check >make-check.out 2>&1
+    grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|# )' make-check.out
+    count_suite "$src/build-asan" "asan"
+else
+    record "asan build" 1
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "fuzz harnesses, ${fuzz_seconds}s each"
+fuzz_out="$src/build-fuzz"
+if bash "$src/tests/fuzz/build.sh" "$fuzz_out"; then
+    for bin in "$fuzz_out"/fuzz_*; do
+        [ -x "$bin" ] && [ -f "$bin" ] || continue
+        case "$bin" in *.log|*-crash-*|*-leak-*|*-timeout-*|*-oom-*) continue ;; esac
+        name=$(basename "$bin")
+        bash "$src/tests/fuzz/run.sh" "$fuzz_out" "$fuzz_seconds" "$name"
+        record "fuzz: $name" $?
+    done
+else
+    record "fuzz build" 1
+fi
+
+step "make distcheck"
+cd "$src/build-ci"
+if make distcheck >distcheck.out 2>&1; then
+    record "distcheck" 0
+    grep -E 'archives ready|\.tar\.gz' distcheck.out | head -3
+else
+    tail -40 distcheck.out
+    record "distcheck" 1
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
