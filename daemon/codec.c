@@ -420,15 +420,22 @@ char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size
 
 char *tm_ack_encode(const char *id, size_t *len)
 {
-    cJSON *root = cJSON_CreateObject();
-    if (root == NULL)
+    /* One per accepted document: written directly, like results. */
+    size_t idlen = strlen(id);
+    tm__out_t o = {malloc(idlen + 48), 0, idlen + 48, 0};
+    if (o.s == NULL)
         return NULL;
-    if (!cJSON_AddItemToObject(root, "id", cJSON_CreateStringReference(id)) ||
-        cJSON_AddStringToObject(root, "status", "accepted") == NULL) {
-        cJSON_Delete(root);
+    TM__PUT_LIT(&o, "{\"id\":");
+    tm__put_json_string(&o, id, idlen);
+    TM__PUT_LIT(&o, ",\"status\":\"accepted\"}");
+    if (o.oom) {
+        free(o.s);
         return NULL;
     }
-    return tm__print(root, strlen(id), len);
+    o.s[o.len] = '\0';
+    if (len != NULL)
+        *len = o.len;
+    return o.s;
 }
 
 char *tm_error_encode(const char *id, const char *status, const tm_err_t *err, long line,
