@@ -10,7 +10,10 @@
 #                  else tests/data/seeds.jsonl)
 #   BENCH_COUNT    documents per closed-loop run (default 200000)
 #   BENCH_RATE     open-loop rate in docs/s (default 5000)
-#   BENCH_CHAINS   space-separated chains to run: empty stats default (default: "empty stats")
+#   BENCH_CHAINS   space-separated chains to run (default: "echo empty stats default"):
+#                  echo = bench/echo_server, the same protocol with no work behind it
+#                  (the transport ceiling); empty = textmilld with no stage; stats = the
+#                  example stage; default = the pipeline of daemon/textmill.conf
 #   BENCH_WORKERS  worker threads (default: one per CPU)
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
@@ -22,7 +25,7 @@ if [ -z "$corpus" ]; then
 fi
 count=${BENCH_COUNT:-200000}
 rate=${BENCH_RATE:-5000}
-chains=${BENCH_CHAINS:-"empty stats"}
+chains=${BENCH_CHAINS:-"echo empty stats default"}
 workers=${BENCH_WORKERS:-0}
 export TEXTMILL_PLUGIN_DIR="$build/plugins" TEXTMILL_DATA_DIR="$src/plugins"
 tmp=$(mktemp -d)
@@ -45,6 +48,14 @@ echo "textmill benchmark: $(uname -m), $(nproc) CPUs, $(awk '/MemTotal/ {printf 
 echo "corpus: $corpus ($(grep -c . "$corpus") documents, salted so that every text is unique)"
 printf '\n%-8s %-18s %10s %8s %8s %8s %8s %8s %6s %9s\n' chain mode docs/s MB/s p50_ms p99_ms p999_ms max_ms lost RSS_MB
 for chain in $chains; do
+    if [ "$chain" = echo ]; then
+        port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+        ingest="tcp://127.0.0.1:$(port)"
+        publish="tcp://127.0.0.1:$(port)"
+        "$build/bench/echo_server" "$ingest" "$publish" &
+        pid=$!
+        sleep 0.3
+    else
     cat >"$tmp/$chain.conf" <<CONF
 {"ingest": "tcp://127.0.0.1:*", "push": "", "publish": "tcp://127.0.0.1:*",
  "workers": $workers, "log_level": "warn", "pipeline": $(pipeline_for "$chain")}
@@ -55,6 +66,7 @@ CONF
     for _ in $(seq 200); do [ -s "$tmp/ep.json" ] && break; sleep 0.05; done
     ingest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest"])' "$tmp/ep.json")
     publish=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["publish"])' "$tmp/ep.json")
+    fi
     run_one() { # label, bench args...
         local label=$1
         shift
