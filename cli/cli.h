@@ -14,6 +14,7 @@ int tm_cmd_run(int argc, char **argv);
 int tm_cmd_send(int argc, char **argv);
 int tm_cmd_tail(int argc, char **argv);
 int tm_cmd_bench(int argc, char **argv);
+int tm_cmd_keygen(int argc, char **argv);
 
 /* Read a whole file (or stdin for "-") into a NUL-terminated buffer.
  * Returns NULL with errno set on failure. */

@@ -58,6 +58,7 @@ static void tm__usage(FILE *out)
                  "  send    send files or stdin to a running textmilld; prints the acks\n"
                  "  tail    print results and errors published by textmilld\n"
                  "  bench   load a running textmilld and measure throughput and latency\n"
+                 "  keygen  make a CurveZMQ key pair (server or client certificate)\n"
                  "\n"
                  "`textmill COMMAND --help` describes each command.\n");
 }
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
         return tm_cmd_tail(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return tm_cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return tm_cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("textmill %s (stage ABI %d.%d)\n", PACKAGE_VERSION, TM_ABI_MAJOR, TM_ABI_MINOR);
         return 0;

@@ -41,6 +41,11 @@ tm_job_t *tm_job_new(tm_job_ctx_t *ctx, tm_pipeline_t *p, const void *raw, size_
     job->route_flags = 0;
     job->redelivered = 0;
     job->accepted = 0;
+    job->phase = TM_PHASE_NEW;
+    job->spool_key = 0;
+    /* Its weight in the memory budget: the raw message, the parsed
+     * document and the encoded result are each about this size. */
+    job->mem_bytes = 3 * len;
     job->ack = NULL;
     job->ack_len = 0;
     job->ack_next = NULL;
@@ -100,8 +105,11 @@ static int tm__job_parse(tm_job_t *job)
     tm_doc_t *doc = NULL;
     char *id = NULL;
     int rc = tm_doc_parse(job->raw, job->raw_len, &c->limits, &doc, &id, &job->err);
-    free(job->raw);
-    job->raw = NULL;
+    /* The raw message is kept only when the spool still has to store it. */
+    if (rc != TM_OK || !tm_spool_enabled(c->spool) || job->spool_key != 0) {
+        free(job->raw);
+        job->raw = NULL;
+    }
     job->id = id;
     if (rc != TM_OK)
         return rc;
@@ -130,6 +138,7 @@ static int tm__job_parse(tm_job_t *job)
     doc->seq = job->seq;
     doc->owner = job;
     doc->redelivered = job->redelivered;
+    doc->spool_key = job->spool_key;
     doc->t_start_ns = job->t_recv_ns;
     job->doc = doc;
     return TM_OK;
@@ -141,11 +150,33 @@ static void tm__job_run(tm_task_t *task, unsigned worker)
     tm_job_ctx_t *c = job->ctx;
     tm_resume_t rs = {tm__resume, c};
 
-    if (job->doc == NULL) {
+    if (job->phase == TM_PHASE_NEW) {
         if (tm__job_parse(job) != TM_OK) {
             tm__reject_now(job, worker);
             return;
         }
+        if (job->raw != NULL) {
+            /* Durable first: the ack waits for the group commit. */
+            char *raw = job->raw;
+            job->raw = NULL;
+            job->phase = TM_PHASE_SPOOLING;
+            tm_spool_append(c->spool, job, raw, job->raw_len);
+            return;
+        }
+        job->phase = TM_PHASE_RUNNING;
+        job->accepted = 1;
+        if (c->sink.accepted != NULL)
+            c->sink.accepted(c->sink.ctx, job);
+        job->next_stage = 0;
+    } else if (job->phase == TM_PHASE_SPOOL_FAILED) {
+        if (c->inflight != NULL && job->doc != NULL)
+            tm_idset_remove(c->inflight, job->doc->id);
+        tm_doc_destroy(&job->doc);
+        tm__reject_now(job, worker);
+        return;
+    } else if (job->phase == TM_PHASE_SPOOLING) {
+        job->phase = TM_PHASE_RUNNING;
+        job->doc->spool_key = job->spool_key;
         job->accepted = 1;
         if (c->sink.accepted != NULL)
             c->sink.accepted(c->sink.ctx, job);
@@ -156,14 +187,17 @@ static void tm__job_run(tm_task_t *task, unsigned worker)
 
     tm_doc_t *doc = job->doc;
     uint64_t total_us = (tm_now_ns() - doc->t_start_ns + 500) / 1000;
-    job->out = tm_result_encode(doc, job->pipeline->names, job->pipeline->n, total_us,
-                                &job->out_len);
+    if (doc->dead)
+        job->out = tm_dead_encode_doc(doc, &job->out_len);
+    else
+        job->out = tm_result_encode(doc, job->pipeline->names, job->pipeline->n, total_us,
+                                    &job->out_len);
     if (job->out == NULL) {
         job->outcome = TM_JOB_REJECTED;
         tm_err_set(&job->err, TM_ENOMEM, TM_PROTO_E_INTERNAL,
                    "out of memory while encoding the result");
     } else {
-        job->outcome = TM_JOB_RESULT;
+        job->outcome = doc->dead ? TM_JOB_DEAD : TM_JOB_RESULT;
     }
     memcpy(job->topic, doc->topic, sizeof job->topic);
     job->route_flags = doc->route_flags;
@@ -171,4 +205,19 @@ static void tm__job_run(tm_task_t *task, unsigned worker)
         tm_idset_remove(c->inflight, doc->id);
     tm_doc_destroy(&job->doc);
     tm__finish(job);
+}
+
+void tm_job_spooled(void *ctx, void *item, uint64_t key, int ok, const char *why)
+{
+    tm_job_t *job = item;
+    (void)ctx;
+    if (ok) {
+        job->spool_key = key;
+    } else {
+        job->phase = TM_PHASE_SPOOL_FAILED;
+        tm_err_set(&job->err, TM_EIO, TM_PROTO_E_INTERNAL, "not accepted: %s",
+                   why != NULL ? why : "the spool failed");
+    }
+    /* Back to a worker, at the front: it is older than anything queued. */
+    tm_pool_submit_front(job->ctx->pool, &job->task);
 }

@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "idset.h"
 #include "pipeline.h"
+#include "spool.h"
 #include "workers.h"
 
 typedef struct tm_job tm_job_t;
@@ -37,6 +38,7 @@ typedef struct tm_job_ctx {
     tm_limits_t limits;
     tm_idset_t *inflight; /* optional: reject ids already in flight */
     tm_job_sink_t sink;
+    tm_spool_t *spool;    /* optional: write accepted documents here before the ack */
     char id_prefix[32];   /* for documents that come without an id */
     atomic_uint_fast64_t id_counter;
 } tm_job_ctx_t;
@@ -45,6 +47,7 @@ enum tm_job_outcome {
     TM_JOB_PENDING = 0,
     TM_JOB_RESULT,    /* out holds the encoded result */
     TM_JOB_REJECTED,  /* err holds the reason; id may be NULL */
+    TM_JOB_DEAD,      /* out holds the dead-letter record (a stage failed repeatedly) */
 };
 
 enum tm_job_origin {
@@ -52,6 +55,14 @@ enum tm_job_origin {
     TM_ORIGIN_INGEST, /* ROUTER: reply with an ack */
     TM_ORIGIN_PUSH,   /* PULL: errors go to the error topic */
     TM_ORIGIN_BATCH,  /* a line of textmill run */
+    TM_ORIGIN_REPLAY, /* replayed from the spool at start-up: nobody to ack */
+};
+
+enum tm_job_phase {
+    TM_PHASE_NEW = 0,     /* not parsed yet */
+    TM_PHASE_SPOOLING,    /* parsed, waiting for the spool's group commit */
+    TM_PHASE_SPOOL_FAILED,/* the spool could not store it: reject */
+    TM_PHASE_RUNNING,     /* in the stages */
 };
 
 struct tm_job {
@@ -83,6 +94,9 @@ struct tm_job {
     unsigned route_flags;
     int redelivered;
     int accepted;            /* passed validation (the ack was sent) */
+    int phase;               /* enum tm_job_phase */
+    uint64_t spool_key;      /* 0 = not in the spool */
+    size_t mem_bytes;        /* what it counts toward the memory budget */
 
     /* Loop-side bookkeeping (textmilld). */
     char *ack;               /* owned: encoded ingest ack */
@@ -98,5 +112,9 @@ tm_job_t *tm_job_new(tm_job_ctx_t *ctx, tm_pipeline_t *p, const void *raw, size_
 void tm_job_submit(tm_job_t *job);
 
 void tm_job_free(tm_job_t **jp);
+
+/* The spool's done callback (tm_spool_done_fn) for jobs: the job goes on to
+ * its stages (stored) or is rejected (not stored). */
+void tm_job_spooled(void *ctx, void *item, uint64_t key, int ok, const char *why);
 
 #endif

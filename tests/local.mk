@@ -7,7 +7,8 @@ AM_TESTS_ENVIRONMENT = \
 	TM_SRCDIR='$(abs_top_srcdir)'; export TM_SRCDIR; \
 	TEXTMILL_PLUGIN_DIR='$(abs_top_builddir)/plugins'; export TEXTMILL_PLUGIN_DIR; \
 	TEXTMILL_DATA_DIR='$(abs_top_srcdir)/plugins'; export TEXTMILL_DATA_DIR; \
-	TM_NO_DLCLOSE=1; export TM_NO_DLCLOSE;
+	TM_NO_DLCLOSE=1; export TM_NO_DLCLOSE; \
+	TEXTMILL_ALLOW_ROOT=1; export TEXTMILL_ALLOW_ROOT;
 
 # Test plugins: deliberately broken ones for the loader, and probes for the
 # pipeline and the daemon's error paths.
