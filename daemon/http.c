@@ -99,10 +99,10 @@ int tm_http_start(const char *hostport, tm_http_handler handler, void *ctx, tm_h
     h->ctx = ctx;
     h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
                               (uint16_t)p, NULL, NULL, tm__answer, h,
+                              MHD_OPTION_EXTERNAL_LOGGER, tm__mhd_log, NULL,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                              MHD_OPTION_EXTERNAL_LOGGER, tm__mhd_log, NULL,
                               MHD_OPTION_END);
     if (h->mhd == NULL) {
         int e = errno;

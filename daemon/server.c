@@ -177,8 +177,8 @@ void tm_server_replay_pump(tm_server_t *s)
 {
     while (s->replaying) {
         if (s->replay_suspect) {
-            if (s->in_flight > 0)
-                return; /* a suspect runs alone */
+            if (s->in_flight > s->backlog_len)
+                return; /* a suspect runs alone (results waiting for deliver are done) */
             s->replay_suspect = 0;
         }
         if (s->in_flight >= s->cfg->max_in_flight ||

@@ -8,10 +8,13 @@
  *  - a text containing "PROBE_FAIL" makes it return TM_EDOC;
  *  - "PROBE_FATAL" makes it return TM_EFATAL (the stage is then disabled);
  *  - "PROBE_SLEEP_MS=N" makes it sleep N ms (shutdown-under-load tests);
+ *  - "PROBE_CRASH" makes it crash the whole process with a segmentation
+ *    fault (poison-document tests);
  *  - config "rewrite": true flags it as a text rewriter that upper-cases
  *    nothing but appends " [probed]" (to test text replacement).
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,6 +62,11 @@ static int process(void *inst, void *tls, tm_doc_t *doc, tm_err_t *err)
         sleep_us(atol(s + strlen("PROBE_SLEEP_MS=")) * 1000);
     else if (p->jitter)
         sleep_us((long)(len * 7919 % 200));
+    if (strstr(text, "PROBE_CRASH") != NULL) {
+        /* A real invalid write, as a buggy plugin would make. */
+        volatile int *volatile bad = (volatile int *)(uintptr_t)16;
+        *bad = 1;
+    }
     if (strstr(text, "PROBE_FATAL") != NULL)
         return tm_err_set(err, TM_EFATAL, "probe_fatal", "the probe was told to fail fatally");
     if (strstr(text, "PROBE_FAIL") != NULL)
