@@ -29,6 +29,8 @@ typedef struct {
 static const tm_param_t params[] = {
     {.key = "jitter", .type = TM_PARAM_BOOL, .default_json = "true",
      .description = "sleep up to 200 us in process() to scramble completion order"},
+    {.key = "create_sleep_ms", .type = TM_PARAM_INT, .default_json = "0", .min = 0, .max = 60000,
+     .description = "sleep this long in create() (slow reloads)"},
     {0},
 };
 
@@ -39,6 +41,11 @@ static int create(const tm_host_t *h, const cJSON *c, void **inst, tm_err_t *err
         return tm_err_set(err, TM_ENOMEM, "oom", "out of memory");
     p->host = h;
     p->jitter = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "jitter"));
+    long ms = (long)cJSON_GetObjectItemCaseSensitive(c, "create_sleep_ms")->valuedouble;
+    if (ms > 0) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     *inst = p;
     return TM_OK;
 }
