@@ -107,6 +107,6 @@ endif
 TM_E2E_TESTS = tests/e2e/test_protocol.py tests/e2e/test_bad_input.py \
 	tests/e2e/test_shutdown.py tests/e2e/test_cli.py tests/e2e/test_example_plugin.py \
 	tests/e2e/test_durability.py tests/e2e/test_reload.py tests/e2e/test_ops.py \
-	tests/e2e/test_prometheus.py
+	tests/e2e/test_prometheus.py tests/e2e/test_systemd.py
 TESTS += $(TM_E2E_TESTS)
 EXTRA_DIST += $(TM_E2E_TESTS) tests/e2e/tmtest.py tests/data
