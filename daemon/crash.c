@@ -19,6 +19,7 @@ typedef struct {
 static tm__slot_t tm__slots[TM_CRASH_MAX_SLOTS];
 static atomic_int tm__fd = -1;
 static atomic_int tm__armed;
+static atomic_int tm__crashing; /* the record is written once per death */
 
 static const int tm__signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 #define TM__NSIG (sizeof tm__signals / sizeof tm__signals[0])
@@ -55,7 +56,9 @@ static size_t tm__fmt_u64(char *buf, uint64_t v)
 static void tm__handler(int sig)
 {
     int fd = atomic_load(&tm__fd);
-    if (fd >= 0) {
+    /* A sanitizer's handler may abort() after ours ran for the first
+     * signal: the record must not be written twice. */
+    if (fd >= 0 && !atomic_exchange(&tm__crashing, 1)) {
         for (unsigned i = 0; i < TM_CRASH_MAX_SLOTS; i++) {
             uint64_t key = atomic_load_explicit(&tm__slots[i].key, memory_order_relaxed);
             if (key == 0)

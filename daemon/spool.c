@@ -190,6 +190,8 @@ static void tm__apply_blame(tm_spool_t *sp, const char *path)
         return;
     char line[256];
     int n = 0;
+    uint64_t seen[64];
+    size_t nseen = 0;
     MDB_txn *txn = NULL;
     if (sp->have_env && mdb_txn_begin(sp->env, NULL, 0, &txn) != 0)
         txn = NULL;
@@ -199,6 +201,14 @@ static void tm__apply_blame(tm_spool_t *sp, const char *path)
         char stage[64];
         if (tm_spool_crash_line(line, strlen(line), &key, &sig, stage, sizeof stage) != TM_OK)
             continue;
+        /* One crash blames a document once, even if it was recorded twice. */
+        int dup = 0;
+        for (size_t i = 0; i < nseen; i++)
+            dup |= seen[i] == key;
+        if (dup)
+            continue;
+        if (nseen < sizeof seen / sizeof seen[0])
+            seen[nseen++] = key;
         n++;
         tm_log(TM_LOG_WARN, "spool",
                "msg=\"the previous run crashed while this document was in a stage\" key=%llu "

@@ -208,9 +208,9 @@ class Backpressure(unittest.TestCase):
             push.setsockopt(zmq.SNDHWM, 1000)
             push.setsockopt(zmq.LINGER, 0)
             push.connect(d.endpoints["push"])
-            # The pipeline does ~500 docs/s (2 ms each, one worker); the
+            # The pipeline does ~200 docs/s (5 ms each, one worker); the
             # producer tries to send as fast as it can.
-            body = "PROBE_SLEEP_MS=2 " + "y" * 30000
+            body = "PROBE_SLEEP_MS=5 " + "y" * 30000
             sent = blocked = 0
             t0 = time.time()
             first_block = None
