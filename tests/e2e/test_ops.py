@@ -327,6 +327,20 @@ class Security(unittest.TestCase):
             self.assertGreaterEqual(m['textmill_auth_total{result="denied"}'], 2)
             self.assertGreaterEqual(m['textmill_auth_total{result="allowed"}'], 2)
             self.assertIn("client refused", d.read_log())
+            # The CLI speaks CURVE too.
+            docs = os.path.join(d.tmp, "docs.jsonl")
+            with open(docs, "w") as f:
+                f.write('{"id": "cli-1", "text": "from textmill send"}\n')
+            server_cert = os.path.join(d.tmp, "server.key")
+            r = tmtest.run([tmtest.TEXTMILL, "send", "-e", ep["ingest"], "-t", "5000",
+                            "--curve-server", server_cert, "--curve-key",
+                            os.path.join(d.tmp, "good.key_secret"), docs])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('"accepted"', r.stdout)
+            r = tmtest.run([tmtest.TEXTMILL, "send", "-e", ep["ingest"], "-t", "1500",
+                            "--curve-server", server_cert, "--curve-key",
+                            os.path.join(d.tmp, "intruder.key_secret"), docs])
+            self.assertEqual(r.returncode, 1, "an intruder's send must time out")
             self.assertEqual(d.stop(), 0)
         finally:
             ctx.destroy(linger=0)
