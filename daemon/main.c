@@ -35,6 +35,7 @@ static void tm__usage(FILE *out)
             "      --push EP            PULL endpoint for fire-and-forget input (\"\" = off)\n"
             "      --publish EP         PUB endpoint for results (\"\" = off)\n"
             "      --deliver EP         PUSH endpoint for load-balanced results (\"\" = off)\n"
+            "      --http HOST:PORT     /metrics, /healthz, /readyz (\"\" = off, port 0 = any)\n"
             "  -w, --workers N          worker threads (0 = one per CPU)\n"
             "  -l, --log-level LEVEL    error, warn, info or debug\n"
             "      --plugin-dir DIR     where stage plugins are found\n"
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
     enum {
         OPT_INGEST = 256, OPT_PUSH, OPT_PUBLISH, OPT_DELIVER, OPT_PLUGIN_DIR, OPT_DATA_DIR,
         OPT_STATE_DIR, OPT_ENDPOINTS_FILE, OPT_CHECK, OPT_DESCRIBE, OPT_HELP_CONFIG,
-        OPT_ALLOW_ROOT
+        OPT_ALLOW_ROOT, OPT_HTTP
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"endpoints-file", required_argument, NULL, OPT_ENDPOINTS_FILE},
         {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"describe-stage", required_argument, NULL, OPT_DESCRIBE},
         {"help-config", no_argument, NULL, OPT_HELP_CONFIG},
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
         case OPT_STATE_DIR: rc = tm__add_override(ov, "state_dir", optarg, 0); break;
         case OPT_ENDPOINTS_FILE: endpoints_file = optarg; break;
         case OPT_ALLOW_ROOT: cJSON_AddTrueToObject(ov, "allow_root"); break;
+        case OPT_HTTP: rc = tm__add_override(ov, "http", optarg, 0); break;
         case OPT_CHECK: check_only = 1; break;
         case OPT_DESCRIBE: describe = optarg; break;
         case OPT_HELP_CONFIG:
