@@ -505,7 +505,9 @@ char *tm_dead_encode_doc(const tm_doc_t *doc, size_t *len)
             cJSON_AddStringToObject(d, tm_doc_field_names[i], doc->fields[i]);
     if (doc->meta != NULL)
         cJSON_AddItemToObject(d, "meta", cJSON_Duplicate(doc->meta, 1));
-    char *s = tm_dead_encode(doc->id, doc->dead_stage, "stage_failed", &doc->dead_err,
+    char *s = tm_dead_encode(doc->id, doc->dead_stage,
+                             doc->dead_reason != NULL ? doc->dead_reason : "stage_failed",
+                             &doc->dead_err,
                              doc->dead_attempts, d, len);
     cJSON_Delete(d);
     return s;

@@ -14,6 +14,7 @@
 typedef struct {
     _Atomic uint64_t key;
     _Atomic(const char *) stage;
+    _Atomic(const char *) id;
 } tm__slot_t;
 
 static tm__slot_t tm__slots[TM_CRASH_MAX_SLOTS];
@@ -25,18 +26,21 @@ static const int tm__signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 #define TM__NSIG (sizeof tm__signals / sizeof tm__signals[0])
 static struct sigaction tm__old[TM__NSIG];
 
-void tm_crash_note(unsigned worker, uint64_t key, const char *stage)
+void tm_crash_note(unsigned worker, uint64_t key, const char *id, const char *stage)
 {
     if (worker >= TM_CRASH_MAX_SLOTS)
         return;
     atomic_store_explicit(&tm__slots[worker].stage, stage, memory_order_relaxed);
+    atomic_store_explicit(&tm__slots[worker].id, id, memory_order_relaxed);
     atomic_store_explicit(&tm__slots[worker].key, key, memory_order_relaxed);
 }
 
 void tm_crash_clear(unsigned worker)
 {
-    if (worker < TM_CRASH_MAX_SLOTS)
-        atomic_store_explicit(&tm__slots[worker].key, 0, memory_order_relaxed);
+    if (worker >= TM_CRASH_MAX_SLOTS)
+        return;
+    atomic_store_explicit(&tm__slots[worker].key, 0, memory_order_relaxed);
+    atomic_store_explicit(&tm__slots[worker].id, NULL, memory_order_relaxed);
 }
 
 /* Async-signal-safe formatting: decimal digits of v into buf (no NUL). */
@@ -61,18 +65,31 @@ static void tm__handler(int sig)
     if (fd >= 0 && !atomic_exchange(&tm__crashing, 1)) {
         for (unsigned i = 0; i < TM_CRASH_MAX_SLOTS; i++) {
             uint64_t key = atomic_load_explicit(&tm__slots[i].key, memory_order_relaxed);
-            if (key == 0)
+            const char *id = atomic_load_explicit(&tm__slots[i].id, memory_order_relaxed);
+            if (key == 0 && id == NULL)
                 continue;
             const char *stage = atomic_load_explicit(&tm__slots[i].stage, memory_order_relaxed);
-            /* "KEY SIGNAL STAGE\n", one write so lines never interleave. */
-            char line[160];
+            /* "KEY SIGNAL STAGE ID\n", one write so lines never interleave. */
+            char line[1024];
             size_t n = tm__fmt_u64(line, key);
             line[n++] = ' ';
             n += tm__fmt_u64(line + n, (uint64_t)sig);
             line[n++] = ' ';
             const char *s = stage != NULL ? stage : "-";
-            for (size_t k = 0; s[k] != '\0' && n < sizeof line - 2; k++)
+            for (size_t k = 0; s[k] != '\0' && n < 200; k++)
                 line[n++] = (s[k] == ' ' || s[k] == '\n') ? '_' : s[k];
+            line[n++] = ' ';
+            static const char hex[] = "0123456789ABCDEF";
+            const unsigned char *u = (const unsigned char *)(id != NULL ? id : "");
+            for (size_t k = 0; u[k] != '\0' && n < sizeof line - 5; k++) {
+                if (u[k] <= 0x20 || u[k] == '%' || u[k] >= 0x7f) {
+                    line[n++] = '%';
+                    line[n++] = hex[u[k] >> 4];
+                    line[n++] = hex[u[k] & 15];
+                } else {
+                    line[n++] = (char)u[k];
+                }
+            }
             line[n++] = '\n';
             ssize_t w = write(fd, line, n);
             (void)w;

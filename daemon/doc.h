@@ -58,6 +58,7 @@ struct tm_doc {
     /* Set when a stage failed on it stage_max_attempts times under the
      * dead_letter policy: later stages skip it and it is dead-lettered. */
     int dead;
+    const char *dead_reason;   /* "stage_failed" or "crashed" (static) */
     unsigned dead_attempts;
     char dead_stage[64];
     tm_err_t dead_err;

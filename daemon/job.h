@@ -58,11 +58,14 @@ enum tm_job_origin {
     TM_ORIGIN_REPLAY, /* replayed from the spool at start-up: nobody to ack */
 };
 
-enum tm_job_phase {
-    TM_PHASE_NEW = 0,     /* not parsed yet */
-    TM_PHASE_SPOOLING,    /* parsed, waiting for the spool's group commit */
-    TM_PHASE_SPOOL_FAILED,/* the spool could not store it: reject */
-    TM_PHASE_RUNNING,     /* in the stages */
+/* A spooled job finishes twice: its stages (on a worker) and its group
+ * commit (on the spool's writer thread), in either order, because the
+ * stages run while the commit waits for the disk.  Whichever comes second
+ * hands the job to the sink: a result never leaves before its document is
+ * durable, and the ack goes out from the commit. */
+enum tm_job_done_bits {
+    TM_JOB_COMMITTED = 1u, /* stored (or never needed storing) */
+    TM_JOB_FINISHED = 2u,  /* stages done, outcome set */
 };
 
 struct tm_job {
@@ -94,8 +97,12 @@ struct tm_job {
     unsigned route_flags;
     int redelivered;
     int accepted;            /* passed validation (the ack was sent) */
-    int phase;               /* enum tm_job_phase */
+    int parsed;              /* the raw message was parsed (doc set) */
+    atomic_uint done_bits;   /* enum tm_job_done_bits */
     uint64_t spool_key;      /* 0 = not in the spool */
+    int spool_failed;        /* the spool could not store it: reject, no result */
+    int suspect;             /* was in a stage at a crash: forget that if it succeeds */
+    tm_err_t spool_err;      /* why (written by the writer thread) */
     size_t mem_bytes;        /* what it counts toward the memory budget */
 
     /* Loop-side bookkeeping (textmilld). */
@@ -113,8 +120,9 @@ void tm_job_submit(tm_job_t *job);
 
 void tm_job_free(tm_job_t **jp);
 
-/* The spool's done callback (tm_spool_done_fn) for jobs: the job goes on to
- * its stages (stored) or is rejected (not stored). */
+/* The spool's done callback (tm_spool_done_fn) for jobs: sends the ack
+ * (stored) or marks the job rejected (not stored), and hands the job on if
+ * its stages are already done. */
 void tm_job_spooled(void *ctx, void *item, uint64_t key, int ok, const char *why);
 
 #endif

@@ -327,7 +327,7 @@ static void tm__call(tm_pipeline_t *p, size_t i, tm_doc_t *doc, unsigned w, int 
     doc->cur_stage = (int)i;
     doc->cur_flags = d->flags;
     uint64_t t0 = tm_now_ns();
-    tm_crash_note(w, doc->spool_key, st->name);
+    tm_crash_note(w, doc->spool_key, doc->id, st->name);
     int rc = hook(st->instance, tls, doc, &err);
     /* Under the dead_letter policy a failing stage gets more attempts. */
     unsigned attempts = 1;

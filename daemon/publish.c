@@ -242,7 +242,22 @@ static void tm__publish_result(tm_server_t *s, tm_job_t *job)
 void tm_publish_job(tm_server_t *s, tm_job_t *job)
 {
     tm_server_job_gone(s, job);
-    if (job->outcome == TM_JOB_RESULT) {
+    if (job->spool_failed) {
+        /* Not stored, so not accepted: no ack was sent and no result goes
+         * out; the client hears why. */
+        if (job->origin == TM_ORIGIN_INGEST) {
+            size_t len = 0;
+            char *body = tm_error_encode(job->id, "rejected", &job->spool_err, 0, &len);
+            if (body != NULL)
+                tm_ingest_reply(s, job, body, len);
+            free(body);
+        } else {
+            tm_publish_error(s, job->id, &job->spool_err);
+        }
+        tm_server_note_reject(s, job->origin, job->id, &job->spool_err);
+    } else if (job->outcome == TM_JOB_RESULT) {
+        if (job->suspect)
+            tm_spool_forget_suspect(s->spool, job->id);
         tm__publish_result(s, job);
     } else if (job->outcome == TM_JOB_DEAD) {
         tm_publish_dead(s, job->spool_key, job->out, job->out_len);

@@ -210,6 +210,7 @@ void tm_server_replay_pump(tm_server_t *s)
         job->origin = TM_ORIGIN_REPLAY;
         job->redelivered = 1;
         job->spool_key = e.key;
+        job->suspect = e.attempts > 0;
         s->in_flight++;
         s->mem_in_flight += job->mem_bytes;
         s->replayed++;

@@ -29,10 +29,20 @@ typedef struct tm__append {
     void *item;
     char *raw;
     size_t len;
+    uint64_t key;
+    int stored;
 } tm__append_t;
+
+typedef struct tm__suspect {
+    char *id;
+    uint32_t count;
+    int32_t sig;
+    char stage[64];
+} tm__suspect_t;
 
 typedef struct tm__retire {
     struct tm__retire *next;
+    char *forget;     /* a suspect id to delete, or NULL */
     uint64_t key;
     uint64_t due_ns;
     char *dead;       /* dead-letter line to write first, or NULL */
@@ -43,7 +53,11 @@ struct tm_spool {
     tm_spool_opts_t o;
     char dir[4096];
     MDB_env *env;
-    MDB_dbi docs, meta;
+    MDB_dbi docs, meta, suspects;
+    pthread_mutex_t sus_lock;
+    tm__suspect_t *sus;
+    size_t nsus;              /* under sus_lock */
+    atomic_size_t sus_count;  /* == nsus, read without the lock */
     int have_env;
     uint64_t next_key;
     int dead_fd, crash_fd;
@@ -107,19 +121,28 @@ size_t tm_spool_record_encode(void *buf, size_t cap, const tm_spool_entry_t *e)
     return need;
 }
 
+static int tm__hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 int tm_spool_crash_line(const char *line, size_t len, uint64_t *key, int *sig, char *stage,
-                        size_t stage_size)
+                        size_t stage_size, char *id, size_t id_size)
 {
     size_t i = 0;
     uint64_t k = 0;
     int s = 0, digits = 0;
+    if (stage_size == 0 || id_size == 0)
+        return TM_EINVAL;
+    id[0] = '\0';
     while (i < len && line[i] >= '0' && line[i] <= '9') {
         if (k > (UINT64_MAX - 9) / 10)
             return TM_EINVAL;
         k = k * 10 + (uint64_t)(line[i++] - '0');
         digits++;
     }
-    if (digits == 0 || k == 0 || i >= len || line[i++] != ' ')
+    if (digits == 0 || i >= len || line[i++] != ' ')
         return TM_EINVAL;
     digits = 0;
     while (i < len && line[i] >= '0' && line[i] <= '9' && digits < 4) {
@@ -129,11 +152,34 @@ int tm_spool_crash_line(const char *line, size_t len, uint64_t *key, int *sig, c
     if (digits == 0 || i >= len || line[i++] != ' ')
         return TM_EINVAL;
     size_t n = 0;
-    while (i < len && line[i] != '\n' && line[i] != '\0' && n + 1 < stage_size)
+    while (i < len && line[i] != ' ' && line[i] != '\n' && line[i] != '\0' && n + 1 < stage_size)
         stage[n++] = line[i++];
-    if (n == 0 || stage_size == 0)
+    if (n == 0)
         return TM_EINVAL;
     stage[n] = '\0';
+    if (i < len && line[i] == ' ') {
+        i++;
+        size_t m = 0;
+        while (i < len && line[i] != '\n' && line[i] != '\0' && line[i] != ' ') {
+            int c = (unsigned char)line[i];
+            if (c == '%') {
+                int hi = i + 2 < len ? tm__hexval(line[i + 1]) : -1;
+                int lo = i + 2 < len ? tm__hexval(line[i + 2]) : -1;
+                if (hi < 0 || lo < 0)
+                    return TM_EINVAL;
+                c = hi * 16 + lo;
+                i += 3;
+            } else {
+                i++;
+            }
+            if (c == 0 || m + 1 >= id_size)
+                return TM_EINVAL;
+            id[m++] = (char)c;
+        }
+        id[m] = '\0';
+    }
+    if (k == 0 && id[0] == '\0')
+        return TM_EINVAL;
     *key = k;
     *sig = s;
     return TM_OK;
@@ -183,12 +229,45 @@ int tm_spool_enabled(const tm_spool_t *sp) { return sp != NULL && sp->have_env; 
 
 /* ---- crash record: apply the previous run's blame ---- */
 
+/* The value of a suspects entry: u32 count, i32 signal, char stage[64]. */
+#define TM__SUSPECT_BYTES 72
+
+static void tm__suspect_remember(tm_spool_t *sp, const char *id, uint32_t count, int32_t sig,
+                                 const char *stage)
+{
+    pthread_mutex_lock(&sp->sus_lock);
+    for (size_t i = 0; i < sp->nsus; i++) {
+        if (strcmp(sp->sus[i].id, id) == 0) {
+            sp->sus[i].count = count;
+            sp->sus[i].sig = sig;
+            snprintf(sp->sus[i].stage, sizeof sp->sus[i].stage, "%s", stage);
+            pthread_mutex_unlock(&sp->sus_lock);
+            return;
+        }
+    }
+    tm__suspect_t *ns = realloc(sp->sus, (sp->nsus + 1) * sizeof *ns);
+    char *copy = strdup(id);
+    if (ns != NULL)
+        sp->sus = ns;
+    if (ns != NULL && copy != NULL) {
+        tm__suspect_t *x = &sp->sus[sp->nsus++];
+        atomic_store(&sp->sus_count, sp->nsus);
+        x->id = copy;
+        x->count = count;
+        x->sig = sig;
+        snprintf(x->stage, sizeof x->stage, "%s", stage);
+    } else {
+        free(copy);
+    }
+    pthread_mutex_unlock(&sp->sus_lock);
+}
+
 static void tm__apply_blame(tm_spool_t *sp, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return;
-    char line[256];
+    char line[1200];
     int n = 0;
     uint64_t seen[64];
     size_t nseen = 0;
@@ -198,50 +277,140 @@ static void tm__apply_blame(tm_spool_t *sp, const char *path)
     while (fgets(line, sizeof line, f) != NULL) {
         uint64_t key;
         int sig;
-        char stage[64];
-        if (tm_spool_crash_line(line, strlen(line), &key, &sig, stage, sizeof stage) != TM_OK)
+        char stage[64], id[300];
+        if (tm_spool_crash_line(line, strlen(line), &key, &sig, stage, sizeof stage, id,
+                                sizeof id) != TM_OK)
             continue;
         /* One crash blames a document once, even if it was recorded twice. */
+        uint64_t tag = key != 0 ? key : UINT64_MAX - (uint64_t)strlen(id);
         int dup = 0;
         for (size_t i = 0; i < nseen; i++)
-            dup |= seen[i] == key;
+            dup |= seen[i] == tag;
         if (dup)
             continue;
         if (nseen < sizeof seen / sizeof seen[0])
-            seen[nseen++] = key;
+            seen[nseen++] = tag;
         n++;
+        char qid[96];
         tm_log(TM_LOG_WARN, "spool",
                "msg=\"the previous run crashed while this document was in a stage\" key=%llu "
-               "signal=%d stage=%s",
-               (unsigned long long)key, sig, stage);
+               "id=%s signal=%d stage=%s",
+               (unsigned long long)key, tm_log_quote(qid, sizeof qid, id), sig, stage);
         if (txn == NULL)
             continue;
         unsigned char kb[8];
         tm__key(key, kb);
         MDB_val k = {8, kb}, v;
-        if (mdb_get(txn, sp->docs, &k, &v) != 0)
-            continue;
         tm_spool_entry_t e;
-        if (tm_spool_record_decode(v.mv_data, v.mv_size, &e) != TM_OK)
-            continue;
-        char *copy = malloc(v.mv_size);
-        if (copy == NULL)
-            continue;
-        e.attempts++;
-        e.last_signal = sig;
-        memset(e.stage, 0, sizeof e.stage);
-        snprintf(e.stage, sizeof e.stage, "%s", stage);
-        size_t len = tm_spool_record_encode(copy, v.mv_size, &e);
-        MDB_val nv = {len, copy};
-        if (len > 0)
-            mdb_put(txn, sp->docs, &k, &nv, 0);
-        free(copy);
+        if (key != 0 && mdb_get(txn, sp->docs, &k, &v) == 0 &&
+            tm_spool_record_decode(v.mv_data, v.mv_size, &e) == TM_OK) {
+            char *copy = malloc(v.mv_size);
+            if (copy != NULL) {
+                e.attempts++;
+                e.last_signal = sig;
+                memset(e.stage, 0, sizeof e.stage);
+                snprintf(e.stage, sizeof e.stage, "%s", stage);
+                size_t len = tm_spool_record_encode(copy, v.mv_size, &e);
+                MDB_val nv = {len, copy};
+                if (len > 0)
+                    mdb_put(txn, sp->docs, &k, &nv, 0);
+                free(copy);
+            }
+        }
+        if (id[0] != '\0') {
+            MDB_val sk = {strlen(id), id}, sv;
+            unsigned char val[TM__SUSPECT_BYTES];
+            uint32_t count = 0;
+            if (mdb_get(txn, sp->suspects, &sk, &sv) == 0 && sv.mv_size == TM__SUSPECT_BYTES)
+                memcpy(&count, sv.mv_data, 4);
+            count++;
+            int32_t sg = sig;
+            memset(val, 0, sizeof val);
+            memcpy(val, &count, 4);
+            memcpy(val + 4, &sg, 4);
+            memcpy(val + 8, stage, strnlen(stage, 63));
+            MDB_val nv = {sizeof val, val};
+            mdb_put(txn, sp->suspects, &sk, &nv, 0);
+        }
     }
     fclose(f);
     if (txn != NULL && mdb_txn_commit(txn) != 0)
         tm_log(TM_LOG_ERROR, "spool", "msg=\"cannot record crash blame\"");
     if (n > 0)
         tm_log(TM_LOG_WARN, "spool", "msg=\"crash record read\" documents_blamed=%d", n);
+}
+
+static void tm__load_suspects(tm_spool_t *sp)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (!sp->have_env || mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn) != 0)
+        return;
+    if (mdb_cursor_open(txn, sp->suspects, &cur) == 0) {
+        MDB_val k, v;
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (v.mv_size != TM__SUSPECT_BYTES || k.mv_size == 0 || k.mv_size > 1024)
+                continue;
+            char id[1025], stage[64];
+            uint32_t count;
+            int32_t sig;
+            memcpy(id, k.mv_data, k.mv_size);
+            id[k.mv_size] = '\0';
+            memcpy(&count, v.mv_data, 4);
+            memcpy(&sig, (char *)v.mv_data + 4, 4);
+            memcpy(stage, (char *)v.mv_data + 8, 63);
+            stage[63] = '\0';
+            tm__suspect_remember(sp, id, count, sig, stage);
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+}
+
+unsigned tm_spool_suspect(tm_spool_t *sp, const char *id, char *stage, size_t stage_size,
+                          int *sig)
+{
+    unsigned count = 0;
+    if (sp == NULL || id == NULL || atomic_load(&sp->sus_count) == 0)
+        return 0;
+    pthread_mutex_lock(&sp->sus_lock);
+    for (size_t i = 0; i < sp->nsus; i++) {
+        if (strcmp(sp->sus[i].id, id) == 0) {
+            count = sp->sus[i].count;
+            snprintf(stage, stage_size, "%s", sp->sus[i].stage);
+            *sig = sp->sus[i].sig;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sp->sus_lock);
+    return count;
+}
+
+unsigned tm_spool_max_crashes(const tm_spool_t *sp) { return sp->o.max_crashes; }
+
+static void tm__queue_retire(tm_spool_t *sp, uint64_t key, char *dead, size_t dead_len, int now,
+                             char *forget);
+
+void tm_spool_forget_suspect(tm_spool_t *sp, const char *id)
+{
+    if (sp == NULL || id == NULL || atomic_load(&sp->sus_count) == 0)
+        return;
+    int found = 0;
+    pthread_mutex_lock(&sp->sus_lock);
+    for (size_t i = 0; i < sp->nsus; i++) {
+        if (strcmp(sp->sus[i].id, id) == 0) {
+            free(sp->sus[i].id);
+            sp->sus[i] = sp->sus[--sp->nsus];
+            atomic_store(&sp->sus_count, sp->nsus);
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sp->sus_lock);
+    char *copy = found ? strdup(id) : NULL;
+    if (copy != NULL)
+        tm__queue_retire(sp, 0, NULL, 0, 1, copy);
 }
 
 /* ---- the writer thread ---- */
@@ -290,7 +459,7 @@ static void tm__writer_round(tm_spool_t *sp, tm__append_t *apps, tm__retire_t *r
         uint64_t added_bytes = 0, added = 0, removed = 0, removed_bytes = 0;
         for (tm__append_t *a = apps; a != NULL && ok; a = a->next) {
             unsigned char kb[8];
-            tm__key(sp->next_key, kb);
+            tm__key(a->key, kb);
             MDB_val k = {8, kb}, v;
             v.mv_size = TM_SPOOL_HEADER_BYTES + a->len;
             rc = mdb_put(txn, sp->docs, &k, &v, MDB_RESERVE | MDB_APPEND);
@@ -306,15 +475,16 @@ static void tm__writer_round(tm_spool_t *sp, tm__append_t *apps, tm__retire_t *r
             e.raw = a->raw;
             e.raw_len = a->len;
             tm_spool_record_encode(v.mv_data, v.mv_size, &e);
-            a->raw = NULL; /* reused below as "stored" marker through key */
-            free(e.raw);
-            a->len = (size_t)sp->next_key;
-            sp->next_key++;
+            a->stored = 1;
             added++;
             added_bytes += v.mv_size;
             n_app++;
         }
         for (tm__retire_t *r = rets; r != NULL && txn != NULL; r = r->next) {
+            if (r->forget != NULL) {
+                MDB_val fk = {strlen(r->forget), r->forget};
+                mdb_del(txn, sp->suspects, &fk, NULL);
+            }
             if (r->key == 0)
                 continue;
             unsigned char kb[8];
@@ -328,7 +498,10 @@ static void tm__writer_round(tm_spool_t *sp, tm__append_t *apps, tm__retire_t *r
         }
         if (txn != NULL && ok) {
             unsigned char nk[8];
-            tm__key(sp->next_key, nk);
+            pthread_mutex_lock(&sp->lock);
+            uint64_t next = sp->next_key;
+            pthread_mutex_unlock(&sp->lock);
+            tm__key(next, nk);
             MDB_val k = {4, "next"}, v = {8, nk};
             rc = mdb_put(txn, sp->meta, &k, &v, 0);
             if (rc == 0)
@@ -385,19 +558,20 @@ static void tm__writer_round(tm_spool_t *sp, tm__append_t *apps, tm__retire_t *r
     while (apps != NULL) {
         tm__append_t *a = apps;
         apps = a->next;
-        if (ok && a->raw == NULL) {
-            sp->done(sp->ctx, a->item, (uint64_t)a->len, 1, NULL);
+        if (ok && a->stored) {
+            sp->done(sp->ctx, a->item, a->key, 1, NULL);
         } else {
             tm_metric_add(sp->m_failed, 1);
-            sp->done(sp->ctx, a->item, 0, 0, why[0] ? why : "the spool is not available");
-            free(a->raw);
+            sp->done(sp->ctx, a->item, a->key, 0, why[0] ? why : "the spool is not available");
         }
+        free(a->raw);
         free(a);
     }
     while (rets != NULL) {
         tm__retire_t *r = rets;
         rets = r->next;
         free(r->dead);
+        free(r->forget);
         free(r);
     }
 }
@@ -467,13 +641,13 @@ static void *tm__writer_main(void *arg)
 
 /* ---- public ---- */
 
-void tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len)
+uint64_t tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len)
 {
     tm__append_t *a = malloc(sizeof *a);
     if (a == NULL) {
         free(raw);
         sp->done(sp->ctx, item, 0, 0, "out of memory");
-        return;
+        return 0;
     }
     a->next = NULL;
     a->item = item;
@@ -485,8 +659,10 @@ void tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len)
         free(raw);
         free(a);
         sp->done(sp->ctx, item, 0, 0, "the daemon is stopping");
-        return;
+        return 0;
     }
+    /* Allocated under the lock, so the queue is in key order (MDB_APPEND). */
+    a->key = sp->next_key++;
     if (sp->app_tail != NULL)
         sp->app_tail->next = a;
     else
@@ -495,17 +671,20 @@ void tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len)
     sp->app_len++;
     pthread_cond_signal(&sp->cond);
     pthread_mutex_unlock(&sp->lock);
+    return a->key;
 }
 
-static void tm__queue_retire(tm_spool_t *sp, uint64_t key, char *dead, size_t dead_len,
-                             int now)
+static void tm__queue_retire(tm_spool_t *sp, uint64_t key, char *dead, size_t dead_len, int now,
+                             char *forget)
 {
     tm__retire_t *r = malloc(sizeof *r);
     if (r == NULL) {
         free(dead);
+        free(forget);
         return; /* the entry stays and is replayed: a duplicate, not a loss */
     }
     r->next = NULL;
+    r->forget = forget;
     r->key = key;
     r->dead = dead;
     r->dead_len = dead_len;
@@ -515,6 +694,7 @@ static void tm__queue_retire(tm_spool_t *sp, uint64_t key, char *dead, size_t de
         /* Too late: the entry stays and is replayed (a duplicate). */
         pthread_mutex_unlock(&sp->lock);
         free(dead);
+        free(forget);
         free(r);
         return;
     }
@@ -535,7 +715,7 @@ void tm_spool_retire(tm_spool_t *sp, uint64_t key)
 {
     if (sp == NULL || key == 0 || !sp->have_env)
         return;
-    tm__queue_retire(sp, key, NULL, 0, sp->o.retire_ms == 0);
+    tm__queue_retire(sp, key, NULL, 0, sp->o.retire_ms == 0, NULL);
 }
 
 void tm_spool_dead(tm_spool_t *sp, uint64_t key, const char *record, size_t len)
@@ -547,7 +727,7 @@ void tm_spool_dead(tm_spool_t *sp, uint64_t key, const char *record, size_t len)
         return;
     memcpy(line, record, len);
     line[len] = '\n';
-    tm__queue_retire(sp, sp->have_env ? key : 0, line, len + 1, 1);
+    tm__queue_retire(sp, sp->have_env ? key : 0, line, len + 1, 1, NULL);
 }
 
 int tm_spool_replay_next(tm_spool_t *sp, uint64_t after, tm_spool_entry_t *e)
@@ -620,6 +800,8 @@ static int tm__open_env(tm_spool_t *sp, tm_err_t *err)
     rc = mdb_dbi_open(txn, "docs", MDB_CREATE, &sp->docs);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &sp->meta);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "suspects", MDB_CREATE, &sp->suspects);
     if (rc != 0) {
         mdb_txn_abort(txn);
         return tm__lmdb_err(err, "open tables", sp->dir, rc);
@@ -693,6 +875,7 @@ int tm_spool_open(const tm_spool_opts_t *o, tm_spool_done_fn done, void *ctx, tm
     sp->ctx = ctx;
     sp->dead_fd = sp->crash_fd = -1;
     pthread_mutex_init(&sp->lock, NULL);
+    pthread_mutex_init(&sp->sus_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -712,6 +895,7 @@ int tm_spool_open(const tm_spool_opts_t *o, tm_spool_done_fn done, void *ctx, tm
     /* The previous run's crash record, then a fresh one for this run. */
     snprintf(path, sizeof path, "%s/crash-record", o->state_dir);
     tm__apply_blame(sp, path);
+    tm__load_suspects(sp);
     sp->crash_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (sp->crash_fd < 0)
         tm_log(TM_LOG_WARN, "spool", "msg=\"cannot open the crash record; poison documents "
@@ -785,8 +969,13 @@ void tm_spool_close(tm_spool_t **spp)
         tm__retire_t *r = sp->ret_head;
         sp->ret_head = r->next;
         free(r->dead);
+        free(r->forget);
         free(r);
     }
+    for (size_t i = 0; i < sp->nsus; i++)
+        free(sp->sus[i].id);
+    free(sp->sus);
+    pthread_mutex_destroy(&sp->sus_lock);
     if (sp->have_env) {
         mdb_env_sync(sp->env, 1);
         mdb_env_close(sp->env);

@@ -25,12 +25,14 @@
  * retire_ms of a hand-off therefore redelivers that result (a duplicate,
  * which at-least-once allows) instead of losing it.
  *
- * Crash blame: the crash handler (crash.c) appends the spool keys that were
- * inside a stage when the process died (SIGSEGV, SIGABRT, ...) to
- * <state_dir>/crash-record.  At start-up those entries' attempt counters
- * grow; replay() hands them back marked as suspects, and an entry that has
- * crashed the daemon poison_max_crashes times is reported as poison instead
- * of being replayed again.
+ * Crash blame: the crash handler (crash.c) appends the spool keys and ids
+ * of the documents that were inside a stage when the process died
+ * (SIGSEGV, SIGABRT, ...) to <state_dir>/crash-record.  At start-up those
+ * entries' attempt counters grow, and so do the ids' counts in the
+ * "suspects" table; replay() hands entries back with their count, and the
+ * server dead-letters an entry - or a resent document whose id is a
+ * suspect - that has crashed the daemon poison_max_crashes times instead of
+ * running it again.
  *
  * Record layout (native byte order, the file never leaves the machine):
  *   "TMS1", u32 attempts, i32 last signal, u32 raw length, char stage[64],
@@ -94,8 +96,10 @@ void tm_spool_close(tm_spool_t **sp);
 
 int tm_spool_enabled(const tm_spool_t *sp);
 
-/* Queue raw (malloc'd; ownership taken) for the next group commit. */
-void tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len);
+/* Queue raw (malloc'd; ownership taken) for the next group commit and
+ * return the key it will be stored under (keys grow in append order).  When
+ * the spool is stopped, done() runs at once, on the caller, with ok = 0. */
+uint64_t tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len);
 /* The result of key has been handed to the outputs. */
 void tm_spool_retire(tm_spool_t *sp, uint64_t key);
 /* Append a dead-letter record (one JSON line, copied) to
@@ -115,8 +119,21 @@ void tm_spool_depth(tm_spool_t *sp, uint64_t *entries, uint64_t *bytes);
 int tm_spool_record_decode(const void *buf, size_t len, tm_spool_entry_t *e);
 size_t tm_spool_record_encode(void *buf, size_t cap, const tm_spool_entry_t *e);
 
-/* Parse one crash-record line "KEY SIGNAL STAGE" (fuzzed). */
+/* Parse one crash-record line "KEY SIGNAL STAGE [ID]" (fuzzed); the id is
+ * %XX-decoded into id ("" when absent).  A line needs a key or an id. */
 int tm_spool_crash_line(const char *line, size_t len, uint64_t *key, int *sig, char *stage,
-                        size_t stage_size);
+                        size_t stage_size, char *id, size_t id_size);
+
+/* Suspects: ids of documents that were in a stage when the daemon crashed
+ * (kept in the spool's "suspects" table), so that a document that crashes
+ * the daemon before its commit - and is resent by a client that got no ack
+ * - is caught too.  Returns the number of crashes blamed on id (0 = none)
+ * and, when non-zero, the stage and signal of the last one.  Thread-safe. */
+unsigned tm_spool_suspect(tm_spool_t *sp, const char *id, char *stage, size_t stage_size,
+                          int *sig);
+/* The document with this id went through without a crash: forget it. */
+void tm_spool_forget_suspect(tm_spool_t *sp, const char *id);
+/* poison_max_crashes as the spool was opened with. */
+unsigned tm_spool_max_crashes(const tm_spool_t *sp);
 
 #endif

@@ -34,9 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint64_t key;
     int sig;
-    char stage[64];
-    if (tm_spool_crash_line((const char *)data, size, &key, &sig, stage, sizeof stage) == TM_OK &&
-        (key == 0 || stage[0] == '\0' || strlen(stage) >= sizeof stage))
+    char stage[64], id[300];
+    if (tm_spool_crash_line((const char *)data, size, &key, &sig, stage, sizeof stage, id,
+                            sizeof id) == TM_OK &&
+        ((key == 0 && id[0] == '\0') || stage[0] == '\0' || strlen(stage) >= sizeof stage ||
+         strlen(id) >= sizeof id))
         abort();
     return 0;
 }

@@ -91,18 +91,23 @@ static void test_crash_lines(void **state)
     (void)state;
     uint64_t key;
     int sig;
-    char stage[64];
-    assert_int_equal(tm_spool_crash_line("42 11 quotes\n", 13, &key, &sig, stage, sizeof stage),
-                     TM_OK);
+    char stage[64], id[64];
+#define LINE(s) tm_spool_crash_line((s), strlen(s), &key, &sig, stage, sizeof stage, id, sizeof id)
+    assert_int_equal(LINE("42 11 quotes\n"), TM_OK);
     assert_true(key == 42);
     assert_int_equal(sig, 11);
     assert_string_equal(stage, "quotes");
-    assert_int_equal(tm_spool_crash_line("0 11 x", 6, &key, &sig, stage, sizeof stage), TM_EINVAL);
-    assert_int_equal(tm_spool_crash_line("12 x", 4, &key, &sig, stage, sizeof stage), TM_EINVAL);
-    assert_int_equal(tm_spool_crash_line("12 6 ", 5, &key, &sig, stage, sizeof stage), TM_EINVAL);
-    assert_int_equal(tm_spool_crash_line("99999999999999999999999 6 a", 27, &key, &sig, stage,
-                                         sizeof stage),
-                     TM_EINVAL);
+    assert_string_equal(id, "");
+    assert_int_equal(LINE("0 6 dedup doc%201%25\n"), TM_OK); /* not spooled: the id counts */
+    assert_true(key == 0);
+    assert_string_equal(id, "doc 1%");
+    assert_int_equal(LINE("0 11 x"), TM_EINVAL);    /* neither key nor id */
+    assert_int_equal(LINE("12 x"), TM_EINVAL);
+    assert_int_equal(LINE("12 6 "), TM_EINVAL);
+    assert_int_equal(LINE("3 6 s bad%2"), TM_EINVAL); /* truncated escape */
+    assert_int_equal(LINE("3 6 s nul%00"), TM_EINVAL);
+    assert_int_equal(LINE("99999999999999999999999 6 a"), TM_EINVAL);
+#undef LINE
 }
 
 static void test_append_retire_replay_blame(void **state)
@@ -134,12 +139,24 @@ static void test_append_retire_replay_blame(void **state)
     snprintf(path, sizeof path, "%s/crash-record", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "%llu 11 quotes\ngarbage line\n", (unsigned long long)s.keys[1]);
+    fprintf(f, "%llu 11 quotes d1\ngarbage line\n0 6 sentiment never%%20stored\n",
+            (unsigned long long)s.keys[1]);
     fclose(f);
 
     sp = open_spool(dir, &s, 0);
     tm_spool_depth(sp, &depth, &bytes);
     assert_true(depth == N / 2);
+    /* Both ids are suspects now, the stored one and the one never stored. */
+    char stage[64];
+    int sig = 0;
+    assert_int_equal(tm_spool_suspect(sp, "d1", stage, sizeof stage, &sig), 1);
+    assert_string_equal(stage, "quotes");
+    assert_int_equal(tm_spool_suspect(sp, "never stored", stage, sizeof stage, &sig), 1);
+    assert_string_equal(stage, "sentiment");
+    assert_int_equal(sig, 6);
+    assert_int_equal(tm_spool_suspect(sp, "d3", stage, sizeof stage, &sig), 0);
+    tm_spool_forget_suspect(sp, "never stored");
+    assert_int_equal(tm_spool_suspect(sp, "never stored", stage, sizeof stage, &sig), 0);
     uint64_t after = 0;
     int seen = 0;
     tm_spool_entry_t e;
@@ -169,8 +186,11 @@ static void test_append_retire_replay_blame(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     fclose(f);
     assert_string_equal(line, "{\"id\":\"d1\",\"status\":\"dead\"}\n");
-    /* The crash record was consumed: no more blame on the next start. */
+    /* The crash record was consumed: no more blame on the next start; the
+     * forgotten suspect stays forgotten, the other one stays. */
     sp = open_spool(dir, &s, 0);
+    assert_int_equal(tm_spool_suspect(sp, "never stored", stage, sizeof stage, &sig), 0);
+    assert_int_equal(tm_spool_suspect(sp, "d1", stage, sizeof stage, &sig), 1);
     tm_spool_depth(sp, &depth, &bytes);
     assert_true(depth == N / 2 - 1);
     assert_int_equal(tm_spool_replay_next(sp, 0, &e), 1);
