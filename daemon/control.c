@@ -17,8 +17,8 @@
  * coalesced: one more reload follows, whatever the number of signals.
  *
  * Reloadable: the pipeline and stage configs, log_level, max_in_flight,
- * shutdown_grace_ms, ready_stall_ms, poison_max_crashes, the stage failure
- * policy and the CurveZMQ allow-list.  Sockets, workers, limits, the spool
+ * shutdown_grace_ms, ready_stall_ms, the stage failure policy and the
+ * CurveZMQ allow-list.  Sockets, workers, limits, the spool
  * and memory settings need a restart; a reload that changes them says so.
  */
 #include "autoconfig.h"
@@ -36,7 +36,7 @@ static const char *const tm__restart_keys[] = {
     "ingest", "push", "publish", "deliver", "workers", "max_doc_bytes", "max_meta_depth",
     "state_dir", "spool", "spool_fsync", "spool_fsync_interval_ms", "spool_batch_max",
     "spool_max_mb", "spool_retire_ms", "memory_limit_mb", "http", "curve_secret_key",
-    "ingest_hwm", "publish_hwm", "deliver_hwm", "allow_root", NULL};
+    "ingest_hwm", "publish_hwm", "deliver_hwm", "allow_root", "poison_max_crashes", NULL};
 
 static void tm__do_reload(tm_server_t *s)
 {
@@ -185,7 +185,6 @@ static void tm__apply(tm_server_t *s, tm_config_t *nc)
     c->max_in_flight = nc->max_in_flight;
     c->shutdown_grace_ms = nc->shutdown_grace_ms;
     c->ready_stall_ms = nc->ready_stall_ms;
-    c->poison_max_crashes = nc->poison_max_crashes;
     c->stage_dead_letter = nc->stage_dead_letter;
     c->stage_max_attempts = nc->stage_max_attempts;
 }

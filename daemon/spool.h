@@ -11,6 +11,8 @@
  * One writer thread does every write, in group commits: it takes everything
  * queued (at most batch_max documents), writes it in one LMDB transaction
  * and commits once, so the cost of an fsync is shared by the whole batch.
+ * Keys are handed out at append time, so the document's stages run while
+ * its commit waits for the disk (job.c joins the two before the ack).
  * The fsync policy decides when that commit reaches the disk:
  *   batch     the commit is fsync'd before any of its documents is acked
  *             (survives power loss);
