@@ -58,7 +58,7 @@ for chain in $chains; do
     else
     cat >"$tmp/$chain.conf" <<CONF
 {"ingest": "tcp://127.0.0.1:*", "push": "", "publish": "tcp://127.0.0.1:*",
- "workers": $workers, "log_level": "warn", "pipeline": $(pipeline_for "$chain")}
+ "http": "127.0.0.1:0", "allow_root": true, "workers": $workers, "log_level": "warn", "pipeline": $(pipeline_for "$chain")}
 CONF
     rm -f "$tmp/ep.json"
     "$build/textmilld" -c "$tmp/$chain.conf" --endpoints-file "$tmp/ep.json" 2>"$tmp/$chain.log" &

@@ -45,6 +45,8 @@ static void tm__usage(FILE *out)
             "  -W, --window N      documents awaiting an ack at once (default 256)\n"
             "  -t, --timeout MS    give up waiting for an ack after MS (default 10000)\n"
             "  -q, --quiet         print only a summary\n"
+            "      --curve-server F  the daemon's public certificate (CurveZMQ)\n"
+            "      --curve-key F     this client's secret certificate (textmill keygen)\n"
             "Exit status: 0 all accepted; 2 some rejected; 1 failure or timeout.\n",
             TM_DEFAULT_INGEST);
 }
@@ -164,9 +166,11 @@ int tm_cmd_send(int argc, char **argv)
         {"endpoint", required_argument, NULL, 'e'}, {"push", required_argument, NULL, 'p'},
         {"window", required_argument, NULL, 'W'},   {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"curve-server", required_argument, NULL, 'S'}, {"curve-key", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
-    const char *endpoint = TM_DEFAULT_INGEST, *push = NULL;
+    const char *endpoint = TM_DEFAULT_INGEST, *push = NULL, *curve_server = NULL,
+               *curve_key = NULL;
     tm__sender_t s;
     memset(&s, 0, sizeof s);
     s.window = 256;
@@ -180,6 +184,8 @@ int tm_cmd_send(int argc, char **argv)
         case 'W': s.window = atol(optarg); break;
         case 't': s.timeout_ms = atoi(optarg); break;
         case 'q': s.quiet = 1; break;
+        case 'S': curve_server = optarg; break;
+        case 'K': curve_key = optarg; break;
         case 'h': tm__usage(stdout); return 0;
         default: tm__usage(stderr); return 64;
         }
@@ -194,6 +200,10 @@ int tm_cmd_send(int argc, char **argv)
     int linger = 5000;
     zmq_setsockopt(s.sock, ZMQ_LINGER, &linger, sizeof linger);
     int status = 0;
+    if (tm_cli_curve(s.sock, curve_server, curve_key, "send") != 0) {
+        status = 1;
+        goto out;
+    }
     if (zmq_connect(s.sock, s.push ? push : endpoint) != 0) {
         fprintf(stderr, "textmill send: cannot connect to %s: %s\n", s.push ? push : endpoint,
                 zmq_strerror(errno));

@@ -34,7 +34,9 @@ static void tm__usage(FILE *out)
             "  -r, --raw           one line per message: the JSON as published\n"
             "                      (default: a header line with the topic, then indented JSON)\n"
             "  -n, --count N       exit after N messages\n"
-            "  -t, --timeout MS    exit after MS without a message\n",
+            "  -t, --timeout MS    exit after MS without a message\n"
+            "      --curve-server F  the daemon's public certificate (CurveZMQ)\n"
+            "      --curve-key F     this client's secret certificate (textmill keygen)\n",
             TM_DEFAULT_PUBLISH);
 }
 
@@ -44,9 +46,10 @@ int tm_cmd_tail(int argc, char **argv)
         {"endpoint", required_argument, NULL, 'e'}, {"topic", required_argument, NULL, 'T'},
         {"raw", no_argument, NULL, 'r'},            {"count", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
+        {"curve-server", required_argument, NULL, 'S'}, {"curve-key", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
-    const char *endpoint = TM_DEFAULT_PUBLISH;
+    const char *endpoint = TM_DEFAULT_PUBLISH, *curve_server = NULL, *curve_key = NULL;
     const char *topics[32];
     int ntopics = 0, raw = 0, timeout_ms = -1, opt;
     long count = -1;
@@ -61,6 +64,8 @@ int tm_cmd_tail(int argc, char **argv)
         case 'r': raw = 1; break;
         case 'n': count = atol(optarg); break;
         case 't': timeout_ms = atoi(optarg); break;
+        case 'S': curve_server = optarg; break;
+        case 'K': curve_key = optarg; break;
         case 'h': tm__usage(stdout); return 0;
         default: tm__usage(stderr); return 64;
         }
@@ -76,6 +81,10 @@ int tm_cmd_tail(int argc, char **argv)
     for (int i = 0; i < ntopics; i++)
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topics[i], strlen(topics[i]));
     int status = 0;
+    if (tm_cli_curve(sub, curve_server, curve_key, "tail") != 0) {
+        status = 1;
+        goto out;
+    }
     if (zmq_connect(sub, endpoint) != 0) {
         fprintf(stderr, "textmill tail: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
         status = 1;

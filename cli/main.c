@@ -12,6 +12,10 @@
 
 #include "cli.h"
 
+#include <zmq.h>
+
+#include "../daemon/auth.h"
+
 char *tm_cli_read_file(const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -49,6 +53,30 @@ char *tm_cli_read_file(const char *path, size_t *len)
     return buf;
 }
 
+int tm_cli_curve(void *sock, const char *server_cert, const char *client_cert, const char *cmd)
+{
+    if (server_cert == NULL && client_cert == NULL)
+        return 0;
+    if (server_cert == NULL || client_cert == NULL) {
+        fprintf(stderr, "textmill %s: CurveZMQ needs both --curve-server and --curve-key\n", cmd);
+        return -1;
+    }
+    char spub[41], ssec[41], cpub[41], csec[41];
+    tm_err_t err = {{0}, {0}};
+    if (tm_auth_load_cert(server_cert, 0, spub, ssec, &err) != TM_OK ||
+        tm_auth_load_cert(client_cert, 1, cpub, csec, &err) != TM_OK) {
+        fprintf(stderr, "textmill %s: %s\n", cmd, err.message);
+        return -1;
+    }
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, spub, 40) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, cpub, 40) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, csec, 40) != 0) {
+        fprintf(stderr, "textmill %s: cannot set the CURVE keys: %s\n", cmd, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static void tm__usage(FILE *out)
 {
     fprintf(out, "Usage: textmill COMMAND [OPTIONS]\n"
@@ -58,6 +86,7 @@ static void tm__usage(FILE *out)
                  "  send    send files or stdin to a running textmilld; prints the acks\n"
                  "  tail    print results and errors published by textmilld\n"
                  "  bench   load a running textmilld and measure throughput and latency\n"
+                 "  keygen  make a CurveZMQ key pair (server or client certificate)\n"
                  "\n"
                  "`textmill COMMAND --help` describes each command.\n");
 }
@@ -77,6 +106,8 @@ int main(int argc, char **argv)
         return tm_cmd_tail(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return tm_cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return tm_cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("textmill %s (stage ABI %d.%d)\n", PACKAGE_VERSION, TM_ABI_MAJOR, TM_ABI_MINOR);
         return 0;

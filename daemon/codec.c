@@ -459,3 +459,56 @@ char *tm_error_encode(const char *id, const char *status, const tm_err_t *err, l
     }
     return tm__print(root, 64 + strlen(err->message), len);
 }
+
+char *tm_dead_encode(const char *id, const char *stage, const char *reason, const tm_err_t *err,
+                     unsigned attempts, const cJSON *document, size_t *len)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    cJSON *jid = id != NULL ? cJSON_CreateString(id) : cJSON_CreateNull();
+    int ok = cJSON_AddItemToObject(root, "id", jid) &&
+             cJSON_AddStringToObject(root, "status", "dead") != NULL &&
+             cJSON_AddStringToObject(root, "stage", stage != NULL ? stage : "") != NULL &&
+             cJSON_AddStringToObject(root, "reason", reason) != NULL;
+    cJSON *e = ok ? cJSON_AddObjectToObject(root, "error") : NULL;
+    ok = ok && e != NULL &&
+         cJSON_AddStringToObject(e, "code", err->code[0] ? err->code : TM_PROTO_E_INTERNAL) &&
+         cJSON_AddStringToObject(e, "message", err->message) &&
+         cJSON_AddNumberToObject(root, "attempts", (double)attempts) != NULL;
+    if (ok && document != NULL) {
+        cJSON *d = cJSON_Duplicate(document, 1);
+        ok = d != NULL && cJSON_AddItemToObject(root, "document", d);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    char *s = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (s != NULL && len != NULL)
+        *len = strlen(s);
+    return s;
+}
+
+char *tm_dead_encode_doc(const tm_doc_t *doc, size_t *len)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (d == NULL)
+        return NULL;
+    cJSON_AddStringToObject(d, "id", doc->id);
+    cJSON_AddStringToObject(d, "text", doc->text);
+    if (doc->content_type != TM_CT_PLAIN)
+        cJSON_AddStringToObject(d, "content_type", doc->content_type);
+    for (int i = 0; i < TM_FIELD_COUNT; i++)
+        if (doc->fields[i] != NULL)
+            cJSON_AddStringToObject(d, tm_doc_field_names[i], doc->fields[i]);
+    if (doc->meta != NULL)
+        cJSON_AddItemToObject(d, "meta", cJSON_Duplicate(doc->meta, 1));
+    char *s = tm_dead_encode(doc->id, doc->dead_stage,
+                             doc->dead_reason != NULL ? doc->dead_reason : "stage_failed",
+                             &doc->dead_err,
+                             doc->dead_attempts, d, len);
+    cJSON_Delete(d);
+    return s;
+}

@@ -32,6 +32,7 @@
 #define TM_PROTO_E_EMPTY_FRAME "empty_frame"
 #define TM_PROTO_E_SHUTTING_DOWN "shutting_down"
 #define TM_PROTO_E_INTERNAL "internal_error"
+#define TM_PROTO_E_POISON "poison"
 
 #define TM_MAX_ID_BYTES 256
 
@@ -62,5 +63,14 @@ char *tm_ack_encode(const char *id, size_t *len);
  * in batch output.  line > 0 adds "line":N (batch mode). */
 char *tm_error_encode(const char *id, const char *status, const tm_err_t *err, long line,
                       size_t *len);
+
+/* A dead-letter record (the "dead" topic and <state_dir>/dead-letters.jsonl):
+ * {"id":..|null,"status":"dead","stage":..,"reason":"stage_failed"|"crashed",
+ *  "error":{"code":..,"message":..},"attempts":N,"document":{..}}
+ * document (borrowed, may be NULL) is the input document. */
+char *tm_dead_encode(const char *id, const char *stage, const char *reason, const tm_err_t *err,
+                     unsigned attempts, const cJSON *document, size_t *len);
+/* The same for a document a stage gave up on (doc->dead set). */
+char *tm_dead_encode_doc(const tm_doc_t *doc, size_t *len);
 
 #endif

@@ -58,6 +58,56 @@ const tm_param_t tm_config_params[] = {
      .max = 10000000, .description = "ZeroMQ send high-water mark per PUB subscriber"},
     {.key = "deliver_hwm", .type = TM_PARAM_INT, .default_json = "10000", .min = 1,
      .max = 10000000, .description = "ZeroMQ send high-water mark of the PUSH output"},
+    /* ---- durability (spool.h) ---- */
+    {.key = "spool", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "write every accepted document to <state_dir>/spool before acking it and "
+                    "replay unfinished ones after a crash (needs state_dir)"},
+    {.key = "spool_fsync", .type = TM_PARAM_ENUM, .default_json = "\"batch\"",
+     .choices = "batch|interval|off",
+     .description = "batch: fsync each group commit before its acks; interval: fsync every "
+                    "spool_fsync_interval_ms; off: never (survives process crashes only)"},
+    {.key = "spool_fsync_interval_ms", .type = TM_PARAM_INT, .default_json = "1000", .min = 10,
+     .max = 600000, .description = "fsync period when spool_fsync is \"interval\""},
+    {.key = "spool_batch_max", .type = TM_PARAM_INT, .default_json = "512", .min = 1,
+     .max = 65536, .description = "most documents written in one group commit"},
+    {.key = "spool_max_mb", .type = TM_PARAM_INT, .default_json = "1024", .min = 1,
+     .max = 1048576, .description = "largest size of the spool file, in MiB"},
+    {.key = "spool_retire_ms", .type = TM_PARAM_INT, .default_json = "250", .min = 0,
+     .max = 600000,
+     .description = "keep a spooled document this long after its result was handed to "
+                    "ZeroMQ, so a kill -9 before ZeroMQ sent it redelivers it"},
+    {.key = "poison_max_crashes", .type = TM_PARAM_INT, .default_json = "3", .min = 1,
+     .max = 1000,
+     .description = "a document that was in a stage when the daemon crashed this many times "
+                    "goes to the dead-letter output instead of being replayed"},
+    {.key = "stage_failure_policy", .type = TM_PARAM_ENUM, .default_json = "\"record\"",
+     .choices = "record|dead_letter",
+     .description = "record: a stage error goes into the result's \"errors\" (protocol v1); "
+                    "dead_letter: retry the stage, then dead-letter the document"},
+    {.key = "stage_max_attempts", .type = TM_PARAM_INT, .default_json = "3", .min = 1, .max = 100,
+     .description = "with stage_failure_policy dead_letter: attempts of a failing stage"},
+    /* ---- resources ---- */
+    {.key = "memory_limit_mb", .type = TM_PARAM_INT, .default_json = "0", .min = 0,
+     .max = 1048576,
+     .description = "cap on the daemon's memory (0 = none): bytes held in flight are kept "
+                    "under half of it, ZeroMQ queues are sized to fit, and intake pauses "
+                    "while RSS is above 90%"},
+    /* ---- operations ---- */
+    {.key = "http", .type = TM_PARAM_STRING, .default_json = "\"127.0.0.1:7730\"",
+     .description = "HOST:PORT of the HTTP endpoint for /metrics, /healthz, /readyz (\"\" = "
+                    "off; port 0 = any)"},
+    {.key = "ready_stall_ms", .type = TM_PARAM_INT, .default_json = "30000", .min = 100,
+     .max = 3600000,
+     .description = "/readyz fails when documents are in flight and none finished for this "
+                    "long"},
+    {.key = "curve_secret_key", .type = TM_PARAM_PATH, .default_json = "\"\"",
+     .description = "server certificate with its CURVE secret key (textmill keygen); set, "
+                    "every socket requires CurveZMQ (\"\" = off)"},
+    {.key = "curve_allowed_keys", .type = TM_PARAM_PATH, .default_json = "\"\"",
+     .description = "file or directory of client public keys allowed to connect (required "
+                    "with curve_secret_key); re-read on SIGHUP"},
+    {.key = "allow_root", .type = TM_PARAM_BOOL, .default_json = "false",
+     .description = "allow running as root (refused by default; also --allow-root)"},
     {.key = "pipeline", .type = TM_PARAM_JSON, .default_json = "[]",
      .description = "ordered list of stage entries: {\"stage\", \"path\", \"name\", "
                     "\"enabled\", \"config\"}"},
@@ -218,6 +268,19 @@ int tm_config_parse(const char *text, size_t len, const char *name, const char *
         cJSON_Delete(merged);
         return tm_err_set(err, TM_ENOMEM, "out_of_memory", "out of memory");
     }
+    /* systemd's StateDirectory= hands the directory over in STATE_DIRECTORY
+     * (colon-separated when there are several: the first is ours). */
+    const char *sd_state = getenv("STATE_DIRECTORY");
+    if (tm__str(merged, "state_dir")[0] == '\0' && sd_state != NULL && sd_state[0] != '\0') {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", (int)strcspn(sd_state, ":"), sd_state);
+        cJSON *nv = cJSON_CreateString(dir);
+        if (nv == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(merged, "state_dir", nv)) {
+            cJSON_Delete(nv);
+            cJSON_Delete(merged);
+            return tm_err_set(err, TM_ENOMEM, "out_of_memory", "out of memory");
+        }
+    }
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(merged, "pipeline");
     if (!cJSON_IsArray(pl)) {
         cJSON_Delete(merged);
@@ -261,6 +324,29 @@ int tm_config_parse(const char *text, size_t len, const char *name, const char *
     c->ingest_hwm = (int)tm__num(merged, "ingest_hwm");
     c->publish_hwm = (int)tm__num(merged, "publish_hwm");
     c->deliver_hwm = (int)tm__num(merged, "deliver_hwm");
+    c->spool = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "spool"));
+    const char *fs = tm__str(merged, "spool_fsync");
+    c->spool_fsync = strcmp(fs, "interval") == 0 ? 1 : strcmp(fs, "off") == 0 ? 2 : 0;
+    c->spool_fsync_interval_ms = (unsigned)tm__num(merged, "spool_fsync_interval_ms");
+    c->spool_batch_max = (unsigned)tm__num(merged, "spool_batch_max");
+    c->spool_max_mb = (size_t)tm__num(merged, "spool_max_mb");
+    c->spool_retire_ms = (unsigned)tm__num(merged, "spool_retire_ms");
+    c->poison_max_crashes = (unsigned)tm__num(merged, "poison_max_crashes");
+    c->stage_dead_letter = strcmp(tm__str(merged, "stage_failure_policy"), "dead_letter") == 0;
+    c->stage_max_attempts = (unsigned)tm__num(merged, "stage_max_attempts");
+    c->memory_limit_mb = (size_t)tm__num(merged, "memory_limit_mb");
+    c->http = tm__str(merged, "http");
+    c->ready_stall_ms = (unsigned)tm__num(merged, "ready_stall_ms");
+    c->curve_secret_key = tm__str(merged, "curve_secret_key");
+    c->curve_allowed_keys = tm__str(merged, "curve_allowed_keys");
+    c->allow_root = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "allow_root"));
+    if (c->curve_secret_key[0] != '\0' && c->curve_allowed_keys[0] == '\0') {
+        tm_config_free(&c);
+        return tm_err_set(err, TM_EINVAL, "bad_config",
+                          "%s: \"curve_secret_key\" is set but \"curve_allowed_keys\" is not; "
+                          "list the client public keys allowed to connect",
+                          name);
+    }
     c->pipeline = pl;
     *out = c;
     return TM_OK;

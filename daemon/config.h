@@ -27,6 +27,20 @@ typedef struct tm_config {
     const char *plugin_dir, *data_dir, *state_dir; /* state_dir "" = none */
     unsigned shutdown_grace_ms;
     int ingest_hwm, publish_hwm, deliver_hwm;
+    /* Durability (spool.h). */
+    int spool;
+    int spool_fsync;        /* enum tm_spool_fsync */
+    unsigned spool_fsync_interval_ms, spool_batch_max, spool_retire_ms;
+    size_t spool_max_mb;
+    unsigned poison_max_crashes;
+    int stage_dead_letter;  /* stage_failure_policy "dead_letter" */
+    unsigned stage_max_attempts;
+    /* Resources and operations. */
+    size_t memory_limit_mb; /* 0 = none */
+    const char *http;       /* "" = off */
+    unsigned ready_stall_ms;
+    const char *curve_secret_key, *curve_allowed_keys; /* "" = off */
+    int allow_root;
     const cJSON *pipeline;
 } tm_config_t;
 

@@ -54,6 +54,14 @@ struct tm_doc {
     int id_assigned;           /* the host made up the id */
     int redelivered;           /* replayed from the spool after a restart */
     void *owner;               /* the job carrying this document (borrowed) */
+    uint64_t spool_key;        /* its key in the durable spool, 0 = not spooled */
+    /* Set when a stage failed on it stage_max_attempts times under the
+     * dead_letter policy: later stages skip it and it is dead-lettered. */
+    int dead;
+    const char *dead_reason;   /* "stage_failed" or "crashed" (static) */
+    unsigned dead_attempts;
+    char dead_stage[64];
+    tm_err_t dead_err;
 };
 
 extern const char TM_CT_PLAIN[];

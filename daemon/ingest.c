@@ -104,6 +104,7 @@ static void tm__submit(tm_server_t *s, int origin, const zmq_msg_t *rid, int del
     }
     job->req_delimiter = delim;
     s->in_flight++;
+    s->mem_in_flight += job->mem_bytes;
     /* Queued with the rest of this round's batch: one lock and one wake-up
      * per idle worker, instead of one per message. */
     job->task.next = NULL;

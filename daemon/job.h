@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "idset.h"
 #include "pipeline.h"
+#include "spool.h"
 #include "workers.h"
 
 typedef struct tm_job tm_job_t;
@@ -37,6 +38,7 @@ typedef struct tm_job_ctx {
     tm_limits_t limits;
     tm_idset_t *inflight; /* optional: reject ids already in flight */
     tm_job_sink_t sink;
+    tm_spool_t *spool;    /* optional: write accepted documents here before the ack */
     char id_prefix[32];   /* for documents that come without an id */
     atomic_uint_fast64_t id_counter;
 } tm_job_ctx_t;
@@ -45,6 +47,7 @@ enum tm_job_outcome {
     TM_JOB_PENDING = 0,
     TM_JOB_RESULT,    /* out holds the encoded result */
     TM_JOB_REJECTED,  /* err holds the reason; id may be NULL */
+    TM_JOB_DEAD,      /* out holds the dead-letter record (a stage failed repeatedly) */
 };
 
 enum tm_job_origin {
@@ -52,6 +55,17 @@ enum tm_job_origin {
     TM_ORIGIN_INGEST, /* ROUTER: reply with an ack */
     TM_ORIGIN_PUSH,   /* PULL: errors go to the error topic */
     TM_ORIGIN_BATCH,  /* a line of textmill run */
+    TM_ORIGIN_REPLAY, /* replayed from the spool at start-up: nobody to ack */
+};
+
+/* A spooled job finishes twice: its stages (on a worker) and its group
+ * commit (on the spool's writer thread), in either order, because the
+ * stages run while the commit waits for the disk.  Whichever comes second
+ * hands the job to the sink: a result never leaves before its document is
+ * durable, and the ack goes out from the commit. */
+enum tm_job_done_bits {
+    TM_JOB_COMMITTED = 1u, /* stored (or never needed storing) */
+    TM_JOB_FINISHED = 2u,  /* stages done, outcome set */
 };
 
 struct tm_job {
@@ -83,6 +97,13 @@ struct tm_job {
     unsigned route_flags;
     int redelivered;
     int accepted;            /* passed validation (the ack was sent) */
+    int parsed;              /* the raw message was parsed (doc set) */
+    atomic_uint done_bits;   /* enum tm_job_done_bits */
+    uint64_t spool_key;      /* 0 = not in the spool */
+    int spool_failed;        /* the spool could not store it: reject, no result */
+    int suspect;             /* was in a stage at a crash: forget that if it succeeds */
+    tm_err_t spool_err;      /* why (written by the writer thread) */
+    size_t mem_bytes;        /* what it counts toward the memory budget */
 
     /* Loop-side bookkeeping (textmilld). */
     char *ack;               /* owned: encoded ingest ack */
@@ -98,5 +119,10 @@ tm_job_t *tm_job_new(tm_job_ctx_t *ctx, tm_pipeline_t *p, const void *raw, size_
 void tm_job_submit(tm_job_t *job);
 
 void tm_job_free(tm_job_t **jp);
+
+/* The spool's done callback (tm_spool_done_fn) for jobs: sends the ack
+ * (stored) or marks the job rejected (not stored), and hands the job on if
+ * its stages are already done. */
+void tm_job_spooled(void *ctx, void *item, uint64_t key, int ok, const char *why);
 
 #endif

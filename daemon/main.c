@@ -35,12 +35,14 @@ static void tm__usage(FILE *out)
             "      --push EP            PULL endpoint for fire-and-forget input (\"\" = off)\n"
             "      --publish EP         PUB endpoint for results (\"\" = off)\n"
             "      --deliver EP         PUSH endpoint for load-balanced results (\"\" = off)\n"
+            "      --http HOST:PORT     /metrics, /healthz, /readyz (\"\" = off, port 0 = any)\n"
             "  -w, --workers N          worker threads (0 = one per CPU)\n"
             "  -l, --log-level LEVEL    error, warn, info or debug\n"
             "      --plugin-dir DIR     where stage plugins are found\n"
             "      --data-dir DIR       where stage data files are found\n"
             "      --state-dir DIR      writable directory for persistent state\n"
             "      --endpoints-file F   write the bound endpoints as JSON to F once ready\n"
+            "      --allow-root         run even as root (refused by default)\n"
             "      --check-config       load the config and every plugin, then exit\n"
             "      --describe-stage S   print a stage plugin's config keys (name or .so path)\n"
             "      --help-config        print every daemon config key\n"
@@ -69,7 +71,8 @@ int main(int argc, char **argv)
 {
     enum {
         OPT_INGEST = 256, OPT_PUSH, OPT_PUBLISH, OPT_DELIVER, OPT_PLUGIN_DIR, OPT_DATA_DIR,
-        OPT_STATE_DIR, OPT_ENDPOINTS_FILE, OPT_CHECK, OPT_DESCRIBE, OPT_HELP_CONFIG
+        OPT_STATE_DIR, OPT_ENDPOINTS_FILE, OPT_CHECK, OPT_DESCRIBE, OPT_HELP_CONFIG,
+        OPT_ALLOW_ROOT, OPT_HTTP
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -83,6 +86,8 @@ int main(int argc, char **argv)
         {"data-dir", required_argument, NULL, OPT_DATA_DIR},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"endpoints-file", required_argument, NULL, OPT_ENDPOINTS_FILE},
+        {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"describe-stage", required_argument, NULL, OPT_DESCRIBE},
         {"help-config", no_argument, NULL, OPT_HELP_CONFIG},
@@ -110,6 +115,8 @@ int main(int argc, char **argv)
         case OPT_DATA_DIR: rc = tm__add_override(ov, "data_dir", optarg, 0); break;
         case OPT_STATE_DIR: rc = tm__add_override(ov, "state_dir", optarg, 0); break;
         case OPT_ENDPOINTS_FILE: endpoints_file = optarg; break;
+        case OPT_ALLOW_ROOT: cJSON_AddTrueToObject(ov, "allow_root"); break;
+        case OPT_HTTP: rc = tm__add_override(ov, "http", optarg, 0); break;
         case OPT_CHECK: check_only = 1; break;
         case OPT_DESCRIBE: describe = optarg; break;
         case OPT_HELP_CONFIG:
@@ -148,17 +155,18 @@ int main(int argc, char **argv)
     tm_err_t err = {{0}, {0}};
     tm_config_t *cfg = NULL;
     rc = tm_config_load(config_path, ov, &cfg, &err);
-    cJSON_Delete(ov);
     if (rc != TM_OK) {
         char reason[600];
         tm_log(TM_LOG_ERROR, "main", "msg=\"invalid config\" reason=%s",
                tm_log_quote(reason, sizeof reason, err.message));
         fprintf(stderr, "textmilld: %s\n", err.message);
+        cJSON_Delete(ov);
         return TM_EX_CONFIG;
     }
     tm_log_set_level(cfg->log_level);
 
     if (describe != NULL) {
+        cJSON_Delete(ov);
         rc = tm_pipeline_describe_stage(cfg->plugin_dir, describe, stdout, &err);
         tm_config_free(&cfg);
         if (rc != TM_OK) {
@@ -168,6 +176,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (check_only) {
+        cJSON_Delete(ov);
         tm_pipeline_opts_t popts = {
             .plugin_dir = cfg->plugin_dir, .data_dir = cfg->data_dir,
             .state_dir = cfg->state_dir[0] ? cfg->state_dir : NULL, .workers = cfg->workers,
@@ -187,10 +196,24 @@ int main(int argc, char **argv)
         tm_config_free(&cfg);
         return 0;
     }
+    /* A network daemon has no business running as root: the systemd unit
+     * gives it a dynamic user. */
+    const char *env_root = getenv("TEXTMILL_ALLOW_ROOT");
+    if (geteuid() == 0 && !cfg->allow_root && !(env_root != NULL && strcmp(env_root, "1") == 0)) {
+        fprintf(stderr,
+                "textmilld: refusing to run as root. Run it as an unprivileged user (the "
+                "systemd unit uses DynamicUser=yes), or, if you really mean it, pass "
+                "--allow-root (or set \"allow_root\": true, or TEXTMILL_ALLOW_ROOT=1).\n");
+        tm_log(TM_LOG_ERROR, "main", "msg=\"refusing to run as root\"");
+        tm_config_free(&cfg);
+        cJSON_Delete(ov);
+        return TM_EX_CONFIG;
+    }
     tm_log(TM_LOG_INFO, "main", "msg=\"starting\" version=%s config=%s", PACKAGE_VERSION,
            config_path ? config_path : "(built-in defaults)");
     tm_server_t *srv = NULL;
-    rc = tm_server_new(cfg, endpoints_file, &srv, &err);
+    rc = tm_server_new(cfg, config_path, ov, endpoints_file, &srv, &err);
+    cJSON_Delete(ov);
     if (rc != TM_OK) {
         char reason[600];
         tm_log(TM_LOG_ERROR, "main", "msg=\"start-up failed\" code=%s reason=%s", err.code,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "crash.h"
 #include "log.h"
 #include "params.h"
 
@@ -239,6 +240,8 @@ int tm_pipeline_new(const tm_pipeline_opts_t *opts, const cJSON *spec, tm_pipeli
     p->generation = atomic_fetch_add(&tm__generations, 1) + 1;
     p->workers = opts->workers > 0 ? opts->workers : 1;
     p->metrics = opts->metrics;
+    p->dead_letter = opts->dead_letter;
+    p->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 1;
     p->stages = calloc(n > 0 ? n : 1, sizeof *p->stages);
     p->tls = calloc((size_t)p->workers * (n > 0 ? n : 1), sizeof *p->tls);
     p->tls_ready = calloc((size_t)p->workers * (n > 0 ? n : 1), 1);
@@ -314,7 +317,7 @@ static void tm__call(tm_pipeline_t *p, size_t i, tm_doc_t *doc, unsigned w, int 
     tm_stage_t *st = &p->stages[i];
     const tm_stage_desc_t *d = &st->plugin->desc;
     int (*hook)(void *, void *, tm_doc_t *, tm_err_t *) = ordered ? d->process_ordered : d->process;
-    if (hook == NULL || atomic_load_explicit(&st->disabled, memory_order_relaxed))
+    if (hook == NULL || doc->dead || atomic_load_explicit(&st->disabled, memory_order_relaxed))
         return;
     void *tls = tm__tls(p, i, w);
     if (atomic_load_explicit(&st->disabled, memory_order_relaxed))
@@ -324,7 +327,16 @@ static void tm__call(tm_pipeline_t *p, size_t i, tm_doc_t *doc, unsigned w, int 
     doc->cur_stage = (int)i;
     doc->cur_flags = d->flags;
     uint64_t t0 = tm_now_ns();
+    tm_crash_note(w, doc->spool_key, doc->id, st->name);
     int rc = hook(st->instance, tls, doc, &err);
+    /* Under the dead_letter policy a failing stage gets more attempts. */
+    unsigned attempts = 1;
+    while (rc == TM_EDOC && p->dead_letter && attempts < p->max_attempts) {
+        err.code[0] = err.message[0] = '\0';
+        rc = hook(st->instance, tls, doc, &err);
+        attempts++;
+    }
+    tm_crash_clear(w);
     uint64_t dt = tm_now_ns() - t0;
     doc->cur_stage = -1;
     doc->cur_flags = 0;
@@ -340,9 +352,21 @@ static void tm__call(tm_pipeline_t *p, size_t i, tm_doc_t *doc, unsigned w, int 
     if (err.message[0] == '\0')
         snprintf(err.message, sizeof err.message, "stage %s failed on this document (rc=%d)",
                  st->name, rc);
-    tm_doc_add_error(doc, st->name, &err);
     tm_metric_add(st->m_errors, 1);
     char qid[96], reason[600];
+    if (rc == TM_EDOC && p->dead_letter) {
+        doc->dead = 1;
+        doc->dead_attempts = attempts;
+        doc->dead_err = err;
+        snprintf(doc->dead_stage, sizeof doc->dead_stage, "%s", st->name);
+        tm_log_limited(&tm__stage_err_rl, TM_LOG_WARN, "pipeline",
+                       "msg=\"stage failed on every attempt: dead-lettering the document\" "
+                       "stage=%s id=%s attempts=%u code=%s reason=%s",
+                       st->name, tm_log_quote(qid, sizeof qid, doc->id), attempts, err.code,
+                       tm_log_quote(reason, sizeof reason, err.message));
+        return;
+    }
+    tm_doc_add_error(doc, st->name, &err);
     if (rc == TM_EFATAL) {
         if (!atomic_exchange(&st->disabled, 1))
             atomic_fetch_add(&p->fatal, 1);

@@ -28,6 +28,8 @@ typedef struct tm_pipeline_opts {
     unsigned mode;           /* enum tm_host_mode */
     size_t max_in_flight;    /* initial size of ordered lanes */
     tm_metrics_t *metrics;   /* may be NULL */
+    int dead_letter;         /* stage_failure_policy dead_letter */
+    unsigned max_attempts;   /* of a failing stage under that policy (>= 1) */
 } tm_pipeline_opts_t;
 
 typedef struct tm_stage {
@@ -54,6 +56,8 @@ typedef struct tm_pipeline {
     atomic_uint_fast64_t next_seq; /* arrival numbering for ordered lanes */
     atomic_int fatal;          /* stages disabled by TM_EFATAL */
     tm_metrics_t *metrics;
+    int dead_letter;
+    unsigned max_attempts;
 } tm_pipeline_t;
 
 /* How a pipeline hands back a document that an ordered lane released. */

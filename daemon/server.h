@@ -4,7 +4,13 @@
  * ingest.c (input sockets, acks), publish.c (output sockets).
  *
  * Threads: the loop thread owns every ZeroMQ socket and every field below
- * except the worker-to-loop queue (q_lock) and what the job code touches.
+ * except the worker-to-loop queue (q_lock), what the job code touches, the
+ * control thread's fields (ctl_lock: reloads, freeing old pipelines) and the
+ * health snapshot read by the HTTP thread (health_lock).
+ *
+ * control.c owns reload (SIGHUP) and the control thread; ops.c the periodic
+ * tick (memory, readiness, watchdog, loop utilisation), sd_notify and the
+ * HTTP answers.
  */
 #ifndef TM_SERVER_H
 #define TM_SERVER_H
@@ -13,11 +19,14 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "auth.h"
 #include "config.h"
+#include "http.h"
 #include "idset.h"
 #include "job.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "spool.h"
 #include "workers.h"
 #include "zloop.h"
 
@@ -32,8 +41,18 @@ typedef struct tm_server {
     uv_async_t wake;       /* workers -> loop */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t grace;
+    uv_timer_t tick;       /* ops.c: every 250 ms */
+    uv_async_t reload_done; /* control thread -> loop */
+    tm_zwatch_t w_publish; /* XPUB: subscription messages */
 
     tm_config_t *cfg;      /* owned */
+    char config_path[4096]; /* "" = built-in defaults; re-read on SIGHUP */
+    cJSON *overrides;      /* command-line keys, re-applied on reload; owned */
+    tm_spool_t *spool;     /* NULL without state_dir */
+    tm_auth_t *auth;       /* NULL without curve keys */
+    char curve_secret[41];
+    tm_http_t *http;
+    unsigned http_port;
     tm_pipeline_t *pipeline;
     tm_pool_t *pool;
     tm_idset_t *ids;
@@ -59,17 +78,68 @@ typedef struct tm_server {
     int loop_ready, handles_ready;
     uint64_t stop_started_ns;
 
+    /* Start-up replay of the spool (loop thread). */
+    int replaying;
+    uint64_t replay_after;
+    int replay_suspect;    /* a suspect is running alone; wait for it */
+    size_t replayed, replay_dead;
+
+    /* Memory (loop thread). */
+    size_t mem_budget;     /* bytes of documents/results in flight; 0 = none */
+    size_t mem_in_flight;
+    size_t rss_limit;      /* bytes; 0 = none */
+    int rss_over;
+    int pause_reason;      /* enum tm_pause_reason, 0 = reading */
+
+    /* Reload (control.c). */
+    int reloading, reload_pending;
+    unsigned reloads_done;
+    pthread_t ctl_thread;
+    int ctl_started;
+    pthread_mutex_t ctl_lock;
+    pthread_cond_t ctl_cond;
+    int ctl_reload, ctl_stop;
+    tm_pipeline_t *ctl_retiring[64];
+    size_t ctl_nretiring;
+    /* results of a reload, handed to the loop */
+    int reload_rc;
+    tm_err_t reload_err;
+    tm_pipeline_t *reload_pipeline;
+    tm_config_t *reload_cfg;
+    tm_keyset_t *reload_keys;
+
+    /* Progress and health (ops.c). */
+    uint64_t done_total, last_done_ns, last_deliver_ns, last_idle_ns, last_tick_ns;
+    uint64_t idle_prev_ns, tick_prev_ns;
+    uint64_t watchdog_usec, last_watchdog_ns;
+    pthread_mutex_t health_lock;
+    uint64_t heartbeat_ns; /* under health_lock */
+    int ready;             /* under health_lock */
+    char not_ready[160];   /* under health_lock: why not */
+
     struct {
         tm_metric_t *received_ingest, *received_push;
         tm_metric_t *accepted, *results, *errors_out, *dropped_routes;
         tm_metric_t *acks_dropped, *in_flight, *paused, *backlog;
+        tm_metric_t *pause_reason[5], *pub_dropped, *dead, *redelivered, *reloads_ok,
+            *reloads_failed, *generation, *loop_util, *rss, *mem_in_flight, *ready, *build,
+            *subscriptions;
     } m;
 } tm_server_t;
+
+enum tm_pause_reason {
+    TM_PAUSE_NONE = 0,
+    TM_PAUSE_IN_FLIGHT, /* max_in_flight documents accepted and not yet out */
+    TM_PAUSE_OUTPUT,    /* ... most of them results waiting for a deliver consumer */
+    TM_PAUSE_MEMORY,    /* memory budget or RSS limit */
+    TM_PAUSE_REPLAY,    /* replaying the spool after a restart */
+};
 
 /* Build everything from the config (owned by the server from now on, also
  * on failure): plugins, workers, sockets.  On failure *out is NULL and err
  * says what failed. */
-int tm_server_new(tm_config_t *cfg, const char *endpoints_file, tm_server_t **out, tm_err_t *err);
+int tm_server_new(tm_config_t *cfg, const char *config_path, const cJSON *overrides,
+                  const char *endpoints_file, tm_server_t **out, tm_err_t *err);
 /* Run until SIGTERM/SIGINT and a drained pipeline.  Returns the exit code:
  * 0, or 1 when the shutdown grace period ended with documents in flight. */
 int tm_server_run(tm_server_t *s);
@@ -81,6 +151,27 @@ void tm_server_note_reject(tm_server_t *s, int origin, const char *id, const tm_
 
 /* Called by ingest/publish when in_flight changes. */
 void tm_server_update_flow(tm_server_t *s);
+
+/* Pipeline options from a config (shared by start-up and reload). */
+void tm_server_pipeline_opts(const tm_server_t *s, const tm_config_t *cfg, tm_pipeline_opts_t *o);
+
+/* A finished job left the daemon (or was dropped): release its budget. */
+void tm_server_job_gone(tm_server_t *s, const tm_job_t *job);
+
+/* Pump the start-up replay (loop thread); called from update_flow. */
+void tm_server_replay_pump(tm_server_t *s);
+
+/* ---- control.c ---- */
+int tm_control_start(tm_server_t *s, tm_err_t *err);
+void tm_control_stop(tm_server_t *s);
+void tm_control_on_hup(tm_server_t *s);
+void tm_control_retire_pipeline(tm_server_t *s, tm_pipeline_t *old);
+
+/* ---- ops.c ---- */
+void tm_ops_start(tm_server_t *s);
+void tm_ops_notify(tm_server_t *s, const char *state);
+int tm_ops_http_handler(void *ctx, const char *path, char **body, size_t *len, const char **ctype);
+void tm_ops_note_done(tm_server_t *s);
 
 /* ---- ingest.c ---- */
 int tm_ingest_open(tm_server_t *s, tm_err_t *err);
@@ -94,6 +185,9 @@ int tm_publish_open(tm_server_t *s, tm_err_t *err);
 void tm_publish_job(tm_server_t *s, tm_job_t *job);
 /* Publish an error record on the "error" topic. */
 void tm_publish_error(tm_server_t *s, const char *id, const tm_err_t *err);
+/* Publish a dead-letter record on the "dead" topic and record it in the
+ * state directory (removing key from the spool). */
+void tm_publish_dead(tm_server_t *s, uint64_t key, const char *record, size_t len);
 /* Drop everything waiting in the deliver backlog (final shutdown). */
 size_t tm_publish_discard_backlog(tm_server_t *s);
 

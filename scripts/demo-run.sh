@@ -11,8 +11,11 @@ tmp=$(mktemp -d)
 trap 'kill "$daemon" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # The shipped config, on free loopback ports so nothing else is disturbed.
-"$build/textmilld" --config "$src/daemon/textmill.conf" --log-level warn \
-    --ingest 'tcp://127.0.0.1:*' --push '' --publish 'tcp://127.0.0.1:*' \
+# (The demo runs as root on a fresh machine; textmilld refuses root unless told.)
+root_flag=()
+[ "$(id -u)" = 0 ] && root_flag=(--allow-root)
+"$build/textmilld" --config "$src/daemon/textmill.conf" --log-level warn "${root_flag[@]}" \
+    --ingest 'tcp://127.0.0.1:*' --push '' --publish 'tcp://127.0.0.1:*' --http 127.0.0.1:0 \
     --endpoints-file "$tmp/endpoints.json" 2>"$tmp/textmilld.log" &
 daemon=$!
 for _ in $(seq 100); do [ -s "$tmp/endpoints.json" ] && break; sleep 0.05; done

@@ -3,8 +3,13 @@
 # run every test:
 #   1. build with -Werror, `make check` (unit + end-to-end tests);
 #   2. build with AddressSanitizer + UBSan, `make check` again;
-#   3. build every libFuzzer harness and run each for FUZZ_SECONDS (default 20);
-#   4. `make distcheck` (the release tarball builds and passes its tests).
+#   3. build with ThreadSanitizer and run the concurrency unit tests (worker
+#      pool, ordered lanes, pipeline, spool writer, metrics, id set);
+#   4. build every libFuzzer harness and run each for FUZZ_SECONDS (default 20);
+#   5. `make distcheck` (the release tarball builds and passes its tests).
+# The end-to-end suite includes the service checks: kill -9 restarts under
+# load, hot reloads under load, the memory cap, CurveZMQ, `promtool check
+# metrics`, a real Prometheus scrape, and `systemd-analyze verify/security`.
 # Ends with the line "N passed, N failed".  Run as root on Debian 12.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +65,19 @@ else
     record "asan build" 1
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "build with ThreadSanitizer and run the concurrency tests"
+mkdir -p "$src/build-tsan" && cd "$src/build-tsan"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+tsan_tests="tests/unit/test_workers tests/unit/test_lane tests/unit/test_pipeline tests/unit/test_spool tests/unit/test_idset tests/unit/test_metrics"
+if "$src/configure" --quiet --enable-werror --enable-tsan && make -j"$jobs" >/dev/null; then
+    make -j"$jobs" check TESTS="$tsan_tests" >make-check.out 2>&1
+    grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|# )' make-check.out
+    count_suite "$src/build-tsan" "tsan"
+else
+    record "tsan build" 1
+fi
+unset TSAN_OPTIONS
 
 step "fuzz harnesses, ${fuzz_seconds}s each"
 fuzz_out="$src/build-fuzz"

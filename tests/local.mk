@@ -7,7 +7,8 @@ AM_TESTS_ENVIRONMENT = \
 	TM_SRCDIR='$(abs_top_srcdir)'; export TM_SRCDIR; \
 	TEXTMILL_PLUGIN_DIR='$(abs_top_builddir)/plugins'; export TEXTMILL_PLUGIN_DIR; \
 	TEXTMILL_DATA_DIR='$(abs_top_srcdir)/plugins'; export TEXTMILL_DATA_DIR; \
-	TM_NO_DLCLOSE=1; export TM_NO_DLCLOSE;
+	TM_NO_DLCLOSE=1; export TM_NO_DLCLOSE; \
+	TEXTMILL_ALLOW_ROOT=1; export TEXTMILL_ALLOW_ROOT;
 
 # Test plugins: deliberately broken ones for the loader, and probes for the
 # pipeline and the daemon's error paths.
@@ -52,7 +53,7 @@ TM_UNIT_LIBS = tests/libtesthost.a $(TM_CORE_LIBS) $(CMOCKA_LIBS) -lm
 TM_CORE_UNIT_TESTS = tests/unit/test_utf8 tests/unit/test_params tests/unit/test_config \
 	tests/unit/test_codec tests/unit/test_doc tests/unit/test_loader tests/unit/test_lane \
 	tests/unit/test_idset tests/unit/test_metrics tests/unit/test_pipeline \
-	tests/unit/test_stats
+	tests/unit/test_stats tests/unit/test_spool tests/unit/test_auth tests/unit/test_workers
 check_PROGRAMS += $(TM_CORE_UNIT_TESTS)
 TESTS += $(TM_CORE_UNIT_TESTS)
 
@@ -86,6 +87,15 @@ tests_unit_test_metrics_LDADD = $(TM_UNIT_LIBS)
 tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c
 tests_unit_test_pipeline_CFLAGS = $(TM_UNIT_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(TM_UNIT_LIBS)
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c
+tests_unit_test_spool_CFLAGS = $(TM_UNIT_CFLAGS)
+tests_unit_test_spool_LDADD = $(TM_UNIT_LIBS)
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
+tests_unit_test_auth_CFLAGS = $(TM_UNIT_CFLAGS)
+tests_unit_test_auth_LDADD = $(TM_UNIT_LIBS)
+tests_unit_test_workers_SOURCES = tests/unit/test_workers.c
+tests_unit_test_workers_CFLAGS = $(TM_UNIT_CFLAGS)
+tests_unit_test_workers_LDADD = $(TM_UNIT_LIBS)
 # The example stage, compiled into its test (its entry point is then a
 # plain function of the test program).
 tests_unit_test_stats_SOURCES = tests/unit/test_stats.c plugins/stats/stats.c
@@ -95,6 +105,8 @@ endif
 
 # End-to-end tests: the real textmilld on loopback, real ZeroMQ sockets.
 TM_E2E_TESTS = tests/e2e/test_protocol.py tests/e2e/test_bad_input.py \
-	tests/e2e/test_shutdown.py tests/e2e/test_cli.py tests/e2e/test_example_plugin.py
+	tests/e2e/test_shutdown.py tests/e2e/test_cli.py tests/e2e/test_example_plugin.py \
+	tests/e2e/test_durability.py tests/e2e/test_reload.py tests/e2e/test_ops.py \
+	tests/e2e/test_prometheus.py tests/e2e/test_systemd.py
 TESTS += $(TM_E2E_TESTS)
 EXTRA_DIST += $(TM_E2E_TESTS) tests/e2e/tmtest.py tests/data

@@ -65,6 +65,7 @@ class Daemon:
             "ingest": "tcp://127.0.0.1:*",
             "push": "tcp://127.0.0.1:*",
             "publish": "tcp://127.0.0.1:*",
+            "http": "127.0.0.1:0",
             "log_level": "info",
             "pipeline": [{"stage": "stats"}],
         }
@@ -78,12 +79,17 @@ class Daemon:
         self.endpoints_path = os.path.join(self.tmp, "endpoints.json")
         self.log_path = os.path.join(self.tmp, "textmilld.log")
         self.args = list(args)
+        # CI runs as root; the daemon refuses that unless told explicitly.
+        if os.geteuid() == 0 and "--allow-root" not in self.args:
+            self.args.append("--allow-root")
         self.proc = None
         self.endpoints = None
 
     def start(self, timeout=15):
         if os.path.exists(self.endpoints_path):
             os.unlink(self.endpoints_path)
+        if getattr(self, "log", None):
+            self.log.close()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [TEXTMILLD, "--config", self.config_path, "--endpoints-file", self.endpoints_path]
@@ -247,6 +253,51 @@ class Client:
 
     def close(self):
         self.ctx.destroy(linger=0)
+
+
+def http_get(daemon, path, timeout=5):
+    """GET http://<daemon's http endpoint><path>; returns (status, text)."""
+    import urllib.error
+    import urllib.request
+    url = "http://%s%s" % (daemon.endpoints["http"], path)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metrics(daemon):
+    """The daemon's /metrics as {'name{labels}': value} (labels as rendered)."""
+    status, text = http_get(daemon, "/metrics")
+    assert status == 200, text
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+def wait_for(predicate, timeout=10, interval=0.05, what="condition"):
+    """Poll predicate() until it returns a true value; returns that value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def asan_build():
+    """True when textmilld is built with AddressSanitizer (memory figures
+    are then meaningless)."""
+    try:
+        out = subprocess.run(["ldd", TEXTMILLD], capture_output=True, text=True).stdout
+    except OSError:
+        return False
+    return "libasan" in out
 
 
 def run(argv, stdin=None, timeout=60, env=None):

@@ -8,10 +8,13 @@
  *  - a text containing "PROBE_FAIL" makes it return TM_EDOC;
  *  - "PROBE_FATAL" makes it return TM_EFATAL (the stage is then disabled);
  *  - "PROBE_SLEEP_MS=N" makes it sleep N ms (shutdown-under-load tests);
+ *  - "PROBE_CRASH" makes it crash the whole process with a segmentation
+ *    fault (poison-document tests);
  *  - config "rewrite": true flags it as a text rewriter that upper-cases
  *    nothing but appends " [probed]" (to test text replacement).
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +29,8 @@ typedef struct {
 static const tm_param_t params[] = {
     {.key = "jitter", .type = TM_PARAM_BOOL, .default_json = "true",
      .description = "sleep up to 200 us in process() to scramble completion order"},
+    {.key = "create_sleep_ms", .type = TM_PARAM_INT, .default_json = "0", .min = 0, .max = 60000,
+     .description = "sleep this long in create() (slow reloads)"},
     {0},
 };
 
@@ -36,6 +41,11 @@ static int create(const tm_host_t *h, const cJSON *c, void **inst, tm_err_t *err
         return tm_err_set(err, TM_ENOMEM, "oom", "out of memory");
     p->host = h;
     p->jitter = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "jitter"));
+    long ms = (long)cJSON_GetObjectItemCaseSensitive(c, "create_sleep_ms")->valuedouble;
+    if (ms > 0) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     *inst = p;
     return TM_OK;
 }
@@ -59,6 +69,11 @@ static int process(void *inst, void *tls, tm_doc_t *doc, tm_err_t *err)
         sleep_us(atol(s + strlen("PROBE_SLEEP_MS=")) * 1000);
     else if (p->jitter)
         sleep_us((long)(len * 7919 % 200));
+    if (strstr(text, "PROBE_CRASH") != NULL) {
+        /* A real invalid write, as a buggy plugin would make. */
+        volatile int *volatile bad = (volatile int *)(uintptr_t)16;
+        *bad = 1;
+    }
     if (strstr(text, "PROBE_FATAL") != NULL)
         return tm_err_set(err, TM_EFATAL, "probe_fatal", "the probe was told to fail fatally");
     if (strstr(text, "PROBE_FAIL") != NULL)
