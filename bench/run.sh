@@ -15,6 +15,11 @@
 #                  (the transport ceiling); empty = textmilld with no stage; stats = the
 #                  example stage; default = the pipeline of daemon/textmill.conf
 #   BENCH_WORKERS  worker threads (default: one per CPU)
+#   BENCH_BATCH_COUNT, BENCH_CALLGRIND_DOCS: see bench/batch.py (batch mode,
+#                  2 workers vs 1, per-stage cost); BENCH_BATCH_COUNT=0 skips it
+#   BENCH_SCALE_COUNT  documents sent through the default pipeline with a
+#                  persistent dedup index (default 1000000; 0 skips): the
+#                  daemon's RSS after them and the index's size on disk
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
 src=$(cd "${2:-$(dirname "$0")/..}" && pwd)
@@ -26,6 +31,8 @@ fi
 count=${BENCH_COUNT:-200000}
 rate=${BENCH_RATE:-5000}
 chains=${BENCH_CHAINS:-"echo empty stats default"}
+scale_count=${BENCH_SCALE_COUNT:-1000000}
+[ "$scale_count" = 0 ] || chains="$chains scale"
 workers=${BENCH_WORKERS:-0}
 export TEXTMILL_PLUGIN_DIR="$build/plugins" TEXTMILL_DATA_DIR="$src/plugins"
 tmp=$(mktemp -d)
@@ -35,7 +42,7 @@ pipeline_for() {
     case "$1" in
     empty) echo '[]' ;;
     stats) echo '[{"stage": "stats"}]' ;;
-    default) python3 -c 'import json,re,sys
+    default|scale) python3 -c 'import json,re,sys
 t=open(sys.argv[1]).read()
 t=re.sub(r"/\*.*?\*/", "", t, flags=re.S)
 t="\n".join(re.sub(r"(^|[^:\"])//.*$", r"\1", l) for l in t.splitlines())
@@ -56,8 +63,13 @@ for chain in $chains; do
         pid=$!
         sleep 0.3
     else
+    state=""
+    if [ "$chain" = scale ]; then
+        mkdir -p "$tmp/state"
+        state="\"state_dir\": \"$tmp/state\", \"spool\": false,"
+    fi
     cat >"$tmp/$chain.conf" <<CONF
-{"ingest": "tcp://127.0.0.1:*", "push": "", "publish": "tcp://127.0.0.1:*",
+{"ingest": "tcp://127.0.0.1:*", "push": "", "publish": "tcp://127.0.0.1:*", $state
  "http": "127.0.0.1:0", "allow_root": true, "workers": $workers, "log_level": "warn", "pipeline": $(pipeline_for "$chain")}
 CONF
     rm -f "$tmp/ep.json"
@@ -83,8 +95,17 @@ print("%-8s %-18s %10.0f %8.1f %8.3f %8.3f %8.3f %8.3f %6d %9.1f" % (chain, labe
       r["mb_per_s"], r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], r["lost"], r["peak_rss_mb"]))
 PY
     }
-    run_one "closed W=64" -W 64 -n "$count"
-    run_one "open ${rate}/s" -R "$rate" -d 10
+    if [ "$chain" = scale ]; then
+        run_one "closed W=64 n=$scale_count" -W 64 -n "$scale_count"
+        echo "dedup index on disk after $scale_count documents: $(du -sh "$tmp/state" | cut -f1)"
+    else
+        run_one "closed W=64" -W 64 -n "$count"
+        run_one "open ${rate}/s" -R "$rate" -d 10
+    fi
     kill -TERM "$pid"
     wait "$pid" || true
 done
+
+if [ "${BENCH_BATCH_COUNT:-50000}" != 0 ]; then
+    python3 "$src/bench/batch.py" "$build" "$src" "$corpus"
+fi
