@@ -1,0 +1,399 @@
+/*
+ * model.c - feature extraction and the linear people model (see model.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+/* ---- weights file ------------------------------------------------------
+ *   # comment
+ *   format  textmill-people-lr  1
+ *   dim     262144
+ *   bias    B_NEG  B_NEU  B_POS
+ *   w       INDEX  W_NEG  W_NEU  W_POS      (any number of lines)
+ * Fields are separated by tabs or spaces. */
+
+void pm_free(pm_model_t *m)
+{
+    free(m->w);
+    memset(m, 0, sizeof *m);
+}
+
+static int pm__bad(tm_err_t *err, const char *path, long line, const char *what)
+{
+    return tm_err_set(err, TM_EINVAL, "model_invalid", "sentiment: %s:%ld: %s", path, line, what);
+}
+
+int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
+{
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return tm_err_set(err, TM_EIO, "model_unreadable", "sentiment: cannot open %s: %s", path,
+                          strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long ln = 0;
+    int rc = TM_OK, have_format = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        ln++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
+            continue;
+        char *save = NULL;
+        char *kw = strtok_r(s, " \t\r\n", &save);
+        if (kw == NULL)
+            continue;
+        if (strcmp(kw, "format") == 0) {
+            char *name = strtok_r(NULL, " \t\r\n", &save), *ver = strtok_r(NULL, " \t\r\n", &save);
+            if (name == NULL || ver == NULL || strcmp(name, "textmill-people-lr") != 0 ||
+                strcmp(ver, "1") != 0) {
+                rc = pm__bad(err, path, ln, "expected \"format textmill-people-lr 1\"");
+                goto out;
+            }
+            have_format = 1;
+        } else if (strcmp(kw, "dim") == 0) {
+            char *v = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+            unsigned long d = v != NULL ? strtoul(v, &end, 10) : 0;
+            if (!have_format || m->w != NULL || v == NULL || *end != '\0' || d < 16 ||
+                d > (1ul << 24) || (d & (d - 1)) != 0) {
+                rc = pm__bad(err, path, ln,
+                             "dim must follow format, once, and be a power of two in 16..2^24");
+                goto out;
+            }
+            m->dim = (uint32_t)d;
+            m->w = calloc((size_t)d * PM_CLASSES, sizeof *m->w);
+            if (m->w == NULL) {
+                rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+                goto out;
+            }
+        } else if (strcmp(kw, "bias") == 0 || strcmp(kw, "w") == 0) {
+            int is_w = kw[0] == 'w';
+            unsigned long idx = 0;
+            if (m->w == NULL) {
+                rc = pm__bad(err, path, ln, "weights before \"dim\"");
+                goto out;
+            }
+            if (is_w) {
+                char *v = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+                idx = v != NULL ? strtoul(v, &end, 10) : 0;
+                if (v == NULL || *end != '\0' || idx >= m->dim) {
+                    rc = pm__bad(err, path, ln, "feature index missing or not below dim");
+                    goto out;
+                }
+            }
+            float vals[PM_CLASSES];
+            for (int c = 0; c < PM_CLASSES; c++) {
+                char *v = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+                double x = v != NULL ? strtod(v, &end) : NAN;
+                if (v == NULL || *end != '\0' || !isfinite(x) || fabs(x) > 1e4) {
+                    rc = pm__bad(err, path, ln, "expected 3 finite weights (negative neutral positive)");
+                    goto out;
+                }
+                vals[c] = (float)x;
+            }
+            if (strtok_r(NULL, " \t\r\n", &save) != NULL) {
+                rc = pm__bad(err, path, ln, "too many fields");
+                goto out;
+            }
+            float *dst = is_w ? m->w + idx * PM_CLASSES : m->bias;
+            memcpy(dst, vals, sizeof vals);
+        } else {
+            char msg[120];
+            snprintf(msg, sizeof msg, "unknown keyword \"%.40s\" (expected format, dim, bias or w)", kw);
+            rc = pm__bad(err, path, ln, msg);
+            goto out;
+        }
+    }
+    if (m->w == NULL)
+        rc = tm_err_set(err, TM_EINVAL, "model_invalid", "sentiment: %s: no \"format\"/\"dim\" header",
+                        path);
+out:
+    free(line);
+    fclose(f);
+    if (rc != TM_OK)
+        pm_free(m);
+    else
+        m->loaded = 1;
+    return rc;
+}
+
+/* ---- features ---------------------------------------------------------- */
+
+enum {
+    F_BIAS_UNUSED, F_S, F_L, F_R, F_L1, F_R1, F_L2, F_R2, F_LB, F_RB, F_NUM, F_BIN, F_KIND,
+    F_TITLE, F_NEARL, F_NEARR, F_NPERS, F_POS, F_SPKQ, F_INQ, F_LEXW, F_BETWEEN, F_VERB,
+};
+
+#define PM_CONTEXT 60 /* tokens of context on each side, at most */
+
+typedef struct pm_ctx {
+    pm_feats_t *out;
+    uint32_t mask;
+    int oom;
+} pm_ctx_t;
+
+static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
+{
+    pm_feats_t *o = c->out;
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 256;
+        pm_feat_t *nf = realloc(o->f, nc * sizeof *nf);
+        if (nf == NULL) {
+            c->oom = 1;
+            return;
+        }
+        o->f = nf;
+        o->cap = nc;
+    }
+    o->f[o->n].idx = (uint32_t)(h & c->mask);
+    o->f[o->n].val = v;
+    o->n++;
+}
+
+static inline uint64_t pm__seed(int tmpl) { return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl + 1); }
+
+/* The word form a feature uses for token i. */
+static const char *pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i, size_t *len)
+{
+    const st_token_t *t = &d->tok[i];
+    if (p->tok_person[i]) {
+        *len = 8;
+        return "<person>";
+    }
+    if ((t->flags & TK_DIGIT) && !(t->flags & TK_ALPHA)) {
+        *len = 5;
+        return "<num>";
+    }
+    *len = t->low_len;
+    return st_low(d, t);
+}
+
+static inline void pm__word_feat(pm_ctx_t *c, int tmpl, const char *w, size_t n, float v)
+{
+    pm__add(c, XXH3_64bits_withSeed(w, n, pm__seed(tmpl)), v);
+}
+
+static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
+{
+    pm__add(c, pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7)), v);
+}
+
+static int pm__bin(double x)
+{
+    if (x <= -0.5)
+        return -2;
+    if (x <= -0.05)
+        return -1;
+    if (x < 0.05)
+        return 0;
+    if (x < 0.5)
+        return 1;
+    return 2;
+}
+
+int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
+                uint32_t dim, pm_feats_t *out)
+{
+    const pp_mention_t *m = &p->m[mi];
+    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    out->n = 0;
+    if (m->sent >= d->nsent)
+        return 1;
+    const st_sentence_t *se = &d->sent[m->sent];
+    size_t sa = se->tok_begin, sb = se->tok_end;
+    size_t tb = m->tok_begin, te = m->tok_end;
+    if (tb < sa)
+        tb = sa;
+    if (te > sb)
+        te = sb;
+    if (te < tb)
+        te = tb;
+    /* Bound the context, so a sentence without end costs no more than a
+     * long sentence does. */
+    if (tb > sa + PM_CONTEXT)
+        sa = tb - PM_CONTEXT;
+    if (sb > te + PM_CONTEXT)
+        sb = te + PM_CONTEXT;
+    const int W = 6;
+
+    /* Sentence words, and windows on each side with distance marks. */
+    double lexL = 0, lexR = 0, lexS = 0, lexPos = 0, lexNeg = 0;
+    size_t nwords = 0;
+    for (size_t i = sa; i < sb; i++) {
+        if (i >= tb && i < te)
+            continue;
+        const st_token_t *t = &d->tok[i];
+        size_t n;
+        const char *w = pm__word(d, p, i, &n);
+        if (!(t->flags & TK_SKIP) || p->tok_person[i]) {
+            pm__word_feat(&c, F_S, w, n, 1.0f);
+            nwords++;
+        }
+        double s = t->score;
+        lexS += s;
+        if (s > 0)
+            lexPos += s;
+        else
+            lexNeg += s;
+        if (i < tb && tb - i <= (size_t)W) {
+            lexL += s;
+            pm__word_feat(&c, F_L, w, n, 1.0f);
+            if (tb - i == 1)
+                pm__word_feat(&c, F_L1, w, n, 1.0f);
+            else if (tb - i == 2)
+                pm__word_feat(&c, F_L2, w, n, 1.0f);
+            if (i + 1 < tb) {
+                size_t n2;
+                const char *w2 = pm__word(d, p, i + 1, &n2);
+                pm__add(&c, XXH3_64bits_withSeed(w2, n2, XXH3_64bits_withSeed(w, n, pm__seed(F_LB))),
+                        1.0f);
+            }
+        } else if (i >= te && i - te < (size_t)W) {
+            lexR += s;
+            pm__word_feat(&c, F_R, w, n, 1.0f);
+            if (i == te)
+                pm__word_feat(&c, F_R1, w, n, 1.0f);
+            else if (i == te + 1)
+                pm__word_feat(&c, F_R2, w, n, 1.0f);
+            if (i + 1 < sb && i + 1 - te < (size_t)W) {
+                size_t n2;
+                const char *w2 = pm__word(d, p, i + 1, &n2);
+                pm__add(&c, XXH3_64bits_withSeed(w2, n2, XXH3_64bits_withSeed(w, n, pm__seed(F_RB))),
+                        1.0f);
+            }
+        }
+    }
+    /* Lexicon scores as real values (VADER scale / 4). */
+    pm__flag(&c, F_NUM, 0, (float)(lexL / 4));
+    pm__flag(&c, F_NUM, 1, (float)(lexR / 4));
+    pm__flag(&c, F_NUM, 2, (float)(lexS / 4));
+    pm__flag(&c, F_NUM, 3, (float)(lexPos / 4));
+    pm__flag(&c, F_NUM, 4, (float)(lexNeg / 4));
+    pm__flag(&c, F_NUM, 5, se->compound);
+    pm__flag(&c, F_BIN, pm__bin(se->compound), 1.0f);
+    pm__flag(&c, F_BIN, 10 + pm__bin(sv_normalize(lexL, sp->alpha)), 1.0f);
+    pm__flag(&c, F_BIN, 20 + pm__bin(sv_normalize(lexR, sp->alpha)), 1.0f);
+
+    /* Nearest sentiment word on each side: sign and distance. */
+    for (size_t i = tb; i > sa; i--) {
+        double s = d->tok[i - 1].score;
+        if (s != 0) {
+            size_t dist = tb - (i - 1);
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARL, (s > 0 ? 10 : 20) + db, 1.0f);
+            size_t n;
+            const char *w = pm__word(d, p, i - 1, &n);
+            pm__word_feat(&c, F_LEXW, w, n, 1.0f);
+            break;
+        }
+    }
+    for (size_t i = te; i < sb; i++) {
+        double s = d->tok[i].score;
+        if (s != 0) {
+            size_t dist = i - te + 1;
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARR, (s > 0 ? 10 : 20) + db, 1.0f);
+            size_t n;
+            const char *w = pm__word(d, p, i, &n);
+            pm__word_feat(&c, F_LEXW, w, n, 0.5f);
+            break;
+        }
+    }
+
+    /* The mention itself. */
+    pm__flag(&c, F_KIND, m->kind, 1.0f);
+    if (m->titled && tb < d->ntok) {
+        size_t n;
+        const char *w = pm__word(d, p, tb, &n);
+        (void)w;
+        pm__word_feat(&c, F_TITLE, st_low(d, &d->tok[tb]), d->tok[tb].low_len, 1.0f);
+    }
+    if (te > tb && (d->tok[te - 1].flags & TK_POSS))
+        pm__flag(&c, F_KIND, 10, 1.0f);
+    if (m->kind == PP_PRONOUN && tb < d->ntok)
+        pm__word_feat(&c, F_KIND, st_low(d, &d->tok[tb]), d->tok[tb].low_len, 1.0f);
+
+    /* Position and the other people in the sentence. */
+    size_t npers = 0, before = 0;
+    for (size_t k = mi; k > 0 && p->m[k - 1].sent == m->sent && before < 8; k--)
+        before++;
+    npers = before;
+    for (size_t k = mi + 1; k < p->nm && p->m[k].sent == m->sent && npers < 8; k++)
+        npers++;
+    pm__flag(&c, F_NPERS, npers > 3 ? 3 : (int)npers, 1.0f);
+    pm__flag(&c, F_NPERS, 10 + (before == 0 ? 0 : 1), 1.0f);
+    size_t span = sb > sa ? sb - sa : 1;
+    int pos = (int)(5 * (tb - sa) / span);
+    pm__flag(&c, F_POS, pos > 4 ? 4 : pos, 1.0f);
+    if (tb == sa)
+        pm__flag(&c, F_POS, 10, 1.0f);
+
+    /* Quotation context. */
+    int inq = tb < d->ntok && p->tok_quote[tb];
+    size_t qtok = 0;
+    double qsum = 0, outsum = 0;
+    for (size_t i = sa; i < sb; i++) {
+        if (p->tok_quote[i]) {
+            qtok++;
+            qsum += d->tok[i].score;
+        } else {
+            outsum += d->tok[i].score;
+        }
+    }
+    if (inq)
+        pm__flag(&c, F_INQ, 1, 1.0f);
+    if (qtok > 0) {
+        pm__flag(&c, F_INQ, 2, 1.0f);
+        pm__flag(&c, F_INQ, 10 + (inq ? 10 : 0) + pm__bin(sv_normalize(qsum, sp->alpha)), 1.0f);
+        pm__flag(&c, F_NUM, 6, (float)(qsum / 4));
+        pm__flag(&c, F_NUM, 7, (float)(outsum / 4));
+    }
+    if (m->speaker) {
+        pm__flag(&c, F_SPKQ, 0, 1.0f);
+        pm__flag(&c, F_SPKQ, 10 + pm__bin(qtok > 0 ? sv_normalize(qsum, sp->alpha) : se->compound),
+                 1.0f);
+    }
+    if (c.oom)
+        return 0;
+    return 1;
+}
+
+void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
+                float prob[PM_CLASSES])
+{
+    double z[PM_CLASSES];
+    for (int k = 0; k < PM_CLASSES; k++)
+        z[k] = (double)m->bias[k] + (extra_bias != NULL ? extra_bias[k] : 0.0);
+    for (size_t i = 0; i < f->n; i++) {
+        uint32_t idx = f->f[i].idx & (m->dim - 1);
+        const float *w = m->w + (size_t)idx * PM_CLASSES;
+        double v = f->f[i].val;
+        for (int k = 0; k < PM_CLASSES; k++)
+            z[k] += v * w[k];
+    }
+    double mx = z[0];
+    for (int k = 1; k < PM_CLASSES; k++)
+        if (z[k] > mx)
+            mx = z[k];
+    double sum = 0;
+    for (int k = 0; k < PM_CLASSES; k++) {
+        z[k] = exp(z[k] - mx);
+        sum += z[k];
+    }
+    for (int k = 0; k < PM_CLASSES; k++) {
+        double pk = sum > 0 && isfinite(sum) ? z[k] / sum : 1.0 / PM_CLASSES;
+        prob[k] = (float)(isfinite(pk) ? pk : 1.0 / PM_CLASSES);
+    }
+}

@@ -1,0 +1,54 @@
+/*
+ * model.h - the people model: sentiment toward one person mention, from a
+ * multinomial logistic regression over hashed features of the mention's
+ * sentence (words around it with their side and distance, lexicon scores in
+ * windows, quotation and attribution context, title, pronoun, other people).
+ * The weights are trained offline (train/train_targets.py) and loaded from a
+ * text file at start-up; the features are computed only here, and the
+ * training script reads them back from the stage's own debug output, so
+ * training and use can never disagree about a feature.
+ */
+#ifndef TM_SENTIMENT_MODEL_H
+#define TM_SENTIMENT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <textmill/stage.h>
+
+#include "people.h"
+#include "score.h"
+
+#define PM_CLASSES 3 /* negative, neutral, positive */
+
+typedef struct pm_model {
+    uint32_t dim;     /* power of two */
+    float *w;         /* dim x PM_CLASSES */
+    float bias[PM_CLASSES];
+    int loaded;
+} pm_model_t;
+
+typedef struct pm_feat {
+    uint32_t idx;
+    float val;
+} pm_feat_t;
+
+typedef struct pm_feats {
+    pm_feat_t *f;
+    size_t n, cap;
+} pm_feats_t;
+
+/* Load weights ("FILE:LINE: what" on a malformed line). */
+int pm_load(pm_model_t *m, const char *path, tm_err_t *err);
+void pm_free(pm_model_t *m);
+
+/* Features of mention mi.  dim is the hashing space (a power of two).
+ * Returns 0 on out of memory. */
+int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
+                uint32_t dim, pm_feats_t *out);
+
+/* Class probabilities for a feature vector. */
+void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
+                float prob[PM_CLASSES]);
+
+#endif
