@@ -255,7 +255,7 @@ static int sl__mark_phrase_start(sl_lexicon_t *lx, const char *phrase, size_t le
     return TM_OK;
 }
 
-int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err)
+static int sl__load_valences(sl_lexicon_t *lx, const char *path, int learned, tm_err_t *err)
 {
     sl_reader_t r;
     int rc = sl__open(&r, path, err);
@@ -265,8 +265,8 @@ int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err)
     long entries = 0;
     char buf[512];
     while ((n = sl__next(&r)) >= 0) {
-        if (n == 0)
-            continue;
+        if (n == 0 || (n >= 2 && r.line[0] == '#' && r.line[1] == ' '))
+            continue; /* blank, or a "# comment" (no token starts with "# ") */
         if (!sl__valid_utf8(r.line, (size_t)n)) {
             rc = sl__bad(&r, err, "not valid UTF-8");
             goto out;
@@ -318,7 +318,12 @@ int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err)
                             path);
             goto out;
         }
-        if (words > 1) {
+        if (learned) {
+            if (words == 1) {
+                e->flags |= SL_LEARNED;
+                e->learned = (float)v;
+            }
+        } else if (words > 1) {
             e->flags |= SL_PHRASE;
             e->phrase_kind = SL_PHRASE_VALENCE;
             e->phrase_words = (uint8_t)words;
@@ -342,6 +347,112 @@ int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err)
 out:
     sl__close(&r);
     return rc;
+}
+
+int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err)
+{
+    return sl__load_valences(lx, path, 0, err);
+}
+
+int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err)
+{
+    return sl__load_valences(lx, path, 1, err);
+}
+
+/* Add form (base with its last `drop` bytes replaced by suffix) if unknown. */
+static int sl__derive(sl_lexicon_t *lx, const char *base, size_t n, size_t drop, const char *suffix,
+                      float v)
+{
+    char buf[80];
+    size_t sl = strlen(suffix);
+    if (n < drop || n - drop + sl >= sizeof buf)
+        return TM_OK;
+    memcpy(buf, base, n - drop);
+    memcpy(buf + n - drop, suffix, sl);
+    size_t len = n - drop + sl;
+    if (sl_get(lx, buf, len) != NULL)
+        return TM_OK;
+    sl_entry_t *e = sl_put(lx, buf, len);
+    if (e == NULL)
+        return TM_ENOMEM;
+    e->flags = SL_VALENCE | SL_DERIVED;
+    e->valence = v;
+    return TM_OK;
+}
+
+int sl_derive_inflections(sl_lexicon_t *lx)
+{
+    /* Collect the plain alphabetic lexicon words first: inserting while
+     * walking the table would move entries. */
+    size_t nb = 0;
+    uint32_t *bases = malloc((lx->count + 1) * sizeof *bases);
+    if (bases == NULL)
+        return TM_ENOMEM;
+    for (size_t i = 0; i < lx->cap; i++) {
+        const sl_entry_t *e = &lx->slots[i];
+        if (e->key_off == 0 || !(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION)))
+            continue;
+        if (e->key_len < 4)
+            continue;
+        const char *k = lx->keys + e->key_off;
+        int alpha = 1;
+        for (size_t j = 0; j < e->key_len; j++)
+            alpha &= (k[j] >= 'a' && k[j] <= 'z');
+        if (alpha)
+            bases[nb++] = (uint32_t)i;
+    }
+    int rc = TM_OK;
+    /* Copy keys and valences out first: inserts move table slots. */
+    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((nb + 1) * sizeof *bl);
+    if (bl == NULL) {
+        free(bases);
+        return TM_ENOMEM;
+    }
+    for (size_t b = 0; b < nb; b++) {
+        const sl_entry_t *e = &lx->slots[bases[b]];
+        bl[b].off = e->key_off;
+        bl[b].len = e->key_len;
+        bl[b].v = e->valence;
+    }
+    free(bases);
+    for (size_t b = 0; b < nb && rc == TM_OK; b++) {
+        char k[80];
+        size_t n = bl[b].len;
+        if (n >= sizeof k)
+            continue;
+        memcpy(k, lx->keys + bl[b].off, n); /* the arena may move on insert */
+        float v = bl[b].v;
+        char last = k[n - 1], prev = k[n - 2];
+        int vowel_y = prev == 'a' || prev == 'e' || prev == 'o' || prev == 'u';
+        if (last == 'y' && !vowel_y) {
+            rc |= sl__derive(lx, k, n, 1, "ies", v);
+            rc |= sl__derive(lx, k, n, 1, "ied", v);
+            rc |= sl__derive(lx, k, n, 1, "ily", v);
+        } else if (last == 'e') {
+            rc |= sl__derive(lx, k, n, 0, "s", v);
+            rc |= sl__derive(lx, k, n, 0, "d", v);
+            rc |= sl__derive(lx, k, n, 1, "ing", v);
+            if (prev == 'l')
+                rc |= sl__derive(lx, k, n, 1, "y", v); /* sensible -> sensibly */
+            else
+                rc |= sl__derive(lx, k, n, 0, "ly", v);
+        } else if (last == 's' || last == 'x' || last == 'z' || (last == 'h' && (prev == 'c' || prev == 's'))) {
+            rc |= sl__derive(lx, k, n, 0, "es", v);
+            rc |= sl__derive(lx, k, n, 0, "ed", v);
+            rc |= sl__derive(lx, k, n, 0, "ing", v);
+            rc |= sl__derive(lx, k, n, 0, "ly", v);
+        } else {
+            rc |= sl__derive(lx, k, n, 0, "s", v);
+            rc |= sl__derive(lx, k, n, 0, "ed", v);
+            rc |= sl__derive(lx, k, n, 0, "ing", v);
+            if (n > 4 && last == 'c')
+                rc |= sl__derive(lx, k, n, 0, "ally", v);
+            else
+                rc |= sl__derive(lx, k, n, 0, "ly", v);
+        }
+    }
+    free(bl);
+    return rc == TM_OK ? TM_OK : TM_ENOMEM;
 }
 
 static int sl__emoji_grow(sl_lexicon_t *lx)

@@ -31,6 +31,8 @@ enum {
     SL_SPEECH = 1u << 10,    /* speech/attribution verb: said, told, added */
     SL_FUNCTION = 1u << 11,  /* function word (the, of, and...) */
     SL_NAME_LINK = 1u << 12, /* may sit inside a name: de, van, bin, al */
+    SL_DERIVED = 1u << 13,   /* valence inherited from an inflected lexicon word */
+    SL_LEARNED = 1u << 14,   /* has a learned (news) valence, used when no lexicon valence */
 };
 
 /* Gender for titles and pronouns. */
@@ -50,6 +52,7 @@ typedef struct sl_entry {
     uint16_t flags;
     float valence;      /* SL_VALENCE or SL_PHRASE_VALENCE */
     float booster;      /* SL_BOOSTER or SL_PHRASE_BOOSTER */
+    float learned;      /* SL_LEARNED */
     uint8_t phrase_kind;
     uint8_t phrase_words; /* SL_PHRASE: number of words */
     uint8_t gender;     /* SL_TITLE / SL_PRONOUN */
@@ -103,6 +106,14 @@ int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err);
 int sl_load_emoji(sl_lexicon_t *lx, const char *path, tm_err_t *err);
 /* The rules/names format: KIND <TAB> WORD OR PHRASE [<TAB> VALUE]; '#' comments. */
 int sl_load_rules(sl_lexicon_t *lx, const char *path, tm_err_t *err);
+
+/* Learned valences: same format as sl_load_valences, stored apart (SL_LEARNED). */
+int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err);
+
+/* Give inflected forms of lexicon words ("deaths", "sensibly", "loved") the
+ * valence of their base word, unless the form is known already.  Returns
+ * TM_OK or TM_ENOMEM. */
+int sl_derive_inflections(sl_lexicon_t *lx);
 
 /* Emoji lookup: the longest emoji key that is a prefix of s[0..len).
  * Returns the emoji or NULL; *used gets the key length in bytes. */

@@ -241,7 +241,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
             pm__word_feat(&c, F_S, w, n, 1.0f);
             nwords++;
         }
-        double s = t->score;
+        double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
         lexS += s;
         if (s > 0)
             lexPos += s;
@@ -281,14 +281,14 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     pm__flag(&c, F_NUM, 2, (float)(lexS / 4));
     pm__flag(&c, F_NUM, 3, (float)(lexPos / 4));
     pm__flag(&c, F_NUM, 4, (float)(lexNeg / 4));
-    pm__flag(&c, F_NUM, 5, se->compound);
-    pm__flag(&c, F_BIN, pm__bin(se->compound), 1.0f);
+    pm__flag(&c, F_NUM, 5, se->lex_compound);
+    pm__flag(&c, F_BIN, pm__bin(se->lex_compound), 1.0f);
     pm__flag(&c, F_BIN, 10 + pm__bin(sv_normalize(lexL, sp->alpha)), 1.0f);
     pm__flag(&c, F_BIN, 20 + pm__bin(sv_normalize(lexR, sp->alpha)), 1.0f);
 
     /* Nearest sentiment word on each side: sign and distance. */
     for (size_t i = tb; i > sa; i--) {
-        double s = d->tok[i - 1].score;
+        double s = (d->tok[i - 1].flags & TK_LEARNED) ? 0.0 : d->tok[i - 1].score;
         if (s != 0) {
             size_t dist = tb - (i - 1);
             int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
@@ -300,7 +300,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
         }
     }
     for (size_t i = te; i < sb; i++) {
-        double s = d->tok[i].score;
+        double s = (d->tok[i].flags & TK_LEARNED) ? 0.0 : d->tok[i].score;
         if (s != 0) {
             size_t dist = i - te + 1;
             int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
@@ -345,11 +345,12 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     size_t qtok = 0;
     double qsum = 0, outsum = 0;
     for (size_t i = sa; i < sb; i++) {
+        double s = (d->tok[i].flags & TK_LEARNED) ? 0.0 : d->tok[i].score;
         if (p->tok_quote[i]) {
             qtok++;
-            qsum += d->tok[i].score;
+            qsum += s;
         } else {
-            outsum += d->tok[i].score;
+            outsum += s;
         }
     }
     if (inq)
@@ -362,7 +363,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     }
     if (m->speaker) {
         pm__flag(&c, F_SPKQ, 0, 1.0f);
-        pm__flag(&c, F_SPKQ, 10 + pm__bin(qtok > 0 ? sv_normalize(qsum, sp->alpha) : se->compound),
+        pm__flag(&c, F_SPKQ, 10 + pm__bin(qtok > 0 ? sv_normalize(qsum, sp->alpha) : se->lex_compound),
                  1.0f);
     }
     if (c.oom)

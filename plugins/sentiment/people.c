@@ -645,7 +645,14 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
         for (size_t i = 0; i < d->ntok; i++)
             p->tok_quote[i] = (d->tok[i].flags & TK_IN_QUOTE) ? 1 : 0;
     }
-    /* User-given targets. */
+    /* Own detection: full names first, then sentence-initial single words. */
+    if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
+        return TM_ENOMEM;
+    qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+    if (!pp__pronouns(p, d, max_mentions))
+        return TM_ENOMEM;
+    /* User-given targets that no detected mention covers. */
+    int added = 0;
     if (cJSON_IsArray(targets)) {
         const cJSON *t;
         cJSON_ArrayForEach(t, targets) {
@@ -672,15 +679,15 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                     continue;
                 return TM_ENOMEM;
             }
-            if (!pp__add_mention(p, d, s, e, tb, te, tb, PP_TARGET, ent))
+            int kind = te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)
+                           ? PP_PRONOUN
+                           : PP_NAME; /* scored like any detected mention */
+            if (!pp__add_mention(p, d, s, e, tb, te, tb, kind, ent))
                 return TM_ENOMEM;
+            added = 1;
         }
     }
-    /* Own detection: full names first, then sentence-initial single words. */
-    if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
-        return TM_ENOMEM;
-    qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
-    if (!pp__pronouns(p, d, max_mentions))
-        return TM_ENOMEM;
+    if (added)
+        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
     return TM_OK;
 }

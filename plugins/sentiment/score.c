@@ -25,6 +25,7 @@ void sv_params_default(sv_params_t *p)
     p->neutral_band = 0.0;
     p->negation_window = 3;
     p->doc_sentences = 0;
+    p->learned_weight = 0;
 }
 
 double sv_normalize(double sum, double alpha)
@@ -140,10 +141,18 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     size_t a = se->tok_begin, b = se->tok_end;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
-        t->flags &= (uint16_t)~TK_SKIP;
+        t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
         t->phrase_len = 1;
         t->eflags = t->e != NULL ? t->e->flags : 0;
         t->lex = (t->eflags & SL_VALENCE) ? t->e->valence : 0.0f;
+        if (!(t->eflags & SL_VALENCE) && (t->eflags & SL_LEARNED) && p->learned_weight > 0 &&
+            !(t->eflags & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
+                           SL_TITLE)) &&
+            !(t->flags & TK_NT)) {
+            t->eflags |= SL_VALENCE;
+            t->flags |= TK_LEARNED;
+            t->lex = (float)(t->e->learned * p->learned_weight);
+        }
         t->boost = (t->eflags & SL_BOOSTER) ? t->e->booster : 0.0f;
         t->score = 0;
     }
@@ -243,7 +252,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
                 d->tok[i].score = (float)(d->tok[i].score * p->but_after);
         }
     }
-    double sum = 0, pos = 0, neg = 0;
+    double sum = 0, pos = 0, neg = 0, lexsum = 0;
     uint32_t neu = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
@@ -251,6 +260,8 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             continue;
         double s = t->score;
         sum += s;
+        if (!(t->flags & TK_LEARNED))
+            lexsum += s;
         if (s > 0)
             pos += s + 1;
         else if (s < 0)
@@ -273,6 +284,8 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     else if (s < 0)
         s -= amp;
     se->compound = (float)sv_normalize(s, p->alpha);
+    se->lex_compound = (float)sv_normalize(lexsum != 0 ? lexsum + (lexsum > 0 ? amp : -amp) : 0,
+                                           p->alpha);
 }
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)

@@ -22,6 +22,7 @@ typedef struct sv_params {
     double neutral_band;    /* |sum| shrunk by this before normalising (0 = VADER) */
     int negation_window;    /* words before a sentiment word searched for a negation (VADER 3) */
     double doc_sentences;   /* documents longer than this many sentences are scaled down */
+    double learned_weight;  /* weight of learned valences for words without a lexicon one */
 } sv_params_t;
 
 void sv_params_default(sv_params_t *p);

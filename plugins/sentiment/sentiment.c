@@ -41,6 +41,14 @@ static const tm_param_t sentiment_params[] = {
     {.key = "extra_lexicons", .type = TM_PARAM_PATH_LIST, .default_json = "[]",
      .description = "more valence files in the same format, loaded after \"lexicon\" (later "
                     "entries override earlier ones)"},
+    {.key = "inflections", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "give unknown inflected forms of lexicon words (deaths, loved, sensibly) "
+                    "their base word's valence"},
+    {.key = "learned_lexicon", .type = TM_PARAM_PATH, .default_json = "\"news_lexicon.txt\"",
+     .description = "learned valences (VADER format) for words the lexicon lacks, trained on "
+                    "news by train/train_targets.py; \"\" for none"},
+    {.key = "learned_weight", .type = TM_PARAM_DOUBLE, .default_json = "1", .min = 0, .max = 10,
+     .description = "multiplier of the learned valences (0: off)"},
     {.key = "emoji_lexicon", .type = TM_PARAM_PATH,
      .default_json = "\"vader_emoji_utf8_lexicon.txt\"",
      .description = "emoji descriptions (EMOJI<TAB>words); an emoji is scored as its words"},
@@ -138,6 +146,12 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
         rc = load_list(st, config, "rules", sl_load_rules, err);
     if (rc == TM_OK)
         rc = load_list(st, config, "names", sl_load_rules, err);
+    if (rc == TM_OK && cfg_str(config, "learned_lexicon")[0] != '\0' &&
+        cfg_num(config, "learned_weight") > 0)
+        rc = sl_load_learned(&st->lx, cfg_str(config, "learned_lexicon"), err);
+    if (rc == TM_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "inflections")) &&
+        sl_derive_inflections(&st->lx) != TM_OK)
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
     st->entities = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "entities"));
     if (rc == TM_OK && st->entities)
         rc = pm_load(&st->model, cfg_str(config, "people_model"), err);
@@ -172,6 +186,7 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     st->sp.alpha = cfg_num(config, "alpha");
     st->sp.neutral_band = cfg_num(config, "neutral_band");
     st->sp.doc_sentences = cfg_num(config, "doc_sentences");
+    st->sp.learned_weight = cfg_num(config, "learned_weight");
     st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
     st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
     st->max_mentions = (size_t)cfg_num(config, "max_mentions");

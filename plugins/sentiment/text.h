@@ -29,6 +29,7 @@ enum {
     TK_QUOTE_AFTER = 1u << 11,  /* a quotation mark right after */
     TK_DIGIT = 1u << 12,    /* has a digit */
     TK_WEIRD = 1u << 13,    /* has characters that are neither letters nor digits */
+    TK_LEARNED = 1u << 14,  /* its valence is a learned one (set by the scorer) */
 };
 
 typedef struct st_token {
@@ -55,6 +56,7 @@ typedef struct st_sentence {
     float pos_sum, neg_sum;  /* VADER's sifted sums */
     uint32_t neu_count;
     float compound;
+    float lex_compound;      /* compound from lexicon valences only (no learned ones) */
 } st_sentence_t;
 
 typedef struct st_doc {
