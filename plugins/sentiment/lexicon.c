@@ -18,16 +18,23 @@
 
 uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
 
+/* The Bloom bit of a hash: bits 20..38, apart from the slot (low) and tag (high) bits. */
+#define SL_BLOOM_BITS (1u << 19)
+static inline size_t sl__bloom_bit(uint64_t h) { return (size_t)(h >> 20) & (SL_BLOOM_BITS - 1); }
+
 int sl_init(sl_lexicon_t *lx)
 {
     memset(lx, 0, sizeof *lx);
     lx->cap = 1u << 14;
-    lx->slots = calloc(lx->cap, sizeof *lx->slots);
+    lx->index = calloc(lx->cap, sizeof *lx->index);
+    lx->ecap = 1u << 12;
+    lx->bloom = calloc(SL_BLOOM_BITS / 64, sizeof *lx->bloom);
+    lx->ents = malloc(lx->ecap * sizeof *lx->ents);
     lx->emoji_cap = 1u << 13;
     lx->emoji = calloc(lx->emoji_cap, sizeof *lx->emoji);
     lx->keys_cap = 1u << 16;
     lx->keys = malloc(lx->keys_cap);
-    if (lx->slots == NULL || lx->emoji == NULL || lx->keys == NULL) {
+    if (lx->index == NULL || lx->ents == NULL || lx->bloom == NULL || lx->emoji == NULL || lx->keys == NULL) {
         sl_free(lx);
         return TM_ENOMEM;
     }
@@ -38,7 +45,9 @@ int sl_init(sl_lexicon_t *lx)
 
 void sl_free(sl_lexicon_t *lx)
 {
-    free(lx->slots);
+    free(lx->index);
+    free(lx->ents);
+    free(lx->bloom);
     free(lx->keys);
     free(lx->emoji);
     free(lx->ewords);
@@ -69,13 +78,20 @@ static uint32_t sl__intern(sl_lexicon_t *lx, const char *s, size_t len)
 
 const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
 {
+    size_t bit = sl__bloom_bit(h);
+    if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
+        return NULL;
     size_t mask = lx->cap - 1;
+    uint64_t tag = h >> 32;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        const sl_entry_t *e = &lx->slots[i];
-        if (e->key_off == 0)
+        uint64_t v = lx->index[i];
+        if (v == 0)
             return NULL;
-        if (e->hash == h && e->key_len == len && memcmp(lx->keys + e->key_off, key, len) == 0)
-            return e;
+        if ((v >> 32) == tag) {
+            const sl_entry_t *e = &lx->ents[(v & 0xFFFFFFFFu) - 1];
+            if (e->key_len == len && memcmp(lx->keys + e->key_off, key, len) == 0)
+                return e;
+        }
     }
 }
 
@@ -86,23 +102,24 @@ const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len)
     return sl_get_hashed(lx, sl_hash(key, len), key, len);
 }
 
+static void sl__place(uint64_t *index, size_t cap, uint64_t h, size_t entry)
+{
+    size_t mask = cap - 1, i = (size_t)h & mask;
+    while (index[i] != 0)
+        i = (i + 1) & mask;
+    index[i] = ((h >> 32) << 32) | (uint64_t)(entry + 1);
+}
+
 static int sl__grow(sl_lexicon_t *lx)
 {
     size_t nc = lx->cap * 2;
-    sl_entry_t *ns = calloc(nc, sizeof *ns);
-    if (ns == NULL)
+    uint64_t *ni = calloc(nc, sizeof *ni);
+    if (ni == NULL)
         return TM_ENOMEM;
-    for (size_t i = 0; i < lx->cap; i++) {
-        sl_entry_t *e = &lx->slots[i];
-        if (e->key_off == 0)
-            continue;
-        size_t j = (size_t)e->hash & (nc - 1);
-        while (ns[j].key_off != 0)
-            j = (j + 1) & (nc - 1);
-        ns[j] = *e;
-    }
-    free(lx->slots);
-    lx->slots = ns;
+    for (size_t e = 0; e < lx->count; e++)
+        sl__place(ni, nc, lx->ents[e].hash, e);
+    free(lx->index);
+    lx->index = ni;
     lx->cap = nc;
     return TM_OK;
 }
@@ -111,27 +128,34 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
 {
     if (len == 0 || len > UINT16_MAX)
         return NULL;
-    if ((lx->count + 1) * 2 > lx->cap && sl__grow(lx) != TM_OK)
-        return NULL;
     uint64_t h = sl_hash(key, len);
-    size_t mask = lx->cap - 1;
-    size_t i = (size_t)h & mask;
-    for (;; i = (i + 1) & mask) {
-        sl_entry_t *e = &lx->slots[i];
-        if (e->key_off == 0)
-            break;
-        if (e->hash == h && e->key_len == len && memcmp(lx->keys + e->key_off, key, len) == 0)
-            return e;
+    const sl_entry_t *found = sl_get_hashed(lx, h, key, len);
+    if (found != NULL)
+        return (sl_entry_t *)found;
+    if (lx->count >= UINT32_MAX - 1)
+        return NULL;
+    if ((lx->count + 1) * 4 > lx->cap * 3 && sl__grow(lx) != TM_OK)
+        return NULL;
+    if (lx->count == lx->ecap) {
+        size_t nc = lx->ecap * 2;
+        sl_entry_t *ne = realloc(lx->ents, nc * sizeof *ne);
+        if (ne == NULL)
+            return NULL;
+        lx->ents = ne;
+        lx->ecap = nc;
     }
     uint32_t off = sl__intern(lx, key, len);
     if (off == 0)
         return NULL;
-    sl_entry_t *e = &lx->slots[i];
+    sl_entry_t *e = &lx->ents[lx->count];
     memset(e, 0, sizeof *e);
     e->hash = h;
     e->key_off = off;
     e->key_len = (uint16_t)len;
     e->emoji = -1;
+    sl__place(lx->index, lx->cap, h, lx->count);
+    size_t bit = sl__bloom_bit(h);
+    lx->bloom[bit >> 6] |= 1ull << (bit & 63);
     lx->count++;
     return e;
 }
@@ -250,6 +274,13 @@ static int sl__mark_phrase_start(sl_lexicon_t *lx, const char *phrase, size_t le
     if (first == NULL)
         return TM_ENOMEM;
     first->flags |= SL_PHRASE_START;
+    const char *sp2 = memchr(sp + 1, ' ', len - (size_t)(sp + 1 - phrase));
+    if (sp2 != NULL) {
+        sl_entry_t *two = sl_put(lx, phrase, (size_t)(sp2 - phrase));
+        if (two == NULL)
+            return TM_ENOMEM;
+        two->flags |= SL_PHRASE_PREFIX;
+    }
     if (words > lx->max_phrase_words)
         lx->max_phrase_words = words;
     return TM_OK;
@@ -385,36 +416,26 @@ int sl_derive_inflections(sl_lexicon_t *lx)
     /* Collect the plain alphabetic lexicon words first: inserting while
      * walking the table would move entries. */
     size_t nb = 0;
-    uint32_t *bases = malloc((lx->count + 1) * sizeof *bases);
-    if (bases == NULL)
+    int rc = TM_OK;
+    /* Copy keys and valences out first: inserts move entries. */
+    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((lx->count + 1) * sizeof *bl);
+    if (bl == NULL)
         return TM_ENOMEM;
-    for (size_t i = 0; i < lx->cap; i++) {
-        const sl_entry_t *e = &lx->slots[i];
-        if (e->key_off == 0 || !(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION)))
-            continue;
-        if (e->key_len < 4)
+    for (size_t i = 0; i < lx->count; i++) {
+        const sl_entry_t *e = &lx->ents[i];
+        if (!(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION)) || e->key_len < 4)
             continue;
         const char *k = lx->keys + e->key_off;
         int alpha = 1;
         for (size_t j = 0; j < e->key_len; j++)
             alpha &= (k[j] >= 'a' && k[j] <= 'z');
-        if (alpha)
-            bases[nb++] = (uint32_t)i;
+        if (!alpha)
+            continue;
+        bl[nb].off = e->key_off;
+        bl[nb].len = e->key_len;
+        bl[nb].v = e->valence;
+        nb++;
     }
-    int rc = TM_OK;
-    /* Copy keys and valences out first: inserts move table slots. */
-    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((nb + 1) * sizeof *bl);
-    if (bl == NULL) {
-        free(bases);
-        return TM_ENOMEM;
-    }
-    for (size_t b = 0; b < nb; b++) {
-        const sl_entry_t *e = &lx->slots[bases[b]];
-        bl[b].off = e->key_off;
-        bl[b].len = e->key_len;
-        bl[b].v = e->valence;
-    }
-    free(bases);
     for (size_t b = 0; b < nb && rc == TM_OK; b++) {
         char k[80];
         size_t n = bl[b].len;

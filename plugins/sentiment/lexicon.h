@@ -33,6 +33,7 @@ enum {
     SL_NAME_LINK = 1u << 12, /* may sit inside a name: de, van, bin, al */
     SL_DERIVED = 1u << 13,   /* valence inherited from an inflected lexicon word */
     SL_LEARNED = 1u << 14,   /* has a learned (news) valence, used when no lexicon valence */
+    SL_PHRASE_PREFIX = 1u << 15, /* the first two words of a longer phrase */
 };
 
 /* Gender for titles and pronouns. */
@@ -70,8 +71,13 @@ typedef struct sl_emoji {
 } sl_emoji_t;
 
 typedef struct sl_lexicon {
-    sl_entry_t *slots;
-    size_t cap, count; /* cap is a power of two */
+    /* The index is kept small so that it stays in cache: each slot holds the
+     * high 32 bits of the key's hash and (entry number + 1); 0 = empty. */
+    uint64_t *index;
+    size_t cap;        /* slots, a power of two */
+    sl_entry_t *ents;  /* entries, in insertion order */
+    uint64_t *bloom;   /* one bit per hash value slice: a cache-resident "surely absent" test */
+    size_t count, ecap;
     char *keys;
     size_t keys_len, keys_cap;
     sl_emoji_t *emoji; /* open-addressing table too */
@@ -90,7 +96,8 @@ void sl_free(sl_lexicon_t *lx);
 const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);
 const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);
 uint64_t sl_hash(const char *key, size_t len);
-/* Get-or-insert; NULL on out of memory. */
+/* Get-or-insert; NULL on out of memory.  The pointer is valid until the
+ * next sl_put (entries move when the table grows). */
 sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len);
 static inline const char *sl_key(const sl_lexicon_t *lx, const sl_entry_t *e)
 {

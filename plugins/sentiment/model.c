@@ -24,6 +24,9 @@
 void pm_free(pm_model_t *m)
 {
     free(m->w);
+    free(m->present);
+    free(m->rank);
+    free(m->rows);
     memset(m, 0, sizeof *m);
 }
 
@@ -119,6 +122,39 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
     if (m->w == NULL)
         rc = tm_err_set(err, TM_EINVAL, "model_invalid", "sentiment: %s: no \"format\"/\"dim\" header",
                         path);
+    if (rc == TM_OK) {
+        /* Compact the weights (see model.h). */
+        size_t words = m->dim / 64;
+        m->present = calloc(words, sizeof *m->present);
+        m->rank = calloc(words, sizeof *m->rank);
+        size_t nset = 0;
+        for (size_t i = 0; m->present != NULL && i < m->dim; i++) {
+            const float *w = m->w + i * PM_CLASSES;
+            if (w[0] != 0 || w[1] != 0 || w[2] != 0) {
+                m->present[i >> 6] |= 1ull << (i & 63);
+                nset++;
+            }
+        }
+        m->rows = malloc((nset + 1) * PM_CLASSES * sizeof *m->rows);
+        if (m->present == NULL || m->rank == NULL || m->rows == NULL) {
+            rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+        } else {
+            size_t r = 0;
+            for (size_t wd = 0; wd < words; wd++) {
+                m->rank[wd] = (uint32_t)r;
+                for (size_t b = 0; b < 64; b++) {
+                    if (!(m->present[wd] & (1ull << b)))
+                        continue;
+                    memcpy(m->rows + r * PM_CLASSES, m->w + (wd * 64 + b) * PM_CLASSES,
+                           PM_CLASSES * sizeof *m->rows);
+                    r++;
+                }
+            }
+            m->nrows = nset;
+            free(m->w);
+            m->w = NULL;
+        }
+    }
 out:
     free(line);
     fclose(f);
@@ -379,7 +415,11 @@ void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bia
         z[k] = (double)m->bias[k] + (extra_bias != NULL ? extra_bias[k] : 0.0);
     for (size_t i = 0; i < f->n; i++) {
         uint32_t idx = f->f[i].idx & (m->dim - 1);
-        const float *w = m->w + (size_t)idx * PM_CLASSES;
+        uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+        if (!(word & bit))
+            continue;
+        size_t row = m->rank[idx >> 6] + (size_t)__builtin_popcountll(word & (bit - 1));
+        const float *w = m->rows + row * PM_CLASSES;
         double v = f->f[i].val;
         for (int k = 0; k < PM_CLASSES; k++)
             z[k] += v * w[k];

@@ -23,7 +23,14 @@
 
 typedef struct pm_model {
     uint32_t dim;     /* power of two */
-    float *w;         /* dim x PM_CLASSES */
+    float *w;         /* dim x PM_CLASSES while loading; freed after */
+    /* Compact form for prediction: a bit per feature index that has weights,
+     * the number of set bits before each 64-bit word, and the weight rows of
+     * the set indices in order.  The bitmap and counts stay in cache. */
+    uint64_t *present;
+    uint32_t *rank;
+    float *rows;      /* nrows x PM_CLASSES */
+    size_t nrows;
     float bias[PM_CLASSES];
     int loaded;
 } pm_model_t;

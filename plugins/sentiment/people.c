@@ -212,16 +212,63 @@ static int32_t pp__match(const pp_doc_t *p, const char *f, size_t fl, const char
     return best;
 }
 
-static int pp__is_name_tok(const st_token_t *t)
+static int pp__common_word(const st_token_t *t);
+
+/* "al-Assad", "el-Sissi": a lower-case particle glued to a capitalised name. */
+static int pp__particle_name(const st_doc_t *d, const st_token_t *t)
 {
-    if (!(t->flags & TK_CAP) || !(t->flags & TK_ALPHA))
-        return 0;
+    const char *s = d->text + t->start;
+    size_t n = t->end - t->start;
+    static const char *const pre[] = {"al-", "el-", "ad-", "as-", "bin-", "abu-", "ibn-"};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+        size_t l = strlen(pre[i]);
+        if (n > l + 1 && memcmp(s, pre[i], l) == 0 && s[l] >= 'A' && s[l] <= 'Z')
+            return 1;
+    }
+    return 0;
+}
+
+static int pp__is_name_tok(const st_doc_t *d, const st_token_t *t)
+{
     if (t->flags & (TK_EMOJI | TK_DIGIT))
         return 0;
-    if ((t->flags & TK_UPPER) && t->low_len > 1)
-        return 0; /* acronyms */
+    if (!(t->flags & TK_CAP) || !(t->flags & TK_ALPHA))
+        return pp__particle_name(d, t);
     if (t->e != NULL && (t->e->flags & (SL_PRONOUN | SL_FUNCTION)))
         return 0;
+    if ((t->flags & TK_UPPER) && t->low_len > 1) {
+        /* Capitals: a name in a transcript label or headline ("MARTIN:"),
+         * unless it is a common word or a short acronym. */
+        if (t->low_len < 3 || pp__common_word(t))
+            return 0;
+    }
+    return 1;
+}
+
+/* Capitalised words that may sit in a run with names without being names:
+ * titles, organisation/place words, never-name words ("Senate", "Mayor"). */
+static int pp__cap_other(const st_token_t *t)
+{
+    if (!(t->flags & TK_CAP) || t->e == NULL)
+        return 0;
+    return (t->eflags & SL_TITLE) || (t->e->flags & (SL_TITLE | SL_ORG | SL_NOT_NAME)) != 0;
+}
+
+/* Only spaces between tokens i and i+1 (or the '.' of an initial or a
+ * title: "J. Smith", "Sen. Warren"). */
+static int pp__adjacent(const st_doc_t *d, size_t i)
+{
+    const st_token_t *t = &d->tok[i], *u = &d->tok[i + 1];
+    if (t->sent != u->sent || (t->flags & TK_POSS))
+        return 0;
+    uint32_t k = t->end;
+    if (k < u->start && d->text[k] == '.' &&
+        ((t->low_len == 1 && (t->flags & TK_UPPER)) || (t->eflags & SL_TITLE) ||
+         (t->e != NULL && (t->e->flags & SL_TITLE))))
+        k++;
+    for (; k < u->start; k++)
+        if (d->text[k] != ' ')
+            return 0;
     return 1;
 }
 
@@ -229,7 +276,7 @@ static int pp__common_word(const st_token_t *t)
 {
     return t->e != NULL &&
            (t->e->flags & (SL_VALENCE | SL_FUNCTION | SL_NOT_NAME | SL_BOOSTER | SL_NEGATION |
-                           SL_SPEECH | SL_CONTRAST | SL_ORG));
+                           SL_SPEECH | SL_CONTRAST | SL_ORG | SL_DERIVED));
 }
 
 static int pp__suffix(const st_token_t *t, const st_doc_t *d, const char *suf)
@@ -319,95 +366,73 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             if (p->nm >= max_mentions)
                 return 1;
             const st_token_t *t = &d->tok[i];
-            if (p->tok_person[i]) {
+            if (p->tok_person[i] || (!pp__is_name_tok(d, t) && !pp__cap_other(t))) {
                 i++;
                 continue;
             }
-            size_t ms = i, nb = i;
-            int titled = 0, gender = SL_GENDER_NONE;
-            if ((t->eflags & SL_TITLE) && (t->flags & TK_CAP)) {
-                size_t j = i + (t->phrase_len > 1 ? t->phrase_len : 1);
-                if (j < b && pp__is_name_tok(&d->tok[j]) && !p->tok_person[j]) {
-                    titled = 1;
-                    nb = j;
-                    const sl_entry_t *te = t->e;
-                    if (te != NULL && (te->flags & SL_TITLE))
-                        gender = te->gender;
-                    /* "of" titles ("Secretary of State X") are phrases already. */
-                } else {
-                    i = j;
-                    continue;
-                }
-            } else if (!pp__is_name_tok(t)) {
-                i++;
-                continue;
-            }
-            size_t k = nb;
-            while (k < b && !p->tok_person[k]) {
+            /* A run of adjacent capitalised words (and name particles). */
+            size_t k = i + 1;
+            while (k < b && !p->tok_person[k] && pp__adjacent(d, k - 1)) {
                 const st_token_t *u = &d->tok[k];
-                if (pp__is_name_tok(u)) {
+                if (pp__is_name_tok(d, u) || pp__cap_other(u)) {
                     k++;
-                    if (u->flags & TK_POSS)
-                        break;
                     continue;
                 }
-                if ((u->e != NULL && (u->e->flags & SL_NAME_LINK)) && k + 1 < b &&
-                    pp__is_name_tok(&d->tok[k + 1]) && k > nb) {
+                if (u->e != NULL && (u->e->flags & SL_NAME_LINK) && k + 1 < b &&
+                    pp__adjacent(d, k) && pp__is_name_tok(d, &d->tok[k + 1])) {
                     k++;
                     continue;
                 }
                 break;
             }
-            size_t next = k > i ? k : i + 1;
-            if (k == nb) {
+            size_t next = k;
+            /* An organisation or place ("Cook County", "White House"). */
+            const st_token_t *lt = &d->tok[k - 1];
+            if (lt->e != NULL && (lt->e->flags & SL_ORG) && !(lt->flags & TK_POSS)) {
                 i = next;
                 continue;
             }
-            /* Organisations and places are not people. */
-            int org = 0;
-            for (size_t q = nb; q < k; q++)
-                if (d->tok[q].e != NULL && (d->tok[q].e->flags & SL_ORG))
-                    org = 1;
-            if (k < b && (d->tok[k].flags & TK_CAP) && d->tok[k].e != NULL &&
-                (d->tok[k].e->flags & SL_ORG))
-                org = 1;
-            if (org) {
-                i = next;
-                continue;
-            }
-            /* Leading and trailing words that are never names ("The", "In"). */
-            while (nb < k && d->tok[nb].e != NULL && (d->tok[nb].e->flags & SL_NOT_NAME) &&
-                   !(d->tok[nb].e->flags & SL_TITLE))
+            /* The name is what follows the last title/organisation/non-name
+             * word: "House Judiciary Committee Chairman Jerry Nadler". */
+            size_t nb = i;
+            for (size_t q = i; q < k; q++)
+                if (pp__cap_other(&d->tok[q]) || !pp__is_name_tok(d, &d->tok[q]))
+                    nb = q + 1;
+            /* A name particle cannot start the name ("de" of "Bill de Blasio" can
+             * only follow a name). */
+            while (nb < k && !pp__is_name_tok(d, &d->tok[nb]))
                 nb++;
-            while (k > nb && d->tok[k - 1].e != NULL && (d->tok[k - 1].e->flags & SL_NOT_NAME))
-                k--;
             if (nb >= k) {
                 i = next;
                 continue;
             }
-            if (!titled)
-                ms = nb;
-            /* A mid-sequence title ("Former President Obama"): start the name after it. */
-            for (size_t q = nb; q + 1 < k; q++) {
-                if (d->tok[q].eflags & SL_TITLE) {
-                    if (d->tok[q].e != NULL && d->tok[q].e->gender != SL_GENDER_NONE)
-                        gender = d->tok[q].e->gender;
-                    nb = q + (d->tok[q].phrase_len > 1 ? d->tok[q].phrase_len : 1);
-                    if (!titled) {
-                        titled = 1;
-                        ms = q;
-                    }
+            int titled = 0, gender = SL_GENDER_NONE;
+            size_t ms = nb;
+            if (nb > i) {
+                const st_token_t *tt = &d->tok[nb - 1];
+                if ((tt->eflags & SL_TITLE) || (tt->e != NULL && (tt->e->flags & SL_TITLE))) {
+                    titled = 1;
+                    ms = nb - 1;
+                    if (tt->e != NULL)
+                        gender = tt->e->gender;
                 }
             }
-            if (nb >= k) {
-                i = next;
-                continue;
+            /* Long runs (headlines in title case or capitals): the name is
+             * what follows the last common word; at most three words. */
+            if (k - nb > 3) {
+                for (size_t q = nb; q + 1 < k; q++)
+                    if (pp__common_word(&d->tok[q]) || (d->tok[q].flags & TK_UPPER))
+                        nb = q + 1;
+                if (k - nb > 3)
+                    nb = k - 2;
+                if (!titled || nb > ms + 1)
+                    ms = nb, titled = 0;
             }
             size_t ntok = k - nb;
-            int single_common = ntok == 1 && !titled && pp__common_word(&d->tok[nb]);
-            int initial = nb == first || (nb > a && (d->tok[nb - 1].flags & TK_IN_QUOTE) !=
-                                                        (d->tok[nb].flags & TK_IN_QUOTE));
-            if (single_common) {
+            int initial = nb == first ||
+                          (nb > a && (d->tok[nb - 1].flags & TK_IN_QUOTE) !=
+                                         (d->tok[nb].flags & TK_IN_QUOTE));
+            if (ntok == 1 && !titled && pp__common_word(&d->tok[nb])) {
                 /* A lone capitalised common word ("Hope") is a name only if
                  * the document knows that name already. */
                 const st_token_t *u = &d->tok[nb];
@@ -425,12 +450,11 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                 }
                 if (!known) {
                     const st_token_t *nx = k < b ? &d->tok[k] : NULL;
-                    int ok = (u->flags & TK_POSS) ||
+                    int ok = (u->flags & TK_POSS) || (u->flags & TK_UPPER) ||
                              (nx != NULL && nx->e != NULL && (nx->e->flags & SL_SPEECH)) ||
-                             (nx != NULL && !(nx->flags & TK_CAP) && (nx->flags & TK_ALPHA));
-                    if (pp__suffix(u, d, "ly") || pp__suffix(u, d, "ing") ||
-                        pp__suffix(u, d, "ed") || pp__suffix(u, d, "ers") ||
-                        pp__suffix(u, d, "ies") || pp__suffix(u, d, "ans"))
+                             (nx != NULL && !(nx->flags & TK_CAP) && (nx->flags & TK_ALPHA)) ||
+                             (u->flags & TK_COMMA_AFTER);
+                    if (pp__suffix(u, d, "ly"))
                         ok = 0;
                     if (!ok) {
                         i = next;
@@ -440,11 +464,6 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             } else if (pass == 1) {
                 i = next;
                 continue;
-            }
-            /* Very long capitalised runs (headlines): keep the last three words. */
-            if (!titled && k - nb > 4) {
-                nb = k - 3;
-                ms = nb;
             }
             if (!pp__name(p, d, ms, nb, k, gender, titled))
                 return 0;
@@ -460,6 +479,45 @@ static int pp__cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
 }
 
+/* "the president": the latest person given that title, else a person of its own. */
+static int pp__nominal(pp_doc_t *p, const st_doc_t *d, size_t i, size_t nnamed)
+{
+    const st_token_t *title = &d->tok[i + 1];
+    int32_t ent = -1;
+    (void)nnamed;
+    for (size_t c = p->nm, steps = 0; c > 0 && steps < 256; c--, steps++) {
+        const pp_mention_t *m = &p->m[c - 1];
+        if (m->tok_end > i || !m->titled || m->entity < 0)
+            continue;
+        const st_token_t *mt = &d->tok[m->tok_begin];
+        if (mt->low_len == title->low_len &&
+            memcmp(st_low(d, mt), st_low(d, title), mt->low_len) == 0) {
+            ent = m->entity;
+            break;
+        }
+    }
+    if (ent < 0) {
+        char name[96];
+        int n = snprintf(name, sizeof name, "the %.80s", st_low(d, title));
+        for (size_t k = 0; k < p->ne; k++)
+            if (p->ent[k].unresolved && p->ent[k].name_len == (uint32_t)n &&
+                memcmp(pp_str(p, p->ent[k].name_off), name, (size_t)n) == 0)
+                ent = (int32_t)k;
+        if (ent < 0) {
+            ent = pp__new_entity(p, name, (size_t)n, title->e->gender, 0);
+            if (ent == -2)
+                return 1;
+            if (ent < 0)
+                return 0;
+            p->ent[ent].unresolved = 1;
+        }
+    }
+    if (!pp__add_mention(p, d, d->tok[i].start, title->end, i, i + 2, i + 1, PP_NAME, ent))
+        return 0;
+    p->m[p->nm - 1].titled = 1;
+    return 1;
+}
+
 static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
 {
     /* Named mentions are sorted; pronoun mentions are appended after them
@@ -470,7 +528,21 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         const st_token_t *t = &d->tok[i];
         while (cur < nnamed && p->m[cur].tok_end <= i)
             cur++;
-        if (p->tok_person[i] || t->e == NULL || !(t->e->flags & SL_PRONOUN))
+        if (p->tok_person[i] || t->e == NULL)
+            continue;
+        if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
+            d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
+            !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
+            (d->tok[i + 1].e->flags & SL_TITLE) &&
+            (i + 2 >= d->ntok || !pp__is_name_tok(d, &d->tok[i + 2]) ||
+             d->tok[i + 2].sent != t->sent)) {
+            if (p->nm >= max_mentions)
+                break;
+            if (!pp__nominal(p, d, i, nnamed))
+                return 0;
+            continue;
+        }
+        if (!(t->e->flags & SL_PRONOUN))
             continue;
         int g = t->e->gender;
         if (g != SL_GENDER_MALE && g != SL_GENDER_FEMALE)

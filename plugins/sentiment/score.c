@@ -89,6 +89,12 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
             lens[k] = n;
             built = k + 1;
         }
+        if (built < 2)
+            continue;
+        /* Only when some phrase starts with these two words. */
+        const sl_entry_t *two = sl_get(lx, buf, lens[1]);
+        if (two == NULL || !(two->flags & (SL_PHRASE | SL_PHRASE_PREFIX)))
+            continue;
         for (size_t w = built; w >= 2; w--) {
             const sl_entry_t *pe = sl_get(lx, buf, lens[w - 1]);
             if (pe == NULL || !(pe->flags & SL_PHRASE) || pe->phrase_words != w)

@@ -379,17 +379,19 @@ static cJSON *build_entities(sentiment_stage_t *st, sentiment_tls_t *t, const tm
         cJSON_AddItemToObjectCS(o, "name", cJSON_CreateString(pp_str(p, en->name_off)));
         add_num(o, "compound", round4(comp));
         cJSON_AddItemToObjectCS(o, "label", cJSON_CreateString(labels[label]));
-        cJSON *pr = cJSON_CreateObject();
-        if (pr != NULL) {
-            add_num(pr, "negative", round4(prob[0]));
-            add_num(pr, "neutral", round4(prob[1]));
-            add_num(pr, "positive", round4(prob[2]));
-            cJSON_AddItemToObjectCS(o, "probabilities", pr);
+        if (st->debug_features) {
+            cJSON *pr = cJSON_CreateObject();
+            if (pr != NULL) {
+                add_num(pr, "negative", round4(prob[0]));
+                add_num(pr, "neutral", round4(prob[1]));
+                add_num(pr, "positive", round4(prob[2]));
+                cJSON_AddItemToObjectCS(o, "probabilities", pr);
+            }
         }
         if (en->unresolved)
             cJSON_AddItemToObjectCS(o, "unresolved", cJSON_CreateTrue());
-        cJSON_AddItemToObjectCS(o, "source",
-                                cJSON_CreateString(en->from_quotes ? "quotes" : "detected"));
+        if (en->from_quotes)
+            cJSON_AddItemToObjectCS(o, "source", cJSON_CreateString("quotes"));
         cJSON_AddItemToObjectCS(o, "mentions", mention_lists[e]);
         mention_lists[e] = NULL;
         cJSON_AddItemToObjectCS(o, "evidence",
