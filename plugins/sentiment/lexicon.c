@@ -117,7 +117,7 @@ static int sl__grow(sl_lexicon_t *lx)
     if (ni == NULL)
         return TM_ENOMEM;
     for (size_t e = 0; e < lx->count; e++)
-        sl__place(ni, nc, lx->ents[e].hash, e);
+        sl__place(ni, nc, sl_hash(lx->keys + lx->ents[e].key_off, lx->ents[e].key_len), e);
     free(lx->index);
     lx->index = ni;
     lx->cap = nc;
@@ -149,10 +149,8 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
         return NULL;
     sl_entry_t *e = &lx->ents[lx->count];
     memset(e, 0, sizeof *e);
-    e->hash = h;
     e->key_off = off;
     e->key_len = (uint16_t)len;
-    e->emoji = -1;
     sl__place(lx->index, lx->cap, h, lx->count);
     size_t bit = sl__bloom_bit(h);
     lx->bloom[bit >> 6] |= 1ull << (bit & 63);

@@ -47,7 +47,6 @@ enum {
 };
 
 typedef struct sl_entry {
-    uint64_t hash;
     uint32_t key_off;   /* into the table's key arena */
     uint16_t key_len;
     uint16_t flags;
@@ -58,7 +57,6 @@ typedef struct sl_entry {
     uint8_t phrase_words; /* SL_PHRASE: number of words */
     uint8_t gender;     /* SL_TITLE / SL_PRONOUN */
     uint8_t pad;
-    int32_t emoji;      /* unused for words: -1 */
 } sl_entry_t;
 
 /* An emoji: its UTF-8 key and its description, pre-split into words. */

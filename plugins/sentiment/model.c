@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
 
 /* ---- weights file ------------------------------------------------------
  *   # comment
@@ -200,30 +199,45 @@ static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
 
 static inline uint64_t pm__seed(int tmpl) { return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl + 1); }
 
-/* The word form a feature uses for token i. */
-static const char *pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i, size_t *len)
+/* A 64-bit finaliser (MurmurHash3's fmix64): word hashes come from the
+ * tokenizer (xxHash), features only mix them with the template. */
+static inline uint64_t pm__mix(uint64_t h)
 {
-    const st_token_t *t = &d->tok[i];
-    if (p->tok_person[i]) {
-        *len = 8;
-        return "<person>";
-    }
-    if ((t->flags & TK_DIGIT) && !(t->flags & TK_ALPHA)) {
-        *len = 5;
-        return "<num>";
-    }
-    *len = t->low_len;
-    return st_low(d, t);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
 }
 
-static inline void pm__word_feat(pm_ctx_t *c, int tmpl, const char *w, size_t n, float v)
+#define PM_PERSON_HASH 0x5045525330ull /* "<person>" */
+#define PM_NUM_HASH 0x4E554D30ull      /* "<num>" */
+
+/* The word hash a feature uses for token i. */
+static inline uint64_t pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i)
 {
-    pm__add(c, XXH3_64bits_withSeed(w, n, pm__seed(tmpl)), v);
+    const st_token_t *t = &d->tok[i];
+    if (p->tok_person[i])
+        return PM_PERSON_HASH;
+    if ((t->flags & TK_DIGIT) && !(t->flags & TK_ALPHA))
+        return PM_NUM_HASH;
+    return t->hash;
+}
+
+static inline void pm__word_feat(pm_ctx_t *c, int tmpl, uint64_t wh, float v)
+{
+    pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
+}
+
+static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
+{
+    pm__add(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)), v);
 }
 
 static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
 {
-    pm__add(c, pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7)), v);
+    pm__add(c, pm__mix(pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7))), v);
 }
 
 static int pm__bin(double x)
@@ -239,8 +253,33 @@ static int pm__bin(double x)
     return 2;
 }
 
+int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
+                         pm_feats_t *out, pm_sentinfo_t *info)
+{
+    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    out->n = 0;
+    memset(info, 0, sizeof *info);
+    if (sent >= d->nsent)
+        return 1;
+    const st_sentence_t *se = &d->sent[sent];
+    for (size_t i = se->tok_begin; i < se->tok_end; i++) {
+        const st_token_t *t = &d->tok[i];
+        double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        if (p->tok_quote[i]) {
+            info->qtok++;
+            info->qsum += s;
+        } else {
+            info->outsum += s;
+        }
+        if ((t->flags & TK_SKIP) && !p->tok_person[i])
+            continue;
+        pm__word_feat(&c, F_S, pm__word(d, p, i), 1.0f);
+    }
+    return !c.oom;
+}
+
 int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
-                uint32_t dim, pm_feats_t *out)
+                uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
 {
     const pp_mention_t *m = &p->m[mi];
     pm_ctx_t c = {.out = out, .mask = dim - 1};
@@ -265,51 +304,43 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     const int W = 6;
 
     /* Sentence words, and windows on each side with distance marks. */
-    double lexL = 0, lexR = 0, lexS = 0, lexPos = 0, lexNeg = 0;
-    size_t nwords = 0;
-    for (size_t i = sa; i < sb; i++) {
-        if (i >= tb && i < te)
-            continue;
+    /* Sentence sums without the mention's own words. */
+    double lexL = 0, lexR = 0;
+    double lexS = se->lex_sum, lexPos = se->lex_pos, lexNeg = se->lex_neg;
+    for (size_t i = tb; i < te; i++) {
         const st_token_t *t = &d->tok[i];
-        size_t n;
-        const char *w = pm__word(d, p, i, &n);
-        if (!(t->flags & TK_SKIP) || p->tok_person[i]) {
-            pm__word_feat(&c, F_S, w, n, 1.0f);
-            nwords++;
-        }
         double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
-        lexS += s;
+        lexS -= s;
         if (s > 0)
-            lexPos += s;
+            lexPos -= s;
         else
-            lexNeg += s;
-        if (i < tb && tb - i <= (size_t)W) {
-            lexL += s;
-            pm__word_feat(&c, F_L, w, n, 1.0f);
-            if (tb - i == 1)
-                pm__word_feat(&c, F_L1, w, n, 1.0f);
-            else if (tb - i == 2)
-                pm__word_feat(&c, F_L2, w, n, 1.0f);
-            if (i + 1 < tb) {
-                size_t n2;
-                const char *w2 = pm__word(d, p, i + 1, &n2);
-                pm__add(&c, XXH3_64bits_withSeed(w2, n2, XXH3_64bits_withSeed(w, n, pm__seed(F_LB))),
-                        1.0f);
-            }
-        } else if (i >= te && i - te < (size_t)W) {
-            lexR += s;
-            pm__word_feat(&c, F_R, w, n, 1.0f);
-            if (i == te)
-                pm__word_feat(&c, F_R1, w, n, 1.0f);
-            else if (i == te + 1)
-                pm__word_feat(&c, F_R2, w, n, 1.0f);
-            if (i + 1 < sb && i + 1 - te < (size_t)W) {
-                size_t n2;
-                const char *w2 = pm__word(d, p, i + 1, &n2);
-                pm__add(&c, XXH3_64bits_withSeed(w2, n2, XXH3_64bits_withSeed(w, n, pm__seed(F_RB))),
-                        1.0f);
-            }
-        }
+            lexNeg -= s;
+    }
+    size_t wa = tb > sa + (size_t)W ? tb - (size_t)W : sa;
+    for (size_t i = wa; i < tb; i++) {
+        const st_token_t *t = &d->tok[i];
+        uint64_t w = pm__word(d, p, i);
+        lexL += (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        pm__word_feat(&c, F_L, w, 1.0f);
+        if (tb - i == 1)
+            pm__word_feat(&c, F_L1, w, 1.0f);
+        else if (tb - i == 2)
+            pm__word_feat(&c, F_L2, w, 1.0f);
+        if (i + 1 < tb)
+            pm__pair_feat(&c, F_LB, w, pm__word(d, p, i + 1), 1.0f);
+    }
+    size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
+    for (size_t i = te; i < wb; i++) {
+        const st_token_t *t = &d->tok[i];
+        uint64_t w = pm__word(d, p, i);
+        lexR += (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        pm__word_feat(&c, F_R, w, 1.0f);
+        if (i == te)
+            pm__word_feat(&c, F_R1, w, 1.0f);
+        else if (i == te + 1)
+            pm__word_feat(&c, F_R2, w, 1.0f);
+        if (i + 1 < wb)
+            pm__pair_feat(&c, F_RB, w, pm__word(d, p, i + 1), 1.0f);
     }
     /* Lexicon scores as real values (VADER scale / 4). */
     pm__flag(&c, F_NUM, 0, (float)(lexL / 4));
@@ -329,9 +360,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
             size_t dist = tb - (i - 1);
             int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
             pm__flag(&c, F_NEARL, (s > 0 ? 10 : 20) + db, 1.0f);
-            size_t n;
-            const char *w = pm__word(d, p, i - 1, &n);
-            pm__word_feat(&c, F_LEXW, w, n, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, i - 1), 1.0f);
             break;
         }
     }
@@ -341,25 +370,19 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
             size_t dist = i - te + 1;
             int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
             pm__flag(&c, F_NEARR, (s > 0 ? 10 : 20) + db, 1.0f);
-            size_t n;
-            const char *w = pm__word(d, p, i, &n);
-            pm__word_feat(&c, F_LEXW, w, n, 0.5f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, i), 0.5f);
             break;
         }
     }
 
     /* The mention itself. */
     pm__flag(&c, F_KIND, m->kind, 1.0f);
-    if (m->titled && tb < d->ntok) {
-        size_t n;
-        const char *w = pm__word(d, p, tb, &n);
-        (void)w;
-        pm__word_feat(&c, F_TITLE, st_low(d, &d->tok[tb]), d->tok[tb].low_len, 1.0f);
-    }
+    if (m->titled && tb < d->ntok)
+        pm__word_feat(&c, F_TITLE, d->tok[tb].hash, 1.0f);
     if (te > tb && (d->tok[te - 1].flags & TK_POSS))
         pm__flag(&c, F_KIND, 10, 1.0f);
     if (m->kind == PP_PRONOUN && tb < d->ntok)
-        pm__word_feat(&c, F_KIND, st_low(d, &d->tok[tb]), d->tok[tb].low_len, 1.0f);
+        pm__word_feat(&c, F_KIND, d->tok[tb].hash, 1.0f);
 
     /* Position and the other people in the sentence. */
     size_t npers = 0, before = 0;
@@ -378,17 +401,8 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
 
     /* Quotation context. */
     int inq = tb < d->ntok && p->tok_quote[tb];
-    size_t qtok = 0;
-    double qsum = 0, outsum = 0;
-    for (size_t i = sa; i < sb; i++) {
-        double s = (d->tok[i].flags & TK_LEARNED) ? 0.0 : d->tok[i].score;
-        if (p->tok_quote[i]) {
-            qtok++;
-            qsum += s;
-        } else {
-            outsum += s;
-        }
-    }
+    size_t qtok = info->qtok;
+    double qsum = info->qsum, outsum = info->outsum;
     if (inq)
         pm__flag(&c, F_INQ, 1, 1.0f);
     if (qtok > 0) {
@@ -407,12 +421,30 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     return 1;
 }
 
+void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES])
+{
+    for (int k = 0; k < PM_CLASSES; k++)
+        z[k] = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        uint32_t idx = f->f[i].idx & (m->dim - 1);
+        uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+        if (!(word & bit))
+            continue;
+        size_t row = m->rank[idx >> 6] + (size_t)__builtin_popcountll(word & (bit - 1));
+        const float *w = m->rows + row * PM_CLASSES;
+        double v = f->f[i].val;
+        for (int k = 0; k < PM_CLASSES; k++)
+            z[k] += v * w[k];
+    }
+}
+
 void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
-                float prob[PM_CLASSES])
+                const double shared[PM_CLASSES], float prob[PM_CLASSES])
 {
     double z[PM_CLASSES];
     for (int k = 0; k < PM_CLASSES; k++)
-        z[k] = (double)m->bias[k] + (extra_bias != NULL ? extra_bias[k] : 0.0);
+        z[k] = (double)m->bias[k] + (extra_bias != NULL ? extra_bias[k] : 0.0) +
+               (shared != NULL ? shared[k] : 0.0);
     for (size_t i = 0; i < f->n; i++) {
         uint32_t idx = f->f[i].idx & (m->dim - 1);
         uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);

@@ -45,6 +45,12 @@ typedef struct pm_feats {
     size_t n, cap;
 } pm_feats_t;
 
+/* What a sentence contributes to all its mentions. */
+typedef struct pm_sentinfo {
+    size_t qtok;         /* tokens inside quotations */
+    double qsum, outsum; /* lexicon valence inside / outside quotations */
+} pm_sentinfo_t;
+
 /* Load weights ("FILE:LINE: what" on a malformed line). */
 int pm_load(pm_model_t *m, const char *path, tm_err_t *err);
 void pm_free(pm_model_t *m);
@@ -52,10 +58,20 @@ void pm_free(pm_model_t *m);
 /* Features of mention mi.  dim is the hashing space (a power of two).
  * Returns 0 on out of memory. */
 int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
-                uint32_t dim, pm_feats_t *out);
+                uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out);
 
-/* Class probabilities for a feature vector. */
+
+/* The sentence-wide features of a sentence (its words; people as
+ * "<person>"): the same for every mention in it, so scored once. */
+int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
+                         pm_feats_t *out, pm_sentinfo_t *info);
+
+/* The summed weights of a feature vector (no bias). */
+void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES]);
+
+/* Class probabilities for a feature vector, plus optional extra scores
+ * (class offsets; a sentence's shared part from pm_scores). */
 void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
-                float prob[PM_CLASSES]);
+                const double shared[PM_CLASSES], float prob[PM_CLASSES]);
 
 #endif

@@ -219,6 +219,8 @@ static int pp__particle_name(const st_doc_t *d, const st_token_t *t)
 {
     const char *s = d->text + t->start;
     size_t n = t->end - t->start;
+    if (n < 4 || (s[2] != '-' && s[3] != '-'))
+        return 0; /* the common case, decided without a loop */
     static const char *const pre[] = {"al-", "el-", "ad-", "as-", "bin-", "abu-", "ibn-"};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
         size_t l = strlen(pre[i]);

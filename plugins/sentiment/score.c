@@ -26,6 +26,8 @@ void sv_params_default(sv_params_t *p)
     p->negation_window = 3;
     p->doc_sentences = 0;
     p->learned_weight = 0;
+    p->polar_damping = 0;
+    p->positive_scale = 1;
 }
 
 double sv_normalize(double sum, double alpha)
@@ -248,6 +250,8 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             if (p2 == SIZE_MAX || (!IS(&d->tok[p2], "at") && !IS(&d->tok[p2], "very")))
                 v *= p->neg_scalar;
         }
+        if (v > 0)
+            v *= p->positive_scale;
         t->score = (float)v;
     }
     if (contrast != SIZE_MAX) {
@@ -260,14 +264,20 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     }
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
     uint32_t neu = 0;
+    se->lex_pos = se->lex_neg = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
         double s = t->score;
         sum += s;
-        if (!(t->flags & TK_LEARNED))
+        if (!(t->flags & TK_LEARNED)) {
             lexsum += s;
+            if (s > 0)
+                se->lex_pos += (float)s;
+            else
+                se->lex_neg += (float)s;
+        }
         if (s > 0)
             pos += s + 1;
         else if (s < 0)
@@ -275,7 +285,14 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         else
             neu++;
     }
+    se->polar = 0;
+    for (size_t i = a; i < b; i++)
+        if (!(d->tok[i].flags & TK_SKIP) && d->tok[i].score != 0)
+            se->polar++;
+    if (p->polar_damping > 0 && se->polar > 1)
+        sum /= pow((double)se->polar, p->polar_damping);
     se->sum = (float)sum;
+    se->lex_sum = (float)lexsum;
     se->pos_sum = (float)pos;
     se->neg_sum = (float)neg;
     se->neu_count = neu;
@@ -321,9 +338,10 @@ double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size
 
 void sv_document(const st_doc_t *d, const sv_params_t *p, sv_totals_t *out)
 {
-    double sum = 0, pos = 0, neg = 0, neu = 0;
+    double sum = 0, pos = 0, neg = 0, neu = 0, polar = 0;
     for (size_t s = 0; s < d->nsent; s++) {
         sum += d->sent[s].sum;
+        polar += d->sent[s].polar;
         pos += d->sent[s].pos_sum;
         neg += d->sent[s].neg_sum;
         neu += d->sent[s].neu_count;
@@ -332,6 +350,7 @@ void sv_document(const st_doc_t *d, const sv_params_t *p, sv_totals_t *out)
      * "typical document" of doc_sentences sentences. */
     if (p->doc_sentences > 0 && (double)d->nsent > p->doc_sentences)
         sum *= sqrt(p->doc_sentences / (double)d->nsent);
+    (void)polar;
     if (sum > 0)
         sum = fmax(0.0, sum - p->neutral_band);
     else if (sum < 0)

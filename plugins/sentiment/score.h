@@ -23,6 +23,8 @@ typedef struct sv_params {
     int negation_window;    /* words before a sentiment word searched for a negation (VADER 3) */
     double doc_sentences;   /* documents longer than this many sentences are scaled down */
     double learned_weight;  /* weight of learned valences for words without a lexicon one */
+    double positive_scale;  /* positive word valences are multiplied by this (1: VADER) */
+    double polar_damping;   /* sums are divided by (sentiment words)^polar_damping (0: VADER) */
 } sv_params_t;
 
 void sv_params_default(sv_params_t *p);

@@ -31,7 +31,7 @@ typedef struct sentiment_stage {
 typedef struct sentiment_tls {
     st_doc_t d;
     pp_doc_t p;
-    pm_feats_t f;
+    pm_feats_t f, sf;
 } sentiment_tls_t;
 
 static const tm_param_t sentiment_params[] = {
@@ -47,7 +47,7 @@ static const tm_param_t sentiment_params[] = {
     {.key = "learned_lexicon", .type = TM_PARAM_PATH, .default_json = "\"news_lexicon.txt\"",
      .description = "learned valences (VADER format) for words the lexicon lacks, trained on "
                     "news by train/train_targets.py; \"\" for none"},
-    {.key = "learned_weight", .type = TM_PARAM_DOUBLE, .default_json = "1", .min = 0, .max = 10,
+    {.key = "learned_weight", .type = TM_PARAM_DOUBLE, .default_json = "0.2", .min = 0, .max = 10,
      .description = "multiplier of the learned valences (0: off)"},
     {.key = "emoji_lexicon", .type = TM_PARAM_PATH,
      .default_json = "\"vader_emoji_utf8_lexicon.txt\"",
@@ -71,11 +71,11 @@ static const tm_param_t sentiment_params[] = {
      .description = "evidence sentences listed per person, at most"},
     {.key = "caps_increment", .type = TM_PARAM_DOUBLE, .default_json = "0.733", .min = 0, .max = 4,
      .description = "added to a sentiment word (or booster) in ALL CAPS amid lower case (VADER)"},
-    {.key = "negation_scalar", .type = TM_PARAM_DOUBLE, .default_json = "-0.74", .min = -2,
+    {.key = "negation_scalar", .type = TM_PARAM_DOUBLE, .default_json = "-0.6", .min = -2,
      .max = 0, .description = "a negated word's valence is multiplied by this (VADER)"},
     {.key = "negation_window", .type = TM_PARAM_INT, .default_json = "3", .min = 1, .max = 8,
      .description = "words before a sentiment word searched for a negation"},
-    {.key = "but_before", .type = TM_PARAM_DOUBLE, .default_json = "0.5", .min = 0, .max = 4,
+    {.key = "but_before", .type = TM_PARAM_DOUBLE, .default_json = "0.3", .min = 0, .max = 4,
      .description = "weight of sentiment before a contrast word (\"but\") in its sentence"},
     {.key = "but_after", .type = TM_PARAM_DOUBLE, .default_json = "1.5", .min = 0, .max = 4,
      .description = "weight of sentiment after a contrast word in its sentence"},
@@ -83,10 +83,16 @@ static const tm_param_t sentiment_params[] = {
      .max = 4, .description = "emphasis added per '!' (VADER)"},
     {.key = "max_exclamations", .type = TM_PARAM_INT, .default_json = "4", .min = 0, .max = 100,
      .description = "'!' counted at most"},
-    {.key = "alpha", .type = TM_PARAM_DOUBLE, .default_json = "15", .min = 0.01, .max = 1000,
+    {.key = "alpha", .type = TM_PARAM_DOUBLE, .default_json = "12", .min = 0.01, .max = 1000,
      .description = "compound = x / sqrt(x^2 + alpha) of the summed valence x (VADER: 15)"},
     {.key = "neutral_band", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 4,
      .description = "summed valence within this distance of 0 counts as neutral"},
+    {.key = "positive_scale", .type = TM_PARAM_DOUBLE, .default_json = "0.7", .min = 0, .max = 2,
+     .description = "positive valences are multiplied by this (the VADER lexicon leans "
+                    "positive on edited text; 1: as VADER)"},
+    {.key = "polar_damping", .type = TM_PARAM_DOUBLE, .default_json = "0.4", .min = 0, .max = 1,
+     .description = "a sentence's summed valence is divided by (its sentiment words)^this "
+                    "(0: plain sum, as VADER)"},
     {.key = "doc_sentences", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 1e6,
      .description = "for documents with more sentences, the summed valence is scaled by "
                     "sqrt(doc_sentences / sentences) (0: never)"},
@@ -187,6 +193,8 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     st->sp.neutral_band = cfg_num(config, "neutral_band");
     st->sp.doc_sentences = cfg_num(config, "doc_sentences");
     st->sp.learned_weight = cfg_num(config, "learned_weight");
+    st->sp.polar_damping = cfg_num(config, "polar_damping");
+    st->sp.positive_scale = cfg_num(config, "positive_scale");
     st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
     st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
     st->max_mentions = (size_t)cfg_num(config, "max_mentions");
@@ -219,6 +227,7 @@ static void sentiment_thread_fini(void *instance, void *tls)
     st_doc_free(&t->d);
     pp_doc_free(&t->p);
     free(t->f.f);
+    free(t->sf.f);
     free(t);
 }
 
@@ -310,17 +319,29 @@ static cJSON *build_entities(sentiment_stage_t *st, sentiment_tls_t *t, const tm
         }
     }
     double *wsum = p->ne > 0 ? calloc(p->ne, sizeof *wsum) : NULL;
+    uint32_t cur_sent = UINT32_MAX;
+    double shared[PM_CLASSES] = {0, 0, 0};
+    pm_sentinfo_t sinfo = {0, 0, 0};
     if (p->ne > 0 && wsum == NULL)
         goto oom;
     for (size_t i = 0; i < p->nm; i++) {
         pp_mention_t *m = &p->m[i];
         if (m->entity < 0 || (size_t)m->entity >= p->ne)
             continue;
-        if (!pm_features(d, p, &st->sp, i, st->model.dim, &t->f)) {
+        if (m->sent != cur_sent) {
+            /* The sentence's shared features, scored once for its mentions. */
+            cur_sent = m->sent;
+            if (!pm_sentence_features(d, p, m->sent, st->model.dim, &t->sf, &sinfo)) {
+                free(wsum);
+                goto oom;
+            }
+            pm_scores(&st->model, &t->sf, shared);
+        }
+        if (!pm_features(d, p, &st->sp, i, st->model.dim, &sinfo, &t->f)) {
             free(wsum);
             goto oom;
         }
-        pm_predict(&st->model, &t->f, st->people_bias, m->prob);
+        pm_predict(&st->model, &t->f, st->people_bias, shared, m->prob);
         double w = m->kind == PP_PRONOUN ? 0.6 : 1.0;
         pp_entity_t *e = &p->ent[m->entity];
         for (int c = 0; c < PM_CLASSES; c++)
@@ -338,11 +359,14 @@ static cJSON *build_entities(sentiment_stage_t *st, sentiment_tls_t *t, const tm
         }
         if (st->debug_features) {
             cJSON *fa = cJSON_CreateArray();
-            for (size_t k = 0; fa != NULL && k < t->f.n; k++) {
-                cJSON *pair = cJSON_CreateArray();
-                cJSON_AddItemToArray(pair, cJSON_CreateNumber(t->f.f[k].idx));
-                cJSON_AddItemToArray(pair, cJSON_CreateNumber(t->f.f[k].val));
-                cJSON_AddItemToArray(fa, pair);
+            for (int part = 0; part < 2; part++) {
+                const pm_feats_t *fs = part == 0 ? &t->sf : &t->f;
+                for (size_t k = 0; fa != NULL && k < fs->n; k++) {
+                    cJSON *pair = cJSON_CreateArray();
+                    cJSON_AddItemToArray(pair, cJSON_CreateNumber(fs->f[k].idx));
+                    cJSON_AddItemToArray(pair, cJSON_CreateNumber(fs->f[k].val));
+                    cJSON_AddItemToArray(fa, pair);
+                }
             }
             cJSON_AddItemToObjectCS(mo, "features", fa);
             cJSON_AddItemToObjectCS(mo, "kind", cJSON_CreateNumber(m->kind));

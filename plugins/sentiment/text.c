@@ -245,7 +245,8 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     t->low_len = (uint16_t)look;
     o[look] = '\0';
     t->flags = flags;
-    t->e = sl_get(st->lx, o, look);
+    t->hash = sl_hash(o, look);
+    t->e = look > 0 && look <= UINT16_MAX ? sl_get_hashed(st->lx, t->hash, o, look) : NULL;
     d->low_len += look + 1;
     d->ntok++;
     st->last_end = b;
@@ -277,7 +278,8 @@ static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t
         d->low_len += wl + 1;
         t->low_len = (uint16_t)wl;
         t->flags = TK_EMOJI | TK_ALPHA | (st->in_quote ? TK_IN_QUOTE : 0);
-        t->e = sl_get(st->lx, word, wl);
+        t->hash = sl_hash(word, wl);
+        t->e = sl_get_hashed(st->lx, t->hash, word, wl);
         d->ntok++;
     }
     st->last_end = b;
@@ -368,7 +370,10 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
         else
             has_punct = 1;
     }
-    if (has_punct && b - a <= 12) {
+    /* Emoticons start with punctuation (":-)", "</3") or are short ("XD");
+     * "word," never needs the whole-chunk lookup. */
+    int letter0 = (s[a] >= 'a' && s[a] <= 'z') || (s[a] >= 'A' && s[a] <= 'Z') || s[a] >= 0x80;
+    if (has_punct && b - a <= 12 && (!letter0 || b - a <= 3)) {
         char buf[16];
         size_t n = b - a;
         memcpy(buf, s + a, n);

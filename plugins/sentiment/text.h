@@ -33,6 +33,7 @@ enum {
 };
 
 typedef struct st_token {
+    uint64_t hash;        /* sl_hash of the lower-case form (feature hashing reuses it) */
     uint32_t start, end;  /* UTF-8 byte offsets into the text, end exclusive */
     uint32_t low;         /* lower-case form: offset into the scratch buffer */
     uint16_t low_len;
@@ -55,8 +56,10 @@ typedef struct st_sentence {
     float sum;               /* summed valence with rules, before punctuation */
     float pos_sum, neg_sum;  /* VADER's sifted sums */
     uint32_t neu_count;
+    uint32_t polar;          /* words with a non-zero valence */
     float compound;
     float lex_compound;      /* compound from lexicon valences only (no learned ones) */
+    float lex_sum, lex_pos, lex_neg; /* lexicon-only valence sums (people model) */
 } st_sentence_t;
 
 typedef struct st_doc {
