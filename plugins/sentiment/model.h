@@ -29,7 +29,8 @@ typedef struct pm_model {
      * the set indices in order.  The bitmap and counts stay in cache. */
     uint64_t *present;
     uint32_t *rank;
-    float *rows;      /* nrows x PM_CLASSES */
+    int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale */
+    float scale;
     size_t nrows;
     float bias[PM_CLASSES];
     int loaded;

@@ -16,6 +16,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->buf);
     free(p->tok_person);
     free(p->tok_quote);
+    free(p->deferred);
     memset(p, 0, sizeof *p);
 }
 
@@ -359,7 +360,11 @@ static size_t pp__first_tok(const st_doc_t *d, const st_sentence_t *s)
 
 static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_mentions)
 {
-    for (size_t si = 0; si < d->nsent; si++) {
+    if (pass == 0)
+        p->ndeferred = 0;
+    size_t nloop = pass == 0 ? d->nsent : p->ndeferred;
+    for (size_t li = 0; li < nloop; li++) {
+        size_t si = pass == 0 ? li : p->deferred[li];
         const st_sentence_t *se = &d->sent[si];
         size_t a = se->tok_begin, b = se->tok_end;
         size_t first = pp__first_tok(d, se);
@@ -447,7 +452,14 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                 const st_token_t *u = &d->tok[nb];
                 int known = pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) >= 0;
                 if (pass == 0 && !known) {
-                    i = next; /* decided in pass 1, when all full names are known */
+                    /* Decided in pass 1, when all full names are known. */
+                    if (p->ndeferred == 0 || p->deferred[p->ndeferred - 1] != (uint32_t)si) {
+                        if (!pp__grow((void **)&p->deferred, &p->deferred_cap, p->ndeferred + 1,
+                                      sizeof *p->deferred))
+                            return 0;
+                        p->deferred[p->ndeferred++] = (uint32_t)si;
+                    }
+                    i = next;
                     continue;
                 }
                 if (!known) {
@@ -553,7 +565,9 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
             break;
         /* The nearest earlier mention in this or the 2 previous sentences
          * whose entity's gender fits: among named ones, then pronouns. */
-        const pp_mention_t *best = NULL;
+        /* A person known to have the pronoun's gender wins over a nearer
+         * one whose gender is unknown ("Mr. Trump met Hillary Clinton. He"). */
+        const pp_mention_t *best = NULL, *unknown = NULL;
         size_t steps = 0;
         for (size_t c = cur; c > 0 && steps < 64; c--, steps++) {
             const pp_mention_t *m = &p->m[c - 1];
@@ -561,12 +575,18 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
                 continue;
             if (m->sent + 2 < t->sent)
                 break;
-            int eg = m->entity >= 0 ? p->ent[m->entity].gender : SL_GENDER_NONE;
-            if (m->entity >= 0 && (eg == SL_GENDER_NONE || eg == g)) {
+            if (m->entity < 0)
+                continue;
+            int eg = p->ent[m->entity].gender;
+            if (eg == g) {
                 best = m;
                 break;
             }
+            if (eg == SL_GENDER_NONE && unknown == NULL)
+                unknown = m;
         }
+        if (best == NULL)
+            best = unknown;
         steps = 0;
         for (size_t c = p->nm; c > nnamed && steps < 64; c--, steps++) {
             const pp_mention_t *m = &p->m[c - 1];
@@ -575,8 +595,11 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
             if (m->sent + 2 < t->sent)
                 break;
             int eg = m->entity >= 0 ? p->ent[m->entity].gender : SL_GENDER_NONE;
-            if (m->entity >= 0 && !p->ent[m->entity].unresolved && (eg == SL_GENDER_NONE || eg == g)) {
-                best = m;
+            int nominal = m->kind == PP_NAME; /* "the senator" */
+            if (m->entity >= 0 && (nominal || !p->ent[m->entity].unresolved) &&
+                (eg == g || (nominal && eg == SL_GENDER_NONE)) &&
+                (best == NULL || p->ent[best->entity].gender != g)) {
+                best = m; /* a pronoun chain: "He ... he" */
                 break;
             }
         }
@@ -737,10 +760,25 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             int overlap = 0;
             for (size_t q = tb; q < te; q++)
                 overlap |= p->tok_person[q];
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "name");
             if (overlap) {
+                /* Already found: a name the user gives becomes the canonical one. */
+                for (size_t k = 0; cJSON_IsString(nm) && nm->valuestring[0] && k < p->nm; k++) {
+                    pp_mention_t *m = &p->m[k];
+                    if (m->start < e && s < m->end && m->entity >= 0 &&
+                        !p->ent[m->entity].from_quotes) {
+                        pp_entity_t *en = &p->ent[m->entity];
+                        uint32_t off;
+                        if (!pp__str(p, nm->valuestring, strlen(nm->valuestring), 0, &off))
+                            return TM_ENOMEM;
+                        en->name_off = off;
+                        en->name_len = (uint32_t)(strlen(nm->valuestring) > 256 ? 256 : strlen(nm->valuestring));
+                        en->unresolved = 0;
+                        break;
+                    }
+                }
                 continue;
             }
-            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "name");
             const char *name = cJSON_IsString(nm) && nm->valuestring[0] ? nm->valuestring
                                                                          : d->text + s;
             size_t n = cJSON_IsString(nm) && nm->valuestring[0] ? strlen(name) : (size_t)(e - s);

@@ -62,6 +62,8 @@ typedef struct pp_doc {
     uint8_t *tok_quote;           /* per token: 1 if inside a quotation */
     size_t tok_quote_cap;
     size_t max_entities;          /* set by the caller; 0 = no limit */
+    uint32_t *deferred;           /* sentences with sentence-initial candidates */
+    size_t ndeferred, deferred_cap;
 } pp_doc_t;
 
 void pp_doc_init(pp_doc_t *p);
