@@ -624,7 +624,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
             return 0;
         p->m[p->nm - 1].gender = (uint8_t)g;
     }
-    qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+    if (p->nm > 1)
+        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
     return 1;
 }
 
@@ -745,7 +746,8 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     /* Own detection: full names first, then sentence-initial single words. */
     if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
         return TM_ENOMEM;
-    qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+    if (p->nm > 1)
+        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
     if (!pp__pronouns(p, d, max_mentions))
         return TM_ENOMEM;
     /* User-given targets that no detected mention covers. */
@@ -800,6 +802,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
         }
     }
     if (added)
-        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+        if (p->nm > 1)
+            qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
     return TM_OK;
 }
