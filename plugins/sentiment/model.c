@@ -18,7 +18,10 @@
  *   dim     262144
  *   bias    B_NEG  B_NEU  B_POS
  *   w       INDEX  W_NEG  W_NEU  W_POS      (any number of lines)
- * Fields are separated by tabs or spaces. */
+ *   rows    INDEX  N1 N2 N3  [GAP  N1 N2 N3]...   (any number of lines)
+ * "rows" is the compact form the training script writes: weights as integers
+ * in units of 1e-4, the first row at INDEX, each further row GAP (>= 1)
+ * indices after the previous one.  Fields are separated by tabs or spaces. */
 
 void pm_free(pm_model_t *m)
 {
@@ -111,9 +114,42 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
             }
             float *dst = is_w ? m->w + idx * PM_CLASSES : m->bias;
             memcpy(dst, vals, sizeof vals);
+        } else if (strcmp(kw, "rows") == 0) {
+            if (m->w == NULL) {
+                rc = pm__bad(err, path, ln, "weights before \"dim\"");
+                goto out;
+            }
+            unsigned long idx = 0;
+            int first = 1;
+            char *v;
+            while ((v = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+                char *end = NULL;
+                unsigned long step = strtoul(v, &end, 10);
+                if (*end != '\0' || v[0] == '-' || (!first && step == 0) || step >= m->dim ||
+                    idx + step >= m->dim) {
+                    rc = pm__bad(err, path, ln, "row index missing, not increasing or not below dim");
+                    goto out;
+                }
+                idx += step;
+                first = 0;
+                for (int c = 0; c < PM_CLASSES; c++) {
+                    char *q = strtok_r(NULL, " \t\r\n", &save);
+                    long x = q != NULL ? strtol(q, &end, 10) : 0;
+                    if (q == NULL || *end != '\0' || x < -100000000L || x > 100000000L) {
+                        rc = pm__bad(err, path, ln,
+                                     "expected 3 integer weights (units of 1e-4) after each row index");
+                        goto out;
+                    }
+                    m->w[idx * PM_CLASSES + (size_t)c] = (float)((double)x * 1e-4);
+                }
+            }
+            if (first) {
+                rc = pm__bad(err, path, ln, "\"rows\" without a row");
+                goto out;
+            }
         } else {
             char msg[120];
-            snprintf(msg, sizeof msg, "unknown keyword \"%.40s\" (expected format, dim, bias or w)", kw);
+            snprintf(msg, sizeof msg, "unknown keyword \"%.40s\" (expected format, dim, bias, w or rows)", kw);
             rc = pm__bad(err, path, ln, msg);
             goto out;
         }

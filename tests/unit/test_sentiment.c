@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "../support/testhost.h"
+#include "../../plugins/sentiment/model.h"
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
 
@@ -289,9 +290,40 @@ static void test_invalid_files(void **state)
                         "model_invalid", "bad_model.txt:4: feature index");
     expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_nan.txt\"}",
                         "model_invalid", "bad_model_nan.txt:4: expected 3 finite weights");
+    expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_rows.txt\"}",
+                        "model_invalid", "bad_model_rows.txt:4: row index missing, not increasing");
+    expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_rows_short.txt\"}",
+                        "model_invalid", "bad_model_rows_short.txt:5: expected 3 integer weights");
     expect_create_error("{\"people_bias\": [1, 2]}", "bad_config", "people_bias");
     /* The host's own validation of the parameter table. */
     expect_create_error("{\"alpha\": -1}", "bad_config", "alpha");
+}
+
+/* The compact "rows" form of the model file loads the same weights as "w"
+ * lines: compare the summed scores of single features. */
+static void test_model_rows_format(void **state)
+{
+    (void)state;
+    pm_model_t a, b;
+    tm_err_t err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pm_load(&a, TM_SENTIMENT_TESTDATA "/model_w.txt", &err), TM_OK);
+    assert_int_equal(pm_load(&b, TM_SENTIMENT_TESTDATA "/model_rows.txt", &err), TM_OK);
+    static const uint32_t idx[] = {3, 4, 5};
+    static const double want[][PM_CLASSES] = {{1, 0, -1}, {0, 0, 0}, {0.0005, 0.0006, -0.25}};
+    for (size_t i = 0; i < 3; i++) {
+        pm_feat_t ft = {idx[i], 1.0f};
+        pm_feats_t fv = {&ft, 1, 1};
+        double za[PM_CLASSES], zb[PM_CLASSES];
+        pm_scores(&a, &fv, za);
+        pm_scores(&b, &fv, zb);
+        for (int k = 0; k < PM_CLASSES; k++) {
+            assert_true(fabs(za[k] - want[i][k]) < 1e-4);
+            assert_true(fabs(zb[k] - za[k]) < 1e-6);
+        }
+    }
+    pm_free(&a);
+    pm_free(&b);
 }
 
 /* The entity whose name is name, or NULL. */
@@ -446,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_big_document),
         cmocka_unit_test(test_custom_lexicon),
         cmocka_unit_test(test_invalid_files),
+        cmocka_unit_test(test_model_rows_format),
         cmocka_unit_test(test_entities_detected),
         cmocka_unit_test(test_entities_names),
         cmocka_unit_test(test_entities_from_quotes_stage),

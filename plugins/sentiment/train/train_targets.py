@@ -290,9 +290,16 @@ def write_model(path, W, b, dim, note):
         f.write("format\ttextmill-people-lr\t1\n")
         f.write("dim\t%d\n" % dim)
         f.write("bias\t%.5f\t%.5f\t%.5f\n" % tuple(b))
-        nz = np.nonzero(np.abs(W).max(axis=1) >= 1e-4)[0]
-        for i in nz:
-            f.write("w\t%d\t%.4f\t%.4f\t%.4f\n" % (i, W[i, 0], W[i, 1], W[i, 2]))
+        # compact "rows" lines (see model.c): weights in units of 1e-4, each
+        # row as the gap from the previous index, 64 rows a line
+        Q = np.rint(W * 1e4).astype(np.int64)
+        nz = np.nonzero(np.abs(Q).max(axis=1) >= 1)[0]
+        for s in range(0, len(nz), 64):
+            prev, parts = 0, []
+            for i in nz[s:s + 64]:
+                parts.append("%d %d %d %d" % (i - prev, Q[i, 0], Q[i, 1], Q[i, 2]))
+                prev = i
+            f.write("rows\t" + " ".join(parts) + "\n")
 
 
 def main():
