@@ -19,10 +19,13 @@ dist_sentimentdata_DATA = \
 	plugins/sentiment/vader_lexicon.LICENSE.txt \
 	plugins/sentiment/rules.txt \
 	plugins/sentiment/names.txt \
+	plugins/sentiment/news_lexicon.txt \
 	plugins/sentiment/people_model.txt
 EXTRA_DIST += plugins/sentiment/README.md plugins/sentiment/SOURCES.md \
 	plugins/sentiment/train/train_targets.py tests/fuzz/fuzz_sentiment.c \
-	tests/fuzz/corpus/sentiment bench/sentiment.sh
+	tests/fuzz/fuzz_sentiment_files.c tests/fuzz/sentiment.dict \
+	tests/fuzz/corpus/sentiment tests/fuzz/corpus/sentiment_files \
+	tests/data/sentiment bench/sentiment.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_sentiment
