@@ -1,0 +1,35 @@
+#!/bin/bash
+# Speed and accuracy of the sentiment stage, from a built source tree.
+#
+#   bench/sentiment.sh [speed|score|all]     (default: all)
+#
+# speed: `textmill run --workers 1 --stats` on the news speed corpus and on
+#        the vader-dev texts, best of 5 runs (per-stage MB/s on stderr).
+# score: the evaluation's scorer on vader-dev and targets-dev.
+# Needs ../shared (the evaluation data) beside the source tree.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+shared=${TM_SHARED:-$src/../shared}
+[ -d "$shared" ] || shared=/work/shared
+export TEXTMILL_PLUGIN_DIR=$src/plugins TEXTMILL_DATA_DIR=$src/plugins
+conf=$(mktemp)
+out=$(mktemp)
+trap 'rm -f "$conf" "$out"' EXIT
+echo '{"pipeline":[{"stage":"sentiment"}]}' > "$conf"
+what=${1:-all}
+if [ "$what" = speed ] || [ "$what" = all ]; then
+    for f in "$shared/corpus/news-1k.jsonl" "$shared/eval/sentiment/vader-dev.jsonl"; do
+        echo "== speed: $(basename "$f") (best of 5)"
+        for i in 1 2 3 4 5; do
+            "$src/textmill" run -c "$conf" --workers 1 --stats < "$f" 2>&1 >/dev/null | grep "stage sentiment"
+        done | sort -t' ' -k1,1 | awk '{print $(NF-1), $0}' | sort -n -r | head -1 | cut -d' ' -f2-
+    done
+fi
+if [ "$what" = score ] || [ "$what" = all ]; then
+    E=$shared/eval/sentiment
+    for set in vader-dev targets-dev; do
+        echo "== score: $set"
+        "$src/textmill" run -c "$conf" < "$E/$set.jsonl" > "$out"
+        python3 "$E/score.py" --gold "$E/$set.jsonl" --pred "$out"
+    done
+fi

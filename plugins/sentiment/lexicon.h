@@ -1,0 +1,134 @@
+/*
+ * lexicon.h - the sentiment stage's word knowledge: one xxHash-keyed open
+ * addressing table from a word (or a space-joined phrase) to everything the
+ * scorer needs to know about it (valence, booster step, negation, contrast,
+ * name-related classes), plus the emoji table.  Loaded once in create(),
+ * read-only afterwards, so the worker threads share it without locks.
+ *
+ * A word is only ever a byte string here: "constructor" or "__proto__" are
+ * looked up like any other word.
+ */
+#ifndef TM_SENTIMENT_LEXICON_H
+#define TM_SENTIMENT_LEXICON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <textmill/stage.h>
+
+/* Word classes (bits of sl_entry.flags). */
+enum {
+    SL_VALENCE = 1u << 0,    /* has a lexicon valence */
+    SL_BOOSTER = 1u << 1,    /* degree adverb: booster (>0) or dampener (<0) */
+    SL_NEGATION = 1u << 2,   /* negates what follows */
+    SL_CONTRAST = 1u << 3,   /* "but": shifts weight to what follows */
+    SL_PHRASE_START = 1u << 4, /* first word of at least one phrase */
+    SL_PHRASE = 1u << 5,     /* this key is a whole phrase */
+    SL_TITLE = 1u << 6,      /* person title: Mr, Sen, President */
+    SL_NOT_NAME = 1u << 7,   /* capitalised, but never (part of) a person name */
+    SL_ORG = 1u << 8,        /* marks a capitalised sequence as an organisation/place */
+    SL_PRONOUN = 1u << 9,    /* personal pronoun (he, she, his...) */
+    SL_SPEECH = 1u << 10,    /* speech/attribution verb: said, told, added */
+    SL_FUNCTION = 1u << 11,  /* function word (the, of, and...) */
+    SL_NAME_LINK = 1u << 12, /* may sit inside a name: de, van, bin, al */
+    SL_DERIVED = 1u << 13,   /* valence inherited from an inflected lexicon word */
+    SL_LEARNED = 1u << 14,   /* has a learned (news) valence, used when no lexicon valence */
+    SL_PHRASE_PREFIX = 1u << 15, /* the first two words of a longer phrase */
+};
+
+/* Gender for titles and pronouns. */
+enum { SL_GENDER_NONE = 0, SL_GENDER_MALE = 1, SL_GENDER_FEMALE = 2, SL_GENDER_PLURAL = 3 };
+
+/* A phrase's meaning (SL_PHRASE entries). */
+enum {
+    SL_PHRASE_VALENCE = 1, /* the phrase as a unit has this valence ("kiss of death") */
+    SL_PHRASE_BOOSTER = 2, /* the phrase is a degree modifier ("kind of") */
+    SL_PHRASE_NEUTRAL = 3, /* the phrase cancels its words ("bus stop") */
+};
+
+typedef struct sl_entry {
+    uint32_t key_off;   /* into the table's key arena */
+    uint16_t key_len;
+    uint16_t flags;
+    float valence;      /* SL_VALENCE or SL_PHRASE_VALENCE */
+    float booster;      /* SL_BOOSTER or SL_PHRASE_BOOSTER */
+    float learned;      /* SL_LEARNED */
+    uint8_t phrase_kind;
+    uint8_t phrase_words; /* SL_PHRASE: number of words */
+    uint8_t gender;     /* SL_TITLE / SL_PRONOUN */
+    uint8_t pad;
+} sl_entry_t;
+
+/* An emoji: its UTF-8 key and its description, pre-split into words. */
+typedef struct sl_emoji {
+    uint64_t hash;
+    uint32_t key_off;
+    uint16_t key_len;
+    uint16_t nwords;
+    uint32_t words_off; /* index into the table's emoji word list */
+} sl_emoji_t;
+
+typedef struct sl_lexicon {
+    /* The index is kept small so that it stays in cache: each slot holds the
+     * high 32 bits of the key's hash and (entry number + 1); 0 = empty. */
+    uint64_t *index;
+    size_t cap;        /* slots, a power of two */
+    sl_entry_t *ents;  /* entries, in insertion order */
+    uint64_t *bloom;   /* one bit per hash value slice: a cache-resident "surely absent" test */
+    size_t count, ecap;
+    char *keys;
+    size_t keys_len, keys_cap;
+    sl_emoji_t *emoji; /* open-addressing table too */
+    size_t emoji_cap, emoji_count;
+    /* Emoji description words: (offset, length) pairs into keys. */
+    uint32_t *ewords;
+    size_t ewords_len, ewords_cap;
+    size_t emoji_max_bytes; /* longest emoji key, bytes */
+    int max_phrase_words;
+} sl_lexicon_t;
+
+int sl_init(sl_lexicon_t *lx);
+void sl_free(sl_lexicon_t *lx);
+
+/* Look a key up (exact bytes).  NULL when absent. */
+const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);
+const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);
+uint64_t sl_hash(const char *key, size_t len);
+/* Get-or-insert; NULL on out of memory.  The pointer is valid until the
+ * next sl_put (entries move when the table grows). */
+sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len);
+static inline const char *sl_key(const sl_lexicon_t *lx, const sl_entry_t *e)
+{
+    return lx->keys + e->key_off;
+}
+
+/* Loaders.  Each reports a malformed line as "FILE:LINE: what is wrong"
+ * through err (code "lexicon_invalid") and returns TM_EINVAL; an unreadable
+ * file gives "lexicon_unreadable" and TM_EIO. */
+/* VADER format: TOKEN <TAB> MEAN [<TAB> ...]; a TOKEN with spaces is a phrase. */
+int sl_load_valences(sl_lexicon_t *lx, const char *path, tm_err_t *err);
+/* EMOJI <TAB> description */
+int sl_load_emoji(sl_lexicon_t *lx, const char *path, tm_err_t *err);
+/* The rules/names format: KIND <TAB> WORD OR PHRASE [<TAB> VALUE]; '#' comments. */
+int sl_load_rules(sl_lexicon_t *lx, const char *path, tm_err_t *err);
+
+/* Learned valences: same format as sl_load_valences, stored apart (SL_LEARNED). */
+int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err);
+
+/* Give inflected forms of lexicon words ("deaths", "sensibly", "loved") the
+ * valence of their base word, unless the form is known already.  Returns
+ * TM_OK or TM_ENOMEM. */
+int sl_derive_inflections(sl_lexicon_t *lx);
+
+/* Emoji lookup: the longest emoji key that is a prefix of s[0..len).
+ * Returns the emoji or NULL; *used gets the key length in bytes. */
+const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t len, size_t *used);
+static inline const char *sl_emoji_word(const sl_lexicon_t *lx, const sl_emoji_t *e, unsigned i,
+                                        size_t *len)
+{
+    const uint32_t *w = lx->ewords + 2 * ((size_t)e->words_off + i);
+    *len = w[1];
+    return lx->keys + w[0];
+}
+
+#endif

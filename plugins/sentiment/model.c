@@ -1,0 +1,512 @@
+/*
+ * model.c - feature extraction and the linear people model (see model.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* ---- weights file ------------------------------------------------------
+ *   # comment
+ *   format  textmill-people-lr  1
+ *   dim     262144
+ *   bias    B_NEG  B_NEU  B_POS
+ *   w       INDEX  W_NEG  W_NEU  W_POS      (any number of lines)
+ *   rows    INDEX  N1 N2 N3  [GAP  N1 N2 N3]...   (any number of lines)
+ * "rows" is the compact form the training script writes: weights as integers
+ * in units of 1e-4, the first row at INDEX, each further row GAP (>= 1)
+ * indices after the previous one.  Fields are separated by tabs or spaces. */
+
+void pm_free(pm_model_t *m)
+{
+    free(m->w);
+    free(m->present);
+    free(m->rank);
+    free(m->rows);
+    memset(m, 0, sizeof *m);
+}
+
+static int pm__bad(tm_err_t *err, const char *path, long line, const char *what)
+{
+    return tm_err_set(err, TM_EINVAL, "model_invalid", "sentiment: %s:%ld: %s", path, line, what);
+}
+
+int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
+{
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return tm_err_set(err, TM_EIO, "model_unreadable", "sentiment: cannot open %s: %s", path,
+                          strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long ln = 0;
+    int rc = TM_OK, have_format = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        ln++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
+            continue;
+        char *save = NULL;
+        char *kw = strtok_r(s, " \t\r\n", &save);
+        if (kw == NULL)
+            continue;
+        if (strcmp(kw, "format") == 0) {
+            char *name = strtok_r(NULL, " \t\r\n", &save), *ver = strtok_r(NULL, " \t\r\n", &save);
+            if (name == NULL || ver == NULL || strcmp(name, "textmill-people-lr") != 0 ||
+                strcmp(ver, "1") != 0) {
+                rc = pm__bad(err, path, ln, "expected \"format textmill-people-lr 1\"");
+                goto out;
+            }
+            have_format = 1;
+        } else if (strcmp(kw, "dim") == 0) {
+            char *v = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+            unsigned long d = v != NULL ? strtoul(v, &end, 10) : 0;
+            if (!have_format || m->w != NULL || v == NULL || *end != '\0' || d < 16 ||
+                d > (1ul << 24) || (d & (d - 1)) != 0) {
+                rc = pm__bad(err, path, ln,
+                             "dim must follow format, once, and be a power of two in 16..2^24");
+                goto out;
+            }
+            m->dim = (uint32_t)d;
+            m->w = calloc((size_t)d * PM_CLASSES, sizeof *m->w);
+            if (m->w == NULL) {
+                rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+                goto out;
+            }
+        } else if (strcmp(kw, "bias") == 0 || strcmp(kw, "w") == 0) {
+            int is_w = kw[0] == 'w';
+            unsigned long idx = 0;
+            if (m->w == NULL) {
+                rc = pm__bad(err, path, ln, "weights before \"dim\"");
+                goto out;
+            }
+            if (is_w) {
+                char *v = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+                idx = v != NULL ? strtoul(v, &end, 10) : 0;
+                if (v == NULL || *end != '\0' || idx >= m->dim) {
+                    rc = pm__bad(err, path, ln, "feature index missing or not below dim");
+                    goto out;
+                }
+            }
+            float vals[PM_CLASSES];
+            for (int c = 0; c < PM_CLASSES; c++) {
+                char *v = strtok_r(NULL, " \t\r\n", &save), *end = NULL;
+                double x = v != NULL ? strtod(v, &end) : NAN;
+                if (v == NULL || *end != '\0' || !isfinite(x) || fabs(x) > 1e4) {
+                    rc = pm__bad(err, path, ln, "expected 3 finite weights (negative neutral positive)");
+                    goto out;
+                }
+                vals[c] = (float)x;
+            }
+            if (strtok_r(NULL, " \t\r\n", &save) != NULL) {
+                rc = pm__bad(err, path, ln, "too many fields");
+                goto out;
+            }
+            float *dst = is_w ? m->w + idx * PM_CLASSES : m->bias;
+            memcpy(dst, vals, sizeof vals);
+        } else if (strcmp(kw, "rows") == 0) {
+            if (m->w == NULL) {
+                rc = pm__bad(err, path, ln, "weights before \"dim\"");
+                goto out;
+            }
+            unsigned long idx = 0;
+            int first = 1;
+            char *v;
+            while ((v = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+                char *end = NULL;
+                unsigned long step = strtoul(v, &end, 10);
+                if (*end != '\0' || v[0] == '-' || (!first && step == 0) || step >= m->dim ||
+                    idx + step >= m->dim) {
+                    rc = pm__bad(err, path, ln, "row index missing, not increasing or not below dim");
+                    goto out;
+                }
+                idx += step;
+                first = 0;
+                for (int c = 0; c < PM_CLASSES; c++) {
+                    char *q = strtok_r(NULL, " \t\r\n", &save);
+                    long x = q != NULL ? strtol(q, &end, 10) : 0;
+                    if (q == NULL || *end != '\0' || x < -100000000L || x > 100000000L) {
+                        rc = pm__bad(err, path, ln,
+                                     "expected 3 integer weights (units of 1e-4) after each row index");
+                        goto out;
+                    }
+                    m->w[idx * PM_CLASSES + (size_t)c] = (float)((double)x * 1e-4);
+                }
+            }
+            if (first) {
+                rc = pm__bad(err, path, ln, "\"rows\" without a row");
+                goto out;
+            }
+        } else {
+            char msg[120];
+            snprintf(msg, sizeof msg, "unknown keyword \"%.40s\" (expected format, dim, bias, w or rows)", kw);
+            rc = pm__bad(err, path, ln, msg);
+            goto out;
+        }
+    }
+    if (m->w == NULL)
+        rc = tm_err_set(err, TM_EINVAL, "model_invalid", "sentiment: %s: no \"format\"/\"dim\" header",
+                        path);
+    if (rc == TM_OK) {
+        /* Compact the weights (see model.h). */
+        size_t words = m->dim / 64;
+        m->present = calloc(words, sizeof *m->present);
+        m->rank = calloc(words, sizeof *m->rank);
+        size_t nset = 0;
+        for (size_t i = 0; m->present != NULL && i < m->dim; i++) {
+            const float *w = m->w + i * PM_CLASSES;
+            if (w[0] != 0 || w[1] != 0 || w[2] != 0) {
+                m->present[i >> 6] |= 1ull << (i & 63);
+                nset++;
+            }
+        }
+        m->rows = malloc((nset + 1) * PM_CLASSES * sizeof *m->rows);
+        /* 16-bit weights: a quarter of the cache footprint of floats, and
+         * a step of max|w|/32767, far below what training can resolve. */
+        float maxabs = 0;
+        for (size_t i = 0; i < (size_t)m->dim * PM_CLASSES; i++)
+            maxabs = fabsf(m->w[i]) > maxabs ? fabsf(m->w[i]) : maxabs;
+        m->scale = maxabs > 0 ? maxabs / 32767.0f : 1.0f;
+        if (m->present == NULL || m->rank == NULL || m->rows == NULL) {
+            rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+        } else {
+            size_t r = 0;
+            for (size_t wd = 0; wd < words; wd++) {
+                m->rank[wd] = (uint32_t)r;
+                for (size_t b = 0; b < 64; b++) {
+                    if (!(m->present[wd] & (1ull << b)))
+                        continue;
+                    const float *src = m->w + (wd * 64 + b) * PM_CLASSES;
+                    for (int k = 0; k < PM_CLASSES; k++)
+                        m->rows[r * PM_CLASSES + (size_t)k] = (int16_t)lrintf(src[k] / m->scale);
+                    r++;
+                }
+            }
+            m->nrows = nset;
+            free(m->w);
+            m->w = NULL;
+        }
+    }
+out:
+    free(line);
+    fclose(f);
+    if (rc != TM_OK)
+        pm_free(m);
+    else
+        m->loaded = 1;
+    return rc;
+}
+
+/* ---- features ---------------------------------------------------------- */
+
+enum {
+    F_BIAS_UNUSED, F_S, F_L, F_R, F_L1, F_R1, F_L2, F_R2, F_LB, F_RB, F_NUM, F_BIN, F_KIND,
+    F_TITLE, F_NEARL, F_NEARR, F_NPERS, F_POS, F_SPKQ, F_INQ, F_LEXW, F_BETWEEN, F_VERB,
+};
+
+#define PM_CONTEXT 60 /* tokens of context on each side, at most */
+
+typedef struct pm_ctx {
+    pm_feats_t *out;
+    uint32_t mask;
+    int oom;
+} pm_ctx_t;
+
+static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
+{
+    pm_feats_t *o = c->out;
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 256;
+        pm_feat_t *nf = realloc(o->f, nc * sizeof *nf);
+        if (nf == NULL) {
+            c->oom = 1;
+            return;
+        }
+        o->f = nf;
+        o->cap = nc;
+    }
+    o->f[o->n].idx = (uint32_t)(h & c->mask);
+    o->f[o->n].val = v;
+    o->n++;
+}
+
+static inline uint64_t pm__seed(int tmpl) { return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl + 1); }
+
+/* A 64-bit finaliser (MurmurHash3's fmix64): word hashes come from the
+ * tokenizer (xxHash), features only mix them with the template. */
+static inline uint64_t pm__mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+#define PM_PERSON_HASH 0x5045525330ull /* "<person>" */
+#define PM_NUM_HASH 0x4E554D30ull      /* "<num>" */
+
+/* The word hash a feature uses for token i. */
+static inline uint64_t pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i)
+{
+    const st_token_t *t = &d->tok[i];
+    if (p->tok_person[i])
+        return PM_PERSON_HASH;
+    if ((t->flags & TK_DIGIT) && !(t->flags & TK_ALPHA))
+        return PM_NUM_HASH;
+    return t->hash;
+}
+
+static inline void pm__word_feat(pm_ctx_t *c, int tmpl, uint64_t wh, float v)
+{
+    pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
+}
+
+static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
+{
+    pm__add(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)), v);
+}
+
+static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
+{
+    pm__add(c, pm__mix(pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7))), v);
+}
+
+static int pm__bin(double x)
+{
+    if (x <= -0.5)
+        return -2;
+    if (x <= -0.05)
+        return -1;
+    if (x < 0.05)
+        return 0;
+    if (x < 0.5)
+        return 1;
+    return 2;
+}
+
+int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
+                         pm_feats_t *out, pm_sentinfo_t *info)
+{
+    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    out->n = 0;
+    memset(info, 0, sizeof *info);
+    if (sent >= d->nsent)
+        return 1;
+    const st_sentence_t *se = &d->sent[sent];
+    for (size_t i = se->tok_begin; i < se->tok_end; i++) {
+        const st_token_t *t = &d->tok[i];
+        double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        if (p->tok_quote[i]) {
+            info->qtok++;
+            info->qsum += s;
+        } else {
+            info->outsum += s;
+        }
+        if ((t->flags & TK_SKIP) && !p->tok_person[i])
+            continue;
+        pm__word_feat(&c, F_S, pm__word(d, p, i), 1.0f);
+    }
+    return !c.oom;
+}
+
+int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
+                uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
+{
+    const pp_mention_t *m = &p->m[mi];
+    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    out->n = 0;
+    if (m->sent >= d->nsent)
+        return 1;
+    const st_sentence_t *se = &d->sent[m->sent];
+    size_t sa = se->tok_begin, sb = se->tok_end;
+    size_t tb = m->tok_begin, te = m->tok_end;
+    if (tb < sa)
+        tb = sa;
+    if (te > sb)
+        te = sb;
+    if (te < tb)
+        te = tb;
+    /* Bound the context, so a sentence without end costs no more than a
+     * long sentence does. */
+    if (tb > sa + PM_CONTEXT)
+        sa = tb - PM_CONTEXT;
+    if (sb > te + PM_CONTEXT)
+        sb = te + PM_CONTEXT;
+    const int W = 6;
+
+    /* Sentence words, and windows on each side with distance marks. */
+    /* Sentence sums without the mention's own words. */
+    double lexL = 0, lexR = 0;
+    double lexS = se->lex_sum, lexPos = se->lex_pos, lexNeg = se->lex_neg;
+    for (size_t i = tb; i < te; i++) {
+        const st_token_t *t = &d->tok[i];
+        double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        lexS -= s;
+        if (s > 0)
+            lexPos -= s;
+        else
+            lexNeg -= s;
+    }
+    size_t wa = tb > sa + (size_t)W ? tb - (size_t)W : sa;
+    for (size_t i = wa; i < tb; i++) {
+        const st_token_t *t = &d->tok[i];
+        uint64_t w = pm__word(d, p, i);
+        lexL += (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        pm__word_feat(&c, F_L, w, 1.0f);
+        if (tb - i == 1)
+            pm__word_feat(&c, F_L1, w, 1.0f);
+        else if (tb - i == 2)
+            pm__word_feat(&c, F_L2, w, 1.0f);
+        if (i + 1 < tb)
+            pm__pair_feat(&c, F_LB, w, pm__word(d, p, i + 1), 1.0f);
+    }
+    size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
+    for (size_t i = te; i < wb; i++) {
+        const st_token_t *t = &d->tok[i];
+        uint64_t w = pm__word(d, p, i);
+        lexR += (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        pm__word_feat(&c, F_R, w, 1.0f);
+        if (i == te)
+            pm__word_feat(&c, F_R1, w, 1.0f);
+        else if (i == te + 1)
+            pm__word_feat(&c, F_R2, w, 1.0f);
+        if (i + 1 < wb)
+            pm__pair_feat(&c, F_RB, w, pm__word(d, p, i + 1), 1.0f);
+    }
+    /* Lexicon scores as real values (VADER scale / 4). */
+    pm__flag(&c, F_NUM, 0, (float)(lexL / 4));
+    pm__flag(&c, F_NUM, 1, (float)(lexR / 4));
+    pm__flag(&c, F_NUM, 2, (float)(lexS / 4));
+    pm__flag(&c, F_NUM, 3, (float)(lexPos / 4));
+    pm__flag(&c, F_NUM, 4, (float)(lexNeg / 4));
+    pm__flag(&c, F_NUM, 5, se->lex_compound);
+    pm__flag(&c, F_BIN, pm__bin(se->lex_compound), 1.0f);
+    pm__flag(&c, F_BIN, 10 + pm__bin(sv_normalize(lexL, sp->alpha)), 1.0f);
+    pm__flag(&c, F_BIN, 20 + pm__bin(sv_normalize(lexR, sp->alpha)), 1.0f);
+
+    /* Nearest sentiment word on each side: sign and distance. */
+    for (size_t i = tb; i > sa; i--) {
+        double s = (d->tok[i - 1].flags & TK_LEARNED) ? 0.0 : d->tok[i - 1].score;
+        if (s != 0) {
+            size_t dist = tb - (i - 1);
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARL, (s > 0 ? 10 : 20) + db, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, i - 1), 1.0f);
+            break;
+        }
+    }
+    for (size_t i = te; i < sb; i++) {
+        double s = (d->tok[i].flags & TK_LEARNED) ? 0.0 : d->tok[i].score;
+        if (s != 0) {
+            size_t dist = i - te + 1;
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARR, (s > 0 ? 10 : 20) + db, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, i), 0.5f);
+            break;
+        }
+    }
+
+    /* The mention itself. */
+    pm__flag(&c, F_KIND, m->kind, 1.0f);
+    if (m->titled && tb < d->ntok)
+        pm__word_feat(&c, F_TITLE, d->tok[tb].hash, 1.0f);
+    if (te > tb && (d->tok[te - 1].flags & TK_POSS))
+        pm__flag(&c, F_KIND, 10, 1.0f);
+    if (m->kind == PP_PRONOUN && tb < d->ntok)
+        pm__word_feat(&c, F_KIND, d->tok[tb].hash, 1.0f);
+
+    /* Position and the other people in the sentence. */
+    size_t npers = 0, before = 0;
+    for (size_t k = mi; k > 0 && p->m[k - 1].sent == m->sent && before < 8; k--)
+        before++;
+    npers = before;
+    for (size_t k = mi + 1; k < p->nm && p->m[k].sent == m->sent && npers < 8; k++)
+        npers++;
+    pm__flag(&c, F_NPERS, npers > 3 ? 3 : (int)npers, 1.0f);
+    pm__flag(&c, F_NPERS, 10 + (before == 0 ? 0 : 1), 1.0f);
+    size_t span = sb > sa ? sb - sa : 1;
+    int pos = (int)(5 * (tb - sa) / span);
+    pm__flag(&c, F_POS, pos > 4 ? 4 : pos, 1.0f);
+    if (tb == sa)
+        pm__flag(&c, F_POS, 10, 1.0f);
+
+    /* Quotation context. */
+    int inq = tb < d->ntok && p->tok_quote[tb];
+    size_t qtok = info->qtok;
+    double qsum = info->qsum, outsum = info->outsum;
+    if (inq)
+        pm__flag(&c, F_INQ, 1, 1.0f);
+    if (qtok > 0) {
+        pm__flag(&c, F_INQ, 2, 1.0f);
+        pm__flag(&c, F_INQ, 10 + (inq ? 10 : 0) + pm__bin(sv_normalize(qsum, sp->alpha)), 1.0f);
+        pm__flag(&c, F_NUM, 6, (float)(qsum / 4));
+        pm__flag(&c, F_NUM, 7, (float)(outsum / 4));
+    }
+    if (m->speaker) {
+        pm__flag(&c, F_SPKQ, 0, 1.0f);
+        pm__flag(&c, F_SPKQ, 10 + pm__bin(qtok > 0 ? sv_normalize(qsum, sp->alpha) : se->lex_compound),
+                 1.0f);
+    }
+    if (c.oom)
+        return 0;
+    return 1;
+}
+
+/* Sum the (quantised) weight rows of f's features into acc. */
+static void pm__accumulate(const pm_model_t *m, const pm_feats_t *f, double acc[PM_CLASSES])
+{
+    for (size_t i = 0; i < f->n; i++) {
+        uint32_t idx = f->f[i].idx & (m->dim - 1);
+        uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+        if (!(word & bit))
+            continue; /* a feature never seen in training */
+        size_t row = m->rank[idx >> 6] + (size_t)__builtin_popcountll(word & (bit - 1));
+        const int16_t *w = m->rows + row * PM_CLASSES;
+        double v = f->f[i].val;
+        for (int k = 0; k < PM_CLASSES; k++)
+            acc[k] += v * w[k];
+    }
+}
+
+void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES])
+{
+    double acc[PM_CLASSES] = {0, 0, 0};
+    pm__accumulate(m, f, acc);
+    for (int k = 0; k < PM_CLASSES; k++)
+        z[k] = acc[k] * m->scale;
+}
+
+void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
+                const double shared[PM_CLASSES], float prob[PM_CLASSES])
+{
+    double acc[PM_CLASSES] = {0, 0, 0}, z[PM_CLASSES];
+    pm__accumulate(m, f, acc);
+    for (int k = 0; k < PM_CLASSES; k++)
+        z[k] = (double)m->bias[k] + (extra_bias != NULL ? extra_bias[k] : 0.0) +
+               (shared != NULL ? shared[k] : 0.0) + acc[k] * m->scale;
+    double mx = z[0];
+    for (int k = 1; k < PM_CLASSES; k++)
+        if (z[k] > mx)
+            mx = z[k];
+    double sum = 0;
+    for (int k = 0; k < PM_CLASSES; k++) {
+        z[k] = exp(z[k] - mx);
+        sum += z[k];
+    }
+    for (int k = 0; k < PM_CLASSES; k++) {
+        double pk = sum > 0 && isfinite(sum) ? z[k] / sum : 1.0 / PM_CLASSES;
+        prob[k] = (float)(isfinite(pk) ? pk : 1.0 / PM_CLASSES);
+    }
+}

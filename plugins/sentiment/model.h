@@ -1,0 +1,78 @@
+/*
+ * model.h - the people model: sentiment toward one person mention, from a
+ * multinomial logistic regression over hashed features of the mention's
+ * sentence (words around it with their side and distance, lexicon scores in
+ * windows, quotation and attribution context, title, pronoun, other people).
+ * The weights are trained offline (train/train_targets.py) and loaded from a
+ * text file at start-up; the features are computed only here, and the
+ * training script reads them back from the stage's own debug output, so
+ * training and use can never disagree about a feature.
+ */
+#ifndef TM_SENTIMENT_MODEL_H
+#define TM_SENTIMENT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <textmill/stage.h>
+
+#include "people.h"
+#include "score.h"
+
+#define PM_CLASSES 3 /* negative, neutral, positive */
+
+typedef struct pm_model {
+    uint32_t dim;     /* power of two */
+    float *w;         /* dim x PM_CLASSES while loading; freed after */
+    /* Compact form for prediction: a bit per feature index that has weights,
+     * the number of set bits before each 64-bit word, and the weight rows of
+     * the set indices in order.  The bitmap and counts stay in cache. */
+    uint64_t *present;
+    uint32_t *rank;
+    int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale */
+    float scale;
+    size_t nrows;
+    float bias[PM_CLASSES];
+    int loaded;
+} pm_model_t;
+
+typedef struct pm_feat {
+    uint32_t idx;
+    float val;
+} pm_feat_t;
+
+typedef struct pm_feats {
+    pm_feat_t *f;
+    size_t n, cap;
+} pm_feats_t;
+
+/* What a sentence contributes to all its mentions. */
+typedef struct pm_sentinfo {
+    size_t qtok;         /* tokens inside quotations */
+    double qsum, outsum; /* lexicon valence inside / outside quotations */
+} pm_sentinfo_t;
+
+/* Load weights ("FILE:LINE: what" on a malformed line). */
+int pm_load(pm_model_t *m, const char *path, tm_err_t *err);
+void pm_free(pm_model_t *m);
+
+/* Features of mention mi.  dim is the hashing space (a power of two).
+ * Returns 0 on out of memory. */
+int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
+                uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out);
+
+
+/* The sentence-wide features of a sentence (its words; people as
+ * "<person>"): the same for every mention in it, so scored once. */
+int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
+                         pm_feats_t *out, pm_sentinfo_t *info);
+
+/* The summed weights of a feature vector (no bias). */
+void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES]);
+
+/* Class probabilities for a feature vector, plus optional extra scores
+ * (class offsets; a sentence's shared part from pm_scores). */
+void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
+                const double shared[PM_CLASSES], float prob[PM_CLASSES]);
+
+#endif

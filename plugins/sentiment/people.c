@@ -1,0 +1,808 @@
+/*
+ * people.c - person mentions and entities (see people.h).
+ */
+#include "people.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pp_doc_init(pp_doc_t *p) { memset(p, 0, sizeof *p); }
+
+void pp_doc_free(pp_doc_t *p)
+{
+    free(p->m);
+    free(p->ent);
+    free(p->q);
+    free(p->buf);
+    free(p->tok_person);
+    free(p->tok_quote);
+    free(p->deferred);
+    memset(p, 0, sizeof *p);
+}
+
+static int pp__grow(void **ptr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 1;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*ptr, nc * elem);
+    if (np == NULL)
+        return 0;
+    *ptr = np;
+    *cap = nc;
+    return 1;
+}
+
+/* Store a string (lower-cased when lower) in the name buffer. */
+static int pp__str(pp_doc_t *p, const char *s, size_t n, int lower, uint32_t *off)
+{
+    if (n > 256)
+        n = 256;
+    if (!pp__grow((void **)&p->buf, &p->buf_cap, p->buf_len + n + 1, 1))
+        return 0;
+    *off = (uint32_t)p->buf_len;
+    char *o = p->buf + p->buf_len;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        o[i] = (lower && c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    o[n] = '\0';
+    p->buf_len += n + 1;
+    return 1;
+}
+
+size_t pp_token_at(const st_doc_t *d, uint32_t off)
+{
+    size_t lo = 0, hi = d->ntok;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->tok[mid].end <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Byte end of a name token without a possessive ending. */
+static uint32_t pp__name_end(const st_doc_t *d, const st_token_t *t)
+{
+    const char *s = d->text;
+    uint32_t e = t->end;
+    if (!(t->flags & TK_POSS))
+        return e;
+    if (e >= t->start + 3 && s[e - 1] == 's' && s[e - 2] == '\'')
+        return e - 2;
+    if (e >= t->start + 4 && s[e - 1] == 's' && memcmp(s + e - 4, "\xe2\x80\x99", 3) == 0)
+        return e - 4;
+    if (e >= t->start + 2 && s[e - 1] == '\'')
+        return e - 1;
+    if (e >= t->start + 4 && memcmp(s + e - 3, "\xe2\x80\x99", 3) == 0)
+        return e - 3;
+    return e;
+}
+
+/* Last and first words of a name (ASCII-lower-cased, title words skipped). */
+static void pp__name_parts(const char *name, size_t n, const char **first, size_t *flen,
+                           const char **last, size_t *llen)
+{
+    size_t i = 0;
+    *first = *last = NULL;
+    *flen = *llen = 0;
+    while (i < n) {
+        while (i < n && (name[i] == ' ' || name[i] == '.'))
+            i++;
+        size_t j = i;
+        while (j < n && name[j] != ' ')
+            j++;
+        if (j > i) {
+            size_t k = j;
+            while (k > i && (name[k - 1] == '.' || name[k - 1] == ','))
+                k--;
+            if (k > i) {
+                if (*first == NULL) {
+                    *first = name + i;
+                    *flen = k - i;
+                }
+                *last = name + i;
+                *llen = k - i;
+            }
+        }
+        i = j;
+    }
+}
+
+static int pp__eq_lower(const char *a, size_t an, const char *lower, size_t ln)
+{
+    if (an != ln)
+        return 0;
+    for (size_t i = 0; i < an; i++) {
+        char c = a[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        if (c != lower[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* A new entity's index; -1 on out of memory, -2 when max_entities is reached. */
+static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gender, int from_quotes)
+{
+    if (p->max_entities > 0 && p->ne >= p->max_entities)
+        return -2;
+    if (!pp__grow((void **)&p->ent, &p->e_cap, p->ne + 1, sizeof *p->ent))
+        return -1;
+    pp_entity_t *e = &p->ent[p->ne];
+    memset(e, 0, sizeof *e);
+    const char *f, *l;
+    size_t fl, ll;
+    pp__name_parts(name, n, &f, &fl, &l, &ll);
+    if (!pp__str(p, name, n, 0, &e->name_off) ||
+        !pp__str(p, l ? l : name, l ? ll : n, 1, &e->surname_off) ||
+        !pp__str(p, f ? f : name, f ? fl : n, 1, &e->first_off))
+        return -1;
+    e->name_len = (uint32_t)(n > 256 ? 256 : n);
+    e->surname_len = (uint32_t)(l ? (ll > 256 ? 256 : ll) : e->name_len);
+    e->first_len = (uint32_t)(f ? (fl > 256 ? 256 : fl) : e->name_len);
+    e->ntokens = 0;
+    for (size_t i = 0; i < n; i++)
+        if (name[i] == ' ')
+            e->ntokens++;
+    e->ntokens++;
+    e->gender = (uint8_t)gender;
+    e->from_quotes = (uint8_t)from_quotes;
+    return (int32_t)p->ne++;
+}
+
+static int pp__add_mention(pp_doc_t *p, const st_doc_t *d, uint32_t start, uint32_t end,
+                           size_t tb, size_t te, size_t nb, int kind, int32_t ent)
+{
+    if (!pp__grow((void **)&p->m, &p->m_cap, p->nm + 1, sizeof *p->m))
+        return 0;
+    pp_mention_t *m = &p->m[p->nm++];
+    memset(m, 0, sizeof *m);
+    m->start = start;
+    m->end = end;
+    m->tok_begin = (uint32_t)tb;
+    m->tok_end = (uint32_t)te;
+    m->name_begin = (uint32_t)nb;
+    m->sent = tb < d->ntok ? d->tok[tb].sent : (d->nsent ? (uint32_t)d->nsent - 1 : 0);
+    m->kind = (uint8_t)kind;
+    m->entity = ent;
+    if (ent >= 0)
+        p->ent[ent].nmentions++;
+    for (size_t i = tb; i < te && i < d->ntok; i++)
+        p->tok_person[i] = 1;
+    return 1;
+}
+
+/* The entity a name (first/last words given) refers to, or -1. */
+static int32_t pp__match(const pp_doc_t *p, const char *f, size_t fl, const char *l, size_t ll,
+                         int ntok)
+{
+    int32_t best = -1;
+    uint32_t best_n = 0;
+    for (size_t i = 0; i < p->ne; i++) {
+        const pp_entity_t *e = &p->ent[i];
+        if (e->unresolved)
+            continue;
+        int sur = pp__eq_lower(l, ll, pp_str(p, e->surname_off), e->surname_len);
+        int ok = 0;
+        if (ntok == 1) {
+            ok = sur || (e->ntokens > 1 && pp__eq_lower(l, ll, pp_str(p, e->first_off),
+                                                        e->first_len));
+            if (ok && !sur)
+                ok = 2; /* first-name match: weaker */
+        } else if (sur) {
+            /* Same surname: same person unless both have different first names. */
+            if (e->ntokens == 1 || pp__eq_lower(f, fl, pp_str(p, e->first_off), e->first_len) ||
+                fl == 1 || e->first_len == 1)
+                ok = 1;
+        }
+        if (ok == 1 && (best < 0 || e->nmentions > best_n)) {
+            best = (int32_t)i;
+            best_n = e->nmentions;
+        } else if (ok == 2 && best < 0) {
+            best = (int32_t)i;
+            best_n = 0;
+        }
+    }
+    return best;
+}
+
+static int pp__common_word(const st_token_t *t);
+
+/* "al-Assad", "el-Sissi": a lower-case particle glued to a capitalised name. */
+static int pp__particle_name(const st_doc_t *d, const st_token_t *t)
+{
+    const char *s = d->text + t->start;
+    size_t n = t->end - t->start;
+    if (n < 4 || (s[2] != '-' && s[3] != '-'))
+        return 0; /* the common case, decided without a loop */
+    static const char *const pre[] = {"al-", "el-", "ad-", "as-", "bin-", "abu-", "ibn-"};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+        size_t l = strlen(pre[i]);
+        if (n > l + 1 && memcmp(s, pre[i], l) == 0 && s[l] >= 'A' && s[l] <= 'Z')
+            return 1;
+    }
+    return 0;
+}
+
+static int pp__is_name_tok(const st_doc_t *d, const st_token_t *t)
+{
+    if (t->flags & (TK_EMOJI | TK_DIGIT))
+        return 0;
+    if (!(t->flags & TK_CAP) || !(t->flags & TK_ALPHA))
+        return pp__particle_name(d, t);
+    if (t->e != NULL && (t->e->flags & (SL_PRONOUN | SL_FUNCTION)))
+        return 0;
+    if ((t->flags & TK_UPPER) && t->low_len > 1) {
+        /* Capitals: a name in a transcript label or headline ("MARTIN:"),
+         * unless it is a common word or a short acronym. */
+        if (t->low_len < 3 || pp__common_word(t))
+            return 0;
+    }
+    return 1;
+}
+
+/* Capitalised words that may sit in a run with names without being names:
+ * titles, organisation/place words, never-name words ("Senate", "Mayor"). */
+static int pp__cap_other(const st_token_t *t)
+{
+    if (!(t->flags & TK_CAP) || t->e == NULL)
+        return 0;
+    return (t->eflags & SL_TITLE) || (t->e->flags & (SL_TITLE | SL_ORG | SL_NOT_NAME)) != 0;
+}
+
+/* Only spaces between tokens i and i+1 (or the '.' of an initial or a
+ * title: "J. Smith", "Sen. Warren"). */
+static int pp__adjacent(const st_doc_t *d, size_t i)
+{
+    const st_token_t *t = &d->tok[i], *u = &d->tok[i + 1];
+    if (t->sent != u->sent || (t->flags & TK_POSS))
+        return 0;
+    uint32_t k = t->end;
+    if (k < u->start && d->text[k] == '.' &&
+        ((t->low_len == 1 && (t->flags & TK_UPPER)) || (t->eflags & SL_TITLE) ||
+         (t->e != NULL && (t->e->flags & SL_TITLE))))
+        k++;
+    for (; k < u->start; k++)
+        if (d->text[k] != ' ')
+            return 0;
+    return 1;
+}
+
+static int pp__common_word(const st_token_t *t)
+{
+    return t->e != NULL &&
+           (t->e->flags & (SL_VALENCE | SL_FUNCTION | SL_NOT_NAME | SL_BOOSTER | SL_NEGATION |
+                           SL_SPEECH | SL_CONTRAST | SL_ORG | SL_DERIVED));
+}
+
+static int pp__suffix(const st_token_t *t, const st_doc_t *d, const char *suf)
+{
+    size_t n = strlen(suf);
+    return t->low_len > n + 2 && memcmp(st_low(d, t) + t->low_len - n, suf, n) == 0;
+}
+
+/* Register a detected name [ms, k) with name tokens from nb.  Returns 0 on OOM. */
+static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t k, int gender,
+                    int titled)
+{
+    const st_token_t *lt = &d->tok[k - 1];
+    uint32_t name_start = d->tok[nb].start, name_end = pp__name_end(d, lt);
+    if (name_end <= name_start)
+        return 1;
+    const char *name = d->text + name_start;
+    size_t n = name_end - name_start;
+    const char *f, *l;
+    size_t fl, ll;
+    pp__name_parts(name, n, &f, &fl, &l, &ll);
+    if (l == NULL)
+        return 1;
+    int ntok = (int)(k - nb);
+    int32_t ent = pp__match(p, f, fl, l, ll, ntok);
+    if (ent < 0) {
+        ent = pp__new_entity(p, name, n, gender, 0);
+        if (ent == -2)
+            return 1; /* too many people: the rest are left out */
+        if (ent < 0)
+            return 0;
+    } else {
+        pp_entity_t *e = &p->ent[ent];
+        if (!e->from_quotes && (uint32_t)ntok > e->ntokens && ntok <= 4) {
+            /* A fuller form of the name becomes canonical. */
+            uint32_t no, so, fo;
+            if (!pp__str(p, name, n, 0, &no) || !pp__str(p, l, ll, 1, &so) ||
+                !pp__str(p, f, fl, 1, &fo))
+                return 0;
+            e->name_off = no;
+            e->name_len = (uint32_t)(n > 256 ? 256 : n);
+            e->surname_off = so;
+            e->surname_len = (uint32_t)(ll > 256 ? 256 : ll);
+            e->first_off = fo;
+            e->first_len = (uint32_t)(fl > 256 ? 256 : fl);
+            e->ntokens = (uint32_t)ntok;
+        }
+        if (e->gender == SL_GENDER_NONE)
+            e->gender = (uint8_t)gender;
+    }
+    if (!pp__add_mention(p, d, d->tok[ms].start, name_end, ms, k, nb, PP_NAME, ent))
+        return 0;
+    pp_mention_t *m = &p->m[p->nm - 1];
+    m->titled = (uint8_t)titled;
+    m->gender = (uint8_t)gender;
+    /* "X said", "said X", "according to X": X speaks. */
+    if (k < d->ntok && d->tok[k].sent == d->tok[ms].sent && d->tok[k].e != NULL &&
+        (d->tok[k].e->flags & SL_SPEECH))
+        m->speaker = 1;
+    if (ms > 0 && d->tok[ms - 1].sent == d->tok[ms].sent && d->tok[ms - 1].e != NULL &&
+        (d->tok[ms - 1].e->flags & SL_SPEECH))
+        m->speaker = 1;
+    if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].e->flags & SL_SPEECH) &&
+        d->tok[ms - 1].low_len == 2 && memcmp(st_low(d, &d->tok[ms - 1]), "to", 2) == 0)
+        m->speaker = 1;
+    return 1;
+}
+
+/* First real token of a sentence (skipping emoji words). */
+static size_t pp__first_tok(const st_doc_t *d, const st_sentence_t *s)
+{
+    /* Skip leading tokens that are emoji words. */
+    size_t i = s->tok_begin;
+    while (i < s->tok_end && (d->tok[i].flags & TK_EMOJI))
+        i++;
+    return i;
+}
+
+static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_mentions)
+{
+    if (pass == 0)
+        p->ndeferred = 0;
+    size_t nloop = pass == 0 ? d->nsent : p->ndeferred;
+    for (size_t li = 0; li < nloop; li++) {
+        size_t si = pass == 0 ? li : p->deferred[li];
+        const st_sentence_t *se = &d->sent[si];
+        size_t a = se->tok_begin, b = se->tok_end;
+        size_t first = pp__first_tok(d, se);
+        size_t i = a;
+        while (i < b) {
+            if (p->nm >= max_mentions)
+                return 1;
+            const st_token_t *t = &d->tok[i];
+            if (p->tok_person[i] || (!pp__is_name_tok(d, t) && !pp__cap_other(t))) {
+                i++;
+                continue;
+            }
+            /* A run of adjacent capitalised words (and name particles). */
+            size_t k = i + 1;
+            while (k < b && !p->tok_person[k] && pp__adjacent(d, k - 1)) {
+                const st_token_t *u = &d->tok[k];
+                if (pp__is_name_tok(d, u) || pp__cap_other(u)) {
+                    k++;
+                    continue;
+                }
+                if (u->e != NULL && (u->e->flags & SL_NAME_LINK) && k + 1 < b &&
+                    pp__adjacent(d, k) && pp__is_name_tok(d, &d->tok[k + 1])) {
+                    k++;
+                    continue;
+                }
+                break;
+            }
+            size_t next = k;
+            /* An organisation or place ("Cook County", "White House"). */
+            const st_token_t *lt = &d->tok[k - 1];
+            if (lt->e != NULL && (lt->e->flags & SL_ORG) && !(lt->flags & TK_POSS)) {
+                i = next;
+                continue;
+            }
+            /* The name is what follows the last title/organisation/non-name
+             * word: "House Judiciary Committee Chairman Jerry Nadler". */
+            size_t nb = i;
+            for (size_t q = i; q < k; q++)
+                if (pp__cap_other(&d->tok[q]) || !pp__is_name_tok(d, &d->tok[q]))
+                    nb = q + 1;
+            /* A name particle cannot start the name ("de" of "Bill de Blasio" can
+             * only follow a name). */
+            while (nb < k && !pp__is_name_tok(d, &d->tok[nb]))
+                nb++;
+            if (nb >= k) {
+                i = next;
+                continue;
+            }
+            int titled = 0, gender = SL_GENDER_NONE;
+            size_t ms = nb;
+            if (nb > i) {
+                const st_token_t *tt = &d->tok[nb - 1];
+                if ((tt->eflags & SL_TITLE) || (tt->e != NULL && (tt->e->flags & SL_TITLE))) {
+                    titled = 1;
+                    ms = nb - 1;
+                    if (tt->e != NULL)
+                        gender = tt->e->gender;
+                }
+            }
+            /* Long runs (headlines in title case or capitals): the name is
+             * what follows the last common word; at most three words. */
+            if (k - nb > 3) {
+                for (size_t q = nb; q + 1 < k; q++)
+                    if (pp__common_word(&d->tok[q]) || (d->tok[q].flags & TK_UPPER))
+                        nb = q + 1;
+                if (k - nb > 3)
+                    nb = k - 2;
+                if (!titled || nb > ms + 1)
+                    ms = nb, titled = 0;
+            }
+            size_t ntok = k - nb;
+            int initial = nb == first ||
+                          (nb > a && (d->tok[nb - 1].flags & TK_IN_QUOTE) !=
+                                         (d->tok[nb].flags & TK_IN_QUOTE));
+            if (ntok == 1 && !titled && pp__common_word(&d->tok[nb])) {
+                /* A lone capitalised common word ("Hope") is a name only if
+                 * the document knows that name already. */
+                const st_token_t *u = &d->tok[nb];
+                if (pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) < 0) {
+                    i = next;
+                    continue;
+                }
+            }
+            if (ntok == 1 && !titled && initial) {
+                const st_token_t *u = &d->tok[nb];
+                int known = pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) >= 0;
+                if (pass == 0 && !known) {
+                    /* Decided in pass 1, when all full names are known. */
+                    if (p->ndeferred == 0 || p->deferred[p->ndeferred - 1] != (uint32_t)si) {
+                        if (!pp__grow((void **)&p->deferred, &p->deferred_cap, p->ndeferred + 1,
+                                      sizeof *p->deferred))
+                            return 0;
+                        p->deferred[p->ndeferred++] = (uint32_t)si;
+                    }
+                    i = next;
+                    continue;
+                }
+                if (!known) {
+                    const st_token_t *nx = k < b ? &d->tok[k] : NULL;
+                    int ok = (u->flags & TK_POSS) || (u->flags & TK_UPPER) ||
+                             (nx != NULL && nx->e != NULL && (nx->e->flags & SL_SPEECH)) ||
+                             (nx != NULL && !(nx->flags & TK_CAP) && (nx->flags & TK_ALPHA)) ||
+                             (u->flags & TK_COMMA_AFTER);
+                    if (pp__suffix(u, d, "ly"))
+                        ok = 0;
+                    if (!ok) {
+                        i = next;
+                        continue;
+                    }
+                }
+            } else if (pass == 1) {
+                i = next;
+                continue;
+            }
+            if (!pp__name(p, d, ms, nb, k, gender, titled))
+                return 0;
+            i = k;
+        }
+    }
+    return 1;
+}
+
+static int pp__cmp(const void *a, const void *b)
+{
+    const pp_mention_t *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
+}
+
+/* "the president": the latest person given that title, else a person of its own. */
+static int pp__nominal(pp_doc_t *p, const st_doc_t *d, size_t i, size_t nnamed)
+{
+    const st_token_t *title = &d->tok[i + 1];
+    int32_t ent = -1;
+    (void)nnamed;
+    for (size_t c = p->nm, steps = 0; c > 0 && steps < 256; c--, steps++) {
+        const pp_mention_t *m = &p->m[c - 1];
+        if (m->tok_end > i || !m->titled || m->entity < 0)
+            continue;
+        const st_token_t *mt = &d->tok[m->tok_begin];
+        if (mt->low_len == title->low_len &&
+            memcmp(st_low(d, mt), st_low(d, title), mt->low_len) == 0) {
+            ent = m->entity;
+            break;
+        }
+    }
+    if (ent < 0) {
+        char name[96];
+        int n = snprintf(name, sizeof name, "the %.80s", st_low(d, title));
+        for (size_t k = 0; k < p->ne; k++)
+            if (p->ent[k].unresolved && p->ent[k].name_len == (uint32_t)n &&
+                memcmp(pp_str(p, p->ent[k].name_off), name, (size_t)n) == 0)
+                ent = (int32_t)k;
+        if (ent < 0) {
+            ent = pp__new_entity(p, name, (size_t)n, title->e->gender, 0);
+            if (ent == -2)
+                return 1;
+            if (ent < 0)
+                return 0;
+            p->ent[ent].unresolved = 1;
+        }
+    }
+    if (!pp__add_mention(p, d, d->tok[i].start, title->end, i, i + 2, i + 1, PP_NAME, ent))
+        return 0;
+    p->m[p->nm - 1].titled = 1;
+    return 1;
+}
+
+static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
+{
+    /* Named mentions are sorted; pronoun mentions are appended after them
+     * in token order, and everything is sorted once at the end. */
+    size_t nnamed = p->nm, cur = 0;
+    int32_t unresolved[4] = {-1, -1, -1, -1};
+    for (size_t i = 0; i < d->ntok; i++) {
+        const st_token_t *t = &d->tok[i];
+        while (cur < nnamed && p->m[cur].tok_end <= i)
+            cur++;
+        if (p->tok_person[i] || t->e == NULL)
+            continue;
+        if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
+            d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
+            !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
+            (d->tok[i + 1].e->flags & SL_TITLE) &&
+            (i + 2 >= d->ntok || !pp__is_name_tok(d, &d->tok[i + 2]) ||
+             d->tok[i + 2].sent != t->sent)) {
+            if (p->nm >= max_mentions)
+                break;
+            if (!pp__nominal(p, d, i, nnamed))
+                return 0;
+            continue;
+        }
+        if (!(t->e->flags & SL_PRONOUN))
+            continue;
+        int g = t->e->gender;
+        if (g != SL_GENDER_MALE && g != SL_GENDER_FEMALE)
+            continue;
+        if (p->nm >= max_mentions)
+            break;
+        /* The nearest earlier mention in this or the 2 previous sentences
+         * whose entity's gender fits: among named ones, then pronouns. */
+        /* A person known to have the pronoun's gender wins over a nearer
+         * one whose gender is unknown ("Mr. Trump met Hillary Clinton. He"). */
+        const pp_mention_t *best = NULL, *unknown = NULL;
+        size_t steps = 0;
+        for (size_t c = cur; c > 0 && steps < 64; c--, steps++) {
+            const pp_mention_t *m = &p->m[c - 1];
+            if (m->tok_end > i)
+                continue;
+            if (m->sent + 2 < t->sent)
+                break;
+            if (m->entity < 0)
+                continue;
+            int eg = p->ent[m->entity].gender;
+            if (eg == g) {
+                best = m;
+                break;
+            }
+            if (eg == SL_GENDER_NONE && unknown == NULL)
+                unknown = m;
+        }
+        if (best == NULL)
+            best = unknown;
+        steps = 0;
+        for (size_t c = p->nm; c > nnamed && steps < 64; c--, steps++) {
+            const pp_mention_t *m = &p->m[c - 1];
+            if (best != NULL && m->start < best->start)
+                break;
+            if (m->sent + 2 < t->sent)
+                break;
+            int eg = m->entity >= 0 ? p->ent[m->entity].gender : SL_GENDER_NONE;
+            int nominal = m->kind == PP_NAME; /* "the senator" */
+            if (m->entity >= 0 && (nominal || !p->ent[m->entity].unresolved) &&
+                (eg == g || (nominal && eg == SL_GENDER_NONE)) &&
+                (best == NULL || p->ent[best->entity].gender != g)) {
+                best = m; /* a pronoun chain: "He ... he" */
+                break;
+            }
+        }
+        int32_t ent = best != NULL ? best->entity : -1;
+        if (ent < 0) {
+            if (unresolved[g] < 0) {
+                unresolved[g] = pp__new_entity(p, g == SL_GENDER_MALE ? "he" : "she",
+                                               g == SL_GENDER_MALE ? 2 : 3, g, 0);
+                if (unresolved[g] == -2) {
+                    unresolved[g] = -1;
+                    continue;
+                }
+                if (unresolved[g] < 0)
+                    return 0;
+                p->ent[unresolved[g]].unresolved = 1;
+            }
+            ent = unresolved[g];
+        } else if (p->ent[ent].gender == SL_GENDER_NONE) {
+            p->ent[ent].gender = (uint8_t)g;
+        }
+        if (!pp__add_mention(p, d, t->start, t->end, i, i + 1, i, PP_PRONOUN, ent))
+            return 0;
+        p->m[p->nm - 1].gender = (uint8_t)g;
+    }
+    if (p->nm > 1)
+        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+    return 1;
+}
+
+static int pp__num(const cJSON *o, const char *k, double *v)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(x))
+        return 0;
+    *v = x->valuedouble;
+    return 1;
+}
+
+/* A [start, end) span from JSON, checked against the text; tokens it covers. */
+static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e, size_t *tb,
+                    size_t *te)
+{
+    double a, b;
+    if (!cJSON_IsObject(o) || !pp__num(o, "start", &a) || !pp__num(o, "end", &b))
+        return 0;
+    if (!(a >= 0) || !(b > a) || b > (double)d->len)
+        return 0;
+    *s = (uint32_t)a;
+    *e = (uint32_t)b;
+    *tb = pp_token_at(d, *s);
+    size_t j = *tb;
+    while (j < d->ntok && d->tok[j].start < *e)
+        j++;
+    *te = j;
+    return *te > *tb;
+}
+
+int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *speakers,
+            const cJSON *targets, size_t max_mentions)
+{
+    p->nm = p->ne = p->nq = p->buf_len = 0;
+    if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
+        !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
+        return TM_ENOMEM;
+    memset(p->tok_person, 0, d->ntok + 1);
+    memset(p->tok_quote, 0, d->ntok + 1);
+
+    /* Speakers from the quotes stage: canonical names and their mentions. */
+    if (cJSON_IsArray(speakers)) {
+        const cJSON *sp;
+        cJSON_ArrayForEach(sp, speakers) {
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(sp, "name");
+            if (!cJSON_IsString(nm) || nm->valuestring[0] == '\0')
+                continue;
+            int32_t ent = pp__new_entity(p, nm->valuestring, strlen(nm->valuestring),
+                                         SL_GENDER_NONE, 1);
+            if (ent == -2)
+                break;
+            if (ent < 0)
+                return TM_ENOMEM;
+            const cJSON *ms = cJSON_GetObjectItemCaseSensitive(sp, "mentions"), *m;
+            cJSON_ArrayForEach(m, ms) {
+                uint32_t s, e;
+                size_t tb, te;
+                if (p->nm >= max_mentions || !pp__span(d, m, &s, &e, &tb, &te))
+                    continue;
+                int overlap = 0;
+                for (size_t q = tb; q < te; q++)
+                    overlap |= p->tok_person[q];
+                if (overlap)
+                    continue;
+                int kind = PP_SPEAKER;
+                if (te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)) {
+                    kind = PP_PRONOUN;
+                    if (p->ent[ent].gender == SL_GENDER_NONE)
+                        p->ent[ent].gender = d->tok[tb].e->gender;
+                }
+                if (!pp__add_mention(p, d, s, e, tb, te, tb, kind, ent))
+                    return TM_ENOMEM;
+            }
+        }
+    }
+    /* Quotations: spans from the quotes stage, else the tokenizer's marks. */
+    if (cJSON_IsArray(quotes)) {
+        const cJSON *q;
+        cJSON_ArrayForEach(q, quotes) {
+            uint32_t s = 0, e = 0;
+            size_t tb = 0, te = 0;
+            int ok = pp__span(d, q, &s, &e, &tb, &te);
+            if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
+                return TM_ENOMEM;
+            pp_quote_t *pq = &p->q[p->nq++];
+            pq->start = s;
+            pq->end = e;
+            pq->tok_begin = (uint32_t)(ok ? tb : 0);
+            pq->tok_end = (uint32_t)(ok ? te : 0);
+            pq->speaker_entity = -1;
+            for (size_t i = tb; ok && i < te; i++)
+                p->tok_quote[i] = 1;
+            const cJSON *sn = cJSON_GetObjectItemCaseSensitive(q, "speaker");
+            if (ok && cJSON_IsString(sn)) {
+                for (size_t k = 0; k < p->ne; k++)
+                    if (p->ent[k].from_quotes && p->ent[k].name_len == strlen(sn->valuestring) &&
+                        memcmp(pp_str(p, p->ent[k].name_off), sn->valuestring,
+                               p->ent[k].name_len) == 0) {
+                        pq->speaker_entity = (int32_t)k;
+                        break;
+                    }
+            }
+            /* The speaker's mentions in the quote's sentence(s) speak. */
+            const cJSON *smn = cJSON_GetObjectItemCaseSensitive(q, "speaker_mention");
+            uint32_t ss, se2;
+            size_t stb, ste;
+            if (ok && smn != NULL && pp__span(d, smn, &ss, &se2, &stb, &ste)) {
+                for (size_t k = 0; k < p->nm; k++)
+                    if (p->m[k].start < se2 && ss < p->m[k].end)
+                        p->m[k].speaker = 1;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < d->ntok; i++)
+            p->tok_quote[i] = (d->tok[i].flags & TK_IN_QUOTE) ? 1 : 0;
+    }
+    /* Own detection: full names first, then sentence-initial single words. */
+    if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
+        return TM_ENOMEM;
+    if (p->nm > 1)
+        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+    if (!pp__pronouns(p, d, max_mentions))
+        return TM_ENOMEM;
+    /* User-given targets that no detected mention covers. */
+    int added = 0;
+    if (cJSON_IsArray(targets)) {
+        const cJSON *t;
+        cJSON_ArrayForEach(t, targets) {
+            uint32_t s, e;
+            size_t tb, te;
+            if (p->nm >= max_mentions || !pp__span(d, t, &s, &e, &tb, &te))
+                continue;
+            int overlap = 0;
+            for (size_t q = tb; q < te; q++)
+                overlap |= p->tok_person[q];
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "name");
+            if (overlap) {
+                /* Already found: a name the user gives becomes the canonical one. */
+                for (size_t k = 0; cJSON_IsString(nm) && nm->valuestring[0] && k < p->nm; k++) {
+                    pp_mention_t *m = &p->m[k];
+                    if (m->start < e && s < m->end && m->entity >= 0 &&
+                        !p->ent[m->entity].from_quotes) {
+                        pp_entity_t *en = &p->ent[m->entity];
+                        uint32_t off;
+                        if (!pp__str(p, nm->valuestring, strlen(nm->valuestring), 0, &off))
+                            return TM_ENOMEM;
+                        en->name_off = off;
+                        en->name_len = (uint32_t)(strlen(nm->valuestring) > 256 ? 256 : strlen(nm->valuestring));
+                        en->unresolved = 0;
+                        break;
+                    }
+                }
+                continue;
+            }
+            const char *name = cJSON_IsString(nm) && nm->valuestring[0] ? nm->valuestring
+                                                                         : d->text + s;
+            size_t n = cJSON_IsString(nm) && nm->valuestring[0] ? strlen(name) : (size_t)(e - s);
+            const char *f, *l;
+            size_t fl, ll;
+            pp__name_parts(name, n, &f, &fl, &l, &ll);
+            int32_t ent = l != NULL ? pp__match(p, f, fl, l, ll, 1 + (f != l)) : -1;
+            if (ent < 0 && (ent = pp__new_entity(p, name, n, SL_GENDER_NONE, 0)) < 0) {
+                if (ent == -2)
+                    continue;
+                return TM_ENOMEM;
+            }
+            int kind = te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)
+                           ? PP_PRONOUN
+                           : PP_NAME; /* scored like any detected mention */
+            if (!pp__add_mention(p, d, s, e, tb, te, tb, kind, ent))
+                return TM_ENOMEM;
+            added = 1;
+        }
+    }
+    if (added)
+        if (p->nm > 1)
+            qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+    return TM_OK;
+}

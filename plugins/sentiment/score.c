@@ -1,0 +1,377 @@
+/*
+ * score.c - the rule-based valence scorer (see score.h).  Per sentence:
+ * phrases first (an idiom or a multi-word booster becomes one unit), then
+ * each sentiment word is adjusted by the words before it (boosters with
+ * distance decay, negations, the VADER special cases), then "but" re-weights
+ * the sentence's halves.  All arithmetic is bounded: counts are capped and
+ * the normaliser is total, so no input gives NaN or infinity.
+ */
+#include "score.h"
+
+#include <math.h>
+#include <string.h>
+
+void sv_params_default(sv_params_t *p)
+{
+    p->caps_incr = 0.733;
+    p->neg_scalar = -0.74;
+    p->but_before = 0.5;
+    p->but_after = 1.5;
+    p->excl_step = 0.292;
+    p->excl_max = 4;
+    p->quest_step = 0.18;
+    p->quest_max = 0.96;
+    p->alpha = 15.0;
+    p->neutral_band = 0.0;
+    p->negation_window = 3;
+    p->doc_sentences = 0;
+    p->learned_weight = 0;
+    p->polar_damping = 0;
+    p->positive_scale = 1;
+}
+
+double sv_normalize(double sum, double alpha)
+{
+    if (!isfinite(sum))
+        return 0.0;
+    if (sum > 1e6)
+        return 1.0;
+    if (sum < -1e6)
+        return -1.0;
+    double r = sum / sqrt(sum * sum + alpha);
+    if (r > 1.0)
+        r = 1.0;
+    if (r < -1.0)
+        r = -1.0;
+    return r;
+}
+
+double sv_punct(const sv_params_t *p, size_t excl, size_t quest)
+{
+    size_t e = excl > (size_t)p->excl_max ? (size_t)p->excl_max : excl;
+    double amp = (double)e * p->excl_step;
+    if (quest > 1)
+        amp += quest <= 3 ? (double)quest * p->quest_step : p->quest_max;
+    return amp;
+}
+
+static inline int sv__is(const st_doc_t *d, const st_token_t *t, const char *w, size_t n)
+{
+    return t->low_len == n && memcmp(st_low(d, t), w, n) == 0;
+}
+#define IS(t, lit) sv__is(d, (t), lit, sizeof lit - 1)
+
+static inline int sv__negated(const st_token_t *t)
+{
+    return (t->eflags & SL_NEGATION) || (t->flags & TK_NT);
+}
+
+/* Match phrases in tokens [a, b). */
+static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
+{
+    char buf[384];
+    for (size_t i = a; i < b; i++) {
+        st_token_t *t = &d->tok[i];
+        if (t->flags & TK_SKIP)
+            continue;
+        if (t->e == NULL || !(t->e->flags & SL_PHRASE_START))
+            continue;
+        size_t maxw = (size_t)lx->max_phrase_words;
+        if (maxw > b - i)
+            maxw = b - i;
+        size_t lens[8], n = 0, built = 0;
+        for (size_t k = 0; k < maxw && k < 8; k++) {
+            const st_token_t *u = &d->tok[i + k];
+            if (n + u->low_len + 1 >= sizeof buf)
+                break;
+            if (k > 0)
+                buf[n++] = ' ';
+            memcpy(buf + n, st_low(d, u), u->low_len);
+            n += u->low_len;
+            lens[k] = n;
+            built = k + 1;
+        }
+        if (built < 2)
+            continue;
+        /* Only when some phrase starts with these two words. */
+        const sl_entry_t *two = sl_get(lx, buf, lens[1]);
+        if (two == NULL || !(two->flags & (SL_PHRASE | SL_PHRASE_PREFIX)))
+            continue;
+        for (size_t w = built; w >= 2; w--) {
+            const sl_entry_t *pe = sl_get(lx, buf, lens[w - 1]);
+            if (pe == NULL || !(pe->flags & SL_PHRASE) || pe->phrase_words != w)
+                continue;
+            for (size_t k = 1; k < w; k++) {
+                d->tok[i + k].flags |= TK_SKIP;
+                d->tok[i + k].eflags = 0;
+                d->tok[i + k].lex = 0;
+                d->tok[i + k].boost = 0;
+            }
+            t->phrase_len = (uint8_t)w;
+            switch (pe->phrase_kind) {
+            case SL_PHRASE_VALENCE:
+                t->eflags = (uint16_t)((t->eflags & ~(SL_BOOSTER | SL_NEGATION)) | SL_VALENCE);
+                t->lex = pe->valence;
+                break;
+            case SL_PHRASE_BOOSTER:
+                t->eflags = SL_BOOSTER;
+                t->lex = 0;
+                t->boost = pe->booster;
+                break;
+            case SL_PHRASE_NEUTRAL:
+                t->eflags = 0;
+                t->lex = 0;
+                break;
+            default:
+                t->eflags = (uint16_t)(pe->flags & ~(SL_PHRASE | SL_PHRASE_START));
+                t->lex = 0;
+                break;
+            }
+            break;
+        }
+    }
+}
+
+/* The previous unskipped token before j within [a, ...), or SIZE_MAX. */
+static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j)
+{
+    while (j > a) {
+        j--;
+        if (!(d->tok[j].flags & TK_SKIP))
+            return j;
+    }
+    return SIZE_MAX;
+}
+
+static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
+                         st_sentence_t *se)
+{
+    size_t a = se->tok_begin, b = se->tok_end;
+    for (size_t i = a; i < b; i++) {
+        st_token_t *t = &d->tok[i];
+        t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
+        t->phrase_len = 1;
+        t->eflags = t->e != NULL ? t->e->flags : 0;
+        t->lex = (t->eflags & SL_VALENCE) ? t->e->valence : 0.0f;
+        if (!(t->eflags & SL_VALENCE) && (t->eflags & SL_LEARNED) && p->learned_weight > 0 &&
+            !(t->eflags & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
+                           SL_TITLE)) &&
+            !(t->flags & TK_NT)) {
+            t->eflags |= SL_VALENCE;
+            t->flags |= TK_LEARNED;
+            t->lex = (float)(t->e->learned * p->learned_weight);
+        }
+        t->boost = (t->eflags & SL_BOOSTER) ? t->e->booster : 0.0f;
+        t->score = 0;
+    }
+    if (lx->max_phrase_words >= 2)
+        sv__phrases(d, lx, a, b);
+
+    const int cap_diff = d->cap_diff;
+    size_t contrast = SIZE_MAX;
+    for (size_t i = a; i < b; i++) {
+        st_token_t *t = &d->tok[i];
+        if (t->flags & TK_SKIP)
+            continue;
+        if ((t->eflags & SL_CONTRAST) && contrast == SIZE_MAX)
+            contrast = i;
+        if (t->eflags & SL_BOOSTER)
+            continue; /* a degree word is not itself a sentiment word */
+        if (!(t->eflags & SL_VALENCE))
+            continue;
+        double base = t->lex, v = base;
+        size_t p1 = sv__prev(d, a, i);
+        size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1) : SIZE_MAX;
+        size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2) : SIZE_MAX;
+        /* "no" before another sentiment word is a negation, not a word. */
+        if (IS(t, "no")) {
+            for (size_t j = i + 1; j < b; j++) {
+                if (d->tok[j].flags & TK_SKIP)
+                    continue;
+                if (d->tok[j].eflags & SL_VALENCE)
+                    v = 0;
+                break;
+            }
+        }
+        if ((p1 != SIZE_MAX && IS(&d->tok[p1], "no")) ||
+            (p2 != SIZE_MAX && IS(&d->tok[p2], "no")) ||
+            (p3 != SIZE_MAX && IS(&d->tok[p3], "no") &&
+             (IS(&d->tok[p1], "or") || IS(&d->tok[p1], "nor"))))
+            v = base * p->neg_scalar;
+        if ((t->flags & TK_UPPER) && cap_diff)
+            v += v > 0 ? p->caps_incr : -p->caps_incr;
+        /* Modifiers before the word: boosters, negations. */
+        size_t j = i;
+        int window = p->negation_window > 3 ? p->negation_window : 3;
+        for (int k = 1; k <= window; k++) {
+            j = sv__prev(d, a, j);
+            if (j == SIZE_MAX)
+                break;
+            const st_token_t *m = &d->tok[j];
+            if (m->eflags & SL_VALENCE)
+                continue; /* a sentiment word neither boosts nor negates */
+            if (k <= 3 && (m->eflags & SL_BOOSTER)) {
+                double s = m->boost;
+                if (v < 0)
+                    s = -s;
+                if ((m->flags & TK_UPPER) && cap_diff)
+                    s += v > 0 ? p->caps_incr : -p->caps_incr;
+                if (k == 2)
+                    s *= 0.95;
+                else if (k == 3)
+                    s *= 0.9;
+                v += s;
+            }
+            if (k == 1) {
+                if (sv__negated(m))
+                    v *= p->neg_scalar;
+            } else if (k == 2) {
+                if (IS(m, "never") && (IS(&d->tok[p1], "so") || IS(&d->tok[p1], "this")))
+                    v *= 1.25;
+                else if (IS(m, "without") && IS(&d->tok[p1], "doubt"))
+                    ;
+                else if (sv__negated(m))
+                    v *= p->neg_scalar;
+            } else if (k == 3) {
+                if ((IS(m, "never") && (IS(&d->tok[p2], "so") || IS(&d->tok[p2], "this"))) ||
+                    IS(&d->tok[p1], "so") || IS(&d->tok[p1], "this"))
+                    v *= 1.25;
+                else if (IS(m, "without") && (IS(&d->tok[p2], "doubt") || IS(&d->tok[p1], "doubt")))
+                    ;
+                else if (sv__negated(m))
+                    v *= p->neg_scalar;
+            } else if (sv__negated(m)) {
+                v *= p->neg_scalar;
+                break; /* a wider window negates once */
+            }
+        }
+        /* "least": "the least X" negates, "at least X" does not. */
+        if (p1 != SIZE_MAX && IS(&d->tok[p1], "least") && !(d->tok[p1].eflags & SL_VALENCE)) {
+            if (p2 == SIZE_MAX || (!IS(&d->tok[p2], "at") && !IS(&d->tok[p2], "very")))
+                v *= p->neg_scalar;
+        }
+        if (v > 0)
+            v *= p->positive_scale;
+        t->score = (float)v;
+    }
+    if (contrast != SIZE_MAX) {
+        for (size_t i = a; i < b; i++) {
+            if (i < contrast)
+                d->tok[i].score = (float)(d->tok[i].score * p->but_before);
+            else if (i > contrast)
+                d->tok[i].score = (float)(d->tok[i].score * p->but_after);
+        }
+    }
+    double sum = 0, pos = 0, neg = 0, lexsum = 0;
+    uint32_t neu = 0;
+    se->lex_pos = se->lex_neg = 0;
+    for (size_t i = a; i < b; i++) {
+        const st_token_t *t = &d->tok[i];
+        if (t->flags & TK_SKIP)
+            continue;
+        double s = t->score;
+        sum += s;
+        if (!(t->flags & TK_LEARNED)) {
+            lexsum += s;
+            if (s > 0)
+                se->lex_pos += (float)s;
+            else
+                se->lex_neg += (float)s;
+        }
+        if (s > 0)
+            pos += s + 1;
+        else if (s < 0)
+            neg += s - 1;
+        else
+            neu++;
+    }
+    se->polar = 0;
+    for (size_t i = a; i < b; i++)
+        if (!(d->tok[i].flags & TK_SKIP) && d->tok[i].score != 0)
+            se->polar++;
+    if (p->polar_damping > 0 && se->polar > 1)
+        sum /= pow((double)se->polar, p->polar_damping);
+    se->sum = (float)sum;
+    se->lex_sum = (float)lexsum;
+    se->pos_sum = (float)pos;
+    se->neg_sum = (float)neg;
+    se->neu_count = neu;
+    double s = sum;
+    if (s > 0)
+        s = fmax(0.0, s - p->neutral_band);
+    else if (s < 0)
+        s = fmin(0.0, s + p->neutral_band);
+    double amp = sv_punct(p, se->excl, se->quest);
+    if (s > 0)
+        s += amp;
+    else if (s < 0)
+        s -= amp;
+    se->compound = (float)sv_normalize(s, p->alpha);
+    se->lex_compound = (float)sv_normalize(lexsum != 0 ? lexsum + (lexsum > 0 ? amp : -amp) : 0,
+                                           p->alpha);
+}
+
+void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
+{
+    for (size_t s = 0; s < d->nsent; s++)
+        sv__sentence(d, lx, p, &d->sent[s]);
+}
+
+double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size_t b, size_t excl,
+                         size_t quest)
+{
+    double s = 0;
+    for (size_t i = a; i < b && i < d->ntok; i++)
+        if (!(d->tok[i].flags & TK_SKIP))
+            s += d->tok[i].score;
+    if (s > 0)
+        s = fmax(0.0, s - p->neutral_band);
+    else if (s < 0)
+        s = fmin(0.0, s + p->neutral_band);
+    double amp = sv_punct(p, excl, quest);
+    if (s > 0)
+        s += amp;
+    else if (s < 0)
+        s -= amp;
+    return sv_normalize(s, p->alpha);
+}
+
+void sv_document(const st_doc_t *d, const sv_params_t *p, sv_totals_t *out)
+{
+    double sum = 0, pos = 0, neg = 0, neu = 0, polar = 0;
+    for (size_t s = 0; s < d->nsent; s++) {
+        sum += d->sent[s].sum;
+        polar += d->sent[s].polar;
+        pos += d->sent[s].pos_sum;
+        neg += d->sent[s].neg_sum;
+        neu += d->sent[s].neu_count;
+    }
+    /* Long documents: the sum grows with length, so scale it back to a
+     * "typical document" of doc_sentences sentences. */
+    if (p->doc_sentences > 0 && (double)d->nsent > p->doc_sentences)
+        sum *= sqrt(p->doc_sentences / (double)d->nsent);
+    (void)polar;
+    if (sum > 0)
+        sum = fmax(0.0, sum - p->neutral_band);
+    else if (sum < 0)
+        sum = fmin(0.0, sum + p->neutral_band);
+    double amp = sv_punct(p, d->excl, d->quest);
+    if (sum > 0)
+        sum += amp;
+    else if (sum < 0)
+        sum -= amp;
+    out->compound = sv_normalize(sum, p->alpha);
+    if (pos > fabs(neg))
+        pos += amp;
+    else if (pos < fabs(neg))
+        neg -= amp;
+    double total = pos + fabs(neg) + neu;
+    if (total > 0 && isfinite(total)) {
+        out->pos = fabs(pos / total);
+        out->neg = fabs(neg / total);
+        out->neu = fabs(neu / total);
+    } else {
+        out->pos = out->neg = 0;
+        out->neu = 1.0;
+    }
+}

@@ -1,0 +1,551 @@
+/*
+ * sentiment.c - the "sentiment" stage: parameters, start-up (lexicons,
+ * rules, names, people model), and process(): tokenize, score sentences,
+ * find people, run the people model, and write annotations.sentiment
+ * (document, sentences, quotes, entities).  Everything read at start-up is
+ * read-only afterwards; per-thread scratch lives in thread_init's state.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <textmill/stage.h>
+
+#include "lexicon.h"
+#include "model.h"
+#include "people.h"
+#include "score.h"
+#include "text.h"
+
+typedef struct sentiment_stage {
+    const tm_host_t *host;
+    sl_lexicon_t lx;
+    sv_params_t sp;
+    pm_model_t model;
+    double people_bias[PM_CLASSES];
+    int sentences, entities, debug_features;
+    size_t max_mentions, max_entities, max_evidence;
+    tm_metric_t *m_entities;
+} sentiment_stage_t;
+
+typedef struct sentiment_tls {
+    st_doc_t d;
+    pp_doc_t p;
+    pm_feats_t f, sf;
+} sentiment_tls_t;
+
+static const tm_param_t sentiment_params[] = {
+    {.key = "lexicon", .type = TM_PARAM_PATH, .default_json = "\"vader_lexicon.txt\"",
+     .description = "valence lexicon, VADER format: TOKEN<TAB>MEAN(-4..4)[<TAB>...]; a token "
+                    "with spaces is a phrase"},
+    {.key = "extra_lexicons", .type = TM_PARAM_PATH_LIST, .default_json = "[]",
+     .description = "more valence files in the same format, loaded after \"lexicon\" (later "
+                    "entries override earlier ones)"},
+    {.key = "inflections", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "give unknown inflected forms of lexicon words (deaths, loved, sensibly) "
+                    "their base word's valence"},
+    {.key = "learned_lexicon", .type = TM_PARAM_PATH, .default_json = "\"news_lexicon.txt\"",
+     .description = "learned valences (VADER format) for words the lexicon lacks, trained on "
+                    "news by train/train_targets.py; \"\" for none"},
+    {.key = "learned_weight", .type = TM_PARAM_DOUBLE, .default_json = "0.2", .min = 0, .max = 10,
+     .description = "multiplier of the learned valences (0: off)"},
+    {.key = "emoji_lexicon", .type = TM_PARAM_PATH,
+     .default_json = "\"vader_emoji_utf8_lexicon.txt\"",
+     .description = "emoji descriptions (EMOJI<TAB>words); an emoji is scored as its words"},
+    {.key = "rules", .type = TM_PARAM_PATH_LIST, .default_json = "[\"rules.txt\"]",
+     .description = "rule word files: boosters, negations, contrast words, idioms (see rules.txt)"},
+    {.key = "names", .type = TM_PARAM_PATH_LIST, .default_json = "[\"names.txt\"]",
+     .description = "word classes for finding people: titles, pronouns, speech verbs, "
+                    "non-names, organisation words (see names.txt)"},
+    {.key = "people_model", .type = TM_PARAM_PATH, .default_json = "\"people_model.txt\"",
+     .description = "weights of the people model (train/train_targets.py writes them)"},
+    {.key = "sentences", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "report each sentence's offsets and compound"},
+    {.key = "entities", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "find people and report the sentiment toward each"},
+    {.key = "max_mentions", .type = TM_PARAM_INT, .default_json = "5000", .min = 1, .max = 1e6,
+     .description = "person mentions considered per document, at most"},
+    {.key = "max_entities", .type = TM_PARAM_INT, .default_json = "300", .min = 1, .max = 1e5,
+     .description = "people reported per document, at most"},
+    {.key = "max_evidence", .type = TM_PARAM_INT, .default_json = "20", .min = 0, .max = 1e4,
+     .description = "evidence sentences listed per person, at most"},
+    {.key = "caps_increment", .type = TM_PARAM_DOUBLE, .default_json = "0.733", .min = 0, .max = 4,
+     .description = "added to a sentiment word (or booster) in ALL CAPS amid lower case (VADER)"},
+    {.key = "negation_scalar", .type = TM_PARAM_DOUBLE, .default_json = "-0.6", .min = -2,
+     .max = 0, .description = "a negated word's valence is multiplied by this (VADER)"},
+    {.key = "negation_window", .type = TM_PARAM_INT, .default_json = "3", .min = 1, .max = 8,
+     .description = "words before a sentiment word searched for a negation"},
+    {.key = "but_before", .type = TM_PARAM_DOUBLE, .default_json = "0.3", .min = 0, .max = 4,
+     .description = "weight of sentiment before a contrast word (\"but\") in its sentence"},
+    {.key = "but_after", .type = TM_PARAM_DOUBLE, .default_json = "1.5", .min = 0, .max = 4,
+     .description = "weight of sentiment after a contrast word in its sentence"},
+    {.key = "exclamation_step", .type = TM_PARAM_DOUBLE, .default_json = "0.292", .min = 0,
+     .max = 4, .description = "emphasis added per '!' (VADER)"},
+    {.key = "max_exclamations", .type = TM_PARAM_INT, .default_json = "4", .min = 0, .max = 100,
+     .description = "'!' counted at most"},
+    {.key = "alpha", .type = TM_PARAM_DOUBLE, .default_json = "12", .min = 0.01, .max = 1000,
+     .description = "compound = x / sqrt(x^2 + alpha) of the summed valence x (VADER: 15)"},
+    {.key = "neutral_band", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 4,
+     .description = "summed valence within this distance of 0 counts as neutral"},
+    {.key = "positive_scale", .type = TM_PARAM_DOUBLE, .default_json = "0.7", .min = 0, .max = 2,
+     .description = "positive valences are multiplied by this (the VADER lexicon leans "
+                    "positive on edited text; 1: as VADER)"},
+    {.key = "polar_damping", .type = TM_PARAM_DOUBLE, .default_json = "0.4", .min = 0, .max = 1,
+     .description = "a sentence's summed valence is divided by (its sentiment words)^this "
+                    "(0: plain sum, as VADER)"},
+    {.key = "doc_sentences", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 1e6,
+     .description = "for documents with more sentences, the summed valence is scaled by "
+                    "sqrt(doc_sentences / sentences) (0: never)"},
+    {.key = "people_bias", .type = TM_PARAM_JSON, .default_json = "[0, 0, 0]",
+     .description = "added to the people model's negative/neutral/positive scores (prior shift)"},
+    {.key = "debug_features", .type = TM_PARAM_BOOL, .default_json = "false",
+     .description = "add each mention's model features to the output (for training)"},
+    {0},
+};
+
+static double cfg_num(const cJSON *c, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(c, k)->valuedouble;
+}
+static const char *cfg_str(const cJSON *c, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(c, k)->valuestring;
+}
+
+static void sentiment_destroy(void *instance)
+{
+    sentiment_stage_t *st = instance;
+    if (st == NULL)
+        return;
+    sl_free(&st->lx);
+    pm_free(&st->model);
+    free(st);
+}
+
+static int load_list(sentiment_stage_t *st, const cJSON *config, const char *key,
+                     int (*fn)(sl_lexicon_t *, const char *, tm_err_t *), tm_err_t *err)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(config, key)) {
+        int rc = fn(&st->lx, it->valuestring, err);
+        if (rc != TM_OK)
+            return rc;
+    }
+    return TM_OK;
+}
+
+static int sentiment_create(const tm_host_t *host, const cJSON *config, void **instance,
+                            tm_err_t *err)
+{
+    sentiment_stage_t *st = calloc(1, sizeof *st);
+    if (st == NULL || sl_init(&st->lx) != TM_OK) {
+        free(st);
+        return tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+    }
+    st->host = host;
+    int rc = sl_load_valences(&st->lx, cfg_str(config, "lexicon"), err);
+    if (rc == TM_OK)
+        rc = load_list(st, config, "extra_lexicons", sl_load_valences, err);
+    if (rc == TM_OK && cfg_str(config, "emoji_lexicon")[0] != '\0')
+        rc = sl_load_emoji(&st->lx, cfg_str(config, "emoji_lexicon"), err);
+    if (rc == TM_OK)
+        rc = load_list(st, config, "rules", sl_load_rules, err);
+    if (rc == TM_OK)
+        rc = load_list(st, config, "names", sl_load_rules, err);
+    if (rc == TM_OK && cfg_str(config, "learned_lexicon")[0] != '\0' &&
+        cfg_num(config, "learned_weight") > 0)
+        rc = sl_load_learned(&st->lx, cfg_str(config, "learned_lexicon"), err);
+    if (rc == TM_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "inflections")) &&
+        sl_derive_inflections(&st->lx) != TM_OK)
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+    st->entities = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "entities"));
+    if (rc == TM_OK && st->entities)
+        rc = pm_load(&st->model, cfg_str(config, "people_model"), err);
+    if (rc != TM_OK) {
+        sentiment_destroy(st);
+        return rc;
+    }
+    const cJSON *pb = cJSON_GetObjectItemCaseSensitive(config, "people_bias");
+    if (!cJSON_IsArray(pb) || cJSON_GetArraySize(pb) != PM_CLASSES) {
+        sentiment_destroy(st);
+        return tm_err_set(err, TM_EINVAL, "bad_config",
+                          "sentiment: \"people_bias\" must be an array of 3 numbers "
+                          "(negative, neutral, positive)");
+    }
+    for (int k = 0; k < PM_CLASSES; k++) {
+        const cJSON *x = cJSON_GetArrayItem(pb, k);
+        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || fabs(x->valuedouble) > 100) {
+            sentiment_destroy(st);
+            return tm_err_set(err, TM_EINVAL, "bad_config",
+                              "sentiment: \"people_bias\" item %d must be a number in -100..100", k);
+        }
+        st->people_bias[k] = x->valuedouble;
+    }
+    sv_params_default(&st->sp);
+    st->sp.caps_incr = cfg_num(config, "caps_increment");
+    st->sp.neg_scalar = cfg_num(config, "negation_scalar");
+    st->sp.negation_window = (int)cfg_num(config, "negation_window");
+    st->sp.but_before = cfg_num(config, "but_before");
+    st->sp.but_after = cfg_num(config, "but_after");
+    st->sp.excl_step = cfg_num(config, "exclamation_step");
+    st->sp.excl_max = (int)cfg_num(config, "max_exclamations");
+    st->sp.alpha = cfg_num(config, "alpha");
+    st->sp.neutral_band = cfg_num(config, "neutral_band");
+    st->sp.doc_sentences = cfg_num(config, "doc_sentences");
+    st->sp.learned_weight = cfg_num(config, "learned_weight");
+    st->sp.polar_damping = cfg_num(config, "polar_damping");
+    st->sp.positive_scale = cfg_num(config, "positive_scale");
+    st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
+    st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
+    st->max_mentions = (size_t)cfg_num(config, "max_mentions");
+    st->max_entities = (size_t)cfg_num(config, "max_entities");
+    st->max_evidence = (size_t)cfg_num(config, "max_evidence");
+    st->m_entities = host->metric_new(host, TM_METRIC_COUNTER, "sentiment_entities_total",
+                                      "People reported by the sentiment stage.");
+    *instance = st;
+    return TM_OK;
+}
+
+static int sentiment_thread_init(void *instance, void **tls, tm_err_t *err)
+{
+    (void)instance;
+    sentiment_tls_t *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+    st_doc_init(&t->d);
+    pp_doc_init(&t->p);
+    *tls = t;
+    return TM_OK;
+}
+
+static void sentiment_thread_fini(void *instance, void *tls)
+{
+    (void)instance;
+    sentiment_tls_t *t = tls;
+    if (t == NULL)
+        return;
+    st_doc_free(&t->d);
+    pp_doc_free(&t->p);
+    free(t->f.f);
+    free(t->sf.f);
+    free(t);
+}
+
+/* ---- output helpers ----------------------------------------------------- */
+
+static double round4(double x)
+{
+    if (!isfinite(x))
+        return 0.0;
+    return round(x * 10000.0) / 10000.0;
+}
+
+static const char *label_of(double c) { return c >= 0.05 ? "positive" : c <= -0.05 ? "negative" : "neutral"; }
+
+static int add_num(cJSON *o, const char *k, double v)
+{
+    cJSON *n = cJSON_CreateNumber(v);
+    return n != NULL && cJSON_AddItemToObjectCS(o, k, n);
+}
+
+static cJSON *span_obj(uint32_t s, uint32_t e)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o != NULL && (!add_num(o, "start", s) || !add_num(o, "end", e))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Count '!' and '?' in text[a, b). */
+static void punct_counts(const char *text, uint32_t a, uint32_t b, size_t *excl, size_t *quest)
+{
+    *excl = *quest = 0;
+    for (uint32_t i = a; i < b; i++) {
+        if (text[i] == '!')
+            (*excl)++;
+        else if (text[i] == '?')
+            (*quest)++;
+    }
+}
+
+/* The compound of an entity from its model probabilities: p(pos) - p(neg),
+ * kept consistent with the predicted class at the +-0.05 thresholds. */
+static double entity_compound(const double prob[PM_CLASSES], int *label)
+{
+    int k = 0;
+    for (int c = 1; c < PM_CLASSES; c++)
+        if (prob[c] > prob[k])
+            k = c;
+    double c = prob[2] - prob[0];
+    if (k == 1)
+        c = 0.049 * c; /* neutral: inside the band */
+    else if (k == 2)
+        c = c < 0.05 ? 0.05 + 0.0 * c : c;
+    else
+        c = c > -0.05 ? -0.05 : c;
+    *label = k;
+    if (c > 1)
+        c = 1;
+    if (c < -1)
+        c = -1;
+    return c;
+}
+
+static cJSON *build_entities(sentiment_stage_t *st, sentiment_tls_t *t, const tm_host_t *h)
+{
+    (void)h;
+    st_doc_t *d = &t->d;
+    pp_doc_t *p = &t->p;
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    cJSON **mention_lists = NULL, **evidence_lists = NULL, **ent_objs = NULL;
+    uint32_t *last_ev = NULL;
+    size_t *nev = NULL;
+    if (p->ne > 0) {
+        mention_lists = calloc(p->ne, sizeof *mention_lists);
+        evidence_lists = calloc(p->ne, sizeof *evidence_lists);
+        ent_objs = calloc(p->ne, sizeof *ent_objs);
+        last_ev = malloc(p->ne * sizeof *last_ev);
+        nev = calloc(p->ne, sizeof *nev);
+        if (mention_lists == NULL || evidence_lists == NULL || ent_objs == NULL || last_ev == NULL ||
+            nev == NULL)
+            goto oom;
+        for (size_t e = 0; e < p->ne; e++) {
+            last_ev[e] = UINT32_MAX;
+            p->ent[e].prob[0] = p->ent[e].prob[1] = p->ent[e].prob[2] = 0;
+        }
+    }
+    double *wsum = p->ne > 0 ? calloc(p->ne, sizeof *wsum) : NULL;
+    uint32_t cur_sent = UINT32_MAX;
+    double shared[PM_CLASSES] = {0, 0, 0};
+    pm_sentinfo_t sinfo = {0, 0, 0};
+    if (p->ne > 0 && wsum == NULL)
+        goto oom;
+    for (size_t i = 0; i < p->nm; i++) {
+        pp_mention_t *m = &p->m[i];
+        if (m->entity < 0 || (size_t)m->entity >= p->ne)
+            continue;
+        if (m->sent != cur_sent) {
+            /* The sentence's shared features, scored once for its mentions. */
+            cur_sent = m->sent;
+            if (!pm_sentence_features(d, p, m->sent, st->model.dim, &t->sf, &sinfo)) {
+                free(wsum);
+                goto oom;
+            }
+            pm_scores(&st->model, &t->sf, shared);
+        }
+        if (!pm_features(d, p, &st->sp, i, st->model.dim, &sinfo, &t->f)) {
+            free(wsum);
+            goto oom;
+        }
+        pm_predict(&st->model, &t->f, st->people_bias, shared, m->prob);
+        double w = m->kind == PP_PRONOUN ? 0.6 : 1.0;
+        pp_entity_t *e = &p->ent[m->entity];
+        for (int c = 0; c < PM_CLASSES; c++)
+            e->prob[c] += w * m->prob[c];
+        wsum[m->entity] += w;
+        if (mention_lists[m->entity] == NULL &&
+            (mention_lists[m->entity] = cJSON_CreateArray()) == NULL) {
+            free(wsum);
+            goto oom;
+        }
+        cJSON *mo = span_obj(m->start, m->end);
+        if (mo == NULL) {
+            free(wsum);
+            goto oom;
+        }
+        if (st->debug_features) {
+            cJSON *fa = cJSON_CreateArray();
+            for (int part = 0; part < 2; part++) {
+                const pm_feats_t *fs = part == 0 ? &t->sf : &t->f;
+                for (size_t k = 0; fa != NULL && k < fs->n; k++) {
+                    cJSON *pair = cJSON_CreateArray();
+                    cJSON_AddItemToArray(pair, cJSON_CreateNumber(fs->f[k].idx));
+                    cJSON_AddItemToArray(pair, cJSON_CreateNumber(fs->f[k].val));
+                    cJSON_AddItemToArray(fa, pair);
+                }
+            }
+            cJSON_AddItemToObjectCS(mo, "features", fa);
+            cJSON_AddItemToObjectCS(mo, "kind", cJSON_CreateNumber(m->kind));
+        }
+        cJSON_AddItemToArray(mention_lists[m->entity], mo);
+        if (m->sent < d->nsent && last_ev[m->entity] != m->sent &&
+            nev[m->entity] < st->max_evidence) {
+            if (evidence_lists[m->entity] == NULL &&
+                (evidence_lists[m->entity] = cJSON_CreateArray()) == NULL) {
+                free(wsum);
+                goto oom;
+            }
+            const st_sentence_t *se = &d->sent[m->sent];
+            cJSON_AddItemToArray(evidence_lists[m->entity], span_obj(se->start, se->end));
+            last_ev[m->entity] = m->sent;
+            nev[m->entity]++;
+        }
+    }
+    static const char *const labels[PM_CLASSES] = {"negative", "neutral", "positive"};
+    for (size_t e = 0; e < p->ne; e++) {
+        pp_entity_t *en = &p->ent[e];
+        if (mention_lists[e] == NULL)
+            continue; /* a quotes-stage speaker without a usable mention */
+        double prob[PM_CLASSES];
+        for (int c = 0; c < PM_CLASSES; c++)
+            prob[c] = wsum[e] > 0 ? en->prob[c] / wsum[e] : 1.0 / PM_CLASSES;
+        int label;
+        double comp = entity_compound(prob, &label);
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL) {
+            free(wsum);
+            goto oom;
+        }
+        cJSON_AddItemToObjectCS(o, "name", cJSON_CreateString(pp_str(p, en->name_off)));
+        add_num(o, "compound", round4(comp));
+        cJSON_AddItemToObjectCS(o, "label", cJSON_CreateString(labels[label]));
+        if (st->debug_features) {
+            cJSON *pr = cJSON_CreateObject();
+            if (pr != NULL) {
+                add_num(pr, "negative", round4(prob[0]));
+                add_num(pr, "neutral", round4(prob[1]));
+                add_num(pr, "positive", round4(prob[2]));
+                cJSON_AddItemToObjectCS(o, "probabilities", pr);
+            }
+        }
+        if (en->unresolved)
+            cJSON_AddItemToObjectCS(o, "unresolved", cJSON_CreateTrue());
+        if (en->from_quotes)
+            cJSON_AddItemToObjectCS(o, "source", cJSON_CreateString("quotes"));
+        cJSON_AddItemToObjectCS(o, "mentions", mention_lists[e]);
+        mention_lists[e] = NULL;
+        cJSON_AddItemToObjectCS(o, "evidence",
+                                evidence_lists[e] != NULL ? evidence_lists[e] : cJSON_CreateArray());
+        evidence_lists[e] = NULL;
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(wsum);
+    free(mention_lists);
+    free(evidence_lists);
+    free(ent_objs);
+    free(last_ev);
+    free(nev);
+    return arr;
+oom:
+    for (size_t e = 0; mention_lists != NULL && e < p->ne; e++)
+        cJSON_Delete(mention_lists[e]);
+    for (size_t e = 0; evidence_lists != NULL && e < p->ne; e++)
+        cJSON_Delete(evidence_lists[e]);
+    free(mention_lists);
+    free(evidence_lists);
+    free(ent_objs);
+    free(last_ev);
+    free(nev);
+    cJSON_Delete(arr);
+    return NULL;
+}
+
+static int sentiment_process(void *instance, void *tls, tm_doc_t *doc, tm_err_t *err)
+{
+    sentiment_stage_t *st = instance;
+    sentiment_tls_t *t = tls;
+    const tm_host_t *h = st->host;
+    size_t len = 0;
+    const char *text = h->doc_text(doc, &len);
+    if (text == NULL)
+        len = 0;
+    if (len > UINT32_MAX - 1)
+        return tm_err_set(err, TM_EDOC, "too_large", "sentiment: text longer than 4 GiB");
+    if (st_tokenize(&t->d, &st->lx, text != NULL ? text : "", len) != TM_OK)
+        return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
+    sv_score(&t->d, &st->lx, &st->sp);
+    sv_totals_t tot;
+    sv_document(&t->d, &st->sp, &tot);
+
+    cJSON *a = cJSON_CreateObject();
+    if (a == NULL)
+        return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
+    double comp = round4(tot.compound);
+    add_num(a, "compound", comp);
+    add_num(a, "pos", round(tot.pos * 1000) / 1000);
+    add_num(a, "neg", round(tot.neg * 1000) / 1000);
+    add_num(a, "neu", round(tot.neu * 1000) / 1000);
+    cJSON_AddItemToObjectCS(a, "label", cJSON_CreateString(label_of(comp)));
+    if (st->sentences) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; arr != NULL && i < t->d.nsent; i++) {
+            const st_sentence_t *se = &t->d.sent[i];
+            cJSON *o = span_obj(se->start, se->end);
+            if (o == NULL)
+                break;
+            add_num(o, "compound", round4(se->compound));
+            cJSON_AddItemToArray(arr, o);
+        }
+        cJSON_AddItemToObjectCS(a, "sentences", arr);
+    }
+    const cJSON *quotes = h->doc_annotation(doc, "quotes");
+    if (cJSON_IsArray(quotes)) {
+        cJSON *arr = cJSON_CreateArray();
+        const cJSON *q;
+        cJSON_ArrayForEach(q, quotes) {
+            const cJSON *js = cJSON_GetObjectItemCaseSensitive(q, "start");
+            const cJSON *je = cJSON_GetObjectItemCaseSensitive(q, "end");
+            double c = 0;
+            uint32_t s = 0, e = 0;
+            if (cJSON_IsNumber(js) && cJSON_IsNumber(je) && js->valuedouble >= 0 &&
+                je->valuedouble > js->valuedouble && je->valuedouble <= (double)len) {
+                s = (uint32_t)js->valuedouble;
+                e = (uint32_t)je->valuedouble;
+                size_t tb = pp_token_at(&t->d, s), te = tb;
+                while (te < t->d.ntok && t->d.tok[te].start < e)
+                    te++;
+                size_t ex, qu;
+                punct_counts(text, s, e, &ex, &qu);
+                c = sv_compound_range(&t->d, &st->sp, tb, te, ex, qu);
+            }
+            cJSON *o = span_obj(s, e);
+            if (o == NULL)
+                break;
+            add_num(o, "compound", round4(c));
+            cJSON_AddItemToArray(arr, o);
+        }
+        cJSON_AddItemToObjectCS(a, "quotes", arr);
+    }
+    if (st->entities) {
+        const cJSON *meta = h->doc_meta(doc);
+        const cJSON *targets =
+            meta != NULL ? cJSON_GetObjectItemCaseSensitive(meta, "sentiment_targets") : NULL;
+        t->p.max_entities = st->max_entities;
+        if (pp_find(&t->p, &t->d, quotes, h->doc_annotation(doc, "speakers"), targets,
+                    st->max_mentions) != TM_OK) {
+            cJSON_Delete(a);
+            return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
+        }
+        cJSON *ents = build_entities(st, t, h);
+        if (ents == NULL) {
+            cJSON_Delete(a);
+            return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
+        }
+        h->metric_add(st->m_entities, (double)cJSON_GetArraySize(ents));
+        cJSON_AddItemToObjectCS(a, "entities", ents);
+    }
+    int rc = h->doc_annotate(doc, "sentiment", a);
+    if (rc != TM_OK)
+        return tm_err_set(err, TM_EDOC, "annotate_failed", "sentiment: cannot annotate (%d)", rc);
+    return TM_OK;
+}
+
+static const tm_stage_desc_t sentiment_stage = {
+    TM_STAGE_DESC_HEADER,
+    .name = "sentiment",
+    .version = "1.0.0",
+    .description = "document, sentence, quote and per-person sentiment (VADER-style lexicon "
+                   "rules + a trained people model)",
+    .params = sentiment_params,
+    .create = sentiment_create,
+    .destroy = sentiment_destroy,
+    .thread_init = sentiment_thread_init,
+    .thread_fini = sentiment_thread_fini,
+    .process = sentiment_process,
+};
+
+TM_STAGE_EXPORT(sentiment_stage)

@@ -1,0 +1,497 @@
+/*
+ * text.c - the tokenizer and sentence splitter (see text.h).  One pass, no
+ * backtracking beyond the current whitespace-separated chunk, so the cost is
+ * linear in the text whatever it holds.
+ */
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+void st_doc_init(st_doc_t *d) { memset(d, 0, sizeof *d); }
+
+void st_doc_free(st_doc_t *d)
+{
+    free(d->tok);
+    free(d->sent);
+    free(d->low);
+    memset(d, 0, sizeof *d);
+}
+
+/* Decode one code point of valid UTF-8; returns its length. */
+static inline size_t st__cp(const unsigned char *s, size_t len, int32_t *cp)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xE0) == 0xC0 && len >= 2) {
+        *cp = ((c & 0x1F) << 6) | (s[1] & 0x3F);
+        return 2;
+    }
+    if ((c & 0xF0) == 0xE0 && len >= 3) {
+        *cp = ((c & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return 3;
+    }
+    if ((c & 0xF8) == 0xF0 && len >= 4) {
+        *cp = ((c & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+        return 4;
+    }
+    *cp = 0xFFFD; /* not reached on valid input */
+    return 1;
+}
+
+/* Character classes. */
+enum { CC_SPACE, CC_NEWLINE, CC_WORD, CC_CONNECT, CC_PUNCT, CC_SYMBOL };
+
+static inline int st__class(int32_t cp)
+{
+    if (cp < 0x80) {
+        if (cp == '\n' || cp == '\r')
+            return CC_NEWLINE;
+        if (cp == ' ' || cp == '\t' || cp == '\f' || cp == '\v')
+            return CC_SPACE;
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
+            return CC_WORD;
+        if (cp == '\'' || cp == '-' || cp == '.' || cp == '&' || cp == '_')
+            return CC_CONNECT;
+        return CC_PUNCT;
+    }
+    if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC)
+        return CC_CONNECT; /* typographic apostrophes */
+    if (cp == 0x2028 || cp == 0x2029 || cp == 0x85)
+        return CC_NEWLINE;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return CC_WORD;
+    case UTF8PROC_CATEGORY_ZS:
+        return CC_SPACE;
+    case UTF8PROC_CATEGORY_SM: case UTF8PROC_CATEGORY_SC: case UTF8PROC_CATEGORY_SK:
+    case UTF8PROC_CATEGORY_SO: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN: case UTF8PROC_CATEGORY_CS:
+        return CC_SYMBOL; /* candidates for emoji; ZWJ (Cf) too */
+    default:
+        return CC_PUNCT;
+    }
+}
+
+static int st__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 1;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (np == NULL)
+        return 0;
+    *p = np;
+    *cap = nc;
+    return 1;
+}
+
+typedef struct st_state {
+    st_doc_t *d;
+    const sl_lexicon_t *lx;
+    const unsigned char *s;
+    size_t len;
+    int in_quote;
+    int pending_end;      /* sentence ends before the next token */
+    int quote_pending;    /* a quotation mark since the last token */
+    size_t sent_start;    /* byte where the open sentence starts, or SIZE_MAX */
+    size_t last_end;      /* end of the last non-space character */
+    size_t sent_tok;      /* first token of the open sentence */
+    unsigned excl, quest;
+} st_state_t;
+
+static int st__close_sentence(st_state_t *st)
+{
+    st_doc_t *d = st->d;
+    if (st->sent_start == SIZE_MAX)
+        return 1;
+    if (d->ntok > st->sent_tok || st->excl || st->quest) {
+        if (!st__grow((void **)&d->sent, &d->sent_cap, d->nsent + 1, sizeof *d->sent))
+            return 0;
+        st_sentence_t *se = &d->sent[d->nsent];
+        memset(se, 0, sizeof *se);
+        se->start = (uint32_t)st->sent_start;
+        se->end = (uint32_t)st->last_end;
+        se->tok_begin = (uint32_t)st->sent_tok;
+        se->tok_end = (uint32_t)d->ntok;
+        se->excl = (uint16_t)(st->excl > 65535 ? 65535 : st->excl);
+        se->quest = (uint16_t)(st->quest > 65535 ? 65535 : st->quest);
+        d->nsent++;
+    }
+    st->sent_start = SIZE_MAX;
+    st->sent_tok = d->ntok;
+    st->excl = st->quest = 0;
+    st->pending_end = 0;
+    return 1;
+}
+
+/* Append lower-case text to the scratch buffer. */
+static int st__low_reserve(st_doc_t *d, size_t n)
+{
+    return st__grow((void **)&d->low, &d->low_cap, d->low_len + n + 1, 1);
+}
+
+/* Emit a token for s[a..b) (a word piece).  Lower-cases, classifies and
+ * looks it up. */
+static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
+{
+    st_doc_t *d = st->d;
+    if (st->pending_end && !st__close_sentence(st))
+        return 0;
+    if (st->sent_start == SIZE_MAX)
+        st->sent_start = a;
+    if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
+        return 0;
+    if (b - a > 4096)
+        b = a + 4096; /* absurd "words" are looked up by their head only */
+    if (!st__low_reserve(d, (b - a) * 2 + 8))
+        return 0;
+    st_token_t *t = &d->tok[d->ntok];
+    memset(t, 0, sizeof *t);
+    t->start = (uint32_t)a;
+    t->end = (uint32_t)b;
+    t->sent = (uint32_t)d->nsent;
+    t->low = (uint32_t)d->low_len;
+    char *o = d->low + d->low_len;
+    size_t n = 0;
+    unsigned upper = 0, lower = 0, first = 1, digit = 0, weird = 0;
+    uint16_t flags = extra;
+    for (size_t i = a; i < b;) {
+        unsigned char c = st->s[i];
+        if (c < 0x80) {
+            if (c >= 'A' && c <= 'Z') {
+                upper++;
+                if (first)
+                    flags |= TK_CAP;
+                first = 0;
+                o[n++] = (char)(c + 32);
+            } else {
+                if (c >= 'a' && c <= 'z') {
+                    lower++;
+                    first = 0;
+                } else if (c >= '0' && c <= '9') {
+                    digit++;
+                } else {
+                    weird++;
+                }
+                o[n++] = (char)c;
+            }
+            i++;
+            continue;
+        }
+        int32_t cp;
+        size_t k = st__cp(st->s + i, b - i, &cp);
+        i += k;
+        if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC) {
+            o[n++] = '\'';
+            continue;
+        }
+        utf8proc_category_t cat = utf8proc_category(cp);
+        if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
+            upper++;
+            if (first)
+                flags |= TK_CAP;
+            first = 0;
+            cp = utf8proc_tolower(cp);
+        } else if (cat == UTF8PROC_CATEGORY_LL) {
+            lower++;
+            first = 0;
+        } else if (cat == UTF8PROC_CATEGORY_LO || cat == UTF8PROC_CATEGORY_LM) {
+            first = 0;
+            lower++; /* uncased letters count as "not capitals" */
+        } else if (cat == UTF8PROC_CATEGORY_ND) {
+            digit++;
+        } else {
+            weird++;
+        }
+        n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o + n);
+    }
+    o[n] = '\0';
+    if (upper + lower > 0)
+        flags |= TK_ALPHA;
+    if (upper > 0 && lower == 0)
+        flags |= TK_UPPER;
+    if (digit)
+        flags |= TK_DIGIT;
+    if (weird)
+        flags |= TK_WEIRD;
+    if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
+        flags |= TK_NT;
+    if (st->in_quote)
+        flags |= TK_IN_QUOTE;
+    if (st->quote_pending)
+        flags |= TK_QUOTE_BEFORE;
+    st->quote_pending = 0;
+    /* Possessive: look up "trump" for "trump's". */
+    size_t look = n;
+    if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
+        flags |= TK_POSS;
+        if (sl_get(st->lx, o, n) == NULL)
+            look = n - 2;
+    } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
+        flags |= TK_POSS;
+        look = n - 1;
+    }
+    t->low_len = (uint16_t)look;
+    o[look] = '\0';
+    t->flags = flags;
+    t->hash = sl_hash(o, look);
+    t->e = look > 0 && look <= UINT16_MAX ? sl_get_hashed(st->lx, t->hash, o, look) : NULL;
+    d->low_len += look + 1;
+    d->ntok++;
+    st->last_end = b;
+    return 1;
+}
+
+/* Emit the description words of an emoji at s[a..b). */
+static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t b)
+{
+    st_doc_t *d = st->d;
+    for (unsigned w = 0; w < em->nwords; w++) {
+        size_t wl;
+        const char *word = sl_emoji_word(st->lx, em, w, &wl);
+        if (st->pending_end && !st__close_sentence(st))
+            return 0;
+        if (st->sent_start == SIZE_MAX)
+            st->sent_start = a;
+        if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok) ||
+            !st__low_reserve(d, wl + 1))
+            return 0;
+        st_token_t *t = &d->tok[d->ntok];
+        memset(t, 0, sizeof *t);
+        t->start = (uint32_t)a;
+        t->end = (uint32_t)b;
+        t->sent = (uint32_t)d->nsent;
+        t->low = (uint32_t)d->low_len;
+        memcpy(d->low + d->low_len, word, wl);
+        d->low[d->low_len + wl] = '\0';
+        d->low_len += wl + 1;
+        t->low_len = (uint16_t)wl;
+        t->flags = TK_EMOJI | TK_ALPHA | (st->in_quote ? TK_IN_QUOTE : 0);
+        t->hash = sl_hash(word, wl);
+        t->e = sl_get_hashed(st->lx, t->hash, word, wl);
+        d->ntok++;
+    }
+    st->last_end = b;
+    return 1;
+}
+
+/* Punctuation between tokens: counts, quotes, sentence ends. */
+static void st__punct(st_state_t *st, int32_t cp, size_t at, size_t clen)
+{
+    st_doc_t *d = st->d;
+    if ((cp == 0x201C || cp == 0x00AB) && st->pending_end)
+        st__close_sentence(st); /* an opening quotation mark starts the next sentence */
+    if (st->sent_start == SIZE_MAX && !st->pending_end)
+        st->sent_start = at;
+    st->last_end = at + clen;
+    if (d->ntok > st->sent_tok || d->ntok > 0) {
+        st_token_t *prev = d->ntok > 0 ? &d->tok[d->ntok - 1] : NULL;
+        if (prev != NULL && prev->end == at) {
+            if (cp == '.')
+                prev->flags |= TK_DOT_AFTER;
+            else if (cp == ',' || cp == ';' || cp == ':' || cp == 0x2014 || cp == 0x2013)
+                prev->flags |= TK_COMMA_AFTER;
+        }
+    }
+    switch (cp) {
+    case '!':
+        st->excl++;
+        d->excl++;
+        st->pending_end = 1;
+        break;
+    case '?':
+        st->quest++;
+        d->quest++;
+        st->pending_end = 1;
+        break;
+    case '.':
+    case 0x2026: {
+        /* Not after a title ("Mr.") or an initial ("J."). */
+        const st_token_t *prev = d->ntok > st->sent_tok ? &d->tok[d->ntok - 1] : NULL;
+        int abbrev = 0;
+        if (prev != NULL && prev->end == at) {
+            if (prev->e != NULL && (prev->e->flags & SL_TITLE) && prev->low_len <= 5)
+                abbrev = 1;
+            else if ((prev->flags & TK_UPPER) && prev->low_len == 1)
+                abbrev = 1;
+            else if (memchr(st_low(d, prev), '.', prev->low_len) != NULL)
+                abbrev = 1; /* "U.S." */
+        }
+        if (!abbrev)
+            st->pending_end = 1;
+        break;
+    }
+    case '"':
+        st->in_quote = !st->in_quote;
+        st->quote_pending = 1;
+        if (d->ntok > 0 && d->tok[d->ntok - 1].end + 2 >= at)
+            d->tok[d->ntok - 1].flags |= TK_QUOTE_AFTER;
+        break;
+    case 0x201C: /* “ */
+    case 0x00AB:
+        st->in_quote = 1;
+        st->quote_pending = 1;
+        break;
+    case 0x201D: /* ” */
+    case 0x00BB:
+        st->in_quote = 0;
+        st->quote_pending = 1;
+        if (d->ntok > 0 && d->tok[d->ntok - 1].end + 2 >= at)
+            d->tok[d->ntok - 1].flags |= TK_QUOTE_AFTER;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Split one whitespace-free chunk s[a..b) into tokens. */
+static int st__chunk(st_state_t *st, size_t a, size_t b)
+{
+    const unsigned char *s = st->s;
+    /* The whole chunk may be a lexicon item: an emoticon like ":-)" or
+     * "</3", or a word with inner punctuation.  Only try when it holds
+     * some punctuation (plain words are handled below). */
+    int has_punct = 0, has_word = 0;
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            has_word = 1;
+        else
+            has_punct = 1;
+    }
+    /* Emoticons start with punctuation (":-)", "</3") or are short ("XD");
+     * "word," never needs the whole-chunk lookup. */
+    int letter0 = (s[a] >= 'a' && s[a] <= 'z') || (s[a] >= 'A' && s[a] <= 'Z') || s[a] >= 0x80;
+    if (has_punct && b - a <= 12 && (!letter0 || b - a <= 3)) {
+        char buf[16];
+        size_t n = b - a;
+        memcpy(buf, s + a, n);
+        const sl_entry_t *e = sl_get(st->lx, buf, n);
+        if (e == NULL || !(e->flags & SL_VALENCE)) {
+            for (size_t i = 0; i < n; i++)
+                if (buf[i] >= 'A' && buf[i] <= 'Z')
+                    buf[i] = (char)(buf[i] + 32);
+            e = sl_get(st->lx, buf, n);
+        }
+        if (e != NULL && (e->flags & SL_VALENCE) && (!has_word || b - a <= 4)) {
+            size_t before = st->d->ntok;
+            if (!st__emit(st, a, b, 0))
+                return 0;
+            st_token_t *t = &st->d->tok[before];
+            t->e = e;
+            t->flags &= (uint16_t)~(TK_UPPER | TK_CAP);
+            return 1;
+        }
+    }
+    size_t i = a, wstart = SIZE_MAX;
+    while (i < b) {
+        int32_t cp;
+        size_t k = st__cp(s + i, b - i, &cp);
+        int cc = st__class(cp);
+        if (cc == CC_WORD) {
+            if (wstart == SIZE_MAX)
+                wstart = i;
+            i += k;
+            continue;
+        }
+        if (cc == CC_CONNECT && wstart != SIZE_MAX && i + k < b) {
+            int32_t nx;
+            st__cp(s + i + k, b - i - k, &nx);
+            if (st__class(nx) == CC_WORD) {
+                i += k;
+                continue;
+            }
+        }
+        if (wstart != SIZE_MAX) {
+            if (!st__emit(st, wstart, i, 0))
+                return 0;
+            wstart = SIZE_MAX;
+        }
+        if (cc == CC_SYMBOL || (cp >= 0x2000 && cc == CC_PUNCT)) {
+            size_t used = 0;
+            const sl_emoji_t *em = sl_emoji_match(st->lx, (const char *)s + i, b - i, &used);
+            if (em != NULL) {
+                if (!st__emit_emoji(st, em, i, i + used))
+                    return 0;
+                i += used;
+                continue;
+            }
+        }
+        st__punct(st, cp, i, k);
+        i += k;
+    }
+    if (wstart != SIZE_MAX && !st__emit(st, wstart, b, 0))
+        return 0;
+    return 1;
+}
+
+int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
+{
+    d->text = text;
+    d->len = len;
+    d->ntok = d->nsent = d->low_len = 0;
+    d->excl = d->quest = 0;
+    st_state_t st = {.d = d, .lx = lx, .s = (const unsigned char *)text, .len = len,
+                     .sent_start = SIZE_MAX};
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t k = st__cp(st.s + i, len - i, &cp);
+        int cc = (cp < 0x80 && cp > ' ') ? CC_WORD : st__class(cp);
+        if (cc == CC_NEWLINE) {
+            if (!st__close_sentence(&st))
+                return TM_ENOMEM;
+            st.in_quote = 0;
+            i += k;
+            continue;
+        }
+        if (cc == CC_SPACE) {
+            i += k;
+            continue;
+        }
+        /* A chunk: up to the next space or line break. */
+        size_t j = i + k;
+        while (j < len) {
+            unsigned char c = st.s[j];
+            if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
+                break;
+            if (c >= 0x80) {
+                int32_t cp2;
+                size_t k2 = st__cp(st.s + j, len - j, &cp2);
+                int c2 = st__class(cp2);
+                if (c2 == CC_SPACE || c2 == CC_NEWLINE)
+                    break;
+                j += k2;
+                continue;
+            }
+            j++;
+        }
+        if (!st__chunk(&st, i, j))
+            return TM_ENOMEM;
+        i = j;
+    }
+    if (!st__close_sentence(&st))
+        return TM_ENOMEM;
+    /* VADER's "cap differential": some, but not all, words in capitals. */
+    size_t caps = 0, words = 0;
+    for (size_t t = 0; t < d->ntok; t++) {
+        if (d->tok[t].flags & TK_EMOJI)
+            continue;
+        words++;
+        if (d->tok[t].flags & TK_UPPER)
+            caps++;
+    }
+    d->cap_diff = caps > 0 && caps < words;
+    return TM_OK;
+}

@@ -1,0 +1,488 @@
+/*
+ * Unit tests for the sentiment stage (plugins/sentiment), run in the test
+ * host: the lexicon rules (negation, boosters, "but", capitals, punctuation,
+ * idioms, emoji), bad input (internal-looking words, no letters, capitals
+ * only, floods of '!', a 4 MB document), start-up errors for invalid
+ * lexicon/rule/model files, and the people part with and without the quotes
+ * stage's annotations.
+ */
+#include "unit.h"
+
+#include <math.h>
+
+#include "../support/testhost.h"
+#include "../../plugins/sentiment/model.h"
+
+const tm_stage_desc_t *tm_stage_entry_v1(void);
+
+#ifndef TM_SENTIMENT_DATA
+#define TM_SENTIMENT_DATA "plugins/sentiment"
+#endif
+#ifndef TM_SENTIMENT_TESTDATA
+#define TM_SENTIMENT_TESTDATA "tests/data/sentiment"
+#endif
+
+static tm_testhost_t *open_stage(const char *config, tm_err_t *err)
+{
+    return tm_testhost_open(tm_stage_entry_v1(), config, TM_SENTIMENT_DATA, NULL, err);
+}
+
+/* Check every number in the annotation is finite and compounds in range. */
+static void check_numbers(const cJSON *j)
+{
+    if (cJSON_IsNumber(j)) {
+        assert_true(isfinite(j->valuedouble));
+        if (j->string != NULL && strcmp(j->string, "compound") == 0) {
+            assert_true(j->valuedouble >= -1.0 && j->valuedouble <= 1.0);
+        }
+        return;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, j) check_numbers(c);
+}
+
+/* Run text through the stage; returns the document (caller destroys). */
+static tm_doc_t *run_text(tm_testhost_t *th, const char *text, size_t len)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_doc_t *doc = tm_testhost_doc("t", text, len, NULL);
+    assert_non_null(doc);
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    assert_non_null(a);
+    check_numbers(a);
+    return doc;
+}
+
+static double compound(tm_testhost_t *th, const char *text)
+{
+    tm_doc_t *doc = run_text(th, text, (size_t)-1);
+    double c = cJSON_GetObjectItem(tm_testhost_annotation(doc, "sentiment"), "compound")->valuedouble;
+    tm_doc_destroy(&doc);
+    return c;
+}
+
+static tm_testhost_t *g_th; /* the default-config stage, shared by the rule tests */
+
+static int setup(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    g_th = open_stage(NULL, &err);
+    if (g_th == NULL)
+        fprintf(stderr, "cannot open the stage: %s\n", err.message);
+    return g_th == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tm_testhost_close(&g_th);
+    return 0;
+}
+
+static void test_polarity(void **state)
+{
+    (void)state;
+    assert_true(compound(g_th, "The book was good.") >= 0.05);
+    assert_true(compound(g_th, "The book was horrible.") <= -0.05);
+    assert_true(fabs(compound(g_th, "The book has 300 pages.")) < 0.05);
+    tm_doc_t *doc = run_text(g_th, "The book was good.", (size_t)-1);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    assert_string_equal(cJSON_GetObjectItem(a, "label")->valuestring, "positive");
+    double sum = cJSON_GetObjectItem(a, "pos")->valuedouble + cJSON_GetObjectItem(a, "neg")->valuedouble +
+                 cJSON_GetObjectItem(a, "neu")->valuedouble;
+    assert_true(fabs(sum - 1.0) < 0.01);
+    tm_doc_destroy(&doc);
+}
+
+static void test_negation(void **state)
+{
+    (void)state;
+    assert_true(compound(g_th, "The movie was not good.") <= -0.05);
+    assert_true(compound(g_th, "The movie isn't good.") <= -0.05);
+    assert_true(compound(g_th, "The movie isn\xe2\x80\x99t good.") <= -0.05); /* ’ */
+    assert_true(compound(g_th, "The movie was not bad.") >= 0.05);
+    /* Scope: a negation three words back still counts, five back does not. */
+    assert_true(compound(g_th, "It was not a very good movie.") < 0);
+    assert_true(compound(g_th, "Not that it matters, the food was good.") > 0);
+    /* "at least" is not a negation, "least" before a word is. */
+    assert_true(compound(g_th, "It was the least interesting talk.") < 0);
+}
+
+static void test_boosters(void **state)
+{
+    (void)state;
+    double good = compound(g_th, "The food was good."),
+           very = compound(g_th, "The food was very good."),
+           extremely = compound(g_th, "The food was extremely good."),
+           slightly = compound(g_th, "The food was slightly good."),
+           kindof = compound(g_th, "The food was kind of good.");
+    assert_true(very > good);
+    assert_true(extremely > good);
+    assert_true(slightly < good && slightly > 0);
+    assert_true(kindof < good && kindof > 0); /* a two-word dampener */
+    /* Boosters intensify negatives too. */
+    assert_true(compound(g_th, "The food was very bad.") < compound(g_th, "The food was bad."));
+}
+
+static void test_but(void **state)
+{
+    (void)state;
+    /* What follows "but" weighs more than what precedes it. */
+    double a = compound(g_th, "The food was good, but the service was terrible.");
+    double b = compound(g_th, "The service was terrible, but the food was good.");
+    assert_true(a < 0);
+    assert_true(b > 0);
+    /* Per sentence: a "but" does not reach into the next sentence. */
+    tm_doc_t *doc = run_text(g_th, "The food was great. But the wait was awful.", (size_t)-1);
+    const cJSON *s = cJSON_GetObjectItem(tm_testhost_annotation(doc, "sentiment"), "sentences");
+    assert_int_equal(cJSON_GetArraySize(s), 2);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 0), "compound")->valuedouble > 0);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 1), "compound")->valuedouble < 0);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 0), "start")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 0), "end")->valueint, 19);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 1), "start")->valueint, 20);
+    tm_doc_destroy(&doc);
+}
+
+static void test_caps_and_punctuation(void **state)
+{
+    (void)state;
+    double plain = compound(g_th, "The show was good");
+    assert_true(compound(g_th, "The show was GOOD") > plain);
+    assert_true(compound(g_th, "The show was good!") > plain);
+    assert_true(compound(g_th, "The show was good!!!") > compound(g_th, "The show was good!"));
+    /* Every word in capitals: no emphasis (nothing stands out). */
+    assert_true(fabs(compound(g_th, "THE SHOW WAS GOOD") - plain) < 1e-3);
+    /* Exclamation marks count up to four; thousands change nothing more. */
+    char *flood = malloc(20000);
+    strcpy(flood, "The show was good");
+    memset(flood + 17, '!', 10000);
+    flood[10017] = '\0';
+    double many = compound(g_th, flood);
+    assert_true(fabs(many - compound(g_th, "The show was good!!!!")) < 1e-3);
+    assert_true(many < 1.0);
+    memset(flood, '!', 15000);
+    flood[15000] = '\0';
+    assert_true(compound(g_th, flood) == 0.0);
+    free(flood);
+}
+
+static void test_idioms(void **state)
+{
+    (void)state;
+    assert_true(compound(g_th, "That party was the bomb") > 0.3);     /* "bomb" alone is negative */
+    assert_true(compound(g_th, "The merger was the kiss of death") < 0);
+    assert_true(compound(g_th, "She felt under the weather") < 0);    /* no lexicon word at all */
+    assert_true(fabs(compound(g_th, "We waited at the bus stop")) < 0.05);
+    assert_true(compound(g_th, "Yeah right, great plan") < compound(g_th, "Great plan"));
+}
+
+static void test_emoji(void **state)
+{
+    (void)state;
+    assert_true(compound(g_th, "Exam results today \xf0\x9f\x98\x80") > 0);    /* grinning face */
+    assert_true(compound(g_th, "Exam results today \xf0\x9f\x98\xa2") < 0);    /* crying face */
+    assert_true(compound(g_th, "Exam results today :)") > 0);
+    assert_true(compound(g_th, "Exam results today :(") < 0);
+    /* Sequences: ZWJ families, skin tones, flags, keycaps, lone modifiers. */
+    compound(g_th, "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7"
+                   "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd\xf0\x9f\x87\xab\xf0\x9f\x87\xb7 1\xef\xb8\x8f\xe2\x83\xa3"
+                   "\xf0\x9f\x8f\xbb\xe2\x80\x8d\xe2\x80\x8d\xef\xb8\x8f");
+    char buf[4 * 3000 + 1];
+    for (int i = 0; i < 3000; i++)
+        memcpy(buf + 4 * i, "\xf0\x9f\x98\x8d", 4); /* 3000 x heart eyes */
+    buf[sizeof buf - 1] = '\0';
+    double c = compound(g_th, buf);
+    assert_true(c > 0.9 && c <= 1.0);
+}
+
+static void test_internal_words(void **state)
+{
+    (void)state;
+    /* Names of JavaScript internals are just unknown words here. */
+    assert_true(compound(g_th, "constructor") == 0.0);
+    assert_true(compound(g_th, "__proto__ constructor toString hasOwnProperty valueOf") == 0.0);
+    assert_true(compound(g_th, "The constructor was great") > 0);
+    assert_true(compound(g_th, "The constructor was great") ==
+                compound(g_th, "The carpenter was great"));
+}
+
+static void test_no_letters(void **state)
+{
+    (void)state;
+    assert_true(compound(g_th, "1234 5678 ... --- ??? ***") == 0.0);
+    assert_true(compound(g_th, "   \n\n\t  ") == 0.0);
+    assert_true(compound(g_th, "") == 0.0);
+}
+
+static void test_big_document(void **state)
+{
+    (void)state;
+    const char *unit = "Mr. Smith said the plan was a terrible failure. Ms. Jones praised "
+                       "the wonderful team! \xf0\x9f\x98\x80 The weather was fine.\n";
+    size_t ul = strlen(unit), n = (4u << 20) / ul;
+    char *big = malloc(n * ul + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(big + i * ul, unit, ul);
+    big[n * ul] = '\0';
+    tm_doc_t *doc = run_text(g_th, big, n * ul);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "sentences")) >= (int)(3 * n));
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "entities")) >= 2);
+    tm_doc_destroy(&doc);
+    /* One 4 MB "sentence" of capitalised words: bounded by max_mentions. */
+    for (size_t i = 0; i + 6 < n * ul; i += 6)
+        memcpy(big + i, "Trump ", 6);
+    doc = run_text(g_th, big, n * ul);
+    tm_doc_destroy(&doc);
+    free(big);
+}
+
+static void test_custom_lexicon(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = open_stage("{\"lexicon\": \"" TM_SENTIMENT_TESTDATA "/custom_lexicon.txt\", "
+                                   "\"entities\": false}",
+                                   &err);
+    assert_non_null(th);
+    assert_true(compound(th, "What a zorgle day") > 0.3);
+    assert_true(compound(th, "What a blarf day") < -0.3);
+    assert_true(compound(th, "not zorgle") < 0); /* the rules apply to user words */
+    tm_doc_t *doc = run_text(th, "zorgle", (size_t)-1);
+    assert_null(cJSON_GetObjectItem(tm_testhost_annotation(doc, "sentiment"), "entities"));
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+}
+
+static void expect_create_error(const char *config, const char *code, const char *needle)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = open_stage(config, &err);
+    if (th != NULL) {
+        tm_testhost_close(&th);
+        fail_msg("create() accepted %s", config);
+    }
+    assert_string_equal(err.code, code);
+    assert_contains(err.message, needle);
+}
+
+static void test_invalid_files(void **state)
+{
+    (void)state;
+    expect_create_error("{\"lexicon\": \"" TM_SENTIMENT_TESTDATA "/bad_valence.txt\"}",
+                        "lexicon_invalid", "bad_valence.txt:3: valence \"very\"");
+    expect_create_error("{\"lexicon\": \"" TM_SENTIMENT_TESTDATA "/bad_notab.txt\"}",
+                        "lexicon_invalid", "bad_notab.txt:2: expected TOKEN<TAB>VALENCE");
+    expect_create_error("{\"lexicon\": \"" TM_SENTIMENT_TESTDATA "/bad_range.txt\"}",
+                        "lexicon_invalid", "bad_range.txt:1: valence 9.5");
+    expect_create_error("{\"lexicon\": \"" TM_SENTIMENT_TESTDATA "/no_such_file.txt\"}",
+                        "lexicon_unreadable", "no_such_file.txt");
+    expect_create_error("{\"extra_lexicons\": [\"" TM_SENTIMENT_TESTDATA "/bad_range.txt\"]}",
+                        "lexicon_invalid", "bad_range.txt:1:");
+    expect_create_error("{\"rules\": [\"" TM_SENTIMENT_TESTDATA "/bad_rules.txt\"]}",
+                        "lexicon_invalid", "bad_rules.txt:3: booster \"much\" needs a number");
+    expect_create_error("{\"names\": [\"" TM_SENTIMENT_TESTDATA "/bad_kind.txt\"]}",
+                        "lexicon_invalid", "bad_kind.txt:2: unknown kind \"mystery\"");
+    expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model.txt\"}",
+                        "model_invalid", "bad_model.txt:4: feature index");
+    expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_nan.txt\"}",
+                        "model_invalid", "bad_model_nan.txt:4: expected 3 finite weights");
+    expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_rows.txt\"}",
+                        "model_invalid", "bad_model_rows.txt:4: row index missing, not increasing");
+    expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_rows_short.txt\"}",
+                        "model_invalid", "bad_model_rows_short.txt:5: expected 3 integer weights");
+    expect_create_error("{\"people_bias\": [1, 2]}", "bad_config", "people_bias");
+    /* The host's own validation of the parameter table. */
+    expect_create_error("{\"alpha\": -1}", "bad_config", "alpha");
+}
+
+/* The compact "rows" form of the model file loads the same weights as "w"
+ * lines: compare the summed scores of single features. */
+static void test_model_rows_format(void **state)
+{
+    (void)state;
+    pm_model_t a, b;
+    tm_err_t err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pm_load(&a, TM_SENTIMENT_TESTDATA "/model_w.txt", &err), TM_OK);
+    assert_int_equal(pm_load(&b, TM_SENTIMENT_TESTDATA "/model_rows.txt", &err), TM_OK);
+    static const uint32_t idx[] = {3, 4, 5};
+    static const double want[][PM_CLASSES] = {{1, 0, -1}, {0, 0, 0}, {0.0005, 0.0006, -0.25}};
+    for (size_t i = 0; i < 3; i++) {
+        pm_feat_t ft = {idx[i], 1.0f};
+        pm_feats_t fv = {&ft, 1, 1};
+        double za[PM_CLASSES], zb[PM_CLASSES];
+        pm_scores(&a, &fv, za);
+        pm_scores(&b, &fv, zb);
+        for (int k = 0; k < PM_CLASSES; k++) {
+            assert_true(fabs(za[k] - want[i][k]) < 1e-4);
+            assert_true(fabs(zb[k] - za[k]) < 1e-6);
+        }
+    }
+    pm_free(&a);
+    pm_free(&b);
+}
+
+/* The entity whose name is name, or NULL. */
+static const cJSON *entity(const cJSON *a, const char *name)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(a, "entities")) {
+        if (strcmp(cJSON_GetObjectItem(e, "name")->valuestring, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static int has_mention(const cJSON *e, int start, int end)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(e, "mentions")) {
+        if (cJSON_GetObjectItem(m, "start")->valueint == start &&
+            cJSON_GetObjectItem(m, "end")->valueint == end)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_entities_detected(void **state)
+{
+    (void)state;
+    const char *text = "Mr. Trump attacked Hillary Clinton on Monday. He said she was a liar.\n"
+                       "Clinton praised the wonderful volunteers of her campaign.";
+    tm_doc_t *doc = run_text(g_th, text, (size_t)-1);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *trump = entity(a, "Trump"), *clinton = entity(a, "Hillary Clinton");
+    assert_non_null(trump);
+    assert_non_null(clinton);
+    assert_true(has_mention(trump, 0, 9));     /* "Mr. Trump", title included */
+    assert_true(has_mention(trump, 46, 48));   /* "He": Mr. makes Trump male */
+    assert_true(has_mention(clinton, 19, 34));
+    assert_true(has_mention(clinton, 54, 57)); /* "she" */
+    assert_true(has_mention(clinton, 70, 77)); /* "Clinton": surname coreference */
+    assert_null(entity(a, "Monday"));
+    const cJSON *ev = cJSON_GetObjectItem(clinton, "evidence");
+    assert_int_equal(cJSON_GetArraySize(ev), 3); /* one per sentence with a mention */
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 2), "start")->valueint, 70);
+    const char *label = cJSON_GetObjectItem(clinton, "label")->valuestring;
+    double c = cJSON_GetObjectItem(clinton, "compound")->valuedouble;
+    assert_true((strcmp(label, "positive") == 0) == (c >= 0.05));
+    assert_true((strcmp(label, "negative") == 0) == (c <= -0.05));
+    tm_doc_destroy(&doc);
+}
+
+static void test_entities_names(void **state)
+{
+    (void)state;
+    /* Titles and organisations around a name; a pronoun with no antecedent. */
+    const char *text = "House Judiciary Committee Chairman Jerry Nadler said he expects "
+                       "trouble, said the White House.";
+    tm_doc_t *doc = run_text(g_th, text, (size_t)-1);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *n = entity(a, "Jerry Nadler");
+    assert_non_null(n);
+    assert_true(has_mention(n, 26, 47)); /* "Chairman Jerry Nadler" */
+    assert_null(entity(a, "White House"));
+    assert_null(entity(a, "House Judiciary Committee"));
+    tm_doc_destroy(&doc);
+    doc = run_text(g_th, "He said the plan was a disaster.", (size_t)-1);
+    const cJSON *he = entity(tm_testhost_annotation(doc, "sentiment"), "he");
+    assert_non_null(he);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(he, "unresolved")));
+    tm_doc_destroy(&doc);
+}
+
+static void test_entities_from_quotes_stage(void **state)
+{
+    (void)state;
+    const char *text = "\"This treaty is a disgrace,\" Putin told reporters. "
+                       "Vladimir Putin later met Angela Merkel.";
+    /* quote 0..28; "Putin" 29..34; "Vladimir Putin" 51..65; "Angela Merkel" 76..89 */
+    tm_err_t err = {{0}, {0}};
+    tm_doc_t *doc = tm_testhost_doc("q", text, (size_t)-1, NULL);
+    const tm_host_t *h = tm_testhost_host(g_th);
+    cJSON *quotes = cJSON_Parse("[{\"start\": 0, \"end\": 28, \"text\": \"This treaty is a disgrace,\","
+                                " \"speaker\": \"Vladimir Putin\", \"speaker_mention\": "
+                                "{\"start\": 29, \"end\": 34}, \"cue\": \"told\", \"type\": "
+                                "\"direct\", \"confidence\": 0.9},"
+                                " {\"start\": 5, \"end\": 1}]");
+    cJSON *speakers = cJSON_Parse("[{\"name\": \"Vladimir Putin\", \"role\": \"president\", "
+                                  "\"mentions\": [{\"start\": 29, \"end\": 34, \"text\": \"Putin\"},"
+                                  " {\"start\": 51, \"end\": 65, \"text\": \"Vladimir Putin\"}],"
+                                  " \"quotes\": [0]}]");
+    assert_int_equal(h->doc_annotate(doc, "quotes", quotes), TM_OK);
+    assert_int_equal(h->doc_annotate(doc, "speakers", speakers), TM_OK);
+    assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    check_numbers(a);
+    /* One compound per quote, in the same order, keyed by its offsets. */
+    const cJSON *q = cJSON_GetObjectItem(a, "quotes");
+    assert_int_equal(cJSON_GetArraySize(q), 2);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(q, 0), "end")->valueint, 28);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(q, 0), "compound")->valuedouble < -0.05);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(q, 1), "compound")->valuedouble == 0.0);
+    /* The quotes stage's canonical name and mentions; own detection adds Merkel. */
+    const cJSON *putin = entity(a, "Vladimir Putin");
+    assert_non_null(putin);
+    assert_string_equal(cJSON_GetObjectItem(putin, "source")->valuestring, "quotes");
+    assert_true(has_mention(putin, 29, 34));
+    assert_true(has_mention(putin, 51, 65));
+    assert_null(entity(a, "Putin"));
+    assert_non_null(entity(a, "Angela Merkel"));
+    tm_doc_destroy(&doc);
+}
+
+static void test_meta_targets(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    const char *text = "the senator from ohio was praised for his courage.";
+    tm_doc_t *doc = tm_testhost_doc("m", text, (size_t)-1, NULL);
+    doc->meta = cJSON_Parse("{\"sentiment_targets\": [{\"start\": 4, \"end\": 21, "
+                            "\"name\": \"Rob Portman\"}, {\"start\": 900, \"end\": 5}]}");
+    assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *e = entity(a, "Rob Portman");
+    assert_non_null(e);
+    /* The span overlaps the detected "the senator" (0..11): that mention is
+     * reused and its person takes the name the user gave; "his" is theirs. */
+    assert_true(has_mention(e, 0, 11));
+    assert_true(has_mention(e, 38, 41));
+    assert_null(entity(a, "the senator"));
+    tm_doc_destroy(&doc);
+    /* A span nothing was detected in becomes a person of its own. */
+    doc = tm_testhost_doc("m2", "voters loved the plan", (size_t)-1, NULL);
+    doc->meta = cJSON_Parse("{\"sentiment_targets\": [{\"start\": 0, \"end\": 6}]}");
+    assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
+    e = entity(tm_testhost_annotation(doc, "sentiment"), "voters");
+    assert_non_null(e);
+    assert_true(has_mention(e, 0, 6));
+    tm_doc_destroy(&doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_polarity),
+        cmocka_unit_test(test_negation),
+        cmocka_unit_test(test_boosters),
+        cmocka_unit_test(test_but),
+        cmocka_unit_test(test_caps_and_punctuation),
+        cmocka_unit_test(test_idioms),
+        cmocka_unit_test(test_emoji),
+        cmocka_unit_test(test_internal_words),
+        cmocka_unit_test(test_no_letters),
+        cmocka_unit_test(test_big_document),
+        cmocka_unit_test(test_custom_lexicon),
+        cmocka_unit_test(test_invalid_files),
+        cmocka_unit_test(test_model_rows_format),
+        cmocka_unit_test(test_entities_detected),
+        cmocka_unit_test(test_entities_names),
+        cmocka_unit_test(test_entities_from_quotes_stage),
+        cmocka_unit_test(test_meta_targets),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
