@@ -1,0 +1,8 @@
+/* store_redis.c - placeholder, replaced below */
+#include "backend.h"
+int dd_redis_open(const tm_host_t *host, const dd_redis_cfg_t *cfg, dd_replay_fn replay,
+                  void *ctx, dd_backend_t **out, tm_err_t *err)
+{
+    (void)host; (void)cfg; (void)replay; (void)ctx; *out = NULL;
+    return tm_err_set(err, TM_EINVAL, "bad_config", "redis: not yet");
+}
