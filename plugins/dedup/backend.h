@@ -22,7 +22,7 @@
 
 typedef struct dd_cand {
     dd_record_t rec;
-    unsigned hits;          /* anchors shared with the query */
+    float score;            /* sum of the weights of the shared keys */
 } dd_cand_t;
 
 typedef struct dd_lookup {
@@ -35,8 +35,11 @@ typedef struct dd_lookup {
 
 typedef struct dd_query {
     const dd_sketch_t *sk;
-    const uint32_t *keys;   /* probe these against the anchor postings */
+    const uint32_t *keys;   /* probe these against the anchor postings: */
+    const float *weights;   /* a hit on keys[i] scores weights[i] */
     size_t nkeys;
+    size_t nlow;            /* keys[0..nlow) always; the rest only when those
+                               find no candidate (very frequent shingles) */
     const uint32_t *anchors;/* and add the document under these if inserted */
     size_t nanchors;
     unsigned max_candidates;

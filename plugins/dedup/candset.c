@@ -1,5 +1,5 @@
 /*
- * candset.c - a small hash table of (seq, hits) and a partial selection
+ * candset.c - a small hash table of (seq, score) and a partial selection
  * of the best entries.
  */
 #include "candset.h"
@@ -48,7 +48,7 @@ static int dd__grow(dd_candset_t *c)
     return 0;
 }
 
-int dd_candset_hit(dd_candset_t *c, uint64_t seq)
+int dd_candset_hit(dd_candset_t *c, uint64_t seq, float w)
 {
     if ((c->t == NULL || (c->count + 1) * 2 > c->mask + 1) && dd__grow(c) != 0)
         return -1;
@@ -59,13 +59,13 @@ int dd_candset_hit(dd_candset_t *c, uint64_t seq)
         c->t[i].seq = seq;
         c->count++;
     }
-    c->t[i].hits++;
+    c->t[i].score += w;
     return 0;
 }
 
 static int dd__better(const dd_hit_t *a, const dd_hit_t *b)
 {
-    return a->hits > b->hits || (a->hits == b->hits && a->seq < b->seq);
+    return a->score > b->score || (a->score == b->score && a->seq < b->seq);
 }
 
 size_t dd_candset_top(dd_candset_t *c, size_t k)

@@ -1,6 +1,7 @@
 /*
- * candset.h - counting anchor hits per candidate document and picking the
- * best few (most hits first, then the earliest).  Reused per document.
+ * candset.h - scoring candidate documents by the keys they share with the
+ * query (each key weighted, rarer keys weigh more) and picking the best
+ * few (highest score first, then the earliest).  Reused per document.
  */
 #ifndef DD_CANDSET_H
 #define DD_CANDSET_H
@@ -10,7 +11,7 @@
 
 typedef struct dd_hit {
     uint64_t seq;
-    uint32_t hits;
+    float score;
 } dd_hit_t;
 
 typedef struct dd_candset {
@@ -21,8 +22,8 @@ typedef struct dd_candset {
 } dd_candset_t;
 
 void dd_candset_reset(dd_candset_t *c);
-/* Count one hit for seq (>= 1).  -1 when out of memory. */
-int dd_candset_hit(dd_candset_t *c, uint64_t seq);
+/* Add w to seq's score (seq >= 1).  -1 when out of memory. */
+int dd_candset_hit(dd_candset_t *c, uint64_t seq, float w);
 /* The k best into c->top; returns how many. */
 size_t dd_candset_top(dd_candset_t *c, size_t k);
 void dd_candset_free(dd_candset_t *c);

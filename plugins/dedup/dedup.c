@@ -49,18 +49,22 @@ static const tm_param_t dd_params[] = {
      .description = "at most this many documents per key (more are boilerplate)"},
     {.key = "max_candidates", .type = TM_PARAM_INT, .default_json = "16", .min = 1,
      .max = 10000, .description = "candidates verified per document (most shared keys first)"},
-    {.key = "jaccard_threshold", .type = TM_PARAM_DOUBLE, .default_json = "0.4", .min = 0,
+    {.key = "jaccard_threshold", .type = TM_PARAM_DOUBLE, .default_json = "0.45", .min = 0,
      .max = 1, .description = "near duplicate when the Jaccard resemblance of content shingles "
                               "reaches this ..."},
-    {.key = "containment_threshold", .type = TM_PARAM_DOUBLE, .default_json = "0.6", .min = 0,
+    {.key = "containment_threshold", .type = TM_PARAM_DOUBLE, .default_json = "0.65", .min = 0,
      .max = 1, .description = "... or when this share of the smaller text's content shingles is "
                               "in the other (truncated copies)"},
-    {.key = "min_content_shingles", .type = TM_PARAM_INT, .default_json = "8", .min = 1,
-     .max = 100000, .description = "containment needs at least this many sampled content "
-                                   "shingles on the smaller side"},
-    {.key = "boilerplate_clusters", .type = TM_PARAM_INT, .default_json = "3", .min = 0,
-     .max = 65535, .description = "a shingle seen in this many recent clusters is boilerplate "
-                                  "and ignored (0 = never)"},
+    {.key = "extension_threshold", .type = TM_PARAM_DOUBLE, .default_json = "0.8", .min = 0,
+     .max = 1, .description = "... or when this share of the earlier text is in the new one "
+                              "(a longer version) and the Jaccard is at least half its threshold"},
+    {.key = "min_content_shingles", .type = TM_PARAM_INT, .default_json = "24", .min = 1,
+     .max = 100000, .description = "containment needs at least this many content shingles "
+                                   "(estimated from the sample) on the smaller side"},
+    {.key = "boilerplate_margin", .type = TM_PARAM_INT, .default_json = "2", .min = 0,
+     .max = 65535, .description = "a shingle is boilerplate (ignored) in a comparison when at "
+                                  "least this many more recent documents hold it than the "
+                                  "candidate's cluster has (0 = never)"},
     {.key = "boilerplate_window", .type = TM_PARAM_INT, .default_json = "10000", .min = 1,
      .max = 10000000, .description = "recent = the last this many indexed documents"},
     {.key = "fold_diacritics", .type = TM_PARAM_BOOL, .default_json = "true",
@@ -123,13 +127,15 @@ typedef struct dd_stage {
     dd_verify_cfg_t vc;
     dd_norm_opts_t norm;
     dd_fold_t *fold;
-    unsigned max_candidates, boiler_window;
+    unsigned max_candidates, boiler_window, posting_max;
     int exact_action, near_action;
     dd_df_t *df;
     dd_backend_t *be;
     /* ordered-lane scratch (process_ordered runs one document at a time) */
-    uint8_t *boiler, *flags;
-    uint32_t *keys, *anchors, *contrib;
+    uint8_t *flags;
+    uint16_t *xdf;
+    float *weights;
+    uint32_t *keys, *anchors;
     size_t cap;
     uint64_t ordered_docs;
     int debug; /* log every comparison (log level debug) */
@@ -162,12 +168,11 @@ static int dd__action(const char *s)
 static void dd__replay_df(void *ctx, const dd_record_t *r)
 {
     dd_stage_t *st = ctx;
-    uint32_t buf[4096];
+    uint32_t buf[1024];
     size_t n = 0;
-    for (uint32_t i = 0; i < r->n && n < 4096; i++)
-        if (r->flags[i] & DD_F_CONTRIB)
-            buf[n++] = dd_rec_hash(r, i);
-    dd_df_add(st->df, buf, n);
+    for (uint32_t i = 0; i < r->n && n < 1024; i++)
+        buf[n++] = dd_rec_hash(r, i);
+    dd_df_add(st->df, buf, n, r->cluster_seq);
 }
 
 static void dd_destroy(void *instance)
@@ -179,11 +184,11 @@ static void dd_destroy(void *instance)
         st->be->destroy(st->be);
     dd_df_free(st->df);
     dd_fold_free(st->fold);
-    free(st->boiler);
+    free(st->xdf);
+    free(st->weights);
     free(st->flags);
     free(st->keys);
     free(st->anchors);
-    free(st->contrib);
     free(st);
 }
 
@@ -205,8 +210,10 @@ static int dd_create(const tm_host_t *host, const cJSON *config, void **instance
     st->sc.strip_markup = dd__bool(config, "strip_markup");
     st->vc.jaccard = dd__num(config, "jaccard_threshold");
     st->vc.containment = dd__num(config, "containment_threshold");
+    st->vc.extension = dd__num(config, "extension_threshold");
     st->vc.min_content = (unsigned)dd__int(config, "min_content_shingles");
-    st->vc.boilerplate_df = (unsigned)dd__int(config, "boilerplate_clusters");
+    st->vc.boilerplate_margin = (unsigned)dd__int(config, "boilerplate_margin");
+    st->posting_max = (unsigned)dd__int(config, "posting_max");
     st->max_candidates = (unsigned)dd__int(config, "max_candidates");
     st->boiler_window = (unsigned)dd__int(config, "boilerplate_window");
     st->exact_action = dd__action(dd__str(config, "exact_action"));
@@ -385,20 +392,21 @@ static int dd__grow_scratch(dd_stage_t *st, size_t n)
     size_t c = st->cap ? st->cap : 256;
     while (c < n)
         c *= 2;
-    uint8_t *b = realloc(st->boiler, c), *f = realloc(st->flags, c);
-    if (b != NULL)
-        st->boiler = b;
+    uint16_t *x = realloc(st->xdf, c * sizeof *x);
+    if (x != NULL)
+        st->xdf = x;
+    float *w = realloc(st->weights, c * sizeof *w);
+    if (w != NULL)
+        st->weights = w;
+    uint8_t *f = realloc(st->flags, c);
     if (f != NULL)
         st->flags = f;
-    uint32_t *k = realloc(st->keys, c * 4), *a = realloc(st->anchors, c * 4),
-             *ct = realloc(st->contrib, c * 4);
+    uint32_t *k = realloc(st->keys, c * 4), *a = realloc(st->anchors, c * 4);
     if (k != NULL)
         st->keys = k;
     if (a != NULL)
         st->anchors = a;
-    if (ct != NULL)
-        st->contrib = ct;
-    if (b == NULL || f == NULL || k == NULL || a == NULL || ct == NULL)
+    if (x == NULL || w == NULL || f == NULL || k == NULL || a == NULL)
         return -1;
     st->cap = c;
     return 0;
@@ -513,28 +521,39 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         dd_sketch_free(sk);
         return tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
     }
-    /* Boilerplate flags, probe keys and index keys (anchors). */
+    /* Document frequencies, probe keys (rare ones first) and index keys. */
     uint32_t atau = dd_rate_tau(st->sc.anchor_rate);
-    size_t nk = 0, na = 0;
+    unsigned anchor_df = st->vc.boilerplate_margin > 0 ? st->vc.boilerplate_margin + 1 : UINT16_MAX;
+    size_t nk = 0, na = 0, nlow = 0;
+    for (uint32_t i = 0; i < x->n; i++) {
+        unsigned f = dd_df_get(st->df, x->h[i]);
+        st->xdf[i] = (uint16_t)(f < UINT16_MAX ? f : UINT16_MAX);
+        st->flags[i] = 0;
+        if (f < st->posting_max)
+            nlow++;
+    }
+    size_t lo = 0, hi = nlow;
     for (uint32_t i = 0; i < x->n; i++) {
         uint32_t hv = x->h[i];
-        int boiler = st->vc.boilerplate_df > 0 && dd_df_get(st->df, hv) >= st->vc.boilerplate_df;
-        st->boiler[i] = (uint8_t)boiler;
-        st->flags[i] = 0;
-        if (boiler)
-            continue;
-        st->keys[nk++] = hv;
-        /* sorted ascending: the hashes below the anchor threshold come
-         * first, then the smallest others make up anchor_min */
-        if ((hv <= atau || na < st->sc.anchor_min) && na < st->sc.anchor_max) {
+        unsigned f = st->xdf[i];
+        size_t k = f < st->posting_max ? lo++ : hi++;
+        st->keys[k] = hv;
+        st->weights[k] = 1.0f / (float)(1 + f);
+        /* Index keys: sorted ascending, so the hashes below the anchor
+         * threshold come first, then the smallest others make up
+         * anchor_min.  Shingles already common need no more postings. */
+        if (f < anchor_df && (hv <= atau || na < st->sc.anchor_min) && na < st->sc.anchor_max) {
             st->anchors[na++] = hv;
             st->flags[i] |= DD_F_ANCHOR;
         }
     }
+    nk = x->n;
     dd_query_t q = {
         .sk = sk,
         .keys = st->keys,
+        .weights = st->weights,
         .nkeys = nk,
+        .nlow = nlow,
         .anchors = st->anchors,
         .nanchors = na,
         .max_candidates = st->max_candidates,
@@ -562,13 +581,17 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         dd_cmp_t nc = {0};
         for (size_t i = 0; i < lk.ncand; i++) {
             dd_cmp_t c;
-            dd_compare(&st->vc, x, st->boiler, &lk.cand[i].rec, st->df, &c);
+            const dd_record_t *y = &lk.cand[i].rec;
+            unsigned limit = st->vc.boilerplate_margin == 0
+                                 ? 0
+                                 : dd_df_cluster(st->df, y->cluster_seq) + st->vc.boilerplate_margin;
+            dd_compare(&st->vc, x, st->xdf, y, st->df, limit, &c);
             if (st->debug)
                 h->log(h, TM_LOG_DEBUG,
-                       "msg=\"candidate\" id=\"%s\" candidate=\"%.*s\" hits=%u nx=%u ny=%u "
-                       "shared=%u jaccard=%.4f contained=%.4f contains=%.4f pass=%d",
+                       "msg=\"candidate\" id=\"%s\" candidate=\"%.*s\" score=%.3f limit=%u nx=%u ny=%u "
+                       "shared=%u small=%.0f jaccard=%.4f contained=%.4f contains=%.4f pass=%d",
                        h->doc_id(doc), (int)lk.cand[i].rec.id_len, lk.cand[i].rec.id,
-                       lk.cand[i].hits, c.nx, c.ny, c.ni, c.jaccard, c.cx, c.cy, c.pass);
+                       lk.cand[i].score, limit, c.nx, c.ny, c.ni, c.small, c.jaccard, c.cx, c.cy, c.pass);
             double score = (c.cx > c.cy ? c.cx : c.cy) + c.jaccard;
             if (c.pass && score > best_score) {
                 best = &lk.cand[i];
@@ -595,7 +618,6 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             .id = id,
             .id_len = (uint32_t)strlen(id),
         };
-        size_t ncontrib = 0;
         if (best != NULL) {
             const dd_record_t *y = &best->rec;
             v.status = DD_NEAR;
@@ -609,19 +631,6 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             rec.cluster_seq = y->cluster_seq;
             rec.cluster = y->cluster;
             rec.cluster_len = y->cluster_len;
-            /* contribute what the match lacks, where its sample can tell */
-            uint32_t j = 0;
-            for (uint32_t i = 0; i < x->n; i++) {
-                uint32_t hv = x->h[i];
-                if (hv > y->tau)
-                    break;
-                while (j < y->n && dd_rec_hash(y, j) < hv)
-                    j++;
-                if (j < y->n && dd_rec_hash(y, j) == hv)
-                    continue;
-                st->flags[i] |= DD_F_CONTRIB;
-                st->contrib[ncontrib++] = hv;
-            }
         } else {
             v.status = DD_UNIQUE;
             if (nearest != NULL) {
@@ -633,10 +642,6 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             rec.cluster_seq = lk.seq;
             rec.cluster = id;
             rec.cluster_len = rec.id_len;
-            for (uint32_t i = 0; i < x->n; i++) {
-                st->flags[i] |= DD_F_CONTRIB;
-                st->contrib[ncontrib++] = x->h[i];
-            }
         }
         if ((best != NULL && v.cluster == NULL) || (best != NULL && v.matched == NULL) ||
             (nearest != NULL && best == NULL && v.matched == NULL)) {
@@ -650,7 +655,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         rc = st->be->insert(st->be, &q, &rec, err);
         if (rc == TM_OK) {
             indexed = 1;
-            dd_df_add(st->df, st->contrib, ncontrib);
+            dd_df_add(st->df, x->h, x->n, rec.cluster_seq);
         }
     }
     if (rc == TM_OK)

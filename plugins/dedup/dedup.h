@@ -44,9 +44,11 @@ typedef struct dd_sketch_cfg {
 /* Verification settings. */
 typedef struct dd_verify_cfg {
     double jaccard;            /* near duplicate when Jaccard >= this ... */
-    double containment;        /* ... or containment >= this ... */
+    double containment;        /* ... or containment in the earlier text >= this ... */
+    double extension;          /* ... or the earlier text's containment in it >= this */
     unsigned min_content;      /* ... over at least this many sampled shingles */
-    unsigned boilerplate_df;   /* shingles in >= this many clusters are boilerplate */
+    unsigned boilerplate_margin; /* boilerplate: held by >= cluster size + this many
+                                    recent documents */
 } dd_verify_cfg_t;
 
 /* A sampled shingle set: sorted, distinct 32-bit shingle hashes.  It holds
@@ -71,7 +73,6 @@ typedef struct dd_sketch {
 void dd_sketch_free(void *sk);
 
 /* Per-sample-entry flags kept in a record. */
-#define DD_F_CONTRIB 0x1u      /* counted in the document-frequency table */
 #define DD_F_ANCHOR 0x2u       /* inserted as an index key */
 
 /* An indexed document, as stored.  Strings are not NUL-terminated when the

@@ -12,9 +12,52 @@ struct dd_df {
     /* FIFO of contributed hashes (ring) and of per-document counts */
     uint32_t *fifo;
     size_t fifo_cap, fifo_head, fifo_used;
-    uint32_t *docs;
+    struct dd_dfdoc { uint32_t n; uint64_t cluster; } *docs;
     size_t docs_cap, docs_head, docs_used;
+    /* cluster -> documents in the window (open addressing, key 0 = empty) */
+    struct dd_dfcl { uint64_t cluster; uint32_t count; } *cl;
+    size_t cl_mask, cl_count;
 };
+
+static inline size_t dd__clh(uint64_t k, size_t mask)
+{
+    k *= UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(k >> 29) & mask;
+}
+
+static struct dd_dfcl *dd__cl_find(const dd_df_t *df, uint64_t cluster)
+{
+    for (size_t i = dd__clh(cluster, df->cl_mask);; i = (i + 1) & df->cl_mask) {
+        if (df->cl[i].cluster == cluster)
+            return &df->cl[i];
+        if (df->cl[i].cluster == 0)
+            return NULL;
+    }
+}
+
+static void dd__cl_del(dd_df_t *df, size_t i)
+{
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & df->cl_mask;
+        if (df->cl[j].cluster == 0)
+            break;
+        size_t home = dd__clh(df->cl[j].cluster, df->cl_mask);
+        if (((j - home) & df->cl_mask) >= ((j - i) & df->cl_mask)) {
+            df->cl[i] = df->cl[j];
+            i = j;
+        }
+    }
+    df->cl[i].cluster = 0;
+    df->cl[i].count = 0;
+    df->cl_count--;
+}
+
+unsigned dd_df_cluster(const dd_df_t *df, uint64_t cluster)
+{
+    const struct dd_dfcl *e = cluster != 0 ? dd__cl_find(df, cluster) : NULL;
+    return e != NULL ? e->count : 0;
+}
 
 static inline uint32_t dd__slot(uint32_t h, int r, uint32_t mask)
 {
@@ -36,6 +79,12 @@ dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
     if (per_doc == 0)
         per_doc = 1;
     df->docs_cap = window;
+    /* at most `window` clusters are live: keep the table under half full */
+    size_t cm = 64;
+    while (cm < 2 * (size_t)window + 2)
+        cm *= 2;
+    df->cl_mask = cm - 1;
+    df->cl = calloc(cm, sizeof *df->cl);
     /* Room for an average of half the per-document maximum. */
     df->fifo_cap = (size_t)window * (per_doc / 2 + 1);
     if (df->fifo_cap < per_doc)
@@ -50,7 +99,8 @@ dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
     df->row[1] = calloc(w, sizeof(uint16_t));
     df->fifo = malloc(df->fifo_cap * sizeof *df->fifo);
     df->docs = malloc(df->docs_cap * sizeof *df->docs);
-    if (df->row[0] == NULL || df->row[1] == NULL || df->fifo == NULL || df->docs == NULL) {
+    if (df->row[0] == NULL || df->row[1] == NULL || df->fifo == NULL || df->docs == NULL ||
+        df->cl == NULL) {
         dd_df_free(df);
         return NULL;
     }
@@ -65,6 +115,7 @@ void dd_df_free(dd_df_t *df)
     free(df->row[1]);
     free(df->fifo);
     free(df->docs);
+    free(df->cl);
     free(df);
 }
 
@@ -77,8 +128,14 @@ unsigned dd_df_get(const dd_df_t *df, uint32_t h)
 
 static void dd__expire_one(dd_df_t *df)
 {
-    uint32_t n = df->docs[df->docs_head];
+    uint32_t n = df->docs[df->docs_head].n;
+    uint64_t cluster = df->docs[df->docs_head].cluster;
     df->docs_head = (df->docs_head + 1) % df->docs_cap;
+    if (cluster != 0) {
+        struct dd_dfcl *e = dd__cl_find(df, cluster);
+        if (e != NULL && --e->count == 0)
+            dd__cl_del(df, (size_t)(e - df->cl));
+    }
     df->docs_used--;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t h = df->fifo[df->fifo_head];
@@ -92,12 +149,26 @@ static void dd__expire_one(dd_df_t *df)
     df->fifo_used -= n;
 }
 
-int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n)
+int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
 {
     if (n > df->fifo_cap)
         return -1;
     while (df->docs_used > 0 && (df->docs_used == df->docs_cap || df->fifo_used + n > df->fifo_cap))
         dd__expire_one(df);
+    if (cluster != 0) {
+        struct dd_dfcl *e = dd__cl_find(df, cluster);
+        if (e == NULL) {
+            /* docs_used < docs_cap here, so the table has room */
+            size_t i = dd__clh(cluster, df->cl_mask);
+            while (df->cl[i].cluster != 0)
+                i = (i + 1) & df->cl_mask;
+            e = &df->cl[i];
+            e->cluster = cluster;
+            e->count = 0;
+            df->cl_count++;
+        }
+        e->count++;
+    }
     size_t tail = (df->fifo_head + df->fifo_used) % df->fifo_cap;
     for (size_t i = 0; i < n; i++) {
         df->fifo[tail] = h[i];
@@ -109,7 +180,8 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n)
         }
     }
     df->fifo_used += n;
-    df->docs[(df->docs_head + df->docs_used) % df->docs_cap] = (uint32_t)n;
+    df->docs[(df->docs_head + df->docs_used) % df->docs_cap] =
+        (struct dd_dfdoc){(uint32_t)n, cluster};
     df->docs_used++;
     return 0;
 }
@@ -117,5 +189,5 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n)
 size_t dd_df_bytes(const dd_df_t *df)
 {
     return 2 * ((size_t)df->mask + 1) * sizeof(uint16_t) + df->fifo_cap * sizeof *df->fifo +
-           df->docs_cap * sizeof *df->docs;
+           df->docs_cap * sizeof *df->docs + (df->cl_mask + 1) * sizeof *df->cl;
 }

@@ -88,6 +88,7 @@ typedef struct dd_lmdb {
     uint64_t map_size;
 
     dd_candset_t cs;
+    float hit_w;       /* weight of the key being probed */
     dd_cand_t *cand;
     size_t cand_cap;
 } dd_lmdb_t;
@@ -342,7 +343,7 @@ static void dd__evict(dd_lmdb_t *b, int64_t now_ms, int room_for_one)
 static void dd__hit_cb(void *ctx, uint32_t lo)
 {
     dd_lmdb_t *b = ctx;
-    dd_candset_hit(&b->cs, dd__full_seq(b, lo));
+    dd_candset_hit(&b->cs, dd__full_seq(b, lo), b->hit_w);
 }
 
 static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out, tm_err_t *err)
@@ -376,8 +377,15 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
         return TM_OK; /* mu stays held until insert/skip */
     }
     dd_candset_reset(&b->cs);
-    for (size_t i = 0; i < q->nkeys; i++)
+    for (size_t i = 0; i < q->nlow; i++) {
+        b->hit_w = q->weights[i];
         dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+    }
+    if (b->cs.count == 0)
+        for (size_t i = q->nlow; i < q->nkeys; i++) {
+            b->hit_w = q->weights[i];
+            dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+        }
     size_t k = dd_candset_top(&b->cs, q->max_candidates);
     if (k > b->cand_cap) {
         dd_cand_t *nc = realloc(b->cand, k * sizeof *nc);
@@ -392,7 +400,7 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
     for (size_t i = 0; i < k; i++) {
         if (dd__get(b, b->cs.top[i].seq, &b->cand[n].rec) != 0)
             continue;
-        b->cand[n].hits = b->cs.top[i].hits;
+        b->cand[n].score = b->cs.top[i].score;
         n++;
     }
     out->cand = b->cand;

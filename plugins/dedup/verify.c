@@ -1,25 +1,31 @@
 /*
  * verify.c - one merge over two sorted samples.
  *
- * Decision: a near duplicate when
+ * Decision: the new document x is a near duplicate of the earlier y when
  *     Jaccard >= jaccard
- *  or containment (shared / the smaller side) >= containment and the
- *     smaller side has at least min_content content shingles in the
- *     compared range,
+ *  or x's containment in y (shared / x's content) >= containment and x has
+ *     at least min_content content shingles (estimated: sampled count x
+ *     sampling rate),
  * so a copy cut to its first paragraphs (low Jaccard, high containment) is
- * caught, while a one-line text inside a long article is not called a copy.
+ * caught, while a one-line text is not called a copy of a long article.
+ *  or y's containment in x >= extension (a later, longer version of y: an
+ *     updated story, a full text after a brief) with at least half the
+ *     Jaccard threshold.
+ * The second way is stricter on purpose: a new text that merely includes
+ * an earlier short one (a round-up quoting a brief, or a short page that
+ * is mostly the same site's page chrome as the new one) is no copy of it.
  */
 #include "verify.h"
 
 #include "sketch.h"
 
-void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint8_t *xboiler,
-                const dd_record_t *y, const dd_df_t *df, dd_cmp_t *out)
+void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *xdf,
+                const dd_record_t *y, const dd_df_t *df, unsigned limit, dd_cmp_t *out)
 {
     uint32_t tau = x->tau < y->tau ? x->tau : y->tau;
     unsigned nx = 0, ny = 0, ni = 0;
     uint32_t i = 0, j = 0;
-    const unsigned lim = c->boilerplate_df;
+    const unsigned lim = limit;
     while (i < x->n || j < y->n) {
         uint32_t a = i < x->n ? x->h[i] : UINT32_MAX;
         uint32_t b = j < y->n ? dd_rec_hash(y, j) : UINT32_MAX;
@@ -30,13 +36,13 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint8_t *x
         if (i >= x->n && j >= y->n)
             break;
         if (i < x->n && (j >= y->n || a < b)) {
-            nx += !xboiler[i];
+            nx += lim == 0 || xdf[i] < lim;
             i++;
         } else if (j < y->n && (i >= x->n || b < a)) {
             ny += df == NULL || lim == 0 || dd_df_get(df, b) < lim;
             j++;
         } else { /* a == b */
-            if (!xboiler[i]) {
+            if (lim == 0 || xdf[i] < lim) {
                 nx++;
                 ny++;
                 ni++;
@@ -52,8 +58,12 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint8_t *x
     out->jaccard = uni > 0 ? (double)ni / uni : 0.0;
     out->cx = nx > 0 ? (double)ni / nx : 0.0;
     out->cy = ny > 0 ? (double)ni / ny : 0.0;
-    unsigned small = nx < ny ? nx : ny;
-    double cont = out->cx > out->cy ? out->cx : out->cy;
-    out->pass = ni > 0 && (out->jaccard >= c->jaccard ||
-                           (cont >= c->containment && small >= c->min_content));
+    /* Content in shingles: sample counts scaled by the sampling rate of the
+     * compared range. */
+    double scale = 4294967296.0 / ((double)tau + 1.0);
+    out->small = (double)nx * scale;
+    int copy = out->cx >= c->containment && out->small >= (double)c->min_content;
+    int extends = out->cy >= c->extension && (double)ny * scale >= (double)c->min_content &&
+                  out->jaccard >= c->jaccard / 2;
+    out->pass = ni > 0 && (out->jaccard >= c->jaccard || copy || extends);
 }
