@@ -137,6 +137,9 @@ typedef struct dd_stage {
     float *weights;
     uint32_t *keys, *anchors;
     size_t cap;
+    uint32_t *ybuf;  /* a candidate's own entries (dd_compare scratch) */
+    uint16_t *ydf;
+    size_t ycap;
     uint64_t ordered_docs;
     int debug; /* log every comparison (log level debug) */
     tm_metric_t *m_unique, *m_exact, *m_near, *m_docs, *m_mem, *m_disk;
@@ -189,6 +192,8 @@ static void dd_destroy(void *instance)
     free(st->flags);
     free(st->keys);
     free(st->anchors);
+    free(st->ybuf);
+    free(st->ydf);
     free(st);
 }
 
@@ -412,6 +417,23 @@ static int dd__grow_scratch(dd_stage_t *st, size_t n)
     return 0;
 }
 
+static int dd__grow_ycmp(dd_stage_t *st, size_t n)
+{
+    if (n <= st->ycap)
+        return 0;
+    size_t c = n < 256 ? 256 : n;
+    uint32_t *b = realloc(st->ybuf, c * sizeof *b);
+    if (b != NULL)
+        st->ybuf = b;
+    uint16_t *f = realloc(st->ydf, c * sizeof *f);
+    if (f != NULL)
+        st->ydf = f;
+    if (b == NULL || f == NULL)
+        return -1;
+    st->ycap = c;
+    return 0;
+}
+
 static char *dd__strndup(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
@@ -525,11 +547,10 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     uint32_t atau = dd_rate_tau(st->sc.anchor_rate);
     unsigned anchor_df = st->vc.boilerplate_margin > 0 ? st->vc.boilerplate_margin + 1 : UINT16_MAX;
     size_t nk = 0, na = 0, nlow = 0;
+    dd_df_get_many(st->df, x->h, x->n, st->xdf);
     for (uint32_t i = 0; i < x->n; i++) {
-        unsigned f = dd_df_get(st->df, x->h[i]);
-        st->xdf[i] = (uint16_t)(f < UINT16_MAX ? f : UINT16_MAX);
         st->flags[i] = 0;
-        if (f < st->posting_max)
+        if (st->xdf[i] < st->posting_max)
             nlow++;
     }
     size_t lo = 0, hi = nlow;
@@ -585,7 +606,9 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             unsigned limit = st->vc.boilerplate_margin == 0
                                  ? 0
                                  : dd_df_cluster(st->df, y->cluster_seq) + st->vc.boilerplate_margin;
-            dd_compare(&st->vc, x, st->xdf, y, st->df, limit, &c);
+            if (dd__grow_ycmp(st, y->n) != 0)
+                continue;
+            dd_compare(&st->vc, x, st->xdf, y, st->df, limit, st->ybuf, st->ydf, &c);
             if (st->debug)
                 h->log(h, TM_LOG_DEBUG,
                        "msg=\"candidate\" id=\"%s\" candidate=\"%.*s\" score=%.3f limit=%u nx=%u ny=%u "
@@ -603,6 +626,10 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
                 nc = c;
                 near_score = score;
             }
+            /* A near-identical match: no other candidate can do better in a
+             * way that matters (candidates come best-first). */
+            if (c.pass && c.jaccard >= 0.9)
+                break;
         }
         v.candidates = (unsigned)lk.ncand;
         const char *id = h->doc_id(doc);

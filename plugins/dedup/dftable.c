@@ -5,10 +5,11 @@
 #include "dftable.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct dd_df {
-    uint16_t *row[2];
-    uint32_t mask;
+    uint16_t *t;       /* lines of 32 counters (64 bytes) */
+    uint32_t lines_mask;
     /* FIFO of contributed hashes (ring) and of per-document counts */
     uint32_t *fifo;
     size_t fifo_cap, fifo_head, fifo_used;
@@ -59,15 +60,51 @@ unsigned dd_df_cluster(const dd_df_t *df, uint64_t cluster)
     return e != NULL ? e->count : 0;
 }
 
-static inline uint32_t dd__slot(uint32_t h, int r, uint32_t mask)
+/* Blocked count-min: both counters of a hash lie in one 64-byte line, so
+ * a lookup costs one cache miss instead of two. */
+#define DD_LINE 32
+
+static inline uint16_t *dd__line(const dd_df_t *df, uint32_t h)
 {
-    /* two independent slots from one 32-bit hash: remix it */
-    uint32_t x = h * (r == 0 ? 0x9E3779B1u : 0x85EBCA77u);
-    x ^= x >> 15;
-    x *= r == 0 ? 0x2C1B3C6Du : 0x297A2D39u;
-    x ^= x >> 12;
-    return x & mask;
+    uint32_t x = h * 0x9E3779B1u;
+    x ^= x >> 16;
+    return df->t + (size_t)(x & df->lines_mask) * DD_LINE;
 }
+
+static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
+{
+    uint32_t x = h * 0x85EBCA77u;
+    x ^= x >> 13;
+    *a = x & (DD_LINE - 1);
+    *b = (*a + 1 + ((x >> 5) % (DD_LINE - 1))) & (DD_LINE - 1); /* != *a */
+}
+
+static inline unsigned dd__get(const dd_df_t *df, uint32_t h)
+{
+    const uint16_t *l = dd__line(df, h);
+    unsigned a, b;
+    dd__pos(h, &a, &b);
+    return l[a] < l[b] ? l[a] : l[b];
+}
+
+static inline void dd__bump(dd_df_t *df, uint32_t h, int up)
+{
+    uint16_t *l = dd__line(df, h);
+    unsigned a, b;
+    dd__pos(h, &a, &b);
+    unsigned p[2] = {a, b};
+    for (int r = 0; r < 2; r++) {
+        uint16_t *c = &l[p[r]];
+        if (up) {
+            if (*c < UINT16_MAX)
+                (*c)++;
+        } else if (*c > 0 && *c < UINT16_MAX) {
+            (*c)--; /* saturated counters stay (never under-estimate) */
+        }
+    }
+}
+
+#define DD_AHEAD 8
 
 dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
 {
@@ -89,17 +126,18 @@ dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
     df->fifo_cap = (size_t)window * (per_doc / 2 + 1);
     if (df->fifo_cap < per_doc)
         df->fifo_cap = per_doc;
-    /* Width: a power of two >= 2 x the hashes held, so a row's load stays
-     * at or below one half. */
+    /* Width: a power of two >= 3 x the hashes held (each adds 2 counts),
+     * so at most 2/3 of a count per counter on average. */
     size_t w = 1024;
-    while (w < 2 * df->fifo_cap && w < (1u << 30))
+    while (w < 3 * df->fifo_cap && w < (1u << 30))
         w *= 2;
-    df->mask = (uint32_t)(w - 1);
-    df->row[0] = calloc(w, sizeof(uint16_t));
-    df->row[1] = calloc(w, sizeof(uint16_t));
+    df->lines_mask = (uint32_t)(w / DD_LINE - 1);
+    df->t = aligned_alloc(64, w * sizeof(uint16_t));
+    if (df->t != NULL)
+        memset(df->t, 0, w * sizeof(uint16_t));
     df->fifo = malloc(df->fifo_cap * sizeof *df->fifo);
     df->docs = malloc(df->docs_cap * sizeof *df->docs);
-    if (df->row[0] == NULL || df->row[1] == NULL || df->fifo == NULL || df->docs == NULL ||
+    if (df->t == NULL || df->fifo == NULL || df->docs == NULL ||
         df->cl == NULL) {
         dd_df_free(df);
         return NULL;
@@ -111,19 +149,25 @@ void dd_df_free(dd_df_t *df)
 {
     if (df == NULL)
         return;
-    free(df->row[0]);
-    free(df->row[1]);
+    free(df->t);
     free(df->fifo);
     free(df->docs);
     free(df->cl);
     free(df);
 }
 
-unsigned dd_df_get(const dd_df_t *df, uint32_t h)
+unsigned dd_df_get(const dd_df_t *df, uint32_t h) { return dd__get(df, h); }
+
+void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
 {
-    uint16_t a = df->row[0][dd__slot(h, 0, df->mask)];
-    uint16_t b = df->row[1][dd__slot(h, 1, df->mask)];
-    return a < b ? a : b;
+    for (size_t i = 0; i < n && i < DD_AHEAD; i++)
+        __builtin_prefetch(dd__line(df, h[i]));
+    for (size_t i = 0; i < n; i++) {
+        if (i + DD_AHEAD < n)
+            __builtin_prefetch(dd__line(df, h[i + DD_AHEAD]));
+        unsigned v = dd__get(df, h[i]);
+        out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+    }
 }
 
 static void dd__expire_one(dd_df_t *df)
@@ -138,13 +182,11 @@ static void dd__expire_one(dd_df_t *df)
     }
     df->docs_used--;
     for (uint32_t i = 0; i < n; i++) {
+        if (i + DD_AHEAD < n)
+            __builtin_prefetch(dd__line(df, df->fifo[(df->fifo_head + DD_AHEAD) % df->fifo_cap]));
         uint32_t h = df->fifo[df->fifo_head];
         df->fifo_head = (df->fifo_head + 1) % df->fifo_cap;
-        for (int r = 0; r < 2; r++) {
-            uint16_t *c = &df->row[r][dd__slot(h, r, df->mask)];
-            if (*c > 0 && *c < UINT16_MAX)
-                (*c)--;
-        }
+        dd__bump(df, h, 0);
     }
     df->fifo_used -= n;
 }
@@ -171,13 +213,11 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
     }
     size_t tail = (df->fifo_head + df->fifo_used) % df->fifo_cap;
     for (size_t i = 0; i < n; i++) {
+        if (i + DD_AHEAD < n)
+            __builtin_prefetch(dd__line(df, h[i + DD_AHEAD]));
         df->fifo[tail] = h[i];
         tail = (tail + 1) % df->fifo_cap;
-        for (int r = 0; r < 2; r++) {
-            uint16_t *c = &df->row[r][dd__slot(h[i], r, df->mask)];
-            if (*c < UINT16_MAX) /* saturated counters stay (never under-estimate) */
-                (*c)++;
-        }
+        dd__bump(df, h[i], 1);
     }
     df->fifo_used += n;
     df->docs[(df->docs_head + df->docs_used) % df->docs_cap] =
@@ -188,6 +228,7 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
 
 size_t dd_df_bytes(const dd_df_t *df)
 {
-    return 2 * ((size_t)df->mask + 1) * sizeof(uint16_t) + df->fifo_cap * sizeof *df->fifo +
+    return ((size_t)df->lines_mask + 1) * DD_LINE * sizeof(uint16_t) +
+           df->fifo_cap * sizeof *df->fifo +
            df->docs_cap * sizeof *df->docs + (df->cl_mask + 1) * sizeof *df->cl;
 }

@@ -11,8 +11,8 @@
  * shingles instead would let one false link hide a site's chrome from the
  * count for good; counting documents and comparing with the cluster size
  * has no such feedback.)  Counts cover the last `window` indexed
- * documents (older ones are subtracted again), in a two-row count-min
- * sketch with 16-bit counters: memory is fixed (dd_df_bytes) and a count
+ * documents (older ones are subtracted again), in a blocked count-min
+ * sketch (two 16-bit counters per shingle, in one cache line): memory is fixed (dd_df_bytes) and a count
  * is never under-estimated.
  */
 #ifndef DD_DFTABLE_H
@@ -30,6 +30,8 @@ void dd_df_free(dd_df_t *df);
 
 /* Estimated number of window documents that hold h. */
 unsigned dd_df_get(const dd_df_t *df, uint32_t h);
+/* The same for h[0..n), saturated to 65535, with prefetching. */
+void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out);
 
 /* Add one document of cluster `cluster` with sampled shingles h[0..n)
  * (n may be 0), expiring the oldest document(s) to make room.  Returns 0,

@@ -251,5 +251,10 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key, void (*fn)(void *, ui
     return n;
 }
 
+void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)
+{
+    __builtin_prefetch(&a->t[dd__ahome(dd__akey(key), a->mask)]);
+}
+
 size_t dd_anchors_count(const dd_anchors_t *a) { return a->count; }
 size_t dd_anchors_bytes(const dd_anchors_t *a) { return (a->mask + 1) * sizeof *a->t; }

@@ -38,6 +38,8 @@ void dd_anchors_del(dd_anchors_t *a, uint32_t key, uint32_t seq_lo);
 /* Call fn for each posting of key; returns the number of postings. */
 size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
                       void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+/* Hint that key will be looked up soon. */
+void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
 size_t dd_anchors_count(const dd_anchors_t *a);
 size_t dd_anchors_bytes(const dd_anchors_t *a);
 

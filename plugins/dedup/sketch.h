@@ -44,8 +44,9 @@ size_t dd_record_size(const dd_record_t *r);
 /* Write r into buf (dd_record_size(r) bytes).  r->h may be any pointer. */
 void dd_record_encode(const dd_record_t *r, void *buf);
 /* View a stored record: r points into buf.  Returns 0, or -1 when the
- * bytes are not a valid record (bad magic, length or checksum). */
-int dd_record_decode(const void *buf, size_t len, dd_record_t *r);
+ * bytes are not a valid record (bad magic or layout, or with full != 0 a
+ * bad checksum or unsorted sample: done when an index is opened). */
+int dd_record_decode(const void *buf, size_t len, dd_record_t *r, int full);
 
 static inline uint32_t dd_rec_hash(const dd_record_t *r, uint32_t i)
 {

@@ -82,6 +82,7 @@ typedef struct dd_lmdb {
     pthread_cond_t cv_writer;
     pthread_t writer;
     int writer_started, stop;
+    int kicked;        /* the writer was signalled for the pending batch */
     dd_oplist_t pending, committing;
     int writer_failed;
     char writer_err[256];
@@ -163,13 +164,13 @@ static int dd__get(dd_lmdb_t *b, uint64_t seq, dd_record_t *r)
     if (op == NULL)
         op = dd__ops_find(&b->committing, seq);
     if (op != NULL)
-        return dd_record_decode(op->buf, op->len, r) == 0 ? 0 : -1;
+        return dd_record_decode(op->buf, op->len, r, 0) == 0 ? 0 : -1;
     if (!b->rtxn_live)
         return -1;
     MDB_val k = {sizeof seq, &seq}, v;
     if (mdb_get(b->rtxn, b->docs, &k, &v) != 0)
         return -1;
-    return dd_record_decode(v.mv_data, v.mv_size, r);
+    return dd_record_decode(v.mv_data, v.mv_size, r, 0);
 }
 
 /* ---- the writer thread ---- */
@@ -242,6 +243,7 @@ static void *dd__writer_main(void *arg)
             dd_oplist_t t = b->committing;
             b->committing = b->pending;
             b->pending = t;
+            b->kicked = 0;
         }
         pthread_mutex_unlock(&b->mu);
         char why[200];
@@ -378,6 +380,8 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
     }
     dd_candset_reset(&b->cs);
     for (size_t i = 0; i < q->nlow; i++) {
+        if (i + 8 < q->nlow)
+            dd_anchors_prefetch(b->anchors, q->keys[i + 8]);
         b->hit_w = q->weights[i];
         dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
     }
@@ -429,7 +433,7 @@ static int dd__insert(dd_backend_t *base, const dd_query_t *q, const dd_record_t
         goto out;
     }
     dd_record_encode(rec, buf);
-    if (dd_record_decode(buf, len, &view) != 0 || view.seq != b->next_seq) {
+    if (dd_record_decode(buf, len, &view, 0) != 0 || view.seq != b->next_seq) {
         free(buf);
         rc = tm_err_set(err, TM_EDOC, "internal", "dedup: record for seq %llu did not encode",
                         (unsigned long long)rec->seq);
@@ -446,8 +450,10 @@ static int dd__insert(dd_backend_t *base, const dd_query_t *q, const dd_record_t
     b->live++;
     if (dd__mem_add(b, &view) != 0)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory (index)");
-    if (b->pending.n >= b->cfg.commit_docs)
+    if (!b->kicked && b->pending.n >= b->cfg.commit_docs) {
+        b->kicked = 1; /* once per batch: the writer takes all that is queued */
         pthread_cond_signal(&b->cv_writer);
+    }
 out:
     dd__release(b);
     return rc;
@@ -666,7 +672,7 @@ static int dd__replay(dd_lmdb_t *b, const dd_replay_t *rp, tm_err_t *err)
                               b->dir, k.mv_size);
         }
         memcpy(&seq, k.mv_data, sizeof seq);
-        if (dd_record_decode(v.mv_data, v.mv_size, &r) != 0 || r.seq != seq ||
+        if (dd_record_decode(v.mv_data, v.mv_size, &r, 1) != 0 || r.seq != seq ||
             (count > 0 && seq <= last)) {
             mdb_cursor_close(cur);
             return tm_err_set(err, TM_EIO, "index_corrupt",
@@ -706,7 +712,7 @@ static int dd__replay(dd_lmdb_t *b, const dd_replay_t *rp, tm_err_t *err)
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             dd_record_t r;
-            if (dd_record_decode(v.mv_data, v.mv_size, &r) == 0)
+            if (dd_record_decode(v.mv_data, v.mv_size, &r, 0) == 0)
                 rp->fn(rp->ctx, &r);
         }
     }

@@ -20,28 +20,26 @@
 #include "sketch.h"
 
 void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *xdf,
-                const dd_record_t *y, const dd_df_t *df, unsigned limit, dd_cmp_t *out)
+                const dd_record_t *y, const dd_df_t *df, unsigned limit, uint32_t *scratch,
+                uint16_t *scratch_df, dd_cmp_t *out)
 {
     uint32_t tau = x->tau < y->tau ? x->tau : y->tau;
-    unsigned nx = 0, ny = 0, ni = 0;
+    unsigned nx = 0, ny = 0, ni = 0, nyonly = 0;
     uint32_t i = 0, j = 0;
     const unsigned lim = limit;
-    while (i < x->n || j < y->n) {
-        uint32_t a = i < x->n ? x->h[i] : UINT32_MAX;
-        uint32_t b = j < y->n ? dd_rec_hash(y, j) : UINT32_MAX;
-        if (i < x->n && a > tau)
-            i = x->n, a = UINT32_MAX;
-        if (j < y->n && b > tau)
-            j = y->n, b = UINT32_MAX;
-        if (i >= x->n && j >= y->n)
+    /* One merge; y's own entries are collected and looked up afterwards in
+     * one prefetched batch. */
+    while (i < x->n && j < y->n) {
+        uint32_t a = x->h[i], b = dd_rec_hash(y, j);
+        if (a > tau || b > tau)
             break;
-        if (i < x->n && (j >= y->n || a < b)) {
+        if (a < b) {
             nx += lim == 0 || xdf[i] < lim;
             i++;
-        } else if (j < y->n && (i >= x->n || b < a)) {
-            ny += df == NULL || lim == 0 || dd_df_get(df, b) < lim;
+        } else if (b < a) {
+            scratch[nyonly++] = b;
             j++;
-        } else { /* a == b */
+        } else {
             if (lim == 0 || xdf[i] < lim) {
                 nx++;
                 ny++;
@@ -50,6 +48,21 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *
             i++;
             j++;
         }
+    }
+    for (; i < x->n && x->h[i] <= tau; i++)
+        nx += lim == 0 || xdf[i] < lim;
+    for (; j < y->n; j++) {
+        uint32_t b = dd_rec_hash(y, j);
+        if (b > tau)
+            break;
+        scratch[nyonly++] = b;
+    }
+    if (df == NULL || lim == 0) {
+        ny += nyonly;
+    } else {
+        dd_df_get_many(df, scratch, nyonly, scratch_df);
+        for (unsigned k = 0; k < nyonly; k++)
+            ny += scratch_df[k] < lim;
     }
     out->nx = nx;
     out->ny = ny;

@@ -23,8 +23,10 @@ typedef struct dd_cmp {
 
 /* x: the new document's sample, xdf[i] the document frequency of its
  * entry i; y: a stored record.  Entries with frequency >= limit are left
- * out (limit 0: none); y's are looked up in df. */
+ * out (limit 0: none); y's are looked up in df.  scratch and scratch_df
+ * have room for y->n entries. */
 void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *xdf,
-                const dd_record_t *y, const dd_df_t *df, unsigned limit, dd_cmp_t *out);
+                const dd_record_t *y, const dd_df_t *df, unsigned limit, uint32_t *scratch,
+                uint16_t *scratch_df, dd_cmp_t *out);
 
 #endif
