@@ -23,3 +23,14 @@ plugins_dedup_la_LIBADD = $(DD_LIBS)
 dedupdatadir = $(pkgdatadir)/dedup
 dist_dedupdata_DATA = plugins/dedup/html-entities.tsv plugins/dedup/punct-fold.tsv
 EXTRA_DIST += plugins/dedup/README.md plugins/dedup/SOURCES.md
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_dedup
+TESTS += tests/unit/test_dedup
+tests_unit_test_dedup_SOURCES = tests/unit/test_dedup.c $(DD_SOURCES)
+tests_unit_test_dedup_CFLAGS = $(TM_UNIT_CFLAGS) $(DD_CFLAGS)
+tests_unit_test_dedup_LDADD = $(TM_UNIT_LIBS) $(DD_LIBS)
+endif
+TM_DD_E2E_TESTS = tests/e2e/test_dedup.py
+TESTS += $(TM_DD_E2E_TESTS)
+EXTRA_DIST += $(TM_DD_E2E_TESTS) tests/data/dedup

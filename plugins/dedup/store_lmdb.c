@@ -636,13 +636,20 @@ static int dd__check_meta(dd_lmdb_t *b, tm_err_t *err)
     size_t sl = v.mv_size < sizeof stored - 1 ? v.mv_size : sizeof stored - 1;
     memcpy(stored, v.mv_data, sl);
     stored[sl] = '\0';
-    mdb_txn_abort(txn);
-    if (!same)
+    if (!same) {
+        mdb_txn_abort(txn);
         return tm_err_set(err, TM_EINVAL, "index_incompatible",
                           "dedup: the index in %s was built with other sketch settings (%s) "
                           "than the config's (%s); restore those settings, or move the "
                           "directory away to start a new index",
                           b->dir, stored, b->cfg.fingerprint);
+    }
+    /* Commit, not abort: table handles opened in an aborted transaction
+     * are closed with it, and the index uses them from here on. */
+    rc = mdb_txn_commit(txn);
+    if (rc != 0)
+        return tm_err_set(err, TM_EIO, "index_unreadable", "dedup: %s: cannot open the tables: %s",
+                          b->dir, mdb_strerror(rc));
     return TM_OK;
 }
 

@@ -2,7 +2,7 @@
  * verify.c - one merge over two sorted samples.
  *
  * Decision: the new document x is a near duplicate of the earlier y when
- *     Jaccard >= jaccard
+ *     Jaccard >= jaccard, sharing at least min_content/2 content shingles
  *  or x's containment in y (shared / x's content) >= containment and x has
  *     at least min_content content shingles (estimated: sampled count x
  *     sampling rate),
@@ -78,5 +78,9 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *
     int copy = out->cx >= c->containment && out->small >= (double)c->min_content;
     int extends = out->cy >= c->extension && (double)ny * scale >= (double)c->min_content &&
                   out->jaccard >= c->jaccard / 2;
-    out->pass = ni > 0 && (out->jaccard >= c->jaccard || copy || extends);
+    /* Resemblance alone needs some shared content too: two texts of a
+     * handful of shingles (one repeated word, a two-line stub) resemble
+     * each other by chance. */
+    int resembles = out->jaccard >= c->jaccard && (double)ni * scale * 2.0 >= (double)c->min_content;
+    out->pass = ni > 0 && (resembles || copy || extends);
 }
