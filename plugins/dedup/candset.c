@@ -2,6 +2,8 @@
  * candset.c - a small hash table of (seq, score) and a partial selection
  * of the best entries.
  */
+#include "autoconfig.h"
+
 #include "candset.h"
 
 #include <stdlib.h>

@@ -10,6 +10,8 @@
  * anchor candidates), verification (verify.c), index insert, annotation
  * annotations.dedup and route result.<status>.
  */
+#include "autoconfig.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

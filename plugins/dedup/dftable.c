@@ -2,6 +2,8 @@
  * dftable.c - sliding-window shingle document frequency in a count-min
  * sketch, with a FIFO of contributions to subtract when they expire.
  */
+#include "autoconfig.h"
+
 #include "dftable.h"
 
 #include <stdlib.h>

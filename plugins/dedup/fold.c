@@ -4,6 +4,8 @@
  * hash table, punctuation folds (code point -> up to 4 code points) in a
  * sorted array.
  */
+#include "autoconfig.h"
+
 #include "fold.h"
 
 #include <errno.h>

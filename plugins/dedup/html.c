@@ -6,6 +6,8 @@
  * (In the default pipeline the boilerplate stage has already turned HTML
  * into article text; this keeps dedup correct on its own.)
  */
+#include "autoconfig.h"
+
 #include "html.h"
 
 #include <stdlib.h>

@@ -3,6 +3,8 @@
  * backward-shift deletion (no tombstones, so lookups stay short after many
  * evictions).
  */
+#include "autoconfig.h"
+
 #include "memindex.h"
 
 #include <stdlib.h>

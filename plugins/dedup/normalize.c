@@ -8,6 +8,8 @@
  * case folding, ignorables and optionally marks stripped; then canonical
  * composition), which is NFKC_Casefold without utf8proc_map's allocation.
  */
+#include "autoconfig.h"
+
 #include "normalize.h"
 
 #include <stdlib.h>

@@ -2,6 +2,8 @@
  * sketch.c - shingling, the exact hash, the consistent sample, and the
  * record codec.
  */
+#include "autoconfig.h"
+
 #include "sketch.h"
 
 #include <stdlib.h>

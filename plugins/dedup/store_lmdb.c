@@ -22,6 +22,8 @@
  * the same directory fails at start-up with a clear message instead of
  * corrupting the in-memory view of the first.
  */
+#include "autoconfig.h"
+
 #define _GNU_SOURCE 1
 #include "backend.h"
 

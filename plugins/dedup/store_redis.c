@@ -1,4 +1,6 @@
 /* store_redis.c - placeholder, replaced below */
+#include "autoconfig.h"
+
 #include "backend.h"
 int dd_redis_open(const tm_host_t *host, const dd_redis_cfg_t *cfg, dd_replay_fn replay,
                   void *ctx, dd_backend_t **out, tm_err_t *err)

@@ -15,6 +15,8 @@
  * an earlier short one (a round-up quoting a brief, or a short page that
  * is mostly the same site's page chrome as the new one) is no copy of it.
  */
+#include "autoconfig.h"
+
 #include "verify.h"
 
 #include "sketch.h"
