@@ -88,7 +88,7 @@ static const tm_param_t dd_params[] = {
      .description = "log every candidate comparison at level debug (for tuning)"},
     /* the index */
     {.key = "backend", .type = TM_PARAM_ENUM, .default_json = "\"lmdb\"", .choices = "lmdb|redis",
-     .description = "lmdb: embedded, in state_dir; redis: one index shared by several daemons"},
+     .description = "lmdb: embedded, in state_dir; redis: one index shared by several daemons (not implemented yet)"},
     {.key = "max_docs", .type = TM_PARAM_INT, .default_json = "1000000", .min = 0,
      .max = 2000000000, .description = "window: remember this many documents (0 = no limit)"},
     {.key = "max_age_s", .type = TM_PARAM_INT, .default_json = "0", .min = 0,
@@ -185,8 +185,17 @@ static void dd_destroy(void *instance)
     dd_stage_t *st = instance;
     if (st == NULL)
         return;
-    if (st->be != NULL)
+    if (st->be != NULL) {
+        uint64_t docs = 0, mem = 0, disk = 0;
+        st->be->stats(st->be, &docs, &mem, &disk);
+        if (st->df != NULL)
+            mem += dd_df_bytes(st->df);
+        st->host->log(st->host, TM_LOG_INFO,
+                      "msg=\"dedup index closed\" documents=%llu memory_bytes=%llu disk_bytes=%llu",
+                      (unsigned long long)docs, (unsigned long long)mem,
+                      (unsigned long long)disk);
         st->be->destroy(st->be);
+    }
     dd_df_free(st->df);
     dd_fold_free(st->fold);
     free(st->xdf);
