@@ -52,6 +52,10 @@ struct dd_backend {
     int (*lookup)(dd_backend_t *b, const dd_query_t *q, dd_lookup_t *out, tm_err_t *err);
     int (*insert)(dd_backend_t *b, const dd_query_t *q, const dd_record_t *rec, tm_err_t *err);
     void (*skip)(dd_backend_t *b);
+    /* Optional (NULL in lmdb): after insert() returned 1 (another daemon
+     * indexed the same canonical text first, nothing was inserted), the
+     * record of that first document; 0, or -1 when unavailable. */
+    int (*claimant)(dd_backend_t *b, dd_record_t *out);
     /* Add annotation-free facts for logs and metrics (documents indexed,
      * bytes in memory and on disk). */
     void (*stats)(dd_backend_t *b, uint64_t *docs, uint64_t *mem_bytes, uint64_t *disk_bytes);

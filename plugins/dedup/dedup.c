@@ -88,7 +88,7 @@ static const tm_param_t dd_params[] = {
      .description = "log every candidate comparison at level debug (for tuning)"},
     /* the index */
     {.key = "backend", .type = TM_PARAM_ENUM, .default_json = "\"lmdb\"", .choices = "lmdb|redis",
-     .description = "lmdb: embedded, in state_dir; redis: one index shared by several daemons (not implemented yet)"},
+     .description = "lmdb: embedded, in state_dir; redis: one index shared by several daemons"},
     {.key = "max_docs", .type = TM_PARAM_INT, .default_json = "1000000", .min = 0,
      .max = 2000000000, .description = "window: remember this many documents (0 = no limit)"},
     {.key = "max_age_s", .type = TM_PARAM_INT, .default_json = "0", .min = 0,
@@ -691,7 +691,24 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         /* rec.cluster may point into the candidate's stored bytes: insert
          * copies it before anything can change them. */
         rc = st->be->insert(st->be, &q, &rec, err);
-        if (rc == TM_OK) {
+        dd_record_t first;
+        if (rc == 1 && st->be->claimant != NULL && st->be->claimant(st->be, &first) == 0) {
+            /* shared index: another daemon indexed this text meanwhile */
+            dd_verdict_clear(&v);
+            memset(&v, 0, sizeof v);
+            v.status = DD_EXACT;
+            v.cluster = dd__strndup(first.cluster, first.cluster_len);
+            v.matched = dd__strndup(first.id, first.id_len);
+            v.cluster_seq = first.cluster_seq;
+            v.byte_identical = first.raw == sk->raw;
+            v.candidates = (unsigned)lk.ncand;
+            rc = v.cluster != NULL && v.matched != NULL
+                     ? TM_OK
+                     : tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
+        } else if (rc == 1) {
+            rc = tm_err_set(err, TM_EDOC, "index_unavailable",
+                            "dedup: the shared index changed under this document; not checked");
+        } else if (rc == TM_OK) {
             indexed = 1;
             dd_df_add(st->df, x->h, x->n, rec.cluster_seq);
         }

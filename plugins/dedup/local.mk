@@ -30,6 +30,11 @@ TESTS += tests/unit/test_dedup
 tests_unit_test_dedup_SOURCES = tests/unit/test_dedup.c $(DD_SOURCES)
 tests_unit_test_dedup_CFLAGS = $(TM_UNIT_CFLAGS) $(DD_CFLAGS)
 tests_unit_test_dedup_LDADD = $(TM_UNIT_LIBS) $(DD_LIBS)
+check_PROGRAMS += tests/unit/test_dedup_redis
+TESTS += tests/unit/test_dedup_redis
+tests_unit_test_dedup_redis_SOURCES = tests/unit/test_dedup_redis.c $(DD_SOURCES)
+tests_unit_test_dedup_redis_CFLAGS = $(TM_UNIT_CFLAGS) $(DD_CFLAGS)
+tests_unit_test_dedup_redis_LDADD = $(TM_UNIT_LIBS) $(DD_LIBS)
 endif
 TM_DD_E2E_TESTS = tests/e2e/test_dedup.py
 TESTS += $(TM_DD_E2E_TESTS)
