@@ -1,0 +1,44 @@
+#!/bin/bash
+# Scores and speed of the dedup stage (plugins/dedup/README.md).
+#   bench/dedup.sh score        dev and realworld-dev scorer output
+#   bench/dedup.sh speed        news-1k, one worker, empty index, --stats
+#   bench/dedup.sh speed1m      news-1k against a 1,000,000-document index
+#                               (built once in $TMPDIR/dedup-1m: ~1 min, ~460 MB)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export TEXTMILL_PLUGIN_DIR=$root/plugins TEXTMILL_DATA_DIR=$root/plugins
+eval_dir=${EVAL_DIR:-/work/shared/eval/dedup}
+corpus=${CORPUS:-/work/shared/corpus/news-1k.jsonl}
+tmp=${TMPDIR:-/tmp}
+conf=$tmp/dedup-bench.conf
+echo '{"pipeline":[{"stage":"dedup","config":{"sync":false}}]}' > "$conf"
+case ${1:-score} in
+score)
+    for s in dev realworld-dev; do
+        echo "== $s"
+        nice ./textmill run -c "$conf" < "$eval_dir/$s.jsonl" > "$tmp/dedup-$s.out"
+        python3 "$eval_dir/score.py" --gold "$eval_dir/$s.jsonl" --pred "$tmp/dedup-$s.out" --by-transform
+    done ;;
+speed)
+    nice ./textmill run -c "$conf" --workers 1 --stats -l info < "$corpus" 2>&1 >/dev/null |
+        grep -E "textmill run|stage dedup|index closed" ;;
+speed1m)
+    st=$tmp/dedup-1m
+    if [ ! -d "$st/dedup" ]; then
+        mkdir -p "$st"
+        python3 - <<'PY' | nice ./textmill run -c "$conf" --workers 1 --stats --state-dir "$st" >/dev/null
+import json, random, sys
+r = random.Random(1)
+V = ["w%05d" % i for i in range(50000)]
+for i in range(1000000):
+    sys.stdout.write(json.dumps({"id": "g%07d" % i, "text": " ".join(r.choices(V, k=80))}) + "\n")
+PY
+    fi
+    rm -rf "$st-run" && cp -r "$st" "$st-run"
+    nice ./textmill run -c "$conf" --workers 1 --stats -l info --state-dir "$st-run" < "$corpus" 2>&1 >/dev/null |
+        grep -E "textmill run|stage dedup|index (open|closed)"
+    du -sh "$st-run/dedup"
+    rm -rf "$st-run" ;;
+*) echo "usage: $0 score|speed|speed1m" >&2; exit 2 ;;
+esac

@@ -1,0 +1,106 @@
+/*
+ * candset.c - a small hash table of (seq, score) and a partial selection
+ * of the best entries.
+ */
+#include "autoconfig.h"
+
+#include "candset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static inline size_t dd__h(uint64_t s, size_t mask)
+{
+    s *= UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(s >> 32) & mask;
+}
+
+void dd_candset_reset(dd_candset_t *c)
+{
+    if (c->t != NULL && c->count > 0) {
+        /* large tables left by a huge query are freed, small ones cleared */
+        if (c->mask > 4095) {
+            free(c->t);
+            c->t = NULL;
+            c->mask = 0;
+        } else {
+            memset(c->t, 0, (c->mask + 1) * sizeof *c->t);
+        }
+    }
+    c->count = 0;
+}
+
+static int dd__grow(dd_candset_t *c)
+{
+    size_t nmask = c->mask ? c->mask * 2 + 1 : 255;
+    dd_hit_t *nt = calloc(nmask + 1, sizeof *nt);
+    if (nt == NULL)
+        return -1;
+    for (size_t i = 0; c->t != NULL && i <= c->mask; i++) {
+        if (c->t[i].seq == 0)
+            continue;
+        size_t j = dd__h(c->t[i].seq, nmask);
+        while (nt[j].seq != 0)
+            j = (j + 1) & nmask;
+        nt[j] = c->t[i];
+    }
+    free(c->t);
+    c->t = nt;
+    c->mask = nmask;
+    return 0;
+}
+
+int dd_candset_hit(dd_candset_t *c, uint64_t seq, float w)
+{
+    if ((c->t == NULL || (c->count + 1) * 2 > c->mask + 1) && dd__grow(c) != 0)
+        return -1;
+    size_t i = dd__h(seq, c->mask);
+    while (c->t[i].seq != 0 && c->t[i].seq != seq)
+        i = (i + 1) & c->mask;
+    if (c->t[i].seq == 0) {
+        c->t[i].seq = seq;
+        c->count++;
+    }
+    c->t[i].score += w;
+    return 0;
+}
+
+static int dd__better(const dd_hit_t *a, const dd_hit_t *b)
+{
+    return a->score > b->score || (a->score == b->score && a->seq < b->seq);
+}
+
+size_t dd_candset_top(dd_candset_t *c, size_t k)
+{
+    if (k == 0 || c->count == 0)
+        return 0;
+    if (k > c->top_cap) {
+        dd_hit_t *nt = realloc(c->top, k * sizeof *nt);
+        if (nt == NULL)
+            return 0;
+        c->top = nt;
+        c->top_cap = k;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i <= c->mask; i++) {
+        if (c->t[i].seq == 0)
+            continue;
+        dd_hit_t h = c->t[i];
+        if (n == k && !dd__better(&h, &c->top[n - 1]))
+            continue;
+        size_t j = n < k ? n++ : n - 1;
+        while (j > 0 && dd__better(&h, &c->top[j - 1])) {
+            c->top[j] = c->top[j - 1];
+            j--;
+        }
+        c->top[j] = h;
+    }
+    return n;
+}
+
+void dd_candset_free(dd_candset_t *c)
+{
+    free(c->t);
+    free(c->top);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,236 @@
+/*
+ * dftable.c - sliding-window shingle document frequency in a count-min
+ * sketch, with a FIFO of contributions to subtract when they expire.
+ */
+#include "autoconfig.h"
+
+#include "dftable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct dd_df {
+    uint16_t *t;       /* lines of 32 counters (64 bytes) */
+    uint32_t lines_mask;
+    /* FIFO of contributed hashes (ring) and of per-document counts */
+    uint32_t *fifo;
+    size_t fifo_cap, fifo_head, fifo_used;
+    struct dd_dfdoc { uint32_t n; uint64_t cluster; } *docs;
+    size_t docs_cap, docs_head, docs_used;
+    /* cluster -> documents in the window (open addressing, key 0 = empty) */
+    struct dd_dfcl { uint64_t cluster; uint32_t count; } *cl;
+    size_t cl_mask, cl_count;
+};
+
+static inline size_t dd__clh(uint64_t k, size_t mask)
+{
+    k *= UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(k >> 29) & mask;
+}
+
+static struct dd_dfcl *dd__cl_find(const dd_df_t *df, uint64_t cluster)
+{
+    for (size_t i = dd__clh(cluster, df->cl_mask);; i = (i + 1) & df->cl_mask) {
+        if (df->cl[i].cluster == cluster)
+            return &df->cl[i];
+        if (df->cl[i].cluster == 0)
+            return NULL;
+    }
+}
+
+static void dd__cl_del(dd_df_t *df, size_t i)
+{
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & df->cl_mask;
+        if (df->cl[j].cluster == 0)
+            break;
+        size_t home = dd__clh(df->cl[j].cluster, df->cl_mask);
+        if (((j - home) & df->cl_mask) >= ((j - i) & df->cl_mask)) {
+            df->cl[i] = df->cl[j];
+            i = j;
+        }
+    }
+    df->cl[i].cluster = 0;
+    df->cl[i].count = 0;
+    df->cl_count--;
+}
+
+unsigned dd_df_cluster(const dd_df_t *df, uint64_t cluster)
+{
+    const struct dd_dfcl *e = cluster != 0 ? dd__cl_find(df, cluster) : NULL;
+    return e != NULL ? e->count : 0;
+}
+
+/* Blocked count-min: both counters of a hash lie in one 64-byte line, so
+ * a lookup costs one cache miss instead of two. */
+#define DD_LINE 32
+
+static inline uint16_t *dd__line(const dd_df_t *df, uint32_t h)
+{
+    uint32_t x = h * 0x9E3779B1u;
+    x ^= x >> 16;
+    return df->t + (size_t)(x & df->lines_mask) * DD_LINE;
+}
+
+static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
+{
+    uint32_t x = h * 0x85EBCA77u;
+    x ^= x >> 13;
+    *a = x & (DD_LINE - 1);
+    *b = (*a + 1 + ((x >> 5) % (DD_LINE - 1))) & (DD_LINE - 1); /* != *a */
+}
+
+static inline unsigned dd__get(const dd_df_t *df, uint32_t h)
+{
+    const uint16_t *l = dd__line(df, h);
+    unsigned a, b;
+    dd__pos(h, &a, &b);
+    return l[a] < l[b] ? l[a] : l[b];
+}
+
+static inline void dd__bump(dd_df_t *df, uint32_t h, int up)
+{
+    uint16_t *l = dd__line(df, h);
+    unsigned a, b;
+    dd__pos(h, &a, &b);
+    unsigned p[2] = {a, b};
+    for (int r = 0; r < 2; r++) {
+        uint16_t *c = &l[p[r]];
+        if (up) {
+            if (*c < UINT16_MAX)
+                (*c)++;
+        } else if (*c > 0 && *c < UINT16_MAX) {
+            (*c)--; /* saturated counters stay (never under-estimate) */
+        }
+    }
+}
+
+#define DD_AHEAD 8
+
+dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
+{
+    dd_df_t *df = calloc(1, sizeof *df);
+    if (df == NULL)
+        return NULL;
+    if (window == 0)
+        window = 1;
+    if (per_doc == 0)
+        per_doc = 1;
+    df->docs_cap = window;
+    /* at most `window` clusters are live: keep the table under half full */
+    size_t cm = 64;
+    while (cm < 2 * (size_t)window + 2)
+        cm *= 2;
+    df->cl_mask = cm - 1;
+    df->cl = calloc(cm, sizeof *df->cl);
+    /* Room for an average of half the per-document maximum. */
+    df->fifo_cap = (size_t)window * (per_doc / 2 + 1);
+    if (df->fifo_cap < per_doc)
+        df->fifo_cap = per_doc;
+    /* Width: a power of two >= 3 x the hashes held (each adds 2 counts),
+     * so at most 2/3 of a count per counter on average. */
+    size_t w = 1024;
+    while (w < 3 * df->fifo_cap && w < (1u << 30))
+        w *= 2;
+    df->lines_mask = (uint32_t)(w / DD_LINE - 1);
+    df->t = aligned_alloc(64, w * sizeof(uint16_t));
+    if (df->t != NULL)
+        memset(df->t, 0, w * sizeof(uint16_t));
+    df->fifo = malloc(df->fifo_cap * sizeof *df->fifo);
+    df->docs = malloc(df->docs_cap * sizeof *df->docs);
+    if (df->t == NULL || df->fifo == NULL || df->docs == NULL ||
+        df->cl == NULL) {
+        dd_df_free(df);
+        return NULL;
+    }
+    return df;
+}
+
+void dd_df_free(dd_df_t *df)
+{
+    if (df == NULL)
+        return;
+    free(df->t);
+    free(df->fifo);
+    free(df->docs);
+    free(df->cl);
+    free(df);
+}
+
+unsigned dd_df_get(const dd_df_t *df, uint32_t h) { return dd__get(df, h); }
+
+void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
+{
+    for (size_t i = 0; i < n && i < DD_AHEAD; i++)
+        __builtin_prefetch(dd__line(df, h[i]));
+    for (size_t i = 0; i < n; i++) {
+        if (i + DD_AHEAD < n)
+            __builtin_prefetch(dd__line(df, h[i + DD_AHEAD]));
+        unsigned v = dd__get(df, h[i]);
+        out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+    }
+}
+
+static void dd__expire_one(dd_df_t *df)
+{
+    uint32_t n = df->docs[df->docs_head].n;
+    uint64_t cluster = df->docs[df->docs_head].cluster;
+    df->docs_head = (df->docs_head + 1) % df->docs_cap;
+    if (cluster != 0) {
+        struct dd_dfcl *e = dd__cl_find(df, cluster);
+        if (e != NULL && --e->count == 0)
+            dd__cl_del(df, (size_t)(e - df->cl));
+    }
+    df->docs_used--;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + DD_AHEAD < n)
+            __builtin_prefetch(dd__line(df, df->fifo[(df->fifo_head + DD_AHEAD) % df->fifo_cap]));
+        uint32_t h = df->fifo[df->fifo_head];
+        df->fifo_head = (df->fifo_head + 1) % df->fifo_cap;
+        dd__bump(df, h, 0);
+    }
+    df->fifo_used -= n;
+}
+
+int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
+{
+    if (n > df->fifo_cap)
+        return -1;
+    while (df->docs_used > 0 && (df->docs_used == df->docs_cap || df->fifo_used + n > df->fifo_cap))
+        dd__expire_one(df);
+    if (cluster != 0) {
+        struct dd_dfcl *e = dd__cl_find(df, cluster);
+        if (e == NULL) {
+            /* docs_used < docs_cap here, so the table has room */
+            size_t i = dd__clh(cluster, df->cl_mask);
+            while (df->cl[i].cluster != 0)
+                i = (i + 1) & df->cl_mask;
+            e = &df->cl[i];
+            e->cluster = cluster;
+            e->count = 0;
+            df->cl_count++;
+        }
+        e->count++;
+    }
+    size_t tail = (df->fifo_head + df->fifo_used) % df->fifo_cap;
+    for (size_t i = 0; i < n; i++) {
+        if (i + DD_AHEAD < n)
+            __builtin_prefetch(dd__line(df, h[i + DD_AHEAD]));
+        df->fifo[tail] = h[i];
+        tail = (tail + 1) % df->fifo_cap;
+        dd__bump(df, h[i], 1);
+    }
+    df->fifo_used += n;
+    df->docs[(df->docs_head + df->docs_used) % df->docs_cap] =
+        (struct dd_dfdoc){(uint32_t)n, cluster};
+    df->docs_used++;
+    return 0;
+}
+
+size_t dd_df_bytes(const dd_df_t *df)
+{
+    return ((size_t)df->lines_mask + 1) * DD_LINE * sizeof(uint16_t) +
+           df->fifo_cap * sizeof *df->fifo +
+           df->docs_cap * sizeof *df->docs + (df->cl_mask + 1) * sizeof *df->cl;
+}

@@ -1,0 +1,262 @@
+/*
+ * memindex.c - two open-addressing hash tables with linear probing and
+ * backward-shift deletion (no tombstones, so lookups stay short after many
+ * evictions).
+ */
+#include "autoconfig.h"
+
+#include "memindex.h"
+
+#include <stdlib.h>
+
+/* Keys are hash values already; mix anyway so that sequential test keys
+ * spread out too. */
+static inline uint64_t dd__mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+/* ---- exact map: u64 hash -> u64 seq; key 0 marks an empty slot ---- */
+
+typedef struct {
+    uint64_t key, seq;
+} dd_xslot_t;
+
+struct dd_exactmap {
+    dd_xslot_t *t;
+    size_t mask, count;
+};
+
+static inline uint64_t dd__xkey(uint64_t h) { return h == 0 ? 1 : h; }
+
+dd_exactmap_t *dd_exactmap_new(void)
+{
+    dd_exactmap_t *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NULL;
+    m->mask = 1023;
+    m->t = calloc(m->mask + 1, sizeof *m->t);
+    if (m->t == NULL) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void dd_exactmap_free(dd_exactmap_t *m)
+{
+    if (m == NULL)
+        return;
+    free(m->t);
+    free(m);
+}
+
+uint64_t dd_exactmap_get(const dd_exactmap_t *m, uint64_t h)
+{
+    h = dd__xkey(h);
+    for (size_t i = dd__mix64(h) & m->mask;; i = (i + 1) & m->mask) {
+        if (m->t[i].key == 0)
+            return 0;
+        if (m->t[i].key == h)
+            return m->t[i].seq;
+    }
+}
+
+static int dd__xgrow(dd_exactmap_t *m)
+{
+    size_t nmask = m->mask * 2 + 1;
+    dd_xslot_t *nt = calloc(nmask + 1, sizeof *nt);
+    if (nt == NULL)
+        return -1;
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (m->t[i].key == 0)
+            continue;
+        size_t j = dd__mix64(m->t[i].key) & nmask;
+        while (nt[j].key != 0)
+            j = (j + 1) & nmask;
+        nt[j] = m->t[i];
+    }
+    free(m->t);
+    m->t = nt;
+    m->mask = nmask;
+    return 0;
+}
+
+int dd_exactmap_put(dd_exactmap_t *m, uint64_t h, uint64_t seq)
+{
+    if ((m->count + 1) * 4 > (m->mask + 1) * 3 && dd__xgrow(m) != 0)
+        return -1;
+    h = dd__xkey(h);
+    size_t i = dd__mix64(h) & m->mask;
+    while (m->t[i].key != 0 && m->t[i].key != h)
+        i = (i + 1) & m->mask;
+    if (m->t[i].key == 0)
+        m->count++;
+    m->t[i].key = h;
+    m->t[i].seq = seq;
+    return 0;
+}
+
+void dd_exactmap_del(dd_exactmap_t *m, uint64_t h, uint64_t seq)
+{
+    h = dd__xkey(h);
+    size_t i = dd__mix64(h) & m->mask;
+    while (m->t[i].key != h) {
+        if (m->t[i].key == 0)
+            return;
+        i = (i + 1) & m->mask;
+    }
+    if (m->t[i].seq != seq)
+        return;
+    /* backward shift */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & m->mask;
+        if (m->t[j].key == 0)
+            break;
+        size_t home = dd__mix64(m->t[j].key) & m->mask;
+        /* move j to i when its home is not within (i, j] cyclically */
+        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+            m->t[i] = m->t[j];
+            i = j;
+        }
+    }
+    m->t[i].key = 0;
+    m->t[i].seq = 0;
+    m->count--;
+}
+
+size_t dd_exactmap_count(const dd_exactmap_t *m) { return m->count; }
+size_t dd_exactmap_bytes(const dd_exactmap_t *m) { return (m->mask + 1) * sizeof *m->t; }
+
+/* ---- anchors: multimap u32 key -> u32 seq_lo; key 0 marks empty ---- */
+
+typedef struct {
+    uint32_t key, seq;
+} dd_aslot_t;
+
+struct dd_anchors {
+    dd_aslot_t *t;
+    size_t mask, count;
+};
+
+static inline uint32_t dd__akey(uint32_t k) { return k == 0 ? 1 : k; }
+static inline size_t dd__ahome(uint32_t k, size_t mask) { return (size_t)dd__mix64(k) & mask; }
+
+dd_anchors_t *dd_anchors_new(void)
+{
+    dd_anchors_t *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return NULL;
+    a->mask = 4095;
+    a->t = calloc(a->mask + 1, sizeof *a->t);
+    if (a->t == NULL) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void dd_anchors_free(dd_anchors_t *a)
+{
+    if (a == NULL)
+        return;
+    free(a->t);
+    free(a);
+}
+
+static int dd__agrow(dd_anchors_t *a)
+{
+    size_t nmask = a->mask * 2 + 1;
+    dd_aslot_t *nt = calloc(nmask + 1, sizeof *nt);
+    if (nt == NULL)
+        return -1;
+    for (size_t i = 0; i <= a->mask; i++) {
+        if (a->t[i].key == 0)
+            continue;
+        size_t j = dd__ahome(a->t[i].key, nmask);
+        while (nt[j].key != 0)
+            j = (j + 1) & nmask;
+        nt[j] = a->t[i];
+    }
+    free(a->t);
+    a->t = nt;
+    a->mask = nmask;
+    return 0;
+}
+
+int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq, unsigned max_postings)
+{
+    if ((a->count + 1) * 4 > (a->mask + 1) * 3 && dd__agrow(a) != 0)
+        return -1;
+    key = dd__akey(key);
+    size_t i = dd__ahome(key, a->mask);
+    unsigned have = 0;
+    while (a->t[i].key != 0) {
+        if (a->t[i].key == key) {
+            if (a->t[i].seq == seq)
+                return 0; /* already there */
+            if (++have >= max_postings)
+                return 0;
+        }
+        i = (i + 1) & a->mask;
+    }
+    a->t[i].key = key;
+    a->t[i].seq = seq;
+    a->count++;
+    return 1;
+}
+
+void dd_anchors_del(dd_anchors_t *a, uint32_t key, uint32_t seq)
+{
+    key = dd__akey(key);
+    size_t i = dd__ahome(key, a->mask);
+    for (;;) {
+        if (a->t[i].key == 0)
+            return;
+        if (a->t[i].key == key && a->t[i].seq == seq)
+            break;
+        i = (i + 1) & a->mask;
+    }
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & a->mask;
+        if (a->t[j].key == 0)
+            break;
+        size_t home = dd__ahome(a->t[j].key, a->mask);
+        if (((j - home) & a->mask) >= ((j - i) & a->mask)) {
+            a->t[i] = a->t[j];
+            i = j;
+        }
+    }
+    a->t[i].key = 0;
+    a->t[i].seq = 0;
+    a->count--;
+}
+
+size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key, void (*fn)(void *, uint32_t),
+                      void *ctx)
+{
+    key = dd__akey(key);
+    size_t n = 0;
+    for (size_t i = dd__ahome(key, a->mask); a->t[i].key != 0; i = (i + 1) & a->mask) {
+        if (a->t[i].key == key) {
+            fn(ctx, a->t[i].seq);
+            n++;
+        }
+    }
+    return n;
+}
+
+void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)
+{
+    __builtin_prefetch(&a->t[dd__ahome(dd__akey(key), a->mask)]);
+}
+
+size_t dd_anchors_count(const dd_anchors_t *a) { return a->count; }
+size_t dd_anchors_bytes(const dd_anchors_t *a) { return (a->mask + 1) * sizeof *a->t; }

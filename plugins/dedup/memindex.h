@@ -1,0 +1,46 @@
+/*
+ * memindex.h - the in-memory part of the embedded index: exact-hash ->
+ * first document, and anchor (LSH key) -> documents.  Rebuilt from the
+ * LMDB records at start-up; about 12-16 bytes per posting and 24 per
+ * exact hash (open addressing, linear probing, load <= 0.75).
+ *
+ * Document numbers (seq) are 64-bit; postings keep the low 32 bits and the
+ * caller rebuilds the full number from the current one, which is exact as
+ * long as the window holds fewer than 2^31 documents.
+ */
+#ifndef DD_MEMINDEX_H
+#define DD_MEMINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dd_exactmap dd_exactmap_t;
+typedef struct dd_anchors dd_anchors_t;
+
+dd_exactmap_t *dd_exactmap_new(void);
+void dd_exactmap_free(dd_exactmap_t *m);
+/* seq of the document holding hash h, or 0. */
+uint64_t dd_exactmap_get(const dd_exactmap_t *m, uint64_t h);
+/* Map h to seq (replaces).  -1 when out of memory. */
+int dd_exactmap_put(dd_exactmap_t *m, uint64_t h, uint64_t seq);
+/* Remove h if it maps to seq. */
+void dd_exactmap_del(dd_exactmap_t *m, uint64_t h, uint64_t seq);
+size_t dd_exactmap_count(const dd_exactmap_t *m);
+size_t dd_exactmap_bytes(const dd_exactmap_t *m);
+
+dd_anchors_t *dd_anchors_new(void);
+void dd_anchors_free(dd_anchors_t *a);
+/* Add a posting unless key already has max_postings; returns 1 when
+ * added, 0 when the key is full, -1 when out of memory. */
+int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq_lo, unsigned max_postings);
+/* Remove one posting (no-op when absent). */
+void dd_anchors_del(dd_anchors_t *a, uint32_t key, uint32_t seq_lo);
+/* Call fn for each posting of key; returns the number of postings. */
+size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
+                      void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+/* Hint that key will be looked up soon. */
+void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
+size_t dd_anchors_count(const dd_anchors_t *a);
+size_t dd_anchors_bytes(const dd_anchors_t *a);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * normalize.c - one pass over the text producing the canonical text and
+ * the token hashes (see normalize.h for the rules).
+ *
+ * ASCII is handled byte by byte (lower-casing is all NFKC + case folding
+ * does to it).  A token that contains any other character is collected as
+ * UTF-8 and run through utf8proc (decompose with compatibility mappings,
+ * case folding, ignorables and optionally marks stripped; then canonical
+ * composition), which is NFKC_Casefold without utf8proc_map's allocation.
+ */
+#include "autoconfig.h"
+
+#include "normalize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+#include <xxhash.h>
+
+int dd_grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / elem)
+            return -1;
+        n *= 2;
+    }
+    void *p = realloc(*buf, n * elem);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+void dd_scratch_free(dd_scratch_t *s)
+{
+    free(s->tok);
+    free(s->canon);
+    free(s->raw);
+    free(s->cps);
+    free(s->sh);
+    free(s->html);
+    memset(s, 0, sizeof *s);
+}
+
+void dd_scratch_trim(dd_scratch_t *s)
+{
+    /* Keep what a normal article needs; drop what a 4 MB one left. */
+    const size_t keep = 1u << 16;
+    if (s->tok_cap > keep) { free(s->tok); s->tok = NULL; s->tok_cap = 0; }
+    if (s->canon_cap > keep * 8) { free(s->canon); s->canon = NULL; s->canon_cap = 0; }
+    if (s->sh_cap > keep) { free(s->sh); s->sh = NULL; s->sh_cap = 0; }
+    if (s->html_cap > keep * 8) { free(s->html); s->html = NULL; s->html_cap = 0; }
+    if (s->raw_cap > keep) { free(s->raw); s->raw = NULL; s->raw_cap = 0; }
+    if (s->cps_cap > keep) { free(s->cps); s->cps = NULL; s->cps_cap = 0; }
+}
+
+/* ASCII classes. */
+enum { C_SEP = 0, C_WORD = 1, C_PUNCT = 2, C_LT = 3, C_AMP = 4 };
+
+static const unsigned char dd__ascii[128] = {
+    /* controls are separators */
+    [' '] = C_SEP,
+    ['0'] = C_WORD, ['1'] = C_WORD, ['2'] = C_WORD, ['3'] = C_WORD, ['4'] = C_WORD,
+    ['5'] = C_WORD, ['6'] = C_WORD, ['7'] = C_WORD, ['8'] = C_WORD, ['9'] = C_WORD,
+    ['A'] = C_WORD, ['B'] = C_WORD, ['C'] = C_WORD, ['D'] = C_WORD, ['E'] = C_WORD,
+    ['F'] = C_WORD, ['G'] = C_WORD, ['H'] = C_WORD, ['I'] = C_WORD, ['J'] = C_WORD,
+    ['K'] = C_WORD, ['L'] = C_WORD, ['M'] = C_WORD, ['N'] = C_WORD, ['O'] = C_WORD,
+    ['P'] = C_WORD, ['Q'] = C_WORD, ['R'] = C_WORD, ['S'] = C_WORD, ['T'] = C_WORD,
+    ['U'] = C_WORD, ['V'] = C_WORD, ['W'] = C_WORD, ['X'] = C_WORD, ['Y'] = C_WORD,
+    ['Z'] = C_WORD,
+    ['a'] = C_WORD, ['b'] = C_WORD, ['c'] = C_WORD, ['d'] = C_WORD, ['e'] = C_WORD,
+    ['f'] = C_WORD, ['g'] = C_WORD, ['h'] = C_WORD, ['i'] = C_WORD, ['j'] = C_WORD,
+    ['k'] = C_WORD, ['l'] = C_WORD, ['m'] = C_WORD, ['n'] = C_WORD, ['o'] = C_WORD,
+    ['p'] = C_WORD, ['q'] = C_WORD, ['r'] = C_WORD, ['s'] = C_WORD, ['t'] = C_WORD,
+    ['u'] = C_WORD, ['v'] = C_WORD, ['w'] = C_WORD, ['x'] = C_WORD, ['y'] = C_WORD,
+    ['z'] = C_WORD,
+    ['!'] = C_PUNCT, ['"'] = C_PUNCT, ['#'] = C_PUNCT, ['$'] = C_PUNCT, ['%'] = C_PUNCT,
+    ['&'] = C_AMP, ['\''] = C_PUNCT, ['('] = C_PUNCT, [')'] = C_PUNCT, ['*'] = C_PUNCT,
+    ['+'] = C_PUNCT, [','] = C_PUNCT, ['-'] = C_PUNCT, ['.'] = C_PUNCT, ['/'] = C_PUNCT,
+    [':'] = C_PUNCT, [';'] = C_PUNCT, ['<'] = C_LT, ['='] = C_PUNCT, ['>'] = C_PUNCT,
+    ['?'] = C_PUNCT, ['@'] = C_PUNCT, ['['] = C_PUNCT, ['\\'] = C_PUNCT, [']'] = C_PUNCT,
+    ['^'] = C_PUNCT, ['_'] = C_PUNCT, ['`'] = C_PUNCT, ['{'] = C_PUNCT, ['|'] = C_PUNCT,
+    ['}'] = C_PUNCT, ['~'] = C_PUNCT,
+};
+
+/* Inline elements: their tags vanish ("un<b>believ</b>able" is one word);
+ * any other tag separates words. */
+static const char *const dd__inline_tags[] = {
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i",
+    "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
+    "time", "tt", "u", "var", "wbr", "ins", "del", NULL,
+};
+
+typedef struct dd_norm {
+    const dd_norm_opts_t *o;
+    dd_scratch_t *s;
+    int in_tok;          /* a token is open */
+    int tok_uni;         /* ...and holds non-ASCII: it is in s->raw */
+    size_t tok_start;    /* canon offset where an ASCII token began */
+    int pending_space;   /* a separator was seen since the last output */
+    int oom;
+} dd_norm_t;
+
+static inline int dd__canon_reserve(dd_norm_t *n, size_t extra)
+{
+    dd_scratch_t *s = n->s;
+    if (s->canon_len + extra > s->canon_cap &&
+        dd_grow((void **)&s->canon, &s->canon_cap, s->canon_len + extra, 1) != 0) {
+        n->oom = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Output a pending space before visible output (never at the start). */
+static inline void dd__flush_space(dd_norm_t *n)
+{
+    if (n->pending_space) {
+        n->pending_space = 0;
+        if (n->s->canon_len > 0 && dd__canon_reserve(n, 1) == 0)
+            n->s->canon[n->s->canon_len++] = ' ';
+    }
+}
+
+static void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
+{
+    dd_scratch_t *s = n->s;
+    if (len == 0)
+        return;
+    if (s->ntok == s->tok_cap &&
+        dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + 1, sizeof *s->tok) != 0) {
+        n->oom = 1;
+        return;
+    }
+    s->tok[s->ntok++] = XXH3_64bits(p, len);
+}
+
+static utf8proc_option_t dd__uopts(const dd_norm_t *n)
+{
+    utf8proc_option_t o = UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+                          UTF8PROC_IGNORE | UTF8PROC_STABLE;
+    if (n->o->fold_diacritics)
+        o |= UTF8PROC_STRIPMARK;
+    return o;
+}
+
+/* NFKC_Casefold of s->raw, appended to canon; returns bytes appended. */
+static size_t dd__uni_to_canon(dd_norm_t *n)
+{
+    dd_scratch_t *s = n->s;
+    utf8proc_option_t opts = dd__uopts(n);
+    /* Decomposition can grow a character up to 18 code points. */
+    size_t need = s->raw_len * 18 + 4;
+    if (dd_grow((void **)&s->cps, &s->cps_cap, need, sizeof *s->cps) != 0) {
+        n->oom = 1;
+        return 0;
+    }
+    utf8proc_ssize_t m = utf8proc_decompose((const utf8proc_uint8_t *)s->raw,
+                                            (utf8proc_ssize_t)s->raw_len, s->cps,
+                                            (utf8proc_ssize_t)s->cps_cap, opts);
+    if (m < 0 || (size_t)m > s->cps_cap)
+        return 0; /* cannot happen for valid UTF-8 and a large enough buffer */
+    m = utf8proc_normalize_utf32(s->cps, m, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (m <= 0)
+        return 0;
+    if (dd__canon_reserve(n, (size_t)m * 4) != 0)
+        return 0;
+    size_t before = s->canon_len;
+    for (utf8proc_ssize_t i = 0; i < m; i++)
+        s->canon_len += (size_t)utf8proc_encode_char(
+            s->cps[i], (utf8proc_uint8_t *)s->canon + s->canon_len);
+    return s->canon_len - before;
+}
+
+static void dd__end_token(dd_norm_t *n)
+{
+    dd_scratch_t *s = n->s;
+    if (!n->in_tok)
+        return;
+    n->in_tok = 0;
+    if (n->tok_uni) {
+        n->tok_uni = 0;
+        dd__flush_space(n);
+        size_t start = s->canon_len;
+        size_t got = dd__uni_to_canon(n);
+        dd__push_token_hash(n, s->canon + start, got);
+        s->raw_len = 0;
+    } else {
+        dd__push_token_hash(n, s->canon + n->tok_start, s->canon_len - n->tok_start);
+    }
+}
+
+static inline void dd__ascii_word(dd_norm_t *n, unsigned char c)
+{
+    dd_scratch_t *s = n->s;
+    if (c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c + 32);
+    if (n->tok_uni) {
+        if (s->raw_len == s->raw_cap && dd_grow((void **)&s->raw, &s->raw_cap, s->raw_len + 1, 1)) {
+            n->oom = 1;
+            return;
+        }
+        s->raw[s->raw_len++] = (char)c;
+        return;
+    }
+    if (!n->in_tok) {
+        dd__flush_space(n);
+        n->in_tok = 1;
+        n->tok_start = s->canon_len;
+    }
+    if (dd__canon_reserve(n, 1) == 0)
+        s->canon[s->canon_len++] = (char)c;
+}
+
+static void dd__uni_word(dd_norm_t *n, int32_t cp)
+{
+    dd_scratch_t *s = n->s;
+    if (!n->tok_uni) {
+        /* Move the ASCII part of the open token (if any) into raw. */
+        size_t have = n->in_tok ? s->canon_len - n->tok_start : 0;
+        if (dd_grow((void **)&s->raw, &s->raw_cap, have + 8, 1) != 0) {
+            n->oom = 1;
+            return;
+        }
+        if (n->in_tok) {
+            memcpy(s->raw, s->canon + n->tok_start, have);
+            s->canon_len = n->tok_start;
+        } else {
+            /* the pending space is output when the token ends */
+        }
+        s->raw_len = have;
+        n->in_tok = 1;
+        n->tok_uni = 1;
+    }
+    if (dd_grow((void **)&s->raw, &s->raw_cap, s->raw_len + 4, 1) != 0) {
+        n->oom = 1;
+        return;
+    }
+    s->raw_len += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)s->raw + s->raw_len);
+}
+
+static void dd__emit_cp(dd_norm_t *n, int32_t cp)
+{
+    if (dd__canon_reserve(n, 4) == 0)
+        n->s->canon_len +=
+            (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)n->s->canon + n->s->canon_len);
+}
+
+/* A punctuation or symbol character: ends the token, shows in canon. */
+static void dd__punct(dd_norm_t *n, int32_t cp)
+{
+    dd__end_token(n);
+    dd__flush_space(n);
+    int32_t dec[24];
+    int32_t out[4];
+    utf8proc_ssize_t m = 1;
+    dec[0] = cp;
+    if (cp >= 0x80) {
+        int bc = 0;
+        m = utf8proc_decompose_char(cp, dec, 24, dd__uopts(n), &bc);
+        if (m < 0 || m > 24) {
+            m = 1;
+            dec[0] = cp;
+        }
+    }
+    for (utf8proc_ssize_t i = 0; i < m; i++) {
+        int k = n->o->fold != NULL ? dd_fold_punct(n->o->fold, dec[i], out) : -1;
+        if (k < 0)
+            dd__emit_cp(n, dec[i]);
+        else
+            for (int j = 0; j < k; j++)
+                dd__emit_cp(n, out[j]);
+    }
+}
+
+static inline void dd__sep(dd_norm_t *n)
+{
+    dd__end_token(n);
+    n->pending_space = 1;
+}
+
+/* Scripts written without spaces between words. */
+static int dd__unspaced(int32_t cp)
+{
+    return (cp >= 0x0E00 && cp <= 0x0EFF) ||  /* Thai, Lao */
+           (cp >= 0x1000 && cp <= 0x109F) ||  /* Myanmar */
+           (cp >= 0x1780 && cp <= 0x17FF) ||  /* Khmer */
+           (cp >= 0x2E80 && cp <= 0x2FDF) ||  /* CJK radicals */
+           (cp >= 0x3040 && cp <= 0x30FF) ||  /* Hiragana, Katakana */
+           (cp >= 0x3400 && cp <= 0x4DBF) ||  /* CJK extension A */
+           (cp >= 0x4E00 && cp <= 0x9FFF) ||  /* CJK unified */
+           (cp >= 0xF900 && cp <= 0xFAFF) ||  /* CJK compatibility */
+           (cp >= 0xFF66 && cp <= 0xFF9F) ||  /* half-width kana */
+           (cp >= 0x20000 && cp <= 0x3FFFF);  /* CJK extensions B+ */
+}
+
+/* Any non-ASCII code point (also those decoded from references). */
+static void dd__uni(dd_norm_t *n, int32_t cp)
+{
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    if (p->ignorable)
+        return;
+    switch (p->category) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        if (dd__unspaced(cp)) {
+            dd__end_token(n);
+            dd__uni_word(n, cp);
+            dd__end_token(n);
+        } else {
+            dd__uni_word(n, cp);
+        }
+        return;
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        /* A mark belongs to the token before it; a stray one is dropped
+         * with the diacritics or kept as its own token. */
+        if (n->in_tok || !n->o->fold_diacritics)
+            dd__uni_word(n, cp);
+        return;
+    case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CC:
+        dd__sep(n);
+        return;
+    case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN:
+        /* Format characters that are not default-ignorable, private use
+         * and unassigned: separators, not shown. */
+        dd__sep(n);
+        return;
+    default:
+        dd__punct(n, cp);
+        return;
+    }
+}
+
+static void dd__ascii_punct(dd_norm_t *n, unsigned char c)
+{
+    if (c == '`' && n->o->fold != NULL) {
+        dd__punct(n, c);
+        return;
+    }
+    dd__end_token(n);
+    dd__flush_space(n);
+    if (dd__canon_reserve(n, 1) == 0)
+        n->s->canon[n->s->canon_len++] = (char)c;
+}
+
+static int dd__is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static int dd__is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int dd__is_xdigit(unsigned char c)
+{
+    return dd__is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* A character reference starting right after an '&' at t[i].  Returns the
+ * index after it (past ';') with the code points, or 0 when there is none. */
+static size_t dd__entity(const dd_norm_t *n, const unsigned char *t, size_t len, size_t i,
+                         int32_t cp[2], int *ncp)
+{
+    size_t j = i;
+    if (j < len && t[j] == '#') {
+        j++;
+        int hex = 0;
+        if (j < len && (t[j] | 0x20) == 'x') {
+            hex = 1;
+            j++;
+        }
+        size_t d0 = j;
+        uint32_t v = 0;
+        while (j < len && j - d0 < 8 && (hex ? dd__is_xdigit(t[j]) : dd__is_digit(t[j]))) {
+            unsigned dv = dd__is_digit(t[j]) ? (unsigned)(t[j] - '0') : (unsigned)((t[j] | 0x20) - 'a' + 10);
+            v = v * (hex ? 16u : 10u) + dv;
+            j++;
+        }
+        if (j == d0 || j >= len || t[j] != ';')
+            return 0;
+        if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            v = 0xFFFD;
+        cp[0] = (int32_t)v;
+        *ncp = 1;
+        return j + 1;
+    }
+    size_t s0 = j;
+    while (j < len && j - s0 < 32 && (dd__is_alpha(t[j]) || dd__is_digit(t[j])))
+        j++;
+    if (j == s0 || j >= len || t[j] != ';' || !dd__is_alpha(t[s0]) || n->o->fold == NULL)
+        return 0;
+    int k = dd_fold_entity(n->o->fold, (const char *)t + s0, j - s0, cp);
+    if (k <= 0)
+        return 0;
+    *ncp = k;
+    return j + 1;
+}
+
+/* A tag (or comment) starting at '<' t[i]: the index after it, 0 if none;
+ * *inline_tag tells whether it is an inline element's. */
+static size_t dd__tag(const unsigned char *t, size_t len, size_t i, int *inline_tag)
+{
+    size_t j = i + 1;
+    *inline_tag = 0;
+    if (j + 3 <= len && t[j] == '!' && t[j + 1] == '-' && t[j + 2] == '-') {
+        /* comment: up to "-->", within 4 KB */
+        size_t lim = len - i > 4096 ? i + 4096 : len;
+        for (size_t k = j + 3; k + 2 < lim; k++)
+            if (t[k] == '-' && t[k + 1] == '-' && t[k + 2] == '>')
+                return k + 3;
+        return 0;
+    }
+    if (j < len && t[j] == '/')
+        j++;
+    size_t n0 = j;
+    if (j >= len || !dd__is_alpha(t[j]))
+        return 0;
+    while (j < len && (dd__is_alpha(t[j]) || dd__is_digit(t[j]) || t[j] == '-' || t[j] == ':'))
+        j++;
+    size_t nlen = j - n0;
+    if (j >= len)
+        return 0;
+    if (!(t[j] == '>' || t[j] == '/' || t[j] == ' ' || t[j] == '\t' || t[j] == '\n' ||
+          t[j] == '\r'))
+        return 0;
+    /* attributes: up to '>' within 1 KB, no '<' on the way */
+    size_t lim = len - j > 1024 ? j + 1024 : len;
+    size_t k = j;
+    while (k < lim && t[k] != '>' && t[k] != '<')
+        k++;
+    if (k >= lim || t[k] != '>')
+        return 0;
+    for (const char *const *tg = dd__inline_tags; *tg != NULL; tg++) {
+        size_t tl = strlen(*tg);
+        if (tl == nlen) {
+            size_t q = 0;
+            while (q < tl && (t[n0 + q] | 0x20) == (unsigned char)(*tg)[q])
+                q++;
+            if (q == tl) {
+                *inline_tag = 1;
+                break;
+            }
+        }
+    }
+    return k + 1;
+}
+
+/* Decode one UTF-8 sequence (the host guarantees valid UTF-8; anything
+ * else becomes U+FFFD, one byte at a time). */
+static size_t dd__utf8(const unsigned char *t, size_t len, size_t i, int32_t *cp)
+{
+    utf8proc_ssize_t r = utf8proc_iterate(t + i, (utf8proc_ssize_t)(len - i), cp);
+    if (r <= 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    return (size_t)r;
+}
+
+int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scratch_t *s)
+{
+    dd_norm_t n = {.o = o, .s = s};
+    const unsigned char *t = (const unsigned char *)text;
+    s->ntok = 0;
+    s->canon_len = 0;
+    s->raw_len = 0;
+    if (dd_grow((void **)&s->canon, &s->canon_cap, len + 16, 1) != 0)
+        return -1;
+    size_t i = 0;
+    while (i < len && !n.oom) {
+        unsigned char c = t[i];
+        if (c < 0x80) {
+            switch (dd__ascii[c]) {
+            case C_WORD:
+                dd__ascii_word(&n, c);
+                i++;
+                continue;
+            case C_SEP:
+                dd__sep(&n);
+                i++;
+                continue;
+            case C_PUNCT:
+                dd__ascii_punct(&n, c);
+                i++;
+                continue;
+            case C_LT:
+                if (o->strip_markup) {
+                    int inl = 0;
+                    size_t e = dd__tag(t, len, i, &inl);
+                    if (e != 0) {
+                        if (!inl)
+                            dd__sep(&n);
+                        i = e;
+                        continue;
+                    }
+                }
+                dd__ascii_punct(&n, c);
+                i++;
+                continue;
+            case C_AMP:
+            default:
+                if (o->strip_markup) {
+                    int32_t cp[2];
+                    int ncp = 0;
+                    size_t e = dd__entity(&n, t, len, i + 1, cp, &ncp);
+                    /* "&amp;#8217;" (escaped twice): decode the inner one */
+                    for (int guard = 0; e != 0 && ncp == 1 && cp[0] == '&' && guard < 4; guard++) {
+                        int32_t cp2[2];
+                        int n2 = 0;
+                        size_t e2 = dd__entity(&n, t, len, e, cp2, &n2);
+                        if (e2 == 0)
+                            break;
+                        e = e2;
+                        cp[0] = cp2[0];
+                        cp[1] = cp2[1];
+                        ncp = n2;
+                    }
+                    if (e != 0) {
+                        for (int k = 0; k < ncp; k++) {
+                            if (cp[k] < 0x80) {
+                                unsigned char a = (unsigned char)cp[k];
+                                if (dd__ascii[a] == C_WORD)
+                                    dd__ascii_word(&n, a);
+                                else if (dd__ascii[a] == C_SEP)
+                                    dd__sep(&n);
+                                else
+                                    dd__ascii_punct(&n, a);
+                            } else {
+                                dd__uni(&n, cp[k]);
+                            }
+                        }
+                        i = e;
+                        continue;
+                    }
+                }
+                dd__ascii_punct(&n, c);
+                i++;
+                continue;
+            }
+        }
+        int32_t cp;
+        i += dd__utf8(t, len, i, &cp);
+        dd__uni(&n, cp);
+    }
+    dd__end_token(&n);
+    return n.oom ? -1 : 0;
+}

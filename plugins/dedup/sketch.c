@@ -1,0 +1,225 @@
+/*
+ * sketch.c - shingling, the exact hash, the consistent sample, and the
+ * record codec.
+ */
+#include "autoconfig.h"
+
+#include "sketch.h"
+
+#include <stdlib.h>
+
+#include <xxhash.h>
+
+void dd_sketch_free(void *p)
+{
+    dd_sketch_t *sk = p;
+    if (sk == NULL)
+        return;
+    free(sk->s.h);
+    free(sk);
+}
+
+/* LSD radix sort, 8 bits per pass; then drop repeats. */
+size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+{
+    if (n < 2)
+        return n;
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1] > v) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+    } else {
+        uint32_t *src = a, *dst = tmp;
+        for (unsigned shift = 0; shift < 32; shift += 8) {
+            size_t cnt[257] = {0};
+            for (size_t i = 0; i < n; i++)
+                cnt[((src[i] >> shift) & 0xFF) + 1]++;
+            for (int b = 0; b < 256; b++)
+                cnt[b + 1] += cnt[b];
+            for (size_t i = 0; i < n; i++)
+                dst[cnt[(src[i] >> shift) & 0xFF]++] = src[i];
+            uint32_t *t = src;
+            src = dst;
+            dst = t;
+        }
+        /* four passes: the result is back in a */
+    }
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (a[i] != a[m - 1])
+            a[m++] = a[i];
+    return m;
+}
+
+int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
+                    dd_sketch_t *sk)
+{
+    memset(sk, 0, sizeof *sk);
+    sk->exact = XXH3_64bits(s->canon, s->canon_len);
+    sk->raw = XXH3_64bits(raw, raw_len);
+    sk->n_tokens = s->ntok > UINT32_MAX ? UINT32_MAX : (uint32_t)s->ntok;
+    if (s->ntok == 0) {
+        sk->empty = 1;
+        sk->s.tau = UINT32_MAX;
+        return 0;
+    }
+    size_t k = c->shingle_size;
+    size_t n = s->ntok >= k ? s->ntok - k + 1 : 1;
+    size_t span = s->ntok >= k ? k : s->ntok;
+    /* sh: [0,n) all hashes, [n,2n) the sampled ones, [2n,3n) sort temp */
+    if (dd_grow((void **)&s->sh, &s->sh_cap, 3 * n, sizeof *s->sh) != 0)
+        return -1;
+    uint32_t *all = s->sh, *smp = s->sh + n, *tmp = s->sh + 2 * n;
+    uint32_t tau = dd_rate_tau(c->sample_rate);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t h = (uint32_t)(XXH3_64bits(s->tok + i, span * sizeof *s->tok) >> 32);
+        all[i] = h;
+        if (h <= tau)
+            smp[m++] = h;
+    }
+    m = dd_sort_unique(smp, m, tmp);
+    uint32_t *src = smp;
+    size_t have = m;
+    if (m < c->sample_min && tau != UINT32_MAX) {
+        /* A short text: take the sample_min smallest of all its shingles. */
+        have = dd_sort_unique(all, n, smp);
+        src = all;
+        if (have > c->sample_min) {
+            tau = all[c->sample_min - 1];
+            have = c->sample_min;
+        } else {
+            tau = UINT32_MAX; /* the whole set */
+        }
+    }
+    if (have > c->sample_max) {
+        tau = src[c->sample_max - 1];
+        have = c->sample_max;
+    }
+    sk->s.h = malloc((have ? have : 1) * sizeof *sk->s.h);
+    if (sk->s.h == NULL)
+        return -1;
+    memcpy(sk->s.h, src, have * sizeof *sk->s.h);
+    sk->s.n = (uint32_t)have;
+    sk->s.tau = tau;
+    sk->n_shingles = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
+    return 0;
+}
+
+/* ---- records ----
+ * Layout, little-endian:
+ *   u32 magic "DDR1" | u32 status | u64 seq | i64 time_ms | u64 exact | u64 raw
+ *   | u64 cluster_seq | u32 tau | u32 n | u32 id_len | u32 cluster_len
+ *   | n x u32 hash | n x u8 flags | id | cluster | u32 XXH32 of all before
+ * cluster_len 0 means "the document's own id" (it started its cluster). */
+
+#define DD_REC_MAGIC 0x31524444u /* "DDR1" */
+#define DD_REC_HEAD 64
+
+static void dd__put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+static void dd__put64(unsigned char *p, uint64_t v)
+{
+    dd__put32(p, (uint32_t)v);
+    dd__put32(p + 4, (uint32_t)(v >> 32));
+}
+static uint32_t dd__get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t dd__get64(const unsigned char *p)
+{
+    return (uint64_t)dd__get32(p) | (uint64_t)dd__get32(p + 4) << 32;
+}
+
+static uint32_t dd__cluster_len(const dd_record_t *r)
+{
+    if (r->cluster == NULL || (r->cluster_len == r->id_len && r->id != NULL &&
+                               memcmp(r->cluster, r->id, r->id_len) == 0))
+        return 0;
+    return r->cluster_len;
+}
+
+size_t dd_record_size(const dd_record_t *r)
+{
+    return DD_REC_HEAD + (size_t)r->n * 5 + r->id_len + dd__cluster_len(r) + 4;
+}
+
+void dd_record_encode(const dd_record_t *r, void *buf)
+{
+    unsigned char *p = buf;
+    uint32_t clen = dd__cluster_len(r);
+    dd__put32(p, DD_REC_MAGIC);
+    dd__put32(p + 4, r->status);
+    dd__put64(p + 8, r->seq);
+    dd__put64(p + 16, (uint64_t)r->time_ms);
+    dd__put64(p + 24, r->exact);
+    dd__put64(p + 32, r->raw);
+    dd__put64(p + 40, r->cluster_seq);
+    dd__put32(p + 48, r->tau);
+    dd__put32(p + 52, r->n);
+    dd__put32(p + 56, r->id_len);
+    dd__put32(p + 60, clen);
+    unsigned char *q = p + DD_REC_HEAD;
+    for (uint32_t i = 0; i < r->n; i++, q += 4)
+        dd__put32(q, dd_rec_hash(r, i));
+    if (r->n > 0)
+        memcpy(q, r->flags, r->n);
+    q += r->n;
+    if (r->id_len > 0)
+        memcpy(q, r->id, r->id_len);
+    q += r->id_len;
+    if (clen > 0)
+        memcpy(q, r->cluster, clen);
+    q += clen;
+    dd__put32(q, XXH32(p, (size_t)(q - p), 0));
+}
+
+int dd_record_decode(const void *buf, size_t len, dd_record_t *r, int full)
+{
+    const unsigned char *p = buf;
+    if (len < DD_REC_HEAD + 4 || dd__get32(p) != DD_REC_MAGIC)
+        return -1;
+    uint32_t n = dd__get32(p + 52), id_len = dd__get32(p + 56), clen = dd__get32(p + 60);
+    uint64_t need = (uint64_t)DD_REC_HEAD + (uint64_t)n * 5 + id_len + clen + 4;
+    if (need != len)
+        return -1;
+    if (full && dd__get32(p + len - 4) != XXH32(p, len - 4, 0))
+        return -1;
+    memset(r, 0, sizeof *r);
+    r->status = dd__get32(p + 4);
+    r->seq = dd__get64(p + 8);
+    r->time_ms = (int64_t)dd__get64(p + 16);
+    r->exact = dd__get64(p + 24);
+    r->raw = dd__get64(p + 32);
+    r->cluster_seq = dd__get64(p + 40);
+    r->tau = dd__get32(p + 48);
+    r->n = n;
+    r->h = (const uint32_t *)(const void *)(p + DD_REC_HEAD);
+    r->flags = p + DD_REC_HEAD + (size_t)n * 4;
+    r->id = (const char *)p + DD_REC_HEAD + (size_t)n * 5;
+    r->id_len = id_len;
+    if (clen > 0) {
+        r->cluster = r->id + id_len;
+        r->cluster_len = clen;
+    } else {
+        r->cluster = r->id;
+        r->cluster_len = id_len;
+    }
+    /* the sample must be strictly ascending (verification merges on it) */
+    for (uint32_t i = 1; full && i < n; i++)
+        if (dd_rec_hash(r, i) <= dd_rec_hash(r, i - 1))
+            return -1;
+    return 0;
+}

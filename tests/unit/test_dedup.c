@@ -1,0 +1,406 @@
+/*
+ * Unit tests for the dedup stage (plugins/dedup), run in the test host:
+ * exact and near copies, truncated copies, different stories kept apart,
+ * degenerate input, the persistent LMDB index across a restart, a
+ * corrupted index refused at start-up, and config validation.
+ *
+ * Fixture texts are generated here from a small vocabulary with a fixed
+ * PRNG (no evaluation data), so each "article" has its own word stream.
+ */
+#include "unit.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../support/testhost.h"
+
+const tm_stage_desc_t *tm_stage_entry_v1(void);
+
+static const char *const words[] = {
+    "council", "river", "budget", "school", "harbour", "minister", "storm", "bridge",
+    "market", "festival", "railway", "hospital", "election", "police", "museum", "farmers",
+    "water", "energy", "court", "village", "report", "airport", "teachers", "workers",
+    "plans", "said", "would", "after", "before", "during", "against", "because",
+    "local", "national", "new", "old", "large", "small", "early", "late",
+    "officials", "residents", "company", "union", "mayor", "judge", "station", "office",
+    "announced", "rejected", "approved", "delayed", "opened", "closed", "raised", "cut",
+    "on", "the", "a", "of", "in", "to", "and", "for"};
+#define NWORDS (sizeof words / sizeof words[0])
+
+/* An article of npar paragraphs of 5 sentences of 12 words, from seed. */
+static char *article(unsigned seed, int npar)
+{
+    size_t cap = (size_t)npar * 5 * 12 * 12 + 64, n = 0;
+    char *s = malloc(cap);
+    uint32_t x = seed * 2654435761u + 12345u;
+    for (int p = 0; p < npar; p++) {
+        for (int k = 0; k < 5; k++) {
+            for (int w = 0; w < 12; w++) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                const char *wd = words[x % NWORDS];
+                n += (size_t)snprintf(s + n, cap - n, "%s%c%s", w == 0 && k == 0 ? "" : " ",
+                                      w == 0 ? (char)(wd[0] - 32) : wd[0], wd + 1);
+            }
+            n += (size_t)snprintf(s + n, cap - n, ".");
+        }
+        n += (size_t)snprintf(s + n, cap - n, "\n\n");
+    }
+    return s;
+}
+
+/* The first `keep` paragraphs of text, plus a trailer. */
+static char *first_paragraphs(const char *text, int keep, const char *trailer)
+{
+    const char *p = text;
+    for (int i = 0; i < keep && p != NULL; i++) {
+        p = strstr(p, "\n\n");
+        if (p != NULL)
+            p += 2;
+    }
+    size_t n = p != NULL ? (size_t)(p - text) : strlen(text);
+    char *s = malloc(n + strlen(trailer) + 1);
+    memcpy(s, text, n);
+    strcpy(s + n, trailer);
+    return s;
+}
+
+static char *concat3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *s = malloc(la + lb + lc + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb);
+    memcpy(s + la + lb, c, lc + 1);
+    return s;
+}
+
+static char data_dir[4096];
+
+static tm_testhost_t *open_stage(const char *config, const char *state_dir)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = tm_testhost_open(tm_stage_entry_v1(), config, data_dir, state_dir, &err);
+    if (th == NULL)
+        fail_msg("open failed: %s: %s", err.code, err.message);
+    return th;
+}
+
+/* Run one document; return a copy of its annotation (caller frees). */
+static cJSON *run(tm_testhost_t *th, const char *id, const char *text)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_doc_t *doc = tm_testhost_doc(id, text, (size_t)-1, NULL);
+    int rc = tm_testhost_run(th, doc, &err);
+    if (rc != TM_OK)
+        fail_msg("run %s: %d %s: %s", id, rc, err.code, err.message);
+    const cJSON *a = tm_testhost_annotation(doc, "dedup");
+    assert_non_null(a);
+    cJSON *c = cJSON_Duplicate(a, 1);
+    tm_doc_destroy(&doc);
+    return c;
+}
+
+static const char *str(const cJSON *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(a, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num(const cJSON *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(a, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+}
+
+#define EXPECT(a, st, of)                                                                      \
+    do {                                                                                       \
+        assert_string_equal(str((a), "status"), (st));                                         \
+        if ((of) == NULL)                                                                      \
+            assert_true(cJSON_IsNull(cJSON_GetObjectItem((a), "duplicate_of")));               \
+        else                                                                                   \
+            assert_string_equal(str((a), "duplicate_of"), (of));                               \
+    } while (0)
+
+static void test_exact_and_normalised_exact(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    char *a = article(1, 4);
+    cJSON *r = run(th, "a", a);
+    EXPECT(r, "unique", NULL);
+    assert_string_equal(str(r, "cluster"), "a");
+    cJSON_Delete(r);
+
+    r = run(th, "a-copy", a);
+    EXPECT(r, "exact_duplicate", "a");
+    assert_string_equal(str(r, "cluster"), "a");
+    cJSON_Delete(r);
+
+    /* upper case, doubled spaces, CRLF: the same normalised text */
+    char *b = strdup(a);
+    for (char *p = b; *p; p++)
+        if (*p >= 'a' && *p <= 'z' && (p - b) % 7 == 0)
+            *p = (char)(*p - 32);
+    char *c = concat3("  ", b, "\r\n\r\n");
+    r = run(th, "a-case", c);
+    assert_string_not_equal(str(r, "status"), "unique");
+    assert_string_equal(str(r, "duplicate_of"), "a");
+    cJSON_Delete(r);
+
+    /* an unrelated article stays unique */
+    char *u = article(2, 4);
+    r = run(th, "u", u);
+    EXPECT(r, "unique", NULL);
+    assert_string_equal(str(r, "cluster"), "u");
+    cJSON_Delete(r);
+    free(a), free(b), free(c), free(u);
+    tm_testhost_close(&th);
+}
+
+static void test_near_copy_under_other_chrome(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    char *a = article(10, 6);
+    char *orig = concat3("Daily Example Herald | Subscribe to our newsletter\n\n", a,
+                         "Copyright Daily Example Herald. All rights reserved.\n");
+    char *copy = concat3("Breaking: edited headline here\nJoin our channel for updates\n\n", a,
+                         "This article was reprinted with permission. Share this story.\n");
+    cJSON *r = run(th, "orig", orig);
+    EXPECT(r, "unique", NULL);
+    cJSON_Delete(r);
+    r = run(th, "copy", copy);
+    EXPECT(r, "near_duplicate", "orig");
+    assert_string_equal(str(r, "cluster"), "orig");
+    assert_true(num(r, "similarity") > 0.5 && num(r, "similarity") <= 1.0);
+    cJSON_Delete(r);
+    free(a), free(orig), free(copy);
+    tm_testhost_close(&th);
+}
+
+static void test_truncated_copy_has_containment(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    char *a = article(20, 8);
+    char *cut = first_paragraphs(a, 4, "Read more on our website.\n");
+    cJSON *r = run(th, "full", a);
+    cJSON_Delete(r);
+    r = run(th, "cut", cut);
+    EXPECT(r, "near_duplicate", "full");
+    assert_true(num(r, "containment") >= 0.9);
+    /* half the text: Jaccard is far below containment */
+    assert_true(num(r, "similarity") < num(r, "containment"));
+    cJSON_Delete(r);
+    free(a), free(cut);
+    tm_testhost_close(&th);
+}
+
+static void test_copy_of_copy_points_to_earliest(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    char *a = article(30, 6);
+    char *c1 = concat3("Edited headline one\n\n", a, "Share this.\n");
+    char *c2 = concat3("Another outlet banner\n\n", a, "Comments are closed.\n");
+    cJSON_Delete(run(th, "first", a));
+    char *o = article(31, 6);
+    cJSON_Delete(run(th, "other", o));
+    free(o);
+    cJSON *r = run(th, "c1", c1);
+    EXPECT(r, "near_duplicate", "first");
+    cJSON_Delete(r);
+    r = run(th, "c2", c2);
+    assert_string_equal(str(r, "duplicate_of"), "first");
+    assert_string_equal(str(r, "cluster"), "first");
+    cJSON_Delete(r);
+    free(a), free(c1), free(c2);
+    tm_testhost_close(&th);
+}
+
+/* The five seed articles: one event told by five outlets, no copies. */
+static void test_same_event_articles_stay_apart(void **state)
+{
+    (void)state;
+    char path[4200];
+    const char *src = getenv("TM_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/dedup/seeds.jsonl", src != NULL ? src : ".");
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        cJSON *d = cJSON_Parse(line);
+        assert_non_null(d);
+        cJSON *r = run(th, str(d, "id"), str(d, "text"));
+        EXPECT(r, "unique", NULL);
+        cJSON_Delete(r);
+        cJSON_Delete(d);
+        n++;
+    }
+    assert_int_equal(n, 5);
+    free(line);
+    fclose(f);
+    tm_testhost_close(&th);
+}
+
+static void test_degenerate_input(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    cJSON *r = run(th, "empty", " ");
+    EXPECT(r, "unique", NULL);
+    cJSON_Delete(r);
+    /* one word repeated: one distinct shingle, never a near match */
+    size_t n = 200000;
+    char *rep = malloc(n * 5 + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(rep + i * 5, "word ", 5);
+    rep[n * 5] = '\0';
+    r = run(th, "rep1", rep);
+    EXPECT(r, "unique", NULL);
+    cJSON_Delete(r);
+    r = run(th, "rep2", rep);
+    EXPECT(r, "exact_duplicate", "rep1");
+    cJSON_Delete(r);
+    /* a short, different text made of the same word is not a near copy */
+    r = run(th, "rep3", "word word word word word word word word end");
+    EXPECT(r, "unique", NULL);
+    cJSON_Delete(r);
+    /* a flood of identical documents all point at the first */
+    char *a = article(40, 3);
+    char id[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "flood-%d", i);
+        r = run(th, id, a);
+        if (i == 0)
+            EXPECT(r, "unique", NULL);
+        else
+            EXPECT(r, "exact_duplicate", "flood-0");
+        cJSON_Delete(r);
+    }
+    free(a);
+    free(rep);
+    tm_testhost_close(&th);
+}
+
+static void test_markup_and_entities_fold(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    const char *plain = "The mayor said \"we will rebuild the bridge\" and the council agreed. "
+                        "Workers began on Monday, residents said, and the river road reopened "
+                        "after three weeks of storm damage repairs in the old harbour district "
+                        "where local farmers sell produce at the weekly market near the station.";
+    const char *html = "<p>The mayor said &quot;we will rebuild the bridge&quot; and the council "
+                       "agreed.</p> Workers began on Monday, residents said, and the river road "
+                       "reopened after three weeks of storm damage repairs in the old harbour "
+                       "district where local farmers sell produce at the weekly market near the "
+                       "station.";
+    cJSON_Delete(run(th, "p", plain));
+    cJSON *r = run(th, "h", html);
+    assert_string_not_equal(str(r, "status"), "unique");
+    assert_string_equal(str(r, "duplicate_of"), "p");
+    cJSON_Delete(r);
+    tm_testhost_close(&th);
+}
+
+static int rm_rf(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static void test_index_survives_restart(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tm-dedup-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *a = article(50, 5), *b = article(51, 5);
+    char *near = concat3("Other outlet\n\n", b, "Read more.\n");
+    tm_testhost_t *th = open_stage("{\"sync\": true}", dir);
+    cJSON_Delete(run(th, "before-a", a));
+    cJSON_Delete(run(th, "before-b", b));
+    tm_testhost_close(&th);
+
+    th = open_stage("{\"sync\": true}", dir);
+    cJSON *r = run(th, "after-a", a);
+    EXPECT(r, "exact_duplicate", "before-a");
+    cJSON_Delete(r);
+    r = run(th, "after-b", near);
+    EXPECT(r, "near_duplicate", "before-b");
+    cJSON_Delete(r);
+    tm_testhost_close(&th);
+
+    /* without state_dir every run starts empty */
+    th = open_stage(NULL, NULL);
+    r = run(th, "fresh", a);
+    EXPECT(r, "unique", NULL);
+    cJSON_Delete(r);
+    tm_testhost_close(&th);
+    free(a), free(b), free(near);
+    assert_int_equal(rm_rf(dir), 0);
+}
+
+static void test_corrupt_index_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tm-dedup-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[4200], file[4300];
+    snprintf(sub, sizeof sub, "%s/dedup", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(file, sizeof file, "%s/data.mdb", sub);
+    FILE *f = fopen(file, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 4096; i++)
+        fputc(0x5a, f);
+    fclose(f);
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = tm_testhost_open(tm_stage_entry_v1(), NULL, data_dir, dir, &err);
+    assert_null(th);
+    assert_contains(err.message, sub); /* names the index it could not open */
+    assert_int_equal(rm_rf(dir), 0);
+}
+
+static void test_config_validated(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"jaccard_threshold\": 1.5}", data_dir,
+                                 NULL, &err));
+    assert_contains(err.message, "jaccard_threshold");
+    memset(&err, 0, sizeof err);
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"index_dir\": \"../x\"}", data_dir,
+                                 NULL, &err));
+    assert_contains(err.message, "index_dir");
+    memset(&err, 0, sizeof err);
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"entities_file\": \"nope.tsv\"}",
+                                 data_dir, NULL, &err));
+    assert_contains(err.message, "nope.tsv");
+}
+
+int main(void)
+{
+    const char *src = getenv("TM_SRCDIR");
+    snprintf(data_dir, sizeof data_dir, "%s/plugins/dedup", src != NULL ? src : ".");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_and_normalised_exact),
+        cmocka_unit_test(test_near_copy_under_other_chrome),
+        cmocka_unit_test(test_truncated_copy_has_containment),
+        cmocka_unit_test(test_copy_of_copy_points_to_earliest),
+        cmocka_unit_test(test_same_event_articles_stay_apart),
+        cmocka_unit_test(test_degenerate_input),
+        cmocka_unit_test(test_markup_and_entities_fold),
+        cmocka_unit_test(test_index_survives_restart),
+        cmocka_unit_test(test_corrupt_index_refused),
+        cmocka_unit_test(test_config_validated),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
