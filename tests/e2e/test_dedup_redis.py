@@ -69,7 +69,7 @@ try:
         time.sleep(0.05)
     conf = os.path.join(tmp, "d.conf")
     with open(conf, "w") as f:
-        json.dump({"ingest": "", "push": "tcp://127.0.0.1:*", "publish": "",
+        json.dump({"ingest": "", "push": "tcp://127.0.0.1:*", "publish": "", "http": "127.0.0.1:0",
                    "deliver": "tcp://127.0.0.1:*", "workers": 2,
                    "pipeline": [{"stage": "dedup", "config": {
                        "backend": "redis", "redis_port": port, "redis_retry_ms": 0}}]}, f)
