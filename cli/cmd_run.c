@@ -50,8 +50,12 @@ static void tm__print_stats(const tm_batch_stats_t *st, tm_pipeline_t *p)
     for (size_t i = 0; i < p->n; i++) {
         double secs = tm_metric_value(p->stages[i].m_seconds);
         unsigned long long n = tm_metric_count(p->stages[i].m_seconds);
-        fprintf(stderr, "  stage %-14s %8llu calls %9.3f s CPU %9.2f us/doc %9.1f MB/s\n",
-                p->names[i], n, secs, n ? secs * 1e6 / (double)n : 0, secs > 0 ? mb / secs : 0);
+        /* Per document, not per call: a stage with an ordered half is
+         * called twice for each document.  The time is the wall-clock time
+         * spent inside the stage's calls, summed over the workers. */
+        fprintf(stderr, "  stage %-14s %8llu calls %9.3f s busy %9.2f us/doc %9.1f MB/s\n",
+                p->names[i], n, secs, st->lines ? secs * 1e6 / (double)st->lines : 0,
+                secs > 0 ? mb / secs : 0);
     }
 }
 
