@@ -1,0 +1,418 @@
+/*
+ * qt_report.c - reported speech: the content clause of a reporting verb
+ * that is not (only) a quotation.
+ *
+ *   forward    Trump said on November 5 that he will "probably not" have ...
+ *              Babcock said Trump is his third choice.
+ *   backward   The bigger risk is a clash, he said.  / ..., said Trump.
+ *   middle     The bigger risk, he said, is a clash ...  (two parts)
+ *   according  According to Ushakov, the two will meet. / ..., according to X.
+ *
+ * A clause runs to the end of its sentence, and stops earlier at a
+ * semicolon, at ", adding/saying", at ", according to", and at a
+ * coordinated clause with a reporting verb of its own ("..., and Peskov
+ * said ...").  A clause that is (mostly) one quotation is not reported again:
+ * the quotation stands for it.  A clause holding a shorter quoted fragment
+ * is reported as "mixed" beside the fragment.
+ */
+#include "qt.h"
+
+#include <string.h>
+
+static int32_t imin(int32_t a, int32_t b) { return a < b ? a : b; }
+static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
+
+static int cue_ok(const qt_doc_t *d, int32_t k)
+{
+    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
+        return 0;
+    const qt_tok_t *t = &d->tok[k];
+    uint32_t want = LX_SPEECH | (d->cfg->belief ? LX_BELIEF : 0);
+    if (!(t->lex & want))
+        return 0;
+    if (t->lex & LX_NOUNLIKE) {
+        if (tk_is(d, k - 1, LX_DET) || (k > 0 && (d->tok[k - 1].flags & TF_POSS)) ||
+            (t->flags & TF_CAP))
+            return 0;
+    }
+    return 1;
+}
+
+static int32_t sent_end(const qt_doc_t *d, int32_t from)
+{
+    uint32_t s = d->tok[from].sent;
+    int32_t n = (int32_t)d->n_tok, k = from;
+    while (k + 1 < n && k - from < QT_WIN_CLAUSE && d->tok[k + 1].sent == s &&
+           d->tok[k + 1].kind != TK_PARA)
+        k++;
+    return k; /* inclusive */
+}
+
+/* Does a reporting verb with its own subject start within a few tokens? */
+static int clause_with_cue(const qt_doc_t *d, int32_t k, int32_t lim)
+{
+    for (int32_t m = k; m <= lim && m - k < 7; m++) {
+        const qt_tok_t *t = &d->tok[m];
+        if (t->kind != TK_WORD || (t->flags & TF_INQ))
+            return 0;
+        if (cue_ok(d, m) && !(t->lex & LX_ING)) {
+            qt_np_t np;
+            return m > k && qt_np_left(d, m - 1, k, &np) && np.s == k;
+        }
+    }
+    return 0;
+}
+
+static int32_t clause_stop(const qt_doc_t *d, int32_t p, int32_t end)
+{
+    for (int32_t m = p; m <= end; m++) {
+        const qt_tok_t *t = &d->tok[m];
+        if (t->q >= 0) {
+            const qt_quote_t *q = &d->q[t->q];
+            int32_t qe = q->close >= 0 ? q->close : q->ce - 1;
+            if (qe > m)
+                m = qe;
+            continue;
+        }
+        if (t->kind == TK_PARA)
+            return m;
+        if (t->kind == TK_PUNCT && t->cp == ';')
+            return m;
+        if (t->kind == TK_PUNCT && (t->cp == ',' || t->cp == 0x2014 || t->cp == 0x2013)) {
+            int32_t nx = m + 1;
+            int32_t pe;
+            if (nx > end)
+                return m;
+            if (tk_is(d, nx, LX_CUE) && tk_is(d, nx, LX_ING))
+                return m;
+            if (qt_find_phrase(d, nx, LXX_SOURCE_AFTER, &pe) >= 0)
+                return m;
+            if (tk_is(d, nx, LX_CONJ) && clause_with_cue(d, nx + 1, end))
+                return m;
+            if (clause_with_cue(d, nx, end))
+                return m;
+            /* ", said Trump" */
+            if (cue_ok(d, nx) && (d->tok[nx].lex & LX_INVERT))
+                return m;
+        }
+        if (t->kind == TK_WORD && (t->lex & LX_CONJ) && m > p && clause_with_cue(d, m + 1, end))
+            return m;
+    }
+    return end + 1;
+}
+
+static int overlaps_clause(const qt_doc_t *d, uint32_t s, uint32_t e)
+{
+    for (size_t i = d->nquotes_marked; i < d->n_q; i++) {
+        const qt_quote_t *q = &d->q[i];
+        uint32_t a = q->s > s ? q->s : s, b = q->e < e ? q->e : e;
+        if (b > a && (b - a) * 2 > (e - s < q->e - q->s ? e - s : q->e - q->s))
+            return 1;
+    }
+    return 0;
+}
+
+static void emit_clause(qt_doc_t *d, int32_t a, int32_t b, int32_t cue, int32_t cue_e,
+                        const qt_np_t *np)
+{
+    /* b exclusive; trim punctuation and quote marks that are not paired */
+    while (b > a && (d->tok[b - 1].kind == TK_PUNCT || d->tok[b - 1].kind == TK_PARA) &&
+           d->tok[b - 1].q < 0)
+        b--;
+    while (a < b && d->tok[a].kind == TK_PUNCT && d->tok[a].q < 0)
+        a++;
+    if (b <= a)
+        return;
+    /* never cut a quotation */
+    if (d->tok[a].q >= 0)
+        a = imin(a, d->q[d->tok[a].q].open);
+    if (d->tok[b - 1].q >= 0) {
+        const qt_quote_t *q = &d->q[d->tok[b - 1].q];
+        b = imax(b, (q->close >= 0 ? q->close : q->ce - 1) + 1);
+    }
+    int words = 0, maxq = 0, nq = 0;
+    for (int32_t k = a; k < b; k++) {
+        const qt_tok_t *t = &d->tok[k];
+        if (t->kind == TK_WORD || t->kind == TK_NUM)
+            words++;
+        if (t->kind == TK_QMARK && t->q >= 0 && d->q[t->q].open == k) {
+            nq++;
+            if (d->q[t->q].nwords > maxq)
+                maxq = d->q[t->q].nwords;
+        }
+    }
+    if (words < 2)
+        return;
+    if (nq > 0 && maxq * 2 >= words)
+        return; /* the quotation stands for the clause */
+    if (nq > 0 && !d->cfg->mixed_clauses)
+        return;
+    if (nq == 0 && !d->cfg->indirect)
+        return;
+    uint32_t s = d->tok[a].s, e = d->tok[b - 1].e;
+    if (overlaps_clause(d, s, e))
+        return;
+    qt_quote_t c;
+    memset(&c, 0, sizeof c);
+    c.open = c.close = -1;
+    c.cs = a;
+    c.ce = b;
+    c.s = s;
+    c.e = e;
+    c.para = d->tok[a].para;
+    c.sent = d->tok[a].sent;
+    c.flags = QF_CLAUSE;
+    c.cue = cue;
+    c.cue_e = cue_e >= 0 ? cue_e : cue;
+    c.sp = *np;
+    c.ent = -1;
+    c.host = -1;
+    c.src = -1;
+    c.type = nq > 0 ? QT_MIXED : QT_INDIRECT;
+    c.how = HOW_CLAUSE;
+    c.nwords = (uint16_t)(words > 65535 ? 65535 : words);
+    if (QT_PUSH(d, q, c) != 0)
+        return;
+    int32_t ci = (int32_t)d->n_q - 1;
+    /* fragments inside take the clause's speaker when they have none */
+    for (int32_t k = a; k < b; k++) {
+        const qt_tok_t *t = &d->tok[k];
+        if (t->kind == TK_QMARK && t->q >= 0 && d->q[t->q].open == k) {
+            qt_quote_t *fq = &d->q[t->q];
+            fq->host = ci;
+            if (fq->sp.s < 0) {
+                fq->sp = *np;
+                fq->cue = cue;
+                fq->cue_e = c.cue_e;
+                fq->how = HOW_FRAG;
+                fq->flags |= QF_FRAG;
+                fq->type = QT_MIXED;
+            }
+        }
+    }
+}
+
+/* A content clause may start with these. */
+static int clause_start_ok(const qt_doc_t *d, int32_t p)
+{
+    if (p < 0 || (size_t)p >= d->n_tok)
+        return 0;
+    const qt_tok_t *t = &d->tok[p];
+    if (t->kind == TK_QMARK)
+        return t->q >= 0;
+    if (t->kind == TK_NUM)
+        return 1;
+    if (t->kind != TK_WORD)
+        return 0;
+    if (t->lex & (LX_PRON | LX_DET))
+        return (t->extra & LXX_SUBJ) || (t->lex & LX_DET) || qt_tok_eq(d, p, "it");
+    if (t->lex & (LX_PREP | LX_AUX | LX_CONJ | LX_WH | LX_CUE | LX_NEG | LX_ADV))
+        return qt_tok_eq(d, p, "there");
+    if (t->flags & TF_CAP)
+        return 1;
+    if (qt_tok_eq(d, p, "there"))
+        return 1;
+    return 0;
+}
+
+static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
+{
+    int32_t end = sent_end(d, c);
+    int32_t ce = c, pe;
+    if (qt_find_phrase(d, c, LXX_CUE_PHRASE, &pe) >= 0)
+        ce = pe;
+    int32_t p = ce + 1;
+    /* listener object, adverbs, time, prepositional phrases */
+    {
+        /* reuse the attribution skipper through a tiny local copy of its rules */
+        int32_t lim = end;
+        if (tk_is(d, c, LX_OBJECT) && p <= lim) {
+            qt_np_t o;
+            if (qt_np_right(d, p, lim, &o))
+                p = o.e + 1;
+            else if (tk_is(d, p, LX_PRON))
+                p++;
+            else if (qt_tok_eq(d, p, "reporters"))
+                p++;
+        }
+        for (int g = 0; g < 10 && p <= lim; g++) {
+            const qt_tok_t *t = &d->tok[p];
+            if (t->flags & TF_INQ)
+                break;
+            if (t->kind == TK_PUNCT && t->cp == ',') {
+                p++;
+                continue;
+            }
+            if (t->kind == TK_WORD && ((t->lex & LX_TIME) || (t->flags & TF_LY) ||
+                                       ((t->lex & LX_ADV) && !(t->lex & (LX_PRON | LX_DET)))) &&
+                !(t->lex & LX_THAT)) {
+                p++;
+                continue;
+            }
+            if (t->kind == TK_WORD && (t->lex & LX_PREP) && !(t->lex & (LX_THAT | LX_CONJ))) {
+                int32_t m = p + 1, w = 0;
+                if (tk_is(d, m, LX_DET))
+                    m++;
+                while (m <= lim && w < 6) {
+                    const qt_tok_t *u = &d->tok[m];
+                    if (u->flags & TF_INQ)
+                        break;
+                    if (u->kind == TK_NUM ||
+                        (u->kind == TK_PUNCT && u->cp == '.' && (u->flags & TF_ABBR)) ||
+                        (u->kind == TK_WORD && ((u->lex & LX_TIME) ||
+                                                ((u->flags & TF_CAP) && !(u->lex & (LX_PRON | LX_DET | LX_CONJ)))))) {
+                        m++;
+                        w++;
+                        continue;
+                    }
+                    if (u->kind == TK_WORD && w == 0 && !(u->flags & TF_POSS) &&
+                        !(u->lex & (LX_THAT | LX_PREP | LX_DET | LX_PRON | LX_CONJ | LX_AUX |
+                                    LX_WH | LX_CUE))) {
+                        m++;
+                        w++;
+                        continue;
+                    }
+                    if (u->kind == TK_WORD && (u->lex & LX_PREP) && w > 0 && !(u->lex & LX_THAT)) {
+                        m++;
+                        if (tk_is(d, m, LX_DET))
+                            m++;
+                        continue;
+                    }
+                    break;
+                }
+                if (w == 0)
+                    break;
+                /* a PP must be followed by "that", a comma or a quotation to
+                 * count as an adjunct; otherwise it is the content */
+                if (m <= lim && (tk_is(d, m, LX_THAT) || tk_punct(d, m, ',') || tk_punct(d, m, ':') ||
+                                 d->tok[m].kind == TK_QMARK || clause_start_ok(d, m))) {
+                    p = m;
+                    continue;
+                }
+                break;
+            }
+            break;
+        }
+    }
+    if (p > end)
+        return;
+    int that = tk_is(d, p, LX_THAT);
+    int colon = tk_punct(d, p, ':');
+    int32_t a = p;
+    if (colon)
+        a = p + 1;
+    if (!that && !colon && !clause_start_ok(d, p))
+        return;
+    if (that && !clause_start_ok(d, p + 1) && !tk_is(d, p + 1, LX_ADV) && !(d->tok[p + 1].flags & TF_LY))
+        return;
+    int32_t b = clause_stop(d, that ? p + 1 : a, end);
+    emit_clause(d, a, b, c, ce, np);
+}
+
+static void backward(qt_doc_t *d, int32_t c, int32_t subj_s, const qt_np_t *np)
+{
+    /* content: sentence start .. the comma before the subject */
+    int32_t comma = subj_s - 1;
+    if (!(tk_punct(d, comma, ',') || tk_dash(d, comma)))
+        return;
+    int32_t a = d->sstart[d->tok[c].sent];
+    if (comma - a > QT_WIN_CLAUSE)
+        a = comma - QT_WIN_CLAUSE;
+    /* middle attribution: "X, he said, Y." */
+    emit_clause(d, a, comma, c, c, np);
+}
+
+static int ends_clause_after(const qt_doc_t *d, int32_t k, int32_t *comma)
+{
+    /* after the cue: adjuncts then the end of the sentence (or a comma) */
+    *comma = -1;
+    for (int s = 0; s < 8; s++, k++) {
+        if ((size_t)k >= d->n_tok)
+            return 1;
+        const qt_tok_t *t = &d->tok[k];
+        if (t->kind == TK_PARA || tk_stop(d, k))
+            return 1;
+        if (t->kind == TK_PUNCT && t->cp == ',') {
+            *comma = k;
+            return 1;
+        }
+        if (t->kind == TK_QMARK)
+            return 0;
+        if (t->kind == TK_WORD && (t->lex & (LX_THAT | LX_CUE)))
+            return 0;
+    }
+    return 0;
+}
+
+void qt_report(qt_doc_t *d)
+{
+    if (!d->cfg->indirect && !d->cfg->mixed_clauses)
+        return;
+    int32_t n = (int32_t)d->n_tok;
+    for (int32_t c = 0; c < n; c++) {
+        const qt_tok_t *t = &d->tok[c];
+        if (t->kind != TK_WORD || (t->flags & TF_INQ))
+            continue;
+        int32_t pe;
+        if (t->phrase && qt_find_phrase(d, c, LXX_SOURCE_AFTER, &pe) >= 0) {
+            /* according to X */
+            qt_np_t np;
+            int32_t end = sent_end(d, c);
+            if (!qt_np_right(d, pe + 1, end, &np))
+                continue;
+            int32_t ss = d->sstart[t->sent];
+            int32_t k = c - 1;
+            while (k >= ss && tk_is(d, k, LX_CONJ))
+                k--;
+            if (k < ss) {
+                int32_t m = np.e + 1;
+                while (m <= end && tk_punct(d, m, ','))
+                    m++;
+                if (m <= end)
+                    emit_clause(d, m, clause_stop(d, m, end), c, pe, &np);
+            } else if (tk_punct(d, c - 1, ',') || tk_dash(d, c - 1)) {
+                emit_clause(d, imax(ss, c - 1 - QT_WIN_CLAUSE), c - 1, c, pe, &np);
+            }
+            c = pe;
+            continue;
+        }
+        if (!cue_ok(d, c) || !(t->lex & LX_CLAUSE))
+            continue;
+        qt_np_t np;
+        /* inverted: "..., said Trump." */
+        if ((t->lex & LX_INVERT) && tk_punct(d, c - 1, ',') && !(t->lex & LX_ING)) {
+            int32_t end = sent_end(d, c);
+            if (qt_np_right(d, c + 1, end, &np)) {
+                int32_t comma;
+                if (ends_clause_after(d, np.e + 1, &comma)) {
+                    backward(d, c, c, &np);
+                    if (comma >= 0 && comma < end)
+                        emit_clause(d, comma + 1, clause_stop(d, comma + 1, end), c, c, &np);
+                    continue;
+                }
+            }
+        }
+        if (!qt_np_subject_of(d, c, &np))
+            continue;
+        int32_t comma;
+        int32_t after = c + 1;
+        if (tk_is(d, c, LX_OBJECT)) {
+            qt_np_t o;
+            if (qt_np_right(d, after, imin(n - 1, after + QT_WIN_NP), &o) && o.kind != NP_PRON)
+                after = o.e + 1;
+            else if (tk_is(d, after, LX_PRON) || qt_tok_eq(d, after, "reporters"))
+                after++;
+        }
+        if (np.s >= 0 && np.s < c && tk_punct(d, np.s - 1, ',') && !(t->lex & LX_ING) &&
+            ends_clause_after(d, after, &comma)) {
+            backward(d, c, np.s, &np);
+            if (comma >= 0) {
+                int32_t end = sent_end(d, c);
+                if (comma < end && !tk_is(d, comma + 1, LX_CUE))
+                    emit_clause(d, comma + 1, clause_stop(d, comma + 1, end), c, c, &np);
+            }
+            continue;
+        }
+        forward(d, c, &np);
+    }
+}

@@ -1,0 +1,566 @@
+/*
+ * qt_tok.c - the tokenizer and sentence splitter, and the per-document
+ * scratch space.
+ *
+ * Tokens are words (letters, digits, marks; with inner apostrophes as in
+ * "it's", inner hyphens, dotted abbreviations "U.S.", digit groups "1,000"),
+ * numbers, single punctuation characters, quote marks (with their flanking:
+ * whitespace before / after) and paragraph breaks (every run of line breaks).
+ * Each word carries its lexicon classes.  Unicode letters and spaces are
+ * classified with utf8proc; everything runs in one pass over the bytes.
+ *
+ * Sentences are split after . ! ? ... (not after an abbreviation's period)
+ * when the next token starts like a sentence, and never inside a quotation:
+ * a quotation belongs to the sentence that contains its opening mark.
+ */
+#include "qt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elsz)
+            return -1;
+        nc *= 2;
+    }
+    void *np = realloc(*p, nc * elsz);
+    if (np == NULL)
+        return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, const qt_cfg_t *cfg)
+{
+    d->t = t;
+    d->n = n;
+    d->lx = lx;
+    d->cfg = cfg;
+    d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
+    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_keys = d->n_runs = d->n_emap = 0;
+    d->nquotes_marked = 0;
+    d->oom = 0;
+}
+
+void qt_doc_free(qt_doc_t *d)
+{
+    free(d->tok);
+    free(d->q);
+    free(d->ent);
+    free(d->men);
+    free(d->sstart);
+    free(d->pstart);
+    free(d->tmp);
+    free(d->tmp2);
+    free(d->keys);
+    free(d->runs);
+    free(d->emap);
+    free(d->buf);
+    memset(d, 0, sizeof *d);
+}
+
+/* Decode one UTF-8 sequence (the input is valid UTF-8; be defensive anyway). */
+static size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xE0) == 0xC0 && n >= 2) {
+        *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+        return 2;
+    }
+    if ((c & 0xF0) == 0xE0 && n >= 3) {
+        *cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        return 3;
+    }
+    if ((c & 0xF8) == 0xF0 && n >= 4) {
+        *cp = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+        return 4;
+    }
+    *cp = 0xFFFD;
+    return 1;
+}
+
+/* The code point ending right before position i (i > 0). */
+static uint32_t prev_cp(const unsigned char *t, size_t i)
+{
+    size_t j = i - 1;
+    int k = 0;
+    while (j > 0 && (t[j] & 0xC0) == 0x80 && k < 3) {
+        j--;
+        k++;
+    }
+    uint32_t cp;
+    dec(t + j, i - j, &cp);
+    return cp;
+}
+
+static int is_space_cp(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
+           (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
+           cp == 0xFEFF || cp == 0x2028 || cp == 0x2029;
+}
+
+static int qm_code(uint32_t cp)
+{
+    switch (cp) {
+    case '"': return QM_DQ;
+    case 0x201C: return QM_LDQ;
+    case 0x201D: return QM_RDQ;
+    case 0x201E: return QM_LOWDQ;
+    case 0x201F: return QM_REVDQ;
+    case 0xAB: return QM_LGUIL;
+    case 0xBB: return QM_RGUIL;
+    case '\'': return QM_SQ;
+    case 0x2018: return QM_LSQ;
+    case 0x201B: return QM_LSQ;
+    case 0x2019: return QM_RSQ;
+    case 0x201A: return QM_LOWSQ;
+    case 0x2039: return QM_LSGUIL;
+    case 0x203A: return QM_RSGUIL;
+    case 0x300C: return QM_CJK_L;
+    case 0x300D: return QM_CJK_R;
+    default: return 0;
+    }
+}
+
+/* 1 letter, 2 digit, 3 mark; 0 otherwise. */
+static int wclass(uint32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+            return 1;
+        if (cp >= '0' && cp <= '9')
+            return 2;
+        return 0;
+    }
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return 1;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return 2;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+static int is_upper_cp(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z';
+    int c = utf8proc_category((utf8proc_int32_t)cp);
+    return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT;
+}
+
+static int is_apos_at(const unsigned char *t, size_t n, size_t i, size_t *len)
+{
+    if (i < n && t[i] == '\'') {
+        *len = 1;
+        return 1;
+    }
+    if (i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x80 && t[i + 2] == 0x99) {
+        *len = 3;
+        return 1;
+    }
+    return 0;
+}
+
+static int push_tok(qt_doc_t *d, const qt_tok_t *tk) { return QT_PUSH(d, tok, *tk); }
+
+/* Scan a word starting at i; returns its end. */
+static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk)
+{
+    size_t st = i;
+    int letters = 0, uppers = 0, seg = 0, dotted = 0, first = 1, digits_first = 0;
+    uint32_t last_cp = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = dec(t + i, n - i, &cp);
+        int wc = wclass(cp);
+        if (wc) {
+            if (first) {
+                first = 0;
+                digits_first = wc == 2;
+                if (is_upper_cp(cp))
+                    tk->flags |= TF_CAP;
+            }
+            if (wc == 1) {
+                letters++;
+                if (is_upper_cp(cp))
+                    uppers++;
+                seg++;
+            }
+            last_cp = cp;
+            i += l;
+            continue;
+        }
+        /* inner connectors */
+        size_t al;
+        if (is_apos_at(t, n, i, &al) && i + al < n && last_cp != 0) {
+            uint32_t nc;
+            dec(t + i + al, n - i - al, &nc);
+            if (wclass(nc) == 1 && wclass(last_cp) != 0) {
+                i += al;
+                seg = 0;
+                continue;
+            }
+        }
+        if ((cp == '-' || cp == 0x2011) && i + l < n && last_cp != 0 && wclass(last_cp)) {
+            uint32_t nc;
+            dec(t + i + l, n - i - l, &nc);
+            if (wclass(nc) == 1 || wclass(nc) == 2) {
+                i += l;
+                seg = 0;
+                continue;
+            }
+        }
+        if (cp == '.' && i + 1 < n && seg == 1 && wclass(last_cp) == 1) {
+            uint32_t nc;
+            dec(t + i + 1, n - i - 1, &nc);
+            if (wclass(nc) == 1) {
+                /* U.S / H.R / e.g */
+                i += 1;
+                seg = 0;
+                dotted = 1;
+                continue;
+            }
+        }
+        if ((cp == ',' || cp == '.') && digits_first && wclass(last_cp) == 2 && i + 1 < n &&
+            t[i + 1] >= '0' && t[i + 1] <= '9') {
+            i += 1;
+            continue;
+        }
+        if (cp == '&' && i + 1 < n && last_cp < 0x80 && last_cp >= 'A' && last_cp <= 'Z' &&
+            t[i + 1] >= 'A' && t[i + 1] <= 'Z') {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if (dotted && seg == 1 && i < n && t[i] == '.') {
+        i++; /* final period of U.S. */
+        tk->flags |= TF_DOTTED;
+    }
+    tk->kind = digits_first ? TK_NUM : TK_WORD;
+    if (letters >= 2 && uppers == letters)
+        tk->flags |= TF_UPPER;
+    tk->s = (uint32_t)st;
+    tk->e = (uint32_t)i;
+    tk->ce = (uint32_t)i;
+    /* possessive / contraction 's */
+    size_t w = i - st;
+    if (w > 2 && t[i - 1] == 's' && t[i - 2] == '\'')
+        tk->ce = (uint32_t)(i - 2), tk->flags |= TF_POSS;
+    else if (w > 4 && t[i - 1] == 's' && t[i - 2] == 0x99 && t[i - 3] == 0x80 && t[i - 4] == 0xE2)
+        tk->ce = (uint32_t)(i - 4), tk->flags |= TF_POSS;
+    return i;
+}
+
+static void lookup(qt_doc_t *d, qt_tok_t *tk)
+{
+    tk->h = qt_hash_word(d->t + tk->s, tk->ce - tk->s);
+    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+    if (le != NULL) {
+        tk->lex = le->cls;
+        tk->extra = le->extra;
+    }
+    size_t w = tk->ce - tk->s;
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && d->t[tk->ce - 1] == 'y' &&
+        d->t[tk->ce - 2] == 'l')
+        tk->flags |= TF_LY;
+}
+
+int qt_tokenize(qt_doc_t *d)
+{
+    const unsigned char *t = (const unsigned char *)d->t;
+    size_t n = d->n, i = 0;
+    uint32_t para = 0;
+    int spb = 1, pstart = 1;
+    while (i < n) {
+        unsigned c = t[i];
+        if (c == '\n') {
+            if (d->n_tok > 0 && d->tok[d->n_tok - 1].kind != TK_PARA) {
+                qt_tok_t tk = {0};
+                tk.kind = TK_PARA;
+                tk.s = (uint32_t)i;
+                tk.e = (uint32_t)i + 1;
+                tk.ce = tk.e;
+                tk.q = -1;
+                tk.para = para;
+                d->tok[d->n_tok - 1].flags |= TF_SPA;
+                if (push_tok(d, &tk) != 0)
+                    return -1;
+                para++;
+                pstart = 1;
+            }
+            i++;
+            spb = 1;
+            continue;
+        }
+        uint32_t cp;
+        size_t l = dec(t + i, n - i, &cp);
+        if (is_space_cp(cp)) {
+            if (d->n_tok > 0)
+                d->tok[d->n_tok - 1].flags |= TF_SPA;
+            i += l;
+            spb = 1;
+            continue;
+        }
+        qt_tok_t tk = {0};
+        tk.q = -1;
+        tk.para = para;
+        if (spb)
+            tk.flags |= TF_SPB;
+        if (pstart)
+            tk.flags |= TF_PSTART;
+        int qc = qm_code(cp);
+        /* '90s, ’em: an apostrophe starting a word */
+        if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
+            t[i + l] <= '9' && t[i + l + 1] >= '0' && t[i + l + 1] <= '9') {
+            size_t e = scan_word(t, n, i + l, &tk);
+            tk.s = (uint32_t)i;
+            tk.kind = TK_NUM;
+            i = e;
+            lookup(d, &tk);
+        } else if (wclass(cp)) {
+            i = scan_word(t, n, i, &tk);
+            if (tk.kind == TK_WORD || tk.kind == TK_NUM)
+                lookup(d, &tk);
+        } else if (qc || (cp == '`' && i + 1 < n && t[i + 1] == '`')) {
+            size_t ml = l;
+            if (qc == QM_SQ && i + 1 < n && t[i + 1] == '\'' && !(i + 2 < n && t[i + 2] == '\'')) {
+                qc = QM_APOS2;
+                ml = 2;
+            } else if (cp == '`') {
+                qc = QM_GRAVE2;
+                ml = 2;
+            }
+            tk.kind = TK_QMARK;
+            tk.cp = cp;
+            tk.s = (uint32_t)i;
+            tk.e = (uint32_t)(i + ml);
+            tk.ce = tk.e;
+            uint32_t pc = i > 0 ? prev_cp(t, i) : ' ';
+            uint32_t nc = ' ';
+            if (i + ml < n)
+                dec(t + i + ml, n - i - ml, &nc);
+            int pspace = i == 0 || is_space_cp(pc) || pc == '\n';
+            int nspace = i + ml >= n || is_space_cp(nc) || nc == '\n';
+            int popen = pc == '(' || pc == '[' || pc == '{' || pc == 0x2014 || pc == 0x2013 ||
+                        pc == '-' || pc == '/' || qm_code(pc) != 0 || pc == ':';
+            int npunct = nc == '.' || nc == ',' || nc == ';' || nc == ':' || nc == '!' ||
+                         nc == '?' || nc == ')' || nc == ']' || nc == 0x2014 || nc == 0x2013 ||
+                         nc == 0x2026 || nc == '-' || qm_code(nc) != 0;
+            uint8_t fl = 0;
+            if ((pspace || popen) && !nspace)
+                fl |= QM_LEFT;
+            if (!pspace && (nspace || npunct))
+                fl |= QM_RIGHT;
+            tk.qm = (uint8_t)(qc | fl);
+            i += ml;
+        } else {
+            tk.kind = TK_PUNCT;
+            tk.cp = cp;
+            tk.s = (uint32_t)i;
+            size_t e = i + l;
+            if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
+                while (e < n && t[e] == '.')
+                    e++;
+                tk.cp = 0x2026;
+            } else if (cp == '-' && e < n && t[e] == '-') {
+                while (e < n && t[e] == '-')
+                    e++;
+                tk.cp = 0x2014;
+            }
+            tk.e = (uint32_t)e;
+            tk.ce = tk.e;
+            /* abbreviation period: right after a word, no space */
+            if (cp == '.' && d->n_tok > 0 && !spb) {
+                const qt_tok_t *pw = &d->tok[d->n_tok - 1];
+                if (pw->kind == TK_WORD && pw->e == i &&
+                    ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
+                    tk.flags |= TF_ABBR;
+            }
+            i = e;
+        }
+        spb = 0;
+        pstart = 0;
+        if (push_tok(d, &tk) != 0)
+            return -1;
+    }
+    if (d->n_tok > 0)
+        d->tok[d->n_tok - 1].flags |= TF_SPA;
+    /* multi-word phrases */
+    for (size_t k = 0; k < d->n_tok; k++) {
+        qt_tok_t *tk = &d->tok[k];
+        if (!(tk->lex & LX_PHRASE))
+            continue;
+        size_t best = 0, bestn = 0;
+        for (size_t p = 0; p < d->lx->nphr; p++) {
+            const qt_phrase_t *ph = &d->lx->phr[p];
+            if (ph->h[0] != tk->h || ph->n <= bestn || k + ph->n > d->n_tok)
+                continue;
+            size_t m = 1;
+            while (m < ph->n && d->tok[k + m].kind == TK_WORD && d->tok[k + m].h == ph->h[m] &&
+                   !(d->tok[k + m].flags & TF_POSS))
+                m++;
+            if (m == ph->n) {
+                best = p + 1;
+                bestn = ph->n;
+            }
+        }
+        tk->phrase = (uint8_t)best;
+        if (best) {
+            /* a phrase acting as a reporting verb lends its classes to its
+             * first word ("pointed out" is a cue at "pointed") */
+            const qt_phrase_t *ph = &d->lx->phr[best - 1];
+            tk->lex |= ph->cls;
+            tk->extra |= ph->extra;
+        }
+    }
+    return 0;
+}
+
+int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *w)
+{
+    if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].kind != TK_WORD)
+        return 0;
+    const qt_tok_t *tk = &d->tok[i];
+    size_t n = strlen(w);
+    if (tk->ce - tk->s != n)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)d->t[tk->s + k];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c != (unsigned char)w[k])
+            return 0;
+    }
+    return 1;
+}
+
+int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
+{
+    if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].phrase == 0)
+        return -1;
+    const qt_phrase_t *ph = &d->lx->phr[d->tok[i].phrase - 1];
+    if (extra_mask && !(ph->extra & extra_mask))
+        return -1;
+    if (end != NULL)
+        *end = i + ph->n - 1;
+    return d->tok[i].phrase - 1;
+}
+
+/* Does token j start a new sentence after a full stop? */
+static int starts_sentence(const qt_doc_t *d, size_t j)
+{
+    if (j >= d->n_tok)
+        return 1;
+    const qt_tok_t *tk = &d->tok[j];
+    if (tk->kind == TK_PARA)
+        return 1;
+    if (tk->kind == TK_QMARK)
+        return (tk->qm & QM_LEFT) != 0;
+    if (tk->kind == TK_NUM)
+        return 1;
+    if (tk->kind == TK_WORD)
+        return (tk->flags & TF_CAP) != 0;
+    if (tk->kind == TK_PUNCT)
+        return tk->cp == '(' || tk->cp == '[' || tk->cp == 0x2014 || tk->cp == 0x2022 ||
+               tk->cp == '*';
+    return 0;
+}
+
+/* After an abbreviation, only a capitalised function word starts a sentence. */
+static int starts_sentence_strong(const qt_doc_t *d, size_t j)
+{
+    if (j >= d->n_tok)
+        return 1;
+    const qt_tok_t *tk = &d->tok[j];
+    if (tk->kind == TK_PARA)
+        return 1;
+    return tk->kind == TK_WORD && (tk->flags & TF_CAP) &&
+           (tk->lex & (LX_DET | LX_PRON | LX_CONJ | LX_FUNC | LX_PREP | LX_WH)) &&
+           !(tk->lex & (LX_TITLE | LX_ROLE));
+}
+
+void qt_sentences(qt_doc_t *d)
+{
+    uint32_t sent = 0;
+    int pending = 1;
+    d->n_sstart = 0;
+    d->n_pstart = 0;
+    uint32_t lastpara = UINT32_MAX;
+    for (size_t i = 0; i < d->n_tok; i++) {
+        qt_tok_t *tk = &d->tok[i];
+        if (tk->para != lastpara && tk->kind != TK_PARA) {
+            lastpara = tk->para;
+            while (d->n_pstart <= tk->para)
+                if (QT_PUSH(d, pstart, (int32_t)i) != 0)
+                    return;
+        }
+        if (tk->kind == TK_PARA) {
+            tk->sent = sent;
+            pending = 1;
+            continue;
+        }
+        if (pending) {
+            if (d->n_sstart > 0)
+                sent++;
+            if (QT_PUSH(d, sstart, (int32_t)i) != 0)
+                return;
+            tk->flags |= TF_SSTART;
+            pending = 0;
+        }
+        tk->sent = sent;
+        if (tk->q >= 0) {
+            const qt_quote_t *q = &d->q[tk->q];
+            if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
+                starts_sentence(d, i + 1)) {
+                /* "... probably not." He left. */
+                size_t j = i + 1;
+                if (j < d->n_tok && d->tok[j].kind != TK_PARA)
+                    pending = 1;
+            }
+            continue;
+        }
+        if (tk->kind == TK_PUNCT) {
+            if (tk_stop(d, (int32_t)i)) {
+                size_t j = i + 1;
+                while (j < d->n_tok && d->tok[j].kind == TK_PUNCT &&
+                       (d->tok[j].cp == ')' || d->tok[j].cp == ']' || tk_stop(d, (int32_t)j)))
+                    j++;
+                if (starts_sentence(d, j))
+                    pending = 1;
+            } else if (tk->cp == '.' && (tk->flags & TF_ABBR) && i > 0 &&
+                       !(d->tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
+                pending = 1;
+            }
+        } else if (tk->kind == TK_WORD && (tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1)) {
+            pending = 1;
+        }
+    }
+    if (d->n_sstart == 0)
+        (void)QT_PUSH(d, sstart, 0);
+}
