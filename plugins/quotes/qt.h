@@ -342,6 +342,8 @@ cJSON *qt_emit_speakers(qt_doc_t *d);
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);
 int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np);
+/* Is token k a reporting verb (of a class in want) here, not a noun? */
+int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want);
 int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np);
 int qt_np_sentence_subject(const qt_doc_t *d, int32_t from, int32_t lim, qt_np_t *np);
 void qt_np_finish(const qt_doc_t *d, qt_np_t *np);

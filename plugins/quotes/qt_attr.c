@@ -27,19 +27,7 @@ static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
 /* A cue token that really is a reporting verb here. */
 static int cue_here(const qt_doc_t *d, int32_t k)
 {
-    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
-        return 0;
-    const qt_tok_t *t = &d->tok[k];
-    if (!(t->lex & (LX_SPEECH | LX_BELIEF | LX_FRAG)))
-        return 0;
-    if (t->lex & LX_NOUNLIKE) {
-        /* "the report", "a call", "his statement" */
-        if (tk_is(d, k - 1, LX_DET) || (k > 0 && (d->tok[k - 1].flags & TF_POSS)))
-            return 0;
-        if (t->flags & TF_CAP)
-            return 0;
-    }
-    return 1;
+    return qt_cue_verb(d, k, LX_SPEECH | LX_BELIEF | LX_FRAG);
 }
 
 static void assign(qt_doc_t *d, qt_quote_t *q, int32_t cue, int32_t cue_e, const qt_np_t *np, int how)
@@ -86,6 +74,31 @@ static int source_after(const qt_doc_t *d, int32_t k, int32_t *end)
     return qt_find_phrase(d, k, LXX_SOURCE_AFTER, end) >= 0 && !(d->tok[k].flags & TF_INQ);
 }
 
+/* After an inverted cue: "says a narrator." - a determiner and plain
+ * nouns up to the end of the clause. */
+static int np_inverted_plain(const qt_doc_t *d, int32_t k, int32_t lim, qt_np_t *np)
+{
+    if (!tk_is(d, k, LX_DET) || tk_is(d, k, LX_PRON))
+        return 0;
+    int32_t m = k + 1;
+    while (m <= lim && m - k <= 4 && d->tok[m].kind == TK_WORD && !(d->tok[m].flags & TF_INQ) &&
+           !(d->tok[m].lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_THAT |
+                              LX_CUE | LX_NEG)))
+        m++;
+    if (m == k + 1 || m > lim + 1)
+        return 0;
+    if (m <= lim && !(d->tok[m].kind == TK_PUNCT || d->tok[m].kind == TK_PARA ||
+                      tk_is(d, m, LX_WH | LX_PREP)))
+        return 0;
+    memset(np, 0, sizeof *np);
+    np->s = k;
+    np->e = m - 1;
+    np->appos_s = np->appos_e = -1;
+    qt_np_finish(d, np);
+    np->kind = NP_ROLE;
+    return 1;
+}
+
 static int attr_after(qt_doc_t *d, qt_quote_t *q)
 {
     if (q->close < 0)
@@ -103,7 +116,7 @@ static int attr_after(qt_doc_t *d, qt_quote_t *q)
     int32_t cue = -1, cue_e = -1, pe;
     if (cue_here(d, j) && !tk_is(d, j, LX_ING) && (d->tok[j].lex & (LX_SPEECH | LX_INVERT))) {
         int32_t k = skip_adv(d, j + 1, lim);
-        if (qt_np_right(d, k, lim, &np)) {
+        if (qt_np_right(d, k, lim, &np) || np_inverted_plain(d, k, lim, &np)) {
             cue = j;
             if (tk_punct(d, np.e + 1, ',') && np.kind != NP_PRON)
                 qt_np_appos(d, &np, np.e + 2, lim);
@@ -116,21 +129,99 @@ static int attr_after(qt_doc_t *d, qt_quote_t *q)
     } else if (qt_np_right(d, j, lim, &np)) {
         int32_t k = np.e + 1;
         if (tk_punct(d, k, ',') && np.kind != NP_PRON) {
-            int32_t m = k + 1;
-            while (m <= lim && m - k < QT_WIN_APPOS && !tk_stop(d, m) && d->tok[m].kind != TK_PARA &&
-                   d->tok[m].q < 0 && !tk_punct(d, m, ','))
+            /* an appositive (up to five comma-separated parts, quotes
+             * inside allowed) before the cue */
+            int32_t m = k + 1, parts = 0, first_end = -1;
+            while (m <= lim && m - k < QT_WIN_APPOS && parts < 5) {
+                const qt_tok_t *u = &d->tok[m];
+                if (u->q >= 0) {
+                    const qt_quote_t *iq = &d->q[u->q];
+                    if (iq->close < 0)
+                        break;
+                    m = iq->close + 1;
+                    continue;
+                }
+                if (tk_stop(d, m) || u->kind == TK_PARA)
+                    break;
+                if (tk_punct(d, m, ',')) {
+                    if (first_end < 0)
+                        first_end = m - 1;
+                    parts++;
+                    if (cue_here(d, skip_adv(d, m + 1, lim)))
+                        break;
+                }
                 m++;
-            if (tk_punct(d, m, ',')) {
-                qt_np_appos(d, &np, k + 1, m - 1);
+            }
+            if (tk_punct(d, m, ',') && cue_here(d, skip_adv(d, m + 1, lim))) {
+                qt_np_appos(d, &np, k + 1, first_end >= 0 ? first_end : m - 1);
                 k = m + 1;
             }
         }
         k = skip_adv(d, k, lim);
-        if (cue_here(d, k) && !tk_is(d, k, LX_ING) && !tk_is(d, k, LX_NOUNLIKE | LX_FRAG)) {
+        if (cue_here(d, k) && !tk_is(d, k, LX_ING)) {
             cue = k;
             int32_t e2;
             if (qt_find_phrase(d, k, LXX_CUE_PHRASE, &e2) >= 0)
                 cue_e = e2;
+        }
+    }
+    if (cue < 0 && (q->flags & QF_ENDS_COMMA)) {
+        /* a longer speaker phrase: '"...," a narrator in the Clinton ad asks',
+         * '"...," panel Chairman Rep. Jason Chaffetz (R-Utah) said' */
+        int32_t m = j;
+        int paren = 0;
+        while (m <= lim && m - j < 12) {
+            const qt_tok_t *u = &d->tok[m];
+            if (u->kind == TK_PUNCT && u->cp == '(') {
+                paren++;
+                m++;
+                continue;
+            }
+            if (u->kind == TK_PUNCT && u->cp == ')' && paren > 0) {
+                paren--;
+                m++;
+                continue;
+            }
+            if (paren > 0 && u->kind != TK_PARA && !(u->flags & TF_INQ)) {
+                m++;
+                continue;
+            }
+            if (u->kind == TK_PUNCT && u->cp == '.' && (u->flags & TF_ABBR)) {
+                m++;
+                continue;
+            }
+            if (u->kind == TK_NUM) {
+                m++;
+                continue;
+            }
+            if (u->kind != TK_WORD || (u->flags & TF_INQ) ||
+                (u->lex & (LX_AUX | LX_THAT | LX_WH | LX_CONJ | LX_NEG)))
+                break;
+            if (m > j && cue_here(d, m) && !tk_is(d, m, LX_ING)) {
+                cue = m;
+                break;
+            }
+            if (u->lex & LX_CUE)
+                break;
+            m++;
+        }
+        if (cue >= 0) {
+            int32_t e = cue - 1;
+            while (e > j && (tk_punct(d, e, ')') || (d->tok[e].flags & TF_LY) ||
+                             tk_is(d, e, LX_ADV))) {
+                if (tk_punct(d, e, ')')) {
+                    while (e > j && !tk_punct(d, e, '('))
+                        e--;
+                }
+                e--;
+            }
+            memset(&np, 0, sizeof np);
+            np.s = j;
+            np.e = e;
+            np.appos_s = np.appos_e = -1;
+            qt_np_finish(d, &np);
+            if (np.kind == NP_NONE || e < j)
+                cue = -1;
         }
     }
     if (cue < 0)
@@ -227,11 +318,34 @@ static int32_t skip_to_content(const qt_doc_t *d, int32_t c, int32_t lim)
     return p;
 }
 
+/* "Philip Bump: “...”", "Cecile Richards: ‘...’", "From the report: “...”" */
+static int attr_colon_name(qt_doc_t *d, qt_quote_t *q)
+{
+    int32_t o = q->open;
+    if (!tk_punct(d, o - 1, ':'))
+        return 0;
+    int32_t ss = d->sstart[d->tok[o].sent];
+    qt_np_t np;
+    if (!qt_np_left(d, o - 2, imax(ss, o - 2 - QT_WIN_NP), &np) || np.kind == NP_PRON)
+        return 0;
+    int32_t b = np.s - 1;
+    int edge = np.s <= ss || d->tok[b].kind == TK_PARA || tk_dash(d, b) || tk_punct(d, b, ',') ||
+               tk_punct(d, b, ')') || qt_tok_eq(d, b, "from") || tk_punct(d, b, '.') ||
+               (d->tok[np.s].flags & TF_PSTART);
+    if (!edge)
+        return 0;
+    assign(d, q, -1, -1, &np, HOW_BEFORE);
+    q->flags |= QF_COLON_INTRO;
+    return 1;
+}
+
 static int attr_before(qt_doc_t *d, qt_quote_t *q)
 {
     int32_t o = q->open;
     int32_t ss = d->sstart[d->tok[o].sent];
     int32_t lim = imax(ss, o - QT_WIN_BEFORE);
+    if (attr_colon_name(d, q))
+        return 1;
     int32_t c = -1;
     for (int32_t k = o - 1; k >= lim; k--) {
         const qt_tok_t *t = &d->tok[k];
@@ -355,7 +469,9 @@ static int colon_speaker(qt_doc_t *d, uint32_t para, qt_quote_t *out)
             break;
         if (cue_here(d, k)) {
             qt_np_t np;
-            if (qt_np_subject_of(d, k, &np)) {
+            if (qt_np_subject_of(d, k, &np) ||
+                ((d->tok[k].lex & LX_INVERT) && qt_np_right(d, k + 1, last - 1, &np) &&
+                 np.e == last - 1)) {
                 memset(out, 0, sizeof *out);
                 out->sp = np;
                 out->cue = out->cue_e = k;
@@ -363,6 +479,48 @@ static int colon_speaker(qt_doc_t *d, uint32_t para, qt_quote_t *out)
                 return 1;
             }
             break;
+        }
+    }
+    /* no reporting verb: the subject of the sentence ("Trump ... boomed:") */
+    int32_t ss = d->sstart[d->tok[last].sent];
+    qt_np_t np;
+    if (ss >= a && qt_np_sentence_subject(d, ss, last - 1, &np) &&
+        (np.kind == NP_NAME || np.kind == NP_PRON || (np.kind == NP_ROLE && np.s < np.head))) {
+        memset(out, 0, sizeof *out);
+        out->sp = np;
+        out->cue = out->cue_e = -1;
+        out->ent = -1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The speaker of the last reporting verb in a paragraph's last sentence
+ * ("Trump spoke only in evasive bromides."), for the quotes that follow. */
+static int para_speech(qt_doc_t *d, uint32_t para, qt_quote_t *out)
+{
+    if (para >= d->n_pstart)
+        return 0;
+    int32_t a = d->pstart[para];
+    int32_t b = para + 1 < d->n_pstart ? d->pstart[para + 1] - 1 : (int32_t)d->n_tok;
+    int32_t last = b - 1;
+    while (last >= a && d->tok[last].kind == TK_PARA)
+        last--;
+    if (last < a)
+        return 0;
+    uint32_t sent = d->tok[last].sent;
+    for (int32_t k = last; k >= a && last - k < QT_WIN_CLAUSE && d->tok[k].sent == sent; k--) {
+        if (d->tok[k].q >= 0)
+            continue;
+        if (cue_here(d, k) && (d->tok[k].lex & LX_SPEECH)) {
+            qt_np_t np;
+            if (qt_np_subject_of(d, k, &np)) {
+                memset(out, 0, sizeof *out);
+                out->sp = np;
+                out->cue = out->cue_e = k;
+                out->ent = -1;
+                return 1;
+            }
         }
     }
     return 0;
@@ -400,6 +558,8 @@ void qt_propagate(qt_doc_t *d)
                 first->flags |= QF_COLON_INTRO;
             } else if (prev_para == para - 1 && prev_last >= 0) {
                 inherit(first, &d->q[prev_last], prev_last, HOW_PREV_PARA);
+            } else if (para_speech(d, para - 1, &tmpq)) {
+                inherit(first, &tmpq, -1, HOW_PREV_PARA);
             }
         }
         /* (b) earlier quote of the same paragraph */

@@ -8,7 +8,8 @@
  *
  *   QT_FILE_CUES     "lemma: form form ... @tag ..."   (cue_verbs.txt)
  *                    every form and the lemma become reporting-verb forms;
- *                    forms ending in -ing are participles.
+ *                    forms ending in -ing are participles; a form written
+ *                    with a trailing '*' is also a common noun.
  *   QT_FILE_TAGGED   "word-or-phrase @tag @tag ..."     (all other files)
  *
  * Tags are listed in tag_table below; a word listed in several files gets
@@ -36,7 +37,7 @@ static const tag_t tag_table[] = {
     {"speech", LX_SPEECH, 0},      {"belief", LX_BELIEF, 0},
     {"invert", LX_INVERT, 0},      {"object", LX_OBJECT, 0},
     {"clause", LX_CLAUSE, 0},      {"frag", LX_FRAG, 0},
-    {"np", LX_NPCONT, 0},          {"noun", LX_NOUNLIKE, 0},
+    {"np", LX_NPCONT, 0},
     {"cue", LX_CUE, 0},            {"title", LX_TITLE, 0},
     {"role", LX_ROLE, 0},          {"mod", LX_MOD, 0},
     {"pron", LX_PRON, 0},          {"det", LX_DET, 0},
@@ -267,7 +268,12 @@ int qt_lex_line(qt_lex_t *lx, const char *line, int kind, char *msg, size_t msgs
             snprintf(msg, msgsz, "the lemma must be one word");
             return -1;
         }
-        if (qt_lex_add(lx, lem, ll, cls, extra) != 0)
+        uint32_t lc = cls;
+        if (lem[ll - 1] == '*') { /* also a common noun */
+            lem[--ll] = '\0';
+            lc |= LX_NOUNLIKE;
+        }
+        if (ll == 0 || qt_lex_add(lx, lem, ll, lc, extra) != 0)
             goto oom;
         char *p = colon + 1;
         while (*p) {
@@ -280,6 +286,12 @@ int qt_lex_line(qt_lex_t *lx, const char *line, int kind, char *msg, size_t msgs
             if (fl == 0)
                 break;
             uint32_t fc = cls;
+            if (st[fl - 1] == '*') {
+                fl--;
+                fc |= LX_NOUNLIKE;
+                if (fl == 0)
+                    continue;
+            }
             if (ends_with(st, fl, "ing"))
                 fc |= LX_ING;
             if (qt_lex_add(lx, st, fl, fc, extra) != 0)

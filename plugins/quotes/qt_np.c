@@ -32,20 +32,24 @@ static int namey(const qt_doc_t *d, int32_t i)
         return 0;
     if (tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC | LX_TIME |
                    LX_NEG | LX_THAT | LX_ADV | LX_CUE)) {
-        /* "Theresa May", "Hope Hicks": a function word inside a name */
-        if (tk->flags & TF_SSTART)
-            return 0;
+        /* "Theresa May", "Hope Hicks", "The Post": a word of another class
+         * inside a name */
         const qt_tok_t *p = i > 0 ? &d->tok[i - 1] : NULL;
         const qt_tok_t *n = (size_t)i + 1 < d->n_tok ? &d->tok[i + 1] : NULL;
-        int pn = p != NULL && p->kind == TK_WORD && (p->flags & TF_CAP) &&
-                 !(p->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC |
-                             LX_CUE | LX_TIME | LX_TITLE | LX_ROLE)) && p->e + 1 >= tk->s;
-        int nn = n != NULL && n->kind == TK_WORD && (n->flags & TF_CAP) &&
-                 !(n->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC |
-                             LX_CUE | LX_TIME));
-        if (tk->lex & (LX_CUE | LX_AUX | LX_TIME))
-            return pn || (nn && !(tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_PRON | LX_WH)));
-        return 0;
+        uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC | LX_CUE |
+                      LX_TIME | LX_TITLE | LX_ROLE | LX_NEG | LX_THAT | LX_ADV;
+        int pn = p != NULL && p->kind == TK_WORD && (p->flags & TF_CAP) && !(p->lex & fn) &&
+                 p->e + 1 >= tk->s;
+        int nn = n != NULL && n->kind == TK_WORD && (n->flags & TF_CAP) && !(n->lex & fn);
+        if (tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_PRON | LX_WH | LX_FUNC | LX_NEG | LX_THAT | LX_ADV))
+            return pn && !(tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_PRON | LX_WH | LX_THAT));
+        if (tk->lex & LX_TIME)
+            return pn;
+        if (tk->flags & TF_SSTART)
+            return nn && !(tk->lex & LX_CUE);
+        if (tk->lex & LX_CUE)
+            return 1; /* a capitalised verb form mid-sentence is a name */
+        return pn || nn;
     }
     return 1;
 }
@@ -68,7 +72,8 @@ static int plain_lower(const qt_doc_t *d, int32_t i)
     const qt_tok_t *tk = &d->tok[i];
     return tk->kind == TK_WORD && !(tk->flags & (TF_CAP | TF_INQ | TF_LY)) &&
            !(tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC |
-                        LX_TIME | LX_NEG | LX_THAT | LX_ADV | LX_CUE));
+                        LX_TIME | LX_NEG | LX_THAT | LX_ADV | LX_CUE | LX_ROLE | LX_TITLE |
+                        LX_MOD));
 }
 
 static int year_old(const qt_doc_t *d, int32_t i)
@@ -85,6 +90,8 @@ static int subj_pron(const qt_doc_t *d, int32_t i)
 {
     return tk_is(d, i, LX_PRON) && (d->tok[i].extra & LXX_SUBJ) && !(d->tok[i].flags & TF_INQ);
 }
+
+static int subject_edge(const qt_doc_t *d, int32_t s, int32_t lim);
 
 static void np_clear(qt_np_t *np)
 {
@@ -177,6 +184,25 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
     int head_name = namey(d, end) || (tk->kind == TK_WORD && (tk->flags & TF_UPPER) &&
                                       !(tk->lex & (LX_PRON | LX_DET | LX_CONJ | LX_PREP)));
     int head_role = tk_is(d, end, LX_ROLE | LX_TITLE) || year_old(d, end);
+    if (!head_name && !head_role && plain_lower(d, end) && !(tk->flags & TF_POSS)) {
+        /* "the influential US daily", "the moderator": a plain noun with
+         * a determiner close on its left */
+        for (int32_t m = end - 1; m >= lim && end - m <= 4; m--) {
+            if (tk_is(d, m, LX_DET) && !tk_is(d, m, LX_PRON) && !(d->tok[m].flags & TF_POSS)) {
+                if (!subject_edge(d, m, lim))
+                    return 0; /* "at the time": not a subject */
+                np->s = m;
+                np->e = end;
+                qt_np_finish(d, np);
+                np->kind = NP_ROLE;
+                return 1;
+            }
+            if (!(plain_lower(d, m) || namey(d, m) || is_titlish(d, m) ||
+                  d->tok[m].kind == TK_NUM || (d->tok[m].flags & TF_UPPER)))
+                break;
+        }
+        return 0;
+    }
     if (!head_name && !head_role)
         return 0;
     if (tk->flags & TF_POSS)
@@ -217,6 +243,13 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
             if (tk_is(d, k, LX_PREP) && is_titlish(d, k - 1) && k - 1 >= lim &&
                 (qt_tok_eq(d, k, "of") || qt_tok_eq(d, k, "to") || qt_tok_eq(d, k, "for") ||
                  qt_tok_eq(d, k, "at"))) {
+                j = k;
+                continue;
+            }
+            if (plain_lower(d, k) && !have_role && nlower < 2 && !(t->flags & TF_POSS) &&
+                namey(d, k + 1) && (namey(d, k - 1) || tk_is(d, k - 1, LX_DET))) {
+                /* "Cruz constituent Dan Golvach", "a smiling Clinton" */
+                nlower++;
                 j = k;
                 continue;
             }
@@ -302,13 +335,28 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
                 continue;
             }
             if (plain_lower(d, j)) {
-                /* modifier before a role: "the state party chairwoman" */
+                /* modifier before a role: "the state party chairwoman";
+                 * a noun between names: "Cruz constituent Dan Golvach",
+                 * "a smiling Clinton" */
                 int32_t m = j;
                 while (m <= lim && m - j < 3 && plain_lower(d, m))
                     m++;
-                if (m <= lim && tk_is(d, m, LX_ROLE | LX_TITLE)) {
+                if (m <= lim && (tk_is(d, m, LX_ROLE | LX_TITLE) ||
+                                 ((det || last >= 0) && namey(d, m)))) {
                     j = m;
                     continue;
+                }
+                /* "the moderator said": a plain noun heading the phrase
+                 * when a reporting verb follows */
+                if (det && last < 0 && m <= lim) {
+                    int32_t v = m;
+                    while (v <= lim && v - m < 2 && d->tok[v].kind == TK_WORD &&
+                           ((d->tok[v].lex & LX_ADV) || (d->tok[v].flags & TF_LY)))
+                        v++;
+                    if (qt_cue_verb(d, v, LX_SPEECH | LX_BELIEF | LX_FRAG)) {
+                        last = m - 1;
+                        j = m;
+                    }
                 }
                 break;
             }
@@ -323,9 +371,9 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
             last = j++;
             continue;
         }
-        if (t->kind == TK_NUM && det && tk_is(d, j + 1, LX_ROLE)) {
+        if (t->kind == TK_NUM && det && last < 0 && (tk_is(d, j + 1, LX_ROLE) || namey(d, j + 1))) {
             j++;
-            continue;
+            continue; /* "a 2008 Clinton veteran" */
         }
         break;
     }
@@ -349,6 +397,38 @@ void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim)
         np->appos_s = ap.s;
         np->appos_e = ap.e;
     }
+}
+
+int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want)
+{
+    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
+        return 0;
+    const qt_tok_t *t = &d->tok[k];
+    if (!(t->lex & want))
+        return 0;
+    if (!(t->lex & LX_NOUNLIKE))
+        return 1;
+    /* "report", "calls", "comment": also nouns */
+    if (t->flags & TF_CAP)
+        return 0;
+    if (k > 0) {
+        const qt_tok_t *p = &d->tok[k - 1];
+        if (p->kind == TK_WORD && !(p->flags & TF_POSS) &&
+            (((p->lex & LX_PRON) && (p->extra & LXX_SUBJ)) ||
+             ((p->lex & (LX_AUX | LX_ADV | LX_NEG)) && !(p->lex & (LX_DET | LX_PRON))) ||
+             (p->flags & TF_LY) || qt_tok_eq(d, k - 1, "to")))
+            return 1;
+        int pn = p->kind == TK_WORD && !(p->flags & TF_POSS) &&
+                 ((p->flags & TF_CAP) || (p->lex & LX_ROLE)) && !(p->lex & (LX_DET | LX_PREP));
+        if (pn && (size_t)k + 1 < d->n_tok) {
+            const qt_tok_t *n = &d->tok[k + 1];
+            if ((n->kind == TK_WORD && (n->lex & LX_THAT)) ||
+                (n->kind == TK_PUNCT && (n->cp == ':' || n->cp == ',')) ||
+                (n->kind == TK_QMARK && (n->qm & QM_LEFT)))
+                return 1;
+        }
+    }
+    return 0;
 }
 
 static int32_t sent_start(const qt_doc_t *d, int32_t i) { return d->sstart[d->tok[i].sent]; }
@@ -378,7 +458,9 @@ static int subject_edge(const qt_doc_t *d, int32_t s, int32_t lim)
         return 1;
     if (p->kind == TK_WORD)
         return (p->lex & (LX_CONJ | LX_WH | LX_THAT)) != 0 || (p->flags & TF_SSTART) ||
-               qt_tok_eq(d, s - 1, "then") || qt_tok_eq(d, s - 1, "as");
+               qt_tok_eq(d, s - 1, "then") || qt_tok_eq(d, s - 1, "as") ||
+               qt_tok_eq(d, s - 1, "after") || qt_tok_eq(d, s - 1, "before") ||
+               qt_tok_eq(d, s - 1, "since") || qt_tok_eq(d, s - 1, "until");
     return 0;
 }
 
@@ -392,8 +474,8 @@ static int32_t finite_cue_left(const qt_doc_t *d, int32_t cue, int32_t lim)
         }
         if (t->kind == TK_PARA)
             break;
-        if (t->kind == TK_WORD && (t->lex & LX_CUE) && !(t->lex & LX_ING) &&
-            !((t->lex & LX_NOUNLIKE) && tk_is(d, k - 1, LX_DET)))
+        if (t->kind == TK_WORD && !(t->lex & LX_ING) &&
+            qt_cue_verb(d, k, LX_SPEECH | LX_BELIEF | LX_FRAG))
             return k;
     }
     return -1;
@@ -466,8 +548,32 @@ int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np)
     if ((ct->lex & LX_ING) && (tk_punct(d, cue - 1, ',') || tk_dash(d, cue - 1) ||
                                (cue - 1 >= 0 && d->tok[cue - 1].kind == TK_QMARK) ||
                                tk_is(d, cue - 1, LX_CONJ) || tk_is(d, cue - 1, LX_PREP))) {
-        /* "..., adding that": the subject of the main clause */
-        int32_t f = finite_cue_left(d, cue, lim);
+        /* "..., adding that": the subject of the clause it hangs on.
+         * Find that clause's start (a comma, conjunction, relative word),
+         * take the reporting verb in it, else its first phrase. */
+        int32_t cs = cue - 2;
+        while (cs >= lim && cue - cs < QT_WIN_APPOS) {
+            const qt_tok_t *t = &d->tok[cs];
+            if (t->q >= 0) {
+                cs = d->q[t->q].open - 1;
+                continue;
+            }
+            if ((t->kind == TK_PUNCT && (t->cp == ',' || t->cp == ';' || t->cp == ':')) ||
+                (t->kind == TK_WORD && (t->lex & (LX_CONJ | LX_WH)) && !(t->lex & LX_PREP)) ||
+                t->kind == TK_PARA)
+                break;
+            cs--;
+        }
+        cs++;
+        if (cs < lim)
+            cs = lim;
+        int32_t f = finite_cue_left(d, cue, cs);
+        if (f >= 0 && f != cue && qt_np_subject_of(d, f, np))
+            return 1;
+        if (cs > ss && qt_np_right(d, cs, cue - 1, np) && np->kind != NP_NONE && good_subject(d, np) &&
+            np->e + 1 < cue - 1)
+            return 1;
+        f = finite_cue_left(d, cue, lim);
         if (f >= 0 && f != cue && qt_np_subject_of(d, f, np))
             return 1;
         if (tk_is(d, cue - 1, LX_PREP)) {
@@ -491,7 +597,17 @@ int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np)
     }
     if (k < lim)
         return 0;
-    if (tk_punct(d, k, ',') || tk_dash(d, k) || tk_punct(d, k, ')')) {
+    if (tk_punct(d, k, ')')) {
+        /* "Rep. Gwen Moore (D-Wis.) said" */
+        int32_t m = k - 1;
+        while (m >= lim && k - m < 10 && !tk_punct(d, m, '(') && d->tok[m].kind != TK_PARA)
+            m--;
+        if (tk_punct(d, m, '(') && qt_np_left(d, m - 1, lim, np) && good_subject(d, np))
+            return 1;
+    }
+    int quote_comma = k >= 0 && d->tok[k].kind == TK_QMARK && d->tok[k].q >= 0 &&
+                      d->q[d->tok[k].q].close == k && (d->q[d->tok[k].q].flags & QF_ENDS_COMMA);
+    if (tk_punct(d, k, ',') || tk_dash(d, k) || tk_punct(d, k, ')') || quote_comma) {
         /* an appositive or a parenthetical before the cue */
         int32_t best = -1;
         qt_np_t cand;

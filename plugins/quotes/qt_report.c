@@ -24,18 +24,7 @@ static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
 
 static int cue_ok(const qt_doc_t *d, int32_t k)
 {
-    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
-        return 0;
-    const qt_tok_t *t = &d->tok[k];
-    uint32_t want = LX_SPEECH | (d->cfg->belief ? LX_BELIEF : 0);
-    if (!(t->lex & want))
-        return 0;
-    if (t->lex & LX_NOUNLIKE) {
-        if (tk_is(d, k - 1, LX_DET) || (k > 0 && (d->tok[k - 1].flags & TF_POSS)) ||
-            (t->flags & TF_CAP))
-            return 0;
-    }
-    return 1;
+    return qt_cue_verb(d, k, LX_SPEECH | (d->cfg->belief ? LX_BELIEF : 0u));
 }
 
 static int32_t sent_end(const qt_doc_t *d, int32_t from)
