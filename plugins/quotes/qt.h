@@ -72,6 +72,7 @@ enum {
     LX_NOUNLIKE = 1u << 26,/* cue form that is also a common noun (report, call) */
     LX_NPCONT = 1u << 27,  /* cue taking a noun-phrase content (praised X) */
     LX_PLURAL = 1u << 28,  /* plural role noun (officials) */
+    LX_INF = 1u << 29,     /* takes a to-infinitive content (vowed to ...) */
 };
 
 /* Extra bits (qt_lexent_t.extra). */

@@ -419,7 +419,8 @@ int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want)
              (p->flags & TF_LY) || qt_tok_eq(d, k - 1, "to")))
             return 1;
         int pn = p->kind == TK_WORD && !(p->flags & TF_POSS) &&
-                 ((p->flags & TF_CAP) || (p->lex & LX_ROLE)) && !(p->lex & (LX_DET | LX_PREP));
+                 ((p->flags & TF_CAP) || (p->lex & LX_ROLE)) && !(p->lex & (LX_DET | LX_PREP)) &&
+                 !(k >= 2 && tk_is(d, k - 2, LX_DET | LX_PREP)); /* "the Russian press that" */
         if (pn && (size_t)k + 1 < d->n_tok) {
             const qt_tok_t *n = &d->tok[k + 1];
             if ((n->kind == TK_WORD && (n->lex & LX_THAT)) ||

@@ -84,7 +84,8 @@ static int32_t clause_stop(const qt_doc_t *d, int32_t p, int32_t end)
             if (cue_ok(d, nx) && (d->tok[nx].lex & LX_INVERT))
                 return m;
         }
-        if (t->kind == TK_WORD && (t->lex & LX_CONJ) && m > p && clause_with_cue(d, m + 1, end))
+        if (t->kind == TK_WORD && (t->lex & LX_CONJ) && m > p &&
+            (clause_with_cue(d, m + 1, end) || (tk_is(d, m + 1, LX_CUE) && tk_is(d, m + 1, LX_ING))))
             return m;
     }
     return end + 1;
@@ -201,6 +202,19 @@ static int clause_start_ok(const qt_doc_t *d, int32_t p)
         return 1;
     if (qt_tok_eq(d, p, "there"))
         return 1;
+    /* "caucuses are ...", "political correctness has run amok": a plain
+     * noun phrase followed soon by an auxiliary or a quotation */
+    if (t->lex & (LX_PREP | LX_CONJ | LX_CUE))
+        return 0;
+    for (int32_t m = p + 1; (size_t)m < d->n_tok && m - p <= 8; m++) {
+        const qt_tok_t *u = &d->tok[m];
+        if (u->kind == TK_WORD && (u->lex & (LX_AUX | LX_NEG)) && !(u->flags & TF_INQ))
+            return 1;
+        if (u->kind == TK_QMARK && u->q >= 0 && d->q[u->q].open == m)
+            return m - p <= 4;
+        if (u->kind != TK_WORD || (u->lex & (LX_THAT | LX_WH | LX_CONJ | LX_PREP)))
+            return 0;
+    }
     return 0;
 }
 
@@ -217,12 +231,20 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
         int32_t lim = end;
         if (tk_is(d, c, LX_OBJECT) && p <= lim) {
             qt_np_t o;
-            if (qt_np_right(d, p, lim, &o))
+            if (qt_np_right(d, p, lim, &o)) {
                 p = o.e + 1;
-            else if (tk_is(d, p, LX_PRON))
+                /* "a Planned Parenthood gathering" */
+                for (int s = 0; s < 2 && p <= lim && d->tok[p].kind == TK_WORD &&
+                                !(d->tok[p].flags & (TF_INQ | TF_CAP)) &&
+                                !(d->tok[p].lex & (LX_THAT | LX_PREP | LX_DET | LX_PRON | LX_CONJ |
+                                                   LX_AUX | LX_WH | LX_CUE | LX_ADV | LX_TIME));
+                     s++)
+                    p++;
+            } else if (tk_is(d, p, LX_PRON)) {
                 p++;
-            else if (qt_tok_eq(d, p, "reporters"))
+            } else if (qt_tok_eq(d, p, "reporters")) {
                 p++;
+            }
         }
         for (int g = 0; g < 10 && p <= lim; g++) {
             const qt_tok_t *t = &d->tok[p];
@@ -236,6 +258,10 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
                                        ((t->lex & LX_ADV) && !(t->lex & (LX_PRON | LX_DET)))) &&
                 !(t->lex & LX_THAT)) {
                 p++;
+                continue;
+            }
+            if (t->kind == TK_WORD && (t->lex & LX_DET) && tk_is(d, p + 1, LX_TIME)) {
+                p += 2; /* "this year", "last week" */
                 continue;
             }
             if (t->kind == TK_WORD && (t->lex & LX_PREP) && !(t->lex & (LX_THAT | LX_CONJ))) {
@@ -287,12 +313,16 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
         return;
     int that = tk_is(d, p, LX_THAT);
     int colon = tk_punct(d, p, ':');
+    int inf = !that && (d->tok[c].lex & LX_INF) && qt_tok_eq(d, p, "to") && p + 1 <= end &&
+              d->tok[p + 1].kind == TK_WORD && !(d->tok[p + 1].flags & TF_CAP) &&
+              !(d->tok[p + 1].lex & (LX_DET | LX_PRON | LX_PREP | LX_TIME));
     int32_t a = p;
     if (colon)
         a = p + 1;
-    if (!that && !colon && !clause_start_ok(d, p))
+    if (!that && !colon && !inf && !clause_start_ok(d, p))
         return;
-    if (that && !clause_start_ok(d, p + 1) && !tk_is(d, p + 1, LX_ADV) && !(d->tok[p + 1].flags & TF_LY))
+    if (that && (p + 1 > end || d->tok[p + 1].kind == TK_PUNCT ||
+                 tk_is(d, p + 1, LX_PREP | LX_CONJ) || tk_is(d, p + 1, LX_CUE)))
         return;
     int32_t b = clause_stop(d, that ? p + 1 : a, end);
     emit_clause(d, a, b, c, ce, np);
@@ -363,6 +393,23 @@ void qt_report(qt_doc_t *d)
                 emit_clause(d, imax(ss, c - 1 - QT_WIN_CLAUSE), c - 1, c, pe, &np);
             }
             c = pe;
+            continue;
+        }
+        if (cue_ok(d, c) && (t->lex & LX_FRAG) && !(t->lex & LX_CLAUSE) && !(t->lex & LX_ING) &&
+            d->cfg->mixed_clauses) {
+            /* "Graham called both Trump and Clinton “crazy”": the object and
+             * its quoted description together */
+            qt_np_t np;
+            if (!qt_np_subject_of(d, c, &np))
+                continue;
+            int32_t end = sent_end(d, c);
+            int32_t b = clause_stop(d, c + 1, end);
+            int hasq = 0;
+            for (int32_t k = c + 1; k < b && k - c < QT_WIN_CLAUSE; k++)
+                if (d->tok[k].q >= 0)
+                    hasq = 1;
+            if (hasq)
+                emit_clause(d, c + 1, b, c, c, &np);
             continue;
         }
         if (!cue_ok(d, c) || !(t->lex & LX_CLAUSE))
