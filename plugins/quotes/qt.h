@@ -28,6 +28,11 @@
 
 #include <cjson/cJSON.h>
 
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
 /* ---------------------------------------------------------------- limits */
 
 #define QT_WIN_NP 14        /* tokens in one noun phrase */
@@ -115,9 +120,26 @@ void qt_lex_free(qt_lex_t *lx);
 /* Hash of a word as the lexicon sees it: ASCII lower-cased, typographic
  * apostrophes folded to "'"; a trailing period is kept (so "u.s." works). */
 uint64_t qt_hash_word(const char *s, size_t n);
+/* The same hash of an already lower-cased, apostrophe-folded word. */
+static inline uint64_t qt_hash_lowered(const char *s, size_t n)
+{
+    uint64_t h = XXH3_64bits(s, n);
+    return h != 0 ? h : 1;
+}
 /* Add one word (or a phrase of several space-separated words). */
 int qt_lex_add(qt_lex_t *lx, const char *word, size_t n, uint32_t cls, uint16_t extra);
-const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h);
+static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
+{
+    if (lx->tab == NULL)
+        return NULL;
+    size_t j = (size_t)h & lx->mask;
+    while (lx->tab[j].used) {
+        if (lx->tab[j].h == h)
+            return &lx->tab[j];
+        j = (j + 1) & lx->mask;
+    }
+    return NULL;
+}
 /* Load a data file.  kind selects the line format (see qt_lex.c).  On
  * failure fills msg (naming the file and line) and returns -1. */
 enum { QT_FILE_CUES = 1, QT_FILE_TAGGED };

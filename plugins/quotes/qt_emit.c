@@ -34,9 +34,27 @@ static const char *sub(qt_doc_t *d, uint32_t s, uint32_t e)
     return d->buf;
 }
 
+/* Keys are string constants: cJSON_AddItemToObjectCS does not copy them,
+ * which halves the allocations of a quote object. */
+static void put(qt_doc_t *d, cJSON *o, const char *k, cJSON *v)
+{
+    if (v == NULL || !cJSON_AddItemToObjectCS(o, k, v)) {
+        cJSON_Delete(v);
+        d->oom = 1;
+    }
+}
+
+static void put_num(qt_doc_t *d, cJSON *o, const char *k, double v)
+{
+    put(d, o, k, cJSON_CreateNumber(v));
+}
+
+static void put_null(qt_doc_t *d, cJSON *o, const char *k) { put(d, o, k, cJSON_CreateNull()); }
+
 static int add_str(qt_doc_t *d, cJSON *o, const char *k, uint32_t s, uint32_t e)
 {
-    return cJSON_AddStringToObject(o, k, sub(d, s, e)) != NULL ? 0 : -1;
+    put(d, o, k, cJSON_CreateString(sub(d, s, e)));
+    return d->oom ? -1 : 0;
 }
 
 static double confidence(const qt_doc_t *d, const qt_quote_t *q)
@@ -113,8 +131,8 @@ cJSON *qt_emit_quotes(qt_doc_t *d)
             d->oom = 1;
             break;
         }
-        cJSON_AddNumberToObject(o, "start", (double)q->s);
-        cJSON_AddNumberToObject(o, "end", (double)q->e);
+        put_num(d, o, "start", (double)q->s);
+        put_num(d, o, "end", (double)q->e);
         add_str(d, o, "text", q->s, q->e);
         if (q->ent >= 0) {
             uint32_t s, e;
@@ -125,34 +143,34 @@ cJSON *qt_emit_quotes(qt_doc_t *d)
         } else if (q->sp.s >= 0 && q->sp.kind == NP_ROLE) {
             add_str(d, o, "speaker", d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
         } else {
-            cJSON_AddNullToObject(o, "speaker");
+            put_null(d, o, "speaker");
         }
         if (q->sp.s >= 0) {
             uint32_t s = d->tok[q->sp.s].s, e = d->tok[q->sp.e].ce;
             add_str(d, o, "speaker_mention", s, e);
         } else {
-            cJSON_AddNullToObject(o, "speaker_mention");
+            put_null(d, o, "speaker_mention");
         }
         if (q->cue >= 0) {
             int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
             add_str(d, o, "cue", d->tok[q->cue].s, d->tok[ce].e);
         } else {
-            cJSON_AddNullToObject(o, "cue");
+            put_null(d, o, "cue");
         }
-        cJSON_AddStringToObject(o, "type", type_name(q->type));
-        cJSON_AddNumberToObject(o, "confidence", confidence(d, q));
+        put(d, o, "type", cJSON_CreateStringReference(type_name(q->type)));
+        put_num(d, o, "confidence", confidence(d, q));
         if (q->sp.s >= 0) {
-            cJSON_AddNumberToObject(o, "speaker_start", (double)d->tok[q->sp.s].s);
-            cJSON_AddNumberToObject(o, "speaker_end", (double)d->tok[q->sp.e].ce);
+            put_num(d, o, "speaker_start", (double)d->tok[q->sp.s].s);
+            put_num(d, o, "speaker_end", (double)d->tok[q->sp.e].ce);
         }
         if (q->cue >= 0) {
             int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-            cJSON_AddNumberToObject(o, "cue_start", (double)d->tok[q->cue].s);
-            cJSON_AddNumberToObject(o, "cue_end", (double)d->tok[ce].e);
+            put_num(d, o, "cue_start", (double)d->tok[q->cue].s);
+            put_num(d, o, "cue_end", (double)d->tok[ce].e);
         }
-        cJSON_AddNumberToObject(o, "paragraph", (double)q->para);
+        put_num(d, o, "paragraph", (double)q->para);
         if (q->host >= 0 && d->tmp2[q->host] >= 0)
-            cJSON_AddNumberToObject(o, "fragment_of", (double)d->tmp2[q->host]);
+            put_num(d, o, "fragment_of", (double)d->tmp2[q->host]);
     }
     return arr;
 }
@@ -180,8 +198,11 @@ cJSON *qt_emit_speakers(qt_doc_t *d)
         if (en->role_s >= 0)
             add_str(d, o, "role", d->tok[en->role_s].s, d->tok[en->role_e].ce);
         else
-            cJSON_AddNullToObject(o, "role");
-        cJSON *ms = cJSON_AddArrayToObject(o, "mentions");
+            put_null(d, o, "role");
+        cJSON *ms = cJSON_CreateArray();
+        put(d, o, "mentions", ms);
+        if (d->oom)
+            ms = NULL;
         for (int32_t m = en->men_head; ms != NULL && m >= 0; m = d->men[m].next) {
             cJSON *mo = cJSON_CreateObject();
             if (mo == NULL || !cJSON_AddItemToArray(ms, mo)) {
@@ -189,11 +210,11 @@ cJSON *qt_emit_speakers(qt_doc_t *d)
                 d->oom = 1;
                 break;
             }
-            cJSON_AddNumberToObject(mo, "start", (double)d->men[m].s);
-            cJSON_AddNumberToObject(mo, "end", (double)d->men[m].e);
+            put_num(d, mo, "start", (double)d->men[m].s);
+            put_num(d, mo, "end", (double)d->men[m].e);
             add_str(d, mo, "text", d->men[m].s, d->men[m].e);
         }
-        cJSON_AddNumberToObject(o, "quotes", (double)en->nquotes);
+        put_num(d, o, "quotes", (double)en->nquotes);
     }
     return arr;
 }

@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 typedef struct {
     const char *name;
@@ -81,8 +79,7 @@ uint64_t qt_hash_word(const char *s, size_t n)
         }
         buf[k++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
     }
-    uint64_t h = XXH3_64bits(buf, k);
-    return h != 0 ? h : 1;
+    return qt_hash_lowered(buf, k);
 }
 
 static int lex_rehash(qt_lex_t *lx, size_t newsize)
@@ -121,19 +118,6 @@ static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
     lx->tab[j].cls |= cls;
     lx->tab[j].extra |= extra;
     return 0;
-}
-
-const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
-{
-    if (lx->tab == NULL)
-        return NULL;
-    size_t j = (size_t)h & lx->mask;
-    while (lx->tab[j].used) {
-        if (lx->tab[j].h == h)
-            return &lx->tab[j];
-        j = (j + 1) & lx->mask;
-    }
-    return NULL;
 }
 
 int qt_lex_add(qt_lex_t *lx, const char *word, size_t n, uint32_t cls, uint16_t extra)

@@ -186,34 +186,127 @@ static int is_apos_at(const unsigned char *t, size_t n, size_t i, size_t *len)
     return 0;
 }
 
-static int push_tok(qt_doc_t *d, const qt_tok_t *tk) { return QT_PUSH(d, tok, *tk); }
+static inline int push_tok(qt_doc_t *d, const qt_tok_t *tk) { return QT_PUSH(d, tok, *tk); }
 
-/* Scan a word starting at i; returns its end. */
-static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk)
+/* ASCII classes: 1 letter, 2 digit. */
+static const uint8_t ascii_cls[128] = {
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2,
+    ['8'] = 2, ['9'] = 2,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+/* The word being scanned, lower-cased as the lexicon sees it. */
+typedef struct {
+    char b[QT_MAX_WORD];
+    size_t n;
+    int over;
+} lowbuf_t;
+
+static inline void low_put(lowbuf_t *lb, char c)
+{
+    if (lb->n < sizeof lb->b)
+        lb->b[lb->n++] = c;
+    else
+        lb->over = 1;
+}
+
+static inline void low_bytes(lowbuf_t *lb, const unsigned char *s, size_t l)
+{
+    for (size_t k = 0; k < l; k++)
+        low_put(lb, (char)s[k]);
+}
+
+/* Scan a word starting at i; returns its end.  Fills lb with the word
+ * lower-cased (ASCII) with typographic apostrophes folded to "'". */
+static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk, lowbuf_t *lb)
 {
     size_t st = i;
-    int letters = 0, uppers = 0, seg = 0, dotted = 0, first = 1, digits_first = 0;
+    int letters = 0, uppers = 0, seg = 0, dotted = 0, first = 1, digits_first = 0, upper_start = 0;
     uint32_t last_cp = 0;
+    lb->n = 0;
+    lb->over = 0;
     while (i < n) {
+        unsigned c = t[i];
         uint32_t cp;
-        size_t l = dec(t + i, n - i, &cp);
-        int wc = wclass(cp);
-        if (wc) {
-            if (first) {
-                first = 0;
-                digits_first = wc == 2;
-                if (is_upper_cp(cp))
-                    tk->flags |= TF_CAP;
+        size_t l;
+        int wc;
+        if (c < 0x80) {
+            wc = ascii_cls[c];
+            if (wc) {
+                /* a run of ASCII letters and digits: find its end, then copy
+                 * it lower-cased (x | 0x20 lowers A-Z, keeps a-z and 0-9) */
+                size_t j = i + 1;
+                while (j < n && t[j] < 0x80 && ascii_cls[t[j]])
+                    j++;
+                size_t len = j - i;
+                if (first) {
+                    first = 0;
+                    digits_first = wc == 2;
+                    if (c <= 'Z' && wc == 1) {
+                        tk->flags |= TF_CAP;
+                        upper_start = 1;
+                    }
+                }
+                if (upper_start) {
+                    /* only a word starting upper-case can be all caps */
+                    for (size_t k = i; k < j; k++) {
+                        unsigned x = t[k];
+                        letters += x > '9';
+                        uppers += (x - 'A') < 26u;
+                    }
+                }
+                if (lb->n + len <= sizeof lb->b) {
+                    char *o = lb->b + lb->n;
+                    for (size_t k = 0; k < len; k++)
+                        o[k] = (char)(t[i + k] | 0x20);
+                    lb->n += len;
+                } else {
+                    lb->over = 1;
+                }
+                seg += (int)len;
+                last_cp = t[j - 1];
+                i = j;
+                /* fast exit: only these can continue a word */
+                if (i >= n)
+                    break;
+                unsigned nx = t[i];
+                if (nx < 0x80 && nx != '\'' && nx != '-' && nx != '.' && nx != ',' && nx != '&')
+                    break;
+                continue;
             }
-            if (wc == 1) {
-                letters++;
-                if (is_upper_cp(cp))
-                    uppers++;
-                seg++;
+            cp = c;
+            l = 1;
+        } else {
+            l = dec(t + i, n - i, &cp);
+            wc = wclass(cp);
+            if (wc) {
+                int up = wc == 1 && is_upper_cp(cp);
+                if (first) {
+                    first = 0;
+                    digits_first = wc == 2;
+                    if (up) {
+                        tk->flags |= TF_CAP;
+                        upper_start = 1;
+                    }
+                }
+                if (wc == 1) {
+                    letters++;
+                    seg++;
+                    if (up)
+                        uppers++;
+                }
+                low_bytes(lb, t + i, l);
+                last_cp = cp;
+                i += l;
+                continue;
             }
-            last_cp = cp;
-            i += l;
-            continue;
         }
         /* inner connectors */
         size_t al;
@@ -221,6 +314,7 @@ static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk
             uint32_t nc;
             dec(t + i + al, n - i - al, &nc);
             if (wclass(nc) == 1 && wclass(last_cp) != 0) {
+                low_put(lb, '\'');
                 i += al;
                 seg = 0;
                 continue;
@@ -230,6 +324,7 @@ static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk
             uint32_t nc;
             dec(t + i + l, n - i - l, &nc);
             if (wclass(nc) == 1 || wclass(nc) == 2) {
+                low_bytes(lb, t + i, l);
                 i += l;
                 seg = 0;
                 continue;
@@ -240,6 +335,7 @@ static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk
             dec(t + i + 1, n - i - 1, &nc);
             if (wclass(nc) == 1) {
                 /* U.S / H.R / e.g */
+                low_put(lb, '.');
                 i += 1;
                 seg = 0;
                 dotted = 1;
@@ -248,22 +344,25 @@ static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk
         }
         if ((cp == ',' || cp == '.') && digits_first && wclass(last_cp) == 2 && i + 1 < n &&
             t[i + 1] >= '0' && t[i + 1] <= '9') {
+            low_put(lb, (char)cp);
             i += 1;
             continue;
         }
         if (cp == '&' && i + 1 < n && last_cp < 0x80 && last_cp >= 'A' && last_cp <= 'Z' &&
             t[i + 1] >= 'A' && t[i + 1] <= 'Z') {
+            low_put(lb, '&');
             i += 1;
             continue;
         }
         break;
     }
     if (dotted && seg == 1 && i < n && t[i] == '.') {
+        low_put(lb, '.');
         i++; /* final period of U.S. */
         tk->flags |= TF_DOTTED;
     }
     tk->kind = digits_first ? TK_NUM : TK_WORD;
-    if (letters >= 2 && uppers == letters)
+    if (upper_start && letters >= 2 && uppers == letters)
         tk->flags |= TF_UPPER;
     tk->s = (uint32_t)st;
     tk->e = (uint32_t)i;
@@ -274,20 +373,26 @@ static size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk
         tk->ce = (uint32_t)(i - 2), tk->flags |= TF_POSS;
     else if (w > 4 && t[i - 1] == 's' && t[i - 2] == 0x99 && t[i - 3] == 0x80 && t[i - 4] == 0xE2)
         tk->ce = (uint32_t)(i - 4), tk->flags |= TF_POSS;
+    if ((tk->flags & TF_POSS) && !lb->over && lb->n >= 2)
+        lb->n -= 2; /* the core without 's */
     return i;
 }
 
-static void lookup(qt_doc_t *d, qt_tok_t *tk)
+static void lookup(qt_doc_t *d, qt_tok_t *tk, const lowbuf_t *lb)
 {
-    tk->h = qt_hash_word(d->t + tk->s, tk->ce - tk->s);
+    if (lb->over) {
+        tk->h = 0;
+        return;
+    }
+    tk->h = qt_hash_lowered(lb->b, lb->n);
     const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
     if (le != NULL) {
         tk->lex = le->cls;
         tk->extra = le->extra;
     }
-    size_t w = tk->ce - tk->s;
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && d->t[tk->ce - 1] == 'y' &&
-        d->t[tk->ce - 2] == 'l')
+    size_t w = lb->n;
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lb->b[w - 1] == 'y' &&
+        lb->b[w - 2] == 'l')
         tk->flags |= TF_LY;
 }
 
@@ -297,8 +402,18 @@ int qt_tokenize(qt_doc_t *d)
     size_t n = d->n, i = 0;
     uint32_t para = 0;
     int spb = 1, pstart = 1;
+    lowbuf_t lb;
+    if (qt_vec_grow((void **)&d->tok, &d->cap_tok, n / 4 + 16, sizeof *d->tok) != 0)
+        return -1;
     while (i < n) {
         unsigned c = t[i];
+        if (c == ' ') {
+            if (d->n_tok > 0)
+                d->tok[d->n_tok - 1].flags |= TF_SPA;
+            i++;
+            spb = 1;
+            continue;
+        }
         if (c == '\n') {
             if (d->n_tok > 0 && d->tok[d->n_tok - 1].kind != TK_PARA) {
                 qt_tok_t tk = {0};
@@ -319,8 +434,21 @@ int qt_tokenize(qt_doc_t *d)
             continue;
         }
         uint32_t cp;
-        size_t l = dec(t + i, n - i, &cp);
-        if (is_space_cp(cp)) {
+        size_t l;
+        if (c < 0x80) {
+            cp = c;
+            l = 1;
+            if (c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+                if (d->n_tok > 0)
+                    d->tok[d->n_tok - 1].flags |= TF_SPA;
+                i++;
+                spb = 1;
+                continue;
+            }
+        } else {
+            l = dec(t + i, n - i, &cp);
+        }
+        if (cp >= 0x80 && is_space_cp(cp)) {
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
             i += l;
@@ -334,19 +462,18 @@ int qt_tokenize(qt_doc_t *d)
             tk.flags |= TF_SPB;
         if (pstart)
             tk.flags |= TF_PSTART;
-        int qc = qm_code(cp);
+        int qc = (cp < 0x80 && cp != '"' && cp != '\'') ? 0 : qm_code(cp);
         /* '90s, ’em: an apostrophe starting a word */
         if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
             t[i + l] <= '9' && t[i + l + 1] >= '0' && t[i + l + 1] <= '9') {
-            size_t e = scan_word(t, n, i + l, &tk);
+            size_t e = scan_word(t, n, i + l, &tk, &lb);
             tk.s = (uint32_t)i;
             tk.kind = TK_NUM;
             i = e;
-            lookup(d, &tk);
-        } else if (wclass(cp)) {
-            i = scan_word(t, n, i, &tk);
-            if (tk.kind == TK_WORD || tk.kind == TK_NUM)
-                lookup(d, &tk);
+            lookup(d, &tk, &lb);
+        } else if (cp < 0x80 ? ascii_cls[cp] != 0 : wclass(cp) != 0) {
+            i = scan_word(t, n, i, &tk, &lb);
+            lookup(d, &tk, &lb);
         } else if (qc || (cp == '`' && i + 1 < n && t[i + 1] == '`')) {
             size_t ml = l;
             if (qc == QM_SQ && i + 1 < n && t[i + 1] == '\'' && !(i + 2 < n && t[i + 2] == '\'')) {
