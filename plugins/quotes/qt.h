@@ -365,6 +365,8 @@ cJSON *qt_emit_speakers(qt_doc_t *d);
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);
 int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np);
+/* A capitalised word that can be part of a proper name. */
+int qt_namey(const qt_doc_t *d, int32_t i);
 /* Is token k a reporting verb (of a class in want) here, not a noun? */
 int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want);
 int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np);

@@ -29,15 +29,7 @@ static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
 
 static int name_tok(const qt_doc_t *d, int32_t i)
 {
-    if (i < 0 || (size_t)i >= d->n_tok)
-        return 0;
-    const qt_tok_t *t = &d->tok[i];
-    if (t->kind != TK_WORD || !(t->flags & (TF_CAP | TF_UPPER)) || (t->flags & TF_INQ))
-        return 0;
-    if (t->lex & (LX_TITLE | LX_ROLE | LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH |
-                  LX_FUNC | LX_TIME | LX_NEG | LX_THAT | LX_ADV | LX_CUE | LX_MOD))
-        return 0;
-    return 1;
+    return qt_namey(d, i) && !(d->tok[i].lex & LX_MOD);
 }
 
 /* ------------------------------------------------------------ entity map */
@@ -318,10 +310,19 @@ static int role_match(const qt_doc_t *d, const qt_ent_t *en, const qt_np_t *np)
 {
     if (en->role_s < 0 || !in_role(d, en, d->tok[np->head].h))
         return 0;
+    /* a capitalised modifier of the phrase missing from the role vetoes the
+     * match only when the role has capitalised modifiers of its own
+     * ("the Russian president" is not "U.S. President", but may be "President") */
+    int role_caps = 0;
+    for (int32_t k = en->role_s; k <= en->role_e; k++) {
+        const qt_tok_t *t = &d->tok[k];
+        if ((t->kind == TK_WORD) && (t->flags & (TF_CAP | TF_UPPER)) && !(t->lex & (LX_TITLE | LX_ROLE | LX_DET)))
+            role_caps = 1;
+    }
     for (int32_t k = np->s; k < np->head; k++) {
         const qt_tok_t *t = &d->tok[k];
         if (t->kind == TK_WORD && (t->flags & TF_CAP) && !(t->lex & (LX_DET | LX_TITLE | LX_ROLE)) &&
-            !in_role(d, en, t->h))
+            !in_role(d, en, t->h) && role_caps)
             return 0;
     }
     return 1;

@@ -140,7 +140,8 @@ cJSON *qt_emit_quotes(qt_doc_t *d)
             add_str(d, o, "speaker", s, e);
         } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
             add_str(d, o, "speaker", d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce);
-        } else if (q->sp.s >= 0 && q->sp.kind == NP_ROLE) {
+        } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
+            /* an unresolved role ("a spokesman", "the operator"): as written */
             add_str(d, o, "speaker", d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
         } else {
             put_null(d, o, "speaker");

@@ -21,7 +21,7 @@
 #include <string.h>
 
 /* A capitalised word that can be part of a proper name. */
-static int namey(const qt_doc_t *d, int32_t i)
+int qt_namey(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
@@ -43,8 +43,17 @@ static int namey(const qt_doc_t *d, int32_t i)
         int nn = n != NULL && n->kind == TK_WORD && (n->flags & TF_CAP) && !(n->lex & fn);
         if (tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_PRON | LX_WH | LX_FUNC | LX_NEG | LX_THAT | LX_ADV))
             return pn && !(tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_PRON | LX_WH | LX_THAT));
-        if (tk->lex & LX_TIME)
-            return pn;
+        if (tk->lex & LX_TIME) {
+            /* "Jan Novak", "June Carter" but not "on Tuesday Trump said" */
+            if (pn)
+                return 1;
+            if (!nn)
+                return 0;
+            if (tk->flags & TF_SSTART)
+                return 1;
+            return p != NULL && !(p->kind == TK_WORD && (p->lex & (LX_PREP | LX_DET | LX_TIME))) &&
+                   p->kind != TK_NUM;
+        }
         if (tk->flags & TF_SSTART)
             return nn && !(tk->lex & LX_CUE);
         if (tk->lex & LX_CUE)
@@ -117,19 +126,19 @@ void qt_np_finish(const qt_doc_t *d, qt_np_t *np)
     }
     /* proper-name part: the run of name tokens at the right end */
     int32_t e = np->e, k = e;
-    if (namey(d, k) || (d->tok[k].kind == TK_WORD && (d->tok[k].flags & TF_UPPER) &&
+    if (qt_namey(d, k) || (d->tok[k].kind == TK_WORD && (d->tok[k].flags & TF_UPPER) &&
                         !(d->tok[k].lex & (LX_TITLE | LX_ROLE)))) {
         while (k - 1 >= np->s) {
-            if (namey(d, k - 1) && !(d->tok[k - 1].flags & TF_POSS)) {
+            if (qt_namey(d, k - 1) && !(d->tok[k - 1].flags & TF_POSS)) {
                 k--;
                 continue;
             }
-            if (abbr_dot(d, k - 1) && k - 2 >= np->s && namey(d, k - 2) &&
+            if (abbr_dot(d, k - 1) && k - 2 >= np->s && qt_namey(d, k - 2) &&
                 d->tok[k - 2].ce - d->tok[k - 2].s == 1) {
                 k -= 2; /* initial "J." */
                 continue;
             }
-            if (tk_is(d, k - 1, LX_PARTICLE) && k - 2 >= np->s && namey(d, k - 2)) {
+            if (tk_is(d, k - 1, LX_PARTICLE) && k - 2 >= np->s && qt_namey(d, k - 2)) {
                 k -= 2;
                 continue;
             }
@@ -162,8 +171,11 @@ void qt_np_finish(const qt_doc_t *d, qt_np_t *np)
         if (tk->lex & (LX_TITLE | LX_ROLE | LX_PERSON))
             np->gender |= (uint8_t)(tk->extra & (LXX_MALE | LXX_FEMALE));
     }
-    if (np->kind == NP_ROLE && !(d->tok[np->head].lex & (LX_ROLE | LX_TITLE)) && !year_old(d, np->head))
+    if (np->kind == NP_ROLE && !(d->tok[np->head].lex & (LX_ROLE | LX_TITLE)) && !year_old(d, np->head) &&
+        (d->tok[np->head].flags & (TF_CAP | TF_UPPER))) {
         np->kind = NP_NAME; /* an acronym such as "CNN" */
+        np->name_s = np->name_e = np->head;
+    }
 }
 
 /* A noun phrase ending at token end, not reaching before lim. */
@@ -181,7 +193,7 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
         qt_np_finish(d, np);
         return 1;
     }
-    int head_name = namey(d, end) || (tk->kind == TK_WORD && (tk->flags & TF_UPPER) &&
+    int head_name = qt_namey(d, end) || (tk->kind == TK_WORD && (tk->flags & TF_UPPER) &&
                                       !(tk->lex & (LX_PRON | LX_DET | LX_CONJ | LX_PREP)));
     int head_role = tk_is(d, end, LX_ROLE | LX_TITLE) || year_old(d, end);
     if (!head_name && !head_role && plain_lower(d, end) && !(tk->flags & TF_POSS)) {
@@ -197,7 +209,7 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
                 np->kind = NP_ROLE;
                 return 1;
             }
-            if (!(plain_lower(d, m) || namey(d, m) || is_titlish(d, m) ||
+            if (!(plain_lower(d, m) || qt_namey(d, m) || is_titlish(d, m) ||
                   d->tok[m].kind == TK_NUM || (d->tok[m].flags & TF_UPPER)))
                 break;
         }
@@ -215,12 +227,12 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
         if (t->flags & TF_INQ)
             break;
         if (abbr_dot(d, k) && k - 1 >= lim &&
-            (tk_is(d, k - 1, LX_TITLE) || (namey(d, k - 1) && d->tok[k - 1].ce - d->tok[k - 1].s == 1))) {
+            (tk_is(d, k - 1, LX_TITLE) || (qt_namey(d, k - 1) && d->tok[k - 1].ce - d->tok[k - 1].s == 1))) {
             j = k;
             continue;
         }
         if (t->kind == TK_WORD) {
-            if (namey(d, k) || is_titlish(d, k) || (t->flags & TF_UPPER)) {
+            if (qt_namey(d, k) || is_titlish(d, k) || (t->flags & TF_UPPER)) {
                 if (t->lex & (LX_TITLE | LX_ROLE))
                     have_role = 1;
                 j = k;
@@ -230,7 +242,7 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
                 j = k;
                 continue;
             }
-            if (tk_is(d, k, LX_PARTICLE) && namey(d, k - 1) && namey(d, k + 1)) {
+            if (tk_is(d, k, LX_PARTICLE) && qt_namey(d, k - 1) && qt_namey(d, k + 1)) {
                 j = k;
                 continue;
             }
@@ -247,7 +259,7 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
                 continue;
             }
             if (plain_lower(d, k) && !have_role && nlower < 2 && !(t->flags & TF_POSS) &&
-                namey(d, k + 1) && (namey(d, k - 1) || tk_is(d, k - 1, LX_DET))) {
+                qt_namey(d, k + 1) && (qt_namey(d, k - 1) || tk_is(d, k - 1, LX_DET))) {
                 /* "Cruz constituent Dan Golvach", "a smiling Clinton" */
                 nlower++;
                 j = k;
@@ -259,7 +271,7 @@ int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np)
                 int32_t m = k - 1;
                 int ok = 0;
                 for (int step = 0; step < 3 && m >= lim; step++, m--) {
-                    if (tk_is(d, m, LX_DET) || namey(d, m) || is_titlish(d, m) ||
+                    if (tk_is(d, m, LX_DET) || qt_namey(d, m) || is_titlish(d, m) ||
                         (d->tok[m].kind == TK_WORD && (d->tok[m].flags & TF_CAP))) {
                         ok = 1;
                         break;
@@ -326,11 +338,11 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
                 }
                 break;
             }
-            if (namey(d, j) || is_titlish(d, j) || (t->flags & TF_UPPER)) {
+            if (qt_namey(d, j) || is_titlish(d, j) || (t->flags & TF_UPPER)) {
                 last = j++;
                 continue;
             }
-            if (tk_is(d, j, LX_PARTICLE) && last == j - 1 && namey(d, j + 1)) {
+            if (tk_is(d, j, LX_PARTICLE) && last == j - 1 && qt_namey(d, j + 1)) {
                 j++;
                 continue;
             }
@@ -342,7 +354,9 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
                 while (m <= lim && m - j < 3 && plain_lower(d, m))
                     m++;
                 if (m <= lim && (tk_is(d, m, LX_ROLE | LX_TITLE) ||
-                                 ((det || last >= 0) && namey(d, m)))) {
+                                 ((det || last >= 0) && qt_namey(d, m)) ||
+                                 (j == start && qt_namey(d, m) && qt_namey(d, m + 1)))) {
+                    /* also "harbour master Lisa Grün", "psychologist Vaile Wright" */
                     j = m;
                     continue;
                 }
@@ -361,7 +375,7 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
                 break;
             }
             if (qt_tok_eq(d, j, "of") && last == j - 1 && is_titlish(d, last) && j + 1 <= lim &&
-                (namey(d, j + 1) || tk_is(d, j + 1, LX_DET))) {
+                (qt_namey(d, j + 1) || tk_is(d, j + 1, LX_DET))) {
                 j++;
                 continue;
             }
@@ -371,7 +385,7 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
             last = j++;
             continue;
         }
-        if (t->kind == TK_NUM && det && last < 0 && (tk_is(d, j + 1, LX_ROLE) || namey(d, j + 1))) {
+        if (t->kind == TK_NUM && det && last < 0 && (tk_is(d, j + 1, LX_ROLE) || qt_namey(d, j + 1))) {
             j++;
             continue; /* "a 2008 Clinton veteran" */
         }
@@ -593,7 +607,7 @@ int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np)
             m--;
         if (tk_is(d, m, LX_PREP) || tk_is(d, m, LX_DET))
             m--;
-        if (m >= lim && (namey(d, m) || subj_pron(d, m) || tk_is(d, m, LX_ROLE)))
+        if (m >= lim && (qt_namey(d, m) || subj_pron(d, m) || tk_is(d, m, LX_ROLE)))
             k = m;
     }
     if (k < lim)

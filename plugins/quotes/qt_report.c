@@ -93,7 +93,10 @@ static int32_t clause_stop(const qt_doc_t *d, int32_t p, int32_t end)
 
 static int overlaps_clause(const qt_doc_t *d, uint32_t s, uint32_t e)
 {
-    for (size_t i = d->nquotes_marked; i < d->n_q; i++) {
+    /* clauses are made in text order: an overlapping one is among the last
+     * few (bounded, so that a document of thousands of clauses stays linear) */
+    size_t from = d->n_q > d->nquotes_marked + 16 ? d->n_q - 16 : d->nquotes_marked;
+    for (size_t i = from; i < d->n_q; i++) {
         const qt_quote_t *q = &d->q[i];
         uint32_t a = q->s > s ? q->s : s, b = q->e < e ? q->e : e;
         if (b > a && (b - a) * 2 > (e - s < q->e - q->s ? e - s : q->e - q->s))
@@ -212,7 +215,7 @@ static int clause_start_ok(const qt_doc_t *d, int32_t p)
             return 1;
         if (u->kind == TK_QMARK && u->q >= 0 && d->q[u->q].open == m)
             return m - p <= 4;
-        if (u->kind != TK_WORD || (u->lex & (LX_THAT | LX_WH | LX_CONJ | LX_PREP)))
+        if (u->kind != TK_WORD || (u->lex & (LX_THAT | LX_WH | LX_CONJ)))
             return 0;
     }
     return 0;
