@@ -529,7 +529,8 @@ void qt_coref(qt_doc_t *d)
         if (QT_PUSH(d, keys, ((uint64_t)(uint32_t)q->sp.s << 32) | i) != 0)
             return;
     }
-    qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+    if (d->n_keys > 1)
+        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     walk_t w;
     memset(&w, 0, sizeof w);
     for (size_t k = 0; k < d->n_keys; k++) {
@@ -559,7 +560,8 @@ void qt_coref(qt_doc_t *d)
         }
     }
     /* mentions sorted by offset; drop exact duplicates */
-    qsort(d->men, d->n_men, sizeof *d->men, cmp_men);
+    if (d->n_men > 1)
+        qsort(d->men, d->n_men, sizeof *d->men, cmp_men);
     size_t o = 0;
     for (size_t i = 0; i < d->n_men; i++) {
         if (o > 0 && d->men[o - 1].s == d->men[i].s && d->men[o - 1].e == d->men[i].e &&

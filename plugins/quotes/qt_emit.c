@@ -112,7 +112,8 @@ cJSON *qt_emit_quotes(qt_doc_t *d)
         if (QT_PUSH(d, keys, ((uint64_t)q->s << 32) | i) != 0)
             break;
     }
-    qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+    if (d->n_keys > 1)
+        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     /* position of each quote in the output, for fragment_of */
     d->n_tmp2 = 0;
     if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {

@@ -309,7 +309,8 @@ void qt_pair_marks(qt_doc_t *d)
     if (any_single) {
         /* single-level quotations were appended per paragraph: re-sort and
          * renumber the token back-references */
-        qsort(d->q, d->n_q, sizeof *d->q, cmp_open);
+        if (d->n_q > 1)
+            qsort(d->q, d->n_q, sizeof *d->q, cmp_open);
         for (size_t i = 0; i < d->n_q; i++) {
             const qt_quote_t *q = &d->q[i];
             int32_t stop = q->close >= 0 ? q->close : q->ce - 1;
