@@ -333,6 +333,7 @@ typedef struct qt_doc {
     QT_VEC(int32_t, tmp2);
     QT_VEC(uint64_t, keys);    /* sort keys */
     QT_VEC(int32_t, runs);     /* proper-name runs: pairs of first, last token */
+    QT_VEC(int32_t, marks);    /* quote-mark tokens, in order */
     QT_VEC(int32_t, emap);     /* entity hash map (last names, then first names) */
     QT_VEC(char, buf);         /* string scratch */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */

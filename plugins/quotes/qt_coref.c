@@ -139,7 +139,8 @@ static void collect_runs(qt_doc_t *d)
     int32_t n = (int32_t)d->n_tok;
     d->n_runs = 0;
     for (int32_t i = 0; i < n; i++) {
-        if (!name_tok(d, i))
+        const qt_tok_t *t = &d->tok[i];
+        if (t->kind != TK_WORD || !(t->flags & (TF_CAP | TF_UPPER)) || !name_tok(d, i))
             continue;
         int32_t b = run_end(d, i, n);
         if (b - i > 6) { /* a title-case line, not a name */

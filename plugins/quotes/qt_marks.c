@@ -198,14 +198,24 @@ static void add_quote(qt_doc_t *d, int32_t open, int32_t close, int32_t pend, in
     }
 }
 
-static void pair_double(qt_doc_t *d, int32_t a, int32_t b)
+/* First token after the paragraph that holds token k (a paragraph break
+ * or the end of the document). */
+static int32_t para_end(const qt_doc_t *d, int32_t k)
+{
+    int32_t n = (int32_t)d->n_tok;
+    while (k < n && d->tok[k].kind != TK_PARA)
+        k++;
+    return k;
+}
+
+/* The marks of one paragraph are d->marks[ma, mb). */
+static void pair_double(qt_doc_t *d, size_t ma, size_t mb)
 {
     int32_t open = -1;
     int ostyle = 0;
-    for (int32_t k = a; k < b; k++) {
+    for (size_t mi = ma; mi < mb; mi++) {
+        int32_t k = d->marks[mi];
         const qt_tok_t *tk = &d->tok[k];
-        if (tk->kind != TK_QMARK)
-            continue;
         int code = QM_CODE(tk->qm), fl = tk->qm & (QM_LEFT | QM_RIGHT);
         if (qm_is_single(code))
             continue;
@@ -215,21 +225,24 @@ static void pair_double(qt_doc_t *d, int32_t a, int32_t b)
                 ostyle = code;
             }
         } else if (can_close(ostyle, code, fl)) {
-            add_quote(d, open, k, b, 0);
+            add_quote(d, open, k, k, 0);
             open = -1;
         } else if (strong_open(code, fl)) {
             open = k; /* the earlier opening mark was stray */
             ostyle = code;
         }
     }
-    if (open >= 0 && open + 1 < b)
-        add_quote(d, open, -1, b, 0);
+    if (open >= 0) {
+        int32_t b = para_end(d, open + 1);
+        if (open + 1 < b)
+            add_quote(d, open, -1, b, 0);
+    }
 }
 
-static int possessive_like(const qt_doc_t *d, int32_t m, int32_t b)
+static int possessive_like(const qt_doc_t *d, int32_t m)
 {
     /* "Sanders’ campaign": word ending in s/z, then a lower-case word */
-    if (m <= 0 || m + 1 >= b)
+    if (m <= 0 || (size_t)m + 1 >= d->n_tok)
         return 0;
     const qt_tok_t *pw = &d->tok[m - 1], *nw = &d->tok[m + 1];
     if (pw->kind != TK_WORD || pw->e != d->tok[m].s)
@@ -240,46 +253,53 @@ static int possessive_like(const qt_doc_t *d, int32_t m, int32_t b)
     return nw->kind == TK_WORD && !(nw->flags & TF_CAP);
 }
 
-static void pair_single(qt_doc_t *d, int32_t a, int32_t b)
+static void pair_single(qt_doc_t *d, size_t ma, size_t mb)
 {
-    for (int32_t k = a; k < b; k++) {
+    for (size_t mi = ma; mi < mb; mi++) {
+        int32_t k = d->marks[mi];
         const qt_tok_t *tk = &d->tok[k];
-        if (tk->kind != TK_QMARK || tk->q >= 0)
+        if (tk->q >= 0)
             continue;
         int code = QM_CODE(tk->qm), fl = tk->qm & (QM_LEFT | QM_RIGHT);
         if (!qm_is_single(code) || !single_open(code, fl))
             continue;
         int32_t found = -1, weak = -1;
-        int32_t lim = k + QT_WIN_SINGLE < b ? k + QT_WIN_SINGLE : b;
-        for (int32_t m = k + 1; m < lim; m++) {
+        size_t found_mi = 0, weak_mi = 0;
+        for (size_t mj = mi + 1; mj < mb; mj++) {
+            int32_t m = d->marks[mj];
+            if (m - k >= QT_WIN_SINGLE)
+                break;
             const qt_tok_t *tm = &d->tok[m];
             if (tm->q >= 0)
                 break; /* never across a double quotation */
-            if (tm->kind != TK_QMARK)
-                continue;
             int c2 = QM_CODE(tm->qm), f2 = tm->qm & (QM_LEFT | QM_RIGHT);
             if (!qm_is_single(c2))
                 break;
             if (single_close(code, c2, f2)) {
-                if (possessive_like(d, m, b)) {
-                    if (weak < 0)
+                if (possessive_like(d, m)) {
+                    if (weak < 0) {
                         weak = m;
+                        weak_mi = mj;
+                    }
                     continue;
                 }
                 found = m;
+                found_mi = mj;
                 break;
             }
             if (single_open(c2, f2) && c2 == code && !(f2 & QM_RIGHT))
                 break; /* another opening mark of the same kind */
         }
-        if (found < 0)
+        if (found < 0) {
             found = weak;
+            found_mi = weak_mi;
+        }
         if (found < 0)
             continue;
         size_t before = d->n_q;
-        add_quote(d, k, found, b, 1);
+        add_quote(d, k, found, found, 1);
         if (d->n_q > before)
-            k = found;
+            mi = found_mi;
     }
 }
 
@@ -291,20 +311,21 @@ static int cmp_open(const void *a, const void *b)
 
 void qt_pair_marks(qt_doc_t *d)
 {
-    int32_t a = 0, n = (int32_t)d->n_tok;
     int any_single = 0;
-    while (a < n) {
-        int32_t b = a;
-        while (b < n && d->tok[b].kind != TK_PARA)
-            b++;
+    size_t nm = d->n_marks, ma = 0;
+    while (ma < nm) {
+        uint32_t para = d->tok[d->marks[ma]].para;
+        size_t mb = ma;
+        while (mb < nm && d->tok[d->marks[mb]].para == para)
+            mb++;
         size_t before = d->n_q;
-        pair_double(d, a, b);
+        pair_double(d, ma, mb);
         if (d->cfg->single_quotes) {
-            pair_single(d, a, b);
+            pair_single(d, ma, mb);
             if (d->n_q > before)
                 any_single = 1;
         }
-        a = b + 1;
+        ma = mb;
     }
     if (any_single) {
         /* single-level quotations were appended per paragraph: re-sort and

@@ -373,7 +373,7 @@ void qt_report(qt_doc_t *d)
     int32_t n = (int32_t)d->n_tok;
     for (int32_t c = 0; c < n; c++) {
         const qt_tok_t *t = &d->tok[c];
-        if (t->kind != TK_WORD || (t->flags & TF_INQ))
+        if (t->kind != TK_WORD || (t->flags & TF_INQ) || !(t->lex & (LX_CUE | LX_PHRASE)))
             continue;
         int32_t pe;
         if (t->phrase && qt_find_phrase(d, c, LXX_SOURCE_AFTER, &pe) >= 0) {

@@ -45,7 +45,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->lx = lx;
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
-    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_keys = d->n_runs = d->n_emap = 0;
+    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -62,6 +62,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->tmp2);
     free(d->keys);
     free(d->runs);
+    free(d->marks);
     free(d->emap);
     free(d->buf);
     memset(d, 0, sizeof *d);
@@ -202,111 +203,83 @@ static const uint8_t ascii_cls[128] = {
     ['y'] = 1, ['z'] = 1,
 };
 
-/* The word being scanned, lower-cased as the lexicon sees it. */
-typedef struct {
-    char b[QT_MAX_WORD];
-    size_t n;
-    int over;
-} lowbuf_t;
+/* Byte flags for the word scanner: W_ALNUM an ASCII letter or digit,
+ * W_UP an upper-case one, W_LOW a lower-case one.  Bytes >= 0x80 are 0. */
+enum { W_ALNUM = 1, W_UP = 2, W_LOW = 4 };
+#define WU (W_ALNUM | W_UP)
+#define WL (W_ALNUM | W_LOW)
+static const uint8_t wtab[256] = {
+    ['0'] = W_ALNUM, ['1'] = W_ALNUM, ['2'] = W_ALNUM, ['3'] = W_ALNUM, ['4'] = W_ALNUM,
+    ['5'] = W_ALNUM, ['6'] = W_ALNUM, ['7'] = W_ALNUM, ['8'] = W_ALNUM, ['9'] = W_ALNUM,
+    ['A'] = WU, ['B'] = WU, ['C'] = WU, ['D'] = WU, ['E'] = WU, ['F'] = WU, ['G'] = WU,
+    ['H'] = WU, ['I'] = WU, ['J'] = WU, ['K'] = WU, ['L'] = WU, ['M'] = WU, ['N'] = WU,
+    ['O'] = WU, ['P'] = WU, ['Q'] = WU, ['R'] = WU, ['S'] = WU, ['T'] = WU, ['U'] = WU,
+    ['V'] = WU, ['W'] = WU, ['X'] = WU, ['Y'] = WU, ['Z'] = WU,
+    ['a'] = WL, ['b'] = WL, ['c'] = WL, ['d'] = WL, ['e'] = WL, ['f'] = WL, ['g'] = WL,
+    ['h'] = WL, ['i'] = WL, ['j'] = WL, ['k'] = WL, ['l'] = WL, ['m'] = WL, ['n'] = WL,
+    ['o'] = WL, ['p'] = WL, ['q'] = WL, ['r'] = WL, ['s'] = WL, ['t'] = WL, ['u'] = WL,
+    ['v'] = WL, ['w'] = WL, ['x'] = WL, ['y'] = WL, ['z'] = WL,
+};
+#undef WU
+#undef WL
 
-static inline void low_put(lowbuf_t *lb, char c)
-{
-    if (lb->n < sizeof lb->b)
-        lb->b[lb->n++] = c;
-    else
-        lb->over = 1;
-}
-
-static inline void low_bytes(lowbuf_t *lb, const unsigned char *s, size_t l)
-{
-    for (size_t k = 0; k < l; k++)
-        low_put(lb, (char)s[k]);
-}
-
-/* Scan a word starting at i; returns its end.  Fills lb with the word
- * lower-cased (ASCII) with typographic apostrophes folded to "'". */
-static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk, lowbuf_t *lb)
+/* Scan a word starting at i; returns its end.  *fold is set when the word
+ * needs folding before hashing (upper case, typographic apostrophe). */
+static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk, int *fold)
 {
     size_t st = i;
-    int letters = 0, uppers = 0, seg = 0, dotted = 0, first = 1, digits_first = 0, upper_start = 0;
+    int seg = 0, dotted = 0, first = 1, digits_first = 0, upper_start = 0, curly = 0;
+    unsigned acc = 0;
     uint32_t last_cp = 0;
-    lb->n = 0;
-    lb->over = 0;
     while (i < n) {
-        unsigned c = t[i];
+        /* a run of ASCII letters and digits */
+        size_t j = i;
+        while (j < n) {
+            unsigned f = wtab[t[j]];
+            if (!f)
+                break;
+            acc |= f;
+            j++;
+        }
+        if (j > i) {
+            if (first) {
+                first = 0;
+                digits_first = !(wtab[t[i]] & (W_UP | W_LOW));
+                if (wtab[t[i]] & W_UP) {
+                    tk->flags |= TF_CAP;
+                    upper_start = 1;
+                }
+            }
+            seg += (int)(j - i);
+            last_cp = t[j - 1];
+            i = j;
+            if (i >= n)
+                break;
+            unsigned nx = t[i];
+            if (nx < 0x80 && nx != '\'' && nx != '-' && nx != '.' && nx != ',' && nx != '&')
+                break; /* fast exit: only these can continue a word */
+        }
         uint32_t cp;
-        size_t l;
-        int wc;
-        if (c < 0x80) {
-            wc = ascii_cls[c];
-            if (wc) {
-                /* a run of ASCII letters and digits: find its end, then copy
-                 * it lower-cased (x | 0x20 lowers A-Z, keeps a-z and 0-9) */
-                size_t j = i + 1;
-                while (j < n && t[j] < 0x80 && ascii_cls[t[j]])
-                    j++;
-                size_t len = j - i;
-                if (first) {
-                    first = 0;
-                    digits_first = wc == 2;
-                    if (c <= 'Z' && wc == 1) {
-                        tk->flags |= TF_CAP;
-                        upper_start = 1;
-                    }
+        size_t l = dec(t + i, n - i, &cp);
+        int wc = cp < 0x80 ? ascii_cls[cp] : wclass(cp);
+        if (wc) {
+            /* a non-ASCII letter, digit or mark */
+            int up = wc == 1 && is_upper_cp(cp);
+            if (first) {
+                first = 0;
+                digits_first = wc == 2;
+                if (up) {
+                    tk->flags |= TF_CAP;
+                    upper_start = 1;
                 }
-                if (upper_start) {
-                    /* only a word starting upper-case can be all caps */
-                    for (size_t k = i; k < j; k++) {
-                        unsigned x = t[k];
-                        letters += x > '9';
-                        uppers += (x - 'A') < 26u;
-                    }
-                }
-                if (lb->n + len <= sizeof lb->b) {
-                    char *o = lb->b + lb->n;
-                    for (size_t k = 0; k < len; k++)
-                        o[k] = (char)(t[i + k] | 0x20);
-                    lb->n += len;
-                } else {
-                    lb->over = 1;
-                }
-                seg += (int)len;
-                last_cp = t[j - 1];
-                i = j;
-                /* fast exit: only these can continue a word */
-                if (i >= n)
-                    break;
-                unsigned nx = t[i];
-                if (nx < 0x80 && nx != '\'' && nx != '-' && nx != '.' && nx != ',' && nx != '&')
-                    break;
-                continue;
             }
-            cp = c;
-            l = 1;
-        } else {
-            l = dec(t + i, n - i, &cp);
-            wc = wclass(cp);
-            if (wc) {
-                int up = wc == 1 && is_upper_cp(cp);
-                if (first) {
-                    first = 0;
-                    digits_first = wc == 2;
-                    if (up) {
-                        tk->flags |= TF_CAP;
-                        upper_start = 1;
-                    }
-                }
-                if (wc == 1) {
-                    letters++;
-                    seg++;
-                    if (up)
-                        uppers++;
-                }
-                low_bytes(lb, t + i, l);
-                last_cp = cp;
-                i += l;
-                continue;
-            }
+            if (wc == 1 && !up)
+                acc |= W_LOW;
+            if (wc == 1)
+                seg++;
+            last_cp = cp;
+            i += l;
+            continue;
         }
         /* inner connectors */
         size_t al;
@@ -314,7 +287,8 @@ static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_to
             uint32_t nc;
             dec(t + i + al, n - i - al, &nc);
             if (wclass(nc) == 1 && wclass(last_cp) != 0) {
-                low_put(lb, '\'');
+                if (al > 1)
+                    curly = 1;
                 i += al;
                 seg = 0;
                 continue;
@@ -324,7 +298,6 @@ static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_to
             uint32_t nc;
             dec(t + i + l, n - i - l, &nc);
             if (wclass(nc) == 1 || wclass(nc) == 2) {
-                low_bytes(lb, t + i, l);
                 i += l;
                 seg = 0;
                 continue;
@@ -335,7 +308,6 @@ static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_to
             dec(t + i + 1, n - i - 1, &nc);
             if (wclass(nc) == 1) {
                 /* U.S / H.R / e.g */
-                low_put(lb, '.');
                 i += 1;
                 seg = 0;
                 dotted = 1;
@@ -344,26 +316,29 @@ static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_to
         }
         if ((cp == ',' || cp == '.') && digits_first && wclass(last_cp) == 2 && i + 1 < n &&
             t[i + 1] >= '0' && t[i + 1] <= '9') {
-            low_put(lb, (char)cp);
             i += 1;
             continue;
         }
         if (cp == '&' && i + 1 < n && last_cp < 0x80 && last_cp >= 'A' && last_cp <= 'Z' &&
             t[i + 1] >= 'A' && t[i + 1] <= 'Z') {
-            low_put(lb, '&');
             i += 1;
             continue;
         }
         break;
     }
     if (dotted && seg == 1 && i < n && t[i] == '.') {
-        low_put(lb, '.');
         i++; /* final period of U.S. */
         tk->flags |= TF_DOTTED;
     }
     tk->kind = digits_first ? TK_NUM : TK_WORD;
-    if (upper_start && letters >= 2 && uppers == letters)
-        tk->flags |= TF_UPPER;
+    if (upper_start && !(acc & W_LOW)) {
+        /* all caps (two letters or more): count the letters */
+        int letters = 0;
+        for (size_t k = st; k < i && letters < 2; k++)
+            letters += (wtab[t[k]] & W_UP) != 0 || t[k] >= 0xC0;
+        if (letters >= 2)
+            tk->flags |= TF_UPPER;
+    }
     tk->s = (uint32_t)st;
     tk->e = (uint32_t)i;
     tk->ce = (uint32_t)i;
@@ -372,27 +347,46 @@ static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_to
     if (w > 2 && t[i - 1] == 's' && t[i - 2] == '\'')
         tk->ce = (uint32_t)(i - 2), tk->flags |= TF_POSS;
     else if (w > 4 && t[i - 1] == 's' && t[i - 2] == 0x99 && t[i - 3] == 0x80 && t[i - 4] == 0xE2)
-        tk->ce = (uint32_t)(i - 4), tk->flags |= TF_POSS;
-    if ((tk->flags & TF_POSS) && !lb->over && lb->n >= 2)
-        lb->n -= 2; /* the core without 's */
+        tk->ce = (uint32_t)(i - 4), tk->flags |= TF_POSS, curly = 1;
+    *fold = (acc & W_UP) || curly;
     return i;
 }
 
-static void lookup(qt_doc_t *d, qt_tok_t *tk, const lowbuf_t *lb)
+static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
 {
-    if (lb->over) {
+    const char *w = d->t + tk->s;
+    size_t n = tk->ce - tk->s;
+    char buf[QT_MAX_WORD];
+    if (fold) {
+        /* lower-case ASCII, typographic apostrophes to "'" (as qt_hash_word) */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)w[i];
+            if (k >= sizeof buf) {
+                tk->h = 0;
+                return;
+            }
+            if (c == 0xE2 && i + 2 < n && (unsigned char)w[i + 1] == 0x80 &&
+                ((unsigned char)w[i + 2] == 0x99 || (unsigned char)w[i + 2] == 0x98)) {
+                buf[k++] = '\'';
+                i += 2;
+                continue;
+            }
+            buf[k++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+        w = buf;
+        n = k;
+    } else if (n > QT_MAX_WORD) {
         tk->h = 0;
         return;
     }
-    tk->h = qt_hash_lowered(lb->b, lb->n);
+    tk->h = qt_hash_lowered(w, n);
     const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
     if (le != NULL) {
         tk->lex = le->cls;
         tk->extra = le->extra;
     }
-    size_t w = lb->n;
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lb->b[w - 1] == 'y' &&
-        lb->b[w - 2] == 'l')
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && n >= 5 && w[n - 1] == 'y' && w[n - 2] == 'l')
         tk->flags |= TF_LY;
 }
 
@@ -402,7 +396,6 @@ int qt_tokenize(qt_doc_t *d)
     size_t n = d->n, i = 0;
     uint32_t para = 0;
     int spb = 1, pstart = 1;
-    lowbuf_t lb;
     if (qt_vec_grow((void **)&d->tok, &d->cap_tok, n / 4 + 16, sizeof *d->tok) != 0)
         return -1;
     while (i < n) {
@@ -455,25 +448,32 @@ int qt_tokenize(qt_doc_t *d)
             spb = 1;
             continue;
         }
-        qt_tok_t tk = {0};
-        tk.q = -1;
-        tk.para = para;
+        /* the new token, written in place */
+        if (d->n_tok == d->cap_tok &&
+            qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+            return -1;
+        qt_tok_t *tk = &d->tok[d->n_tok];
+        memset(tk, 0, sizeof *tk);
+        tk->q = -1;
+        tk->para = para;
         if (spb)
-            tk.flags |= TF_SPB;
+            tk->flags |= TF_SPB;
         if (pstart)
-            tk.flags |= TF_PSTART;
+            tk->flags |= TF_PSTART;
         int qc = (cp < 0x80 && cp != '"' && cp != '\'') ? 0 : qm_code(cp);
         /* '90s, ’em: an apostrophe starting a word */
         if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
             t[i + l] <= '9' && t[i + l + 1] >= '0' && t[i + l + 1] <= '9') {
-            size_t e = scan_word(t, n, i + l, &tk, &lb);
-            tk.s = (uint32_t)i;
-            tk.kind = TK_NUM;
+            int fold;
+            size_t e = scan_word(t, n, i + l, tk, &fold);
+            lookup(d, tk, fold);
+            tk->s = (uint32_t)i;
+            tk->kind = TK_NUM;
             i = e;
-            lookup(d, &tk, &lb);
         } else if (cp < 0x80 ? ascii_cls[cp] != 0 : wclass(cp) != 0) {
-            i = scan_word(t, n, i, &tk, &lb);
-            lookup(d, &tk, &lb);
+            int fold;
+            i = scan_word(t, n, i, tk, &fold);
+            lookup(d, tk, fold);
         } else if (qc || (cp == '`' && i + 1 < n && t[i + 1] == '`')) {
             size_t ml = l;
             if (qc == QM_SQ && i + 1 < n && t[i + 1] == '\'' && !(i + 2 < n && t[i + 2] == '\'')) {
@@ -483,11 +483,11 @@ int qt_tokenize(qt_doc_t *d)
                 qc = QM_GRAVE2;
                 ml = 2;
             }
-            tk.kind = TK_QMARK;
-            tk.cp = cp;
-            tk.s = (uint32_t)i;
-            tk.e = (uint32_t)(i + ml);
-            tk.ce = tk.e;
+            tk->kind = TK_QMARK;
+            tk->cp = cp;
+            tk->s = (uint32_t)i;
+            tk->e = (uint32_t)(i + ml);
+            tk->ce = tk->e;
             uint32_t pc = i > 0 ? prev_cp(t, i) : ' ';
             uint32_t nc = ' ';
             if (i + ml < n)
@@ -504,37 +504,38 @@ int qt_tokenize(qt_doc_t *d)
                 fl |= QM_LEFT;
             if (!pspace && (nspace || npunct))
                 fl |= QM_RIGHT;
-            tk.qm = (uint8_t)(qc | fl);
+            tk->qm = (uint8_t)(qc | fl);
             i += ml;
+            if (QT_PUSH(d, marks, (int32_t)d->n_tok) != 0)
+                return -1;
         } else {
-            tk.kind = TK_PUNCT;
-            tk.cp = cp;
-            tk.s = (uint32_t)i;
+            tk->kind = TK_PUNCT;
+            tk->cp = cp;
+            tk->s = (uint32_t)i;
             size_t e = i + l;
             if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
                 while (e < n && t[e] == '.')
                     e++;
-                tk.cp = 0x2026;
+                tk->cp = 0x2026;
             } else if (cp == '-' && e < n && t[e] == '-') {
                 while (e < n && t[e] == '-')
                     e++;
-                tk.cp = 0x2014;
+                tk->cp = 0x2014;
             }
-            tk.e = (uint32_t)e;
-            tk.ce = tk.e;
+            tk->e = (uint32_t)e;
+            tk->ce = tk->e;
             /* abbreviation period: right after a word, no space */
             if (cp == '.' && d->n_tok > 0 && !spb) {
                 const qt_tok_t *pw = &d->tok[d->n_tok - 1];
                 if (pw->kind == TK_WORD && pw->e == i &&
                     ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
-                    tk.flags |= TF_ABBR;
+                    tk->flags |= TF_ABBR;
             }
             i = e;
         }
         spb = 0;
         pstart = 0;
-        if (push_tok(d, &tk) != 0)
-            return -1;
+        d->n_tok++;
     }
     if (d->n_tok > 0)
         d->tok[d->n_tok - 1].flags |= TF_SPA;
