@@ -85,8 +85,14 @@ static int32_t clause_stop(const qt_doc_t *d, int32_t p, int32_t end)
                 return m;
         }
         if (t->kind == TK_WORD && (t->lex & LX_CONJ) && m > p &&
-            (clause_with_cue(d, m + 1, end) || (tk_is(d, m + 1, LX_CUE) && tk_is(d, m + 1, LX_ING))))
-            return m;
+            (clause_with_cue(d, m + 1, end) || tk_is(d, m + 1, LX_CUE) ||
+             (tk_is(d, m + 1, LX_ADV) && tk_is(d, m + 2, LX_CUE))))
+            return m; /* "... and said", "..., but cautioned" */
+        if (t->kind == TK_WORD && (t->lex & LX_CONJ) && m > p && tk_punct(d, m - 1, ',') &&
+            m + 1 <= end && d->tok[m + 1].kind == TK_WORD && !(d->tok[m + 1].flags & TF_CAP) &&
+            d->tok[m + 1].ce - d->tok[m + 1].s > 3 && d->t[d->tok[m + 1].ce - 1] == 'd' &&
+            d->t[d->tok[m + 1].ce - 2] == 'e')
+            return m - 1; /* ", but cautioned": a second verb of the subject */
     }
     return end + 1;
 }
@@ -209,13 +215,15 @@ static int clause_start_ok(const qt_doc_t *d, int32_t p)
      * noun phrase followed soon by an auxiliary or a quotation */
     if (t->lex & (LX_PREP | LX_CONJ | LX_CUE))
         return 0;
-    for (int32_t m = p + 1; (size_t)m < d->n_tok && m - p <= 8; m++) {
+    for (int32_t m = p + 1; (size_t)m < d->n_tok && m - p <= 12; m++) {
         const qt_tok_t *u = &d->tok[m];
         if (u->kind == TK_WORD && (u->lex & (LX_AUX | LX_NEG)) && !(u->flags & TF_INQ))
             return 1;
         if (u->kind == TK_QMARK && u->q >= 0 && d->q[u->q].open == m)
             return m - p <= 4;
-        if (u->kind != TK_WORD || (u->lex & (LX_THAT | LX_WH | LX_CONJ)))
+        if (u->kind == TK_PUNCT && u->cp == ',')
+            continue;
+        if (u->kind != TK_WORD || (u->lex & (LX_THAT | LX_WH)))
             return 0;
     }
     return 0;
@@ -398,10 +406,11 @@ void qt_report(qt_doc_t *d)
             c = pe;
             continue;
         }
-        if (cue_ok(d, c) && (t->lex & LX_FRAG) && !(t->lex & LX_CLAUSE) && !(t->lex & LX_ING) &&
-            d->cfg->mixed_clauses) {
-            /* "Graham called both Trump and Clinton “crazy”": the object and
-             * its quoted description together */
+        if (cue_ok(d, c) && (t->lex & (LX_FRAG | LX_NPCONT)) && !(t->lex & LX_CLAUSE) &&
+            !(t->lex & LX_ING)) {
+            /* "Graham called both Trump and Clinton “crazy”", "Carson
+             * criticized the news media": the object (with its quoted
+             * description) is the content */
             qt_np_t np;
             if (!qt_np_subject_of(d, c, &np))
                 continue;
@@ -411,7 +420,7 @@ void qt_report(qt_doc_t *d)
             for (int32_t k = c + 1; k < b && k - c < QT_WIN_CLAUSE; k++)
                 if (d->tok[k].q >= 0)
                     hasq = 1;
-            if (hasq)
+            if ((hasq && d->cfg->mixed_clauses) || (!hasq && d->cfg->indirect))
                 emit_clause(d, c + 1, b, c, c, &np);
             continue;
         }
