@@ -23,3 +23,7 @@ tests_unit_test_quotes_SOURCES = tests/unit/test_quotes.c $(QT_SOURCES)
 tests_unit_test_quotes_CFLAGS = $(TM_UNIT_CFLAGS) $(UTF8PROC_CFLAGS) $(XXHASH_CFLAGS)
 tests_unit_test_quotes_LDADD = $(TM_UNIT_LIBS)
 endif
+
+# End-to-end: the real CLI and daemon with the built plugin and its data.
+TESTS += tests/e2e/test_quotes.py
+EXTRA_DIST += tests/e2e/test_quotes.py
