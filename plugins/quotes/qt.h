@@ -165,6 +165,7 @@ enum {
     TF_LY = 1u << 10,     /* lower-case word ending in -ly (adverb) */
     TF_USED = 1u << 11,   /* cue already used by a quotation */
     TF_PSTART = 1u << 12, /* first token of a paragraph */
+    TF_TCASE = 1u << 13,  /* in a title-case paragraph ("France Asked Trump And Putin To …") */
 };
 
 /* Quote-mark codes (qt_tok_t.qm low 5 bits) and flanking (high bits). */

@@ -160,6 +160,22 @@ static void run_title(const qt_doc_t *d, int32_t a, int32_t b, qt_np_t *np)
         memset(np, 0, sizeof *np);
         np->role_s = np->role_e = -1;
         np->s = -1;
+        return;
+    }
+    if (np->kind != NP_NAME) {
+        /* "a senior aide to Mayor Lena Ortiz": the phrase is the aide's;
+         * only the titles right before the run are the person's */
+        int32_t k = a;
+        np->person = 0;
+        np->gender = 0;
+        while (k - 1 > np->s && (d->tok[k - 1].lex & LX_TITLE) && d->tok[k - 1].kind == TK_WORD) {
+            k--;
+            np->person |= (d->tok[k].lex & LX_PERSON) != 0;
+            np->gender |= (uint8_t)(d->tok[k].extra & (LXX_MALE | LXX_FEMALE));
+        }
+        np->appos_s = np->appos_e = -1;
+        np->role_s = k < a ? k : -1;
+        np->role_e = k < a ? a - 1 : -1;
     }
 }
 
@@ -230,21 +246,42 @@ static void add_mention(qt_doc_t *d, int32_t e, uint32_t s, uint32_t en, int32_t
         d->ent[e].last_tok = tok;
 }
 
+static int role_rank(const qt_doc_t *d, int32_t rs, int32_t re)
+{
+    /* only the words after a possessor count ("Mr Trump's Paris trip" gives
+     * Paris no role, "Mr Putin's spokesperson" is a spokesperson), and a
+     * plural role ("US presidents Trump and Putin") is no one's */
+    for (int32_t k = re + 1; k > rs; k--)
+        if (d->tok[k - 1].flags & TF_POSS) {
+            rs = k;
+            break;
+        }
+    int rank = 0;
+    for (int32_t k = rs; k <= re; k++) {
+        if (tk_is(d, k, LX_PLURAL))
+            continue;
+        if (tk_is(d, k, LX_ROLE))
+            return 2;
+        if (tk_is(d, k, LX_TITLE))
+            rank = 1;
+    }
+    return rank;
+}
+
 static void set_role(qt_doc_t *d, int32_t e, int32_t rs, int32_t re)
 {
     if (e < 0 || rs < 0 || re < rs)
         return;
     qt_ent_t *en = &d->ent[e];
-    if (en->role_s < 0 || (re - rs) > (en->role_e - en->role_s)) {
-        /* a role needs a role noun or title in it */
-        int ok = 0;
-        for (int32_t k = rs; k <= re; k++)
-            if (tk_is(d, k, LX_ROLE | LX_TITLE))
-                ok = 1;
-        if (ok) {
-            en->role_s = rs;
-            en->role_e = re;
-        }
+    /* a role needs a role noun or title in it; one with a role noun
+     * ("Russian president") beats a bare honorific ("Mr"), then the longer */
+    int rank = role_rank(d, rs, re);
+    if (rank == 0)
+        return;
+    int cur = en->role_s < 0 ? 0 : role_rank(d, en->role_s, en->role_e);
+    if (rank > cur || (rank == cur && (re - rs) > (en->role_e - en->role_s))) {
+        en->role_s = rs;
+        en->role_e = re;
     }
 }
 
@@ -456,8 +493,14 @@ static int32_t resolve_np(qt_doc_t *d, walk_t *w, const qt_np_t *np, uint32_t pa
             for (int k = 0; k < w->spk.n; k++) {
                 const qt_ent_t *en = &d->ent[w->spk.ents[k]];
                 if (gender_ok(en, np->gender) && en->ntok >= 1 &&
-                    (en->role_s < 0 || !(d->tok[en->role_s].lex & LX_PLURAL)))
+                    (en->role_s < 0 || !(d->tok[en->role_s].lex & LX_PLURAL))) {
+                    /* "the Russian president" for the last speaker: the
+                     * phrase is his role when he has only an honorific */
+                    if (np->role_s >= 0 &&
+                        (en->role_s < 0 || role_rank(d, en->role_s, en->role_e) < 2))
+                        set_role(d, w->spk.ents[k], np->role_s, np->role_e);
                     return w->spk.ents[k];
+                }
             }
         }
         return -1;

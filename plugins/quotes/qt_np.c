@@ -30,6 +30,9 @@ int qt_namey(const qt_doc_t *d, int32_t i)
         return 0;
     if (tk->lex & (LX_TITLE | LX_ROLE))
         return 0;
+    if ((tk->flags & TF_TCASE) && (tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH |
+                                              LX_FUNC | LX_TIME | LX_NEG | LX_THAT | LX_ADV | LX_CUE)))
+        return 0; /* "France Asked Trump And Putin To ...": capitalised for the headline */
     if (tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC | LX_TIME |
                    LX_NEG | LX_THAT | LX_ADV | LX_CUE)) {
         /* "Theresa May", "Hope Hicks", "The Post": a word of another class
@@ -148,12 +151,23 @@ void qt_np_finish(const qt_doc_t *d, qt_np_t *np)
         np->name_e = e;
         np->kind = NP_NAME;
         np->head = e;
+        /* "a senior aide to Putin", "the spokesman for Clinton": the name is
+         * the complement of a lower-case role noun, which is the head */
+        int32_t j = k - 1;
+        while (j > np->s && (tk_is(d, j, LX_TITLE) || abbr_dot(d, j)))
+            j--; /* "an aide to Sen. Marco Rubio" */
+        if (j - 1 >= np->s && tk_is(d, j, LX_PREP) && tk_is(d, j - 1, LX_ROLE) &&
+            !(d->tok[j - 1].flags & (TF_CAP | TF_UPPER))) {
+            np->name_s = np->name_e = -1;
+            np->kind = NP_ROLE;
+            np->head = j - 1;
+        }
     } else {
         np->kind = NP_ROLE;
         np->head = e;
     }
     /* title/role part: everything before the name, without a determiner */
-    int32_t rs = np->s, re = np->name_s >= 0 ? np->name_s - 1 : np->e;
+    int32_t rs = np->s, re = np->name_s >= 0 ? np->name_s - 1 : np->head;
     while (rs <= re && tk_is(d, rs, LX_DET))
         rs++;
     while (re >= rs && (abbr_dot(d, re) || d->tok[re].kind == TK_PUNCT))
@@ -162,7 +176,14 @@ void qt_np_finish(const qt_doc_t *d, qt_np_t *np)
         np->role_s = rs;
         np->role_e = re;
     }
-    for (int32_t i = np->s; i <= np->e; i++) {
+    /* a possessor's title is not the phrase's ("Mr Trump's Paris trip") */
+    int32_t from = np->s;
+    for (int32_t i = np->e; i > np->s; i--)
+        if (d->tok[i - 1].flags & TF_POSS) {
+            from = i;
+            break;
+        }
+    for (int32_t i = from; i <= np->e; i++) {
         const qt_tok_t *tk = &d->tok[i];
         if (tk->kind != TK_WORD || (tk->flags & TF_POSS))
             continue;

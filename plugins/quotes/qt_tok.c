@@ -633,6 +633,47 @@ static int starts_sentence_strong(const qt_doc_t *d, size_t j)
            !(tk->lex & (LX_TITLE | LX_ROLE));
 }
 
+/* Marks the tokens of title-case paragraphs (headlines written "France Asked
+ * Trump And Putin To Stay Away"): capitalised function words and verb forms
+ * there are not parts of names.  A paragraph is title case when at least two
+ * function words or verb forms past its sentence starts are capitalised and
+ * at most one word in eight outside quotations is lower case. */
+static void title_case_para(qt_doc_t *d, size_t from, size_t to, size_t words, size_t lower,
+                            size_t capfn)
+{
+    if (capfn < 2 || lower * 8 > words)
+        return;
+    for (size_t i = from; i < to; i++)
+        d->tok[i].flags |= TF_TCASE;
+}
+
+static void title_case(qt_doc_t *d)
+{
+    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
+    size_t from = 0, words = 0, lower = 0, capfn = 0;
+    uint32_t para = d->n_tok > 0 ? d->tok[0].para : 0;
+    for (size_t i = 0; i < d->n_tok; i++) {
+        const qt_tok_t *tk = &d->tok[i];
+        if (tk->para != para) {
+            title_case_para(d, from, i, words, lower, capfn);
+            from = i;
+            words = lower = capfn = 0;
+            para = tk->para;
+        }
+        if (tk->kind != TK_WORD || tk->q >= 0)
+            continue;
+        unsigned char c = (unsigned char)d->t[tk->s];
+        words++;
+        if (tk->flags & (TF_CAP | TF_UPPER)) {
+            if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
+                capfn++;
+        } else if (c >= 'a' && c <= 'z') {
+            lower++;
+        }
+    }
+    title_case_para(d, from, d->n_tok, words, lower, capfn);
+}
+
 void qt_sentences(qt_doc_t *d)
 {
     uint32_t sent = 0;
@@ -691,4 +732,5 @@ void qt_sentences(qt_doc_t *d)
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
+    title_case(d);
 }

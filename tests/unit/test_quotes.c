@@ -234,6 +234,17 @@ static int check_case(tm_testhost_t *th, const cJSON *c)
             }
         }
     }
+    cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(c, "speakers_absent"))
+    {
+        const cJSON *sp;
+        cJSON_ArrayForEach(sp, speakers)
+        {
+            if (str(sp, "name") != NULL && strcmp(str(sp, "name"), ex->valuestring) == 0) {
+                print_message("%s: unexpected speaker \"%s\"\n", name, ex->valuestring);
+                bad++;
+            }
+        }
+    }
     if (bad) {
         char *out = cJSON_PrintUnformatted(quotes);
         print_message("%s: got %s\n", name, out);
