@@ -78,6 +78,7 @@ enum {
     LX_NPCONT = 1u << 27,  /* cue taking a noun-phrase content (praised X) */
     LX_PLURAL = 1u << 28,  /* plural role noun (officials) */
     LX_INF = 1u << 29,     /* takes a to-infinitive content (vowed to ...) */
+    LX_QUESTION = 1u << 30,/* a question verb: its content may open with how/why/who (asked how ...) */
 };
 
 /* Extra bits (qt_lexent_t.extra). */

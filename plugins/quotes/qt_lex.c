@@ -46,6 +46,7 @@ static const tag_t tag_table[] = {
     {"particle", LX_PARTICLE, 0},  {"person", LX_PERSON, 0},
     {"neg", LX_NEG, 0},            {"that", LX_THAT, 0},
     {"plural", LX_PLURAL, LXX_PLURAL},  {"inf", LX_INF, 0},
+    {"question", LX_QUESTION, 0},
     {"m", 0, LXX_MALE},            {"f", 0, LXX_FEMALE},
     {"pl", 0, LXX_PLURAL},         {"first", 0, LXX_FIRST},
     {"neuter", 0, LXX_NEUTER},     {"subj", 0, LXX_SUBJ},

@@ -142,7 +142,7 @@ static void emit_clause(qt_doc_t *d, int32_t a, int32_t b, int32_t cue, int32_t 
     }
     if (words < 2)
         return;
-    if (nq > 0 && maxq * 2 >= words)
+    if (nq > 0 && maxq * 3 >= words * 2)
         return; /* the quotation stands for the clause */
     if (nq > 0 && !d->cfg->mixed_clauses)
         return;
@@ -327,10 +327,14 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
     int inf = !that && (d->tok[c].lex & LX_INF) && qt_tok_eq(d, p, "to") && p + 1 <= end &&
               d->tok[p + 1].kind == TK_WORD && !(d->tok[p + 1].flags & TF_CAP) &&
               !(d->tok[p + 1].lex & (LX_DET | LX_PRON | LX_PREP | LX_TIME));
+    /* "asked how it is conservative to ...", "wondered why ..." */
+    int wh = !that && !colon && (d->tok[c].lex & LX_QUESTION) &&
+             (tk_is(d, p, LX_WH) || qt_tok_eq(d, p, "when") || qt_tok_eq(d, p, "where")) &&
+             p + 1 <= end && d->tok[p + 1].kind == TK_WORD;
     int32_t a = p;
     if (colon)
         a = p + 1;
-    if (!that && !colon && !inf && !clause_start_ok(d, p))
+    if (!that && !colon && !inf && !wh && !clause_start_ok(d, p))
         return;
     if (that && (p + 1 > end || d->tok[p + 1].kind == TK_PUNCT ||
                  tk_is(d, p + 1, LX_PREP | LX_CONJ) || tk_is(d, p + 1, LX_CUE)))

@@ -115,7 +115,7 @@ def test_invented_docs():
     may = by_text(qb, "We may.")
     check(len(may) == 1 and may[0]["speaker"] == "Tomas Ekland",
           "b: quote on the line after a colon intro belongs to Tomas Ekland (got %r)" % may)
-    frag = by_text(qb, "very, very close")
+    frag = [q for q in qb if q["text"] == "very, very close"]
     check(len(frag) == 1 and frag[0]["type"] == "mixed" and frag[0]["speaker"] == "Tomas Ekland",
           "b: fragment after 'described … as' is mixed, by Tomas Ekland (got %r)" % frag)
 
