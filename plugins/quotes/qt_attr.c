@@ -382,6 +382,15 @@ static int attr_before(qt_doc_t *d, qt_quote_t *q)
         q->flags |= QF_FRAG;
     }
     qt_np_t np;
+    /* "Said Comey, “...”": an inverted cue opening its sentence, its
+     * subject right after it and a comma or colon before the quote */
+    if ((d->tok[c].flags & TF_SSTART) && (d->tok[c].lex & LX_INVERT) && o - c <= QT_WIN_NP + 2 &&
+        (tk_punct(d, o - 1, ',') || tk_punct(d, o - 1, ':')) && qt_np_right(d, c + 1, o - 2, &np) &&
+        np.e == o - 2 && np.kind != NP_PRON) {
+        q->flags &= ~(uint32_t)QF_FRAG;
+        assign(d, q, c, c, &np, HOW_BEFORE);
+        return 1;
+    }
     if (!qt_np_subject_of(d, c, &np))
         return 0;
     int32_t ce;
@@ -423,6 +432,18 @@ void qt_attribute(qt_doc_t *d)
     for (size_t i = 0; i < d->nquotes_marked; i++) {
         qt_quote_t *q = &d->q[i];
         q->type = QT_DIRECT;
+        /* a whole sentence introduced by "X boasted," or "X said:" keeps that
+         * cue even when a new sentence after it has a verb of saying */
+        if ((q->flags & QF_ENDS_STOP) && q->open > 0 &&
+            (tk_punct(d, q->open - 1, ',') || tk_punct(d, q->open - 1, ':'))) {
+            qt_quote_t saved = *q;
+            if (attr_before(d, q)) {
+                if (q->flags & QF_FRAG)
+                    q->type = QT_MIXED;
+                continue;
+            }
+            *q = saved; /* attr_before assigns nothing when it fails */
+        }
         if (attr_after(d, q) || attr_before(d, q) || attr_according(d, q)) {
             if (q->flags & QF_FRAG)
                 q->type = QT_MIXED;

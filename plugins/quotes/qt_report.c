@@ -191,6 +191,15 @@ static void emit_clause(qt_doc_t *d, int32_t a, int32_t b, int32_t cue, int32_t 
     }
 }
 
+/* Prepositions that introduce the topic of a noun-phrase cue ("spoke about
+ * the plan", "warned of a crisis"); others ("spoke for an hour", "spoke to
+ * reporters") introduce adjuncts. */
+static int np_topic_prep(const qt_doc_t *d, int32_t k)
+{
+    return qt_tok_eq(d, k, "about") || qt_tok_eq(d, k, "of") || qt_tok_eq(d, k, "on") ||
+           qt_tok_eq(d, k, "against") || qt_tok_eq(d, k, "over");
+}
+
 /* A content clause may start with these. */
 static int clause_start_ok(const qt_doc_t *d, int32_t p)
 {
@@ -424,6 +433,11 @@ void qt_report(qt_doc_t *d)
             for (int32_t k = c + 1; k < b && k - c < QT_WIN_CLAUSE; k++)
                 if (d->tok[k].q >= 0)
                     hasq = 1;
+            /* "spoke for an hour", "criticized on Tuesday": a prepositional
+             * phrase or a time word is no noun-phrase content */
+            if (!hasq && (tk_is(d, c + 1, LX_TIME) || d->tok[c + 1].kind != TK_WORD ||
+                          (tk_is(d, c + 1, LX_PREP) && !np_topic_prep(d, c + 1))))
+                continue;
             if ((hasq && d->cfg->mixed_clauses) || (!hasq && d->cfg->indirect))
                 emit_clause(d, c + 1, b, c, c, &np);
             continue;
