@@ -201,7 +201,9 @@ static int attr_after(qt_doc_t *d, qt_quote_t *q)
                 cue = m;
                 break;
             }
-            if (u->lex & LX_CUE)
+            /* a verb form as a modifier before a title ("state Sen. Holm")
+             * is not a cue */
+            if ((u->lex & LX_CUE) && !tk_is(d, m + 1, LX_TITLE | LX_ROLE))
                 break;
             m++;
         }
