@@ -191,6 +191,18 @@ static void emit_clause(qt_doc_t *d, int32_t a, int32_t b, int32_t cue, int32_t 
     }
 }
 
+/* Subordinating conjunctions that may open a clause inside a content clause. */
+static int subordinator(const qt_doc_t *d, int32_t k)
+{
+    static const char *const w[] = {"when", "while", "because", "although", "though", "if",
+                                    "since", "unless", "once", "whereas", "as", "after",
+                                    "before", "until"};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (qt_tok_eq(d, k, w[i]))
+            return 1;
+    return 0;
+}
+
 /* Prepositions that introduce the topic of a noun-phrase cue ("spoke about
  * the plan", "warned of a crisis"); others ("spoke for an hour", "spoke to
  * reporters") introduce adjuncts. */
@@ -219,6 +231,13 @@ static int clause_start_ok(const qt_doc_t *d, int32_t p)
     if (t->flags & TF_CAP)
         return 1;
     if (qt_tok_eq(d, p, "there"))
+        return 1;
+    /* a quantified subject: "most of the regions continued ...", "many
+     * voters are ..." */
+    if ((qt_tok_eq(d, p, "most") || qt_tok_eq(d, p, "many") || qt_tok_eq(d, p, "few") ||
+         qt_tok_eq(d, p, "several") || qt_tok_eq(d, p, "much")) &&
+        (size_t)p + 1 < d->n_tok && d->tok[p + 1].kind == TK_WORD &&
+        !(d->tok[p + 1].lex & (LX_THAT | LX_CONJ | LX_AUX | LX_CUE)))
         return 1;
     /* "caucuses are ...", "political correctness has run amok": a plain
      * noun phrase followed soon by an auxiliary or a quotation */
@@ -345,8 +364,11 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
         a = p + 1;
     if (!that && !colon && !inf && !wh && !clause_start_ok(d, p))
         return;
-    if (that && (p + 1 > end || d->tok[p + 1].kind == TK_PUNCT ||
-                 tk_is(d, p + 1, LX_PREP | LX_CONJ) || tk_is(d, p + 1, LX_CUE)))
+    /* "that" then a subordinate clause ("that when ..., the town was")
+     * opens a content clause; "that" then a preposition, a coordinator or
+     * a verb is a pronoun ("said that on Monday", "said that and more") */
+    if (that && (p + 1 > end || d->tok[p + 1].kind == TK_PUNCT || tk_is(d, p + 1, LX_PREP | LX_CUE) ||
+                 (tk_is(d, p + 1, LX_CONJ) && !subordinator(d, p + 1))))
         return;
     int32_t b = clause_stop(d, that ? p + 1 : a, end);
     emit_clause(d, a, b, c, ce, np);
