@@ -343,6 +343,17 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
                     p = m;
                     continue;
                 }
+                /* "said in an interview taped before the vote that ...": a
+                 * short modifier of the adjunct, then "that" and a clause */
+                int32_t z = m;
+                while (z <= lim && z - m < 8 && d->tok[z].kind == TK_WORD &&
+                       !(d->tok[z].flags & TF_INQ) && !(d->tok[z].lex & (LX_CUE | LX_WH | LX_AUX)) &&
+                       !qt_tok_eq(d, z, "that"))
+                    z++;
+                if (z > m && z + 1 <= lim && qt_tok_eq(d, z, "that") && clause_start_ok(d, z + 1)) {
+                    p = z;
+                    continue;
+                }
                 break;
             }
             break;
