@@ -697,6 +697,17 @@ int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np)
     }
     if (qt_np_left(d, k, lim, np) && good_subject(d, np))
         return 1;
+    /* "Several supporters of reform said": a role phrase with a
+     * prepositional complement; the phrase runs to the cue */
+    if (np->s > lim + 1 && (qt_tok_eq(d, np->s - 1, "of") || qt_tok_eq(d, np->s - 1, "for") ||
+                            qt_tok_eq(d, np->s - 1, "from") || qt_tok_eq(d, np->s - 1, "in"))) {
+        qt_np_t outer;
+        if (qt_np_left(d, np->s - 2, lim, &outer) && good_subject(d, &outer) && outer.kind == NP_ROLE) {
+            outer.e = k;
+            *np = outer;
+            return 1;
+        }
+    }
     /* "Mr. Trump had at the time praised": the sentence subject, when only
      * auxiliaries, adverbs and a short phrase stand between it and the cue */
     if (qt_np_sentence_subject(d, ss, cue - 1, np) && good_subject(d, np) && np->e < cue) {

@@ -212,6 +212,27 @@ static int np_topic_prep(const qt_doc_t *d, int32_t k)
            qt_tok_eq(d, k, "against") || qt_tok_eq(d, k, "over");
 }
 
+/* A subject pronoun with a contracted auxiliary: "he'd", "she’ll", "they're". */
+static int contracted_subject(const qt_doc_t *d, int32_t p)
+{
+    const qt_tok_t *t = &d->tok[p];
+    const char *w = d->t + t->s;
+    size_t n = t->e - t->s;
+    for (size_t i = 1; i < n && i < 6; i++) {
+        int ap = w[i] == '\'' ? 1 : (i + 2 < n && (unsigned char)w[i] == 0xE2 &&
+                                     (unsigned char)w[i + 1] == 0x80 && (unsigned char)w[i + 2] == 0x99)
+                                        ? 3
+                                        : 0;
+        if (ap == 0)
+            continue;
+        if (i + ap >= n)
+            return 0;
+        const qt_lexent_t *le = qt_lex_get(d->lx, qt_hash_word(w, i));
+        return le != NULL && (le->cls & LX_PRON) && (le->extra & LXX_SUBJ);
+    }
+    return 0;
+}
+
 /* A content clause may start with these. */
 static int clause_start_ok(const qt_doc_t *d, int32_t p)
 {
@@ -226,6 +247,8 @@ static int clause_start_ok(const qt_doc_t *d, int32_t p)
         return 0;
     if (t->lex & (LX_PRON | LX_DET))
         return (t->extra & LXX_SUBJ) || (t->lex & LX_DET) || qt_tok_eq(d, p, "it");
+    if (contracted_subject(d, p))
+        return 1;
     if (t->lex & (LX_PREP | LX_AUX | LX_CONJ | LX_WH | LX_CUE | LX_NEG | LX_ADV))
         return qt_tok_eq(d, p, "there");
     if (t->flags & TF_CAP)
@@ -251,8 +274,8 @@ static int clause_start_ok(const qt_doc_t *d, int32_t p)
             return m - p <= 4;
         if (u->kind == TK_PUNCT && u->cp == ',')
             continue;
-        if (u->kind != TK_WORD || (u->lex & (LX_THAT | LX_WH)))
-            return 0;
+        if (u->kind != TK_WORD || ((u->lex & (LX_THAT | LX_WH)) && !(m > p && (u->lex & LX_WH))))
+            return 0; /* "fathers who adopt would not ..." passes */
     }
     return 0;
 }
