@@ -306,6 +306,16 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
                 p++;
             } else if (qt_tok_eq(d, p, "reporters")) {
                 p++;
+            } else if (tk_is(d, p, LX_DET) && !tk_is(d, p, LX_THAT)) {
+                /* "told a packed college gym": a listener the phrase reader
+                 * does not know is still the object, not the content */
+                p++;
+                for (int s = 0; s < 5 && p <= lim && d->tok[p].kind == TK_WORD &&
+                                !(d->tok[p].flags & TF_INQ) &&
+                                !(d->tok[p].lex & (LX_THAT | LX_PREP | LX_DET | LX_PRON | LX_CONJ |
+                                                   LX_AUX | LX_WH | LX_CUE | LX_TIME));
+                     s++)
+                    p++;
             }
         }
         for (int g = 0; g < 10 && p <= lim; g++) {
