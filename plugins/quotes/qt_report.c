@@ -431,6 +431,23 @@ static void backward(qt_doc_t *d, int32_t c, int32_t subj_s, const qt_np_t *np)
     emit_clause(d, a, comma, c, c, np);
 }
 
+/* "..., said Alan Abramowitz, a demographer at Emory University.": the
+ * words after the speaker's comma describe the speaker (a determiner, a
+ * role or title, a name before any verb) and are no content. */
+static int appositive_at(const qt_doc_t *d, int32_t k, int32_t end)
+{
+    for (int32_t m = k; m <= end && m - k < 6; m++) {
+        const qt_tok_t *t = &d->tok[m];
+        if (t->kind != TK_WORD)
+            return 0;
+        if (t->lex & (LX_AUX | LX_NEG | LX_CUE | LX_THAT | LX_PRON))
+            return 0;
+        if ((t->lex & (LX_ROLE | LX_TITLE | LX_DET)) || (t->flags & TF_CAP))
+            return 1;
+    }
+    return 0;
+}
+
 static int ends_clause_after(const qt_doc_t *d, int32_t k, int32_t *comma)
 {
     /* after the cue: adjuncts then the end of the sentence (or a comma) */
@@ -518,7 +535,7 @@ void qt_report(qt_doc_t *d)
                 int32_t comma;
                 if (ends_clause_after(d, np.e + 1, &comma)) {
                     backward(d, c, c, &np);
-                    if (comma >= 0 && comma < end)
+                    if (comma >= 0 && comma < end && !appositive_at(d, comma + 1, end))
                         emit_clause(d, comma + 1, clause_stop(d, comma + 1, end), c, c, &np);
                     continue;
                 }
