@@ -466,6 +466,10 @@ static int ends_clause_after(const qt_doc_t *d, int32_t k, int32_t *comma)
             return 0;
         if (t->kind == TK_WORD && (t->lex & (LX_THAT | LX_CUE)))
             return 0;
+        /* "..., both candidates said it was no big deal": a finite verb
+         * after the cue means the content follows it */
+        if (t->kind == TK_WORD && (t->lex & LX_AUX) && s > 0)
+            return 0;
     }
     return 0;
 }
