@@ -1,0 +1,56 @@
+#!/bin/bash
+# Speed and scores of the quotes stage, from the build tree.
+#
+#   bench/quotes.sh [speed|score|all] [RUNS]
+#
+# speed: `textmill run --workers 1 --stats` on the speed corpus
+#        (/work/shared/corpus/news-1k.jsonl), RUNS times (default 5); prints
+#        every run's per-stage line and the best and median stage MB/s
+#        (stage CPU time only, single thread, so other load on the machine
+#        matters less than for wall-clock numbers).
+# score: runs the stage on every dev set in $QT_EVAL (default
+#        /work/shared/eval/quotes: seeds.jsonl, dev.jsonl) and prints the
+#        scorer's table for each.
+# Outputs go to a temporary directory, removed at exit.  Runs under nice.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+what=${1:-all}
+runs=${2:-5}
+corpus=${QT_CORPUS:-/work/shared/corpus/news-1k.jsonl}
+eval_dir=${QT_EVAL:-/work/shared/eval/quotes}
+py=${PYTHON3:-/usr/bin/python3}
+export TEXTMILL_PLUGIN_DIR=$root/plugins TEXTMILL_DATA_DIR=$root/plugins
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo '{"pipeline":[{"stage":"quotes"}]}' > "$tmp/quotes.conf"
+[ -x "$root/textmill" ] || { echo "bench/quotes.sh: build first ($root/textmill missing)" >&2; exit 1; }
+
+speed() {
+    echo "== speed: $corpus ($(wc -c < "$corpus") bytes), 1 worker, $runs runs"
+    for _ in $(seq "$runs"); do
+        nice "$root/textmill" run -c "$tmp/quotes.conf" --workers 1 --stats \
+            < "$corpus" 2>&1 >/dev/null | grep -E "stage quotes|textmill run:" | tee -a "$tmp/stats"
+    done
+    grep "stage quotes" "$tmp/stats" | awk '{print $(NF-1)}' | sort -g | awk '
+        {v[NR]=$1} END {printf "quotes stage MB/s (single thread, stage CPU): best %s, median %s\n",
+                        v[NR], v[int((NR+1)/2)]}'
+}
+
+score() {
+    for set in seeds dev; do
+        gold=$eval_dir/$set.jsonl
+        [ -f "$gold" ] || { echo "== $set: $gold missing, skipped"; continue; }
+        echo "== score: $set"
+        echo "   textmill run -c quotes.conf < $gold > $set.out"
+        echo "   $py $eval_dir/score.py --gold $gold --pred $set.out"
+        nice "$root/textmill" run -c "$tmp/quotes.conf" < "$gold" > "$tmp/$set.out"
+        "$py" "$eval_dir/score.py" --gold "$gold" --pred "$tmp/$set.out"
+    done
+}
+
+case $what in
+    speed) speed ;;
+    score) score ;;
+    all) speed; score ;;
+    *) echo "usage: bench/quotes.sh [speed|score|all] [RUNS]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,736 @@
+/*
+ * qt_tok.c - the tokenizer and sentence splitter, and the per-document
+ * scratch space.
+ *
+ * Tokens are words (letters, digits, marks; with inner apostrophes as in
+ * "it's", inner hyphens, dotted abbreviations "U.S.", digit groups "1,000"),
+ * numbers, single punctuation characters, quote marks (with their flanking:
+ * whitespace before / after) and paragraph breaks (every run of line breaks).
+ * Each word carries its lexicon classes.  Unicode letters and spaces are
+ * classified with utf8proc; everything runs in one pass over the bytes.
+ *
+ * Sentences are split after . ! ? ... (not after an abbreviation's period)
+ * when the next token starts like a sentence, and never inside a quotation:
+ * a quotation belongs to the sentence that contains its opening mark.
+ */
+#include "qt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elsz)
+            return -1;
+        nc *= 2;
+    }
+    void *np = realloc(*p, nc * elsz);
+    if (np == NULL)
+        return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, const qt_cfg_t *cfg)
+{
+    d->t = t;
+    d->n = n;
+    d->lx = lx;
+    d->cfg = cfg;
+    d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
+    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
+    d->nquotes_marked = 0;
+    d->oom = 0;
+}
+
+void qt_doc_free(qt_doc_t *d)
+{
+    free(d->tok);
+    free(d->q);
+    free(d->ent);
+    free(d->men);
+    free(d->sstart);
+    free(d->pstart);
+    free(d->tmp);
+    free(d->tmp2);
+    free(d->keys);
+    free(d->runs);
+    free(d->marks);
+    free(d->emap);
+    free(d->buf);
+    memset(d, 0, sizeof *d);
+}
+
+/* Decode one UTF-8 sequence (the input is valid UTF-8; be defensive anyway). */
+static size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xE0) == 0xC0 && n >= 2) {
+        *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+        return 2;
+    }
+    if ((c & 0xF0) == 0xE0 && n >= 3) {
+        *cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        return 3;
+    }
+    if ((c & 0xF8) == 0xF0 && n >= 4) {
+        *cp = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+        return 4;
+    }
+    *cp = 0xFFFD;
+    return 1;
+}
+
+/* The code point ending right before position i (i > 0). */
+static uint32_t prev_cp(const unsigned char *t, size_t i)
+{
+    size_t j = i - 1;
+    int k = 0;
+    while (j > 0 && (t[j] & 0xC0) == 0x80 && k < 3) {
+        j--;
+        k++;
+    }
+    uint32_t cp;
+    dec(t + j, i - j, &cp);
+    return cp;
+}
+
+static int is_space_cp(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
+           (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
+           cp == 0xFEFF || cp == 0x2028 || cp == 0x2029;
+}
+
+static int qm_code(uint32_t cp)
+{
+    switch (cp) {
+    case '"': return QM_DQ;
+    case 0x201C: return QM_LDQ;
+    case 0x201D: return QM_RDQ;
+    case 0x201E: return QM_LOWDQ;
+    case 0x201F: return QM_REVDQ;
+    case 0xAB: return QM_LGUIL;
+    case 0xBB: return QM_RGUIL;
+    case '\'': return QM_SQ;
+    case 0x2018: return QM_LSQ;
+    case 0x201B: return QM_LSQ;
+    case 0x2019: return QM_RSQ;
+    case 0x201A: return QM_LOWSQ;
+    case 0x2039: return QM_LSGUIL;
+    case 0x203A: return QM_RSGUIL;
+    case 0x300C: return QM_CJK_L;
+    case 0x300D: return QM_CJK_R;
+    default: return 0;
+    }
+}
+
+/* 1 letter, 2 digit, 3 mark; 0 otherwise. */
+static int wclass(uint32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+            return 1;
+        if (cp >= '0' && cp <= '9')
+            return 2;
+        return 0;
+    }
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return 1;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return 2;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+static int is_upper_cp(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z';
+    int c = utf8proc_category((utf8proc_int32_t)cp);
+    return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT;
+}
+
+static int is_apos_at(const unsigned char *t, size_t n, size_t i, size_t *len)
+{
+    if (i < n && t[i] == '\'') {
+        *len = 1;
+        return 1;
+    }
+    if (i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x80 && t[i + 2] == 0x99) {
+        *len = 3;
+        return 1;
+    }
+    return 0;
+}
+
+static inline int push_tok(qt_doc_t *d, const qt_tok_t *tk) { return QT_PUSH(d, tok, *tk); }
+
+/* ASCII classes: 1 letter, 2 digit. */
+static const uint8_t ascii_cls[128] = {
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2,
+    ['8'] = 2, ['9'] = 2,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+/* Byte flags for the word scanner: W_ALNUM an ASCII letter or digit,
+ * W_UP an upper-case one, W_LOW a lower-case one.  Bytes >= 0x80 are 0. */
+enum { W_ALNUM = 1, W_UP = 2, W_LOW = 4 };
+#define WU (W_ALNUM | W_UP)
+#define WL (W_ALNUM | W_LOW)
+static const uint8_t wtab[256] = {
+    ['0'] = W_ALNUM, ['1'] = W_ALNUM, ['2'] = W_ALNUM, ['3'] = W_ALNUM, ['4'] = W_ALNUM,
+    ['5'] = W_ALNUM, ['6'] = W_ALNUM, ['7'] = W_ALNUM, ['8'] = W_ALNUM, ['9'] = W_ALNUM,
+    ['A'] = WU, ['B'] = WU, ['C'] = WU, ['D'] = WU, ['E'] = WU, ['F'] = WU, ['G'] = WU,
+    ['H'] = WU, ['I'] = WU, ['J'] = WU, ['K'] = WU, ['L'] = WU, ['M'] = WU, ['N'] = WU,
+    ['O'] = WU, ['P'] = WU, ['Q'] = WU, ['R'] = WU, ['S'] = WU, ['T'] = WU, ['U'] = WU,
+    ['V'] = WU, ['W'] = WU, ['X'] = WU, ['Y'] = WU, ['Z'] = WU,
+    ['a'] = WL, ['b'] = WL, ['c'] = WL, ['d'] = WL, ['e'] = WL, ['f'] = WL, ['g'] = WL,
+    ['h'] = WL, ['i'] = WL, ['j'] = WL, ['k'] = WL, ['l'] = WL, ['m'] = WL, ['n'] = WL,
+    ['o'] = WL, ['p'] = WL, ['q'] = WL, ['r'] = WL, ['s'] = WL, ['t'] = WL, ['u'] = WL,
+    ['v'] = WL, ['w'] = WL, ['x'] = WL, ['y'] = WL, ['z'] = WL,
+};
+#undef WU
+#undef WL
+
+/* Scan a word starting at i; returns its end.  *fold is set when the word
+ * needs folding before hashing (upper case, typographic apostrophe). */
+static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk, int *fold)
+{
+    size_t st = i;
+    int seg = 0, dotted = 0, first = 1, digits_first = 0, upper_start = 0, curly = 0;
+    unsigned acc = 0;
+    uint32_t last_cp = 0;
+    while (i < n) {
+        /* a run of ASCII letters and digits */
+        size_t j = i;
+        while (j < n) {
+            unsigned f = wtab[t[j]];
+            if (!f)
+                break;
+            acc |= f;
+            j++;
+        }
+        if (j > i) {
+            if (first) {
+                first = 0;
+                digits_first = !(wtab[t[i]] & (W_UP | W_LOW));
+                if (wtab[t[i]] & W_UP) {
+                    tk->flags |= TF_CAP;
+                    upper_start = 1;
+                }
+            }
+            seg += (int)(j - i);
+            last_cp = t[j - 1];
+            i = j;
+            if (i >= n)
+                break;
+            unsigned nx = t[i];
+            if (nx < 0x80 && nx != '\'' && nx != '-' && nx != '.' && nx != ',' && nx != '&')
+                break; /* fast exit: only these can continue a word */
+        }
+        uint32_t cp;
+        size_t l = dec(t + i, n - i, &cp);
+        int wc = cp < 0x80 ? ascii_cls[cp] : wclass(cp);
+        if (wc) {
+            /* a non-ASCII letter, digit or mark */
+            int up = wc == 1 && is_upper_cp(cp);
+            if (first) {
+                first = 0;
+                digits_first = wc == 2;
+                if (up) {
+                    tk->flags |= TF_CAP;
+                    upper_start = 1;
+                }
+            }
+            if (wc == 1 && !up)
+                acc |= W_LOW;
+            if (wc == 1)
+                seg++;
+            last_cp = cp;
+            i += l;
+            continue;
+        }
+        /* inner connectors */
+        size_t al;
+        if (is_apos_at(t, n, i, &al) && i + al < n && last_cp != 0) {
+            uint32_t nc;
+            dec(t + i + al, n - i - al, &nc);
+            if (wclass(nc) == 1 && wclass(last_cp) != 0) {
+                if (al > 1)
+                    curly = 1;
+                i += al;
+                seg = 0;
+                continue;
+            }
+        }
+        if ((cp == '-' || cp == 0x2011) && i + l < n && last_cp != 0 && wclass(last_cp)) {
+            uint32_t nc;
+            dec(t + i + l, n - i - l, &nc);
+            if (wclass(nc) == 1 || wclass(nc) == 2) {
+                i += l;
+                seg = 0;
+                continue;
+            }
+        }
+        if (cp == '.' && i + 1 < n && seg == 1 && wclass(last_cp) == 1) {
+            uint32_t nc;
+            dec(t + i + 1, n - i - 1, &nc);
+            if (wclass(nc) == 1) {
+                /* U.S / H.R / e.g */
+                i += 1;
+                seg = 0;
+                dotted = 1;
+                continue;
+            }
+        }
+        if ((cp == ',' || cp == '.') && digits_first && wclass(last_cp) == 2 && i + 1 < n &&
+            t[i + 1] >= '0' && t[i + 1] <= '9') {
+            i += 1;
+            continue;
+        }
+        if (cp == '&' && i + 1 < n && last_cp < 0x80 && last_cp >= 'A' && last_cp <= 'Z' &&
+            t[i + 1] >= 'A' && t[i + 1] <= 'Z') {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if (dotted && seg == 1 && i < n && t[i] == '.') {
+        i++; /* final period of U.S. */
+        tk->flags |= TF_DOTTED;
+    }
+    tk->kind = digits_first ? TK_NUM : TK_WORD;
+    if (upper_start && !(acc & W_LOW)) {
+        /* all caps (two letters or more): count the letters */
+        int letters = 0;
+        for (size_t k = st; k < i && letters < 2; k++)
+            letters += (wtab[t[k]] & W_UP) != 0 || t[k] >= 0xC0;
+        if (letters >= 2)
+            tk->flags |= TF_UPPER;
+    }
+    tk->s = (uint32_t)st;
+    tk->e = (uint32_t)i;
+    tk->ce = (uint32_t)i;
+    /* possessive / contraction 's */
+    size_t w = i - st;
+    if (w > 2 && t[i - 1] == 's' && t[i - 2] == '\'')
+        tk->ce = (uint32_t)(i - 2), tk->flags |= TF_POSS;
+    else if (w > 4 && t[i - 1] == 's' && t[i - 2] == 0x99 && t[i - 3] == 0x80 && t[i - 4] == 0xE2)
+        tk->ce = (uint32_t)(i - 4), tk->flags |= TF_POSS, curly = 1;
+    *fold = (acc & W_UP) || curly;
+    return i;
+}
+
+static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
+{
+    const char *w = d->t + tk->s;
+    size_t n = tk->ce - tk->s;
+    char buf[QT_MAX_WORD];
+    if (fold) {
+        /* lower-case ASCII, typographic apostrophes to "'" (as qt_hash_word) */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)w[i];
+            if (k >= sizeof buf) {
+                tk->h = 0;
+                return;
+            }
+            if (c == 0xE2 && i + 2 < n && (unsigned char)w[i + 1] == 0x80 &&
+                ((unsigned char)w[i + 2] == 0x99 || (unsigned char)w[i + 2] == 0x98)) {
+                buf[k++] = '\'';
+                i += 2;
+                continue;
+            }
+            buf[k++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+        w = buf;
+        n = k;
+    } else if (n > QT_MAX_WORD) {
+        tk->h = 0;
+        return;
+    }
+    tk->h = qt_hash_lowered(w, n);
+    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+    if (le != NULL) {
+        tk->lex = le->cls;
+        tk->extra = le->extra;
+    }
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && n >= 5 && w[n - 1] == 'y' && w[n - 2] == 'l')
+        tk->flags |= TF_LY;
+}
+
+int qt_tokenize(qt_doc_t *d)
+{
+    const unsigned char *t = (const unsigned char *)d->t;
+    size_t n = d->n, i = 0;
+    uint32_t para = 0;
+    int spb = 1, pstart = 1;
+    if (qt_vec_grow((void **)&d->tok, &d->cap_tok, n / 4 + 16, sizeof *d->tok) != 0)
+        return -1;
+    while (i < n) {
+        unsigned c = t[i];
+        if (c == ' ') {
+            if (d->n_tok > 0)
+                d->tok[d->n_tok - 1].flags |= TF_SPA;
+            i++;
+            spb = 1;
+            continue;
+        }
+        if (c == '\n') {
+            if (d->n_tok > 0 && d->tok[d->n_tok - 1].kind != TK_PARA) {
+                qt_tok_t tk = {0};
+                tk.kind = TK_PARA;
+                tk.s = (uint32_t)i;
+                tk.e = (uint32_t)i + 1;
+                tk.ce = tk.e;
+                tk.q = -1;
+                tk.para = para;
+                d->tok[d->n_tok - 1].flags |= TF_SPA;
+                if (push_tok(d, &tk) != 0)
+                    return -1;
+                para++;
+                pstart = 1;
+            }
+            i++;
+            spb = 1;
+            continue;
+        }
+        uint32_t cp;
+        size_t l;
+        if (c < 0x80) {
+            cp = c;
+            l = 1;
+            if (c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+                if (d->n_tok > 0)
+                    d->tok[d->n_tok - 1].flags |= TF_SPA;
+                i++;
+                spb = 1;
+                continue;
+            }
+        } else {
+            l = dec(t + i, n - i, &cp);
+        }
+        if (cp >= 0x80 && is_space_cp(cp)) {
+            if (d->n_tok > 0)
+                d->tok[d->n_tok - 1].flags |= TF_SPA;
+            i += l;
+            spb = 1;
+            continue;
+        }
+        /* the new token, written in place */
+        if (d->n_tok == d->cap_tok &&
+            qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+            return -1;
+        qt_tok_t *tk = &d->tok[d->n_tok];
+        memset(tk, 0, sizeof *tk);
+        tk->q = -1;
+        tk->para = para;
+        if (spb)
+            tk->flags |= TF_SPB;
+        if (pstart)
+            tk->flags |= TF_PSTART;
+        int qc = (cp < 0x80 && cp != '"' && cp != '\'') ? 0 : qm_code(cp);
+        /* '90s, ’em: an apostrophe starting a word */
+        if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
+            t[i + l] <= '9' && t[i + l + 1] >= '0' && t[i + l + 1] <= '9') {
+            int fold;
+            size_t e = scan_word(t, n, i + l, tk, &fold);
+            lookup(d, tk, fold);
+            tk->s = (uint32_t)i;
+            tk->kind = TK_NUM;
+            i = e;
+        } else if (cp < 0x80 ? ascii_cls[cp] != 0 : wclass(cp) != 0) {
+            int fold;
+            i = scan_word(t, n, i, tk, &fold);
+            lookup(d, tk, fold);
+        } else if (qc || (cp == '`' && i + 1 < n && t[i + 1] == '`')) {
+            size_t ml = l;
+            if (qc == QM_SQ && i + 1 < n && t[i + 1] == '\'' && !(i + 2 < n && t[i + 2] == '\'')) {
+                qc = QM_APOS2;
+                ml = 2;
+            } else if (cp == '`') {
+                qc = QM_GRAVE2;
+                ml = 2;
+            }
+            tk->kind = TK_QMARK;
+            tk->cp = cp;
+            tk->s = (uint32_t)i;
+            tk->e = (uint32_t)(i + ml);
+            tk->ce = tk->e;
+            uint32_t pc = i > 0 ? prev_cp(t, i) : ' ';
+            uint32_t nc = ' ';
+            if (i + ml < n)
+                dec(t + i + ml, n - i - ml, &nc);
+            int pspace = i == 0 || is_space_cp(pc) || pc == '\n';
+            int nspace = i + ml >= n || is_space_cp(nc) || nc == '\n';
+            int popen = pc == '(' || pc == '[' || pc == '{' || pc == 0x2014 || pc == 0x2013 ||
+                        pc == '-' || pc == '/' || qm_code(pc) != 0 || pc == ':';
+            int npunct = nc == '.' || nc == ',' || nc == ';' || nc == ':' || nc == '!' ||
+                         nc == '?' || nc == ')' || nc == ']' || nc == 0x2014 || nc == 0x2013 ||
+                         nc == 0x2026 || nc == '-' || qm_code(nc) != 0;
+            uint8_t fl = 0;
+            if ((pspace || popen) && !nspace)
+                fl |= QM_LEFT;
+            if (!pspace && (nspace || npunct))
+                fl |= QM_RIGHT;
+            tk->qm = (uint8_t)(qc | fl);
+            i += ml;
+            if (QT_PUSH(d, marks, (int32_t)d->n_tok) != 0)
+                return -1;
+        } else {
+            tk->kind = TK_PUNCT;
+            tk->cp = cp;
+            tk->s = (uint32_t)i;
+            size_t e = i + l;
+            if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
+                while (e < n && t[e] == '.')
+                    e++;
+                tk->cp = 0x2026;
+            } else if (cp == '-' && e < n && t[e] == '-') {
+                while (e < n && t[e] == '-')
+                    e++;
+                tk->cp = 0x2014;
+            }
+            tk->e = (uint32_t)e;
+            tk->ce = tk->e;
+            /* abbreviation period: right after a word, no space */
+            if (cp == '.' && d->n_tok > 0 && !spb) {
+                const qt_tok_t *pw = &d->tok[d->n_tok - 1];
+                if (pw->kind == TK_WORD && pw->e == i &&
+                    ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
+                    tk->flags |= TF_ABBR;
+            }
+            i = e;
+        }
+        spb = 0;
+        pstart = 0;
+        d->n_tok++;
+    }
+    if (d->n_tok > 0)
+        d->tok[d->n_tok - 1].flags |= TF_SPA;
+    /* multi-word phrases */
+    for (size_t k = 0; k < d->n_tok; k++) {
+        qt_tok_t *tk = &d->tok[k];
+        if (!(tk->lex & LX_PHRASE))
+            continue;
+        size_t best = 0, bestn = 0;
+        for (size_t p = 0; p < d->lx->nphr; p++) {
+            const qt_phrase_t *ph = &d->lx->phr[p];
+            if (ph->h[0] != tk->h || ph->n <= bestn || k + ph->n > d->n_tok)
+                continue;
+            size_t m = 1;
+            while (m < ph->n && d->tok[k + m].kind == TK_WORD && d->tok[k + m].h == ph->h[m] &&
+                   !(d->tok[k + m].flags & TF_POSS))
+                m++;
+            if (m == ph->n) {
+                best = p + 1;
+                bestn = ph->n;
+            }
+        }
+        tk->phrase = (uint8_t)best;
+        if (best) {
+            /* a phrase acting as a reporting verb lends its classes to its
+             * first word ("pointed out" is a cue at "pointed") */
+            const qt_phrase_t *ph = &d->lx->phr[best - 1];
+            tk->lex |= ph->cls;
+            tk->extra |= ph->extra;
+        }
+    }
+    return 0;
+}
+
+int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *w)
+{
+    if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].kind != TK_WORD)
+        return 0;
+    const qt_tok_t *tk = &d->tok[i];
+    size_t n = strlen(w);
+    if (tk->ce - tk->s != n)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)d->t[tk->s + k];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c != (unsigned char)w[k])
+            return 0;
+    }
+    return 1;
+}
+
+int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
+{
+    if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].phrase == 0)
+        return -1;
+    const qt_phrase_t *ph = &d->lx->phr[d->tok[i].phrase - 1];
+    if (extra_mask && !(ph->extra & extra_mask))
+        return -1;
+    if (end != NULL)
+        *end = i + ph->n - 1;
+    return d->tok[i].phrase - 1;
+}
+
+/* Does token j start a new sentence after a full stop? */
+static int starts_sentence(const qt_doc_t *d, size_t j)
+{
+    if (j >= d->n_tok)
+        return 1;
+    const qt_tok_t *tk = &d->tok[j];
+    if (tk->kind == TK_PARA)
+        return 1;
+    if (tk->kind == TK_QMARK)
+        return (tk->qm & QM_LEFT) != 0;
+    if (tk->kind == TK_NUM)
+        return 1;
+    if (tk->kind == TK_WORD)
+        return (tk->flags & TF_CAP) != 0;
+    if (tk->kind == TK_PUNCT)
+        return tk->cp == '(' || tk->cp == '[' || tk->cp == 0x2014 || tk->cp == 0x2022 ||
+               tk->cp == '*';
+    return 0;
+}
+
+/* After an abbreviation, only a capitalised function word starts a sentence. */
+static int starts_sentence_strong(const qt_doc_t *d, size_t j)
+{
+    if (j >= d->n_tok)
+        return 1;
+    const qt_tok_t *tk = &d->tok[j];
+    if (tk->kind == TK_PARA)
+        return 1;
+    return tk->kind == TK_WORD && (tk->flags & TF_CAP) &&
+           (tk->lex & (LX_DET | LX_PRON | LX_CONJ | LX_FUNC | LX_PREP | LX_WH)) &&
+           !(tk->lex & (LX_TITLE | LX_ROLE));
+}
+
+/* Marks the tokens of title-case paragraphs (headlines written "France Asked
+ * Trump And Putin To Stay Away"): capitalised function words and verb forms
+ * there are not parts of names.  A paragraph is title case when at least two
+ * function words or verb forms past its sentence starts are capitalised and
+ * at most one word in eight outside quotations is lower case. */
+static void title_case_para(qt_doc_t *d, size_t from, size_t to, size_t words, size_t lower,
+                            size_t capfn)
+{
+    if (capfn < 2 || lower * 8 > words)
+        return;
+    for (size_t i = from; i < to; i++)
+        d->tok[i].flags |= TF_TCASE;
+}
+
+static void title_case(qt_doc_t *d)
+{
+    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
+    size_t from = 0, words = 0, lower = 0, capfn = 0;
+    uint32_t para = d->n_tok > 0 ? d->tok[0].para : 0;
+    for (size_t i = 0; i < d->n_tok; i++) {
+        const qt_tok_t *tk = &d->tok[i];
+        if (tk->para != para) {
+            title_case_para(d, from, i, words, lower, capfn);
+            from = i;
+            words = lower = capfn = 0;
+            para = tk->para;
+        }
+        if (tk->kind != TK_WORD || tk->q >= 0)
+            continue;
+        unsigned char c = (unsigned char)d->t[tk->s];
+        words++;
+        if (tk->flags & (TF_CAP | TF_UPPER)) {
+            if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
+                capfn++;
+        } else if (c >= 'a' && c <= 'z') {
+            lower++;
+        }
+    }
+    title_case_para(d, from, d->n_tok, words, lower, capfn);
+}
+
+void qt_sentences(qt_doc_t *d)
+{
+    uint32_t sent = 0;
+    int pending = 1;
+    d->n_sstart = 0;
+    d->n_pstart = 0;
+    uint32_t lastpara = UINT32_MAX;
+    for (size_t i = 0; i < d->n_tok; i++) {
+        qt_tok_t *tk = &d->tok[i];
+        if (tk->para != lastpara && tk->kind != TK_PARA) {
+            lastpara = tk->para;
+            while (d->n_pstart <= tk->para)
+                if (QT_PUSH(d, pstart, (int32_t)i) != 0)
+                    return;
+        }
+        if (tk->kind == TK_PARA) {
+            tk->sent = sent;
+            pending = 1;
+            continue;
+        }
+        if (pending) {
+            if (d->n_sstart > 0)
+                sent++;
+            if (QT_PUSH(d, sstart, (int32_t)i) != 0)
+                return;
+            tk->flags |= TF_SSTART;
+            pending = 0;
+        }
+        tk->sent = sent;
+        if (tk->q >= 0) {
+            const qt_quote_t *q = &d->q[tk->q];
+            if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
+                starts_sentence(d, i + 1)) {
+                /* "... probably not." He left. */
+                size_t j = i + 1;
+                if (j < d->n_tok && d->tok[j].kind != TK_PARA)
+                    pending = 1;
+            }
+            continue;
+        }
+        if (tk->kind == TK_PUNCT) {
+            if (tk_stop(d, (int32_t)i)) {
+                size_t j = i + 1;
+                while (j < d->n_tok && d->tok[j].kind == TK_PUNCT &&
+                       (d->tok[j].cp == ')' || d->tok[j].cp == ']' || tk_stop(d, (int32_t)j)))
+                    j++;
+                if (starts_sentence(d, j))
+                    pending = 1;
+            } else if (tk->cp == '.' && (tk->flags & TF_ABBR) && i > 0 &&
+                       !(d->tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
+                pending = 1;
+            }
+        } else if (tk->kind == TK_WORD && (tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1)) {
+            pending = 1;
+        }
+    }
+    if (d->n_sstart == 0)
+        (void)QT_PUSH(d, sstart, 0);
+    title_case(d);
+}

@@ -1,0 +1,478 @@
+/*
+ * Unit tests for the quotes stage (plugins/quotes), run in the test host.
+ *
+ * test_cases runs every fixture of tests/data/quotes/cases.jsonl (quote mark
+ * styles, cue positions, paragraphs, headlines, speaker forms, fragments,
+ * scare quotes, indirect speech) and checks the expected quotations,
+ * speakers and roles; the other tests check the annotation invariants
+ * (offsets, mentions), the configuration errors, the options and bad input.
+ */
+#include "unit.h"
+
+#include "../support/testhost.h"
+
+const tm_stage_desc_t *tm_stage_entry_v1(void);
+
+static char data_dir[4200];
+static char src_dir[4096];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *s = getenv("TM_SRCDIR");
+    snprintf(src_dir, sizeof src_dir, "%s", s != NULL ? s : ".");
+    snprintf(data_dir, sizeof data_dir, "%s/plugins/quotes", src_dir);
+    return 0;
+}
+
+static tm_testhost_t *open_stage(const char *config)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = tm_testhost_open(tm_stage_entry_v1(), config, data_dir, NULL, &err);
+    if (th == NULL)
+        fail_msg("quotes stage did not open: %s: %s", err.code, err.message);
+    return th;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (b == NULL || fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        fclose(f);
+        return NULL;
+    }
+    b[n] = '\0';
+    fclose(f);
+    if (len != NULL)
+        *len = (size_t)n;
+    return b;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+/* Offsets of quotes, speaker mentions, cues and speaker mentions in
+ * annotations.speakers all point at their text. */
+static int check_invariants(const char *name, const char *text, const cJSON *quotes,
+                            const cJSON *speakers)
+{
+    int bad = 0;
+    size_t n = strlen(text);
+    const cJSON *q;
+    cJSON_ArrayForEach(q, quotes)
+    {
+        int s = num(q, "start"), e = num(q, "end");
+        const char *t = str(q, "text");
+        if (s < 0 || e <= s || (size_t)e > n || t == NULL || strlen(t) != (size_t)(e - s) ||
+            memcmp(text + s, t, (size_t)(e - s)) != 0) {
+            print_message("%s: quote offsets [%d,%d) do not match its text\n", name, s, e);
+            bad++;
+        }
+        const char *ty = str(q, "type");
+        if (ty == NULL || (strcmp(ty, "direct") && strcmp(ty, "mixed") && strcmp(ty, "indirect"))) {
+            print_message("%s: bad type\n", name);
+            bad++;
+        }
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(q, "confidence");
+        if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > 1) {
+            print_message("%s: bad confidence\n", name);
+            bad++;
+        }
+        const char *m = str(q, "speaker_mention");
+        if (m != NULL) {
+            int ms = num(q, "speaker_start"), me = num(q, "speaker_end");
+            if (ms < 0 || me <= ms || (size_t)me > n || strlen(m) != (size_t)(me - ms) ||
+                memcmp(text + ms, m, (size_t)(me - ms)) != 0) {
+                print_message("%s: speaker_mention offsets do not match \"%s\"\n", name, m);
+                bad++;
+            }
+        }
+        const char *cue = str(q, "cue");
+        if (cue != NULL) {
+            int cs = num(q, "cue_start"), ce = num(q, "cue_end");
+            if (cs < 0 || ce <= cs || (size_t)ce > n || memcmp(text + cs, cue, (size_t)(ce - cs)) != 0) {
+                print_message("%s: cue offsets do not match \"%s\"\n", name, cue);
+                bad++;
+            }
+        }
+    }
+    const cJSON *sp;
+    cJSON_ArrayForEach(sp, speakers)
+    {
+        if (str(sp, "name") == NULL || num(sp, "quotes") < 0) {
+            print_message("%s: speaker without name or quote count\n", name);
+            bad++;
+        }
+        const cJSON *m;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(sp, "mentions"))
+        {
+            int s = num(m, "start"), e = num(m, "end");
+            const char *t = str(m, "text");
+            if (s < 0 || e <= s || (size_t)e > n || t == NULL || strlen(t) != (size_t)(e - s) ||
+                memcmp(text + s, t, (size_t)(e - s)) != 0) {
+                print_message("%s: mention offsets do not match\n", name);
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
+static int eq_or_null(const char *want_str, int want_null, const char *got)
+{
+    if (want_null)
+        return got == NULL;
+    return got != NULL && strcmp(want_str, got) == 0;
+}
+
+static int check_case(tm_testhost_t *th, const cJSON *c)
+{
+    const char *name = str(c, "name"), *text = str(c, "text");
+    tm_err_t err = {{0}, {0}};
+    tm_doc_t *doc = tm_testhost_doc(name, text, (size_t)-1, NULL);
+    int rc = tm_testhost_run(th, doc, &err);
+    assert_int_equal(rc, TM_OK);
+    const cJSON *quotes = tm_testhost_annotation(doc, "quotes");
+    const cJSON *speakers = tm_testhost_annotation(doc, "speakers");
+    assert_non_null(quotes);
+    assert_non_null(speakers);
+    int bad = check_invariants(name, text, quotes, speakers);
+    const cJSON *ex;
+    cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(c, "expect"))
+    {
+        const char *want = str(ex, "text");
+        const cJSON *found = NULL, *q;
+        cJSON_ArrayForEach(q, quotes)
+        {
+            const char *t = str(q, "text");
+            if (t != NULL && strcmp(t, want) == 0) {
+                found = q;
+                break;
+            }
+        }
+        if (found == NULL) {
+            print_message("%s: no quote \"%s\"\n", name, want);
+            bad++;
+            continue;
+        }
+        const char *fields[][2] = {{"speaker", "speaker"}, {"mention", "speaker_mention"},
+                                   {"cue", "cue"}, {"type", "type"}};
+        for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(ex, fields[k][0]);
+            if (w == NULL)
+                continue;
+            const char *got = str(found, fields[k][1]);
+            if (!eq_or_null(cJSON_IsString(w) ? w->valuestring : NULL, cJSON_IsNull(w), got)) {
+                print_message("%s: quote \"%s\": %s is \"%s\", want \"%s\"\n", name, want,
+                              fields[k][1], got ? got : "null",
+                              cJSON_IsString(w) ? w->valuestring : "null");
+                bad++;
+            }
+        }
+    }
+    cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(c, "absent"))
+    {
+        const cJSON *q;
+        cJSON_ArrayForEach(q, quotes)
+        {
+            const char *t = str(q, "text");
+            if (t != NULL && strstr(t, ex->valuestring) != NULL) {
+                print_message("%s: unexpected quote \"%s\"\n", name, t);
+                bad++;
+            }
+        }
+    }
+    cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(c, "speakers"))
+    {
+        const char *want = str(ex, "name");
+        const cJSON *found = NULL, *sp;
+        cJSON_ArrayForEach(sp, speakers)
+        {
+            if (str(sp, "name") != NULL && strcmp(str(sp, "name"), want) == 0)
+                found = sp;
+        }
+        if (found == NULL) {
+            print_message("%s: no speaker \"%s\"\n", name, want);
+            bad++;
+            continue;
+        }
+        if (str(ex, "role") != NULL &&
+            (str(found, "role") == NULL || strcmp(str(found, "role"), str(ex, "role")) != 0)) {
+            print_message("%s: speaker %s role \"%s\", want \"%s\"\n", name, want,
+                          str(found, "role") ? str(found, "role") : "null", str(ex, "role"));
+            bad++;
+        }
+        const cJSON *mi;
+        cJSON_ArrayForEach(mi, cJSON_GetObjectItemCaseSensitive(ex, "mentions_include"))
+        {
+            int ok = 0;
+            const cJSON *m;
+            cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(found, "mentions"))
+            {
+                if (str(m, "text") != NULL && strcmp(str(m, "text"), mi->valuestring) == 0)
+                    ok = 1;
+            }
+            if (!ok) {
+                print_message("%s: speaker %s has no mention \"%s\"\n", name, want, mi->valuestring);
+                bad++;
+            }
+        }
+    }
+    cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(c, "speakers_absent"))
+    {
+        const cJSON *sp;
+        cJSON_ArrayForEach(sp, speakers)
+        {
+            if (str(sp, "name") != NULL && strcmp(str(sp, "name"), ex->valuestring) == 0) {
+                print_message("%s: unexpected speaker \"%s\"\n", name, ex->valuestring);
+                bad++;
+            }
+        }
+    }
+    if (bad) {
+        char *out = cJSON_PrintUnformatted(quotes);
+        print_message("%s: got %s\n", name, out);
+        free(out);
+    }
+    tm_doc_destroy(&doc);
+    return bad;
+}
+
+static void test_cases(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tests/data/quotes/cases.jsonl", src_dir);
+    char *all = read_file(path, NULL);
+    assert_non_null(all);
+    tm_testhost_t *th = open_stage(NULL);
+    int bad = 0, n = 0;
+    for (char *line = strtok(all, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        cJSON *c = cJSON_Parse(line);
+        assert_non_null(c);
+        bad += check_case(th, c);
+        n++;
+        cJSON_Delete(c);
+    }
+    free(all);
+    tm_testhost_close(&th);
+    assert_true(n >= 20);
+    if (bad)
+        fail_msg("%d check(s) failed in %s", bad, path);
+}
+
+/* The five sample articles (copied from the shared seeds, as allowed): the
+ * invariants hold and the headline quote is Putin's. */
+static void test_seed_invariants(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tests/data/quotes/seeds.jsonl", src_dir);
+    char *all = read_file(path, NULL);
+    assert_non_null(all);
+    tm_testhost_t *th = open_stage(NULL);
+    int bad = 0, headline = 0;
+    for (char *line = strtok(all, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        cJSON *c = cJSON_Parse(line);
+        assert_non_null(c);
+        const char *text = str(c, "text");
+        tm_err_t err = {{0}, {0}};
+        tm_doc_t *doc = tm_testhost_doc(str(c, "id"), text, (size_t)-1, NULL);
+        assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+        const cJSON *quotes = tm_testhost_annotation(doc, "quotes");
+        bad += check_invariants(str(c, "id"), text, quotes, tm_testhost_annotation(doc, "speakers"));
+        const cJSON *q;
+        cJSON_ArrayForEach(q, quotes)
+        {
+            if (num(q, "paragraph") == 1 && str(q, "speaker") != NULL &&
+                strcmp(str(q, "speaker"), "Vladimir Putin") == 0)
+                headline = 1;
+        }
+        tm_doc_destroy(&doc);
+        cJSON_Delete(c);
+    }
+    free(all);
+    tm_testhost_close(&th);
+    assert_int_equal(bad, 0);
+    assert_true(headline);
+}
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"cue_verbs\": \"no-such-file.txt\"}",
+                                 data_dir, NULL, &err));
+    assert_string_equal(err.code, "lexicon_unreadable");
+    assert_contains(err.message, "no-such-file.txt");
+    memset(&err, 0, sizeof err);
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"extra_words\": [\"gadzooks @bogus\"]}",
+                                 data_dir, NULL, &err));
+    assert_string_equal(err.code, "bad_lexicon_entry");
+    assert_contains(err.message, "@bogus");
+    memset(&err, 0, sizeof err);
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"extra_cue_verbs\": [\"no colon here\"]}",
+                                 data_dir, NULL, &err));
+    assert_contains(err.message, "extra_cue_verbs");
+    memset(&err, 0, sizeof err);
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"min_words_unattributed\": 0}", data_dir,
+                                 NULL, &err));
+    assert_contains(err.message, "min_words_unattributed");
+}
+
+static const cJSON *find_quote(const cJSON *quotes, const char *text)
+{
+    const cJSON *q;
+    cJSON_ArrayForEach(q, quotes)
+    {
+        if (str(q, "text") != NULL && strcmp(str(q, "text"), text) == 0)
+            return q;
+    }
+    return NULL;
+}
+
+static void test_extra_cue_verb(void **state)
+{
+    (void)state;
+    const char *text = "“The vote is a farce,” Councillor Bo Yates harrumphed.";
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = open_stage(NULL);
+    tm_doc_t *doc = tm_testhost_doc("x", text, (size_t)-1, NULL);
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    const cJSON *q = find_quote(tm_testhost_annotation(doc, "quotes"), "The vote is a farce,");
+    assert_non_null(q);
+    assert_null(str(q, "speaker")); /* "harrumph" is not a cue by default */
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+
+    th = open_stage("{\"extra_cue_verbs\": [\"harrumph: harrumphs harrumphed harrumphing @speech @invert\"]}");
+    doc = tm_testhost_doc("x", text, (size_t)-1, NULL);
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    q = find_quote(tm_testhost_annotation(doc, "quotes"), "The vote is a farce,");
+    assert_non_null(q);
+    assert_string_equal(str(q, "speaker"), "Bo Yates");
+    assert_string_equal(str(q, "cue"), "harrumphed");
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    const char *text = "The river flooded the old town on Monday.\n"
+                       "“Closed until further notice because of the flooding downstairs.”\n"
+                       "Prime Minister Sara Lund said that she will not run again.";
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = open_stage("{\"indirect\": false, \"speakers\": false, "
+                                   "\"min_words_unattributed\": 20}");
+    tm_doc_t *doc = tm_testhost_doc("x", text, (size_t)-1, NULL);
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    const cJSON *quotes = tm_testhost_annotation(doc, "quotes");
+    assert_non_null(quotes);
+    assert_int_equal(cJSON_GetArraySize(quotes), 0);
+    assert_null(tm_testhost_annotation(doc, "speakers"));
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+
+    th = open_stage(NULL);
+    doc = tm_testhost_doc("x", text, (size_t)-1, NULL);
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    quotes = tm_testhost_annotation(doc, "quotes");
+    assert_int_equal(cJSON_GetArraySize(quotes), 2);
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+}
+
+static void run_text(tm_testhost_t *th, const char *text, size_t len)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_doc_t *doc = tm_testhost_doc("bad", text, len, NULL);
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    const cJSON *quotes = tm_testhost_annotation(doc, "quotes");
+    assert_non_null(quotes);
+    assert_int_equal(check_invariants("bad input", text, quotes, tm_testhost_annotation(doc, "speakers")), 0);
+    tm_doc_destroy(&doc);
+}
+
+/* Unbalanced marks, thousands of marks in a row, one long quotation, text
+ * without sentence breaks, endless commas: no crash, valid annotations. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    size_t n = 300000;
+    char *b = malloc(n + 16);
+    assert_non_null(b);
+    const char *pieces[] = {"\"", "\xe2\x80\x9c", "\xe2\x80\x9d", "'", "\xe2\x80\x99", "\xc2\xab",
+                            "\xc2\xbb", "\xe2\x80\x9e", "''", "``"};
+    for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+        size_t k = 0, pl = strlen(pieces[p]);
+        while (k + pl < n) {
+            memcpy(b + k, pieces[p], pl);
+            k += pl;
+        }
+        b[k] = '\0';
+        run_text(th, b, k);
+    }
+    /* one long quotation */
+    size_t k = 0;
+    memcpy(b, "Mr Vane said: \xe2\x80\x9c", 17);
+    k = 17;
+    while (k + 20 < n) {
+        memcpy(b + k, "we will said he go ", 19);
+        k += 19;
+    }
+    memcpy(b + k, "\xe2\x80\x9d", 3);
+    k += 3;
+    b[k] = '\0';
+    run_text(th, b, k);
+    /* no sentence breaks, many cues and commas */
+    k = 0;
+    while (k + 40 < n) {
+        memcpy(b + k, "Trump, he said, told Mr Putin that, ", 36);
+        k += 36;
+    }
+    b[k] = '\0';
+    run_text(th, b, k);
+    /* alternating unbalanced marks and words */
+    k = 0;
+    while (k + 20 < n) {
+        memcpy(b + k, "\xe2\x80\x9cOne ' two \xc2\xbb ", 15);
+        k += 15;
+    }
+    b[k] = '\0';
+    run_text(th, b, k);
+    run_text(th, "", 0);
+    run_text(th, "\n\n\n", 3);
+    free(b);
+    tm_testhost_close(&th);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_seed_invariants),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_extra_cue_verb),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
