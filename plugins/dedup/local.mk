@@ -22,7 +22,7 @@ plugins_dedup_la_LIBADD = $(DD_LIBS)
 
 dedupdatadir = $(pkgdatadir)/dedup
 dist_dedupdata_DATA = plugins/dedup/html-entities.tsv plugins/dedup/punct-fold.tsv
-EXTRA_DIST += plugins/dedup/README.md plugins/dedup/SOURCES.md
+EXTRA_DIST += plugins/dedup/README.md plugins/dedup/SOURCES.md bench/dedup.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dedup
