@@ -67,9 +67,9 @@ def run_batch(build, conf, inp, workers, env, wrap=()):
 
 
 def stage_lines(stats):
-    # "  stage NAME   N calls   S s busy   U us/doc   M MB/s"
+    # "  stage NAME   N calls   S s CPU   U us/doc   M MB/s"
     out = {}
-    for m in re.finditer(r"stage (\S+)\s+\d+ calls\s+([\d.]+) s busy\s+([\d.]+) us/doc\s+([\d.]+) MB/s", stats):
+    for m in re.finditer(r"stage (\S+)\s+\d+ calls\s+([\d.]+) s CPU\s+([\d.]+) us/doc\s+([\d.]+) MB/s", stats):
         out[m.group(1)] = (float(m.group(3)), float(m.group(4)))
     return out
 
@@ -140,7 +140,7 @@ def main():
                 else:
                     instr["(host: read, parse, encode)"] = total / small_bytes
                 prev = total
-        print("\nper-stage cost, 1 worker (us/doc and MB/s: time inside the stage, from --stats on the run above;"
+        print("\nper-stage cost, 1 worker (us/doc and MB/s: the stage's thread CPU time, from --stats on the run above;"
               "\ninstr/byte: callgrind on %d documents, each stage behind the ones before it)" % cg_docs)
         print("%-32s %10s %8s %12s" % ("stage", "us/doc", "MB/s", "instr/byte"))
         names = list(instr) if instr else list(per_stage)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -342,15 +343,79 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
     tm__put(o, "\"", 1);
 }
 
-static void tm__put_json(tm__out_t *o, const cJSON *v)
+/* A JSON number the way a reader wants it: integers as integers, other
+ * values with 15 significant digits (what a double reliably holds), NaN and
+ * infinities as null (JSON has no spelling for them).  cJSON's printer does
+ * the same but then re-parses every number with sscanf() to choose between
+ * 15 and 17 digits, which made numbers the dearest part of a result. */
+static void tm__put_json_number(tm__out_t *o, double d)
 {
-    char *t = cJSON_PrintUnformatted(v);
-    if (t == NULL) {
-        o->oom = 1;
+    char num[32];
+    int n;
+    if (isnan(d) || isinf(d)) {
+        TM__PUT_LIT(o, "null");
         return;
     }
-    tm__put(o, t, strlen(t));
-    cJSON_free(t);
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact */
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        char *e = num + sizeof num, *p = e;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        if (v < 0)
+            *--p = '-';
+        tm__put(o, p, (size_t)(e - p));
+        return;
+    }
+    n = snprintf(num, sizeof num, "%.15g", d);
+    tm__put(o, num, (size_t)n);
+}
+
+/* Serialise a cJSON tree with the same escaper as the text, without
+ * cJSON_PrintUnformatted's intermediate buffer.  Plugins' annotations go
+ * through here once per result. */
+static void tm__put_json(tm__out_t *o, const cJSON *v)
+{
+    switch (v->type & 0xff) {
+    case cJSON_False: TM__PUT_LIT(o, "false"); return;
+    case cJSON_True: TM__PUT_LIT(o, "true"); return;
+    case cJSON_NULL: TM__PUT_LIT(o, "null"); return;
+    case cJSON_Number: tm__put_json_number(o, v->valuedouble); return;
+    case cJSON_String:
+        if (v->valuestring == NULL)
+            TM__PUT_LIT(o, "\"\"");
+        else
+            tm__put_json_string(o, v->valuestring, strlen(v->valuestring));
+        return;
+    case cJSON_Raw:
+        if (v->valuestring == NULL)
+            TM__PUT_LIT(o, "null");
+        else
+            tm__put(o, v->valuestring, strlen(v->valuestring));
+        return;
+    case cJSON_Array:
+    case cJSON_Object: {
+        int obj = (v->type & 0xff) == cJSON_Object;
+        tm__put(o, obj ? "{" : "[", 1);
+        for (const cJSON *c = v->child; c != NULL; c = c->next) {
+            if (c != v->child)
+                tm__put(o, ",", 1);
+            if (obj) {
+                const char *k = c->string != NULL ? c->string : "";
+                tm__put_json_string(o, k, strlen(k));
+                tm__put(o, ":", 1);
+            }
+            tm__put_json(o, c);
+        }
+        tm__put(o, obj ? "}" : "]", 1);
+        return;
+    }
+    default: /* cJSON_Invalid: cJSON prints nothing; keep the JSON valid */
+        TM__PUT_LIT(o, "null");
+        return;
+    }
 }
 
 static void tm__put_key(tm__out_t *o, const char *key)

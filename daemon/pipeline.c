@@ -242,6 +242,7 @@ int tm_pipeline_new(const tm_pipeline_opts_t *opts, const cJSON *spec, tm_pipeli
     p->metrics = opts->metrics;
     p->dead_letter = opts->dead_letter;
     p->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 1;
+    p->cpu_time = opts->cpu_time;
     p->stages = calloc(n > 0 ? n : 1, sizeof *p->stages);
     p->tls = calloc((size_t)p->workers * (n > 0 ? n : 1), sizeof *p->tls);
     p->tls_ready = calloc((size_t)p->workers * (n > 0 ? n : 1), 1);
@@ -326,7 +327,7 @@ static void tm__call(tm_pipeline_t *p, size_t i, tm_doc_t *doc, unsigned w, int 
     err.code[0] = err.message[0] = '\0';
     doc->cur_stage = (int)i;
     doc->cur_flags = d->flags;
-    uint64_t t0 = tm_now_ns();
+    uint64_t t0 = tm_now_ns(), c0 = p->cpu_time ? tm_thread_cpu_ns() : 0;
     tm_crash_note(w, doc->spool_key, doc->id, st->name);
     int rc = hook(st->instance, tls, doc, &err);
     /* Under the dead_letter policy a failing stage gets more attempts. */
@@ -338,6 +339,8 @@ static void tm__call(tm_pipeline_t *p, size_t i, tm_doc_t *doc, unsigned w, int 
     }
     tm_crash_clear(w);
     uint64_t dt = tm_now_ns() - t0;
+    if (p->cpu_time)
+        atomic_fetch_add_explicit(&st->cpu_ns, tm_thread_cpu_ns() - c0, memory_order_relaxed);
     doc->cur_stage = -1;
     doc->cur_flags = 0;
     uint64_t us = doc->timing_us[i] + (dt + 500) / 1000;

@@ -30,6 +30,8 @@ typedef struct tm_pipeline_opts {
     tm_metrics_t *metrics;   /* may be NULL */
     int dead_letter;         /* stage_failure_policy dead_letter */
     unsigned max_attempts;   /* of a failing stage under that policy (>= 1) */
+    int cpu_time;            /* also count each stage's thread CPU time (costs
+                                a syscall per call: textmill run --stats only) */
 } tm_pipeline_opts_t;
 
 typedef struct tm_stage {
@@ -41,6 +43,7 @@ typedef struct tm_stage {
     tm_lane_t *lane;           /* when the stage has process_ordered */
     atomic_int disabled;       /* set after TM_EFATAL */
     tm_metric_t *m_docs, *m_errors, *m_seconds;
+    atomic_uint_fast64_t cpu_ns; /* thread CPU time in calls, when cpu_time */
     struct tm_pipeline *pipeline;
 } tm_stage_t;
 
@@ -58,6 +61,7 @@ typedef struct tm_pipeline {
     tm_metrics_t *metrics;
     int dead_letter;
     unsigned max_attempts;
+    int cpu_time;
 } tm_pipeline_t;
 
 /* How a pipeline hands back a document that an ordered lane released. */

@@ -1,5 +1,6 @@
 /* Unit tests for daemon/codec.c: wire protocol v1 parsing and encoding. */
 #include "unit.h"
+#include <math.h>
 
 #include "../../daemon/codec.h"
 
@@ -207,6 +208,64 @@ static void test_result_text_escaping(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* Annotations are serialised by the codec itself, not by cJSON: every kind
+ * of value must read back as what the stage wrote, numbers included. */
+static void test_result_annotations_serialise_every_value(void **state)
+{
+    (void)state;
+    tm_doc_t *doc = tm_doc_new();
+    doc->id = strdup("n1");
+    doc->text = strdup("t");
+    doc->text_len = 1;
+    doc->annotations = cJSON_CreateObject();
+    cJSON *a = cJSON_AddObjectToObject(doc->annotations, "k\"ey");
+    cJSON_AddNumberToObject(a, "zero", 0);
+    cJSON_AddNumberToObject(a, "neg", -42);
+    cJSON_AddNumberToObject(a, "big", 4503599627370496.0);
+    cJSON_AddNumberToObject(a, "frac", -0.8234);
+    cJSON_AddNumberToObject(a, "third", 1.0 / 3.0);
+    cJSON_AddNumberToObject(a, "tiny", 1.5e-300);
+    cJSON_AddNumberToObject(a, "nan", NAN);
+    cJSON_AddTrueToObject(a, "t");
+    cJSON_AddFalseToObject(a, "f");
+    cJSON_AddNullToObject(a, "null");
+    cJSON_AddRawToObject(a, "raw", "[1,2]");
+    cJSON_AddItemToObject(a, "empty_arr", cJSON_CreateArray());
+    cJSON_AddItemToObject(a, "empty_obj", cJSON_CreateObject());
+    cJSON *arr = cJSON_AddArrayToObject(a, "arr");
+    cJSON_AddItemToArray(arr, cJSON_CreateString("x\ny"));
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber(7));
+    size_t len = 0;
+    char *out = tm_result_encode(doc, NULL, 0, 1, &len);
+    assert_non_null(out);
+    cJSON *r = cJSON_Parse(out);
+    assert_non_null(r);
+    cJSON *b = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "annotations"), "k\"ey");
+    assert_non_null(b);
+    assert_true(cJSON_GetObjectItem(b, "zero")->valuedouble == 0);
+    assert_true(cJSON_GetObjectItem(b, "neg")->valuedouble == -42);
+    assert_true(cJSON_GetObjectItem(b, "big")->valuedouble == 4503599627370496.0);
+    assert_true(cJSON_GetObjectItem(b, "frac")->valuedouble == -0.8234);
+    assert_true(fabs(cJSON_GetObjectItem(b, "third")->valuedouble - 1.0 / 3.0) < 1e-14);
+    assert_true(fabs(cJSON_GetObjectItem(b, "tiny")->valuedouble / 1.5e-300 - 1) < 1e-14);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(b, "nan")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(b, "t")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(b, "f")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(b, "null")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(b, "raw")), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(b, "empty_arr")), 0);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(b, "empty_obj")));
+    cJSON *arr2 = cJSON_GetObjectItem(b, "arr");
+    assert_string_equal(cJSON_GetArrayItem(arr2, 0)->valuestring, "x\ny");
+    assert_int_equal(cJSON_GetArrayItem(arr2, 1)->valueint, 7);
+    /* integers print as integers, fractions without 17-digit noise */
+    assert_non_null(strstr(out, "\"neg\":-42,"));
+    assert_non_null(strstr(out, "\"frac\":-0.8234,"));
+    cJSON_Delete(r);
+    free(out);
+    tm_doc_destroy(&doc);
+}
+
 static void test_ack_and_error_encoding(void **state)
 {
     (void)state;
@@ -237,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_deeply_nested_json_does_not_crash),
         cmocka_unit_test(test_result_round_trip),
         cmocka_unit_test(test_result_text_escaping),
+        cmocka_unit_test(test_result_annotations_serialise_every_value),
         cmocka_unit_test(test_ack_and_error_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
