@@ -49,6 +49,7 @@ typedef struct bp_block {
     uint8_t keep;
     uint8_t glued;     /* continues the previous block on the same line */
     uint8_t header;    /* kept as header (title, byline, date) */
+    uint8_t list;      /* an item of a list introduced by "...:" in the body */
     float w;
 } bp_block_t;
 
@@ -407,7 +408,7 @@ static void bp__classify(bp_tctx_t *x, bp_block_t *b)
         b->w = (float)(words * 0.25);
         break;
     case C_SHORT:
-        b->w = -2.0f;
+        b->w = (words >= 5 && (!lang_ok || sd >= 0.3)) ? 0.5f : -2.0f;
         break;
     default:
         b->w = (float)(-(2.0 + 0.5 * words));
@@ -482,13 +483,35 @@ static void bp__propagate(bp_tctx_t *x)
     }
 }
 
-/* Maximum-weight contiguous run of blocks (Kadane). */
-static int bp__body(const bp_tctx_t *x, size_t *a, size_t *z)
+/* A short block that reads like prose (a bullet point, a subhead): it
+ * neither breaks the body nor counts as furniture. */
+static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
+{
+    if (b->cls == C_GOOD || b->cls == C_NEAR)
+        return 1;
+    if (b->cls != C_SHORT)
+        return 0;
+    double w = bp__words(x, b);
+    if (x->lang < 0)
+        return w >= 5;
+    return w >= 5 && b->nstop * 10 >= b->nalpha * 3;
+}
+
+/* Maximum-weight contiguous run of blocks (Kadane) within [0, lim).  A run
+ * of BP_HARD_GAP or more blocks without prose is a hard boundary: an
+ * article body does not continue across a whole block of page furniture. */
+#define BP_HARD_GAP 5
+static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
 {
     double best = 0, cur = 0;
-    size_t cs = 0;
+    size_t cs = 0, gap = 0;
     int found = 0;
-    for (size_t i = 0; i < x->nb; i++) {
+    for (size_t i = 0; i < lim; i++) {
+        const bp_block_t *b = &x->b[i];
+        if (b->cls != C_EMPTY)
+            gap = bp__proselike(x, b) ? 0 : gap + 1;
+        if (gap >= BP_HARD_GAP)
+            cur = 0;
         if (cur <= 0) {
             cur = 0;
             cs = i;
@@ -632,7 +655,21 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
 
     size_t a = 0, z = 0;
     int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;
-    if (short_doc || !bp__body(&x, &a, &z)) {
+    /* A comments header after the article ends it: reader comments look
+     * like prose, so the body may not run past it. */
+    size_t lim = nb;
+    {
+        double goodw = 0;
+        for (size_t i = 0; i < nb; i++) {
+            if (b[i].cls == C_GOOD)
+                goodw += bp__words(&x, &b[i]);
+            if (b[i].cls == C_BOILER && b[i].pat_kind == c->k.comments && goodw >= 50) {
+                lim = i;
+                break;
+            }
+        }
+    }
+    if (short_doc || !bp__body(&x, lim, &a, &z)) {
         /* No article structure to find: only drop what the phrase lists
          * name. */
         for (size_t i = 0; i < nb; i++)
@@ -642,15 +679,35 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         while (a < nb && !b[a].keep)
             a++;
     } else {
+        /* lists introduced by a line ending in a colon ("Tour dates:")
+         * belong to the body, also at its end */
+        for (size_t i = a; i < nb && i <= z + 1; i++) {
+            if (!(b[i].flags & BF_COLON_END) || b[i].nalpha < 3 || b[i].cls == C_BOILER)
+                continue;
+            size_t j = i + 1;
+            while (j < nb && j < i + 200 &&
+                   (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_NEAR)) {
+                b[j].list = 1;
+                j++;
+            }
+            if (j - 1 > z && j > i + 1) {
+                z = j - 1;
+                if (i > z)
+                    z = i;
+            }
+            if (i > z)
+                z = i;
+        }
         for (size_t i = a; i <= z; i++)
             b[i].keep = b[i].cls != C_BOILER;
         /* runs of two or more non-prose blocks inside the body are chrome
          * (empty blocks neither break nor count) */
         size_t i = a;
         while (i <= z) {
-            if (b[i].cls == C_SHORT || b[i].cls == C_BAD) {
+            if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
                 size_t j = i, cnt = 0;
-                while (j <= z && (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
+                while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) &&
+                       (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
                     if (b[j].cls != C_EMPTY)
                         cnt++;
                     j++;
@@ -729,7 +786,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     bp__text_meta(&x, r, a);
 #ifdef BP_DEBUG
     {
-        static const char *cn[] = {"?", "GOOD", "NEAR", "SHORT", "BAD", "BOIL"};
+        static const char *cn[] = {"?", "GOOD", "NEAR", "SHORT", "BAD", "BOIL", "EMPTY"};
         fprintf(stderr, "---- doc nb=%zu body=[%zu,%zu] lang=%d\n", nb, a, z, x.lang);
         for (size_t i = 0; i < nb; i++)
             fprintf(stderr, "%c%c %3zu %-5s w=%6.1f k=%-14s n=%u sd=%.2f f=%x %s | %.*s\n",
