@@ -54,9 +54,11 @@ typedef struct bp_result {
 
 void bp_result_reset(bp_result_t *r);
 void bp_result_free(bp_result_t *r);
-/* Add a removed span, merging with the previous one when they touch and
- * share a kind. */
+/* Add a removed span (any order, may nest). */
 int bp_result_span(bp_result_t *r, const bp_conf_t *c, uint32_t start, uint32_t end, int kind);
+/* Sort spans, drop nested ones, merge touching spans of one kind, apply
+ * max_spans and compute removed_bytes. */
+void bp_result_finish(bp_result_t *r, const bp_conf_t *c);
 /* Set a metadata string from text (trimmed, whitespace collapsed). */
 int bp_result_set(bp_buf_t *b, const char *s, size_t n);
 

@@ -154,20 +154,9 @@ void bp_result_free(bp_result_t *r)
 
 int bp_result_span(bp_result_t *r, const bp_conf_t *c, uint32_t start, uint32_t end, int kind)
 {
+    (void)c;
     if (end <= start)
         return 0;
-    r->removed_bytes += end - start;
-    if (r->nspans > 0) {
-        bp_span_t *p = &r->spans[r->nspans - 1];
-        if (p->kind == kind && start >= p->end && start - p->end <= 8) {
-            p->end = end;
-            return 0;
-        }
-    }
-    if (c->max_spans >= 0 && r->nspans >= (size_t)c->max_spans) {
-        r->truncated = 1;
-        return 0;
-    }
     if (bp_grow(&r->spans, &r->capspans, r->nspans + 1, sizeof *r->spans) != 0)
         return -1;
     r->spans[r->nspans].start = start;
@@ -175,6 +164,46 @@ int bp_result_span(bp_result_t *r, const bp_conf_t *c, uint32_t start, uint32_t 
     r->spans[r->nspans].kind = kind;
     r->nspans++;
     return 0;
+}
+
+static int bp__span_cmp(const void *a, const void *b)
+{
+    const bp_span_t *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end > y->end ? -1 : 1; /* the enclosing span first */
+    return 0;
+}
+
+void bp_result_finish(bp_result_t *r, const bp_conf_t *c)
+{
+    if (r->nspans > 1)
+        qsort(r->spans, r->nspans, sizeof *r->spans, bp__span_cmp);
+    size_t o = 0;
+    r->removed_bytes = 0;
+    for (size_t i = 0; i < r->nspans; i++) {
+        bp_span_t s = r->spans[i];
+        if (o > 0) {
+            bp_span_t *p = &r->spans[o - 1];
+            if (s.end <= p->end)
+                continue; /* inside the previous span */
+            if (s.start < p->end)
+                s.start = p->end;
+            if (p->kind == s.kind && s.start - p->end <= 8) {
+                r->removed_bytes += s.end - p->end;
+                p->end = s.end;
+                continue;
+            }
+        }
+        r->spans[o++] = s;
+        r->removed_bytes += s.end - s.start;
+    }
+    r->nspans = o;
+    if (c->max_spans >= 0 && r->nspans > (size_t)c->max_spans) {
+        r->nspans = (size_t)c->max_spans;
+        r->truncated = 1;
+    }
 }
 
 int bp_result_set(bp_buf_t *b, const char *s, size_t n)

@@ -251,6 +251,7 @@ static int bp_process(void *instance, void *thread_state, tm_doc_t *doc, tm_err_
                   : bp_text_clean(c, &tls->s, text, len, md, h->doc_field(doc, "lang"), r);
     if (rc != 0)
         return tm_err_set(err, TM_EDOC, "out_of_memory", "boilerplate: out of memory");
+    bp_result_finish(r, c);
     cJSON *a = bp__annotation(c, r, len);
     if (a == NULL)
         return tm_err_set(err, TM_EDOC, "out_of_memory", "boilerplate: out of memory");
