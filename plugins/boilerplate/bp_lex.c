@@ -381,6 +381,8 @@ static int bp__add_ent(bp_lex_t *lex, uint64_t h, uint32_t pat)
         return -1;
     lex->ents[lex->nents].pat = pat;
     lex->ents[lex->nents].next = w->pat_head;
+    lex->ents[lex->nents].maxw = UINT32_MAX;
+    lex->ents[lex->nents].anchored = 0;
     w->pat_head = (uint32_t)lex->nents++;
     return 0;
 }
@@ -403,8 +405,98 @@ static int bp__words_of(const char *w, size_t n, bp_toks_t *t)
 
 /* First-word index: every word a match can start with; 1 when the pattern
  * can start anywhere (first token not a literal). */
+static uint64_t bp__bigram(uint64_t a, uint64_t b)
+{
+    uint64_t k = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
+    return k ? k : 1;
+}
+
+/* First words of the pattern token k (a literal or a required
+ * alternative): fills w (up to max); returns the count, or -1. */
+static int bp__firsts(const bp_lex_t *lex, const bp_pattern_t *p, uint32_t k, uint64_t *w, int max)
+{
+    if (k >= p->ntok)
+        return -1;
+    const bp_ptok_t *t = &lex->ptoks[p->tok0 + k];
+    if (t->type == BP_PT_LIT) {
+        w[0] = t->h;
+        return 1;
+    }
+    if (t->type != BP_PT_ALT || t->optional || (int)t->nalt > max)
+        return -1;
+    for (uint32_t a = 0; a < t->nalt; a++)
+        w[a] = lex->althash[lex->alts[t->alt0 + a].h0];
+    return (int)t->nalt;
+}
+
+static int bp__add_bigram(bp_lex_t *lex, uint64_t a, uint64_t b, uint32_t pi)
+{
+    bp_winfo_t *w = bp__word(lex, a);
+    if (w == NULL || bp_grow(&lex->ents, &lex->capents, lex->nents + 1, sizeof *lex->ents) != 0)
+        return -1;
+    w->bigram = 1;
+    uint64_t key = bp__bigram(a, b);
+    uint32_t *hd = bp_map_get(&lex->bigrams, key);
+    bp_ent_t *e = &lex->ents[lex->nents];
+    e->pat = pi;
+    e->next = hd ? *hd : UINT32_MAX;
+    e->maxw = UINT32_MAX;
+    e->anchored = 0;
+    return bp_map_put(&lex->bigrams, key, (uint32_t)lex->nents++);
+}
+
+/* Index a pattern by its first two words when they are fixed enough
+ * (a literal or required alternatives, at most 64 pairs): a common first
+ * word ("the", "is") then costs one probe, not a try per pattern.
+ * Returns 1 when indexed, 0 when not possible, -1 on no memory. */
+static int bp__index_pairs(bp_lex_t *lex, uint32_t pi)
+{
+    const bp_pattern_t *p = &lex->pats[pi];
+    const bp_ptok_t *t0 = &lex->ptoks[p->tok0];
+    uint64_t sec[64];
+    int nsec = bp__firsts(lex, p, 1, sec, 64);
+    int pairs = 0;
+    if (t0->type == BP_PT_LIT) {
+        if (nsec < 0)
+            return 0;
+        for (int j = 0; j < nsec; j++)
+            if (bp__add_bigram(lex, t0->h, sec[j], pi) != 0)
+                return -1;
+        return 1;
+    }
+    if (t0->type != BP_PT_ALT || t0->optional)
+        return 0;
+    /* every single-word alternative needs the next token's words */
+    for (uint32_t a = 0; a < t0->nalt; a++) {
+        const bp_alt_t *al = &lex->alts[t0->alt0 + a];
+        if (al->nh == 1 && nsec < 0)
+            return 0;
+        pairs += al->nh >= 2 ? 1 : nsec;
+    }
+    if (pairs > 256)
+        return 0;
+    for (uint32_t a = 0; a < t0->nalt; a++) {
+        const bp_alt_t *al = &lex->alts[t0->alt0 + a];
+        uint64_t w0 = lex->althash[al->h0];
+        if (al->nh >= 2) {
+            if (bp__add_bigram(lex, w0, lex->althash[al->h0 + 1], pi) != 0)
+                return -1;
+        } else {
+            for (int j = 0; j < nsec; j++)
+                if (bp__add_bigram(lex, w0, sec[j], pi) != 0)
+                    return -1;
+        }
+    }
+    return 1;
+}
+
 static int bp__index_first(bp_lex_t *lex, uint32_t pi, uint32_t k)
 {
+    if (k == 0) {
+        int r = bp__index_pairs(lex, pi);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
     const bp_pattern_t *p = &lex->pats[pi];
     if (k >= p->ntok)
         return 1;
@@ -676,6 +768,7 @@ void bp_lex_free(bp_lex_t *lex)
     free(lex->alts);
     free(lex->althash);
     free(lex->ents);
+    bp_map_free(&lex->bigrams);
     free(lex->wild);
     bp_map_free(&lex->agencies);
     for (size_t i = 0; i < lex->nagency; i++)
@@ -846,17 +939,82 @@ static int bp__try(const bp_lex_t *lex, uint32_t pi, const bp_tok_t *toks, size_
     return 1;
 }
 
+/* The longest block a pattern can match (UINT32_MAX: no bound). */
+static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
+{
+    if (p->maxw)
+        return p->maxw;
+    if (p->mode != BP_PM_LINE)
+        return UINT32_MAX;
+    uint32_t len = 0;
+    for (uint32_t k = 0; k < p->ntok; k++) {
+        const bp_ptok_t *t = &lex->ptoks[p->tok0 + k];
+        switch (t->type) {
+        case BP_PT_ANY: len += 4; break;
+        case BP_PT_CAPTURE: len += 8; break;
+        case BP_PT_COLON: break;
+        case BP_PT_ALT: {
+            uint32_t mx = 0;
+            for (uint32_t a = 0; a < t->nalt; a++)
+                if (lex->alts[t->alt0 + a].nh > mx)
+                    mx = lex->alts[t->alt0 + a].nh;
+            len += mx;
+            break;
+        }
+        default: len += 1; break;
+        }
+    }
+    return len;
+}
+
+void bp_lex_finish(bp_lex_t *lex)
+{
+    lex->anchor_maxw = 0;
+    lex->float_maxw = 0;
+    for (size_t i = 0; i < lex->nents; i++) {
+        /* bigram entries and unigram entries share the array */
+        const bp_pattern_t *p = &lex->pats[lex->ents[i].pat];
+        lex->ents[i].maxw = bp__pat_bound(lex, p);
+        lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
+    }
+    for (size_t i = 0; i < lex->npats; i++) {
+        const bp_pattern_t *p = &lex->pats[i];
+        uint32_t b = bp__pat_bound(lex, p);
+        if (p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX) {
+            if (b > lex->anchor_maxw)
+                lex->anchor_maxw = b;
+        } else if (b > lex->float_maxw) {
+            lex->float_maxw = b;
+        }
+    }
+}
+
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
                  int which, bp_match_t *m)
 {
     m->pat = -1;
     m->t0 = m->t1 = 0;
     m->cap0 = m->cap1 = -1;
-    for (size_t ti = 0; ti < n; ti++) {
+    /* long blocks skip the scan: no pattern can match them */
+    size_t lim = n <= lex->float_maxw ? n : (n <= lex->anchor_maxw ? 1 : 0);
+    for (size_t ti = 0; ti < lim; ti++) {
         uint32_t wi = toks[ti].wi;
         if (wi != UINT32_MAX) {
-            for (uint32_t e = lex->winfo[wi].pat_head; e != UINT32_MAX; e = lex->ents[e].next)
-                bp__try(lex, lex->ents[e].pat, toks, n, ti, bi, which, m);
+            for (uint32_t e = lex->winfo[wi].pat_head; e != UINT32_MAX; e = lex->ents[e].next) {
+                const bp_ent_t *en = &lex->ents[e];
+                if ((ti > 0 && en->anchored) || n > en->maxw)
+                    continue;
+                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+            }
+            if (lex->winfo[wi].bigram && ti + 1 < n) {
+                uint32_t *hd = bp_map_get(&lex->bigrams, bp__bigram(toks[ti].h, toks[ti + 1].h));
+                for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
+                    const bp_ent_t *en = &lex->ents[e];
+                    if ((ti > 0 && en->anchored) || n > en->maxw)
+                        continue;
+                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+                }
+            }
         }
         for (size_t w = 0; w < lex->nwild; w++)
             bp__try(lex, lex->wild[w], toks, n, ti, bi, which, m);

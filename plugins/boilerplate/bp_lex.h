@@ -101,10 +101,13 @@ typedef struct bp_winfo {
     uint32_t pat_head;  /* first entry in lex->ents of patterns starting here, or UINT32_MAX */
     uint32_t cue_kinds; /* bit k: a cue word of kind k (k < 32) */
     uint8_t month;      /* 1-12 when a month name, else 0 */
+    uint8_t bigram;     /* some pattern is indexed by this word and the next */
 } bp_winfo_t;
 
 typedef struct bp_ent {
     uint32_t pat, next;
+    uint32_t maxw;     /* copy of the pattern's bound (bp_lex_finish) */
+    uint8_t anchored;  /* line/prefix: only at the first word */
 } bp_ent_t;
 
 typedef struct bp_lex {
@@ -125,6 +128,7 @@ typedef struct bp_lex {
     size_t nalthash, capalthash;
     bp_ent_t *ents;
     size_t nents, capents;
+    bp_map_t bigrams;   /* hash of two words -> first entry in ents */
     /* patterns whose first token is not a literal (checked at every start) */
     uint32_t *wild;
     size_t nwild, capwild;
@@ -133,7 +137,12 @@ typedef struct bp_lex {
     char **agency_names;
     size_t nagency, capagency;
     uint64_t conn[BP_NCONN]; /* connector words allowed inside a captured name */
+    uint32_t anchor_maxw;    /* longest block a line/prefix pattern can match */
+    uint32_t float_maxw;     /* ... a contains/suffix pattern */
 } bp_lex_t;
+
+/* Call once after loading every phrase file. */
+void bp_lex_finish(bp_lex_t *lex);
 
 void bp_lex_init(bp_lex_t *lex);
 /* Fill toks[i].wi from the word table (after bp_tokenize). */

@@ -78,6 +78,11 @@ static int bp__is_upper_at(const char *t, size_t i, size_t end)
     return (bp_cclass(bp_utf8_next(t, end, &j)) & BP_CC_UPPER) != 0;
 }
 
+/* Bytes the per-block scans look at: 1 = sentence end, 2 = other. */
+static const unsigned char bp__punct[256] = {
+    ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2,
+};
+
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
  * end directly followed by an upper-case letter, after a lower-case word). */
 static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
@@ -86,7 +91,7 @@ static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t c
     int glued = 0;
     for (uint32_t i = cs + 2; i + 1 < ce; i++) {
         unsigned char c = (unsigned char)t[i];
-        if (c != '.' && c != '!' && c != '?')
+        if (!(bp__punct[c] & 1))
             continue;
         unsigned char a = (unsigned char)t[i - 1], b = (unsigned char)t[i - 2];
         if (!(a >= 'a' && a <= 'z') || !(b >= 'a' && b <= 'z'))
@@ -190,26 +195,25 @@ static void bp__surface(const char *t, bp_block_t *b)
     if (c0 == '"' || (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 &&
                       (u[cs + 2] == 0x9C || u[cs + 2] == 0x98)))
         b->flags |= BF_QUOTE_START;
-    unsigned pipes = 0, spaces = 0;
+    unsigned pipes = 0;
     for (uint32_t i = cs; i < ce; i++) {
         unsigned char c = u[i];
-        if (c == ' ')
-            spaces++;
+        if (!bp__punct[c])
+            continue;
         if ((c == '.' || c == '!' || c == '?') && i + 2 < ce && u[i + 1] == ' ' &&
             ((u[i + 2] >= 'A' && u[i + 2] <= 'Z') || u[i + 2] == '"' || u[i + 2] == 0xE2) &&
             i > cs && u[i - 1] >= 'a' && u[i - 1] <= 'z')
             b->nsent++;
-        if (c == '/' && i > cs && i + 1 < ce && u[i - 1] == ' ' && u[i + 1] == ' ')
+        else if (c == '/' && i > cs && i + 1 < ce && u[i - 1] == ' ' && u[i + 1] == ' ')
             b->flags |= BF_SLASH;
-        if (c == 0xC2 && i + 1 < ce && u[i + 1] == 0xA9)
+        else if (c == 0xC2 && i + 1 < ce && u[i + 1] == 0xA9)
             b->flags |= BF_COPY;
-        if (c == '|')
+        else if (c == '|')
             pipes++;
-        else if (c == ':' && i + 2 < ce && u[i + 1] == '/' && u[i + 2] == '/')
-            b->flags |= BF_URL;
-        else if (c == 'w' && i + 3 < ce && u[i + 1] == 'w' && u[i + 2] == 'w' && u[i + 3] == '.')
-            b->flags |= BF_URL;
     }
+    if (memmem(u + cs, ce - cs, "://", 3) != NULL || memmem(u + cs, ce - cs, "www.", 4) != NULL)
+        b->flags |= BF_URL;
+    unsigned spaces = (b->flags & BF_URL) && memchr(u + cs, ' ', ce - cs) != NULL;
     if (pipes >= 2)
         b->flags |= BF_PIPES;
     if ((b->flags & BF_URL) && spaces == 0)
