@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef BP_PROFILE
+unsigned long bp_prof_tries[4096];
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Tokenizer                                                                */
 /* ------------------------------------------------------------------------ */
@@ -617,7 +621,11 @@ static int bp__add_pattern(bp_lex_t *lex, int kind, uint8_t mode, uint32_t opts,
     if (r == 1) {
         if (bp_grow(&lex->wild, &lex->capwild, lex->nwild + 1, sizeof *lex->wild) != 0)
             goto oom;
-        lex->wild[lex->nwild++] = pi;
+        lex->wild[lex->nwild].pat = pi;
+        lex->wild[lex->nwild].next = UINT32_MAX;
+        lex->wild[lex->nwild].maxw = UINT32_MAX;
+        lex->wild[lex->nwild].anchored = 0;
+        lex->nwild++;
     }
     return 0;
 oom:
@@ -756,6 +764,11 @@ oom:
 
 void bp_lex_free(bp_lex_t *lex)
 {
+#ifdef BP_PROFILE
+    for (size_t i = 0; i < lex->npats && i < 4096; i++)
+        if (bp_prof_tries[i] > 2000)
+            fprintf(stderr, "tries %8lu %s\n", bp_prof_tries[i], lex->pats[i].src);
+#endif
     bp_map_free(&lex->words);
     free(lex->winfo);
     for (int i = 0; i < lex->nkinds; i++)
@@ -915,6 +928,10 @@ static int bp__opts_ok(const bp_pattern_t *p, size_t n, const bp_blockinfo_t *bi
 static int bp__try(const bp_lex_t *lex, uint32_t pi, const bp_tok_t *toks, size_t n, size_t ti,
                    const bp_blockinfo_t *bi, int which, bp_match_t *best)
 {
+#ifdef BP_PROFILE
+    if (pi < 4096)
+        bp_prof_tries[pi]++;
+#endif
     const bp_pattern_t *p = &lex->pats[pi];
     if (which == 0 ? p->kind < 0 : p->kind != which)
         return 0;
@@ -971,6 +988,11 @@ void bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
     lex->float_maxw = 0;
+    for (size_t i = 0; i < lex->nwild; i++) {
+        const bp_pattern_t *p = &lex->pats[lex->wild[i].pat];
+        lex->wild[i].maxw = bp__pat_bound(lex, p);
+        lex->wild[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
+    }
     for (size_t i = 0; i < lex->nents; i++) {
         /* bigram entries and unigram entries share the array */
         const bp_pattern_t *p = &lex->pats[lex->ents[i].pat];
@@ -1016,8 +1038,12 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
                 }
             }
         }
-        for (size_t w = 0; w < lex->nwild; w++)
-            bp__try(lex, lex->wild[w], toks, n, ti, bi, which, m);
+        for (size_t w = 0; w < lex->nwild; w++) {
+            const bp_ent_t *en = &lex->wild[w];
+            if ((ti > 0 && en->anchored) || n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+        }
     }
     return m->pat >= 0;
 }

@@ -130,7 +130,7 @@ typedef struct bp_lex {
     size_t nents, capents;
     bp_map_t bigrams;   /* hash of two words -> first entry in ents */
     /* patterns whose first token is not a literal (checked at every start) */
-    uint32_t *wild;
+    bp_ent_t *wild;
     size_t nwild, capwild;
     /* wire agencies: hash of the folded name -> 1 */
     bp_map_t agencies;
