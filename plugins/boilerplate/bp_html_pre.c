@@ -328,6 +328,25 @@ static int bp__pop_to(bp_htmlpre_t *p, uint64_t h, size_t window)
     return 0;
 }
 
+/* The implied end of p/li/dt/dd/tr/td/th/option by a sibling start tag:
+ * pop to the nearest open element named h within the top few entries, but
+ * never across a container (ul, ol, table, section, ...; p and div are
+ * crossed as the HTML5 rules for li do), because then the new tag nests
+ * inside that container instead of closing anything. */
+static void bp__pop_sib(bp_htmlpre_t *p, uint64_t h, uint64_t h_p, uint64_t h_div, size_t window)
+{
+    size_t lim = p->depth > window ? p->depth - window : 0;
+    for (size_t k = p->depth; k > lim; k--) {
+        if (p->stack[k - 1].h == h) {
+            p->depth = k - 1;
+            return;
+        }
+        if ((p->stack[k - 1].flags & BP_T_BLOCK) && p->stack[k - 1].h != h_p &&
+            p->stack[k - 1].h != h_div)
+            return;
+    }
+}
+
 static int bp__capture_jsonld(bp_htmlpre_t *p, const char *s, size_t a, size_t b)
 {
     if (p->jsonld.len > 256 * 1024)
@@ -348,7 +367,7 @@ int bp_htmlpre_run(bp_htmlpre_t *p, const char *s, size_t n, int max_depth)
     p->dropped_tags = 0;
     if (bp_buf_reserve(&p->out, n / 2 + 64) != 0)
         return -1;
-    uint64_t h_p = bp__name_hash("p", 1);
+    uint64_t h_p = bp__name_hash("p", 1), h_div = bp__name_hash("div", 3);
     /* work budget for the tree builder: sum of depths over start tags */
     uint64_t work = 0, budget = 16 * (uint64_t)n + 100000;
     size_t i = 0, copied = 0;
@@ -466,7 +485,7 @@ int bp_htmlpre_run(bp_htmlpre_t *p, const char *s, size_t n, int max_depth)
         }
         if (!(f & BP_T_VOID)) {
             if (f & BP_T_SELFCLOSE_SIB)
-                bp__pop_to(p, h, 3);
+                bp__pop_sib(p, h, h_p, h_div, 3);
             if ((f & BP_T_BLOCK) && p->depth > 0 && p->stack[p->depth - 1].h == h_p)
                 p->depth--;
             if (p->depth >= (size_t)max_depth) {

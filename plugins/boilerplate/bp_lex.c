@@ -794,7 +794,7 @@ void bp_lex_free(bp_lex_t *lex)
 /* Matcher                                                                  */
 /* ------------------------------------------------------------------------ */
 
-#define BP_ANY_MAX 4
+#define BP_ANY_MAX 6
 #define BP_CAPTURE_MAX 8
 
 static int bp__connector(const bp_lex_t *lex, uint64_t h)
@@ -967,7 +967,7 @@ static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
     for (uint32_t k = 0; k < p->ntok; k++) {
         const bp_ptok_t *t = &lex->ptoks[p->tok0 + k];
         switch (t->type) {
-        case BP_PT_ANY: len += 4; break;
+        case BP_PT_ANY: len += BP_ANY_MAX; break;
         case BP_PT_CAPTURE: len += 8; break;
         case BP_PT_COLON: break;
         case BP_PT_ALT: {

@@ -13,7 +13,7 @@
  *     cue: donate donation donations paywall journalism
  *
  * A pattern is a sequence of words compared case-insensitively; "*" skips
- * 0-4 words, "#" is one number, "{a|b|c}" one of several words, ":" says
+ * 0-6 words, "#" is one number, "{a|b|c}" one of several words, ":" says
  * the word before is followed by a colon ("photo :" matches "Photo: AP")
  * and "$" captures a name (capitalised words, for syndicated_from and
  * bylines).

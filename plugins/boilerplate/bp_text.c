@@ -375,6 +375,9 @@ static void bp__classify(bp_tctx_t *x, bp_block_t *b)
     int sk = -1;
     if (b->flags & BF_URL_ONLY)
         sk = c->k.source_url;
+    else if (x->markdown && x->t[b->cs] == '!' && b->cs + 1 < b->ce && x->t[b->cs + 1] == '[' &&
+             b->link_bytes * 10 >= b->nbytes * 9)
+        sk = c->k.photo_credit; /* a Markdown image on its own line */
     else if ((b->flags & BF_SLASH) && b->ntok <= 8 && !sent)
         sk = c->k.photo_credit;
     else if ((b->flags & BF_COPY) && b->ntok <= 30)
@@ -505,6 +508,8 @@ static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
  * of BP_HARD_GAP or more blocks without prose is a hard boundary: an
  * article body does not continue across a whole block of page furniture. */
 #define BP_HARD_GAP 5
+#define BP_BOILER_GAP_W 4.0
+
 static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
 {
     double best = 0, cur = 0;
@@ -520,7 +525,13 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
             cur = 0;
             cs = i;
         }
-        cur += x->b[i].w;
+        /* a block a phrase list names is dropped wherever it sits, so it
+         * weakens the body around it only a little (an image line or a
+         * "Related:" link inside an article must not split it) */
+        double w = x->b[i].w;
+        if (b->cls == C_BOILER && w < -BP_BOILER_GAP_W)
+            w = -BP_BOILER_GAP_W;
+        cur += w;
         if (cur > best) {
             best = cur;
             *a = cs;
@@ -741,6 +752,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 break;
             b[i2].header = 1;
             b[i2].keep = (uint8_t)c->keep_header;
+            if (!c->keep_header)
+                b[i2].kind = c->k.header;
             taken++;
         }
         for (size_t k = 0; k < nb; k++) {

@@ -29,3 +29,15 @@ dist_boilerplatedata_DATA = \
 	plugins/boilerplate/data/stopwords.ru.txt plugins/boilerplate/data/class_hints.txt \
 	plugins/boilerplate/data/agencies.txt
 EXTRA_DIST += plugins/boilerplate/README.md plugins/boilerplate/SOURCES.md
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_boilerplate
+TESTS += tests/unit/test_boilerplate
+tests_unit_test_boilerplate_SOURCES = tests/unit/test_boilerplate.c $(BP_SOURCES)
+tests_unit_test_boilerplate_CFLAGS = $(TM_UNIT_CFLAGS) $(BP_CFLAGS)
+tests_unit_test_boilerplate_LDADD = $(TM_UNIT_LIBS) $(BP_LIBS)
+endif
+
+# End-to-end: the real textmilld with the stage, over ZeroMQ (via the CLI).
+TESTS += tests/e2e/test_boilerplate.py
+EXTRA_DIST += tests/e2e/test_boilerplate.py
