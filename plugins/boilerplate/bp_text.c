@@ -80,7 +80,7 @@ static int bp__is_upper_at(const char *t, size_t i, size_t end)
 
 /* Bytes the per-block scans look at: 1 = sentence end, 2 = other. */
 static const unsigned char bp__punct[256] = {
-    ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2,
+    ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2, [':'] = 4,
 };
 
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
@@ -210,9 +210,11 @@ static void bp__surface(const char *t, bp_block_t *b)
             b->flags |= BF_COPY;
         else if (c == '|')
             pipes++;
+        else if (c == ':' && i + 2 < ce && u[i + 1] == '/' && u[i + 2] == '/')
+            b->flags |= BF_URL; /* "://" */
+        if (c == '.' && i >= cs + 3 && u[i - 1] == 'w' && u[i - 2] == 'w' && u[i - 3] == 'w')
+            b->flags |= BF_URL; /* "www." */
     }
-    if (memmem(u + cs, ce - cs, "://", 3) != NULL || memmem(u + cs, ce - cs, "www.", 4) != NULL)
-        b->flags |= BF_URL;
     unsigned spaces = (b->flags & BF_URL) && memchr(u + cs, ' ', ce - cs) != NULL;
     if (pipes >= 2)
         b->flags |= BF_PIPES;
