@@ -64,6 +64,24 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
             unsigned cls;
             int32_t cp;
             size_t j = i;
+            /* ASCII fast path: most words of most pages */
+            if (c < 0x80 && fo < sizeof fold) {
+                unsigned a = bp__ascii[c];
+                if (!(a & 1))
+                    break;
+                fold[fo++] = (char)(c | ((a & 2) << 4)); /* 'A' | 0x20 = 'a' */
+                nchars++;
+                i++;
+                if (a & 6) {
+                    nletters++;
+                    nupper += (a >> 1) & 1;
+                    if (first_upper < 0)
+                        first_upper = (a & 2) ? 1 : 0;
+                } else if (a & 8) {
+                    ndigits++;
+                }
+                continue;
+            }
             if (c < 0x80) {
                 unsigned a = bp__ascii[c];
                 if (!(a & 1))
