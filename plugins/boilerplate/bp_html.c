@@ -993,10 +993,7 @@ int bp_html_clean(const bp_conf_t *c, bp_scratch_t *s, const char *html, size_t 
     if (bp__flatten(&x, g->document) != 0)
         goto out;
     /* link gumbo nodes to their records for the emit walk */
-    if (h->recs.cap) {
-        memset(h->recs.keys, 0, h->recs.cap * sizeof *h->recs.keys);
-        h->recs.n = 0;
-    }
+    bp_map_clear(&h->recs);
     for (size_t i = 0; i < h->nnodes; i++)
         if (bp_map_put(&h->recs, (uint64_t)(uintptr_t)h->nodes[i].node, (uint32_t)i + 1) != 0)
             goto out;

@@ -67,26 +67,19 @@ int bp_grow(void *pp, size_t *cap, size_t n, size_t elem)
 
 static int bp__map_rehash(bp_map_t *m, size_t cap)
 {
-    uint64_t *keys = calloc(cap, sizeof *keys);
-    uint32_t *vals = calloc(cap, sizeof *vals);
-    if (keys == NULL || vals == NULL) {
-        free(keys);
-        free(vals);
+    bp_hslot_t *e = calloc(cap, sizeof *e);
+    if (e == NULL)
         return -1;
-    }
     for (size_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == 0)
+        if (m->e[i].key == 0)
             continue;
-        size_t j = (size_t)m->keys[i] & (cap - 1);
-        while (keys[j] != 0)
+        size_t j = (size_t)m->e[i].key & (cap - 1);
+        while (e[j].key != 0)
             j = (j + 1) & (cap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        e[j] = m->e[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->e);
+    m->e = e;
     m->cap = cap;
     return 0;
 }
@@ -96,33 +89,26 @@ int bp_map_put(bp_map_t *m, uint64_t key, uint32_t val)
     if ((m->n + 1) * 2 > m->cap && bp__map_rehash(m, m->cap ? m->cap * 2 : 64) != 0)
         return -1;
     size_t j = (size_t)key & (m->cap - 1);
-    while (m->keys[j] != 0 && m->keys[j] != key)
+    while (m->e[j].key != 0 && m->e[j].key != key)
         j = (j + 1) & (m->cap - 1);
-    if (m->keys[j] == 0) {
-        m->keys[j] = key;
+    if (m->e[j].key == 0) {
+        m->e[j].key = key;
         m->n++;
     }
-    m->vals[j] = val;
+    m->e[j].val = val;
     return 0;
 }
 
-uint32_t *bp_map_get(const bp_map_t *m, uint64_t key)
+void bp_map_clear(bp_map_t *m)
 {
-    if (m->cap == 0)
-        return NULL;
-    size_t j = (size_t)key & (m->cap - 1);
-    while (m->keys[j] != 0) {
-        if (m->keys[j] == key)
-            return &m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return NULL;
+    if (m->cap)
+        memset(m->e, 0, m->cap * sizeof *m->e);
+    m->n = 0;
 }
 
 void bp_map_free(bp_map_t *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->e);
     memset(m, 0, sizeof *m);
 }
 

@@ -24,16 +24,34 @@ void bp_buf_free(bp_buf_t *b);
 /* Grow an array *pp of *cap elements of size elem so that it holds n. */
 int bp_grow(void *pp, size_t *cap, size_t n, size_t elem);
 
-/* ---- u64 -> u32 hash map (key 0 is reserved: bp_hash never returns 0) ---- */
+/* ---- u64 -> u32 hash map (key 0 is reserved: bp_hash never returns 0) ----
+ * Open addressing, linear probing, key and value side by side so a lookup
+ * touches one cache line. */
+typedef struct bp_hslot {
+    uint64_t key;
+    uint32_t val;
+} bp_hslot_t;
 typedef struct bp_map {
-    uint64_t *keys;
-    uint32_t *vals;
+    bp_hslot_t *e;
     size_t cap, n; /* cap is a power of two */
 } bp_map_t;
 
 int bp_map_put(bp_map_t *m, uint64_t key, uint32_t val);
 /* Returns a pointer to the value, or NULL. */
-uint32_t *bp_map_get(const bp_map_t *m, uint64_t key);
+static inline uint32_t *bp_map_get(const bp_map_t *m, uint64_t key)
+{
+    if (m->cap == 0)
+        return NULL;
+    size_t j = (size_t)key & (m->cap - 1);
+    while (m->e[j].key != 0) {
+        if (m->e[j].key == key)
+            return &m->e[j].val;
+        j = (j + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+/* Empty the map, keeping its memory. */
+void bp_map_clear(bp_map_t *m);
 void bp_map_free(bp_map_t *m);
 
 /* ---- UTF-8 ---- */
