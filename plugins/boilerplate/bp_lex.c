@@ -116,7 +116,7 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
             nchars++;
             i = j;
         }
-        if (bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+        if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
             return -1;
         bp_tok_t *tk = &t->v[t->n++];
         tk->start = (uint32_t)w0;
