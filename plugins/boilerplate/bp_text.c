@@ -519,9 +519,12 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
     int found = 0;
     for (size_t i = 0; i < lim; i++) {
         const bp_block_t *b = &x->b[i];
-        if (b->cls != C_EMPTY)
-            gap = bp__proselike(x, b) ? 0 : gap + 1;
-        if (gap >= BP_HARD_GAP)
+        /* blocks a phrase list names count half: they are cut anyway */
+        if (b->cls == C_BOILER)
+            gap += 1;
+        else if (b->cls != C_EMPTY)
+            gap = bp__proselike(x, b) ? 0 : gap + 2;
+        if (gap >= 2 * BP_HARD_GAP)
             cur = 0;
         if (cur <= 0) {
             cur = 0;
