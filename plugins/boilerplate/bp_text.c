@@ -519,9 +519,10 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
     int found = 0;
     for (size_t i = 0; i < lim; i++) {
         const bp_block_t *b = &x->b[i];
-        /* blocks a phrase list names count half: they are cut anyway */
+        /* blocks a phrase list names count half (they are cut anyway);
+         * the non-prose blocks a "Related" header took along, not at all */
         if (b->cls == C_BOILER)
-            gap += 1;
+            gap += b->pat >= 0 || b->pat_kind >= 0 ? 1 : 0;
         else if (b->cls != C_EMPTY)
             gap = bp__proselike(x, b) ? 0 : gap + 2;
         if (gap >= 2 * BP_HARD_GAP)
