@@ -482,7 +482,10 @@ static void bp__propagate(bp_tctx_t *x)
                     continue;
                 break;
             }
-            if (b[j].cls == C_NEAR && bp__words(x, &b[j]) >= 15)
+            /* a long block of ordinary prose ends the list, with or
+             * without a full stop */
+            if ((b[j].cls == C_NEAR || b[j].cls == C_SHORT) && bp__words(x, &b[j]) >= 15 &&
+                (x->lang < 0 || b[j].nstop >= x->c->min_stop_density * b[j].nalpha))
                 break;
             b[j].cls = C_BOILER;
             b[j].kind = kind;
