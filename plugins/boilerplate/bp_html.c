@@ -512,6 +512,50 @@ static int32_t bp__pick(bp_hctx_t *x)
     }
     if (best < 0)
         return x->body >= 0 ? x->body : (nn ? 0 : -1);
+    /* Readability: when three or more of the next five candidates score at
+     * least 3/4 of the best and share an ancestor with it (one paragraph per
+     * wrapper div), that ancestor holds the article */
+    {
+        int32_t alt[5];
+        int na = 0;
+        for (size_t i = 0; i < nn; i++) {
+            if (!nodes[i].scored || (int32_t)i == best || nodes[i].score < 0.75 * bs)
+                continue;
+            int k;
+            if (na < 5) {
+                k = na++;
+            } else {
+                if (nodes[alt[4]].score >= nodes[i].score)
+                    continue;
+                k = 4;
+            }
+            alt[k] = (int32_t)i;
+            while (k > 0 && nodes[alt[k - 1]].score < nodes[alt[k]].score) {
+                int32_t tmp = alt[k - 1];
+                alt[k - 1] = alt[k];
+                alt[k] = tmp;
+                k--;
+            }
+        }
+        if (na >= 3) {
+            for (int32_t a = nodes[best].parent;
+                 a >= 0 && a != x->body && nodes[a].node->v.element.tag != GUMBO_TAG_BODY;
+                 a = nodes[a].parent) {
+                int cnt = 0;
+                for (int k = 0; k < na; k++)
+                    cnt += alt[k] > a && alt[k] < nodes[a].end;
+                if (cnt >= 3) {
+                    if (!nodes[a].scored) {
+                        nodes[a].scored = 1;
+                        nodes[a].score = (float)bp__base_score(&nodes[a]);
+                    }
+                    best = a;
+                    bs = nodes[a].score;
+                    break;
+                }
+            }
+        }
+    }
     /* Readability: if the parent holds the content better (several good
      * alternatives share it, or its score keeps rising), go up */
     int32_t top = best;
