@@ -247,6 +247,28 @@ static void test_html_page(void **state)
     tm_testhost_close(&th);
 }
 
+/* One paragraph per pair of wrapper divs: the article is their common
+ * ancestor, not the single best paragraph's wrapper. */
+static void test_html_wrapped_paragraphs(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "cards.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "The valley rail line reopened on Thursday");
+    assert_contains(out, "Engineers rebuilt the embankment");
+    assert_contains(out, "Commuters said the replacement buses");
+    assert_contains(out, "The operator said the full timetable");
+    assert_contains(out, "A review of drainage along the whole line");
+    assert_absent(out, "Council budget approved");
+    assert_absent(out, "All rights reserved");
+    assert_absent(out, "Sport");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_sent_as_plain_text_is_sniffed(void **state)
 {
     (void)state;
@@ -491,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_channel_caption_reprint),
         cmocka_unit_test(test_markdown_links_related_image),
         cmocka_unit_test(test_html_page),
+        cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
         cmocka_unit_test(test_html_deep_nesting),
         cmocka_unit_test(test_long_line_and_malformed),
