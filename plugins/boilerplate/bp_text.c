@@ -262,7 +262,7 @@ static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, 
             best = l;
         }
     /* too few hits to trust (or a language without a list) */
-    if (best >= 0 && bc * 20 < (unsigned)lim && bc < 3)
+    if (best >= 0 && (bc * 20 < (unsigned)lim || bc < 3))
         return -1;
     return best;
 }
