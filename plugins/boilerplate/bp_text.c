@@ -703,6 +703,40 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         while (a < nb && !b[a].keep)
             a++;
     } else {
+        /* teasers of other stories at the end of the body: two or more
+         * (headline, one-sentence summary) pairs */
+        {
+            size_t zz = z, cut = z;
+            int pairs = 0;
+            while (zz > a + 1) {
+                size_t sm = zz;
+                while (sm > a && b[sm].cls == C_EMPTY)
+                    sm--;
+                size_t hd = sm;
+                if (hd > a)
+                    hd--;
+                while (hd > a && b[hd].cls == C_EMPTY)
+                    hd--;
+                if (hd <= a || hd == sm)
+                    break;
+                double ws = bp__words(&x, &b[sm]), wh = bp__words(&x, &b[hd]);
+                int summary = (b[sm].cls == C_GOOD || b[sm].cls == C_NEAR) && ws <= 25 &&
+                              b[sm].nsent == 0;
+                int headline = (b[hd].cls == C_SHORT || b[hd].cls == C_BAD) && wh >= 3 &&
+                               wh <= 16 && !(b[hd].flags & (BF_SENT_END | BF_COLON_END | BF_DATE));
+                if (!summary || !headline)
+                    break;
+                pairs++;
+                cut = hd - 1;
+                zz = hd - 1;
+            }
+            if (pairs >= 2 && cut >= a) {
+                for (size_t k = cut + 1; k <= z; k++)
+                    if (b[k].kind < 0 && b[k].cls != C_EMPTY)
+                        b[k].kind = c->k.related_link;
+                z = cut;
+            }
+        }
         /* lists introduced by a line ending in a colon ("Tour dates:")
          * belong to the body, also at its end */
         for (size_t i = a; i < nb && i <= z + 1; i++) {

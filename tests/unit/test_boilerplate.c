@@ -207,6 +207,27 @@ static void test_markdown_links_related_image(void **state)
     tm_testhost_close(&th);
 }
 
+/* Teasers of other stories after the article: (headline, one-sentence
+ * summary) pairs are cut as related links, the article stays whole. */
+static void test_teaser_list_after_article(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "teasers.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "Library extends weekend opening hours");
+    assert_contains(out, "The town library will open on Sunday afternoons");
+    assert_contains(out, "The trial will be reviewed next autumn");
+    assert_absent(out, "Bridge works to close the ring road");
+    assert_absent(out, "The weekly market will move");
+    assert_absent(out, "Swimming pool reopens");
+    assert_span(&r, "related_link", "Farmers market moves to the square");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_page(void **state)
 {
     (void)state;
@@ -512,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_donation_appeal_glued_sentence_comments),
         cmocka_unit_test(test_channel_caption_reprint),
         cmocka_unit_test(test_markdown_links_related_image),
+        cmocka_unit_test(test_teaser_list_after_article),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
