@@ -1,0 +1,1067 @@
+/*
+ * bp_lex.c - tokenizer, data-file loaders and the phrase-pattern matcher
+ * (file formats: see bp_lex.h).
+ */
+#include "autoconfig.h"
+
+#include "bp_lex.h"
+
+#include <errno.h>
+#include <utf8proc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef BP_PROFILE
+unsigned long bp_prof_tries[4096];
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Tokenizer                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* ASCII class table: 1 = word char, 2 = upper, 4 = lower, 8 = digit. */
+static const unsigned char bp__ascii[128] = {
+    ['0'] = 9, ['1'] = 9, ['2'] = 9, ['3'] = 9, ['4'] = 9, ['5'] = 9, ['6'] = 9, ['7'] = 9,
+    ['8'] = 9, ['9'] = 9, ['_'] = 1,
+    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3,
+    ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3,
+    ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3,
+    ['Y'] = 3, ['Z'] = 3,
+    ['a'] = 5, ['b'] = 5, ['c'] = 5, ['d'] = 5, ['e'] = 5, ['f'] = 5, ['g'] = 5, ['h'] = 5,
+    ['i'] = 5, ['j'] = 5, ['k'] = 5, ['l'] = 5, ['m'] = 5, ['n'] = 5, ['o'] = 5, ['p'] = 5,
+    ['q'] = 5, ['r'] = 5, ['s'] = 5, ['t'] = 5, ['u'] = 5, ['v'] = 5, ['w'] = 5, ['x'] = 5,
+    ['y'] = 5, ['z'] = 5,
+};
+
+int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
+{
+    size_t i = start;
+    while (i < end) {
+        unsigned char c = (unsigned char)s[i];
+        /* skip non-word characters */
+        if (c < 0x80) {
+            if (!(bp__ascii[c] & 1)) {
+                i++;
+                continue;
+            }
+        } else {
+            size_t j = i;
+            int32_t cp = bp_utf8_next(s, end, &j);
+            if (!(bp_cclass(cp) & BP_CC_WORD)) {
+                i = j;
+                continue;
+            }
+        }
+        /* a word: fold into a small buffer while scanning */
+        size_t w0 = i;
+        char fold[96];
+        size_t fo = 0;
+        unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
+        int first_upper = -1;
+        while (i < end) {
+            c = (unsigned char)s[i];
+            unsigned cls;
+            int32_t cp;
+            size_t j = i;
+            /* ASCII fast path: most words of most pages */
+            if (c < 0x80 && fo < sizeof fold) {
+                unsigned a = bp__ascii[c];
+                if (!(a & 1))
+                    break;
+                fold[fo++] = (char)(c | ((a & 2) << 4)); /* 'A' | 0x20 = 'a' */
+                nchars++;
+                i++;
+                if (a & 6) {
+                    nletters++;
+                    nupper += (a >> 1) & 1;
+                    if (first_upper < 0)
+                        first_upper = (a & 2) ? 1 : 0;
+                } else if (a & 8) {
+                    ndigits++;
+                }
+                continue;
+            }
+            if (c < 0x80) {
+                unsigned a = bp__ascii[c];
+                if (!(a & 1))
+                    break;
+                cls = (a & 2) ? (BP_CC_UPPER | BP_CC_LETTER) : (a & 4) ? (BP_CC_LOWER | BP_CC_LETTER)
+                      : (a & 8)                               ? BP_CC_DIGIT
+                                                              : 0;
+                cp = c;
+                j = i + 1;
+                if (fo < sizeof fold)
+                    fold[fo++] = (char)bp_ascii_lower(c);
+            } else {
+                cp = bp_utf8_next(s, end, &j);
+                unsigned cc = bp_cclass(cp);
+                if (!(cc & BP_CC_WORD))
+                    break;
+                cls = cc;
+                if (fo + 4 <= sizeof fold) {
+                    int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
+                    fo += bp_utf8_put(lc, fold + fo);
+                }
+            }
+            if (cls & BP_CC_LETTER) {
+                nletters++;
+                if (cls & BP_CC_UPPER)
+                    nupper++;
+                if (first_upper < 0)
+                    first_upper = (cls & BP_CC_UPPER) ? 1 : (cls & BP_CC_LOWER) ? 0 : 2;
+            }
+            if (cls & BP_CC_DIGIT)
+                ndigits++;
+            nchars++;
+            i = j;
+        }
+        if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+            return -1;
+        bp_tok_t *tk = &t->v[t->n++];
+        tk->start = (uint32_t)w0;
+        tk->end = (uint32_t)i;
+        tk->h = bp_hash_bytes(fold, fo);
+        uint32_t f = 0;
+        if (first_upper == 1)
+            f |= BP_TF_UPPER;
+        else if (first_upper == 0)
+            f |= BP_TF_LOWER;
+        if (nletters >= 2 && nupper == nletters)
+            f |= BP_TF_CAPS;
+        if (ndigits == nchars)
+            f |= BP_TF_DIGIT;
+        if (nletters)
+            f |= BP_TF_ALPHA;
+        tk->flags = f;
+        tk->wi = UINT32_MAX;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Word table                                                               */
+/* ------------------------------------------------------------------------ */
+
+static bp_winfo_t *bp__word(bp_lex_t *lex, uint64_t h)
+{
+    uint32_t *v = bp_map_get(&lex->words, h);
+    if (v != NULL)
+        return &lex->winfo[*v];
+    if (bp_grow(&lex->winfo, &lex->capwinfo, lex->nwinfo + 1, sizeof *lex->winfo) != 0)
+        return NULL;
+    if (bp_map_put(&lex->words, h, (uint32_t)lex->nwinfo) != 0)
+        return NULL;
+    bp_winfo_t *w = &lex->winfo[lex->nwinfo++];
+    memset(w, 0, sizeof *w);
+    w->pat_head = UINT32_MAX;
+    return w;
+}
+
+int bp_lex_kind_find(const bp_lex_t *lex, const char *name)
+{
+    for (int i = 0; i < lex->nkinds; i++)
+        if (strcmp(lex->kinds[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int bp_lex_kind(bp_lex_t *lex, const char *name)
+{
+    int k = bp_lex_kind_find(lex, name);
+    if (k >= 0)
+        return k;
+    if (lex->nkinds >= 32)
+        return -1;
+    char **kinds = realloc(lex->kinds, (size_t)(lex->nkinds + 1) * sizeof *kinds);
+    if (kinds == NULL)
+        return -1;
+    lex->kinds = kinds;
+    kinds[lex->nkinds] = strdup(name);
+    if (kinds[lex->nkinds] == NULL)
+        return -1;
+    return lex->nkinds++;
+}
+
+/* Read a whole file; NULL with err on failure. */
+static char *bp__slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (buf == NULL || bad) {
+        free(buf);
+        snprintf(err, errlen, "cannot read %s", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Language code from a file name "stopwords.<code>.txt" (or the base name). */
+static void bp__lang_of(const char *path, char *out, size_t outlen)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *dot = strchr(b, '.');
+    const char *code = dot ? dot + 1 : b;
+    size_t n = strcspn(code, ".");
+    if (n == 0 || n >= outlen) {
+        code = b;
+        n = strcspn(b, ".");
+    }
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, code, n);
+    out[n] = '\0';
+}
+
+/* Iterate the lines of buf: returns the next line (NUL-terminated in place),
+ * trimmed, or NULL at the end. */
+static char *bp__next_line(char **cur, int *lineno)
+{
+    char *p = *cur;
+    if (p == NULL || *p == '\0')
+        return NULL;
+    char *nl = strchr(p, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cur = nl + 1;
+    } else {
+        *cur = p + strlen(p);
+    }
+    (*lineno)++;
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+        p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+        p[--n] = '\0';
+    return p;
+}
+
+int bp_lex_load_stopwords(bp_lex_t *lex, const char *path, char *err, size_t errlen)
+{
+    char code[12];
+    bp__lang_of(path, code, sizeof code);
+    int li = -1;
+    for (int i = 0; i < lex->nlangs; i++)
+        if (strcmp(lex->langs[i], code) == 0)
+            li = i;
+    if (li < 0) {
+        if (lex->nlangs >= BP_MAX_LANGS) {
+            snprintf(err, errlen, "%s: too many stop-word languages (at most %d)", path,
+                     BP_MAX_LANGS);
+            return -1;
+        }
+        li = lex->nlangs++;
+        snprintf(lex->langs[li], sizeof lex->langs[li], "%s", code);
+    }
+    size_t len;
+    char *buf = bp__slurp(path, &len, err, errlen);
+    if (buf == NULL)
+        return -1;
+    char *cur = buf, *line;
+    int lineno = 0;
+    while ((line = bp__next_line(&cur, &lineno)) != NULL) {
+        if (*line == '\0' || *line == '#')
+            continue;
+        bp_winfo_t *w = bp__word(lex, bp_hash_folded(line, strlen(line)));
+        if (w == NULL) {
+            free(buf);
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        w->langs |= 1u << li;
+    }
+    free(buf);
+    return 0;
+}
+
+int bp_lex_load_agencies(bp_lex_t *lex, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char *buf = bp__slurp(path, &len, err, errlen);
+    if (buf == NULL)
+        return -1;
+    char *cur = buf, *line;
+    int lineno = 0;
+    while ((line = bp__next_line(&cur, &lineno)) != NULL) {
+        if (*line == '\0' || *line == '#')
+            continue;
+        /* The key is the name's words, folded and joined by one space. */
+        bp_toks_t t = {0};
+        size_t keylen = strcspn(line, "=");
+        if (bp_tokenize(line, 0, keylen, &t) != 0) {
+            free(t.v);
+            free(buf);
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        uint64_t key = 0x9E3779B97F4A7C15ull;
+        for (size_t i = 0; i < t.n; i++)
+            key = (key ^ t.v[i].h) * 0x100000001B3ull;
+        if (key == 0)
+            key = 1;
+        free(t.v);
+        if (bp_grow(&lex->agency_names, &lex->capagency, lex->nagency + 1,
+                    sizeof *lex->agency_names) != 0 ||
+            (lex->agency_names[lex->nagency] = strdup(line)) == NULL ||
+            bp_map_put(&lex->agencies, key, (uint32_t)lex->nagency) != 0) {
+            free(buf);
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        lex->nagency++;
+    }
+    free(buf);
+    return 0;
+}
+
+/* Parse "mode,opt,opt=N" (modifies s).  Returns 0 or -1. */
+static int bp__parse_head(char *s, uint8_t *mode, uint32_t *opts, uint16_t *minw, uint16_t *maxw,
+                          int *is_cue, int *is_month)
+{
+    *mode = 0;
+    *opts = 0;
+    *minw = *maxw = 0;
+    *is_cue = *is_month = 0;
+    char *save = NULL;
+    int first = 1;
+    for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t n = strlen(tok);
+        while (n && tok[n - 1] == ' ')
+            tok[--n] = '\0';
+        if (first) {
+            first = 0;
+            if (strcmp(tok, "line") == 0)
+                *mode = BP_PM_LINE;
+            else if (strcmp(tok, "prefix") == 0)
+                *mode = BP_PM_PREFIX;
+            else if (strcmp(tok, "suffix") == 0)
+                *mode = BP_PM_SUFFIX;
+            else if (strcmp(tok, "contains") == 0)
+                *mode = BP_PM_CONTAINS;
+            else if (strcmp(tok, "cue") == 0)
+                *is_cue = 1;
+            else if (strcmp(tok, "month") == 0)
+                *is_month = 1;
+            else
+                return -1;
+            continue;
+        }
+        if (strcmp(tok, "headline") == 0)
+            *opts |= BP_PO_HEADLINE;
+        else if (strcmp(tok, "sentence") == 0)
+            *opts |= BP_PO_SENTENCE;
+        else if (strcmp(tok, "caps") == 0)
+            *opts |= BP_PO_CAPS;
+        else if (strcmp(tok, "block") == 0)
+            *opts |= BP_PO_BLOCK;
+        else if (strcmp(tok, "split") == 0)
+            *opts |= BP_PO_SPLIT;
+        else if (strcmp(tok, "soft") == 0)
+            *opts |= BP_PO_SOFT;
+        else if (strncmp(tok, "max=", 4) == 0)
+            *maxw = (uint16_t)atoi(tok + 4);
+        else if (strncmp(tok, "min=", 4) == 0)
+            *minw = (uint16_t)atoi(tok + 4);
+        else
+            return -1;
+    }
+    return *mode || *is_cue || *is_month ? 0 : -1;
+}
+
+static int bp__add_ent(bp_lex_t *lex, uint64_t h, uint32_t pat)
+{
+    bp_winfo_t *w = bp__word(lex, h);
+    if (w == NULL || bp_grow(&lex->ents, &lex->capents, lex->nents + 1, sizeof *lex->ents) != 0)
+        return -1;
+    lex->ents[lex->nents].pat = pat;
+    lex->ents[lex->nents].next = w->pat_head;
+    lex->ents[lex->nents].maxw = UINT32_MAX;
+    lex->ents[lex->nents].anchored = 0;
+    w->pat_head = (uint32_t)lex->nents++;
+    return 0;
+}
+
+static int bp__push_ptok(bp_lex_t *lex, const bp_ptok_t *pt)
+{
+    if (bp_grow(&lex->ptoks, &lex->capptoks, lex->nptoks + 1, sizeof *lex->ptoks) != 0)
+        return -1;
+    lex->ptoks[lex->nptoks++] = *pt;
+    return 0;
+}
+
+/* Words of a literal (a pattern word or one alternative), tokenised like a
+ * text so that "e-mail" or "don't" give the same words. */
+static int bp__words_of(const char *w, size_t n, bp_toks_t *t)
+{
+    t->n = 0;
+    return bp_tokenize(w, 0, n, t);
+}
+
+/* First-word index: every word a match can start with; 1 when the pattern
+ * can start anywhere (first token not a literal). */
+static uint64_t bp__bigram(uint64_t a, uint64_t b)
+{
+    uint64_t k = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
+    return k ? k : 1;
+}
+
+/* First words of the pattern token k (a literal or a required
+ * alternative): fills w (up to max); returns the count, or -1. */
+static int bp__firsts(const bp_lex_t *lex, const bp_pattern_t *p, uint32_t k, uint64_t *w, int max)
+{
+    if (k >= p->ntok)
+        return -1;
+    const bp_ptok_t *t = &lex->ptoks[p->tok0 + k];
+    if (t->type == BP_PT_LIT) {
+        w[0] = t->h;
+        return 1;
+    }
+    if (t->type != BP_PT_ALT || t->optional || (int)t->nalt > max)
+        return -1;
+    for (uint32_t a = 0; a < t->nalt; a++)
+        w[a] = lex->althash[lex->alts[t->alt0 + a].h0];
+    return (int)t->nalt;
+}
+
+static int bp__add_bigram(bp_lex_t *lex, uint64_t a, uint64_t b, uint32_t pi)
+{
+    bp_winfo_t *w = bp__word(lex, a);
+    if (w == NULL || bp_grow(&lex->ents, &lex->capents, lex->nents + 1, sizeof *lex->ents) != 0)
+        return -1;
+    w->bigram = 1;
+    uint64_t key = bp__bigram(a, b);
+    uint32_t *hd = bp_map_get(&lex->bigrams, key);
+    bp_ent_t *e = &lex->ents[lex->nents];
+    e->pat = pi;
+    e->next = hd ? *hd : UINT32_MAX;
+    e->maxw = UINT32_MAX;
+    e->anchored = 0;
+    return bp_map_put(&lex->bigrams, key, (uint32_t)lex->nents++);
+}
+
+/* Index a pattern by its first two words when they are fixed enough
+ * (a literal or required alternatives, at most 64 pairs): a common first
+ * word ("the", "is") then costs one probe, not a try per pattern.
+ * Returns 1 when indexed, 0 when not possible, -1 on no memory. */
+static int bp__index_pairs(bp_lex_t *lex, uint32_t pi)
+{
+    const bp_pattern_t *p = &lex->pats[pi];
+    const bp_ptok_t *t0 = &lex->ptoks[p->tok0];
+    uint64_t sec[64];
+    int nsec = bp__firsts(lex, p, 1, sec, 64);
+    int pairs = 0;
+    if (t0->type == BP_PT_LIT) {
+        if (nsec < 0)
+            return 0;
+        for (int j = 0; j < nsec; j++)
+            if (bp__add_bigram(lex, t0->h, sec[j], pi) != 0)
+                return -1;
+        return 1;
+    }
+    if (t0->type != BP_PT_ALT || t0->optional)
+        return 0;
+    /* every single-word alternative needs the next token's words */
+    for (uint32_t a = 0; a < t0->nalt; a++) {
+        const bp_alt_t *al = &lex->alts[t0->alt0 + a];
+        if (al->nh == 1 && nsec < 0)
+            return 0;
+        pairs += al->nh >= 2 ? 1 : nsec;
+    }
+    if (pairs > 256)
+        return 0;
+    for (uint32_t a = 0; a < t0->nalt; a++) {
+        const bp_alt_t *al = &lex->alts[t0->alt0 + a];
+        uint64_t w0 = lex->althash[al->h0];
+        if (al->nh >= 2) {
+            if (bp__add_bigram(lex, w0, lex->althash[al->h0 + 1], pi) != 0)
+                return -1;
+        } else {
+            for (int j = 0; j < nsec; j++)
+                if (bp__add_bigram(lex, w0, sec[j], pi) != 0)
+                    return -1;
+        }
+    }
+    return 1;
+}
+
+static int bp__index_first(bp_lex_t *lex, uint32_t pi, uint32_t k)
+{
+    if (k == 0) {
+        int r = bp__index_pairs(lex, pi);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
+    const bp_pattern_t *p = &lex->pats[pi];
+    if (k >= p->ntok)
+        return 1;
+    const bp_ptok_t *f = &lex->ptoks[p->tok0 + k];
+    if (f->type == BP_PT_LIT)
+        return bp__add_ent(lex, f->h, pi) != 0 ? -1 : 0;
+    if (f->type == BP_PT_ALT) {
+        for (uint32_t a = 0; a < f->nalt; a++) {
+            const bp_alt_t *al = &lex->alts[f->alt0 + a];
+            if (al->nh && bp__add_ent(lex, lex->althash[al->h0], pi) != 0)
+                return -1;
+        }
+        return f->optional ? bp__index_first(lex, pi, k + 1) : 0;
+    }
+    return 1;
+}
+
+/* Compile one pattern (body is modified). */
+static int bp__add_pattern(bp_lex_t *lex, int kind, uint8_t mode, uint32_t opts, uint16_t minw,
+                           uint16_t maxw, char *body, const char *src, char *err, size_t errlen)
+{
+    uint32_t tok0 = (uint32_t)lex->nptoks;
+    bp_toks_t t = {0};
+    char *q = body;
+    for (;;) {
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '\0')
+            break;
+        bp_ptok_t pt = {0};
+        if (*q == '{') {
+            char *close = strchr(q, '}');
+            if (close == NULL) {
+                snprintf(err, errlen, "%s: unclosed {alternatives}", src);
+                free(t.v);
+                return -1;
+            }
+            pt.type = BP_PT_ALT;
+            pt.alt0 = (uint32_t)lex->nalts;
+            char *a = q + 1;
+            for (;;) {
+                char *bar = a;
+                while (bar < close && *bar != '|')
+                    bar++;
+                if (bp__words_of(a, (size_t)(bar - a), &t) != 0)
+                    goto oom;
+                if (t.n == 0) {
+                    pt.optional = 1;
+                } else {
+                    if (bp_grow(&lex->alts, &lex->capalts, lex->nalts + 1, sizeof *lex->alts) != 0 ||
+                        bp_grow(&lex->althash, &lex->capalthash, lex->nalthash + t.n,
+                                sizeof *lex->althash) != 0)
+                        goto oom;
+                    bp_alt_t *al = &lex->alts[lex->nalts++];
+                    al->h0 = (uint32_t)lex->nalthash;
+                    al->nh = (uint32_t)t.n;
+                    for (size_t i = 0; i < t.n; i++)
+                        lex->althash[lex->nalthash++] = t.v[i].h;
+                    pt.nalt++;
+                }
+                if (bar >= close)
+                    break;
+                a = bar + 1;
+            }
+            if (pt.nalt == 0) {
+                snprintf(err, errlen, "%s: empty {alternatives}", src);
+                free(t.v);
+                return -1;
+            }
+            if (bp__push_ptok(lex, &pt) != 0)
+                goto oom;
+            q = close + 1;
+            continue;
+        }
+        char *w = q;
+        while (*q && *q != ' ' && *q != '\t' && *q != '{')
+            q++;
+        size_t wl = (size_t)(q - w);
+        if (wl == 1 && (*w == '*' || *w == '#' || *w == '$' || *w == ':')) {
+            pt.type = *w == '*' ? BP_PT_ANY : *w == '#' ? BP_PT_NUM : *w == '$' ? BP_PT_CAPTURE
+                                                                              : BP_PT_COLON;
+            if (bp__push_ptok(lex, &pt) != 0)
+                goto oom;
+            continue;
+        }
+        if (bp__words_of(w, wl, &t) != 0)
+            goto oom;
+        for (size_t i = 0; i < t.n; i++) {
+            bp_ptok_t lt = {.type = BP_PT_LIT, .h = t.v[i].h};
+            if (bp__push_ptok(lex, &lt) != 0)
+                goto oom;
+        }
+    }
+    free(t.v);
+    t.v = NULL;
+    uint32_t ntok = (uint32_t)lex->nptoks - tok0;
+    if (ntok == 0 || ntok > 48) {
+        snprintf(err, errlen, "%s: a pattern needs 1 to 48 words", src);
+        return -1;
+    }
+    if (bp_grow(&lex->pats, &lex->cappats, lex->npats + 1, sizeof *lex->pats) != 0)
+        goto oom;
+    uint32_t pi = (uint32_t)lex->npats;
+    bp_pattern_t *p = &lex->pats[lex->npats++];
+    p->kind = kind;
+    p->mode = mode;
+    p->opts = opts;
+    p->minw = minw;
+    p->maxw = maxw;
+    p->tok0 = tok0;
+    p->ntok = ntok;
+    p->src = strdup(src);
+    if (p->src == NULL)
+        goto oom;
+    int r = bp__index_first(lex, pi, 0);
+    if (r < 0)
+        goto oom;
+    if (r == 1) {
+        if (bp_grow(&lex->wild, &lex->capwild, lex->nwild + 1, sizeof *lex->wild) != 0)
+            goto oom;
+        lex->wild[lex->nwild].pat = pi;
+        lex->wild[lex->nwild].next = UINT32_MAX;
+        lex->wild[lex->nwild].maxw = UINT32_MAX;
+        lex->wild[lex->nwild].anchored = 0;
+        lex->nwild++;
+    }
+    return 0;
+oom:
+    free(t.v);
+    snprintf(err, errlen, "%s: out of memory", src);
+    return -1;
+}
+
+int bp_lex_load_phrases(bp_lex_t *lex, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char *buf = bp__slurp(path, &len, err, errlen);
+    if (buf == NULL)
+        return -1;
+    char *cur = buf, *line;
+    int lineno = 0, kind = 0, have_section = 0, meta_month = 0;
+    int rc = 0;
+    while ((line = bp__next_line(&cur, &lineno)) != NULL) {
+        char src[512];
+        snprintf(src, sizeof src, "%s:%d", path, lineno);
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (*line == '[') {
+            size_t n = strlen(line);
+            if (n < 3 || line[n - 1] != ']') {
+                snprintf(err, errlen, "%s: bad section header \"%s\" (want [kind])", src, line);
+                rc = -1;
+                break;
+            }
+            line[n - 1] = '\0';
+            const char *name = line + 1;
+            have_section = 1;
+            meta_month = 0;
+            if (strcmp(name, "@byline") == 0) {
+                kind = BP_META_BYLINE;
+            } else if (strcmp(name, "@syndication") == 0) {
+                kind = BP_META_SYNDICATION;
+            } else if (strcmp(name, "@month") == 0) {
+                kind = -100;
+                meta_month = 1;
+            } else {
+                for (const char *c = name; *c; c++)
+                    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) {
+                        snprintf(err, errlen, "%s: kind \"%s\" must be [a-z0-9_]+", src, name);
+                        free(buf);
+                        return -1;
+                    }
+                kind = bp_lex_kind(lex, name);
+                if (kind < 0) {
+                    snprintf(err, errlen, "%s: too many kinds (at most 32)", src);
+                    rc = -1;
+                    break;
+                }
+            }
+            continue;
+        }
+        char *colon = strchr(line, ':');
+        if (colon == NULL) {
+            snprintf(err, errlen, "%s: expected \"mode: pattern\", got \"%.60s\"", src, line);
+            rc = -1;
+            break;
+        }
+        if (!have_section) {
+            snprintf(err, errlen, "%s: pattern before any [kind] section", src);
+            rc = -1;
+            break;
+        }
+        *colon = '\0';
+        char *body = colon + 1;
+        uint8_t mode;
+        uint32_t opts;
+        uint16_t minw, maxw;
+        int is_cue, is_month;
+        if (bp__parse_head(line, &mode, &opts, &minw, &maxw, &is_cue, &is_month) != 0) {
+            snprintf(err, errlen,
+                     "%s: unknown mode or option in \"%s\" (modes: line, prefix, suffix, contains, "
+                     "cue; options: max=N, min=N, headline, sentence, caps, block, split, soft)",
+                     src, line);
+            rc = -1;
+            break;
+        }
+        if (is_month) {
+            if (!meta_month) {
+                snprintf(err, errlen, "%s: \"month:\" belongs in the [@month] section", src);
+                rc = -1;
+                break;
+            }
+            char *save = NULL;
+            char *num = strtok_r(body, " \t", &save);
+            int m = num ? atoi(num) : 0;
+            if (m < 1 || m > 12) {
+                snprintf(err, errlen, "%s: \"month:\" needs a month number 1-12 first", src);
+                rc = -1;
+                break;
+            }
+            for (char *w = strtok_r(NULL, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                bp_winfo_t *wi = bp__word(lex, bp_hash_folded(w, strlen(w)));
+                if (wi == NULL)
+                    goto oom;
+                wi->month = (uint8_t)m;
+            }
+            continue;
+        }
+        if (meta_month) {
+            snprintf(err, errlen, "%s: only \"month:\" lines belong in [@month]", src);
+            rc = -1;
+            break;
+        }
+        if (is_cue) {
+            if (kind < 0 || kind >= 32) {
+                snprintf(err, errlen, "%s: \"cue:\" needs a boilerplate [kind] section", src);
+                rc = -1;
+                break;
+            }
+            char *save = NULL;
+            for (char *w = strtok_r(body, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                bp_winfo_t *wi = bp__word(lex, bp_hash_folded(w, strlen(w)));
+                if (wi == NULL)
+                    goto oom;
+                wi->cue_kinds |= 1u << kind;
+            }
+            continue;
+        }
+        if (bp__add_pattern(lex, kind, mode, opts, minw, maxw, body, src, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(buf);
+    return rc;
+oom:
+    free(buf);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+}
+
+void bp_lex_free(bp_lex_t *lex)
+{
+#ifdef BP_PROFILE
+    for (size_t i = 0; i < lex->npats && i < 4096; i++)
+        if (bp_prof_tries[i] > 2000)
+            fprintf(stderr, "tries %8lu %s\n", bp_prof_tries[i], lex->pats[i].src);
+#endif
+    bp_map_free(&lex->words);
+    free(lex->winfo);
+    for (int i = 0; i < lex->nkinds; i++)
+        free(lex->kinds[i]);
+    free(lex->kinds);
+    for (size_t i = 0; i < lex->npats; i++)
+        free(lex->pats[i].src);
+    free(lex->pats);
+    free(lex->ptoks);
+    free(lex->alts);
+    free(lex->althash);
+    free(lex->ents);
+    bp_map_free(&lex->bigrams);
+    free(lex->wild);
+    bp_map_free(&lex->agencies);
+    for (size_t i = 0; i < lex->nagency; i++)
+        free(lex->agency_names[i]);
+    free(lex->agency_names);
+    memset(lex, 0, sizeof *lex);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Matcher                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define BP_ANY_MAX 6
+#define BP_CAPTURE_MAX 8
+
+static int bp__connector(const bp_lex_t *lex, uint64_t h)
+{
+    for (int i = 0; i < BP_NCONN; i++)
+        if (lex->conn[i] == h)
+            return 1;
+    return 0;
+}
+
+void bp_lex_init(bp_lex_t *lex)
+{
+    static const char *const w[BP_NCONN] = {"of", "the", "de", "for", "and", "du", "des", "la"};
+    memset(lex, 0, sizeof *lex);
+    for (int i = 0; i < BP_NCONN; i++)
+        lex->conn[i] = bp_hash_folded(w[i], strlen(w[i]));
+}
+
+void bp_lex_lookup(const bp_lex_t *lex, bp_tok_t *toks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *v = bp_map_get(&lex->words, toks[i].h);
+        toks[i].wi = v != NULL ? *v : UINT32_MAX;
+    }
+}
+
+static int bp__capword(const bp_tok_t *t)
+{
+    return (t->flags & (BP_TF_UPPER | BP_TF_CAPS | BP_TF_DIGIT)) != 0;
+}
+
+/* Match pattern tokens [pi, pn) against toks [ti, n).  Returns the end
+ * token index or -1.  Recursion depth is bounded by the pattern length. */
+static long bp__match_at(const bp_lex_t *lex, const bp_pattern_t *p, uint32_t pi,
+                         const bp_tok_t *toks, size_t n, size_t ti, int32_t *cap0, int32_t *cap1,
+                         const bp_blockinfo_t *bi)
+{
+    if (pi == p->ntok)
+        return (long)ti;
+    const bp_ptok_t *pt = &lex->ptoks[p->tok0 + pi];
+    switch (pt->type) {
+    case BP_PT_LIT:
+        if (ti >= n || toks[ti].h != pt->h)
+            return -1;
+        if ((p->opts & BP_PO_CAPS) && !(toks[ti].flags & (BP_TF_CAPS | BP_TF_DIGIT)) &&
+            !((toks[ti].flags & BP_TF_UPPER) && toks[ti].end - toks[ti].start == 1))
+            return -1;
+        return bp__match_at(lex, p, pi + 1, toks, n, ti + 1, cap0, cap1, bi);
+    case BP_PT_NUM:
+        if (ti >= n || !(toks[ti].flags & BP_TF_DIGIT))
+            return -1;
+        return bp__match_at(lex, p, pi + 1, toks, n, ti + 1, cap0, cap1, bi);
+    case BP_PT_ALT:
+        /* longest alternative first */
+        for (uint32_t a = 0; a < pt->nalt; a++) {
+            const bp_alt_t *al = &lex->alts[pt->alt0 + a];
+            if (ti + al->nh > n)
+                continue;
+            uint32_t k = 0;
+            while (k < al->nh && lex->althash[al->h0 + k] == toks[ti + k].h)
+                k++;
+            if (k < al->nh)
+                continue;
+            long r = bp__match_at(lex, p, pi + 1, toks, n, ti + al->nh, cap0, cap1, bi);
+            if (r >= 0)
+                return r;
+        }
+        if (pt->optional)
+            return bp__match_at(lex, p, pi + 1, toks, n, ti, cap0, cap1, bi);
+        return -1;
+    case BP_PT_ANY:
+        for (size_t k = 0; k <= BP_ANY_MAX && ti + k <= n; k++) {
+            long r = bp__match_at(lex, p, pi + 1, toks, n, ti + k, cap0, cap1, bi);
+            if (r >= 0)
+                return r;
+        }
+        return -1;
+    case BP_PT_COLON: {
+        /* the previous word is followed by a colon */
+        if (ti == 0 || bi == NULL || bi->text == NULL)
+            return -1;
+        uint32_t k = toks[ti - 1].end;
+        while (k < bi->end && bi->text[k] == ' ')
+            k++;
+        if (k >= bi->end || bi->text[k] != ':')
+            return -1;
+        return bp__match_at(lex, p, pi + 1, toks, n, ti, cap0, cap1, bi);
+    }
+    case BP_PT_CAPTURE: {
+        /* A name: capitalised words, with lower-case connectors inside. */
+        size_t k = ti;
+        while (k < n && k - ti < BP_CAPTURE_MAX) {
+            if (bp__capword(&toks[k])) {
+                k++;
+                continue;
+            }
+            if (k > ti && k + 1 < n && bp__connector(lex, toks[k].h) && bp__capword(&toks[k + 1])) {
+                k++;
+                continue;
+            }
+            break;
+        }
+        /* Longest name first, shrinking until the rest matches. */
+        for (size_t e = k; e > ti; e--) {
+            long r = bp__match_at(lex, p, pi + 1, toks, n, e, cap0, cap1, bi);
+            if (r >= 0) {
+                *cap0 = (int32_t)ti;
+                *cap1 = (int32_t)e;
+                return r;
+            }
+        }
+        return -1;
+    }
+    }
+    return -1;
+}
+
+static int bp__opts_ok(const bp_pattern_t *p, size_t n, const bp_blockinfo_t *bi)
+{
+    if (p->maxw && n > p->maxw)
+        return 0;
+    if (p->minw && n < p->minw)
+        return 0;
+    if ((p->opts & BP_PO_HEADLINE) && bi != NULL && bi->ends_sentence)
+        return 0;
+    if ((p->opts & BP_PO_SENTENCE) && bi != NULL && !bi->ends_sentence)
+        return 0;
+    return 1;
+}
+
+static int bp__try(const bp_lex_t *lex, uint32_t pi, const bp_tok_t *toks, size_t n, size_t ti,
+                   const bp_blockinfo_t *bi, int which, bp_match_t *best)
+{
+#ifdef BP_PROFILE
+    if (pi < 4096)
+        bp_prof_tries[pi]++;
+#endif
+    const bp_pattern_t *p = &lex->pats[pi];
+    if (which == 0 ? p->kind < 0 : p->kind != which)
+        return 0;
+    if (ti > 0 && (p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX))
+        return 0;
+    if (!bp__opts_ok(p, n, bi))
+        return 0;
+    int32_t c0 = -1, c1 = -1;
+    long e = bp__match_at(lex, p, 0, toks, n, ti, &c0, &c1, bi);
+    if (e < 0)
+        return 0;
+    if ((p->mode == BP_PM_LINE || p->mode == BP_PM_SUFFIX) && (size_t)e != n)
+        return 0;
+    uint32_t len = (uint32_t)e - (uint32_t)ti;
+    if (best->pat < 0 || len > best->t1 - best->t0) {
+        best->pat = (int)pi;
+        best->t0 = (uint32_t)ti;
+        best->t1 = (uint32_t)e;
+        best->cap0 = c0;
+        best->cap1 = c1;
+    }
+    return 1;
+}
+
+/* The longest block a pattern can match (UINT32_MAX: no bound). */
+static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
+{
+    if (p->maxw)
+        return p->maxw;
+    if (p->mode != BP_PM_LINE)
+        return UINT32_MAX;
+    uint32_t len = 0;
+    for (uint32_t k = 0; k < p->ntok; k++) {
+        const bp_ptok_t *t = &lex->ptoks[p->tok0 + k];
+        switch (t->type) {
+        case BP_PT_ANY: len += BP_ANY_MAX; break;
+        case BP_PT_CAPTURE: len += 8; break;
+        case BP_PT_COLON: break;
+        case BP_PT_ALT: {
+            uint32_t mx = 0;
+            for (uint32_t a = 0; a < t->nalt; a++)
+                if (lex->alts[t->alt0 + a].nh > mx)
+                    mx = lex->alts[t->alt0 + a].nh;
+            len += mx;
+            break;
+        }
+        default: len += 1; break;
+        }
+    }
+    return len;
+}
+
+void bp_lex_finish(bp_lex_t *lex)
+{
+    lex->anchor_maxw = 0;
+    lex->float_maxw = 0;
+    for (size_t i = 0; i < lex->nwild; i++) {
+        const bp_pattern_t *p = &lex->pats[lex->wild[i].pat];
+        lex->wild[i].maxw = bp__pat_bound(lex, p);
+        lex->wild[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
+    }
+    for (size_t i = 0; i < lex->nents; i++) {
+        /* bigram entries and unigram entries share the array */
+        const bp_pattern_t *p = &lex->pats[lex->ents[i].pat];
+        lex->ents[i].maxw = bp__pat_bound(lex, p);
+        lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
+    }
+    for (size_t i = 0; i < lex->npats; i++) {
+        const bp_pattern_t *p = &lex->pats[i];
+        uint32_t b = bp__pat_bound(lex, p);
+        if (p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX) {
+            if (b > lex->anchor_maxw)
+                lex->anchor_maxw = b;
+        } else if (b > lex->float_maxw) {
+            lex->float_maxw = b;
+        }
+    }
+}
+
+int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
+                 int which, bp_match_t *m)
+{
+    m->pat = -1;
+    m->t0 = m->t1 = 0;
+    m->cap0 = m->cap1 = -1;
+    /* long blocks skip the scan: no pattern can match them */
+    size_t lim = n <= lex->float_maxw ? n : (n <= lex->anchor_maxw ? 1 : 0);
+    for (size_t ti = 0; ti < lim; ti++) {
+        uint32_t wi = toks[ti].wi;
+        if (wi != UINT32_MAX) {
+            for (uint32_t e = lex->winfo[wi].pat_head; e != UINT32_MAX; e = lex->ents[e].next) {
+                const bp_ent_t *en = &lex->ents[e];
+                if ((ti > 0 && en->anchored) || n > en->maxw)
+                    continue;
+                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+            }
+            if (lex->winfo[wi].bigram && ti + 1 < n) {
+                uint32_t *hd = bp_map_get(&lex->bigrams, bp__bigram(toks[ti].h, toks[ti + 1].h));
+                for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
+                    const bp_ent_t *en = &lex->ents[e];
+                    if ((ti > 0 && en->anchored) || n > en->maxw)
+                        continue;
+                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+                }
+            }
+        }
+        for (size_t w = 0; w < lex->nwild; w++) {
+            const bp_ent_t *en = &lex->wild[w];
+            if ((ti > 0 && en->anchored) || n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+        }
+    }
+    return m->pat >= 0;
+}

@@ -1,0 +1,296 @@
+/*
+ * bp_stage.c - the boilerplate stage's plugin glue: parameter table,
+ * create/destroy (loading every data file), per-thread scratch, and the
+ * process hook that picks the text, Markdown or HTML path, rewrites the
+ * document's text and writes annotations.boilerplate.
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <textmill/stage.h>
+
+#include "bp_doc.h"
+
+#define BP_DEFAULT_PHRASES                                                                     \
+    "[\"data/phrases.en.txt\", \"data/phrases.fr.txt\", \"data/phrases.de.txt\", "           \
+    "\"data/phrases.es.txt\", \"data/phrases.it.txt\", \"data/phrases.pt.txt\", "            \
+    "\"data/phrases.nl.txt\", \"data/phrases.meta.txt\"]"
+#define BP_DEFAULT_STOPWORDS                                                                   \
+    "[\"data/stopwords.en.txt\", \"data/stopwords.fr.txt\", \"data/stopwords.de.txt\", "     \
+    "\"data/stopwords.es.txt\", \"data/stopwords.it.txt\", \"data/stopwords.pt.txt\", "      \
+    "\"data/stopwords.nl.txt\", \"data/stopwords.sv.txt\", \"data/stopwords.da.txt\", "      \
+    "\"data/stopwords.no.txt\", \"data/stopwords.fi.txt\", \"data/stopwords.pl.txt\", "      \
+    "\"data/stopwords.ru.txt\"]"
+
+static const tm_param_t bp_params[] = {
+    {.key = "phrases", .type = TM_PARAM_PATH_LIST, .default_json = BP_DEFAULT_PHRASES,
+     .description = "boilerplate phrase/pattern files (format: README.md); relative paths are "
+                    "resolved against the stage's data directory"},
+    {.key = "extra_phrases", .type = TM_PARAM_PATH_LIST, .default_json = "[]",
+     .description = "your own phrase files, loaded after \"phrases\""},
+    {.key = "stopwords", .type = TM_PARAM_PATH_LIST, .default_json = BP_DEFAULT_STOPWORDS,
+     .description = "stop-word lists, one per language, named stopwords.<lang>.txt"},
+    {.key = "class_hints", .type = TM_PARAM_PATH_LIST, .default_json = "[\"data/class_hints.txt\"]",
+     .description = "HTML class/id/role hint files (\"<weight> <kind> <~substring|=word>\")"},
+    {.key = "extra_class_hints", .type = TM_PARAM_PATH_LIST, .default_json = "[]",
+     .description = "your own class/id hint files, loaded after \"class_hints\""},
+    {.key = "agencies", .type = TM_PARAM_PATH_LIST, .default_json = "[\"data/agencies.txt\"]",
+     .description = "wire-agency names, one per line, for annotations.boilerplate.syndicated_from"},
+    {.key = "keep_header", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "keep the headline, standfirst, byline and dateline found just before the "
+                    "article body (false: report them in the annotation only)"},
+    {.key = "sniff_html", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "parse text/plain documents that are obviously HTML pages as HTML"},
+    {.key = "sniff_markdown", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "treat text/plain documents with Markdown links as Markdown"},
+    {.key = "markdown_links", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "reduce Markdown [text](url) links to their text, drop images and <url> "
+                    "autolinks"},
+    {.key = "max_removed_spans", .type = TM_PARAM_INT, .default_json = "2000", .min = 0,
+     .max = 1000000, .description = "at most this many spans in annotations.boilerplate.removed"},
+    {.key = "html_max_depth", .type = TM_PARAM_INT, .default_json = "256", .min = 16,
+     .max = 4096,
+     .description = "HTML elements nested deeper than this are flattened before parsing"},
+    {.key = "min_good_words", .type = TM_PARAM_INT, .default_json = "10", .min = 2, .max = 200,
+     .description = "a prose block has at least this many words"},
+    {.key = "min_stop_density", .type = TM_PARAM_DOUBLE, .default_json = "0.2", .min = 0,
+     .max = 1, .description = "a prose block has at least this share of stop words"},
+    {.key = "short_doc_blocks", .type = TM_PARAM_INT, .default_json = "2", .min = 0, .max = 1000,
+     .description = "documents with at most this many blocks are only phrase-filtered (tweets, "
+                    "single sentences)"},
+    {0},
+};
+
+typedef struct bp_stage {
+    const tm_host_t *host;
+    bp_conf_t conf;
+    tm_metric_t *m_removed, *m_allbp;
+} bp_stage_t;
+
+static int bp__kind_cb(void *ctx, const char *name) { return bp_lex_kind(ctx, name); }
+
+static int bp__load_list(bp_stage_t *st, const cJSON *config, const char *key, int what,
+                         tm_err_t *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(config, key);
+    const cJSON *it;
+    char msg[400];
+    cJSON_ArrayForEach(it, arr)
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        int rc;
+        msg[0] = '\0';
+        switch (what) {
+        case 0: rc = bp_lex_load_phrases(&st->conf.lex, it->valuestring, msg, sizeof msg); break;
+        case 1: rc = bp_lex_load_stopwords(&st->conf.lex, it->valuestring, msg, sizeof msg); break;
+        case 2:
+            rc = bp_hints_load(&st->conf.hints, it->valuestring, bp__kind_cb, &st->conf.lex, msg,
+                               sizeof msg);
+            break;
+        default: rc = bp_lex_load_agencies(&st->conf.lex, it->valuestring, msg, sizeof msg); break;
+        }
+        if (rc != 0)
+            return tm_err_set(err, TM_EINVAL, "data_file_invalid", "boilerplate: config key \"%s\": %s",
+                              key, msg);
+    }
+    return TM_OK;
+}
+
+static void bp_destroy(void *instance)
+{
+    bp_stage_t *st = instance;
+    if (st == NULL)
+        return;
+    bp_lex_free(&st->conf.lex);
+    bp_hints_free(&st->conf.hints);
+    free(st);
+}
+
+static int bp_create(const tm_host_t *host, const cJSON *config, void **instance, tm_err_t *err)
+{
+    bp_stage_t *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return tm_err_set(err, TM_ENOMEM, "out_of_memory", "boilerplate: out of memory");
+    st->host = host;
+    bp_conf_t *c = &st->conf;
+    bp_lex_init(&c->lex);
+    /* built-in kinds first, so their indexes are stable */
+    int *kp[] = {&c->k.navigation,    &c->k.related_link, &c->k.low_content, &c->k.header,
+                 &c->k.footer,        &c->k.comments,     &c->k.share,       &c->k.advertisement,
+                 &c->k.photo_credit,  &c->k.markup,       &c->k.hidden,      &c->k.form,
+                 &c->k.reprint_notice, &c->k.donation_appeal, &c->k.source_url, &c->k.copyright};
+    const char *kn[] = {"navigation",   "related_link", "low_content",   "header",
+                        "footer",       "comment_prompt", "share",        "advertisement",
+                        "photo_credit", "markup",       "hidden",        "form",
+                        "reprint_notice", "donation_appeal", "source_url", "copyright"};
+    for (size_t i = 0; i < sizeof kp / sizeof kp[0]; i++)
+        *kp[i] = bp_lex_kind(&c->lex, kn[i]);
+    int rc;
+    if ((rc = bp__load_list(st, config, "stopwords", 1, err)) != TM_OK ||
+        (rc = bp__load_list(st, config, "phrases", 0, err)) != TM_OK ||
+        (rc = bp__load_list(st, config, "extra_phrases", 0, err)) != TM_OK ||
+        (rc = bp__load_list(st, config, "class_hints", 2, err)) != TM_OK ||
+        (rc = bp__load_list(st, config, "extra_class_hints", 2, err)) != TM_OK ||
+        (rc = bp__load_list(st, config, "agencies", 3, err)) != TM_OK) {
+        bp_destroy(st);
+        return rc;
+    }
+    bp_lex_finish(&c->lex);
+    if (bp_hints_build(&c->hints) != 0) {
+        bp_destroy(st);
+        return tm_err_set(err, TM_ENOMEM, "out_of_memory", "boilerplate: out of memory");
+    }
+#define BP_CFG(k) cJSON_GetObjectItemCaseSensitive(config, k)
+    c->keep_header = cJSON_IsTrue(BP_CFG("keep_header"));
+    c->sniff_html = cJSON_IsTrue(BP_CFG("sniff_html"));
+    c->sniff_markdown = cJSON_IsTrue(BP_CFG("sniff_markdown"));
+    c->markdown_links = cJSON_IsTrue(BP_CFG("markdown_links"));
+    c->max_spans = BP_CFG("max_removed_spans")->valueint;
+    c->html_max_depth = BP_CFG("html_max_depth")->valueint;
+    c->min_good_words = BP_CFG("min_good_words")->valueint;
+    c->min_stop_density = BP_CFG("min_stop_density")->valuedouble;
+    c->short_doc_blocks = BP_CFG("short_doc_blocks")->valueint;
+#undef BP_CFG
+    st->m_removed = host->metric_new(host, TM_METRIC_COUNTER, "boilerplate_removed_bytes_total",
+                                     "Input bytes removed as boilerplate.");
+    st->m_allbp = host->metric_new(host, TM_METRIC_COUNTER, "boilerplate_all_boilerplate_total",
+                                   "Documents that were all boilerplate.");
+    *instance = st;
+    return TM_OK;
+}
+
+typedef struct bp_tls {
+    bp_scratch_t s;
+    bp_result_t r;
+} bp_tls_t;
+
+static int bp_thread_init(void *instance, void **thread_state, tm_err_t *err)
+{
+    (void)instance;
+    bp_tls_t *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return tm_err_set(err, TM_ENOMEM, "out_of_memory", "boilerplate: out of memory");
+    *thread_state = t;
+    return TM_OK;
+}
+
+static void bp_thread_fini(void *instance, void *thread_state)
+{
+    (void)instance;
+    bp_tls_t *t = thread_state;
+    if (t == NULL)
+        return;
+    free(t->s.toks.v);
+    free(t->s.blocks);
+    bp_buf_free(&t->s.tmp);
+    bp_buf_free(&t->s.tmp2);
+    bp_html_scratch_free(t->s.html);
+    bp_result_free(&t->r);
+    free(t);
+}
+
+static void bp__add_str(cJSON *a, const char *key, const bp_buf_t *b)
+{
+    if (b->len)
+        cJSON_AddStringToObject(a, key, b->p);
+}
+
+static cJSON *bp__annotation(const bp_conf_t *c, const bp_result_t *r, size_t in_len)
+{
+    cJSON *a = cJSON_CreateObject();
+    if (a == NULL)
+        return NULL;
+    cJSON *arr = cJSON_AddArrayToObject(a, "removed");
+    for (size_t i = 0; arr && i < r->nspans; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            break;
+        cJSON_AddNumberToObject(o, "start", r->spans[i].start);
+        cJSON_AddNumberToObject(o, "end", r->spans[i].end);
+        cJSON_AddStringToObject(o, "kind", c->lex.kinds[r->spans[i].kind]);
+        cJSON_AddItemToArray(arr, o);
+    }
+    if (r->truncated)
+        cJSON_AddTrueToObject(a, "removed_truncated");
+    cJSON_AddNumberToObject(a, "removed_bytes", (double)r->removed_bytes);
+    cJSON_AddNumberToObject(a, "input_bytes", (double)in_len);
+    cJSON_AddNumberToObject(a, "output_bytes", (double)r->out.len);
+    cJSON_AddStringToObject(a, "format", r->path ? r->path : "text");
+    bp__add_str(a, "lang", &r->lang);
+    bp__add_str(a, "title", &r->title);
+    bp__add_str(a, "byline", &r->byline);
+    bp__add_str(a, "published", &r->published);
+    if (r->published_iso[0])
+        cJSON_AddStringToObject(a, "published_iso", r->published_iso);
+    bp__add_str(a, "syndicated_from", &r->syndicated);
+    return a;
+}
+
+static int bp_process(void *instance, void *thread_state, tm_doc_t *doc, tm_err_t *err)
+{
+    bp_stage_t *st = instance;
+    const tm_host_t *h = st->host;
+    bp_tls_t *tls = thread_state;
+    const bp_conf_t *c = &st->conf;
+    size_t len = 0;
+    const char *text = h->doc_text(doc, &len);
+    const char *ct = h->doc_content_type(doc);
+    bp_result_t *r = &tls->r;
+    bp_result_reset(r);
+    int html = 0, md = 0;
+    if (ct != NULL && strcmp(ct, "text/html") == 0)
+        html = 1;
+    else if (ct != NULL && strcmp(ct, "text/markdown") == 0)
+        md = 1;
+    else if (c->sniff_html && bp_sniff_html(text, len))
+        html = 1;
+    else if (c->sniff_markdown && bp_sniff_markdown(text, len))
+        md = 1;
+    int rc = html ? bp_html_clean(c, &tls->s, text, len, r)
+                  : bp_text_clean(c, &tls->s, text, len, md, h->doc_field(doc, "lang"), r);
+    if (rc != 0)
+        return tm_err_set(err, TM_EDOC, "out_of_memory", "boilerplate: out of memory");
+    bp_result_finish(r, c);
+    cJSON *a = bp__annotation(c, r, len);
+    if (a == NULL)
+        return tm_err_set(err, TM_EDOC, "out_of_memory", "boilerplate: out of memory");
+    h->metric_add(st->m_removed, (double)(len - (r->out.len < len ? r->out.len : len)));
+    int changed = r->out.len != len || memcmp(r->out.p, text, len) != 0;
+    /* text is borrowed and invalid after doc_set_text: annotate first */
+    if (h->doc_annotate(doc, "boilerplate", a) != TM_OK)
+        return tm_err_set(err, TM_EDOC, "annotate_failed", "boilerplate: cannot annotate");
+    if (changed) {
+        int src = h->doc_set_text(doc, r->out.p, r->out.len);
+        if (src != TM_OK)
+            return tm_err_set(err, TM_EDOC, "set_text_failed",
+                              "boilerplate: the host refused the cleaned text (%d)", src);
+    }
+    if (r->out.len == 0) {
+        h->metric_add(st->m_allbp, 1);
+        return tm_err_set(err, TM_EDOC, "all_boilerplate",
+                          "boilerplate: nothing is left of this %s document after removing "
+                          "boilerplate (%zu bytes in, %zu removed spans); the text is now empty",
+                          html ? "HTML" : md ? "Markdown" : "plain-text", len, r->nspans);
+    }
+    return TM_OK;
+}
+
+static const tm_stage_desc_t bp_stage = {
+    TM_STAGE_DESC_HEADER,
+    .name = "boilerplate",
+    .version = "1.0.0",
+    .description = "strips page chrome (navigation, share/newsletter/cookie blocks, donation "
+                   "appeals, captions, related links, comments) from plain-text, Markdown and "
+                   "HTML news pages",
+    .flags = TM_STAGE_REWRITES_TEXT,
+    .params = bp_params,
+    .create = bp_create,
+    .destroy = bp_destroy,
+    .thread_init = bp_thread_init,
+    .thread_fini = bp_thread_fini,
+    .process = bp_process,
+};
+
+TM_STAGE_EXPORT(bp_stage)

@@ -1,0 +1,909 @@
+/*
+ * bp_text.c - the plain-text (and Markdown) path: split the text into
+ * blocks (lines, and sentences glued together without a space), compute
+ * jusText/trafilatura-style features per block (length, stop-word density,
+ * sentence punctuation, capitalisation, link density, phrase patterns, cue
+ * words), classify each block, find the main body as the maximum-weight run
+ * of blocks, keep the header lines just before it, and cut the rest.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bp_doc.h"
+
+enum bp_cls { C_GOOD = 1, C_NEAR, C_SHORT, C_BAD, C_BOILER, C_EMPTY };
+
+enum bp_bflags {
+    BF_SENT_END = 1,     /* ends like a sentence (. ! ? …) */
+    BF_COLON_END = 2,    /* ends with a colon */
+    BF_URL = 4,          /* holds a URL */
+    BF_MD_HEADING = 8,   /* "# Heading" */
+    BF_DATE = 16,        /* a date line */
+    BF_BYLINE = 32,      /* "By Jane Doe" */
+    BF_PIPES = 64,       /* "A | B | C" */
+    BF_BULLET = 128,     /* "- item", "• item" */
+    BF_QUOTE_START = 256,/* starts with a quotation mark */
+    BF_DUP = 512,        /* same text as an earlier kept block */
+    BF_SLASH = 1024,     /* "Name / Agency" */
+    BF_COPY = 2048,      /* holds a copyright sign */
+    BF_URL_ONLY = 4096,  /* nothing but a URL */
+};
+
+typedef struct bp_block {
+    uint32_t cs, ce;   /* content bytes, trimmed */
+    uint32_t tok0, ntok;
+    uint32_t nalpha, nstop, nupper, ncaps, ndigit, ncue;
+    uint32_t link_bytes, nbytes;
+    uint32_t nsent;    /* sentence boundaries inside the block */
+    uint32_t flags;
+    uint32_t pat_opts;
+    int kind;          /* boilerplate kind, -1 = none */
+    int cue_kind;      /* kind whose cue words the block holds most, -1 */
+    int cap0, cap1;    /* captured name tokens of a metadata/reprint match */
+    int pat_kind;      /* kind from a pattern (before propagation) */
+    int pat;           /* the matching pattern, or -1 */
+    uint8_t cls;
+    uint8_t keep;
+    uint8_t glued;     /* continues the previous block on the same line */
+    uint8_t header;    /* kept as header (title, byline, date) */
+    uint8_t list;      /* an item of a list introduced by "...:" in the body */
+    float w;
+} bp_block_t;
+
+/* ---- block segmentation ---- */
+
+static int bp__add_block(bp_scratch_t *s, size_t *nb, uint32_t cs, uint32_t ce, int glued)
+{
+    if (bp_grow(&s->blocks, &s->capblocks, *nb + 1, sizeof(bp_block_t)) != 0)
+        return -1;
+    bp_block_t *b = &((bp_block_t *)s->blocks)[(*nb)++];
+    memset(b, 0, sizeof *b);
+    b->cs = cs;
+    b->ce = ce;
+    b->glued = (uint8_t)glued;
+    b->kind = b->cue_kind = b->pat_kind = b->pat = -1;
+    b->cap0 = b->cap1 = -1;
+    return 0;
+}
+
+static int bp__is_upper_at(const char *t, size_t i, size_t end)
+{
+    unsigned char c = (unsigned char)t[i];
+    if (c < 0x80)
+        return c >= 'A' && c <= 'Z';
+    size_t j = i;
+    return (bp_cclass(bp_utf8_next(t, end, &j)) & BP_CC_UPPER) != 0;
+}
+
+/* Bytes the per-block scans look at: 1 = sentence end, 2 = other. */
+static const unsigned char bp__punct[256] = {
+    ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2, [':'] = 4,
+};
+
+/* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
+ * end directly followed by an upper-case letter, after a lower-case word). */
+static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
+{
+    uint32_t start = cs;
+    int glued = 0;
+    for (uint32_t i = cs + 2; i + 1 < ce; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (!(bp__punct[c] & 1))
+            continue;
+        unsigned char a = (unsigned char)t[i - 1], b = (unsigned char)t[i - 2];
+        if (!(a >= 'a' && a <= 'z') || !(b >= 'a' && b <= 'z'))
+            continue;
+        if (!bp__is_upper_at(t, i + 1, ce))
+            continue;
+        /* "www.Example" and file names are not glue: need a space before
+         * in the left part and a lower-case letter after in the right part */
+        uint32_t k = i + 2;
+        while (k < ce && k < i + 6 && (unsigned char)t[k] >= 0x80)
+            k++;
+        if (k >= ce || !(((unsigned char)t[k] >= 'a' && (unsigned char)t[k] <= 'z') ||
+                         (unsigned char)t[k] >= 0x80))
+            continue;
+        if (memchr(t + start, ' ', i - start) == NULL)
+            continue;
+        if (bp__add_block(s, nb, start, i + 1, glued) != 0)
+            return -1;
+        glued = 1;
+        start = i + 1;
+    }
+    return bp__add_block(s, nb, start, ce, glued);
+}
+
+static int bp__segment(bp_scratch_t *s, size_t *nb, const char *t, size_t len)
+{
+    size_t i = 0;
+    *nb = 0;
+    while (i < len) {
+        const char *nl = memchr(t + i, '\n', len - i);
+        size_t le = nl ? (size_t)(nl - t) : len;
+        size_t cs = i, ce = le;
+        while (cs < ce && bp_is_ascii_space((unsigned char)t[cs]))
+            cs++;
+        while (ce > cs && bp_is_ascii_space((unsigned char)t[ce - 1]))
+            ce--;
+        /* NBSP-only lines are blank too */
+        while (cs + 1 < ce && (unsigned char)t[cs] == 0xC2 && (unsigned char)t[cs + 1] == 0xA0)
+            cs += 2;
+        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce) != 0)
+            return -1;
+        i = le + 1;
+    }
+    return 0;
+}
+
+/* ---- features ---- */
+
+/* Is the byte at t[i] the end of a UTF-8 closing quote or bracket? Returns
+ * the sequence's length (0 when not). */
+static size_t bp__closer_len(const char *t, size_t cs, size_t i)
+{
+    unsigned char c = (unsigned char)t[i];
+    if (c == '"' || c == '\'' || c == ')' || c == ']' || c == '*' || c == '_')
+        return 1;
+    if (i >= cs + 2 && (unsigned char)t[i - 2] == 0xE2 && (unsigned char)t[i - 1] == 0x80 &&
+        (c == 0x9D || c == 0x99))
+        return 3; /* ” ’ */
+    if (i >= cs + 1 && (unsigned char)t[i - 1] == 0xC2 && c == 0xBB)
+        return 2; /* » */
+    return 0;
+}
+
+static void bp__ending(const char *t, bp_block_t *b)
+{
+    size_t i = b->ce;
+    size_t guard = 0;
+    while (i > b->cs && guard++ < 8) {
+        size_t n = bp__closer_len(t, b->cs, i - 1);
+        if (n == 0)
+            break;
+        i -= n;
+    }
+    if (i <= b->cs)
+        return;
+    unsigned char c = (unsigned char)t[i - 1];
+    if (c == '.' || c == '!' || c == '?')
+        b->flags |= BF_SENT_END;
+    else if (c == ':')
+        b->flags |= BF_COLON_END;
+    else if (i >= b->cs + 3 && (unsigned char)t[i - 3] == 0xE2 && (unsigned char)t[i - 2] == 0x80 &&
+             c == 0xA6)
+        b->flags |= BF_SENT_END; /* … */
+    else if (i >= b->cs + 3 && (unsigned char)t[i - 3] == 0xE3 && (unsigned char)t[i - 2] == 0x80 &&
+             c == 0x82)
+        b->flags |= BF_SENT_END; /* 。 */
+}
+
+static void bp__surface(const char *t, bp_block_t *b)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    uint32_t cs = b->cs, ce = b->ce;
+    b->nbytes = ce - cs;
+    unsigned char c0 = u[cs];
+    if (c0 == '#')
+        b->flags |= BF_MD_HEADING;
+    if ((c0 == '-' || c0 == '*' || c0 == '+') && cs + 1 < ce && u[cs + 1] == ' ')
+        b->flags |= BF_BULLET;
+    if (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 && u[cs + 2] == 0xA2)
+        b->flags |= BF_BULLET; /* • */
+    if (c0 == '"' || (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 &&
+                      (u[cs + 2] == 0x9C || u[cs + 2] == 0x98)))
+        b->flags |= BF_QUOTE_START;
+    unsigned pipes = 0;
+    for (uint32_t i = cs; i < ce; i++) {
+        unsigned char c = u[i];
+        if (!bp__punct[c])
+            continue;
+        if ((c == '.' || c == '!' || c == '?') && i + 2 < ce && u[i + 1] == ' ' &&
+            ((u[i + 2] >= 'A' && u[i + 2] <= 'Z') || u[i + 2] == '"' || u[i + 2] == 0xE2) &&
+            i > cs && u[i - 1] >= 'a' && u[i - 1] <= 'z')
+            b->nsent++;
+        else if (c == '/' && i > cs && i + 1 < ce && u[i - 1] == ' ' && u[i + 1] == ' ')
+            b->flags |= BF_SLASH;
+        else if (c == 0xC2 && i + 1 < ce && u[i + 1] == 0xA9)
+            b->flags |= BF_COPY;
+        else if (c == '|')
+            pipes++;
+        else if (c == ':' && i + 2 < ce && u[i + 1] == '/' && u[i + 2] == '/')
+            b->flags |= BF_URL; /* "://" */
+        if (c == '.' && i >= cs + 3 && u[i - 1] == 'w' && u[i - 2] == 'w' && u[i - 3] == 'w')
+            b->flags |= BF_URL; /* "www." */
+    }
+    unsigned spaces = (b->flags & BF_URL) && memchr(u + cs, ' ', ce - cs) != NULL;
+    if (pipes >= 2)
+        b->flags |= BF_PIPES;
+    if ((b->flags & BF_URL) && spaces == 0)
+        b->flags |= BF_URL_ONLY;
+}
+
+/* ---- the algorithm ---- */
+
+typedef struct bp_tctx {
+    const bp_conf_t *c;
+    bp_scratch_t *s;
+    const char *t;
+    size_t len;
+    int markdown;
+    int lang;          /* language index, -1 unknown */
+    bp_block_t *b;
+    size_t nb;
+} bp_tctx_t;
+
+static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const char *hint)
+{
+    if (hint != NULL) {
+        for (int i = 0; i < lex->nlangs; i++)
+            if (strncmp(lex->langs[i], hint, 2) == 0)
+                return i;
+    }
+    unsigned cnt[BP_MAX_LANGS] = {0};
+    size_t lim = n < 4000 ? n : 4000;
+    for (size_t i = 0; i < lim; i++) {
+        if (toks[i].wi == UINT32_MAX)
+            continue;
+        uint32_t m = lex->winfo[toks[i].wi].langs;
+        while (m) {
+            int l = __builtin_ctz(m);
+            cnt[l]++;
+            m &= m - 1;
+        }
+    }
+    int best = -1;
+    unsigned bc = 0;
+    for (int l = 0; l < lex->nlangs; l++)
+        if (cnt[l] > bc) {
+            bc = cnt[l];
+            best = l;
+        }
+    /* too few hits to trust (or a language without a list) */
+    if (best >= 0 && (bc * 20 < (unsigned)lim || bc < 3))
+        return -1;
+    return best;
+}
+
+static void bp__features(bp_tctx_t *x, bp_block_t *b)
+{
+    const bp_lex_t *lex = &x->c->lex;
+    const bp_tok_t *tk = x->s->toks.v + b->tok0;
+    unsigned cue[32] = {0};
+    for (uint32_t i = 0; i < b->ntok; i++) {
+        uint32_t f = tk[i].flags;
+        if (f & BP_TF_ALPHA) {
+            b->nalpha++;
+            if (f & BP_TF_UPPER)
+                b->nupper++;
+            if (f & BP_TF_CAPS)
+                b->ncaps++;
+        }
+        if (f & BP_TF_DIGIT)
+            b->ndigit++;
+        if (tk[i].wi != UINT32_MAX) {
+            const bp_winfo_t *w = &lex->winfo[tk[i].wi];
+            if (x->lang >= 0 && (w->langs & (1u << x->lang)))
+                b->nstop++;
+            uint32_t m = w->cue_kinds;
+            while (m) {
+                int k = __builtin_ctz(m);
+                cue[k]++;
+                m &= m - 1;
+            }
+        }
+    }
+    unsigned bc = 0;
+    for (int k = 0; k < 32; k++)
+        if (cue[k] > bc) {
+            bc = cue[k];
+            b->cue_kind = k;
+        }
+    b->ncue = bc;
+    bp__ending(x->t, b);
+    bp__surface(x->t, b);
+    if (x->markdown) {
+        size_t lb = 0, nl = 0;
+        bp_md_link_stats(x->t + b->cs, b->ce - b->cs, &lb, &nl);
+        b->link_bytes = (uint32_t)lb;
+    }
+}
+
+/* Effective length in words: for scripts without spaces, bytes / 6. */
+static double bp__words(const bp_tctx_t *x, const bp_block_t *b)
+{
+    double w = b->nalpha;
+    if (x->lang < 0) {
+        double alt = (double)b->nbytes / 6.0;
+        if (alt > w)
+            w = alt;
+    }
+    return w;
+}
+
+static void bp__classify(bp_tctx_t *x, bp_block_t *b)
+{
+    const bp_conf_t *c = x->c;
+    const bp_lex_t *lex = &c->lex;
+    const bp_tok_t *tk = x->s->toks.v + b->tok0;
+    double words = bp__words(x, b);
+    double sd = b->nalpha ? (double)b->nstop / b->nalpha : 0;
+    int sent = (b->flags & BF_SENT_END) != 0;
+    int lang_ok = x->lang >= 0;
+    double link = b->nbytes ? (double)b->link_bytes / b->nbytes : 0;
+
+    /* metadata lines */
+    if (b->ntok <= 14) {
+        char iso[32];
+        if (bp_meta_date(lex, x->t, tk, b->ntok, iso, sizeof iso))
+            b->flags |= BF_DATE;
+        bp_match_t m;
+        bp_blockinfo_t bi = {x->t, b->cs, b->ce, sent};
+        if (b->ntok <= 10 && bp_lex_match(lex, tk, b->ntok, &bi, BP_META_BYLINE, &m)) {
+            b->flags |= BF_BYLINE;
+            b->cap0 = m.cap0;
+            b->cap1 = m.cap1;
+        }
+    }
+
+    /* boilerplate phrases */
+    bp_match_t m;
+    bp_blockinfo_t bi = {x->t, b->cs, b->ce, sent};
+    if (b->ntok > 0 && bp_lex_match(lex, tk, b->ntok, &bi, 0, &m)) {
+        const bp_pattern_t *p = &lex->pats[m.pat];
+        int prose = words >= 25 && sent && (!lang_ok || sd >= c->min_stop_density);
+        if (!((p->opts & BP_PO_SOFT) && prose)) {
+            b->kind = b->pat_kind = p->kind;
+            b->pat = m.pat;
+            b->pat_opts = p->opts;
+            if (m.cap0 >= 0) {
+                b->cap0 = m.cap0;
+                b->cap1 = m.cap1;
+            }
+            b->cls = C_BOILER;
+            b->w = (float)(-(4.0 + words));
+            return;
+        }
+    }
+
+    if (b->ntok == 0) {
+        b->cls = C_EMPTY;
+        b->w = 0;
+        return;
+    }
+    /* structural furniture: a bare URL, "Name / Agency" credits, (c) lines */
+    int sk = -1;
+    if (b->flags & BF_URL_ONLY)
+        sk = c->k.source_url;
+    else if (x->markdown && x->t[b->cs] == '!' && b->cs + 1 < b->ce && x->t[b->cs + 1] == '[' &&
+             b->link_bytes * 10 >= b->nbytes * 9)
+        sk = c->k.photo_credit; /* a Markdown image on its own line */
+    else if ((b->flags & BF_SLASH) && b->ntok <= 8 && !sent)
+        sk = c->k.photo_credit;
+    else if ((b->flags & BF_COPY) && b->ntok <= 30)
+        sk = c->k.copyright;
+    if (sk >= 0) {
+        b->kind = b->pat_kind = sk;
+        b->cls = C_BOILER;
+        b->w = (float)(-(4.0 + words));
+        return;
+    }
+    int sentish = sent || ((b->flags & BF_COLON_END) && words >= 8) || b->nsent >= 2;
+    int digits = b->ntok && b->ndigit * 10 > b->ntok * 3;
+    if (link >= 0.6 && b->nbytes > 0) {
+        b->cls = C_BAD;
+        b->kind = words >= 4 ? c->k.related_link : c->k.navigation;
+    } else if (words >= c->min_good_words && (lang_ok ? sd >= c->min_stop_density : 1) &&
+               sentish && link < 0.35 && !digits && !(b->flags & BF_PIPES)) {
+        b->cls = C_GOOD;
+    } else if (words >= 5 && (sentish || (b->flags & BF_QUOTE_START)) && !digits &&
+               (lang_ok ? sd >= c->min_stop_density * 0.5 : 1)) {
+        b->cls = C_NEAR;
+    } else if (sent && words >= 2 && b->nstop >= 1) {
+        b->cls = C_NEAR; /* "We may." */
+    } else if (words <= 4 || (b->flags & BF_PIPES) ||
+               (b->nalpha && b->nupper * 10 >= b->nalpha * 8 && sd < 0.15 && words <= 12)) {
+        b->cls = C_BAD;
+    } else {
+        b->cls = C_SHORT;
+    }
+    switch (b->cls) {
+    case C_GOOD:
+        b->w = (float)(words - 6.0);
+        break;
+    case C_NEAR:
+        b->w = (float)(words * 0.25);
+        break;
+    case C_SHORT:
+        b->w = (words >= 5 && (!lang_ok || sd >= 0.3)) ? 0.5f : -2.0f;
+        break;
+    default:
+        b->w = (float)(-(2.0 + 0.5 * words));
+        break;
+    }
+    if ((b->flags & (BF_DATE | BF_BYLINE)) && b->cls != C_GOOD)
+        b->w = -1.0f;
+}
+
+/* Cue-word blocks next to a pattern-matched block of the same kind take
+ * that kind; so does a block sandwiched between two of them. */
+static void bp__propagate(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    for (int pass = 0; pass < 2; pass++) {
+        int changed = 0;
+        for (size_t d = 0; d < 2; d++) {
+            for (size_t k = 0; k < nb; k++) {
+                size_t i = d == 0 ? k : nb - 1 - k;
+                size_t j = d == 0 ? i + 1 : i - 1;
+                if (d == 0 ? i + 1 >= nb : i == 0)
+                    continue;
+                if (b[i].cls != C_BOILER || b[j].cls == C_BOILER)
+                    continue;
+                int kind = b[i].kind;
+                int dens = b[j].nalpha && b[j].ncue * 100 >= b[j].nalpha * 5;
+                if (b[j].cue_kind == kind && b[j].ncue >= 1 && (b[j].ncue >= 2 || b[j].nalpha <= 12) &&
+                    dens) {
+                    b[j].cls = C_BOILER;
+                    b[j].kind = kind;
+                    b[j].w = (float)(-(4.0 + b[j].nalpha));
+                    changed = 1;
+                }
+            }
+        }
+        for (size_t i = 1; i + 1 < nb; i++) {
+            if (b[i].cls != C_BOILER && b[i - 1].cls == C_BOILER && b[i + 1].cls == C_BOILER &&
+                b[i - 1].kind == b[i + 1].kind && b[i - 1].kind >= 0 &&
+                b[i - 1].pat_kind != x->c->k.related_link) {
+                b[i].cls = C_BOILER;
+                b[i].kind = b[i - 1].kind;
+                b[i].w = (float)(-(4.0 + b[i].nalpha));
+                changed = 1;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    /* "block" patterns ("Related", "Share this") take the following
+     * non-prose blocks along. */
+    for (size_t i = 0; i < nb; i++) {
+        if (b[i].cls != C_BOILER || !(b[i].pat_opts & BP_PO_BLOCK))
+            continue;
+        int kind = b[i].kind;
+        size_t j = i + 1;
+        for (; j < nb && j < i + 40; j++) {
+            if (b[j].cls == C_GOOD)
+                break;
+            if (b[j].cls == C_BOILER) {
+                if (b[j].kind == kind)
+                    continue;
+                break;
+            }
+            /* a long block of ordinary prose ends the list, with or
+             * without a full stop */
+            if ((b[j].cls == C_NEAR || b[j].cls == C_SHORT) && bp__words(x, &b[j]) >= 15 &&
+                (x->lang < 0 || b[j].nstop >= x->c->min_stop_density * b[j].nalpha))
+                break;
+            b[j].cls = C_BOILER;
+            b[j].kind = kind;
+            b[j].w = (float)(-(2.0 + b[j].nalpha));
+        }
+        i = j - 1;
+    }
+}
+
+/* A short block that reads like prose (a bullet point, a subhead): it
+ * neither breaks the body nor counts as furniture. */
+static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
+{
+    if (b->cls == C_GOOD || b->cls == C_NEAR)
+        return 1;
+    if (b->cls != C_SHORT)
+        return 0;
+    double w = bp__words(x, b);
+    if (x->lang < 0)
+        return w >= 5;
+    return w >= 5 && b->nstop * 10 >= b->nalpha * 3;
+}
+
+/* Maximum-weight contiguous run of blocks (Kadane) within [0, lim).  A run
+ * of BP_HARD_GAP or more blocks without prose is a hard boundary: an
+ * article body does not continue across a whole block of page furniture. */
+#define BP_HARD_GAP 5
+#define BP_BOILER_GAP_W 4.0
+
+static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
+{
+    double best = 0, cur = 0;
+    size_t cs = 0, gap = 0;
+    int found = 0;
+    for (size_t i = 0; i < lim; i++) {
+        const bp_block_t *b = &x->b[i];
+        /* blocks a phrase list names count half (they are cut anyway);
+         * the non-prose blocks a "Related" header took along, not at all */
+        if (b->cls == C_BOILER)
+            gap += b->pat >= 0 || b->pat_kind >= 0 ? 1 : 0;
+        else if (b->cls != C_EMPTY)
+            gap = bp__proselike(x, b) ? 0 : gap + 2;
+        if (gap >= 2 * BP_HARD_GAP)
+            cur = 0;
+        if (cur <= 0) {
+            cur = 0;
+            cs = i;
+        }
+        /* a block a phrase list names is dropped wherever it sits, so it
+         * weakens the body around it only a little (an image line or a
+         * "Related:" link inside an article must not split it) */
+        double w = x->b[i].w;
+        if (b->cls == C_BOILER && w < -BP_BOILER_GAP_W)
+            w = -BP_BOILER_GAP_W;
+        cur += w;
+        if (cur > best) {
+            best = cur;
+            *a = cs;
+            *z = i;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
+{
+    if (b->flags & (BF_DATE | BF_BYLINE))
+        return 1;
+    if (b->flags & BF_MD_HEADING)
+        return 1;
+    double w = bp__words(x, b);
+    if (b->cls == C_BAD && w < 3)
+        return 0;
+    if (b->flags & (BF_PIPES | BF_URL))
+        return 0;
+    return w >= 3 && w <= 45;
+}
+
+static uint64_t bp__block_hash(const char *t, const bp_block_t *b)
+{
+    return bp_hash_bytes(t + b->cs, b->ce - b->cs);
+}
+
+static void bp__text_meta(bp_tctx_t *x, bp_result_t *r, size_t a)
+{
+    const bp_conf_t *c = x->c;
+    const bp_lex_t *lex = &c->lex;
+    bp_block_t *b = x->b;
+    const bp_tok_t *toks = x->s->toks.v;
+    /* title: the first header line that is not a byline or date, else a
+     * Markdown heading before the body */
+    for (size_t i = 0; i < x->nb && i <= a; i++) {
+        if (!b[i].header)
+            continue;
+        if (b[i].flags & (BF_DATE | BF_BYLINE))
+            continue;
+        const char *s = x->t + b[i].cs;
+        size_t n = b[i].ce - b[i].cs;
+        while (n && *s == '#') {
+            s++;
+            n--;
+        }
+        bp_buf_t tmp = {0};
+        if (bp_md_reduce(s, n, &tmp) == 0 && tmp.len)
+            bp_result_set(&r->title, tmp.p, tmp.len);
+        bp_buf_free(&tmp);
+        break;
+    }
+    for (size_t i = 0; i < x->nb && i <= a + 2 && i < x->nb; i++) {
+        if ((b[i].flags & BF_BYLINE) && r->byline.len == 0) {
+            const bp_tok_t *tk = toks + b[i].tok0;
+            if (b[i].cap0 >= 0) {
+                uint32_t s0 = tk[b[i].cap0].start, s1 = tk[b[i].cap1 - 1].end;
+                bp_result_set(&r->byline, x->t + s0, s1 - s0);
+            } else {
+                bp_result_set(&r->byline, x->t + b[i].cs, b[i].ce - b[i].cs);
+            }
+            if (r->syndicated.len == 0)
+                bp_meta_agency(lex, tk, b[i].ntok, &r->syndicated);
+        }
+        if ((b[i].flags & BF_DATE) && r->published.len == 0) {
+            bp_result_set(&r->published, x->t + b[i].cs, b[i].ce - b[i].cs);
+            bp_meta_date(lex, x->t, toks + b[i].tok0, b[i].ntok, r->published_iso,
+                         sizeof r->published_iso);
+        }
+    }
+    /* syndication: a reprint notice's captured name wins */
+    for (size_t i = 0; i < x->nb; i++) {
+        if (b[i].kind == c->k.reprint_notice && b[i].cap0 >= 0) {
+            const bp_tok_t *tk = toks + b[i].tok0;
+            uint32_t s0 = tk[b[i].cap0].start, s1 = tk[b[i].cap1 - 1].end;
+            bp_result_set(&r->syndicated, x->t + s0, s1 - s0);
+            break;
+        }
+    }
+    /* a wire dateline in the first body block: "(Reuters) -", "DALLAS (AP) —" */
+    if (r->syndicated.len == 0 && a < x->nb) {
+        const bp_block_t *f = &b[a];
+        const char *s = x->t + f->cs;
+        size_t n = f->ce - f->cs;
+        if (n > 80)
+            n = 80;
+        const char *o = memchr(s, '(', n);
+        if (o != NULL) {
+            const char *cl = memchr(o, ')', n - (size_t)(o - s));
+            if (cl != NULL && cl - o < 40) {
+                bp_toks_t t2 = {0};
+                if (bp_tokenize(o + 1, 0, (size_t)(cl - o - 1), &t2) == 0 && t2.n > 0) {
+                    bp_lex_lookup(lex, t2.v, t2.n);
+                    /* tokens index o+1; bp_meta_agency copies the name from lex */
+                    bp_meta_agency(lex, t2.v, t2.n, &r->syndicated);
+                }
+                free(t2.v);
+            }
+        }
+    }
+}
+
+int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len, int markdown,
+                  const char *lang_hint, bp_result_t *r)
+{
+    bp_tctx_t x = {.c = c, .s = s, .t = t, .len = len, .markdown = markdown};
+    size_t nb = 0;
+    r->path = markdown ? "markdown" : "text";
+    if (bp__segment(s, &nb, t, len) != 0)
+        return -1;
+    bp_block_t *b = s->blocks;
+    x.b = b;
+    x.nb = nb;
+    /* tokens for all blocks */
+    s->toks.n = 0;
+    for (size_t i = 0; i < nb; i++) {
+        b[i].tok0 = (uint32_t)s->toks.n;
+        if (bp_tokenize(t, b[i].cs, b[i].ce, &s->toks) != 0)
+            return -1;
+        b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
+    }
+    bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
+    x.lang = bp__detect_lang(&c->lex, s->toks.v, s->toks.n, lang_hint);
+    if (x.lang >= 0)
+        bp_result_set(&r->lang, c->lex.langs[x.lang], strlen(c->lex.langs[x.lang]));
+    size_t ngood = 0;
+    for (size_t i = 0; i < nb; i++) {
+        bp__features(&x, &b[i]);
+        bp__classify(&x, &b[i]);
+        if (b[i].cls == C_GOOD)
+            ngood++;
+    }
+    bp__propagate(&x);
+
+    size_t a = 0, z = 0;
+    int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;
+    /* A comments header after the article ends it: reader comments look
+     * like prose, so the body may not run past it. */
+    size_t lim = nb;
+    {
+        double goodw = 0;
+        for (size_t i = 0; i < nb; i++) {
+            if (b[i].cls == C_GOOD)
+                goodw += bp__words(&x, &b[i]);
+            if (b[i].cls == C_BOILER && b[i].pat_kind == c->k.comments && goodw >= 50) {
+                lim = i;
+                break;
+            }
+        }
+    }
+    if (short_doc || !bp__body(&x, lim, &a, &z)) {
+        /* No article structure to find: only drop what the phrase lists
+         * name. */
+        for (size_t i = 0; i < nb; i++)
+            b[i].keep = b[i].cls != C_BOILER;
+        a = 0;
+        z = nb ? nb - 1 : 0;
+        while (a < nb && !b[a].keep)
+            a++;
+    } else {
+        /* teasers of other stories at the end of the body: two or more
+         * (headline, one-sentence summary) pairs */
+        {
+            size_t zz = z, cut = z;
+            int pairs = 0;
+            while (zz > a + 1) {
+                size_t sm = zz;
+                while (sm > a && b[sm].cls == C_EMPTY)
+                    sm--;
+                size_t hd = sm;
+                if (hd > a)
+                    hd--;
+                while (hd > a && b[hd].cls == C_EMPTY)
+                    hd--;
+                if (hd <= a || hd == sm)
+                    break;
+                double ws = bp__words(&x, &b[sm]), wh = bp__words(&x, &b[hd]);
+                int summary = (b[sm].cls == C_GOOD || b[sm].cls == C_NEAR) && ws <= 25 &&
+                              b[sm].nsent == 0;
+                int headline = (b[hd].cls == C_SHORT || b[hd].cls == C_BAD) && wh >= 3 &&
+                               wh <= 16 && !(b[hd].flags & (BF_SENT_END | BF_COLON_END | BF_DATE));
+                if (!summary || !headline)
+                    break;
+                pairs++;
+                cut = hd - 1;
+                zz = hd - 1;
+            }
+            if (pairs >= 2 && cut >= a) {
+                for (size_t k = cut + 1; k <= z; k++)
+                    if (b[k].kind < 0 && b[k].cls != C_EMPTY)
+                        b[k].kind = c->k.related_link;
+                z = cut;
+            }
+        }
+        /* lists introduced by a line ending in a colon ("Tour dates:")
+         * belong to the body, also at its end */
+        for (size_t i = a; i < nb && i <= z + 1; i++) {
+            if (!(b[i].flags & BF_COLON_END) || b[i].nalpha < 3 || b[i].cls == C_BOILER)
+                continue;
+            size_t j = i + 1;
+            while (j < nb && j < i + 200 &&
+                   (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_NEAR)) {
+                b[j].list = 1;
+                j++;
+            }
+            if (j - 1 > z && j > i + 1) {
+                z = j - 1;
+                if (i > z)
+                    z = i;
+            }
+            if (i > z)
+                z = i;
+        }
+        for (size_t i = a; i <= z; i++)
+            b[i].keep = b[i].cls != C_BOILER;
+        /* runs of two or more non-prose blocks inside the body are chrome
+         * (empty blocks neither break nor count) */
+        size_t i = a;
+        while (i <= z) {
+            if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
+                size_t j = i, cnt = 0;
+                while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) &&
+                       (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
+                    if (b[j].cls != C_EMPTY)
+                        cnt++;
+                    j++;
+                }
+                if (cnt >= 2) {
+                    for (size_t k = i; k < j; k++) {
+                        if ((b[k].flags & BF_MD_HEADING) || b[k].cls == C_EMPTY)
+                            continue;
+                        b[k].keep = 0;
+                        if (b[k].kind < 0)
+                            b[k].kind = c->k.navigation;
+                    }
+                }
+                i = j;
+            } else {
+                i++;
+            }
+        }
+        /* header lines just before the body */
+        size_t i2 = a, taken = 0, seen = 0;
+        while (i2 > 0 && seen < 10 && taken < 5) {
+            i2--;
+            seen++;
+            if (b[i2].cls == C_BOILER)
+                continue;
+            if (!bp__headerish(&x, &b[i2]))
+                break;
+            b[i2].header = 1;
+            b[i2].keep = (uint8_t)c->keep_header;
+            if (!c->keep_header)
+                b[i2].kind = c->k.header;
+            taken++;
+        }
+        for (size_t k = 0; k < nb; k++) {
+            if (b[k].keep || b[k].kind >= 0)
+                continue;
+            if (k < a)
+                b[k].kind = (b[k].cls == C_BAD || b[k].cls == C_SHORT) ? c->k.navigation
+                                                                        : c->k.low_content;
+            else if (k > z)
+                b[k].kind = (b[k].cls == C_BAD || b[k].cls == C_SHORT) ? c->k.footer
+                                                                        : c->k.low_content;
+        }
+    }
+    /* an empty block (separator, stray symbol) stays only between kept ones */
+    for (size_t i = 0; i < nb; i++) {
+        if (b[i].cls != C_EMPTY || !b[i].keep)
+            continue;
+        size_t p = i, q = i;
+        while (p > 0 && b[p - 1].cls == C_EMPTY)
+            p--;
+        while (q + 1 < nb && b[q + 1].cls == C_EMPTY)
+            q++;
+        if (p == 0 || q + 1 >= nb || !b[p - 1].keep || !b[q + 1].keep) {
+            b[i].keep = 0;
+            b[i].kind = c->k.markup;
+        }
+    }
+    /* drop repeated blocks (a headline printed twice) */
+    {
+        uint64_t prev[64];
+        size_t np = 0;
+        for (size_t i = 0; i < nb; i++) {
+            if (!b[i].keep || b[i].nbytes > 400)
+                continue;
+            uint64_t h = bp__block_hash(t, &b[i]);
+            int dup = 0;
+            for (size_t k = 0; k < np; k++)
+                dup |= prev[k] == h;
+            if (dup && (b[i].cls != C_GOOD || b[i].header)) {
+                b[i].keep = 0;
+                b[i].kind = c->k.low_content;
+            } else if (np < 64) {
+                prev[np++] = h;
+            }
+        }
+    }
+    bp__text_meta(&x, r, a);
+#ifdef BP_DEBUG
+    {
+        static const char *cn[] = {"?", "GOOD", "NEAR", "SHORT", "BAD", "BOIL", "EMPTY"};
+        fprintf(stderr, "---- doc nb=%zu body=[%zu,%zu] lang=%d\n", nb, a, z, x.lang);
+        for (size_t i = 0; i < nb; i++)
+            fprintf(stderr, "%c%c %3zu %-5s w=%6.1f k=%-14s n=%u sd=%.2f f=%x %s | %.*s\n",
+                    b[i].keep ? '+' : '-', b[i].header ? 'H' : ' ', i, cn[b[i].cls], b[i].w,
+                    b[i].kind >= 0 ? c->lex.kinds[b[i].kind] : "", b[i].nalpha,
+                    b[i].nalpha ? (double)b[i].nstop / b[i].nalpha : 0.0, b[i].flags,
+                    b[i].pat >= 0 ? strrchr(c->lex.pats[b[i].pat].src, ':') : "",
+                    (int)(b[i].ce - b[i].cs > 110 ? 110 : b[i].ce - b[i].cs), t + b[i].cs);
+    }
+#endif
+
+    /* removed spans */
+    for (size_t i = 0; i < nb; i++)
+        if (!b[i].keep)
+            if (bp_result_span(r, c, b[i].cs, b[i].ce, b[i].kind >= 0 ? b[i].kind : c->k.low_content) != 0)
+                return -1;
+
+    /* output: kept blocks with their original separators */
+    long prev = -1;
+    for (size_t i = 0; i < nb; i++) {
+        if (!b[i].keep)
+            continue;
+        if (prev >= 0) {
+            size_t p = (size_t)prev;
+            const char *sep = t + b[p].ce;
+            size_t sl = (p + 1 < nb ? b[p + 1].cs : len) - b[p].ce;
+            if ((size_t)prev + 1 != i && memchr(sep, '\n', sl) == NULL) {
+                /* the block after prev was cut from prev's line: find the
+                 * line break that follows */
+                int found = 0;
+                for (size_t k = p + 1; k < i; k++) {
+                    const char *s2 = t + b[k].ce;
+                    size_t l2 = b[k + 1].cs - b[k].ce;
+                    if (memchr(s2, '\n', l2) != NULL) {
+                        sep = s2;
+                        sl = l2;
+                        found = 1;
+                        break;
+                    }
+                }
+                if (!found && b[i].glued) {
+                    sep = " ";
+                    sl = 1;
+                }
+            }
+            if (bp_buf_put(&r->out, sep, sl) != 0)
+                return -1;
+        }
+        if (markdown && c->markdown_links) {
+            if (bp_md_reduce(t + b[i].cs, b[i].ce - b[i].cs, &r->out) != 0)
+                return -1;
+        } else if (bp_buf_put(&r->out, t + b[i].cs, b[i].ce - b[i].cs) != 0) {
+            return -1;
+        }
+        prev = (long)i;
+    }
+    if (r->out.p == NULL && bp_buf_put(&r->out, "", 0) != 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,549 @@
+/*
+ * Unit tests for the boilerplate stage (plugins/boilerplate), run in the
+ * test host on fixtures in tests/data/boilerplate/ (written for these tests).
+ */
+#include "unit.h"
+
+#include <time.h>
+
+#include "../support/testhost.h"
+
+const tm_stage_desc_t *tm_stage_entry_v1(void);
+
+static char g_data[4096], g_fix[4096];
+
+static const char *data_dir(void)
+{
+    const char *s = getenv("TM_SRCDIR");
+    snprintf(g_data, sizeof g_data, "%s/plugins/boilerplate", s != NULL ? s : ".");
+    return g_data;
+}
+
+static const char *fixture_path(const char *name)
+{
+    const char *s = getenv("TM_SRCDIR");
+    snprintf(g_fix, sizeof g_fix, "%s/tests/data/boilerplate/%s", s != NULL ? s : ".", name);
+    return g_fix;
+}
+
+static char *slurp(const char *name, size_t *len)
+{
+    FILE *f = fopen(fixture_path(name), "rb");
+    if (f == NULL)
+        fail_msg("cannot open fixture %s", fixture_path(name));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static tm_testhost_t *open_stage(const char *config)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = tm_testhost_open(tm_stage_entry_v1(), config, data_dir(), NULL, &err);
+    if (th == NULL)
+        fail_msg("open failed: %s: %s", err.code, err.message);
+    return th;
+}
+
+typedef struct run {
+    tm_doc_t *doc;
+    int rc;
+    tm_err_t err;
+    const cJSON *ann;
+    char *input;
+    size_t input_len;
+} run_t;
+
+static void run_text(tm_testhost_t *th, run_t *r, const char *text, size_t len, const char *ct)
+{
+    memset(r, 0, sizeof *r);
+    r->input = malloc(len + 1);
+    assert_non_null(r->input);
+    memcpy(r->input, text, len);
+    r->input[len] = '\0';
+    r->input_len = len;
+    r->doc = tm_testhost_doc("t", text, len, ct);
+    assert_non_null(r->doc);
+    r->rc = tm_testhost_run(th, r->doc, &r->err);
+    r->ann = tm_testhost_annotation(r->doc, "boilerplate");
+}
+
+static void run_fixture(tm_testhost_t *th, run_t *r, const char *name, const char *ct)
+{
+    size_t len;
+    char *t = slurp(name, &len);
+    run_text(th, r, t, len, ct);
+    free(t);
+}
+
+static void run_free(run_t *r)
+{
+    tm_doc_destroy(&r->doc);
+    free(r->input);
+}
+
+static const char *str(const cJSON *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The removed span of a kind whose input text contains needle. */
+static const cJSON *span_with(const run_t *r, const char *kind, const char *needle)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(r->ann, "removed");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, arr)
+    {
+        int a = cJSON_GetObjectItem(s, "start")->valueint;
+        int b = cJSON_GetObjectItem(s, "end")->valueint;
+        if (strcmp(str(s, "kind"), kind) != 0)
+            continue;
+        if (a < 0 || b > (int)r->input_len || a >= b)
+            fail_msg("span [%d, %d) outside the input (%zu bytes)", a, b, r->input_len);
+        char *piece = strndup(r->input + a, (size_t)(b - a));
+        int hit = strstr(piece, needle) != NULL;
+        free(piece);
+        if (hit)
+            return s;
+    }
+    return NULL;
+}
+
+static void assert_span(const run_t *r, const char *kind, const char *needle)
+{
+    if (span_with(r, kind, needle) == NULL)
+        fail_msg("no removed span of kind %s holding \"%s\"", kind, needle);
+}
+
+static void assert_absent(const char *text, const char *needle)
+{
+    if (strstr(text, needle) != NULL)
+        fail_msg("\"%s\" should have been removed from:\n%s", needle, text);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_donation_appeal_glued_sentence_comments(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "appeal.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* the appeal and its glued last sentence go, the article sentence stays */
+    assert_absent(out, "Your support helps us");
+    assert_absent(out, "Readers like you");
+    assert_absent(out, "Your support makes all the difference");
+    assert_contains(out, "The harbour council on Tuesday approved a new ferry timetable");
+    /* the glued line is split: the kept sentence starts its line */
+    assert_contains(out, "\nThe harbour council on Tuesday");
+    assert_absent(out, "Join our commenting forum");
+    assert_absent(out, "\nComments");
+    /* headline, standfirst and the quotation stay */
+    assert_contains(out, "Harbour council approves new ferry timetable\n");
+    assert_contains(out, "Evening sailings return after two years");
+    assert_contains(out, "\xe2\x80\x9cWe listened to the people");
+    assert_span(&r, "donation_appeal", "Your support makes all the difference.");
+    assert_span(&r, "comment_prompt", "Join our commenting forum");
+    assert_string_equal(str(r.ann, "title"), "Harbour council approves new ferry timetable");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_channel_caption_reprint(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "channel.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_absent(out, "Telegram channel");
+    assert_absent(out, "Photo by Ana Ruiz");
+    assert_absent(out, "reprinted with permission");
+    assert_contains(out, "Islands vote to keep the lighthouse keepers");
+    assert_contains(out, "\xe2\x80\x9cThe light is more than a lamp, it is a neighbour,\xe2\x80\x9d");
+    assert_span(&r, "channel_ad", "Telegram channel");
+    assert_span(&r, "photo_credit", "(Harbour Times Photo by Ana Ruiz)");
+    assert_span(&r, "reprint_notice", "originally published by The Island Courier");
+    assert_string_equal(str(r.ann, "syndicated_from"), "The Island Courier");
+    /* paragraphs keep their blank-line separators */
+    assert_contains(out, "lighthouse keepers\n\nResidents of the outer islands");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_markdown_links_related_image(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "storm.md", "text/markdown");
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "and officials said it could stay shut");
+    assert_absent(out, "https://example.org/officials");
+    assert_absent(out, "](");
+    assert_absent(out, "Cliff repairs delayed");
+    assert_absent(out, "A flooded road");
+    assert_contains(out, "By Harbour Wire");
+    assert_span(&r, "related_link", "**Related article:**");
+    assert_string_equal(str(r.ann, "format"), "markdown");
+    assert_string_equal(str(r.ann, "byline"), "Harbour Wire");
+    assert_string_equal(str(r.ann, "published_iso"), "2021-03-03");
+    assert_string_equal(str(r.ann, "title"), "Storm closes the coastal road");
+    /* no run of empty lines where the image was */
+    assert_absent(out, "\n\n\n");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+/* Teasers of other stories after the article: (headline, one-sentence
+ * summary) pairs are cut as related links, the article stays whole. */
+static void test_teaser_list_after_article(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "teasers.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "Library extends weekend opening hours");
+    assert_contains(out, "The town library will open on Sunday afternoons");
+    assert_contains(out, "The trial will be reviewed next autumn");
+    assert_absent(out, "Bridge works to close the ring road");
+    assert_absent(out, "The weekly market will move");
+    assert_absent(out, "Swimming pool reopens");
+    assert_span(&r, "related_link", "Farmers market moves to the square");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_html_page(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "page.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* every paragraph of the body, separated by blank lines */
+    assert_contains(out, "The harbour council on Tuesday approved");
+    assert_contains(out, "commuters.\n\n\xe2\x80\x9cWe listened");
+    assert_contains(out, "two thousand replies.\n\nOperators had cut");
+    assert_contains(out, "a night away from home.");
+    /* furniture gone */
+    assert_absent(out, "We use cookies");
+    assert_absent(out, "Home");
+    assert_absent(out, "Share on Facebook");
+    assert_absent(out, "newsletter");
+    assert_absent(out, "Lighthouse keepers stay");
+    assert_absent(out, "Great news for the islands");
+    assert_absent(out, "Ten beaches");
+    assert_absent(out, "All rights reserved");
+    assert_absent(out, "Photo: Ana Ruiz");
+    assert_absent(out, "not text");
+    assert_absent(out, "<");
+    assert_span(&r, "cookie_notice", "We use cookies");
+    assert_span(&r, "navigation", "<nav");
+    assert_span(&r, "share", "Share on Facebook");
+    assert_span(&r, "newsletter", "Sign up to our morning newsletter");
+    assert_span(&r, "comment_prompt", "Great news for the islands");
+    assert_span(&r, "related_link", "Lighthouse keepers stay");
+    assert_span(&r, "footer", "All rights reserved");
+    assert_string_equal(str(r.ann, "format"), "html");
+    assert_string_equal(str(r.ann, "title"), "Harbour council approves new ferry timetable");
+    assert_string_equal(str(r.ann, "byline"), "Mara Lint");
+    assert_string_equal(str(r.ann, "published_iso"), "2021-03-02");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+/* One paragraph per pair of wrapper divs: the article is their common
+ * ancestor, not the single best paragraph's wrapper. */
+static void test_html_wrapped_paragraphs(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "cards.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "The valley rail line reopened on Thursday");
+    assert_contains(out, "Engineers rebuilt the embankment");
+    assert_contains(out, "Commuters said the replacement buses");
+    assert_contains(out, "The operator said the full timetable");
+    assert_contains(out, "A review of drainage along the whole line");
+    assert_absent(out, "Council budget approved");
+    assert_absent(out, "All rights reserved");
+    assert_absent(out, "Sport");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_html_sent_as_plain_text_is_sniffed(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "page.html", "text/plain");
+    assert_int_equal(r.rc, TM_OK);
+    assert_string_equal(str(r.ann, "format"), "html");
+    assert_absent(r.doc->text, "<p>");
+    assert_contains(r.doc->text, "Operators had cut the evening service");
+    run_free(&r);
+    tm_testhost_close(&th);
+    /* with sniffing off it is text: no crash, tags stay text */
+    th = open_stage("{\"sniff_html\": false}");
+    run_fixture(th, &r, "page.html", "text/plain");
+    assert_true(r.rc == TM_OK || r.rc == TM_EDOC);
+    assert_string_equal(str(r.ann, "format"), "text");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_html_deep_nesting(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    const char *tags[] = {"<div>", "<b>", "<span>", "<li><ul>", "<table><tr><td>", "<a href=x>"};
+    for (size_t k = 0; k < sizeof tags / sizeof tags[0]; k++) {
+        size_t tl = strlen(tags[k]), n = 100000;
+        const char *tail = "The deepest paragraph still reads like an article sentence, with words.";
+        char *html = malloc(tl * n + strlen(tail) + 1);
+        assert_non_null(html);
+        for (size_t i = 0; i < n; i++)
+            memcpy(html + i * tl, tags[k], tl);
+        strcpy(html + tl * n, tail);
+        double t0 = now_s();
+        run_t r;
+        run_text(th, &r, html, strlen(html), "text/html");
+        double dt = now_s() - t0;
+        /* a result either way; no crash, no hang (generous bound for ASan) */
+        assert_true(r.rc == TM_OK || r.rc == TM_EDOC);
+        if (dt > 20.0)
+            fail_msg("%s x %zu took %.1f s", tags[k], n, dt);
+        if (r.rc == TM_OK)
+            assert_contains(r.doc->text, "The deepest paragraph");
+        run_free(&r);
+        free(html);
+    }
+    tm_testhost_close(&th);
+}
+
+static void test_long_line_and_malformed(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    /* one 4 MB line of prose */
+    const char *sent = "The council met again on Tuesday and voted for the plan. ";
+    size_t sl = strlen(sent), n = (4u << 20) / sl;
+    char *big = malloc(sl * n + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        memcpy(big + i * sl, sent, sl);
+    big[sl * n - 1] = '\0';
+    run_t r;
+    double t0 = now_s();
+    run_text(th, &r, big, strlen(big), NULL);
+    assert_int_equal(r.rc, TM_OK);
+    assert_true(now_s() - t0 < 20.0);
+    run_free(&r);
+    /* the same bytes as one HTML text node, and truncated HTML */
+    run_text(th, &r, big, strlen(big), "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    run_free(&r);
+    free(big);
+    const char *bad[] = {"<html><body><p>unterminated <a href=\"x", "<<<<>>>>", "<!--", "<p",
+                         "</div></div></p>", "<script>never closed", "<title>x",
+                         "<plaintext><p>x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run_text(th, &r, bad[i], strlen(bad[i]), "text/html");
+        assert_true(r.rc == TM_OK || r.rc == TM_EDOC);
+        assert_non_null(r.ann);
+        run_free(&r);
+    }
+    tm_testhost_close(&th);
+}
+
+static void test_all_boilerplate_is_an_error(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    const char *t = "Share this article\nFacebook\nTwitter\nEmail\nComments\n";
+    run_text(th, &r, t, strlen(t), NULL);
+    assert_int_equal(r.rc, TM_EDOC);
+    assert_string_equal(r.err.code, "all_boilerplate");
+    assert_contains(r.err.message, "nothing is left");
+    assert_int_equal(r.doc->text_len, 0);
+    assert_non_null(r.ann);
+    run_free(&r);
+    /* white space only */
+    run_text(th, &r, "  \n\n  ", 6, NULL);
+    assert_int_equal(r.rc, TM_EDOC);
+    assert_string_equal(r.err.code, "all_boilerplate");
+    run_free(&r);
+    /* an HTML page that is all navigation */
+    const char *h = "<html><body><nav><a href=/>Home</a><a href=/n>News</a></nav>"
+                    "<footer>Privacy policy</footer></body></html>";
+    run_text(th, &r, h, strlen(h), "text/html");
+    assert_int_equal(r.rc, TM_EDOC);
+    assert_string_equal(r.err.code, "all_boilerplate");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_clean_texts_are_untouched(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    const char *texts[] = {
+        "Somehow I was blessed with really amazing friends. So lucky.",
+        "Stupid rain. Stupid treadmill hell.",
+        "Comments from the minister drew criticism on Monday.",
+        "The food was great and the staff were lovely, we will be back!",
+        "\xe2\x80\x9cWe will not organise any meetings here,\xe2\x80\x9d the president said.\n\n"
+        "The two leaders met briefly at lunch, officials said, and agreed to talk again at "
+        "the summit later this month.\n\nHe added that the dialogue would continue.",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        run_t r;
+        run_text(th, &r, texts[i], strlen(texts[i]), NULL);
+        assert_int_equal(r.rc, TM_OK);
+        assert_string_equal(r.doc->text, texts[i]);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.ann, "removed")), 0);
+        assert_int_equal(cJSON_GetObjectItem(r.ann, "removed_bytes")->valueint, 0);
+        run_free(&r);
+    }
+    tm_testhost_close(&th);
+}
+
+static void test_offsets_point_into_the_input(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    const char *t = "Lead headline about the river\n"
+                    "Advertisement\n"
+                    "The river rose by two metres overnight, and the town council opened two "
+                    "shelters for families whose homes were flooded.\n"
+                    "Share on Facebook\n"
+                    "Officials said the water would fall slowly over the next three days, "
+                    "and asked people to stay away from the banks.\n"
+                    "Original url:\n"
+                    "<https://news.example.org/river>\n";
+    run_t r;
+    run_text(th, &r, t, strlen(t), NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const cJSON *arr = cJSON_GetObjectItem(r.ann, "removed");
+    const char *want[][2] = {{"advertisement", "Advertisement"},
+                             {"share", "Share on Facebook"},
+                             {"source_url", "Original url:"},
+                             {"source_url", "<https://news.example.org/river>"}};
+    size_t total = 0;
+    for (size_t i = 0; i < 4; i++) {
+        const cJSON *s = span_with(&r, want[i][0], want[i][1]);
+        if (s == NULL)
+            fail_msg("no %s span for \"%s\"", want[i][0], want[i][1]);
+    }
+    const cJSON *s;
+    cJSON_ArrayForEach(s, arr)
+    {
+        int a = cJSON_GetObjectItem(s, "start")->valueint;
+        int b = cJSON_GetObjectItem(s, "end")->valueint;
+        /* spans hold whole lines: they start at a line start */
+        assert_true(a == 0 || t[a - 1] == '\n');
+        total += (size_t)(b - a);
+    }
+    assert_int_equal(cJSON_GetObjectItem(r.ann, "removed_bytes")->valueint, (int)total);
+    assert_int_equal(cJSON_GetObjectItem(r.ann, "input_bytes")->valueint, (int)strlen(t));
+    assert_int_equal(cJSON_GetObjectItem(r.ann, "output_bytes")->valueint, (int)r.doc->text_len);
+    assert_absent(r.doc->text, "Advertisement");
+    assert_contains(r.doc->text, "flooded.\nOfficials said");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_config_user_phrases_and_errors(void **state)
+{
+    (void)state;
+    char cfg[8192];
+    snprintf(cfg, sizeof cfg, "{\"extra_phrases\": [\"%s\"]}", fixture_path("custom_phrases.txt"));
+    tm_testhost_t *th = open_stage(cfg);
+    const char *t = "Tide times for the north harbour\n"
+                    "The spring tide reached its highest level in a decade on Sunday, flooding "
+                    "the quay and the fish market for about an hour.\n"
+                    "Harbour staff said the water left no lasting damage to the buildings.\n";
+    run_t r;
+    run_text(th, &r, t, strlen(t), NULL);
+    assert_int_equal(r.rc, TM_OK);
+    assert_span(&r, "tide_table", "Tide times for the north harbour");
+    assert_absent(r.doc->text, "Tide times");
+    run_free(&r);
+    tm_testhost_close(&th);
+
+    tm_err_t err = {{0}, {0}};
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"extra_phrases\": [\"/nonexistent/x.txt\"]}",
+                                 data_dir(), NULL, &err));
+    assert_contains(err.message, "/nonexistent/x.txt");
+    assert_contains(err.message, "extra_phrases");
+    snprintf(cfg, sizeof cfg, "{\"extra_phrases\": [\"%s\"]}", fixture_path("bad_phrases.txt"));
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), cfg, data_dir(), NULL, &err));
+    assert_contains(err.message, "bad_phrases.txt:3");
+    assert_contains(err.message, "unknown mode");
+    assert_null(tm_testhost_open(tm_stage_entry_v1(), "{\"min_stop_density\": 2}", data_dir(),
+                                 NULL, &err));
+    assert_contains(err.message, "min_stop_density");
+}
+
+static void test_keep_header_off(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage("{\"keep_header\": false}");
+    run_t r;
+    run_fixture(th, &r, "appeal.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    assert_absent(r.doc->text, "Harbour council approves");
+    /* still reported */
+    assert_string_equal(str(r.ann, "title"), "Harbour council approves new ferry timetable");
+    assert_span(&r, "header", "Harbour council approves new ferry timetable");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_donation_appeal_glued_sentence_comments),
+        cmocka_unit_test(test_channel_caption_reprint),
+        cmocka_unit_test(test_markdown_links_related_image),
+        cmocka_unit_test(test_teaser_list_after_article),
+        cmocka_unit_test(test_html_page),
+        cmocka_unit_test(test_html_wrapped_paragraphs),
+        cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
+        cmocka_unit_test(test_html_deep_nesting),
+        cmocka_unit_test(test_long_line_and_malformed),
+        cmocka_unit_test(test_all_boilerplate_is_an_error),
+        cmocka_unit_test(test_clean_texts_are_untouched),
+        cmocka_unit_test(test_offsets_point_into_the_input),
+        cmocka_unit_test(test_config_user_phrases_and_errors),
+        cmocka_unit_test(test_keep_header_off),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
