@@ -28,7 +28,7 @@ dist_boilerplatedata_DATA = \
 	plugins/boilerplate/data/stopwords.fi.txt plugins/boilerplate/data/stopwords.pl.txt \
 	plugins/boilerplate/data/stopwords.ru.txt plugins/boilerplate/data/class_hints.txt \
 	plugins/boilerplate/data/agencies.txt
-EXTRA_DIST += plugins/boilerplate/README.md plugins/boilerplate/SOURCES.md
+EXTRA_DIST += plugins/boilerplate/README.md plugins/boilerplate/SOURCES.md bench/boilerplate.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_boilerplate
