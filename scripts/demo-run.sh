@@ -36,14 +36,35 @@ sleep 0.5   # let the subscription reach the daemon before sending
 echo "== sending $n sample articles from tests/data/seeds.jsonl"
 "$build/textmill" send --endpoint "$ingest" "$sample"
 wait "$tail_pid"
-echo "== results (text shortened to 160 characters; full JSON: one line each)"
+echo "== results: one summary per article (full result JSON, one line each: $build/demo-results.jsonl)"
+cp "$tmp/results.jsonl" "$build/demo-results.jsonl"
 python3 - "$tmp/results.jsonl" <<'PY'
 import json, sys
+def short(t, n=110):
+    t = " ".join(t.split())
+    return t if len(t) <= n else t[:n - 1] + "…"
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    t = r["text"]
-    r["text"] = t[:160] + ("... [%d more characters]" % (len(t) - 160) if len(t) > 160 else "")
-    print(json.dumps(r, indent=2, ensure_ascii=False))
+    a = r.get("annotations", {})
+    bp, dd, se = a.get("boilerplate", {}), a.get("dedup", {}), a.get("sentiment", {})
+    print("\n### %s  %s" % (r["id"], short(bp.get("title") or r["text"], 90)))
+    if bp:
+        kinds = sorted({x.get("kind", "?") for x in bp.get("removed", [])})
+        print("  boilerplate: removed %d of %d bytes (%s)" % (bp.get("removed_bytes", 0),
+              bp.get("input_bytes", 0), ", ".join(kinds) or "nothing"))
+    if dd:
+        print("  dedup: %s%s" % (dd.get("status"), " of " + dd["duplicate_of"] if dd.get("duplicate_of") else ""))
+    if se:
+        print("  sentiment: %s (compound %+.3f)" % (se.get("label"), se.get("compound", 0)))
+    quotes = a.get("quotes", [])
+    print("  quotes: %d" % len(quotes))
+    for q in quotes[:4]:
+        print("    %-18s %-9s %s" % (q.get("speaker") or "(unknown)", q.get("type", ""), short(q.get("text", ""), 80)))
+    people = [e for e in se.get("entities", [])][:4]
+    if people:
+        print("  people: " + "; ".join("%s %s (%+.2f)" % (e["name"], e.get("label", ""), e.get("compound", 0)) for e in people))
+    for e in r.get("errors", []):
+        print("  error from %s: %s: %s" % (e.get("stage"), e.get("code"), e.get("message")))
 PY
 kill -TERM "$daemon"
 wait "$daemon" && echo "== textmilld stopped cleanly (exit 0)"
