@@ -124,7 +124,7 @@ def test_invented_docs():
 
 
 def test_seeds():
-    path = os.path.join(SRC, "tests", "data", "quotes", "seeds.jsonl")
+    path = os.path.join(SRC, "tests", "data", "seeds.jsonl")
     docs = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
     rc, res, err = run(docs, QUOTES)
     check(rc == 0 and len(res) == len(docs), "seeds: all documents processed")

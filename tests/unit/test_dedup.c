@@ -226,7 +226,7 @@ static void test_same_event_articles_stay_apart(void **state)
     (void)state;
     char path[4200];
     const char *src = getenv("TM_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/data/dedup/seeds.jsonl", src != NULL ? src : ".");
+    snprintf(path, sizeof path, "%s/tests/data/seeds.jsonl", src != NULL ? src : ".");
     FILE *f = fopen(path, "r");
     if (f == NULL)
         fail_msg("cannot open %s", path);

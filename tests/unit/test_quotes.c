@@ -283,7 +283,7 @@ static void test_seed_invariants(void **state)
 {
     (void)state;
     char path[4200];
-    snprintf(path, sizeof path, "%s/tests/data/quotes/seeds.jsonl", src_dir);
+    snprintf(path, sizeof path, "%s/tests/data/seeds.jsonl", src_dir);
     char *all = read_file(path, NULL);
     assert_non_null(all);
     tm_testhost_t *th = open_stage(NULL);
