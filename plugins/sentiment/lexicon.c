@@ -43,8 +43,34 @@ int sl_init(sl_lexicon_t *lx)
     return TM_OK;
 }
 
+int sl_freeze(sl_lexicon_t *lx)
+{
+    free(lx->flat);
+    lx->flat = NULL;
+    size_t cap = 64;
+    while (cap < 2 * lx->count)
+        cap *= 2;
+    sl_slot_t *t = aligned_alloc(64, cap * sizeof *t);
+    if (t == NULL)
+        return TM_ENOMEM;
+    memset(t, 0, cap * sizeof *t);
+    for (size_t e = 0; e < lx->count; e++) {
+        const sl_entry_t *en = &lx->ents[e];
+        uint64_t h = sl_hash(lx->keys + en->key_off, en->key_len);
+        size_t i = (size_t)h & (cap - 1);
+        while (t[i].e.key_len != 0)
+            i = (i + 1) & (cap - 1);
+        t[i].hash = h;
+        t[i].e = *en;
+    }
+    lx->flat = t;
+    lx->flat_mask = cap - 1;
+    return TM_OK;
+}
+
 void sl_free(sl_lexicon_t *lx)
 {
+    free(lx->flat);
     free(lx->index);
     free(lx->ents);
     free(lx->bloom);
@@ -81,6 +107,15 @@ const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *
     size_t bit = sl__bloom_bit(h);
     if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
         return NULL;
+    if (lx->flat != NULL) {
+        for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
+            const sl_slot_t *sl = &lx->flat[i];
+            if (sl->e.key_len == 0)
+                return NULL;
+            if (sl->hash == h && sl->e.key_len == len)
+                return &sl->e;
+        }
+    }
     size_t mask = lx->cap - 1;
     uint64_t tag = h >> 32;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -128,6 +163,10 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
 {
     if (len == 0 || len > UINT16_MAX)
         return NULL;
+    if (lx->flat != NULL) { /* changing again: back to the loading index */
+        free(lx->flat);
+        lx->flat = NULL;
+    }
     uint64_t h = sl_hash(key, len);
     const sl_entry_t *found = sl_get_hashed(lx, h, key, len);
     if (found != NULL)

@@ -166,6 +166,8 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     if (rc == TM_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "inflections")) &&
         sl_derive_inflections(&st->lx) != TM_OK)
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+    if (rc == TM_OK && sl_freeze(&st->lx) != TM_OK)
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
     st->entities = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "entities"));
     if (rc == TM_OK && st->entities)
         rc = pm_load(&st->model, cfg_str(config, "people_model"), err);

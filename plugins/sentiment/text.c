@@ -47,6 +47,31 @@ static inline size_t st__cp(const unsigned char *s, size_t len, int32_t *cp)
 /* Character classes. */
 enum { CC_SPACE, CC_NEWLINE, CC_WORD, CC_CONNECT, CC_PUNCT, CC_SYMBOL };
 
+/* ASCII bytes: class bits, so the hot loops classify a byte with one load. */
+enum {
+    AB_SPACE = 1u << 0,   /* ' ' \t \f \v */
+    AB_NEWLINE = 1u << 1, /* \n \r */
+    AB_WORD = 1u << 2,    /* letter or digit */
+    AB_UPPER = 1u << 3,
+    AB_LOWER = 1u << 4,
+    AB_DIGIT = 1u << 5,
+    AB_CONNECT = 1u << 6, /* ' - . & _ : joins word pieces */
+};
+#define AB_U (AB_WORD | AB_UPPER)
+#define AB_L (AB_WORD | AB_LOWER)
+#define AB_D (AB_WORD | AB_DIGIT)
+#define AB_C AB_CONNECT
+static const uint8_t st__ascii[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, AB_SPACE, AB_NEWLINE, AB_SPACE, AB_SPACE, AB_NEWLINE, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    AB_SPACE, 0, 0, 0, 0, 0, AB_C, AB_C, 0, 0, 0, 0, 0, AB_C, AB_C, 0,
+    AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, 0, 0, 0, 0, 0, 0,
+    0, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U,
+    AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, 0, 0, 0, 0, AB_C,
+    0, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L,
+    AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, 0, 0, 0, 0, 0,
+};
+
 static inline int st__class(int32_t cp)
 {
     if (cp < 0x80) {
@@ -169,23 +194,20 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     for (size_t i = a; i < b;) {
         unsigned char c = st->s[i];
         if (c < 0x80) {
-            if (c >= 'A' && c <= 'Z') {
-                upper++;
-                if (first)
+            unsigned f = st__ascii[c];
+            if (f & (AB_UPPER | AB_LOWER)) {
+                if (first && (f & AB_UPPER))
                     flags |= TK_CAP;
                 first = 0;
-                o[n++] = (char)(c + 32);
+                upper += (f & AB_UPPER) != 0;
+                lower += (f & AB_LOWER) != 0;
+                c = (unsigned char)(c | ((f & AB_UPPER) ? 0x20 : 0));
+            } else if (f & AB_DIGIT) {
+                digit++;
             } else {
-                if (c >= 'a' && c <= 'z') {
-                    lower++;
-                    first = 0;
-                } else if (c >= '0' && c <= '9') {
-                    digit++;
-                } else {
-                    weird++;
-                }
-                o[n++] = (char)c;
+                weird++;
             }
+            o[n++] = (char)c;
             i++;
             continue;
         }
@@ -362,53 +384,81 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
     /* The whole chunk may be a lexicon item: an emoticon like ":-)" or
      * "</3", or a word with inner punctuation.  Only try when it holds
      * some punctuation (plain words are handled below). */
-    int has_punct = 0, has_word = 0;
-    for (size_t i = a; i < b; i++) {
-        unsigned char c = s[i];
-        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-            has_word = 1;
-        else
-            has_punct = 1;
-    }
-    /* Emoticons start with punctuation (":-)", "</3") or are short ("XD");
-     * "word," never needs the whole-chunk lookup. */
-    int letter0 = (s[a] >= 'a' && s[a] <= 'z') || (s[a] >= 'A' && s[a] <= 'Z') || s[a] >= 0x80;
-    if (has_punct && b - a <= 12 && (!letter0 || b - a <= 3)) {
-        char buf[16];
-        size_t n = b - a;
-        memcpy(buf, s + a, n);
-        const sl_entry_t *e = sl_get(st->lx, buf, n);
-        if (e == NULL || !(e->flags & SL_VALENCE)) {
-            for (size_t i = 0; i < n; i++)
-                if (buf[i] >= 'A' && buf[i] <= 'Z')
-                    buf[i] = (char)(buf[i] + 32);
-            e = sl_get(st->lx, buf, n);
+    if (b - a <= 12 && (b - a <= 3 || !(s[a] >= 0x80 || (st__ascii[s[a]] & (AB_UPPER | AB_LOWER))))) {
+        int has_punct = 0, has_word = 0;
+        for (size_t i = a; i < b; i++) {
+            unsigned char c = s[i];
+            if (c >= 0x80 || (st__ascii[c] & AB_WORD))
+                has_word = 1;
+            else
+                has_punct = 1;
         }
-        if (e != NULL && (e->flags & SL_VALENCE) && (!has_word || b - a <= 4)) {
-            size_t before = st->d->ntok;
-            if (!st__emit(st, a, b, 0))
-                return 0;
-            st_token_t *t = &st->d->tok[before];
-            t->e = e;
-            t->flags &= (uint16_t)~(TK_UPPER | TK_CAP);
-            return 1;
+        /* Emoticons start with punctuation (":-)", "</3") or are short
+         * ("XD"); "word," never needs the whole-chunk lookup. */
+        int letter0 = s[a] >= 0x80 || (st__ascii[s[a]] & (AB_UPPER | AB_LOWER));
+        if (has_punct && (!letter0 || b - a <= 3)) {
+            char buf[16];
+            size_t n = b - a;
+            memcpy(buf, s + a, n);
+            const sl_entry_t *e = sl_get(st->lx, buf, n);
+            if (e == NULL || !(e->flags & SL_VALENCE)) {
+                for (size_t i = 0; i < n; i++)
+                    if (buf[i] >= 'A' && buf[i] <= 'Z')
+                        buf[i] = (char)(buf[i] + 32);
+                e = sl_get(st->lx, buf, n);
+            }
+            if (e != NULL && (e->flags & SL_VALENCE) && (!has_word || b - a <= 4)) {
+                size_t before = st->d->ntok;
+                if (!st__emit(st, a, b, 0))
+                    return 0;
+                st_token_t *t = &st->d->tok[before];
+                t->e = e;
+                t->flags &= (uint16_t)~(TK_UPPER | TK_CAP);
+                return 1;
+            }
         }
     }
     size_t i = a, wstart = SIZE_MAX;
     while (i < b) {
         int32_t cp;
-        size_t k = st__cp(s + i, b - i, &cp);
-        int cc = st__class(cp);
-        if (cc == CC_WORD) {
-            if (wstart == SIZE_MAX)
-                wstart = i;
-            i += k;
-            continue;
+        size_t k;
+        int cc;
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            unsigned f = st__ascii[c];
+            if (f & AB_WORD) {
+                if (wstart == SIZE_MAX)
+                    wstart = i;
+                i++;
+                while (i < b && s[i] < 0x80 && (st__ascii[s[i]] & AB_WORD))
+                    i++;
+                continue;
+            }
+            cp = c;
+            k = 1;
+            cc = (f & AB_CONNECT) ? CC_CONNECT : (f & AB_SPACE) ? CC_SPACE
+                 : (f & AB_NEWLINE) ? CC_NEWLINE : CC_PUNCT;
+        } else {
+            k = st__cp(s + i, b - i, &cp);
+            cc = st__class(cp);
+            if (cc == CC_WORD) {
+                if (wstart == SIZE_MAX)
+                    wstart = i;
+                i += k;
+                continue;
+            }
         }
         if (cc == CC_CONNECT && wstart != SIZE_MAX && i + k < b) {
-            int32_t nx;
-            st__cp(s + i + k, b - i - k, &nx);
-            if (st__class(nx) == CC_WORD) {
+            unsigned char nc = s[i + k];
+            int word;
+            if (nc < 0x80) {
+                word = (st__ascii[nc] & AB_WORD) != 0;
+            } else {
+                int32_t nx;
+                st__cp(s + i + k, b - i - k, &nx);
+                word = st__class(nx) == CC_WORD;
+            }
+            if (word) {
                 i += k;
                 continue;
             }
@@ -447,8 +497,17 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     size_t i = 0;
     while (i < len) {
         int32_t cp;
-        size_t k = st__cp(st.s + i, len - i, &cp);
-        int cc = (cp < 0x80 && cp > ' ') ? CC_WORD : st__class(cp);
+        size_t k;
+        int cc;
+        unsigned char c0 = st.s[i];
+        if (c0 < 0x80) {
+            unsigned f = st__ascii[c0];
+            k = 1;
+            cc = (f & AB_NEWLINE) ? CC_NEWLINE : (f & AB_SPACE) ? CC_SPACE : CC_WORD;
+        } else {
+            k = st__cp(st.s + i, len - i, &cp);
+            cc = st__class(cp);
+        }
         if (cc == CC_NEWLINE) {
             if (!st__close_sentence(&st))
                 return TM_ENOMEM;
@@ -464,18 +523,18 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         size_t j = i + k;
         while (j < len) {
             unsigned char c = st.s[j];
-            if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
-                break;
-            if (c >= 0x80) {
-                int32_t cp2;
-                size_t k2 = st__cp(st.s + j, len - j, &cp2);
-                int c2 = st__class(cp2);
-                if (c2 == CC_SPACE || c2 == CC_NEWLINE)
+            if (c < 0x80) {
+                if (st__ascii[c] & (AB_SPACE | AB_NEWLINE))
                     break;
-                j += k2;
+                j++;
                 continue;
             }
-            j++;
+            int32_t cp2;
+            size_t k2 = st__cp(st.s + j, len - j, &cp2);
+            int c2 = st__class(cp2);
+            if (c2 == CC_SPACE || c2 == CC_NEWLINE)
+                break;
+            j += k2;
         }
         if (!st__chunk(&st, i, j))
             return TM_ENOMEM;
