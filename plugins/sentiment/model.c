@@ -464,6 +464,20 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     return 1;
 }
 
+/* Set bits of x.  Without -mpopcnt, __builtin_popcountll is a libgcc call;
+ * this SWAR form is a dozen inline instructions. */
+static inline unsigned pm__popcount(uint64_t x)
+{
+#if defined(__POPCNT__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 /* Sum the (quantised) weight rows of f's features into acc. */
 static void pm__accumulate(const pm_model_t *m, const pm_feats_t *f, double acc[PM_CLASSES])
 {
@@ -472,7 +486,7 @@ static void pm__accumulate(const pm_model_t *m, const pm_feats_t *f, double acc[
         uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
         if (!(word & bit))
             continue; /* a feature never seen in training */
-        size_t row = m->rank[idx >> 6] + (size_t)__builtin_popcountll(word & (bit - 1));
+        size_t row = m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1));
         const int16_t *w = m->rows + row * PM_CLASSES;
         double v = f->f[i].val;
         for (int k = 0; k < PM_CLASSES; k++)

@@ -72,6 +72,28 @@ static const uint8_t st__ascii[128] = {
     AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, 0, 0, 0, 0, 0,
 };
 
+/* ASCII bytes inside a token: what kind of character (TF_UP is 0x20, the
+ * bit that lower-cases A-Z). */
+enum { TF_LO = 1, TF_DG = 2, TF_WD = 4, TF_UP = 0x20 };
+#define W_ TF_WD
+#define U_ TF_UP
+#define L_ TF_LO
+#define D_ TF_DG
+static const uint8_t st__tokf[128] = {
+    W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_,
+    W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_,
+    W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_,
+    D_, D_, D_, D_, D_, D_, D_, D_, D_, D_, W_, W_, W_, W_, W_, W_,
+    W_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_,
+    U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, W_, W_, W_, W_, W_,
+    W_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_,
+    L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, W_, W_, W_, W_, W_,
+};
+#undef W_
+#undef U_
+#undef L_
+#undef D_
+
 static inline int st__class(int32_t cp)
 {
     if (cp < 0x80) {
@@ -189,25 +211,16 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     t->low = (uint32_t)d->low_len;
     char *o = d->low + d->low_len;
     size_t n = 0;
-    unsigned upper = 0, lower = 0, first = 1, digit = 0, weird = 0;
+    unsigned seen = 0; /* TF_* of the characters so far */
     uint16_t flags = extra;
     for (size_t i = a; i < b;) {
         unsigned char c = st->s[i];
         if (c < 0x80) {
-            unsigned f = st__ascii[c];
-            if (f & (AB_UPPER | AB_LOWER)) {
-                if (first && (f & AB_UPPER))
-                    flags |= TK_CAP;
-                first = 0;
-                upper += (f & AB_UPPER) != 0;
-                lower += (f & AB_LOWER) != 0;
-                c = (unsigned char)(c | ((f & AB_UPPER) ? 0x20 : 0));
-            } else if (f & AB_DIGIT) {
-                digit++;
-            } else {
-                weird++;
-            }
-            o[n++] = (char)c;
+            unsigned f = st__tokf[c];
+            if ((f & TF_UP) && !(seen & (TF_UP | TF_LO)))
+                flags |= TK_CAP; /* the first letter is a capital */
+            seen |= f;
+            o[n++] = (char)(c | (f & TF_UP)); /* TF_UP is 0x20: lower-cases A-Z */
             i++;
             continue;
         }
@@ -220,32 +233,28 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
         }
         utf8proc_category_t cat = utf8proc_category(cp);
         if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
-            upper++;
-            if (first)
+            if (!(seen & (TF_UP | TF_LO)))
                 flags |= TK_CAP;
-            first = 0;
+            seen |= TF_UP;
             cp = utf8proc_tolower(cp);
-        } else if (cat == UTF8PROC_CATEGORY_LL) {
-            lower++;
-            first = 0;
-        } else if (cat == UTF8PROC_CATEGORY_LO || cat == UTF8PROC_CATEGORY_LM) {
-            first = 0;
-            lower++; /* uncased letters count as "not capitals" */
+        } else if (cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LO ||
+                   cat == UTF8PROC_CATEGORY_LM) {
+            seen |= TF_LO; /* uncased letters count as "not capitals" */
         } else if (cat == UTF8PROC_CATEGORY_ND) {
-            digit++;
+            seen |= TF_DG;
         } else {
-            weird++;
+            seen |= TF_WD;
         }
         n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o + n);
     }
     o[n] = '\0';
-    if (upper + lower > 0)
+    if (seen & (TF_UP | TF_LO))
         flags |= TK_ALPHA;
-    if (upper > 0 && lower == 0)
+    if ((seen & TF_UP) && !(seen & TF_LO))
         flags |= TK_UPPER;
-    if (digit)
+    if (seen & TF_DG)
         flags |= TK_DIGIT;
-    if (weird)
+    if (seen & TF_WD)
         flags |= TK_WEIRD;
     if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
         flags |= TK_NT;
