@@ -18,9 +18,6 @@
 
 uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
 
-/* The Bloom bit of a hash: bits 20..38, apart from the slot (low) and tag (high) bits. */
-#define SL_BLOOM_BITS (1u << 19)
-static inline size_t sl__bloom_bit(uint64_t h) { return (size_t)(h >> 20) & (SL_BLOOM_BITS - 1); }
 
 int sl_init(sl_lexicon_t *lx)
 {
@@ -104,7 +101,7 @@ static uint32_t sl__intern(sl_lexicon_t *lx, const char *s, size_t len)
 
 const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
 {
-    size_t bit = sl__bloom_bit(h);
+    size_t bit = sl_bloom_bit(h);
     if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
         return NULL;
     if (lx->flat != NULL) {
@@ -191,7 +188,7 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
     e->key_off = off;
     e->key_len = (uint16_t)len;
     sl__place(lx->index, lx->cap, h, lx->count);
-    size_t bit = sl__bloom_bit(h);
+    size_t bit = sl_bloom_bit(h);
     lx->bloom[bit >> 6] |= 1ull << (bit & 63);
     lx->count++;
     return e;

@@ -108,6 +108,30 @@ void sl_free(sl_lexicon_t *lx);
  * loading index keeps working then). */
 int sl_freeze(sl_lexicon_t *lx);
 
+/* The Bloom bit of a hash: bits 20..38, apart from the slot (low) and tag (high) bits. */
+#define SL_BLOOM_BITS (1u << 19)
+static inline size_t sl_bloom_bit(uint64_t h) { return (size_t)(h >> 20) & (SL_BLOOM_BITS - 1); }
+
+/* Start loading the cache lines a lookup of hash h will read (the
+ * tokenizer looks words up a few tokens later, so lookups do not wait on
+ * memory one after another). */
+static inline void sl__prefetch1(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    /* GCC 12 drops __builtin_prefetch here after inlining; volatile asm stays. */
+    __asm__ __volatile__("prefetcht0 %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p);
+#endif
+}
+static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
+{
+    if (lx->flat != NULL) {
+        sl__prefetch1(&lx->bloom[sl_bloom_bit(h) >> 6]);
+        sl__prefetch1(&lx->flat[(size_t)h & lx->flat_mask]);
+    }
+}
+
 /* Look a key up (exact bytes).  NULL when absent. */
 const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);
 const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);

@@ -155,6 +155,7 @@ typedef struct st_state {
     size_t last_end;      /* end of the last non-space character */
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
+    size_t resolved;      /* tokens before this one have their lexicon entry */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -186,6 +187,16 @@ static int st__close_sentence(st_state_t *st)
 static int st__low_reserve(st_doc_t *d, size_t n)
 {
     return st__grow((void **)&d->low, &d->low_cap, d->low_len + n + 1, 1);
+}
+
+/* Look up a token whose lookup was deferred. */
+#define ST_LAG 8
+static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *t)
+{
+    if (t->flags & TK_PENDING) {
+        t->flags &= (uint16_t)~TK_PENDING;
+        t->e = sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
+    }
 }
 
 /* Emit a token for s[a..b) (a word piece).  Lower-cases, classifies and
@@ -277,9 +288,16 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     o[look] = '\0';
     t->flags = flags;
     t->hash = sl_hash(o, look);
-    t->e = look > 0 && look <= UINT16_MAX ? sl_get_hashed(st->lx, t->hash, o, look) : NULL;
+    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
+    t->e = NULL;
+    if (look > 0) {
+        t->flags |= TK_PENDING;
+        sl_prefetch(st->lx, t->hash);
+    }
     d->low_len += look + 1;
     d->ntok++;
+    for (; st->resolved + ST_LAG < d->ntok; st->resolved++)
+        st__resolve(d, st->lx, &d->tok[st->resolved]);
     st->last_end = b;
     return 1;
 }
@@ -352,6 +370,7 @@ static void st__punct(st_state_t *st, int32_t cp, size_t at, size_t clen)
         const st_token_t *prev = d->ntok > st->sent_tok ? &d->tok[d->ntok - 1] : NULL;
         int abbrev = 0;
         if (prev != NULL && prev->end == at) {
+            st__resolve(d, st->lx, &d->tok[d->ntok - 1]);
             if (prev->e != NULL && (prev->e->flags & SL_TITLE) && prev->low_len <= 5)
                 abbrev = 1;
             else if ((prev->flags & TK_UPPER) && prev->low_len == 1)
@@ -422,7 +441,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                     return 0;
                 st_token_t *t = &st->d->tok[before];
                 t->e = e;
-                t->flags &= (uint16_t)~(TK_UPPER | TK_CAP);
+                t->flags &= (uint16_t)~(TK_UPPER | TK_CAP | TK_PENDING);
                 return 1;
             }
         }
@@ -551,6 +570,8 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
+    for (size_t t = st.resolved; t < d->ntok; t++)
+        st__resolve(d, lx, &d->tok[t]);
     /* VADER's "cap differential": some, but not all, words in capitals. */
     size_t caps = 0, words = 0;
     for (size_t t = 0; t < d->ntok; t++) {

@@ -30,6 +30,7 @@ enum {
     TK_DIGIT = 1u << 12,    /* has a digit */
     TK_WEIRD = 1u << 13,    /* has characters that are neither letters nor digits */
     TK_LEARNED = 1u << 14,  /* its valence is a learned one (set by the scorer) */
+    TK_PENDING = 1u << 15,  /* lexicon lookup not done yet (inside st_tokenize only) */
 };
 
 typedef struct st_token {
