@@ -478,20 +478,40 @@ static inline unsigned pm__popcount(uint64_t x)
 #endif
 }
 
-/* Sum the (quantised) weight rows of f's features into acc. */
+/* Sum the (quantised) weight rows of f's features into acc.  In batches:
+ * first find every feature's row and start loading it, then add them, so
+ * the rows' cache misses overlap instead of queueing. */
+#define PM_BATCH 16
+_Static_assert(PM_CLASSES == 3, "pm__accumulate sums three classes");
 static void pm__accumulate(const pm_model_t *m, const pm_feats_t *f, double acc[PM_CLASSES])
 {
-    for (size_t i = 0; i < f->n; i++) {
-        uint32_t idx = f->f[i].idx & (m->dim - 1);
-        uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
-        if (!(word & bit))
-            continue; /* a feature never seen in training */
-        size_t row = m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1));
-        const int16_t *w = m->rows + row * PM_CLASSES;
-        double v = f->f[i].val;
-        for (int k = 0; k < PM_CLASSES; k++)
-            acc[k] += v * w[k];
+    const int16_t *rw[PM_BATCH];
+    double a0 = acc[0], a1 = acc[1], a2 = acc[2]; /* in registers, not through memory */
+    for (size_t base = 0; base < f->n; base += PM_BATCH) {
+        size_t n = f->n - base < PM_BATCH ? f->n - base : PM_BATCH;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t idx = f->f[base + j].idx & (m->dim - 1);
+            uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+            if (!(word & bit)) {
+                rw[j] = NULL; /* a feature never seen in training */
+                continue;
+            }
+            size_t row = m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1));
+            rw[j] = m->rows + row * PM_CLASSES;
+            sl__prefetch1(rw[j]);
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (rw[j] == NULL)
+                continue;
+            double v = f->f[base + j].val;
+            a0 += v * rw[j][0];
+            a1 += v * rw[j][1];
+            a2 += v * rw[j][2];
+        }
     }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
 }
 
 void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES])
