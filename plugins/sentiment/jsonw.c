@@ -46,16 +46,25 @@ void jw_lit(jw_buf_t *b, const char *s, size_t n)
 
 void jw_uint(jw_buf_t *b, uint64_t v)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    if (!jw_reserve(b, n))
-        return;
-    while (n > 0)
-        b->s[b->len++] = tmp[--n];
+    size_t n = sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--n] = pairs[2 * r + 1];
+        tmp[--n] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[2 * v + 1];
+        tmp[--n] = pairs[2 * v];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    jw_lit(b, tmp + n, sizeof tmp - n);
 }
 
 void jw_num4(jw_buf_t *b, double v)

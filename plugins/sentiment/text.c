@@ -224,8 +224,9 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     size_t n = 0;
     unsigned seen = 0; /* TF_* of the characters so far */
     uint16_t flags = extra;
+    const unsigned char *const src = st->s; /* a local: the char stores below may alias st */
     for (size_t i = a; i < b;) {
-        unsigned char c = st->s[i];
+        unsigned char c = src[i];
         if (c < 0x80) {
             unsigned f = st__tokf[c];
             if ((f & TF_UP) && !(seen & (TF_UP | TF_LO)))
@@ -236,7 +237,7 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
             continue;
         }
         int32_t cp;
-        size_t k = st__cp(st->s + i, b - i, &cp);
+        size_t k = st__cp(src + i, b - i, &cp);
         i += k;
         if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC) {
             o[n++] = '\'';
