@@ -548,6 +548,7 @@ static int sentiment_process(void *instance, void *tls, tm_doc_t *doc, tm_err_t 
         const cJSON *targets =
             meta != NULL ? cJSON_GetObjectItemCaseSensitive(meta, "sentiment_targets") : NULL;
         t->p.max_entities = st->max_entities;
+        t->p.lx = &st->lx;
         long n = -1;
         if (pp_find(&t->p, &t->d, quotes, h->doc_annotation(doc, "speakers"), targets,
                     st->max_mentions) == TM_OK)

@@ -548,6 +548,37 @@ static void test_json_output(void **state)
     tm_testhost_close(&tree);
 }
 
+/* Capitalised words that are not people: organisations ending in a company
+ * or photo-credit word, acronyms, abbreviations, web addresses,
+ * contractions, hyphenated pairs of two people, and sentence-initial
+ * common words; the people in the same text are still found. */
+static void test_not_people(void **state)
+{
+    (void)state;
+    FILE *f = fopen(TM_SENTIMENT_TESTDATA "/not_people.txt", "rb");
+    assert_non_null(f);
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    tm_doc_t *doc = run_text(g_th, text, n);
+    const cJSON *a = ann(doc);
+    assert_non_null(entity(a, "Maria Lopez"));
+    assert_non_null(entity(a, "Ana Chen"));
+    /* A double-barrelled surname is one person, not a pair. */
+    assert_non_null(entity(a, "Stephanie Okafor-Brandt"));
+    static const char *const not_people[] = {
+        "Lopez-Chen", "Gather", "Super PAC", "PAC", "Big Tech", "Harbor Images", "Harbor",
+        "Harbor.org", "I'm", "We're", "U.S", "U.S.", "FDA", "Photo"};
+    for (size_t i = 0; i < sizeof not_people / sizeof not_people[0]; i++) {
+        if (entity(a, not_people[i]) != NULL)
+            fail_msg("\"%s\" reported as a person", not_people[i]);
+    }
+    /* Only the three people (and no unresolved pronoun) are reported. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "entities")), 3);
+    tm_doc_destroy(&doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_entities_from_quotes_stage),
         cmocka_unit_test(test_meta_targets),
         cmocka_unit_test(test_json_output),
+        cmocka_unit_test(test_not_people),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
