@@ -44,8 +44,10 @@ int sl_freeze(sl_lexicon_t *lx)
 {
     free(lx->flat);
     lx->flat = NULL;
+    /* Load up to 0.6: half the memory of 0.5 for a lexicon of ~36,000 keys
+     * (2 MB instead of 4 MB), probes still mostly within one cache line. */
     size_t cap = 64;
-    while (cap < 2 * lx->count)
+    while (cap * 3 < lx->count * 5)
         cap *= 2;
     sl_slot_t *t = aligned_alloc(64, cap * sizeof *t);
     if (t == NULL)
