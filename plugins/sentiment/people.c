@@ -266,7 +266,7 @@ static int pp__is_name_tok(const st_doc_t *d, const st_token_t *t)
         return 0;
     if (!(t->flags & TK_CAP) || !(t->flags & TK_ALPHA))
         return pp__particle_name(d, t);
-    if (t->e != NULL && (t->e->flags & (SL_PRONOUN | SL_FUNCTION)))
+    if (t->e != NULL && (t->lxflags & (SL_PRONOUN | SL_FUNCTION)))
         return 0;
     if ((t->flags & TK_UPPER) && t->low_len > 1) {
         /* Capitals: a name in a transcript label or headline ("MARTIN:"),
@@ -285,7 +285,7 @@ static int pp__cap_other(const st_token_t *t)
 {
     if (!(t->flags & TK_CAP) || t->e == NULL)
         return 0;
-    return (t->eflags & SL_TITLE) || (t->e->flags & (SL_TITLE | SL_ORG | SL_NOT_NAME)) != 0;
+    return (t->eflags & SL_TITLE) || (t->lxflags & (SL_TITLE | SL_ORG | SL_NOT_NAME)) != 0;
 }
 
 /* Only spaces between tokens i and i+1 (or the '.' of an initial or a
@@ -298,7 +298,7 @@ static int pp__adjacent(const st_doc_t *d, size_t i)
     uint32_t k = t->end;
     if (k < u->start && d->text[k] == '.' &&
         ((t->low_len == 1 && (t->flags & TK_UPPER)) || (t->eflags & SL_TITLE) ||
-         (t->e != NULL && (t->e->flags & SL_TITLE))))
+         (t->e != NULL && (t->lxflags & SL_TITLE))))
         k++;
     for (; k < u->start; k++)
         if (d->text[k] != ' ')
@@ -309,7 +309,7 @@ static int pp__adjacent(const st_doc_t *d, size_t i)
 static int pp__common_word(const st_token_t *t)
 {
     return t->e != NULL &&
-           (t->e->flags & (SL_VALENCE | SL_FUNCTION | SL_NOT_NAME | SL_BOOSTER | SL_NEGATION |
+           (t->lxflags & (SL_VALENCE | SL_FUNCTION | SL_NOT_NAME | SL_BOOSTER | SL_NEGATION |
                            SL_SPEECH | SL_CONTRAST | SL_ORG | SL_DERIVED));
 }
 
@@ -368,12 +368,12 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
     m->gender = (uint8_t)gender;
     /* "X said", "said X", "according to X": X speaks. */
     if (k < d->ntok && d->tok[k].sent == d->tok[ms].sent && d->tok[k].e != NULL &&
-        (d->tok[k].e->flags & SL_SPEECH))
+        (d->tok[k].lxflags & SL_SPEECH))
         m->speaker = 1;
     if (ms > 0 && d->tok[ms - 1].sent == d->tok[ms].sent && d->tok[ms - 1].e != NULL &&
-        (d->tok[ms - 1].e->flags & SL_SPEECH))
+        (d->tok[ms - 1].lxflags & SL_SPEECH))
         m->speaker = 1;
-    if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].e->flags & SL_SPEECH) &&
+    if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].lxflags & SL_SPEECH) &&
         d->tok[ms - 1].low_len == 2 && memcmp(st_low(d, &d->tok[ms - 1]), "to", 2) == 0)
         m->speaker = 1;
     return 1;
@@ -502,7 +502,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                     k++;
                     continue;
                 }
-                if (u->e != NULL && (u->e->flags & SL_NAME_LINK) && k + 1 < b &&
+                if (u->e != NULL && (u->lxflags & SL_NAME_LINK) && k + 1 < b &&
                     pp__adjacent(d, k) && pp__is_name_tok(d, &d->tok[k + 1])) {
                     k++;
                     continue;
@@ -512,7 +512,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             size_t next = k;
             /* An organisation or place ("Cook County", "White House"). */
             const st_token_t *lt = &d->tok[k - 1];
-            if (lt->e != NULL && (lt->e->flags & SL_ORG) && !(lt->flags & TK_POSS)) {
+            if (lt->e != NULL && (lt->lxflags & SL_ORG) && !(lt->flags & TK_POSS)) {
                 i = next;
                 continue;
             }
@@ -534,7 +534,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             size_t ms = nb;
             if (nb > i) {
                 const st_token_t *tt = &d->tok[nb - 1];
-                if ((tt->eflags & SL_TITLE) || (tt->e != NULL && (tt->e->flags & SL_TITLE))) {
+                if ((tt->eflags & SL_TITLE) || (tt->e != NULL && (tt->lxflags & SL_TITLE))) {
                     titled = 1;
                     ms = nb - 1;
                     if (tt->e != NULL)
@@ -594,7 +594,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                 if (!known) {
                     const st_token_t *nx = k < b ? &d->tok[k] : NULL;
                     int ok = (u->flags & TK_POSS) || (u->flags & TK_UPPER) ||
-                             (nx != NULL && nx->e != NULL && (nx->e->flags & SL_SPEECH)) ||
+                             (nx != NULL && nx->e != NULL && (nx->lxflags & SL_SPEECH)) ||
                              (nx != NULL && !(nx->flags & TK_CAP) && (nx->flags & TK_ALPHA)) ||
                              (u->flags & TK_COMMA_AFTER);
                     if (pp__suffix(u, d, "ly"))
@@ -602,7 +602,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                     /* Only the weak evidence (a lower-case word follows):
                      * a common word used as the first word ("Meet the..."). */
                     if (ok && !(u->flags & (TK_POSS | TK_UPPER | TK_COMMA_AFTER)) &&
-                        !(nx != NULL && nx->e != NULL && (nx->e->flags & SL_SPEECH)) &&
+                        !(nx != NULL && nx->e != NULL && (nx->lxflags & SL_SPEECH)) &&
                         pp__initial_common(p, d, u))
                         ok = 0;
                     if (!ok) {
@@ -682,7 +682,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
             !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
-            (d->tok[i + 1].e->flags & SL_TITLE) &&
+            (d->tok[i + 1].lxflags & SL_TITLE) &&
             (i + 2 >= d->ntok || !pp__is_name_tok(d, &d->tok[i + 2]) ||
              d->tok[i + 2].sent != t->sent)) {
             if (p->nm >= max_mentions)
@@ -691,7 +691,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
                 return 0;
             continue;
         }
-        if (!(t->e->flags & SL_PRONOUN))
+        if (!(t->lxflags & SL_PRONOUN))
             continue;
         int g = t->e->gender;
         if (g != SL_GENDER_MALE && g != SL_GENDER_FEMALE)
@@ -828,7 +828,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                 if (overlap)
                     continue;
                 int kind = PP_SPEAKER;
-                if (te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)) {
+                if (te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].lxflags & SL_PRONOUN)) {
                     kind = PP_PRONOUN;
                     if (p->ent[ent].gender == SL_GENDER_NONE)
                         p->ent[ent].gender = d->tok[tb].e->gender;
@@ -929,7 +929,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                     continue;
                 return TM_ENOMEM;
             }
-            int kind = te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)
+            int kind = te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].lxflags & SL_PRONOUN)
                            ? PP_PRONOUN
                            : PP_NAME; /* scored like any detected mention */
             if (!pp__add_mention(p, d, s, e, tb, te, tb, kind, ent))

@@ -196,6 +196,7 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
     if (t->flags & TK_PENDING) {
         t->flags &= (uint16_t)~TK_PENDING;
         t->e = sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
+        t->lxflags = t->e != NULL ? t->e->flags : 0;
     }
 }
 
@@ -330,6 +331,7 @@ static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t
         t->flags = TK_EMOJI | TK_ALPHA | (st->in_quote ? TK_IN_QUOTE : 0);
         t->hash = sl_hash(word, wl);
         t->e = sl_get_hashed(st->lx, t->hash, word, wl);
+        t->lxflags = t->e != NULL ? t->e->flags : 0;
         d->ntok++;
     }
     st->last_end = b;
@@ -372,7 +374,7 @@ static void st__punct(st_state_t *st, int32_t cp, size_t at, size_t clen)
         int abbrev = 0;
         if (prev != NULL && prev->end == at) {
             st__resolve(d, st->lx, &d->tok[d->ntok - 1]);
-            if (prev->e != NULL && (prev->e->flags & SL_TITLE) && prev->low_len <= 5)
+            if (prev->e != NULL && (prev->lxflags & SL_TITLE) && prev->low_len <= 5)
                 abbrev = 1;
             else if ((prev->flags & TK_UPPER) && prev->low_len == 1)
                 abbrev = 1;
@@ -442,6 +444,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                     return 0;
                 st_token_t *t = &st->d->tok[before];
                 t->e = e;
+                t->lxflags = e->flags;
                 t->flags &= (uint16_t)~(TK_UPPER | TK_CAP | TK_PENDING);
                 return 1;
             }
