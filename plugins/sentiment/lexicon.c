@@ -4,6 +4,7 @@
  * the emoji descriptions, and the project's own rule/name lists.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 
 #include "lexicon.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -49,9 +51,18 @@ int sl_freeze(sl_lexicon_t *lx)
     size_t cap = 64;
     while (cap * 3 < lx->count * 5)
         cap *= 2;
-    sl_slot_t *t = aligned_alloc(64, cap * sizeof *t);
+    /* A table of 2 MB or more goes on transparent huge pages where the
+     * system allows them: lookups are random, and one TLB entry for the
+     * whole table instead of 512 keeps them from waiting on page walks. */
+    size_t bytes = cap * sizeof(sl_slot_t), huge = (size_t)2 << 20;
+    int use_huge = bytes >= huge && bytes % huge == 0;
+    sl_slot_t *t = aligned_alloc(use_huge ? huge : 64, bytes);
     if (t == NULL)
         return TM_ENOMEM;
+#ifdef MADV_HUGEPAGE
+    if (use_huge)
+        (void)madvise(t, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
     memset(t, 0, cap * sizeof *t);
     for (size_t e = 0; e < lx->count; e++) {
         const sl_entry_t *en = &lx->ents[e];
