@@ -101,6 +101,10 @@ typedef struct sl_lexicon {
 int sl_init(sl_lexicon_t *lx);
 void sl_free(sl_lexicon_t *lx);
 
+/* Memory for a table read at random (64-byte aligned; from 1 MB on a
+ * transparent huge page where the system allows it).  free() releases it. */
+void *sl_alloc_table(size_t bytes);
+
 /* Build the read-only lookup table used after start-up (one cache line per
  * lookup: a key is identified by its 64-bit xxHash and its length, which
  * for a lexicon of 10^5 keys leaves a false match at odds of ~1e-14 per

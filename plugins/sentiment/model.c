@@ -26,9 +26,7 @@
 void pm_free(pm_model_t *m)
 {
     free(m->w);
-    free(m->present);
-    free(m->rank);
-    free(m->rows);
+    free(m->block); /* present, rank and rows */
     memset(m, 0, sizeof *m);
 }
 
@@ -159,18 +157,26 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
                         path);
     if (rc == TM_OK) {
         /* Compact the weights (see model.h). */
-        size_t words = m->dim / 64;
-        m->present = calloc(words, sizeof *m->present);
-        m->rank = calloc(words, sizeof *m->rank);
-        size_t nset = 0;
-        for (size_t i = 0; m->present != NULL && i < m->dim; i++) {
+        size_t words = (m->dim + 63) / 64, nset = 0; /* dim may be below 64 */
+        for (size_t i = 0; i < m->dim; i++) {
             const float *w = m->w + i * PM_CLASSES;
-            if (w[0] != 0 || w[1] != 0 || w[2] != 0) {
-                m->present[i >> 6] |= 1ull << (i & 63);
-                nset++;
+            nset += w[0] != 0 || w[1] != 0 || w[2] != 0;
+        }
+        /* One block, read at random: bitmap, ranks, rows. */
+        size_t bp = words * sizeof *m->present, br = words * sizeof *m->rank,
+               bw = (nset + 1) * PM_CLASSES * sizeof *m->rows;
+        m->block = sl_alloc_table(bp + br + bw);
+        if (m->block != NULL) {
+            memset(m->block, 0, bp + br);
+            m->present = (uint64_t *)m->block;
+            m->rank = (uint32_t *)((char *)m->block + bp);
+            m->rows = (int16_t *)((char *)m->block + bp + br);
+            for (size_t i = 0; i < m->dim; i++) {
+                const float *w = m->w + i * PM_CLASSES;
+                if (w[0] != 0 || w[1] != 0 || w[2] != 0)
+                    m->present[i >> 6] |= 1ull << (i & 63);
             }
         }
-        m->rows = malloc((nset + 1) * PM_CLASSES * sizeof *m->rows);
         /* 16-bit weights: a quarter of the cache footprint of floats, and
          * a step of max|w|/32767, far below what training can resolve. */
         float maxabs = 0;
