@@ -349,6 +349,14 @@ static void test_model_rows_format(void **state)
     }
     pm_free(&a);
     pm_free(&b);
+    /* A hashing space smaller than one bitmap word (dim 16). */
+    assert_int_equal(pm_load(&a, TM_SENTIMENT_TESTDATA "/model_dim16.txt", &err), TM_OK);
+    pm_feat_t f16[2] = {{15, 1.0f}, {31, 1.0f}}; /* 31 folds onto 15 */
+    pm_feats_t v16 = {f16, 2, 2};
+    double z16[PM_CLASSES];
+    pm_scores(&a, &v16, z16);
+    assert_true(fabs(z16[0] - 2) < 1e-3 && fabs(z16[1]) < 1e-6 && fabs(z16[2] + 2) < 1e-3);
+    pm_free(&a);
 }
 
 /* The entity whose name is name, or NULL. */
