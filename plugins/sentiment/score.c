@@ -263,7 +263,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         }
     }
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
-    uint32_t neu = 0;
+    uint32_t neu = 0, polar = 0;
     se->lex_pos = se->lex_neg = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
@@ -278,17 +278,17 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             else
                 se->lex_neg += (float)s;
         }
-        if (s > 0)
+        if (s > 0) {
             pos += s + 1;
-        else if (s < 0)
+            polar++;
+        } else if (s < 0) {
             neg += s - 1;
-        else
+            polar++;
+        } else {
             neu++;
+        }
     }
-    se->polar = 0;
-    for (size_t i = a; i < b; i++)
-        if (!(d->tok[i].flags & TK_SKIP) && d->tok[i].score != 0)
-            se->polar++;
+    se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= pow((double)se->polar, p->polar_damping);
     se->sum = (float)sum;
