@@ -16,6 +16,10 @@
 #include <sys/mman.h>
 
 #include <utf8proc.h>
+/* xxHash's own header-only build: the hash of every token is computed here,
+ * and the inlined short-input path avoids a library call per word (same
+ * algorithm, same values). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
