@@ -1,11 +1,15 @@
 #!/bin/bash
 # Speed and accuracy of the sentiment stage, from a built source tree.
 #
-#   bench/sentiment.sh [speed|score|all]     (default: all)
+#   bench/sentiment.sh [speed|score|instr|all]     (default: all)
 #
 # speed: `textmill run --workers 1 --stats` on the news speed corpus and on
 #        the vader-dev texts, best of 5 runs (per-stage MB/s on stderr).
 # score: the evaluation's scorer on vader-dev and targets-dev.
+# instr: instructions per input byte under valgrind --tool=callgrind (repeatable
+#        on a noisy machine): `textmill run -w 1` over the first 200 news-1k
+#        documents minus the same on an empty input, divided by their bytes.
+#        Not part of "all" (about a minute).
 # Needs ../shared (the evaluation data) beside the source tree.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +28,17 @@ if [ "$what" = speed ] || [ "$what" = all ]; then
             "$src/textmill" run -c "$conf" --workers 1 --stats < "$f" 2>&1 >/dev/null | grep "stage sentiment"
         done | sort -t' ' -k1,1 | awk '{print $(NF-1), $0}' | sort -n -r | head -1 | cut -d' ' -f2-
     done
+fi
+if [ "$what" = instr ]; then
+    head -200 "$shared/corpus/news-1k.jsonl" > "$out"
+    bytes=$(wc -c < "$out")
+    ir() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$src/textmill" run -w 1 -c "$conf" \
+            < "$1" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    }
+    a=$(ir "$out")
+    b=$(ir /dev/null)
+    echo "== instructions: news-1k first 200 docs ($bytes bytes): $a - $b (empty input) = $((a - b)); $(( (a - b) / bytes )) per byte"
 fi
 if [ "$what" = score ] || [ "$what" = all ]; then
     E=$shared/eval/sentiment

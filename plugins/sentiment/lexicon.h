@@ -68,6 +68,14 @@ typedef struct sl_emoji {
     uint32_t words_off; /* index into the table's emoji word list */
 } sl_emoji_t;
 
+/* A slot of the frozen lookup table: the key's 64-bit hash beside a copy
+ * of its entry, 32 bytes, so a lookup reads one cache line. */
+typedef struct sl_slot {
+    uint64_t hash;
+    sl_entry_t e;  /* e.key_len == 0: empty slot */
+} sl_slot_t;
+_Static_assert(sizeof(sl_slot_t) == 32, "a slot is a quarter cache line");
+
 typedef struct sl_lexicon {
     /* The index is kept small so that it stays in cache: each slot holds the
      * high 32 bits of the key's hash and (entry number + 1); 0 = empty. */
@@ -85,10 +93,48 @@ typedef struct sl_lexicon {
     size_t ewords_len, ewords_cap;
     size_t emoji_max_bytes; /* longest emoji key, bytes */
     int max_phrase_words;
+    /* Built by sl_freeze once loading is done; NULL while loading. */
+    sl_slot_t *flat;
+    size_t flat_mask;
 } sl_lexicon_t;
 
 int sl_init(sl_lexicon_t *lx);
 void sl_free(sl_lexicon_t *lx);
+
+/* Memory for a table read at random (64-byte aligned; from 1 MB on a
+ * transparent huge page where the system allows it).  free() releases it. */
+void *sl_alloc_table(size_t bytes);
+
+/* Build the read-only lookup table used after start-up (one cache line per
+ * lookup: a key is identified by its 64-bit xxHash and its length, which
+ * for a lexicon of 10^5 keys leaves a false match at odds of ~1e-14 per
+ * lookup).  sl_put drops it again.  Returns TM_OK or TM_ENOMEM (the slower
+ * loading index keeps working then). */
+int sl_freeze(sl_lexicon_t *lx);
+
+/* The Bloom bit of a hash: bits 20..38, apart from the slot (low) and tag (high) bits. */
+#define SL_BLOOM_BITS (1u << 19)
+static inline size_t sl_bloom_bit(uint64_t h) { return (size_t)(h >> 20) & (SL_BLOOM_BITS - 1); }
+
+/* Start loading the cache lines a lookup of hash h will read (the
+ * tokenizer looks words up a few tokens later, so lookups do not wait on
+ * memory one after another). */
+static inline void sl__prefetch1(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    /* GCC 12 drops __builtin_prefetch here after inlining; volatile asm stays. */
+    __asm__ __volatile__("prefetcht0 %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p);
+#endif
+}
+static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
+{
+    if (lx->flat != NULL) {
+        sl__prefetch1(&lx->bloom[sl_bloom_bit(h) >> 6]);
+        sl__prefetch1(&lx->flat[(size_t)h & lx->flat_mask]);
+    }
+}
 
 /* Look a key up (exact bytes).  NULL when absent. */
 const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);

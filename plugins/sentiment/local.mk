@@ -2,6 +2,7 @@
 pkglib_LTLIBRARIES += plugins/sentiment.la
 TM_SENTIMENT_SOURCES = \
 	plugins/sentiment/sentiment.c \
+	plugins/sentiment/jsonw.c plugins/sentiment/jsonw.h \
 	plugins/sentiment/lexicon.c plugins/sentiment/lexicon.h \
 	plugins/sentiment/text.c plugins/sentiment/text.h \
 	plugins/sentiment/score.c plugins/sentiment/score.h \

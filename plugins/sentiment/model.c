@@ -26,9 +26,7 @@
 void pm_free(pm_model_t *m)
 {
     free(m->w);
-    free(m->present);
-    free(m->rank);
-    free(m->rows);
+    free(m->block); /* present, rank and rows */
     memset(m, 0, sizeof *m);
 }
 
@@ -159,18 +157,26 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
                         path);
     if (rc == TM_OK) {
         /* Compact the weights (see model.h). */
-        size_t words = m->dim / 64;
-        m->present = calloc(words, sizeof *m->present);
-        m->rank = calloc(words, sizeof *m->rank);
-        size_t nset = 0;
-        for (size_t i = 0; m->present != NULL && i < m->dim; i++) {
+        size_t words = (m->dim + 63) / 64, nset = 0; /* dim may be below 64 */
+        for (size_t i = 0; i < m->dim; i++) {
             const float *w = m->w + i * PM_CLASSES;
-            if (w[0] != 0 || w[1] != 0 || w[2] != 0) {
-                m->present[i >> 6] |= 1ull << (i & 63);
-                nset++;
+            nset += w[0] != 0 || w[1] != 0 || w[2] != 0;
+        }
+        /* One block, read at random: bitmap, ranks, rows. */
+        size_t bp = words * sizeof *m->present, br = words * sizeof *m->rank,
+               bw = (nset + 1) * PM_CLASSES * sizeof *m->rows;
+        m->block = sl_alloc_table(bp + br + bw);
+        if (m->block != NULL) {
+            memset(m->block, 0, bp + br);
+            m->present = (uint64_t *)m->block;
+            m->rank = (uint32_t *)((char *)m->block + bp);
+            m->rows = (int16_t *)((char *)m->block + bp + br);
+            for (size_t i = 0; i < m->dim; i++) {
+                const float *w = m->w + i * PM_CLASSES;
+                if (w[0] != 0 || w[1] != 0 || w[2] != 0)
+                    m->present[i >> 6] |= 1ull << (i & 63);
             }
         }
-        m->rows = malloc((nset + 1) * PM_CLASSES * sizeof *m->rows);
         /* 16-bit weights: a quarter of the cache footprint of floats, and
          * a step of max|w|/32767, far below what training can resolve. */
         float maxabs = 0;
@@ -464,20 +470,54 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
     return 1;
 }
 
-/* Sum the (quantised) weight rows of f's features into acc. */
+/* Set bits of x.  Without -mpopcnt, __builtin_popcountll is a libgcc call;
+ * this SWAR form is a dozen inline instructions. */
+static inline unsigned pm__popcount(uint64_t x)
+{
+#if defined(__POPCNT__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* Sum the (quantised) weight rows of f's features into acc.  In batches:
+ * first find every feature's row and start loading it, then add them, so
+ * the rows' cache misses overlap instead of queueing. */
+#define PM_BATCH 16
+_Static_assert(PM_CLASSES == 3, "pm__accumulate sums three classes");
 static void pm__accumulate(const pm_model_t *m, const pm_feats_t *f, double acc[PM_CLASSES])
 {
-    for (size_t i = 0; i < f->n; i++) {
-        uint32_t idx = f->f[i].idx & (m->dim - 1);
-        uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
-        if (!(word & bit))
-            continue; /* a feature never seen in training */
-        size_t row = m->rank[idx >> 6] + (size_t)__builtin_popcountll(word & (bit - 1));
-        const int16_t *w = m->rows + row * PM_CLASSES;
-        double v = f->f[i].val;
-        for (int k = 0; k < PM_CLASSES; k++)
-            acc[k] += v * w[k];
+    const int16_t *rw[PM_BATCH];
+    double a0 = acc[0], a1 = acc[1], a2 = acc[2]; /* in registers, not through memory */
+    for (size_t base = 0; base < f->n; base += PM_BATCH) {
+        size_t n = f->n - base < PM_BATCH ? f->n - base : PM_BATCH;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t idx = f->f[base + j].idx & (m->dim - 1);
+            uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+            if (!(word & bit)) {
+                rw[j] = NULL; /* a feature never seen in training */
+                continue;
+            }
+            size_t row = m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1));
+            rw[j] = m->rows + row * PM_CLASSES;
+            sl__prefetch1(rw[j]);
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (rw[j] == NULL)
+                continue;
+            double v = f->f[base + j].val;
+            a0 += v * rw[j][0];
+            a1 += v * rw[j][1];
+            a2 += v * rw[j][2];
+        }
     }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
 }
 
 void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES])

@@ -30,6 +30,7 @@ typedef struct pm_model {
     uint64_t *present;
     uint32_t *rank;
     int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale */
+    void *block;      /* the one allocation holding present, rank and rows */
     float scale;
     size_t nrows;
     float bias[PM_CLASSES];

@@ -17,6 +17,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->tok_person);
     free(p->tok_quote);
     free(p->deferred);
+    free(p->forms);
     memset(p, 0, sizeof *p);
 }
 
@@ -231,13 +232,41 @@ static int pp__particle_name(const st_doc_t *d, const st_token_t *t)
     return 0;
 }
 
+/* A contraction ("I'm", "We're", "You'll", "They'd"): never a name. */
+static int pp__contraction(const st_doc_t *d, const st_token_t *t)
+{
+    const char *s = st_low(d, t);
+    size_t n = t->low_len;
+    if (n >= 3 && s[n - 2] == '\'' && (s[n - 1] == 'm' || s[n - 1] == 'd'))
+        return 1;
+    return n >= 4 && s[n - 3] == '\'' &&
+           (memcmp(s + n - 2, "re", 2) == 0 || memcmp(s + n - 2, "ve", 2) == 0 ||
+            memcmp(s + n - 2, "ll", 2) == 0);
+}
+
+/* A '.' followed by a lower-case letter inside the token: a web address or
+ * file name ("Kremlin.ru", "Amazon.com"), not a name. */
+static int pp__dotted_lower(const st_doc_t *d, const st_token_t *t)
+{
+    const char *s = d->text + t->start;
+    size_t n = t->end - t->start;
+    const char *dot = n > 2 ? memchr(s + 1, '.', n - 2) : NULL;
+    while (dot != NULL) {
+        if (dot[1] >= 'a' && dot[1] <= 'z')
+            return 1;
+        size_t rest = n - (size_t)(dot + 1 - s);
+        dot = rest > 1 ? memchr(dot + 1, '.', rest - 1) : NULL;
+    }
+    return 0;
+}
+
 static int pp__is_name_tok(const st_doc_t *d, const st_token_t *t)
 {
     if (t->flags & (TK_EMOJI | TK_DIGIT))
         return 0;
     if (!(t->flags & TK_CAP) || !(t->flags & TK_ALPHA))
         return pp__particle_name(d, t);
-    if (t->e != NULL && (t->e->flags & (SL_PRONOUN | SL_FUNCTION)))
+    if (t->e != NULL && (t->lxflags & (SL_PRONOUN | SL_FUNCTION)))
         return 0;
     if ((t->flags & TK_UPPER) && t->low_len > 1) {
         /* Capitals: a name in a transcript label or headline ("MARTIN:"),
@@ -245,6 +274,8 @@ static int pp__is_name_tok(const st_doc_t *d, const st_token_t *t)
         if (t->low_len < 3 || pp__common_word(t))
             return 0;
     }
+    if (pp__contraction(d, t) || ((t->flags & TK_WEIRD) && pp__dotted_lower(d, t)))
+        return 0; /* (a typographic apostrophe does not make a token "weird") */
     return 1;
 }
 
@@ -254,7 +285,7 @@ static int pp__cap_other(const st_token_t *t)
 {
     if (!(t->flags & TK_CAP) || t->e == NULL)
         return 0;
-    return (t->eflags & SL_TITLE) || (t->e->flags & (SL_TITLE | SL_ORG | SL_NOT_NAME)) != 0;
+    return (t->eflags & SL_TITLE) || (t->lxflags & (SL_TITLE | SL_ORG | SL_NOT_NAME)) != 0;
 }
 
 /* Only spaces between tokens i and i+1 (or the '.' of an initial or a
@@ -267,7 +298,7 @@ static int pp__adjacent(const st_doc_t *d, size_t i)
     uint32_t k = t->end;
     if (k < u->start && d->text[k] == '.' &&
         ((t->low_len == 1 && (t->flags & TK_UPPER)) || (t->eflags & SL_TITLE) ||
-         (t->e != NULL && (t->e->flags & SL_TITLE))))
+         (t->e != NULL && (t->lxflags & SL_TITLE))))
         k++;
     for (; k < u->start; k++)
         if (d->text[k] != ' ')
@@ -278,7 +309,7 @@ static int pp__adjacent(const st_doc_t *d, size_t i)
 static int pp__common_word(const st_token_t *t)
 {
     return t->e != NULL &&
-           (t->e->flags & (SL_VALENCE | SL_FUNCTION | SL_NOT_NAME | SL_BOOSTER | SL_NEGATION |
+           (t->lxflags & (SL_VALENCE | SL_FUNCTION | SL_NOT_NAME | SL_BOOSTER | SL_NEGATION |
                            SL_SPEECH | SL_CONTRAST | SL_ORG | SL_DERIVED));
 }
 
@@ -337,12 +368,12 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
     m->gender = (uint8_t)gender;
     /* "X said", "said X", "according to X": X speaks. */
     if (k < d->ntok && d->tok[k].sent == d->tok[ms].sent && d->tok[k].e != NULL &&
-        (d->tok[k].e->flags & SL_SPEECH))
+        (d->tok[k].lxflags & SL_SPEECH))
         m->speaker = 1;
     if (ms > 0 && d->tok[ms - 1].sent == d->tok[ms].sent && d->tok[ms - 1].e != NULL &&
-        (d->tok[ms - 1].e->flags & SL_SPEECH))
+        (d->tok[ms - 1].lxflags & SL_SPEECH))
         m->speaker = 1;
-    if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].e->flags & SL_SPEECH) &&
+    if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].lxflags & SL_SPEECH) &&
         d->tok[ms - 1].low_len == 2 && memcmp(st_low(d, &d->tok[ms - 1]), "to", 2) == 0)
         m->speaker = 1;
     return 1;
@@ -356,6 +387,92 @@ static size_t pp__first_tok(const st_doc_t *d, const st_sentence_t *s)
     while (i < s->tok_end && (d->tok[i].flags & TK_EMOJI))
         i++;
     return i;
+}
+
+/* The set of the document's word forms (see pp_doc_t.forms). */
+static inline uint64_t pp__form_key(uint64_t h)
+{
+    uint64_t key = h & ~(uint64_t)1;
+    return key != 0 ? key : 2; /* 0 marks an empty slot */
+}
+
+static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
+{
+    size_t cap = 64;
+    while (cap < 2 * d->ntok)
+        cap *= 2;
+    if (!pp__grow((void **)&p->forms, &p->forms_cap, cap, sizeof *p->forms))
+        return 0;
+    memset(p->forms, 0, cap * sizeof *p->forms);
+    p->forms_mask = cap - 1;
+    for (size_t i = 0; i < d->ntok; i++) {
+        const st_token_t *t = &d->tok[i];
+        if (t->low_len == 0 || (t->flags & TK_EMOJI))
+            continue;
+        uint64_t key = pp__form_key(t->hash);
+        size_t k = (size_t)(t->hash >> 7) & p->forms_mask;
+        while (p->forms[k] != 0 && (p->forms[k] & ~(uint64_t)1) != key)
+            k = (k + 1) & p->forms_mask;
+        p->forms[k] |= key | ((t->flags & TK_CAP) ? 0 : 1);
+    }
+    p->forms_built = 1;
+    return 1;
+}
+
+/* 0: the form (hash of a lower-case form) is not in the document; 1: only
+ * capitalised; 3: also in lower case. */
+static int pp__form(const pp_doc_t *p, uint64_t h)
+{
+    uint64_t key = pp__form_key(h);
+    for (size_t k = (size_t)(h >> 7) & p->forms_mask;; k = (k + 1) & p->forms_mask) {
+        if (p->forms[k] == 0)
+            return 0;
+        if ((p->forms[k] & ~(uint64_t)1) == key)
+            return 1 | (int)((p->forms[k] & 1) << 1);
+    }
+}
+
+/* "Trump-Putin", "Biden-Harris": a hyphenated pair of capitalised words each
+ * of which the document also uses on its own, or one of which is an
+ * organisation/place or never-name word ("U.S.-China"), names a relation
+ * between two parties, not one person.  Double-barrelled names
+ * ("Ocasio-Cortez") do not use their parts alone. */
+static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, const st_token_t *t)
+{
+    const char *s = d->text + t->start, *low = st_low(d, t);
+    size_t n = t->end - t->start;
+    if (n != t->low_len || memchr(low, '-', n) == NULL)
+        return 0; /* no hyphen (or a non-ASCII case change: left alone) */
+    if (!p->forms_built && !pp__forms_build(p, d))
+        return 0;
+    size_t parts = 0, alone = 0, other = 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b < n && low[b] != '-')
+            b++;
+        if (b > a) {
+            if (!(s[a] >= 'A' && s[a] <= 'Z'))
+                return 0; /* "Obama-era", "al-Assad": not a pair of names */
+            parts++;
+            uint64_t h = sl_hash(low + a, b - a);
+            if (pp__form(p, h) != 0)
+                alone++;
+            const sl_entry_t *e = lx != NULL ? sl_get_hashed(lx, h, low + a, b - a) : NULL;
+            if (e != NULL && (e->flags & (SL_ORG | SL_NOT_NAME)))
+                other++;
+        }
+        a = b + 1;
+    }
+    return parts >= 2 && (alone == parts || other > 0);
+}
+
+/* A sentence-initial capitalised word that is no name: the document also
+ * writes it in lower case ("Meet" / "meet"). */
+static int pp__initial_common(pp_doc_t *p, const st_doc_t *d, const st_token_t *t)
+{
+    if (!p->forms_built && !pp__forms_build(p, d))
+        return 0;
+    return (pp__form(p, t->hash) & 2) != 0;
 }
 
 static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_mentions)
@@ -385,7 +502,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                     k++;
                     continue;
                 }
-                if (u->e != NULL && (u->e->flags & SL_NAME_LINK) && k + 1 < b &&
+                if (u->e != NULL && (u->lxflags & SL_NAME_LINK) && k + 1 < b &&
                     pp__adjacent(d, k) && pp__is_name_tok(d, &d->tok[k + 1])) {
                     k++;
                     continue;
@@ -395,7 +512,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             size_t next = k;
             /* An organisation or place ("Cook County", "White House"). */
             const st_token_t *lt = &d->tok[k - 1];
-            if (lt->e != NULL && (lt->e->flags & SL_ORG) && !(lt->flags & TK_POSS)) {
+            if (lt->e != NULL && (lt->lxflags & SL_ORG) && !(lt->flags & TK_POSS)) {
                 i = next;
                 continue;
             }
@@ -417,7 +534,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             size_t ms = nb;
             if (nb > i) {
                 const st_token_t *tt = &d->tok[nb - 1];
-                if ((tt->eflags & SL_TITLE) || (tt->e != NULL && (tt->e->flags & SL_TITLE))) {
+                if ((tt->eflags & SL_TITLE) || (tt->e != NULL && (tt->lxflags & SL_TITLE))) {
                     titled = 1;
                     ms = nb - 1;
                     if (tt->e != NULL)
@@ -436,6 +553,18 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                     ms = nb, titled = 0;
             }
             size_t ntok = k - nb;
+            if (ntok == 1 && !titled) {
+                /* A lone letter, an abbreviation ("U.S."), a lone acronym of
+                 * up to four capitals ("PAC", "NATO", "SUV"), or a hyphenated
+                 * pair ("Trump-Putin"): not a person. */
+                const st_token_t *u = &d->tok[nb];
+                if (u->low_len <= 1 || memchr(st_low(d, u), '.', u->low_len) != NULL ||
+                    ((u->flags & TK_UPPER) && u->low_len <= 4) ||
+                    ((u->flags & TK_WEIRD) && pp__pair(p, d, p->lx, u))) {
+                    i = next;
+                    continue;
+                }
+            }
             int initial = nb == first ||
                           (nb > a && (d->tok[nb - 1].flags & TK_IN_QUOTE) !=
                                          (d->tok[nb].flags & TK_IN_QUOTE));
@@ -465,10 +594,16 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                 if (!known) {
                     const st_token_t *nx = k < b ? &d->tok[k] : NULL;
                     int ok = (u->flags & TK_POSS) || (u->flags & TK_UPPER) ||
-                             (nx != NULL && nx->e != NULL && (nx->e->flags & SL_SPEECH)) ||
+                             (nx != NULL && nx->e != NULL && (nx->lxflags & SL_SPEECH)) ||
                              (nx != NULL && !(nx->flags & TK_CAP) && (nx->flags & TK_ALPHA)) ||
                              (u->flags & TK_COMMA_AFTER);
                     if (pp__suffix(u, d, "ly"))
+                        ok = 0;
+                    /* Only the weak evidence (a lower-case word follows):
+                     * a common word used as the first word ("Meet the..."). */
+                    if (ok && !(u->flags & (TK_POSS | TK_UPPER | TK_COMMA_AFTER)) &&
+                        !(nx != NULL && nx->e != NULL && (nx->lxflags & SL_SPEECH)) &&
+                        pp__initial_common(p, d, u))
                         ok = 0;
                     if (!ok) {
                         i = next;
@@ -547,7 +682,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
             !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
-            (d->tok[i + 1].e->flags & SL_TITLE) &&
+            (d->tok[i + 1].lxflags & SL_TITLE) &&
             (i + 2 >= d->ntok || !pp__is_name_tok(d, &d->tok[i + 2]) ||
              d->tok[i + 2].sent != t->sent)) {
             if (p->nm >= max_mentions)
@@ -556,7 +691,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
                 return 0;
             continue;
         }
-        if (!(t->e->flags & SL_PRONOUN))
+        if (!(t->lxflags & SL_PRONOUN))
             continue;
         int g = t->e->gender;
         if (g != SL_GENDER_MALE && g != SL_GENDER_FEMALE)
@@ -661,6 +796,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             const cJSON *targets, size_t max_mentions)
 {
     p->nm = p->ne = p->nq = p->buf_len = 0;
+    p->forms_built = 0;
     if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
         !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
         return TM_ENOMEM;
@@ -692,7 +828,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                 if (overlap)
                     continue;
                 int kind = PP_SPEAKER;
-                if (te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)) {
+                if (te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].lxflags & SL_PRONOUN)) {
                     kind = PP_PRONOUN;
                     if (p->ent[ent].gender == SL_GENDER_NONE)
                         p->ent[ent].gender = d->tok[tb].e->gender;
@@ -793,7 +929,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                     continue;
                 return TM_ENOMEM;
             }
-            int kind = te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].e->flags & SL_PRONOUN)
+            int kind = te == tb + 1 && d->tok[tb].e != NULL && (d->tok[tb].lxflags & SL_PRONOUN)
                            ? PP_PRONOUN
                            : PP_NAME; /* scored like any detected mention */
             if (!pp__add_mention(p, d, s, e, tb, te, tb, kind, ent))

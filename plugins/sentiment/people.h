@@ -64,6 +64,12 @@ typedef struct pp_doc {
     size_t max_entities;          /* set by the caller; 0 = no limit */
     uint32_t *deferred;           /* sentences with sentence-initial candidates */
     size_t ndeferred, deferred_cap;
+    /* The document's word forms (token hashes, bit 0 of the stored value:
+     * seen in lower case), built on first use by the name rules. */
+    uint64_t *forms;
+    size_t forms_cap, forms_mask;
+    int forms_built;
+    const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */
 } pp_doc_t;
 
 void pp_doc_init(pp_doc_t *p);

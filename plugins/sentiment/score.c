@@ -74,7 +74,7 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
         st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
-        if (t->e == NULL || !(t->e->flags & SL_PHRASE_START))
+        if (t->e == NULL || !(t->lxflags & SL_PHRASE_START))
             continue;
         size_t maxw = (size_t)lx->max_phrase_words;
         if (maxw > b - i)
@@ -151,7 +151,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         st_token_t *t = &d->tok[i];
         t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
         t->phrase_len = 1;
-        t->eflags = t->e != NULL ? t->e->flags : 0;
+        t->eflags = t->e != NULL ? t->lxflags : 0;
         t->lex = (t->eflags & SL_VALENCE) ? t->e->valence : 0.0f;
         if (!(t->eflags & SL_VALENCE) && (t->eflags & SL_LEARNED) && p->learned_weight > 0 &&
             !(t->eflags & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
@@ -263,7 +263,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         }
     }
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
-    uint32_t neu = 0;
+    uint32_t neu = 0, polar = 0;
     se->lex_pos = se->lex_neg = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
@@ -278,17 +278,17 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             else
                 se->lex_neg += (float)s;
         }
-        if (s > 0)
+        if (s > 0) {
             pos += s + 1;
-        else if (s < 0)
+            polar++;
+        } else if (s < 0) {
             neg += s - 1;
-        else
+            polar++;
+        } else {
             neu++;
+        }
     }
-    se->polar = 0;
-    for (size_t i = a; i < b; i++)
-        if (!(d->tok[i].flags & TK_SKIP) && d->tok[i].score != 0)
-            se->polar++;
+    se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= pow((double)se->polar, p->polar_damping);
     se->sum = (float)sum;

@@ -11,6 +11,7 @@
 
 #include <textmill/stage.h>
 
+#include "jsonw.h"
 #include "lexicon.h"
 #include "model.h"
 #include "people.h"
@@ -23,7 +24,7 @@ typedef struct sentiment_stage {
     sv_params_t sp;
     pm_model_t model;
     double people_bias[PM_CLASSES];
-    int sentences, entities, debug_features;
+    int sentences, entities, debug_features, raw_output;
     size_t max_mentions, max_entities, max_evidence;
     tm_metric_t *m_entities;
 } sentiment_stage_t;
@@ -32,6 +33,9 @@ typedef struct sentiment_tls {
     st_doc_t d;
     pp_doc_t p;
     pm_feats_t f, sf;
+    jw_buf_t out, dbg;       /* the lists being written; debug feature text */
+    uint32_t *cnt, *order, *dbg_off; /* write_entities' grouping scratch */
+    size_t cnt_cap, order_cap, dbg_cap;
 } sentiment_tls_t;
 
 static const tm_param_t sentiment_params[] = {
@@ -98,6 +102,10 @@ static const tm_param_t sentiment_params[] = {
                     "sqrt(doc_sentences / sentences) (0: never)"},
     {.key = "people_bias", .type = TM_PARAM_JSON, .default_json = "[0, 0, 0]",
      .description = "added to the people model's negative/neutral/positive scores (prior shift)"},
+    {.key = "raw_output", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "attach sentences, quotes and entities as pre-serialised JSON (fast; the "
+                    "output is the same); false: as cJSON trees, for a later stage that reads "
+                    "them through doc_annotation"},
     {.key = "debug_features", .type = TM_PARAM_BOOL, .default_json = "false",
      .description = "add each mention's model features to the output (for training)"},
     {0},
@@ -158,6 +166,8 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     if (rc == TM_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "inflections")) &&
         sl_derive_inflections(&st->lx) != TM_OK)
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
+    if (rc == TM_OK && sl_freeze(&st->lx) != TM_OK)
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
     st->entities = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "entities"));
     if (rc == TM_OK && st->entities)
         rc = pm_load(&st->model, cfg_str(config, "people_model"), err);
@@ -197,6 +207,7 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     st->sp.positive_scale = cfg_num(config, "positive_scale");
     st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
     st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
+    st->raw_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "raw_output"));
     st->max_mentions = (size_t)cfg_num(config, "max_mentions");
     st->max_entities = (size_t)cfg_num(config, "max_entities");
     st->max_evidence = (size_t)cfg_num(config, "max_evidence");
@@ -228,34 +239,49 @@ static void sentiment_thread_fini(void *instance, void *tls)
     pp_doc_free(&t->p);
     free(t->f.f);
     free(t->sf.f);
+    jw_free(&t->out);
+    jw_free(&t->dbg);
+    free(t->cnt);
+    free(t->order);
+    free(t->dbg_off);
     free(t);
 }
 
-/* ---- output helpers ----------------------------------------------------- */
-
-static double round4(double x)
-{
-    if (!isfinite(x))
-        return 0.0;
-    return round(x * 10000.0) / 10000.0;
-}
+/* ---- output ------------------------------------------------------------ */
 
 static const char *label_of(double c) { return c >= 0.05 ? "positive" : c <= -0.05 ? "negative" : "neutral"; }
 
-static int add_num(cJSON *o, const char *k, double v)
+static double round3(double x) { return isfinite(x) ? round(x * 1000.0) / 1000.0 : 0.0; }
+
+/* {"start":S,"end":E  (the object is left open) */
+static void jw_span_open(jw_buf_t *b, uint32_t s, uint32_t e)
 {
-    cJSON *n = cJSON_CreateNumber(v);
-    return n != NULL && cJSON_AddItemToObjectCS(o, k, n);
+    JW_LIT(b, "{\"start\":");
+    jw_uint(b, s);
+    JW_LIT(b, ",\"end\":");
+    jw_uint(b, e);
 }
 
-static cJSON *span_obj(uint32_t s, uint32_t e)
+static void jw_span(jw_buf_t *b, uint32_t s, uint32_t e)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (o != NULL && (!add_num(o, "start", s) || !add_num(o, "end", e))) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    jw_span_open(b, s, e);
+    JW_LIT(b, "},");
+}
+
+static void jw_span_compound(jw_buf_t *b, uint32_t s, uint32_t e, double c)
+{
+    jw_span_open(b, s, e);
+    JW_LIT(b, ",\"compound\":");
+    jw_num4(b, c);
+    JW_LIT(b, "},");
+}
+
+/* Attach the writer's list under key: a raw item (or a parsed tree when
+ * the config asks for one).  0 on out of memory. */
+static int attach(sentiment_stage_t *st, cJSON *a, const char *key, jw_buf_t *b)
+{
+    cJSON *it = jw_item(b, !st->raw_output);
+    return it != NULL && cJSON_AddItemToObjectCS(a, key, it);
 }
 
 /* Count '!' and '?' in text[a, b). */
@@ -282,7 +308,7 @@ static double entity_compound(const double prob[PM_CLASSES], int *label)
     if (k == 1)
         c = 0.049 * c; /* neutral: inside the band */
     else if (k == 2)
-        c = c < 0.05 ? 0.05 + 0.0 * c : c;
+        c = c < 0.05 ? 0.05 : c;
     else
         c = c > -0.05 ? -0.05 : c;
     *label = k;
@@ -293,37 +319,42 @@ static double entity_compound(const double prob[PM_CLASSES], int *label)
     return c;
 }
 
-static cJSON *build_entities(sentiment_stage_t *st, sentiment_tls_t *t, const tm_host_t *h)
+static int grow_u32(uint32_t **p, size_t *cap, size_t need)
 {
-    (void)h;
+    if (need <= *cap)
+        return 1;
+    size_t nc = *cap ? *cap : 256;
+    while (nc < need)
+        nc *= 2;
+    uint32_t *np = realloc(*p, nc * sizeof *np);
+    if (np == NULL)
+        return 0;
+    *p = np;
+    *cap = nc;
+    return 1;
+}
+
+/* Score every mention with the people model, average per person, and write
+ * the entities list into t->out.  Returns the number of people written, or
+ * -1 on out of memory. */
+static long write_entities(sentiment_stage_t *st, sentiment_tls_t *t)
+{
     st_doc_t *d = &t->d;
     pp_doc_t *p = &t->p;
-    cJSON *arr = cJSON_CreateArray();
-    if (arr == NULL)
-        return NULL;
-    cJSON **mention_lists = NULL, **evidence_lists = NULL, **ent_objs = NULL;
-    uint32_t *last_ev = NULL;
-    size_t *nev = NULL;
-    if (p->ne > 0) {
-        mention_lists = calloc(p->ne, sizeof *mention_lists);
-        evidence_lists = calloc(p->ne, sizeof *evidence_lists);
-        ent_objs = calloc(p->ne, sizeof *ent_objs);
-        last_ev = malloc(p->ne * sizeof *last_ev);
-        nev = calloc(p->ne, sizeof *nev);
-        if (mention_lists == NULL || evidence_lists == NULL || ent_objs == NULL || last_ev == NULL ||
-            nev == NULL)
-            goto oom;
-        for (size_t e = 0; e < p->ne; e++) {
-            last_ev[e] = UINT32_MAX;
-            p->ent[e].prob[0] = p->ent[e].prob[1] = p->ent[e].prob[2] = 0;
-        }
-    }
-    double *wsum = p->ne > 0 ? calloc(p->ne, sizeof *wsum) : NULL;
+    jw_buf_t *b = &t->out;
+    jw_reset(b);
+    jw_reset(&t->dbg);
+    /* Per entity: count, then first slot in order[]; per mention: debug
+     * feature text span. */
+    if (!grow_u32(&t->cnt, &t->cnt_cap, p->ne + 1) || !grow_u32(&t->order, &t->order_cap, p->nm + 1) ||
+        (st->debug_features && !grow_u32(&t->dbg_off, &t->dbg_cap, 2 * p->nm + 2)))
+        return -1;
+    memset(t->cnt, 0, (p->ne + 1) * sizeof *t->cnt);
+    for (size_t e = 0; e < p->ne; e++)
+        p->ent[e].prob[0] = p->ent[e].prob[1] = p->ent[e].prob[2] = 0;
     uint32_t cur_sent = UINT32_MAX;
     double shared[PM_CLASSES] = {0, 0, 0};
     pm_sentinfo_t sinfo = {0, 0, 0};
-    if (p->ne > 0 && wsum == NULL)
-        goto oom;
     for (size_t i = 0; i < p->nm; i++) {
         pp_mention_t *m = &p->m[i];
         if (m->entity < 0 || (size_t)m->entity >= p->ne)
@@ -331,117 +362,118 @@ static cJSON *build_entities(sentiment_stage_t *st, sentiment_tls_t *t, const tm
         if (m->sent != cur_sent) {
             /* The sentence's shared features, scored once for its mentions. */
             cur_sent = m->sent;
-            if (!pm_sentence_features(d, p, m->sent, st->model.dim, &t->sf, &sinfo)) {
-                free(wsum);
-                goto oom;
-            }
+            if (!pm_sentence_features(d, p, m->sent, st->model.dim, &t->sf, &sinfo))
+                return -1;
             pm_scores(&st->model, &t->sf, shared);
         }
-        if (!pm_features(d, p, &st->sp, i, st->model.dim, &sinfo, &t->f)) {
-            free(wsum);
-            goto oom;
-        }
+        if (!pm_features(d, p, &st->sp, i, st->model.dim, &sinfo, &t->f))
+            return -1;
         pm_predict(&st->model, &t->f, st->people_bias, shared, m->prob);
         double w = m->kind == PP_PRONOUN ? 0.6 : 1.0;
         pp_entity_t *e = &p->ent[m->entity];
         for (int c = 0; c < PM_CLASSES; c++)
             e->prob[c] += w * m->prob[c];
-        wsum[m->entity] += w;
-        if (mention_lists[m->entity] == NULL &&
-            (mention_lists[m->entity] = cJSON_CreateArray()) == NULL) {
-            free(wsum);
-            goto oom;
-        }
-        cJSON *mo = span_obj(m->start, m->end);
-        if (mo == NULL) {
-            free(wsum);
-            goto oom;
-        }
+        t->cnt[m->entity]++;
         if (st->debug_features) {
-            cJSON *fa = cJSON_CreateArray();
+            jw_buf_t *g = &t->dbg;
+            t->dbg_off[2 * i] = (uint32_t)g->len;
+            JW_LIT(g, ",\"features\":[");
             for (int part = 0; part < 2; part++) {
                 const pm_feats_t *fs = part == 0 ? &t->sf : &t->f;
-                for (size_t k = 0; fa != NULL && k < fs->n; k++) {
-                    cJSON *pair = cJSON_CreateArray();
-                    cJSON_AddItemToArray(pair, cJSON_CreateNumber(fs->f[k].idx));
-                    cJSON_AddItemToArray(pair, cJSON_CreateNumber(fs->f[k].val));
-                    cJSON_AddItemToArray(fa, pair);
+                for (size_t k = 0; k < fs->n; k++) {
+                    jw_char(g, '[');
+                    jw_uint(g, fs->f[k].idx);
+                    jw_char(g, ',');
+                    jw_numg(g, fs->f[k].val);
+                    JW_LIT(g, "],");
                 }
             }
-            cJSON_AddItemToObjectCS(mo, "features", fa);
-            cJSON_AddItemToObjectCS(mo, "kind", cJSON_CreateNumber(m->kind));
-        }
-        cJSON_AddItemToArray(mention_lists[m->entity], mo);
-        if (m->sent < d->nsent && last_ev[m->entity] != m->sent &&
-            nev[m->entity] < st->max_evidence) {
-            if (evidence_lists[m->entity] == NULL &&
-                (evidence_lists[m->entity] = cJSON_CreateArray()) == NULL) {
-                free(wsum);
-                goto oom;
-            }
-            const st_sentence_t *se = &d->sent[m->sent];
-            cJSON_AddItemToArray(evidence_lists[m->entity], span_obj(se->start, se->end));
-            last_ev[m->entity] = m->sent;
-            nev[m->entity]++;
+            jw_unsep(g);
+            JW_LIT(g, "],\"kind\":");
+            jw_uint(g, m->kind);
+            t->dbg_off[2 * i + 1] = (uint32_t)g->len;
+            if (g->oom)
+                return -1;
         }
     }
+    /* Mentions grouped by entity, in document order within each. */
+    uint32_t run = 0;
+    for (size_t e = 0; e <= p->ne; e++) {
+        uint32_t c = t->cnt[e];
+        t->cnt[e] = run;
+        run += c;
+    }
+    for (size_t i = 0; i < p->nm; i++) {
+        int32_t e = p->m[i].entity;
+        if (e >= 0 && (size_t)e < p->ne)
+            t->order[t->cnt[e]++] = (uint32_t)i;
+    }
+    /* cnt[e] is now the end of entity e's run; its start is cnt[e-1]. */
     static const char *const labels[PM_CLASSES] = {"negative", "neutral", "positive"};
+    long written = 0;
+    jw_char(b, '[');
     for (size_t e = 0; e < p->ne; e++) {
-        pp_entity_t *en = &p->ent[e];
-        if (mention_lists[e] == NULL)
+        uint32_t from = e > 0 ? t->cnt[e - 1] : 0, to = t->cnt[e];
+        if (from == to)
             continue; /* a quotes-stage speaker without a usable mention */
+        pp_entity_t *en = &p->ent[e];
+        double wsum = 0;
+        for (uint32_t k = from; k < to; k++)
+            wsum += p->m[t->order[k]].kind == PP_PRONOUN ? 0.6 : 1.0;
         double prob[PM_CLASSES];
         for (int c = 0; c < PM_CLASSES; c++)
-            prob[c] = wsum[e] > 0 ? en->prob[c] / wsum[e] : 1.0 / PM_CLASSES;
+            prob[c] = wsum > 0 ? en->prob[c] / wsum : 1.0 / PM_CLASSES;
         int label;
         double comp = entity_compound(prob, &label);
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL) {
-            free(wsum);
-            goto oom;
-        }
-        cJSON_AddItemToObjectCS(o, "name", cJSON_CreateString(pp_str(p, en->name_off)));
-        add_num(o, "compound", round4(comp));
-        cJSON_AddItemToObjectCS(o, "label", cJSON_CreateString(labels[label]));
+        JW_LIT(b, "{\"name\":");
+        jw_str(b, pp_str(p, en->name_off), strlen(pp_str(p, en->name_off)));
+        JW_LIT(b, ",\"compound\":");
+        jw_num4(b, comp);
+        JW_LIT(b, ",\"label\":\"");
+        jw_lit(b, labels[label], strlen(labels[label]));
+        jw_char(b, '"');
         if (st->debug_features) {
-            cJSON *pr = cJSON_CreateObject();
-            if (pr != NULL) {
-                add_num(pr, "negative", round4(prob[0]));
-                add_num(pr, "neutral", round4(prob[1]));
-                add_num(pr, "positive", round4(prob[2]));
-                cJSON_AddItemToObjectCS(o, "probabilities", pr);
-            }
+            JW_LIT(b, ",\"probabilities\":{\"negative\":");
+            jw_num4(b, prob[0]);
+            JW_LIT(b, ",\"neutral\":");
+            jw_num4(b, prob[1]);
+            JW_LIT(b, ",\"positive\":");
+            jw_num4(b, prob[2]);
+            jw_char(b, '}');
         }
         if (en->unresolved)
-            cJSON_AddItemToObjectCS(o, "unresolved", cJSON_CreateTrue());
+            JW_LIT(b, ",\"unresolved\":true");
         if (en->from_quotes)
-            cJSON_AddItemToObjectCS(o, "source", cJSON_CreateString("quotes"));
-        cJSON_AddItemToObjectCS(o, "mentions", mention_lists[e]);
-        mention_lists[e] = NULL;
-        cJSON_AddItemToObjectCS(o, "evidence",
-                                evidence_lists[e] != NULL ? evidence_lists[e] : cJSON_CreateArray());
-        evidence_lists[e] = NULL;
-        cJSON_AddItemToArray(arr, o);
+            JW_LIT(b, ",\"source\":\"quotes\"");
+        JW_LIT(b, ",\"mentions\":[");
+        for (uint32_t k = from; k < to; k++) {
+            const pp_mention_t *m = &p->m[t->order[k]];
+            jw_span_open(b, m->start, m->end);
+            if (st->debug_features) {
+                uint32_t a = t->dbg_off[2 * t->order[k]], z = t->dbg_off[2 * t->order[k] + 1];
+                jw_lit(b, t->dbg.s + a, z - a);
+            }
+            JW_LIT(b, "},");
+        }
+        jw_unsep(b);
+        JW_LIT(b, "],\"evidence\":[");
+        uint32_t last = UINT32_MAX;
+        size_t nev = 0;
+        for (uint32_t k = from; k < to && nev < st->max_evidence; k++) {
+            const pp_mention_t *m = &p->m[t->order[k]];
+            if (m->sent < d->nsent && m->sent != last) {
+                jw_span(b, d->sent[m->sent].start, d->sent[m->sent].end);
+                last = m->sent;
+                nev++;
+            }
+        }
+        jw_unsep(b);
+        JW_LIT(b, "]},");
+        written++;
     }
-    free(wsum);
-    free(mention_lists);
-    free(evidence_lists);
-    free(ent_objs);
-    free(last_ev);
-    free(nev);
-    return arr;
-oom:
-    for (size_t e = 0; mention_lists != NULL && e < p->ne; e++)
-        cJSON_Delete(mention_lists[e]);
-    for (size_t e = 0; evidence_lists != NULL && e < p->ne; e++)
-        cJSON_Delete(evidence_lists[e]);
-    free(mention_lists);
-    free(evidence_lists);
-    free(ent_objs);
-    free(last_ev);
-    free(nev);
-    cJSON_Delete(arr);
-    return NULL;
+    jw_unsep(b);
+    jw_char(b, ']');
+    return b->oom ? -1 : written;
 }
 
 static int sentiment_process(void *instance, void *tls, tm_doc_t *doc, tm_err_t *err)
@@ -461,30 +493,33 @@ static int sentiment_process(void *instance, void *tls, tm_doc_t *doc, tm_err_t 
     sv_totals_t tot;
     sv_document(&t->d, &st->sp, &tot);
 
+    /* The document's own numbers stay ordinary cJSON numbers (a later stage
+     * may read them); the bulk lists are written by jsonw.c. */
     cJSON *a = cJSON_CreateObject();
     if (a == NULL)
         return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
-    double comp = round4(tot.compound);
-    add_num(a, "compound", comp);
-    add_num(a, "pos", round(tot.pos * 1000) / 1000);
-    add_num(a, "neg", round(tot.neg * 1000) / 1000);
-    add_num(a, "neu", round(tot.neu * 1000) / 1000);
-    cJSON_AddItemToObjectCS(a, "label", cJSON_CreateString(label_of(comp)));
-    if (st->sentences) {
-        cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; arr != NULL && i < t->d.nsent; i++) {
+    double comp = isfinite(tot.compound) ? round(tot.compound * 10000.0) / 10000.0 : 0.0;
+    int ok = cJSON_AddNumberToObject(a, "compound", comp) != NULL &&
+             cJSON_AddNumberToObject(a, "pos", round3(tot.pos)) != NULL &&
+             cJSON_AddNumberToObject(a, "neg", round3(tot.neg)) != NULL &&
+             cJSON_AddNumberToObject(a, "neu", round3(tot.neu)) != NULL &&
+             cJSON_AddStringToObject(a, "label", label_of(comp)) != NULL;
+    jw_buf_t *b = &t->out;
+    if (ok && st->sentences) {
+        jw_reset(b);
+        jw_char(b, '[');
+        for (size_t i = 0; i < t->d.nsent; i++) {
             const st_sentence_t *se = &t->d.sent[i];
-            cJSON *o = span_obj(se->start, se->end);
-            if (o == NULL)
-                break;
-            add_num(o, "compound", round4(se->compound));
-            cJSON_AddItemToArray(arr, o);
+            jw_span_compound(b, se->start, se->end, se->compound);
         }
-        cJSON_AddItemToObjectCS(a, "sentences", arr);
+        jw_unsep(b);
+        jw_char(b, ']');
+        ok = attach(st, a, "sentences", b);
     }
     const cJSON *quotes = h->doc_annotation(doc, "quotes");
-    if (cJSON_IsArray(quotes)) {
-        cJSON *arr = cJSON_CreateArray();
+    if (ok && cJSON_IsArray(quotes)) {
+        jw_reset(b);
+        jw_char(b, '[');
         const cJSON *q;
         cJSON_ArrayForEach(q, quotes) {
             const cJSON *js = cJSON_GetObjectItemCaseSensitive(q, "start");
@@ -502,31 +537,29 @@ static int sentiment_process(void *instance, void *tls, tm_doc_t *doc, tm_err_t 
                 punct_counts(text, s, e, &ex, &qu);
                 c = sv_compound_range(&t->d, &st->sp, tb, te, ex, qu);
             }
-            cJSON *o = span_obj(s, e);
-            if (o == NULL)
-                break;
-            add_num(o, "compound", round4(c));
-            cJSON_AddItemToArray(arr, o);
+            jw_span_compound(b, s, e, c);
         }
-        cJSON_AddItemToObjectCS(a, "quotes", arr);
+        jw_unsep(b);
+        jw_char(b, ']');
+        ok = attach(st, a, "quotes", b);
     }
-    if (st->entities) {
+    if (ok && st->entities) {
         const cJSON *meta = h->doc_meta(doc);
         const cJSON *targets =
             meta != NULL ? cJSON_GetObjectItemCaseSensitive(meta, "sentiment_targets") : NULL;
         t->p.max_entities = st->max_entities;
+        t->p.lx = &st->lx;
+        long n = -1;
         if (pp_find(&t->p, &t->d, quotes, h->doc_annotation(doc, "speakers"), targets,
-                    st->max_mentions) != TM_OK) {
-            cJSON_Delete(a);
-            return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
-        }
-        cJSON *ents = build_entities(st, t, h);
-        if (ents == NULL) {
-            cJSON_Delete(a);
-            return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
-        }
-        h->metric_add(st->m_entities, (double)cJSON_GetArraySize(ents));
-        cJSON_AddItemToObjectCS(a, "entities", ents);
+                    st->max_mentions) == TM_OK)
+            n = write_entities(st, t);
+        ok = n >= 0 && attach(st, a, "entities", b);
+        if (ok)
+            h->metric_add(st->m_entities, (double)n);
+    }
+    if (!ok) {
+        cJSON_Delete(a);
+        return tm_err_set(err, TM_EDOC, "out_of_memory", "sentiment: out of memory");
     }
     int rc = h->doc_annotate(doc, "sentiment", a);
     if (rc != TM_OK)

@@ -47,6 +47,53 @@ static inline size_t st__cp(const unsigned char *s, size_t len, int32_t *cp)
 /* Character classes. */
 enum { CC_SPACE, CC_NEWLINE, CC_WORD, CC_CONNECT, CC_PUNCT, CC_SYMBOL };
 
+/* ASCII bytes: class bits, so the hot loops classify a byte with one load. */
+enum {
+    AB_SPACE = 1u << 0,   /* ' ' \t \f \v */
+    AB_NEWLINE = 1u << 1, /* \n \r */
+    AB_WORD = 1u << 2,    /* letter or digit */
+    AB_UPPER = 1u << 3,
+    AB_LOWER = 1u << 4,
+    AB_DIGIT = 1u << 5,
+    AB_CONNECT = 1u << 6, /* ' - . & _ : joins word pieces */
+};
+#define AB_U (AB_WORD | AB_UPPER)
+#define AB_L (AB_WORD | AB_LOWER)
+#define AB_D (AB_WORD | AB_DIGIT)
+#define AB_C AB_CONNECT
+static const uint8_t st__ascii[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, AB_SPACE, AB_NEWLINE, AB_SPACE, AB_SPACE, AB_NEWLINE, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    AB_SPACE, 0, 0, 0, 0, 0, AB_C, AB_C, 0, 0, 0, 0, 0, AB_C, AB_C, 0,
+    AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, AB_D, 0, 0, 0, 0, 0, 0,
+    0, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U,
+    AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, AB_U, 0, 0, 0, 0, AB_C,
+    0, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L,
+    AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, 0, 0, 0, 0, 0,
+};
+
+/* ASCII bytes inside a token: what kind of character (TF_UP is 0x20, the
+ * bit that lower-cases A-Z). */
+enum { TF_LO = 1, TF_DG = 2, TF_WD = 4, TF_UP = 0x20 };
+#define W_ TF_WD
+#define U_ TF_UP
+#define L_ TF_LO
+#define D_ TF_DG
+static const uint8_t st__tokf[128] = {
+    W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_,
+    W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_,
+    W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_, W_,
+    D_, D_, D_, D_, D_, D_, D_, D_, D_, D_, W_, W_, W_, W_, W_, W_,
+    W_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_,
+    U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, W_, W_, W_, W_, W_,
+    W_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_,
+    L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, W_, W_, W_, W_, W_,
+};
+#undef W_
+#undef U_
+#undef L_
+#undef D_
+
 static inline int st__class(int32_t cp)
 {
     if (cp < 0x80) {
@@ -108,6 +155,7 @@ typedef struct st_state {
     size_t last_end;      /* end of the last non-space character */
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
+    size_t resolved;      /* tokens before this one have their lexicon entry */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -141,6 +189,17 @@ static int st__low_reserve(st_doc_t *d, size_t n)
     return st__grow((void **)&d->low, &d->low_cap, d->low_len + n + 1, 1);
 }
 
+/* Look up a token whose lookup was deferred. */
+#define ST_LAG 8
+static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *t)
+{
+    if (t->flags & TK_PENDING) {
+        t->flags &= (uint16_t)~TK_PENDING;
+        t->e = sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
+        t->lxflags = t->e != NULL ? t->e->flags : 0;
+    }
+}
+
 /* Emit a token for s[a..b) (a word piece).  Lower-cases, classifies and
  * looks it up. */
 static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
@@ -164,33 +223,22 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     t->low = (uint32_t)d->low_len;
     char *o = d->low + d->low_len;
     size_t n = 0;
-    unsigned upper = 0, lower = 0, first = 1, digit = 0, weird = 0;
+    unsigned seen = 0; /* TF_* of the characters so far */
     uint16_t flags = extra;
+    const unsigned char *const src = st->s; /* a local: the char stores below may alias st */
     for (size_t i = a; i < b;) {
-        unsigned char c = st->s[i];
+        unsigned char c = src[i];
         if (c < 0x80) {
-            if (c >= 'A' && c <= 'Z') {
-                upper++;
-                if (first)
-                    flags |= TK_CAP;
-                first = 0;
-                o[n++] = (char)(c + 32);
-            } else {
-                if (c >= 'a' && c <= 'z') {
-                    lower++;
-                    first = 0;
-                } else if (c >= '0' && c <= '9') {
-                    digit++;
-                } else {
-                    weird++;
-                }
-                o[n++] = (char)c;
-            }
+            unsigned f = st__tokf[c];
+            if ((f & TF_UP) && !(seen & (TF_UP | TF_LO)))
+                flags |= TK_CAP; /* the first letter is a capital */
+            seen |= f;
+            o[n++] = (char)(c | (f & TF_UP)); /* TF_UP is 0x20: lower-cases A-Z */
             i++;
             continue;
         }
         int32_t cp;
-        size_t k = st__cp(st->s + i, b - i, &cp);
+        size_t k = st__cp(src + i, b - i, &cp);
         i += k;
         if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC) {
             o[n++] = '\'';
@@ -198,32 +246,28 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
         }
         utf8proc_category_t cat = utf8proc_category(cp);
         if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
-            upper++;
-            if (first)
+            if (!(seen & (TF_UP | TF_LO)))
                 flags |= TK_CAP;
-            first = 0;
+            seen |= TF_UP;
             cp = utf8proc_tolower(cp);
-        } else if (cat == UTF8PROC_CATEGORY_LL) {
-            lower++;
-            first = 0;
-        } else if (cat == UTF8PROC_CATEGORY_LO || cat == UTF8PROC_CATEGORY_LM) {
-            first = 0;
-            lower++; /* uncased letters count as "not capitals" */
+        } else if (cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LO ||
+                   cat == UTF8PROC_CATEGORY_LM) {
+            seen |= TF_LO; /* uncased letters count as "not capitals" */
         } else if (cat == UTF8PROC_CATEGORY_ND) {
-            digit++;
+            seen |= TF_DG;
         } else {
-            weird++;
+            seen |= TF_WD;
         }
         n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o + n);
     }
     o[n] = '\0';
-    if (upper + lower > 0)
+    if (seen & (TF_UP | TF_LO))
         flags |= TK_ALPHA;
-    if (upper > 0 && lower == 0)
+    if ((seen & TF_UP) && !(seen & TF_LO))
         flags |= TK_UPPER;
-    if (digit)
+    if (seen & TF_DG)
         flags |= TK_DIGIT;
-    if (weird)
+    if (seen & TF_WD)
         flags |= TK_WEIRD;
     if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
         flags |= TK_NT;
@@ -246,9 +290,16 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     o[look] = '\0';
     t->flags = flags;
     t->hash = sl_hash(o, look);
-    t->e = look > 0 && look <= UINT16_MAX ? sl_get_hashed(st->lx, t->hash, o, look) : NULL;
+    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
+    t->e = NULL;
+    if (look > 0) {
+        t->flags |= TK_PENDING;
+        sl_prefetch(st->lx, t->hash);
+    }
     d->low_len += look + 1;
     d->ntok++;
+    for (; st->resolved + ST_LAG < d->ntok; st->resolved++)
+        st__resolve(d, st->lx, &d->tok[st->resolved]);
     st->last_end = b;
     return 1;
 }
@@ -280,6 +331,7 @@ static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t
         t->flags = TK_EMOJI | TK_ALPHA | (st->in_quote ? TK_IN_QUOTE : 0);
         t->hash = sl_hash(word, wl);
         t->e = sl_get_hashed(st->lx, t->hash, word, wl);
+        t->lxflags = t->e != NULL ? t->e->flags : 0;
         d->ntok++;
     }
     st->last_end = b;
@@ -321,7 +373,8 @@ static void st__punct(st_state_t *st, int32_t cp, size_t at, size_t clen)
         const st_token_t *prev = d->ntok > st->sent_tok ? &d->tok[d->ntok - 1] : NULL;
         int abbrev = 0;
         if (prev != NULL && prev->end == at) {
-            if (prev->e != NULL && (prev->e->flags & SL_TITLE) && prev->low_len <= 5)
+            st__resolve(d, st->lx, &d->tok[d->ntok - 1]);
+            if (prev->e != NULL && (prev->lxflags & SL_TITLE) && prev->low_len <= 5)
                 abbrev = 1;
             else if ((prev->flags & TK_UPPER) && prev->low_len == 1)
                 abbrev = 1;
@@ -362,53 +415,82 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
     /* The whole chunk may be a lexicon item: an emoticon like ":-)" or
      * "</3", or a word with inner punctuation.  Only try when it holds
      * some punctuation (plain words are handled below). */
-    int has_punct = 0, has_word = 0;
-    for (size_t i = a; i < b; i++) {
-        unsigned char c = s[i];
-        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-            has_word = 1;
-        else
-            has_punct = 1;
-    }
-    /* Emoticons start with punctuation (":-)", "</3") or are short ("XD");
-     * "word," never needs the whole-chunk lookup. */
-    int letter0 = (s[a] >= 'a' && s[a] <= 'z') || (s[a] >= 'A' && s[a] <= 'Z') || s[a] >= 0x80;
-    if (has_punct && b - a <= 12 && (!letter0 || b - a <= 3)) {
-        char buf[16];
-        size_t n = b - a;
-        memcpy(buf, s + a, n);
-        const sl_entry_t *e = sl_get(st->lx, buf, n);
-        if (e == NULL || !(e->flags & SL_VALENCE)) {
-            for (size_t i = 0; i < n; i++)
-                if (buf[i] >= 'A' && buf[i] <= 'Z')
-                    buf[i] = (char)(buf[i] + 32);
-            e = sl_get(st->lx, buf, n);
+    if (b - a <= 12 && (b - a <= 3 || !(s[a] >= 0x80 || (st__ascii[s[a]] & (AB_UPPER | AB_LOWER))))) {
+        int has_punct = 0, has_word = 0;
+        for (size_t i = a; i < b; i++) {
+            unsigned char c = s[i];
+            if (c >= 0x80 || (st__ascii[c] & AB_WORD))
+                has_word = 1;
+            else
+                has_punct = 1;
         }
-        if (e != NULL && (e->flags & SL_VALENCE) && (!has_word || b - a <= 4)) {
-            size_t before = st->d->ntok;
-            if (!st__emit(st, a, b, 0))
-                return 0;
-            st_token_t *t = &st->d->tok[before];
-            t->e = e;
-            t->flags &= (uint16_t)~(TK_UPPER | TK_CAP);
-            return 1;
+        /* Emoticons start with punctuation (":-)", "</3") or are short
+         * ("XD"); "word," never needs the whole-chunk lookup. */
+        int letter0 = s[a] >= 0x80 || (st__ascii[s[a]] & (AB_UPPER | AB_LOWER));
+        if (has_punct && (!letter0 || b - a <= 3)) {
+            char buf[16];
+            size_t n = b - a;
+            memcpy(buf, s + a, n);
+            const sl_entry_t *e = sl_get(st->lx, buf, n);
+            if (e == NULL || !(e->flags & SL_VALENCE)) {
+                for (size_t i = 0; i < n; i++)
+                    if (buf[i] >= 'A' && buf[i] <= 'Z')
+                        buf[i] = (char)(buf[i] + 32);
+                e = sl_get(st->lx, buf, n);
+            }
+            if (e != NULL && (e->flags & SL_VALENCE) && (!has_word || b - a <= 4)) {
+                size_t before = st->d->ntok;
+                if (!st__emit(st, a, b, 0))
+                    return 0;
+                st_token_t *t = &st->d->tok[before];
+                t->e = e;
+                t->lxflags = e->flags;
+                t->flags &= (uint16_t)~(TK_UPPER | TK_CAP | TK_PENDING);
+                return 1;
+            }
         }
     }
     size_t i = a, wstart = SIZE_MAX;
     while (i < b) {
         int32_t cp;
-        size_t k = st__cp(s + i, b - i, &cp);
-        int cc = st__class(cp);
-        if (cc == CC_WORD) {
-            if (wstart == SIZE_MAX)
-                wstart = i;
-            i += k;
-            continue;
+        size_t k;
+        int cc;
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            unsigned f = st__ascii[c];
+            if (f & AB_WORD) {
+                if (wstart == SIZE_MAX)
+                    wstart = i;
+                i++;
+                while (i < b && s[i] < 0x80 && (st__ascii[s[i]] & AB_WORD))
+                    i++;
+                continue;
+            }
+            cp = c;
+            k = 1;
+            cc = (f & AB_CONNECT) ? CC_CONNECT : (f & AB_SPACE) ? CC_SPACE
+                 : (f & AB_NEWLINE) ? CC_NEWLINE : CC_PUNCT;
+        } else {
+            k = st__cp(s + i, b - i, &cp);
+            cc = st__class(cp);
+            if (cc == CC_WORD) {
+                if (wstart == SIZE_MAX)
+                    wstart = i;
+                i += k;
+                continue;
+            }
         }
         if (cc == CC_CONNECT && wstart != SIZE_MAX && i + k < b) {
-            int32_t nx;
-            st__cp(s + i + k, b - i - k, &nx);
-            if (st__class(nx) == CC_WORD) {
+            unsigned char nc = s[i + k];
+            int word;
+            if (nc < 0x80) {
+                word = (st__ascii[nc] & AB_WORD) != 0;
+            } else {
+                int32_t nx;
+                st__cp(s + i + k, b - i - k, &nx);
+                word = st__class(nx) == CC_WORD;
+            }
+            if (word) {
                 i += k;
                 continue;
             }
@@ -447,8 +529,17 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     size_t i = 0;
     while (i < len) {
         int32_t cp;
-        size_t k = st__cp(st.s + i, len - i, &cp);
-        int cc = (cp < 0x80 && cp > ' ') ? CC_WORD : st__class(cp);
+        size_t k;
+        int cc;
+        unsigned char c0 = st.s[i];
+        if (c0 < 0x80) {
+            unsigned f = st__ascii[c0];
+            k = 1;
+            cc = (f & AB_NEWLINE) ? CC_NEWLINE : (f & AB_SPACE) ? CC_SPACE : CC_WORD;
+        } else {
+            k = st__cp(st.s + i, len - i, &cp);
+            cc = st__class(cp);
+        }
         if (cc == CC_NEWLINE) {
             if (!st__close_sentence(&st))
                 return TM_ENOMEM;
@@ -464,18 +555,18 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         size_t j = i + k;
         while (j < len) {
             unsigned char c = st.s[j];
-            if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
-                break;
-            if (c >= 0x80) {
-                int32_t cp2;
-                size_t k2 = st__cp(st.s + j, len - j, &cp2);
-                int c2 = st__class(cp2);
-                if (c2 == CC_SPACE || c2 == CC_NEWLINE)
+            if (c < 0x80) {
+                if (st__ascii[c] & (AB_SPACE | AB_NEWLINE))
                     break;
-                j += k2;
+                j++;
                 continue;
             }
-            j++;
+            int32_t cp2;
+            size_t k2 = st__cp(st.s + j, len - j, &cp2);
+            int c2 = st__class(cp2);
+            if (c2 == CC_SPACE || c2 == CC_NEWLINE)
+                break;
+            j += k2;
         }
         if (!st__chunk(&st, i, j))
             return TM_ENOMEM;
@@ -483,6 +574,8 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
+    for (size_t t = st.resolved; t < d->ntok; t++)
+        st__resolve(d, lx, &d->tok[t]);
     /* VADER's "cap differential": some, but not all, words in capitals. */
     size_t caps = 0, words = 0;
     for (size_t t = 0; t < d->ntok; t++) {

@@ -30,6 +30,7 @@ enum {
     TK_DIGIT = 1u << 12,    /* has a digit */
     TK_WEIRD = 1u << 13,    /* has characters that are neither letters nor digits */
     TK_LEARNED = 1u << 14,  /* its valence is a learned one (set by the scorer) */
+    TK_PENDING = 1u << 15,  /* lexicon lookup not done yet (inside st_tokenize only) */
 };
 
 typedef struct st_token {
@@ -39,6 +40,8 @@ typedef struct st_token {
     uint16_t low_len;
     uint16_t flags;       /* TK_* */
     uint32_t sent;        /* sentence index */
+    uint16_t lxflags;     /* e->flags, or 0 without an entry (read without touching e) */
+    uint16_t pad0;
     const sl_entry_t *e;  /* lexicon entry of the lower-case form, or NULL */
     /* Filled by the scorer: */
     uint16_t eflags;      /* effective SL_* flags after phrase matching */

@@ -5,10 +5,13 @@
  * another stage or a user might hand them over.  Every result must be an
  * annotation whose numbers are finite and whose compounds are in -1..1.
  *
+ * The annotation is printed and parsed again first, as a reader of the result
+ * would see it (the stage attaches its lists as pre-serialised raw items).
+ *
  * Input: TEXT, optionally followed by "\n@@\n" and a JSON object
  * {"quotes": ..., "speakers": ..., "meta": ...}.
  *
- * FUZZ-SOURCES: plugins/sentiment/sentiment.c plugins/sentiment/lexicon.c plugins/sentiment/text.c plugins/sentiment/score.c plugins/sentiment/people.c plugins/sentiment/model.c
+ * FUZZ-SOURCES: plugins/sentiment/sentiment.c plugins/sentiment/jsonw.c plugins/sentiment/lexicon.c plugins/sentiment/text.c plugins/sentiment/score.c plugins/sentiment/people.c plugins/sentiment/model.c
  * FUZZ-PKGS:
  */
 #include "autoconfig.h"
@@ -110,7 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != TM_OK && err.message[0] == '\0')
         abort(); /* every failure explains itself */
     if (rc == TM_OK) {
-        const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+        const cJSON *raw = tm_testhost_annotation(doc, "sentiment");
+        if (raw == NULL)
+            abort();
+        /* The lists are pre-serialised: what a reader sees must parse. */
+        char *txt = cJSON_PrintUnformatted(raw);
+        cJSON *a = txt != NULL ? cJSON_Parse(txt) : NULL;
+        free(txt);
         if (a == NULL)
             abort();
         check(a);
@@ -122,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (st < 0 || en < st || en > (double)tlen)
                 abort();
         }
+        cJSON_Delete(a);
     }
     tm_doc_destroy(&doc);
     return 0;

@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "../support/testhost.h"
+#include "../../plugins/sentiment/jsonw.h"
 #include "../../plugins/sentiment/model.h"
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
@@ -25,6 +26,31 @@ const tm_stage_desc_t *tm_stage_entry_v1(void);
 static tm_testhost_t *open_stage(const char *config, tm_err_t *err)
 {
     return tm_testhost_open(tm_stage_entry_v1(), config, TM_SENTIMENT_DATA, NULL, err);
+}
+
+static tm_testhost_t *g_th; /* the default-config stage, shared by the rule tests */
+
+/* The stage's annotation as a reader of the result sees it: the stage
+ * attaches its lists pre-serialised (cJSON raw items), so print the whole
+ * annotation, check it is valid JSON, and put the parsed tree in its place
+ * (once per document). */
+static const cJSON *ann(tm_doc_t *doc)
+{
+    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    if (a == NULL)
+        return NULL;
+    int raw = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, a) raw |= cJSON_IsRaw(c);
+    if (!raw)
+        return a;
+    char *txt = cJSON_PrintUnformatted(a);
+    assert_non_null(txt);
+    cJSON *parsed = cJSON_Parse(txt);
+    free(txt);
+    assert_non_null(parsed);
+    assert_int_equal(tm_testhost_host(g_th)->doc_annotate(doc, "sentiment", parsed), TM_OK);
+    return tm_testhost_annotation(doc, "sentiment");
 }
 
 /* Check every number in the annotation is finite and compounds in range. */
@@ -48,7 +74,7 @@ static tm_doc_t *run_text(tm_testhost_t *th, const char *text, size_t len)
     tm_doc_t *doc = tm_testhost_doc("t", text, len, NULL);
     assert_non_null(doc);
     assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     assert_non_null(a);
     check_numbers(a);
     return doc;
@@ -57,12 +83,11 @@ static tm_doc_t *run_text(tm_testhost_t *th, const char *text, size_t len)
 static double compound(tm_testhost_t *th, const char *text)
 {
     tm_doc_t *doc = run_text(th, text, (size_t)-1);
-    double c = cJSON_GetObjectItem(tm_testhost_annotation(doc, "sentiment"), "compound")->valuedouble;
+    double c = cJSON_GetObjectItem(ann(doc), "compound")->valuedouble;
     tm_doc_destroy(&doc);
     return c;
 }
 
-static tm_testhost_t *g_th; /* the default-config stage, shared by the rule tests */
 
 static int setup(void **state)
 {
@@ -88,7 +113,7 @@ static void test_polarity(void **state)
     assert_true(compound(g_th, "The book was horrible.") <= -0.05);
     assert_true(fabs(compound(g_th, "The book has 300 pages.")) < 0.05);
     tm_doc_t *doc = run_text(g_th, "The book was good.", (size_t)-1);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     assert_string_equal(cJSON_GetObjectItem(a, "label")->valuestring, "positive");
     double sum = cJSON_GetObjectItem(a, "pos")->valuedouble + cJSON_GetObjectItem(a, "neg")->valuedouble +
                  cJSON_GetObjectItem(a, "neu")->valuedouble;
@@ -136,7 +161,7 @@ static void test_but(void **state)
     assert_true(b > 0);
     /* Per sentence: a "but" does not reach into the next sentence. */
     tm_doc_t *doc = run_text(g_th, "The food was great. But the wait was awful.", (size_t)-1);
-    const cJSON *s = cJSON_GetObjectItem(tm_testhost_annotation(doc, "sentiment"), "sentences");
+    const cJSON *s = cJSON_GetObjectItem(ann(doc), "sentences");
     assert_int_equal(cJSON_GetArraySize(s), 2);
     assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 0), "compound")->valuedouble > 0);
     assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(s, 1), "compound")->valuedouble < 0);
@@ -228,7 +253,7 @@ static void test_big_document(void **state)
         memcpy(big + i * ul, unit, ul);
     big[n * ul] = '\0';
     tm_doc_t *doc = run_text(g_th, big, n * ul);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "sentences")) >= (int)(3 * n));
     assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "entities")) >= 2);
     tm_doc_destroy(&doc);
@@ -252,7 +277,7 @@ static void test_custom_lexicon(void **state)
     assert_true(compound(th, "What a blarf day") < -0.3);
     assert_true(compound(th, "not zorgle") < 0); /* the rules apply to user words */
     tm_doc_t *doc = run_text(th, "zorgle", (size_t)-1);
-    assert_null(cJSON_GetObjectItem(tm_testhost_annotation(doc, "sentiment"), "entities"));
+    assert_null(cJSON_GetObjectItem(ann(doc), "entities"));
     tm_doc_destroy(&doc);
     tm_testhost_close(&th);
 }
@@ -324,6 +349,14 @@ static void test_model_rows_format(void **state)
     }
     pm_free(&a);
     pm_free(&b);
+    /* A hashing space smaller than one bitmap word (dim 16). */
+    assert_int_equal(pm_load(&a, TM_SENTIMENT_TESTDATA "/model_dim16.txt", &err), TM_OK);
+    pm_feat_t f16[2] = {{15, 1.0f}, {31, 1.0f}}; /* 31 folds onto 15 */
+    pm_feats_t v16 = {f16, 2, 2};
+    double z16[PM_CLASSES];
+    pm_scores(&a, &v16, z16);
+    assert_true(fabs(z16[0] - 2) < 1e-3 && fabs(z16[1]) < 1e-6 && fabs(z16[2] + 2) < 1e-3);
+    pm_free(&a);
 }
 
 /* The entity whose name is name, or NULL. */
@@ -354,7 +387,7 @@ static void test_entities_detected(void **state)
     const char *text = "Mr. Trump attacked Hillary Clinton on Monday. He said she was a liar.\n"
                        "Clinton praised the wonderful volunteers of her campaign.";
     tm_doc_t *doc = run_text(g_th, text, (size_t)-1);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     const cJSON *trump = entity(a, "Trump"), *clinton = entity(a, "Hillary Clinton");
     assert_non_null(trump);
     assert_non_null(clinton);
@@ -381,7 +414,7 @@ static void test_entities_names(void **state)
     const char *text = "House Judiciary Committee Chairman Jerry Nadler said he expects "
                        "trouble, said the White House.";
     tm_doc_t *doc = run_text(g_th, text, (size_t)-1);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     const cJSON *n = entity(a, "Jerry Nadler");
     assert_non_null(n);
     assert_true(has_mention(n, 26, 47)); /* "Chairman Jerry Nadler" */
@@ -389,7 +422,7 @@ static void test_entities_names(void **state)
     assert_null(entity(a, "House Judiciary Committee"));
     tm_doc_destroy(&doc);
     doc = run_text(g_th, "He said the plan was a disaster.", (size_t)-1);
-    const cJSON *he = entity(tm_testhost_annotation(doc, "sentiment"), "he");
+    const cJSON *he = entity(ann(doc), "he");
     assert_non_null(he);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(he, "unresolved")));
     tm_doc_destroy(&doc);
@@ -416,7 +449,7 @@ static void test_entities_from_quotes_stage(void **state)
     assert_int_equal(h->doc_annotate(doc, "quotes", quotes), TM_OK);
     assert_int_equal(h->doc_annotate(doc, "speakers", speakers), TM_OK);
     assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     check_numbers(a);
     /* One compound per quote, in the same order, keyed by its offsets. */
     const cJSON *q = cJSON_GetObjectItem(a, "quotes");
@@ -444,7 +477,7 @@ static void test_meta_targets(void **state)
     doc->meta = cJSON_Parse("{\"sentiment_targets\": [{\"start\": 4, \"end\": 21, "
                             "\"name\": \"Rob Portman\"}, {\"start\": 900, \"end\": 5}]}");
     assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
-    const cJSON *a = tm_testhost_annotation(doc, "sentiment");
+    const cJSON *a = ann(doc);
     const cJSON *e = entity(a, "Rob Portman");
     assert_non_null(e);
     /* The span overlaps the detected "the senator" (0..11): that mention is
@@ -457,9 +490,100 @@ static void test_meta_targets(void **state)
     doc = tm_testhost_doc("m2", "voters loved the plan", (size_t)-1, NULL);
     doc->meta = cJSON_Parse("{\"sentiment_targets\": [{\"start\": 0, \"end\": 6}]}");
     assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
-    e = entity(tm_testhost_annotation(doc, "sentiment"), "voters");
+    e = entity(ann(doc), "voters");
     assert_non_null(e);
     assert_true(has_mention(e, 0, 6));
+    tm_doc_destroy(&doc);
+}
+
+static void expect_num4(double v, const char *want)
+{
+    jw_buf_t b = {0};
+    jw_num4(&b, v);
+    jw_char(&b, '\0');
+    assert_false(b.oom);
+    assert_string_equal(b.s, want);
+    jw_free(&b);
+}
+
+/* The pre-serialised lists: number and string formatting, and the same
+ * result whether they are attached raw or as cJSON trees. */
+static void test_json_output(void **state)
+{
+    (void)state;
+    expect_num4(0, "0");
+    expect_num4(-0.0, "0");
+    expect_num4(0.00004, "0");
+    expect_num4(-0.00005, "-0.0001");
+    expect_num4(1, "1");
+    expect_num4(-1, "-1");
+    expect_num4(0.8461, "0.8461");
+    expect_num4(0.25, "0.25");
+    expect_num4(-0.10004, "-0.1");
+    expect_num4(0.99996, "1");
+    expect_num4(12.5, "12.5");
+    expect_num4(NAN, "0");
+    expect_num4(INFINITY, "0");
+    jw_buf_t b = {0};
+    jw_str(&b, "a\"b\\c\n\x01\xc3\xa9", 9);
+    jw_char(&b, '\0');
+    assert_string_equal(b.s, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
+    jw_free(&b);
+
+    const char *text = "Senator Jane Doe praised the brave nurses. \"It was a wonderful day,\" "
+                       "Doe said. But Mr. Roe called the plan a disaster.";
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *tree = open_stage("{\"raw_output\": false}", &err);
+    assert_non_null(tree);
+    tm_doc_t *d1 = tm_testhost_doc("raw", text, strlen(text), NULL),
+             *d2 = tm_testhost_doc("tree", text, strlen(text), NULL);
+    assert_int_equal(tm_testhost_run(g_th, d1, &err), TM_OK);
+    assert_int_equal(tm_testhost_run(tree, d2, &err), TM_OK);
+    const cJSON *raw = tm_testhost_annotation(d1, "sentiment"),
+                *parsed = tm_testhost_annotation(d2, "sentiment");
+    assert_true(cJSON_IsRaw(cJSON_GetObjectItem(raw, "sentences")));
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(parsed, "sentences")));
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(parsed, "entities")));
+    char *t1 = cJSON_PrintUnformatted(raw), *t2 = cJSON_PrintUnformatted(parsed);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    /* The parsed form: three sentences, Doe and Roe. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(parsed, "sentences")), 3);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(parsed, "entities")) >= 2);
+    tm_doc_destroy(&d1);
+    tm_doc_destroy(&d2);
+    tm_testhost_close(&tree);
+}
+
+/* Capitalised words that are not people: organisations ending in a company
+ * or photo-credit word, acronyms, abbreviations, web addresses,
+ * contractions, hyphenated pairs of two people, and sentence-initial
+ * common words; the people in the same text are still found. */
+static void test_not_people(void **state)
+{
+    (void)state;
+    FILE *f = fopen(TM_SENTIMENT_TESTDATA "/not_people.txt", "rb");
+    assert_non_null(f);
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    tm_doc_t *doc = run_text(g_th, text, n);
+    const cJSON *a = ann(doc);
+    assert_non_null(entity(a, "Maria Lopez"));
+    assert_non_null(entity(a, "Ana Chen"));
+    /* A double-barrelled surname is one person, not a pair. */
+    assert_non_null(entity(a, "Stephanie Okafor-Brandt"));
+    static const char *const not_people[] = {
+        "Lopez-Chen", "Gather", "Super PAC", "PAC", "Big Tech", "Harbor Images", "Harbor",
+        "Harbor.org", "I'm", "We're", "U.S", "U.S.", "FDA", "Photo"};
+    for (size_t i = 0; i < sizeof not_people / sizeof not_people[0]; i++) {
+        if (entity(a, not_people[i]) != NULL)
+            fail_msg("\"%s\" reported as a person", not_people[i]);
+    }
+    /* Only the three people (and no unresolved pronoun) are reported. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "entities")), 3);
     tm_doc_destroy(&doc);
 }
 
@@ -483,6 +607,8 @@ int main(void)
         cmocka_unit_test(test_entities_names),
         cmocka_unit_test(test_entities_from_quotes_stage),
         cmocka_unit_test(test_meta_targets),
+        cmocka_unit_test(test_json_output),
+        cmocka_unit_test(test_not_people),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,152 @@
+/*
+ * jsonw.c - the append-only JSON writer (see jsonw.h).
+ */
+#include "jsonw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_free(jw_buf_t *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof *b);
+}
+
+int jw__grow(jw_buf_t *b, size_t n)
+{
+    if (b->oom)
+        return 0;
+    size_t need = b->len + n + 1, nc = b->cap ? b->cap : 256;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) {
+            b->oom = 1;
+            return 0;
+        }
+        nc *= 2;
+    }
+    char *ns = realloc(b->s, nc);
+    if (ns == NULL) {
+        b->oom = 1;
+        return 0;
+    }
+    b->s = ns;
+    b->cap = nc;
+    return 1;
+}
+
+void jw_lit(jw_buf_t *b, const char *s, size_t n)
+{
+    if (!jw_reserve(b, n))
+        return;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+}
+
+void jw_uint(jw_buf_t *b, uint64_t v)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    char tmp[24];
+    size_t n = sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--n] = pairs[2 * r + 1];
+        tmp[--n] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[2 * v + 1];
+        tmp[--n] = pairs[2 * v];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    jw_lit(b, tmp + n, sizeof tmp - n);
+}
+
+void jw_num4(jw_buf_t *b, double v)
+{
+    if (!isfinite(v))
+        v = 0;
+    if (fabs(v) >= 1e14) { /* not reached by scores; keep it exact anyway */
+        char tmp[40];
+        int n = snprintf(tmp, sizeof tmp, "%.17g", v);
+        jw_lit(b, tmp, n > 0 ? (size_t)n : 0);
+        return;
+    }
+    double r = round(v * 10000.0);
+    if (r == 0) {
+        jw_char(b, '0');
+        return;
+    }
+    if (r < 0) {
+        jw_char(b, '-');
+        r = -r;
+    }
+    uint64_t u = (uint64_t)r, ip = u / 10000;
+    unsigned frac = (unsigned)(u % 10000);
+    jw_uint(b, ip);
+    if (frac == 0)
+        return;
+    char d[5] = {'.', (char)('0' + frac / 1000), (char)('0' + frac / 100 % 10),
+                 (char)('0' + frac / 10 % 10), (char)('0' + frac % 10)};
+    size_t n = 5;
+    while (d[n - 1] == '0')
+        n--;
+    jw_lit(b, d, n);
+}
+
+void jw_numg(jw_buf_t *b, double v)
+{
+    if (!isfinite(v))
+        v = 0;
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.9g", v);
+    jw_lit(b, tmp, n > 0 ? (size_t)n : 0);
+}
+
+void jw_str(jw_buf_t *b, const char *s, size_t n)
+{
+    if (!jw_reserve(b, n * 6 + 2))
+        return;
+    char *o = b->s + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default: {
+            static const char hex[] = "0123456789abcdef";
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->s);
+}
+
+cJSON *jw_item(jw_buf_t *b, int parse)
+{
+    if (b->oom || !jw_reserve(b, 0))
+        return NULL;
+    b->s[b->len] = '\0';
+    return parse ? cJSON_ParseWithLength(b->s, b->len) : cJSON_CreateRaw(b->s);
+}
