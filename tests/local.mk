@@ -1,7 +1,11 @@
 # Tests: cmocka unit tests (one program per module) and end-to-end tests
 # that start the real textmilld on loopback and talk to it over ZeroMQ.
 TEST_EXTENSIONS = .py
-PY_LOG_COMPILER = $(PYTHON3)
+# Every test is bounded in time: a hang fails the test (exit 124) instead of
+# stalling CI.  TM_TEST_TIMEOUT (seconds) raises the bound for slow builds.
+TM_TEST_TIMEOUT = timeout -k 10 $${TM_TEST_TIMEOUT:-600}
+PY_LOG_COMPILER = $(TM_TEST_TIMEOUT) $(PYTHON3)
+LOG_COMPILER = $(TM_TEST_TIMEOUT)
 AM_TESTS_ENVIRONMENT = \
 	TM_BUILDDIR='$(abs_top_builddir)'; export TM_BUILDDIR; \
 	TM_SRCDIR='$(abs_top_srcdir)'; export TM_SRCDIR; \
