@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include <utf8proc.h>
+/* The library's own header, inlined: a token hash is a few instructions,
+ * not a call through the PLT (same values as libxxhash). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 int dd_grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -127,7 +130,7 @@ static inline void dd__flush_space(dd_norm_t *n)
     }
 }
 
-static void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
+static inline void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
 {
     dd_scratch_t *s = n->s;
     if (len == 0)
@@ -177,21 +180,30 @@ static size_t dd__uni_to_canon(dd_norm_t *n)
     return s->canon_len - before;
 }
 
-static void dd__end_token(dd_norm_t *n)
+static void dd__end_uni_token(dd_norm_t *n);
+
+static inline void dd__end_token(dd_norm_t *n)
 {
     dd_scratch_t *s = n->s;
     if (!n->in_tok)
         return;
     n->in_tok = 0;
-    if (n->tok_uni) {
+    if (__builtin_expect(n->tok_uni, 0))
+        dd__end_uni_token(n);
+    else
+        dd__push_token_hash(n, s->canon + n->tok_start, s->canon_len - n->tok_start);
+}
+
+static void dd__end_uni_token(dd_norm_t *n)
+{
+    dd_scratch_t *s = n->s;
+    {
         n->tok_uni = 0;
         dd__flush_space(n);
         size_t start = s->canon_len;
         size_t got = dd__uni_to_canon(n);
         dd__push_token_hash(n, s->canon + start, got);
         s->raw_len = 0;
-    } else {
-        dd__push_token_hash(n, s->canon + n->tok_start, s->canon_len - n->tok_start);
     }
 }
 
@@ -474,12 +486,36 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
         if (c < 0x80) {
             switch (dd__ascii[c]) {
             case C_WORD:
+                if (!n.tok_uni) {
+                    /* The common case: a run of ASCII letters and digits,
+                     * lower-cased straight into canon. */
+                    if (!n.in_tok) {
+                        dd__flush_space(&n);
+                        n.in_tok = 1;
+                        n.tok_start = s->canon_len;
+                    }
+                    size_t j = i;
+                    while (j < len && t[j] < 0x80 && dd__ascii[t[j]] == C_WORD)
+                        j++;
+                    if (dd__canon_reserve(&n, j - i) != 0)
+                        continue; /* n.oom ends the loop */
+                    char *out = s->canon + s->canon_len;
+                    for (size_t q = i; q < j; q++) {
+                        unsigned char a = t[q];
+                        out[q - i] = (char)(a + ((unsigned)(a - 'A') < 26u ? 32 : 0));
+                    }
+                    s->canon_len += j - i;
+                    i = j;
+                    continue;
+                }
                 dd__ascii_word(&n, c);
                 i++;
                 continue;
             case C_SEP:
                 dd__sep(&n);
                 i++;
+                while (i < len && t[i] == ' ')
+                    i++;
                 continue;
             case C_PUNCT:
                 dd__ascii_punct(&n, c);

@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+/* inlined (same values as libxxhash): one hash per shingle */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 void dd_sketch_free(void *p)
