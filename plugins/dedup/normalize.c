@@ -91,6 +91,20 @@ static const unsigned char dd__ascii[128] = {
     ['}'] = C_PUNCT, ['~'] = C_PUNCT,
 };
 
+/* ASCII letters and digits lower-cased; 0 for every other byte. */
+static const unsigned char dd__word_lower[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+    ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+    ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+};
+
 /* Inline elements: their tags vanish ("un<b>believ</b>able" is one word);
  * any other tag separates words. */
 static const char *const dd__inline_tags[] = {
@@ -494,18 +508,16 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
                         n.in_tok = 1;
                         n.tok_start = s->canon_len;
                     }
-                    size_t j = i;
-                    while (j < len && t[j] < 0x80 && dd__ascii[t[j]] == C_WORD)
-                        j++;
-                    if (dd__canon_reserve(&n, j - i) != 0)
+                    if (dd__canon_reserve(&n, len - i) != 0)
                         continue; /* n.oom ends the loop */
-                    char *out = s->canon + s->canon_len;
-                    for (size_t q = i; q < j; q++) {
-                        unsigned char a = t[q];
-                        out[q - i] = (char)(a + ((unsigned)(a - 'A') < 26u ? 32 : 0));
-                    }
-                    s->canon_len += j - i;
-                    i = j;
+                    unsigned char *out = (unsigned char *)s->canon + s->canon_len;
+                    const unsigned char *in = t + i;
+                    size_t k = 0, m = len - i;
+                    unsigned char w;
+                    while (k < m && (w = dd__word_lower[in[k]]) != 0)
+                        out[k++] = w;
+                    s->canon_len += k;
+                    i += k;
                     continue;
                 }
                 dd__ascii_word(&n, c);
