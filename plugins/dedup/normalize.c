@@ -144,6 +144,12 @@ static inline void dd__flush_space(dd_norm_t *n)
     }
 }
 
+/* XXH3 of one token, inlined (tokens are short: its 1-16 byte cases). */
+__attribute__((flatten)) static uint64_t dd__token_hash(const char *p, size_t len)
+{
+    return XXH3_64bits(p, len);
+}
+
 static inline void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
 {
     dd_scratch_t *s = n->s;
@@ -154,7 +160,7 @@ static inline void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
         n->oom = 1;
         return;
     }
-    s->tok[s->ntok++] = XXH3_64bits(p, len);
+    s->tok[s->ntok++] = dd__token_hash(p, len);
 }
 
 static utf8proc_option_t dd__uopts(const dd_norm_t *n)

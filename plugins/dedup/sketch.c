@@ -103,6 +103,33 @@ size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
     return m;
 }
 
+/* Hash every shingle (span token hashes) to 32 bits: all[i], and the ones
+ * <= tau into smp; returns how many.  Flattened so that XXH3 is inlined,
+ * and for the default 4-word shingles with its length a constant (32
+ * bytes: one straight-line path of XXH3's 17-128 byte case). */
+__attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, size_t n,
+                                                            size_t span, uint32_t tau,
+                                                            uint32_t *all, uint32_t *smp)
+{
+    size_t m = 0;
+    if (span == 4) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = (uint32_t)(XXH3_64bits(tok + i, 4 * sizeof *tok) >> 32);
+            all[i] = h;
+            smp[m] = h;
+            m += h <= tau;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = (uint32_t)(XXH3_64bits(tok + i, span * sizeof *tok) >> 32);
+            all[i] = h;
+            smp[m] = h;
+            m += h <= tau;
+        }
+    }
+    return m;
+}
+
 int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
                     dd_sketch_t *sk)
 {
@@ -123,13 +150,7 @@ int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, 
         return -1;
     uint32_t *all = s->sh, *smp = s->sh + n, *tmp = s->sh + 2 * n;
     uint32_t tau = dd_rate_tau(c->sample_rate);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t h = (uint32_t)(XXH3_64bits(s->tok + i, span * sizeof *s->tok) >> 32);
-        all[i] = h;
-        if (h <= tau)
-            smp[m++] = h;
-    }
+    size_t m = dd__shingle_hashes(s->tok, n, span, tau, all, smp);
     m = dd_sort_unique(smp, m, tmp);
     uint32_t *src = smp;
     size_t have = m;
