@@ -516,14 +516,32 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
                     }
                     if (dd__canon_reserve(&n, len - i) != 0)
                         continue; /* n.oom ends the loop */
-                    unsigned char *out = (unsigned char *)s->canon + s->canon_len;
-                    const unsigned char *in = t + i;
-                    size_t k = 0, m = len - i;
+                    /* Canon grows by at most one byte per input byte on
+                     * this path, so the reservation covers every word and
+                     * single space until the run of plain words ends. */
+                    unsigned char *out = (unsigned char *)s->canon;
+                    size_t ol = s->canon_len;
                     unsigned char w;
-                    while (k < m && (w = dd__word_lower[in[k]]) != 0)
-                        out[k++] = w;
-                    s->canon_len += k;
-                    i += k;
+                    for (;;) {
+                        while (i < len && (w = dd__word_lower[t[i]]) != 0) {
+                            out[ol++] = w;
+                            i++;
+                        }
+                        /* "word word": end this token and start the next
+                         * here (what the separator case and the next word
+                         * would do, without the round trip) */
+                        if (i + 1 < len && t[i] == ' ' && dd__word_lower[t[i + 1]] != 0) {
+                            dd__push_token_hash(&n, s->canon + n.tok_start, ol - n.tok_start);
+                            if (n.oom)
+                                break;
+                            out[ol++] = ' ';
+                            i++;
+                            n.tok_start = ol;
+                            continue;
+                        }
+                        break;
+                    }
+                    s->canon_len = ol;
                     continue;
                 }
                 dd__ascii_word(&n, c);
