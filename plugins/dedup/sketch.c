@@ -34,52 +34,47 @@ static void dd__insertion_sort(uint32_t *a, size_t n)
     }
 }
 
-/* Quicksort (median of three, insertion sort below 24, recursion on the
- * smaller side) for the few hundred sampled hashes of an article: a
- * quarter of the radix sort's work at that size, whose four passes each
- * clear and sum 256 counters. */
-static void dd__quick_sort(uint32_t *a, size_t n)
+/* Bucket sort for article-sized inputs (up to 2048 values): the values
+ * are hashes, spread evenly, so one scatter pass by their top bits leaves
+ * about one value per bucket and a final insertion sort has almost
+ * nothing to move.  No data-dependent branch in the scatter: a
+ * comparison sort mispredicts about half of its n log n branches here.
+ * Worst case (values crowded into one bucket) is the insertion sort's
+ * n^2 on at most 2048 values. */
+#define DD_BUCKET_MAX_BITS 11
+static void dd__bucket_sort(uint32_t *a, size_t n, uint32_t *tmp)
 {
-    while (n > 24) {
-        size_t mid = n / 2;
-        uint32_t x = a[0], y = a[mid], z = a[n - 1];
-        uint32_t p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i] < p)
-                i++;
-            while (a[j] > p)
-                j--;
-            if (i >= j)
-                break;
-            uint32_t t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-            i++;
-            j--;
-        }
-        /* [0, j] <= p <= [j+1, n) */
-        size_t left = j + 1;
-        if (left < n - left) {
-            dd__quick_sort(a, left);
-            a += left;
-            n -= left;
-        } else {
-            dd__quick_sort(a + left, n - left);
-            n = left;
-        }
-    }
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx = a[i] > mx ? a[i] : mx;
+    unsigned lb = 0;
+    while (((size_t)1 << lb) < n && lb < DD_BUCKET_MAX_BITS)
+        lb++;
+    unsigned bits = mx != 0 ? 32u - (unsigned)__builtin_clz(mx) : 1u;
+    unsigned shift = bits > lb ? bits - lb : 0;
+    uint32_t cnt[(1u << DD_BUCKET_MAX_BITS) + 1];
+    size_t nb = (size_t)1 << lb;
+    memset(cnt, 0, (nb + 1) * sizeof cnt[0]);
+    for (size_t i = 0; i < n; i++)
+        cnt[(a[i] >> shift) + 1]++;
+    for (size_t b = 0; b < nb; b++)
+        cnt[b + 1] += cnt[b];
+    for (size_t i = 0; i < n; i++)
+        tmp[cnt[a[i] >> shift]++] = a[i];
+    memcpy(a, tmp, n * sizeof *a);
     dd__insertion_sort(a, n);
 }
 
-/* Sort, then drop repeats: quicksort for article-sized inputs, LSD radix
- * (8 bits per pass, linear) for long texts. */
+/* Sort, then drop repeats: bucket sort for article-sized inputs, LSD
+ * radix (8 bits per pass, linear) for long texts. */
 size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
 {
     if (n < 2)
         return n;
-    if (n <= 2048) {
-        dd__quick_sort(a, n);
+    if (n <= 32) {
+        dd__insertion_sort(a, n);
+    } else if (n <= ((size_t)1 << DD_BUCKET_MAX_BITS)) {
+        dd__bucket_sort(a, n, tmp);
     } else {
         uint32_t *src = a, *dst = tmp;
         for (unsigned shift = 0; shift < 32; shift += 8) {
