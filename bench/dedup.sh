@@ -4,6 +4,10 @@
 #   bench/dedup.sh speed        news-1k, one worker, empty index, --stats
 #   bench/dedup.sh speed1m      news-1k against a 1,000,000-document index
 #                               (built once in $TMPDIR/dedup-1m: ~1 min, ~460 MB)
+#   bench/dedup.sh cg [N]       instructions per input byte (callgrind, repeatable):
+#                               one worker, the first N (300) news-1k documents, plain
+#                               and salted (id prepended, as bench/batch.py), minus
+#                               the same run on empty input
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -40,5 +44,29 @@ PY
         grep -E "textmill run|stage dedup|index (open|closed)"
     du -sh "$st-run/dedup"
     rm -rf "$st-run" ;;
-*) echo "usage: $0 score|speed|speed1m" >&2; exit 2 ;;
+cg)
+    n=${2:-300}
+    python3 - "$corpus" "$n" "$tmp/dedup-cg" <<'PY'
+import json, sys
+corpus, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+docs = [json.loads(l) for l in open(corpus) if l.strip()]
+with open(out + ".plain", "w") as p, open(out + ".salted", "w") as s:
+    for i in range(n):
+        d = docs[i % len(docs)]
+        p.write(json.dumps(d) + "\n")
+        s.write(json.dumps({"id": "bench-%d" % i, "text": "bench-%d " % i + d["text"]}) + "\n")
+PY
+    : > "$tmp/dedup-cg.empty"
+    count() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null ./textmill run -c "$conf" -w 1 \
+            < "$1" 2>&1 >/dev/null | sed -n 's/.*Collected : //p'
+    }
+    e=$(count "$tmp/dedup-cg.empty")
+    for kind in plain salted; do
+        f=$tmp/dedup-cg.$kind
+        c=$(count "$f")
+        b=$(python3 -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1])))" "$f")
+        echo "$kind: $n docs, $b bytes: $c - $e instructions = $(( (c - e) / b )) per byte, $(( (c - e) / n )) per document"
+    done ;;
+*) echo "usage: $0 score|speed|speed1m|cg [N]" >&2; exit 2 ;;
 esac

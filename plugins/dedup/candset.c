@@ -18,13 +18,17 @@ static inline size_t dd__h(uint64_t s, size_t mask)
 void dd_candset_reset(dd_candset_t *c)
 {
     if (c->t != NULL && c->count > 0) {
-        /* large tables left by a huge query are freed, small ones cleared */
+        /* large tables left by a huge query are freed; otherwise only the
+         * slots this query filled are cleared (not the whole table) */
         if (c->mask > 4095) {
             free(c->t);
+            free(c->used);
             c->t = NULL;
+            c->used = NULL;
             c->mask = 0;
         } else {
-            memset(c->t, 0, (c->mask + 1) * sizeof *c->t);
+            for (size_t k = 0; k < c->count; k++)
+                c->t[c->used[k]] = (dd_hit_t){0, 0.0f};
         }
     }
     c->count = 0;
@@ -34,18 +38,25 @@ static int dd__grow(dd_candset_t *c)
 {
     size_t nmask = c->mask ? c->mask * 2 + 1 : 255;
     dd_hit_t *nt = calloc(nmask + 1, sizeof *nt);
-    if (nt == NULL)
+    /* at most half full: room for (nmask + 1) / 2 slot numbers */
+    uint32_t *nu = malloc((nmask + 1) / 2 * sizeof *nu);
+    if (nt == NULL || nu == NULL || nmask > UINT32_MAX) {
+        free(nt);
+        free(nu);
         return -1;
-    for (size_t i = 0; c->t != NULL && i <= c->mask; i++) {
-        if (c->t[i].seq == 0)
-            continue;
-        size_t j = dd__h(c->t[i].seq, nmask);
+    }
+    for (size_t k = 0; k < c->count; k++) {
+        const dd_hit_t *h = &c->t[c->used[k]];
+        size_t j = dd__h(h->seq, nmask);
         while (nt[j].seq != 0)
             j = (j + 1) & nmask;
-        nt[j] = c->t[i];
+        nt[j] = *h;
+        nu[k] = (uint32_t)j;
     }
     free(c->t);
+    free(c->used);
     c->t = nt;
+    c->used = nu;
     c->mask = nmask;
     return 0;
 }
@@ -59,7 +70,7 @@ int dd_candset_hit(dd_candset_t *c, uint64_t seq, float w)
         i = (i + 1) & c->mask;
     if (c->t[i].seq == 0) {
         c->t[i].seq = seq;
-        c->count++;
+        c->used[c->count++] = (uint32_t)i;
     }
     c->t[i].score += w;
     return 0;
@@ -82,10 +93,9 @@ size_t dd_candset_top(dd_candset_t *c, size_t k)
         c->top_cap = k;
     }
     size_t n = 0;
-    for (size_t i = 0; i <= c->mask; i++) {
-        if (c->t[i].seq == 0)
-            continue;
-        dd_hit_t h = c->t[i];
+    /* the order of the scan does not matter: better() is a total order */
+    for (size_t u = 0; u < c->count; u++) {
+        dd_hit_t h = c->t[c->used[u]];
         if (n == k && !dd__better(&h, &c->top[n - 1]))
             continue;
         size_t j = n < k ? n++ : n - 1;
@@ -102,5 +112,6 @@ void dd_candset_free(dd_candset_t *c)
 {
     free(c->t);
     free(c->top);
+    free(c->used);
     memset(c, 0, sizeof *c);
 }

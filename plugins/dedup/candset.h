@@ -19,6 +19,7 @@ typedef struct dd_candset {
     size_t mask, count;
     dd_hit_t *top;   /* result of dd_candset_top */
     size_t top_cap;
+    uint32_t *used;  /* the occupied slots, in filling order (count of them) */
 } dd_candset_t;
 
 void dd_candset_reset(dd_candset_t *c);

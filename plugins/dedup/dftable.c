@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 
 #include "dftable.h"
+#include "memindex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -134,9 +135,7 @@ dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
     while (w < 3 * df->fifo_cap && w < (1u << 30))
         w *= 2;
     df->lines_mask = (uint32_t)(w / DD_LINE - 1);
-    df->t = aligned_alloc(64, w * sizeof(uint16_t));
-    if (df->t != NULL)
-        memset(df->t, 0, w * sizeof(uint16_t));
+    df->t = dd_table_alloc(w * sizeof(uint16_t)); /* page-aligned when big */
     df->fifo = malloc(df->fifo_cap * sizeof *df->fifo);
     df->docs = malloc(df->docs_cap * sizeof *df->docs);
     if (df->t == NULL || df->fifo == NULL || df->docs == NULL ||
@@ -151,7 +150,7 @@ void dd_df_free(dd_df_t *df)
 {
     if (df == NULL)
         return;
-    free(df->t);
+    dd_table_free(df->t, ((size_t)df->lines_mask + 1) * DD_LINE * sizeof(uint16_t));
     free(df->fifo);
     free(df->docs);
     free(df->cl);

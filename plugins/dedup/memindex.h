@@ -17,6 +17,11 @@
 typedef struct dd_exactmap dd_exactmap_t;
 typedef struct dd_anchors dd_anchors_t;
 
+/* Zeroed memory for a hash table; big ones are mapped on huge pages.
+ * Free with the same size. */
+void *dd_table_alloc(size_t bytes);
+void dd_table_free(void *p, size_t bytes);
+
 dd_exactmap_t *dd_exactmap_new(void);
 void dd_exactmap_free(dd_exactmap_t *m);
 /* seq of the document holding hash h, or 0. */

@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include <utf8proc.h>
+/* The library's own header, inlined: a token hash is a few instructions,
+ * not a call through the PLT (same values as libxxhash). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 int dd_grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -88,6 +91,20 @@ static const unsigned char dd__ascii[128] = {
     ['}'] = C_PUNCT, ['~'] = C_PUNCT,
 };
 
+/* ASCII letters and digits lower-cased; 0 for every other byte. */
+static const unsigned char dd__word_lower[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+    ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+    ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+};
+
 /* Inline elements: their tags vanish ("un<b>believ</b>able" is one word);
  * any other tag separates words. */
 static const char *const dd__inline_tags[] = {
@@ -127,7 +144,13 @@ static inline void dd__flush_space(dd_norm_t *n)
     }
 }
 
-static void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
+/* XXH3 of one token, inlined (tokens are short: its 1-16 byte cases). */
+__attribute__((flatten)) static uint64_t dd__token_hash(const char *p, size_t len)
+{
+    return XXH3_64bits(p, len);
+}
+
+static inline void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
 {
     dd_scratch_t *s = n->s;
     if (len == 0)
@@ -137,7 +160,7 @@ static void dd__push_token_hash(dd_norm_t *n, const char *p, size_t len)
         n->oom = 1;
         return;
     }
-    s->tok[s->ntok++] = XXH3_64bits(p, len);
+    s->tok[s->ntok++] = dd__token_hash(p, len);
 }
 
 static utf8proc_option_t dd__uopts(const dd_norm_t *n)
@@ -177,21 +200,30 @@ static size_t dd__uni_to_canon(dd_norm_t *n)
     return s->canon_len - before;
 }
 
-static void dd__end_token(dd_norm_t *n)
+static void dd__end_uni_token(dd_norm_t *n);
+
+static inline void dd__end_token(dd_norm_t *n)
 {
     dd_scratch_t *s = n->s;
     if (!n->in_tok)
         return;
     n->in_tok = 0;
-    if (n->tok_uni) {
+    if (__builtin_expect(n->tok_uni, 0))
+        dd__end_uni_token(n);
+    else
+        dd__push_token_hash(n, s->canon + n->tok_start, s->canon_len - n->tok_start);
+}
+
+static void dd__end_uni_token(dd_norm_t *n)
+{
+    dd_scratch_t *s = n->s;
+    {
         n->tok_uni = 0;
         dd__flush_space(n);
         size_t start = s->canon_len;
         size_t got = dd__uni_to_canon(n);
         dd__push_token_hash(n, s->canon + start, got);
         s->raw_len = 0;
-    } else {
-        dd__push_token_hash(n, s->canon + n->tok_start, s->canon_len - n->tok_start);
     }
 }
 
@@ -474,12 +506,52 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
         if (c < 0x80) {
             switch (dd__ascii[c]) {
             case C_WORD:
+                if (!n.tok_uni) {
+                    /* The common case: a run of ASCII letters and digits,
+                     * lower-cased straight into canon. */
+                    if (!n.in_tok) {
+                        dd__flush_space(&n);
+                        n.in_tok = 1;
+                        n.tok_start = s->canon_len;
+                    }
+                    if (dd__canon_reserve(&n, len - i) != 0)
+                        continue; /* n.oom ends the loop */
+                    /* Canon grows by at most one byte per input byte on
+                     * this path, so the reservation covers every word and
+                     * single space until the run of plain words ends. */
+                    unsigned char *out = (unsigned char *)s->canon;
+                    size_t ol = s->canon_len;
+                    unsigned char w;
+                    for (;;) {
+                        while (i < len && (w = dd__word_lower[t[i]]) != 0) {
+                            out[ol++] = w;
+                            i++;
+                        }
+                        /* "word word": end this token and start the next
+                         * here (what the separator case and the next word
+                         * would do, without the round trip) */
+                        if (i + 1 < len && t[i] == ' ' && dd__word_lower[t[i + 1]] != 0) {
+                            dd__push_token_hash(&n, s->canon + n.tok_start, ol - n.tok_start);
+                            if (n.oom)
+                                break;
+                            out[ol++] = ' ';
+                            i++;
+                            n.tok_start = ol;
+                            continue;
+                        }
+                        break;
+                    }
+                    s->canon_len = ol;
+                    continue;
+                }
                 dd__ascii_word(&n, c);
                 i++;
                 continue;
             case C_SEP:
                 dd__sep(&n);
                 i++;
+                while (i < len && t[i] == ' ')
+                    i++;
                 continue;
             case C_PUNCT:
                 dd__ascii_punct(&n, c);

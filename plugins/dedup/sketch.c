@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+/* inlined (same values as libxxhash): one hash per shingle */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 void dd_sketch_free(void *p)
@@ -19,21 +21,60 @@ void dd_sketch_free(void *p)
     free(sk);
 }
 
-/* LSD radix sort, 8 bits per pass; then drop repeats. */
+static void dd__insertion_sort(uint32_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+/* Bucket sort for article-sized inputs (up to 2048 values): the values
+ * are hashes, spread evenly, so one scatter pass by their top bits leaves
+ * about one value per bucket and a final insertion sort has almost
+ * nothing to move.  No data-dependent branch in the scatter: a
+ * comparison sort mispredicts about half of its n log n branches here.
+ * Worst case (values crowded into one bucket) is the insertion sort's
+ * n^2 on at most 2048 values. */
+#define DD_BUCKET_MAX_BITS 11
+static void dd__bucket_sort(uint32_t *a, size_t n, uint32_t *tmp)
+{
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx = a[i] > mx ? a[i] : mx;
+    unsigned lb = 0;
+    while (((size_t)1 << lb) < n && lb < DD_BUCKET_MAX_BITS)
+        lb++;
+    unsigned bits = mx != 0 ? 32u - (unsigned)__builtin_clz(mx) : 1u;
+    unsigned shift = bits > lb ? bits - lb : 0;
+    uint32_t cnt[(1u << DD_BUCKET_MAX_BITS) + 1];
+    size_t nb = (size_t)1 << lb;
+    memset(cnt, 0, (nb + 1) * sizeof cnt[0]);
+    for (size_t i = 0; i < n; i++)
+        cnt[(a[i] >> shift) + 1]++;
+    for (size_t b = 0; b < nb; b++)
+        cnt[b + 1] += cnt[b];
+    for (size_t i = 0; i < n; i++)
+        tmp[cnt[a[i] >> shift]++] = a[i];
+    memcpy(a, tmp, n * sizeof *a);
+    dd__insertion_sort(a, n);
+}
+
+/* Sort, then drop repeats: bucket sort for article-sized inputs, LSD
+ * radix (8 bits per pass, linear) for long texts. */
 size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
 {
     if (n < 2)
         return n;
     if (n <= 32) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t v = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1] > v) {
-                a[j] = a[j - 1];
-                j--;
-            }
-            a[j] = v;
-        }
+        dd__insertion_sort(a, n);
+    } else if (n <= ((size_t)1 << DD_BUCKET_MAX_BITS)) {
+        dd__bucket_sort(a, n, tmp);
     } else {
         uint32_t *src = a, *dst = tmp;
         for (unsigned shift = 0; shift < 32; shift += 8) {
@@ -57,6 +98,33 @@ size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
     return m;
 }
 
+/* Hash every shingle (span token hashes) to 32 bits: all[i], and the ones
+ * <= tau into smp; returns how many.  Flattened so that XXH3 is inlined,
+ * and for the default 4-word shingles with its length a constant (32
+ * bytes: one straight-line path of XXH3's 17-128 byte case). */
+__attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, size_t n,
+                                                            size_t span, uint32_t tau,
+                                                            uint32_t *all, uint32_t *smp)
+{
+    size_t m = 0;
+    if (span == 4) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = (uint32_t)(XXH3_64bits(tok + i, 4 * sizeof *tok) >> 32);
+            all[i] = h;
+            smp[m] = h;
+            m += h <= tau;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = (uint32_t)(XXH3_64bits(tok + i, span * sizeof *tok) >> 32);
+            all[i] = h;
+            smp[m] = h;
+            m += h <= tau;
+        }
+    }
+    return m;
+}
+
 int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
                     dd_sketch_t *sk)
 {
@@ -77,13 +145,7 @@ int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, 
         return -1;
     uint32_t *all = s->sh, *smp = s->sh + n, *tmp = s->sh + 2 * n;
     uint32_t tau = dd_rate_tau(c->sample_rate);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t h = (uint32_t)(XXH3_64bits(s->tok + i, span * sizeof *s->tok) >> 32);
-        all[i] = h;
-        if (h <= tau)
-            smp[m++] = h;
-    }
+    size_t m = dd__shingle_hashes(s->tok, n, span, tau, all, smp);
     m = dd_sort_unique(smp, m, tmp);
     uint32_t *src = smp;
     size_t have = m;

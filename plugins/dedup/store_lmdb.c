@@ -36,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,9 +96,18 @@ typedef struct dd_lmdb {
     float hit_w;       /* weight of the key being probed */
     dd_cand_t *cand;
     size_t cand_cap;
+    unsigned since_drop; /* inserts since the map's pages were dropped */
 } dd_lmdb_t;
 
 #define DD_MAX_PENDING_OPS 200000
+
+/* Index pages read through LMDB's map (start-up replay, candidate records,
+ * eviction walking the oldest records) count in the process's RSS although
+ * they are the page cache's, clean and shared.  They are dropped from the
+ * mapping after the replay and every this many documents, so the daemon's
+ * RSS is its own memory plus what recent lookups touched; the pages stay
+ * cached (a later read is a minor fault, not disk I/O). */
+#define DD_DROP_PAGES_EVERY 8192
 
 static int64_t dd__now_ms(void)
 {
@@ -294,6 +305,31 @@ static void *dd__writer_main(void *arg)
 
 /* ---- in-memory maintenance ---- */
 
+/* LMDB does not tell where it mapped the file (me_mapaddr is set only
+ * with MDB_FIXEDMAP): find the mapping of data.mdb's inode. */
+static void dd__drop_map_pages(dd_lmdb_t *b)
+{
+    char p[PATH_MAX + 32];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/data.mdb", b->dir);
+    if (stat(p, &st) != 0)
+        return;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (f == NULL)
+        return;
+    char line[PATH_MAX + 128];
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long lo, hi, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj, &min, &ino) != 5)
+            continue;
+        if (ino != (unsigned long long)st.st_ino || makedev(maj, min) != st.st_dev || hi <= lo)
+            continue;
+        (void)madvise((void *)(uintptr_t)lo, (size_t)(hi - lo), MADV_DONTNEED);
+    }
+    fclose(f);
+}
+
 static uint64_t dd__full_seq(const dd_lmdb_t *b, uint32_t lo)
 {
     uint32_t cur = (uint32_t)b->next_seq;
@@ -452,6 +488,10 @@ static int dd__insert(dd_backend_t *base, const dd_query_t *q, const dd_record_t
     b->live++;
     if (dd__mem_add(b, &view) != 0)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory (index)");
+    if (++b->since_drop >= DD_DROP_PAGES_EVERY) {
+        b->since_drop = 0;
+        dd__drop_map_pages(b);
+    }
     if (!b->kicked && b->pending.n >= b->cfg.commit_docs) {
         b->kicked = 1; /* once per batch: the writer takes all that is queued */
         pthread_cond_signal(&b->cv_writer);
@@ -692,7 +732,8 @@ static int dd__replay(dd_lmdb_t *b, const dd_replay_t *rp, tm_err_t *err)
         if (count == 0)
             first = seq;
         last = seq;
-        count++;
+        if (++count % 65536 == 0)
+            dd__drop_map_pages(b); /* records already read: keep RSS flat */
         b->next_seq = seq + 1; /* dd__full_seq needs the current end */
         if (dd__mem_add(b, &r) != 0) {
             mdb_cursor_close(cur);
@@ -821,6 +862,7 @@ int dd_lmdb_open(const tm_host_t *host, const dd_lmdb_cfg_t *cfg, dd_replay_fn r
     if ((rc = dd__replay(b, &rp, err)) != TM_OK)
         goto fail;
     mdb_txn_reset(b->rtxn);
+    dd__drop_map_pages(b); /* the replay read every record */
     if (pthread_create(&b->writer, NULL, dd__writer_main, b) != 0) {
         rc = tm_err_set(err, TM_ENOMEM, "no_thread", "dedup: cannot start the index writer");
         goto fail;

@@ -59,7 +59,18 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *
             break;
         scratch[nyonly++] = b;
     }
-    if (df == NULL || lim == 0) {
+    /* Work cap: the discount can only lower ny (y's shingles found only in
+     * y, left out when they are boilerplate), and with it raise Jaccard up
+     * to ni/nx = cx at most.  When neither containment passes nor cx reaches
+     * the lowest Jaccard any rule needs (half the threshold, `extends`),
+     * no discount can make y pass: skip y's document-frequency lookups
+     * (one cache miss each) and count all of its shingles, so a far
+     * candidate costs one merge.  Only its reported Jaccard (a "nearest"
+     * for tuning) is then the undiscounted one. */
+    double cx = nx > 0 ? (double)ni / nx : 0.0;
+    double scale0 = 4294967296.0 / ((double)tau + 1.0);
+    int may_copy = cx >= c->containment && (double)nx * scale0 >= (double)c->min_content;
+    if (df == NULL || lim == 0 || (!may_copy && cx < c->jaccard / 2)) {
         ny += nyonly;
     } else {
         dd_df_get_many(df, scratch, nyonly, scratch_df);
