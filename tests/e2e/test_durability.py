@@ -171,7 +171,14 @@ class Durability(unittest.TestCase):
                         a = json.loads(dealer.recv())
                         acked = a["id"] == "poison" and a["status"] == "accepted"
                 dealer.close()
-                time.sleep(0.5)  # an ack can beat the crash by a moment
+                # An ack can beat the crash (by seconds on a loaded machine,
+                # under ASan): wait until the daemon dies or dead-letters.
+                dead_path = os.path.join(state, "dead-letters.jsonl")
+                end = time.time() + 15
+                while d.alive() and time.time() < end:
+                    if os.path.exists(dead_path) and os.path.getsize(dead_path) > 0:
+                        break
+                    time.sleep(0.05)
                 if not d.alive():
                     d.proc.wait(10)
                     self.assertNotEqual(d.proc.returncode, 0)
