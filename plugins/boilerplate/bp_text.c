@@ -51,6 +51,8 @@ typedef struct bp_block {
     uint8_t header;    /* kept as header (title, byline, date) */
     uint8_t list;      /* an item of a list introduced by "...:" in the body */
     float w;
+    uint32_t sp_tok;   /* teaser split: first token of the prose (0 = none) */
+    uint32_t sp_end, sp_rest; /* ... the teaser's end, the prose's start */
 } bp_block_t;
 
 /* ---- block segmentation ---- */
@@ -234,6 +236,171 @@ typedef struct bp_tctx {
     bp_block_t *b;
     size_t nb;
 } bp_tctx_t;
+
+/* ---- teasers: "(RELATED: Headline) The article goes on ..." ---- */
+
+static int bp__open_quote_at(const char *t, uint32_t i, uint32_t lo)
+{
+    unsigned char c = (unsigned char)t[i];
+    if (c == '"' || c == '\'' || c == '(')
+        return 1;
+    if (i >= lo + 2 && (unsigned char)t[i - 2] == 0xE2 && (unsigned char)t[i - 1] == 0x80 &&
+        (c == 0x9C || c == 0x98))
+        return 3; /* “ ‘ */
+    if (i >= lo + 1 && (unsigned char)t[i - 1] == 0xC2 && c == 0xAB)
+        return 2; /* « */
+    return 0;
+}
+
+/* A token that is written like part of a title: capitalised, all caps, a
+ * number, or a word with a capital inside ("iPhone"). */
+static int bp__titleword(const char *t, const bp_tok_t *k)
+{
+    if (k->flags & (BP_TF_UPPER | BP_TF_CAPS | BP_TF_DIGIT))
+        return 1;
+    for (uint32_t i = k->start + 1; i < k->end; i++)
+        if (t[i] >= 'A' && t[i] <= 'Z')
+            return 1;
+    return 0;
+}
+
+/* Does the text [cs, ce) (tokens tk[0..n)) start with a labelled teaser of
+ * another story ("(RELATED: Headline [VIDEO])", "SEE ALSO: Headline",
+ * "More: Headline") followed by the article's own prose?  Then return the
+ * index of the prose's first token and fill *tend (the teaser's end) and
+ * *rest (the prose's first byte).  Without prose after it the whole line
+ * is a teaser (the ordinary pattern match removes it): 0. */
+uint32_t bp_teaser_split(const bp_conf_t *c, const char *t, uint32_t cs, uint32_t ce,
+                         const bp_tok_t *tk, uint32_t n, int lang, uint32_t *tendp,
+                         uint32_t *restp)
+{
+    if (n < 8)
+        return 0;
+    int bracket = t[cs] == '(' || t[cs] == '[';
+    uint32_t look = ce - cs < 48 ? ce - cs : 48;
+    if (!bracket && memchr(t + cs, ':', look) == NULL)
+        return 0;
+    const bp_lex_t *lex = &c->lex;
+    bp_blockinfo_t bi = {t, cs, ce, 0};
+    bp_match_t m;
+    if (!bp_lex_match_teaser(lex, tk, n, &bi, &m) || m.t1 >= n)
+        return 0;
+    uint32_t lab_end = tk[m.t1 - 1].end;
+    uint32_t k = 0, tend = 0, rest = 0;
+    if (bracket) {
+        /* the teaser runs to the bracket that closes the opening one */
+        char open = t[cs], close = open == '(' ? ')' : ']';
+        int depth = 1;
+        uint32_t q = cs + 1;
+        for (; q < ce; q++) {
+            if (t[q] == open)
+                depth++;
+            else if (t[q] == close && --depth == 0)
+                break;
+        }
+        if (q >= ce || q < lab_end)
+            return 0;
+        tend = q + 1;
+        for (k = m.t1; k < n && tk[k].start < tend; k++)
+            ;
+        if (k >= n)
+            return 0;
+        rest = tend;
+        while (rest < ce && (t[rest] == ' ' || t[rest] == '-'))
+            rest++;
+    } else {
+        /* "LABEL: Title Case Headline The article's sentence ...": the
+         * headline ends before the last capitalised word ahead of the
+         * first lower-case content word */
+        if (!bp__titleword(t, &tk[m.t1]))
+            return 0;
+        uint32_t j = m.t1, cap = 0;
+        for (; j < n; j++) {
+            int stop = tk[j].wi != UINT32_MAX && lex->winfo[tk[j].wi].langs != 0;
+            if (bp__titleword(t, &tk[j])) {
+                if (tk[j].flags & (BP_TF_UPPER | BP_TF_CAPS))
+                    cap = j;
+            } else if (!stop) {
+                break;
+            }
+        }
+        if (j >= n || cap < m.t1 + 2)
+            return 0;
+        k = cap;
+        rest = tk[k].start;
+        for (int g = 0; g < 3 && rest > lab_end; g++) {
+            int ql = bp__open_quote_at(t, rest - 1, lab_end);
+            if (ql == 0)
+                break;
+            rest -= (uint32_t)ql;
+        }
+        tend = rest;
+    }
+    while (tend > cs && t[tend - 1] == ' ')
+        tend--;
+    /* the rest is a sentence of prose */
+    if (n - k < 6 || rest >= ce || tend <= cs)
+        return 0;
+    bp_block_t r = {.cs = rest, .ce = ce};
+    bp__ending(t, &r);
+    if (!(r.flags & BF_SENT_END))
+        return 0;
+    if (lang >= 0) {
+        uint32_t stop = 0, alpha = 0;
+        for (uint32_t i = k; i < n; i++) {
+            alpha += (tk[i].flags & BP_TF_ALPHA) != 0;
+            stop += tk[i].wi != UINT32_MAX && (lex->winfo[tk[i].wi].langs & (1u << lang));
+        }
+        if (stop < c->min_stop_density * alpha)
+            return 0;
+    }
+    *tendp = tend;
+    *restp = rest;
+    return k;
+}
+
+static void bp__teaser(const bp_tctx_t *x, bp_block_t *b)
+{
+    b->sp_tok = bp_teaser_split(x->c, x->t, b->cs, b->ce, x->s->toks.v + b->tok0, b->ntok, x->lang,
+                                &b->sp_end, &b->sp_rest);
+}
+
+/* Split the blocks bp__teaser marked in two: the teaser, then the prose
+ * (glued, so it is joined to what comes before it on output). */
+static int bp__split_teasers(bp_tctx_t *x)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < x->nb; i++) {
+        bp__teaser(x, &x->b[i]);
+        extra += x->b[i].sp_tok != 0;
+    }
+    if (extra == 0)
+        return 0;
+    bp_scratch_t *s = x->s;
+    if (bp_grow(&s->blocks, &s->capblocks, x->nb + extra, sizeof(bp_block_t)) != 0)
+        return -1;
+    bp_block_t *b = s->blocks;
+    size_t d = x->nb + extra;
+    for (size_t i = x->nb; i-- > 0;) {
+        bp_block_t o = b[i];
+        if (o.sp_tok) {
+            bp_block_t r = o;
+            r.cs = o.sp_rest;
+            r.tok0 = o.tok0 + o.sp_tok;
+            r.ntok = o.ntok - o.sp_tok;
+            r.glued = 1;
+            r.sp_tok = 0;
+            b[--d] = r;
+            o.ce = o.sp_end;
+            o.ntok = o.sp_tok;
+            o.sp_tok = 0;
+        }
+        b[--d] = o;
+    }
+    x->b = b;
+    x->nb += extra;
+    return 0;
+}
 
 static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const char *hint)
 {
@@ -668,6 +835,10 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     x.lang = bp__detect_lang(&c->lex, s->toks.v, s->toks.n, lang_hint);
     if (x.lang >= 0)
         bp_result_set(&r->lang, c->lex.langs[x.lang], strlen(c->lex.langs[x.lang]));
+    if (bp__split_teasers(&x) != 0)
+        return -1;
+    b = x.b;
+    nb = x.nb;
     size_t ngood = 0;
     for (size_t i = 0; i < nb; i++) {
         bp__features(&x, &b[i]);

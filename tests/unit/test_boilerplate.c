@@ -228,6 +228,51 @@ static void test_teaser_list_after_article(void **state)
     tm_testhost_close(&th);
 }
 
+static void test_labelled_teaser_before_prose(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    /* text: only the labelled teaser goes when the article's sentence
+     * follows it on the same line; a teaser alone goes whole */
+    run_fixture(th, &r, "labelled_teasers.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "time.\nLocal residents have now asked the council");
+    assert_contains(out, "\n\xe2\x80\x9cWe did our job and we did it well,\xe2\x80\x9d the mayor told");
+    assert_contains(out, "\nThe harbour plan will come back to the council");
+    assert_contains(out, "\nResidents gathered on the harbour wall");
+    assert_absent(out, "RELATED");
+    assert_absent(out, "Second Barrier");
+    assert_absent(out, "SEE ALSO");
+    assert_absent(out, "Save The Old Town");
+    assert_absent(out, "Council Delays Vote");
+    assert_absent(out, "Jane Marsh");
+    assert_absent(out, "Ferry Timetable");
+    assert_absent(out, "Harbour Master Retires");
+    assert_span(&r, "related_link", "(RELATED: Town Council Votes To Fund Second Barrier [VIDEO])");
+    assert_span(&r, "related_link", "SEE ALSO: Mayor Says Barrier Will Save The Old Town");
+    assert_span(&r, "photo_credit", "Photo: Jane Marsh/Coastal Press");
+    /* the teaser's span ends before the prose */
+    assert_null(span_with(&r, "related_link", "Local residents"));
+    run_free(&r);
+
+    /* HTML: the same inside paragraphs */
+    run_fixture(th, &r, "labelled_teasers.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    out = r.doc->text;
+    assert_contains(out, "\n\nLocal residents have now asked the council");
+    assert_contains(out, "\n\n\xe2\x80\x9cWe did our job and we did it well,\xe2\x80\x9d");
+    assert_absent(out, "RELATED");
+    assert_absent(out, "Second Barrier");
+    assert_absent(out, "Save The Old Town");
+    assert_absent(out, "Ferry Timetable");
+    assert_span(&r, "related_link", "Town Council Votes To Fund Second Barrier [VIDEO]</a>)");
+    assert_null(span_with(&r, "related_link", "Local residents"));
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_page(void **state)
 {
     (void)state;
@@ -534,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_channel_caption_reprint),
         cmocka_unit_test(test_markdown_links_related_image),
         cmocka_unit_test(test_teaser_list_after_article),
+        cmocka_unit_test(test_labelled_teaser_before_prose),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
