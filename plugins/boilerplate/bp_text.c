@@ -624,7 +624,9 @@ static void bp__propagate(bp_tctx_t *x)
         for (size_t i = 1; i + 1 < nb; i++) {
             if (b[i].cls != C_BOILER && b[i - 1].cls == C_BOILER && b[i + 1].cls == C_BOILER &&
                 b[i - 1].kind == b[i + 1].kind && b[i - 1].kind >= 0 &&
-                b[i - 1].pat_kind != x->c->k.related_link) {
+                b[i - 1].pat_kind != x->c->k.related_link &&
+                /* an article paragraph between two captions stays */
+                (b[i].cls != C_GOOD || (b[i].cue_kind == b[i - 1].kind && b[i].ncue >= 1))) {
                 b[i].cls = C_BOILER;
                 b[i].kind = b[i - 1].kind;
                 b[i].w = (float)(-(4.0 + b[i].nalpha));
