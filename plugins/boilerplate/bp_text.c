@@ -682,6 +682,10 @@ static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
  * of BP_HARD_GAP or more blocks without prose is a hard boundary: an
  * article body does not continue across a whole block of page furniture. */
 #define BP_HARD_GAP 5
+/* the body resumes after a gap at a paragraph of this many words within
+ * this many blocks */
+#define BP_RESUME_WORDS 40
+#define BP_RESUME_SPAN 20
 #define BP_BOILER_GAP_W 4.0
 
 static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
@@ -876,6 +880,25 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         while (a < nb && !b[a].keep)
             a++;
     } else {
+        /* a long paragraph of prose shortly after the body, past a photo
+         * gallery or a block of captions, continues the article */
+        for (int more = 1; more;) {
+            more = 0;
+            for (size_t k = z + 1; k < lim && k <= z + BP_RESUME_SPAN; k++) {
+                if (b[k].cls == C_BOILER && b[k].pat_kind != c->k.photo_credit &&
+                    b[k].pat_kind >= 0 && b[k].pat_kind != c->k.navigation)
+                    break;
+                if (b[k].cls == C_GOOD && bp__words(&x, &b[k]) >= BP_RESUME_WORDS &&
+                    b[k].nsent >= 1) {
+                    /* and the prose that follows it */
+                    while (k + 1 < lim && (b[k + 1].cls == C_GOOD || b[k + 1].cls == C_NEAR))
+                        k++;
+                    z = k;
+                    more = 1;
+                    break;
+                }
+            }
+        }
         /* teasers of other stories at the end of the body: two or more
          * (headline, one-sentence summary) pairs */
         {
