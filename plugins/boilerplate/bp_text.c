@@ -899,6 +899,23 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 }
             }
         }
+        /* ... and so does one shortly before it (an introduction above an
+         * inline list of related stories) */
+        for (int more = 1; more;) {
+            more = 0;
+            for (size_t k = a; k-- > 0 && k + BP_RESUME_SPAN >= a;) {
+                if (b[k].cls == C_BOILER && b[k].pat_kind == c->k.comments)
+                    break;
+                if (b[k].cls == C_GOOD && bp__words(&x, &b[k]) >= BP_RESUME_WORDS &&
+                    b[k].nsent >= 1) {
+                    while (k > 0 && (b[k - 1].cls == C_GOOD || b[k - 1].cls == C_NEAR))
+                        k--;
+                    a = k;
+                    more = 1;
+                    break;
+                }
+            }
+        }
         /* teasers of other stories at the end of the body: two or more
          * (headline, one-sentence summary) pairs */
         {
