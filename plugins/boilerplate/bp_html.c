@@ -634,7 +634,8 @@ static void bp__siblings(bp_hctx_t *x, int32_t top)
         if (s->hint > 0 && nodes[top].hint > 0)
             bonus = nodes[top].score * 0.2;
         int ok = s->scored && s->score + bonus >= thr;
-        if (!ok && s->node->v.element.tag == GUMBO_TAG_P) {
+        /* a paragraph (or a div that reads as one) next to the content */
+        if (!ok && (s->node->v.element.tag == GUMBO_TAG_P || (s->flags & HF_PARA))) {
             double ld = bp__ld(s);
             if (s->text > 80 && ld < 0.25)
                 ok = 1;
