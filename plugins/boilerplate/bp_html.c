@@ -614,6 +614,8 @@ static int bp__has_sentence_end(const GumboNode *n)
     return 0;
 }
 
+#define BP_TWIN_MIN_TEXT 200
+
 static void bp__siblings(bp_hctx_t *x, int32_t top)
 {
     bp_hnode_t *nodes = x->h->nodes;
@@ -644,6 +646,29 @@ static void bp__siblings(bp_hctx_t *x, int32_t top)
         }
         if (ok)
             bp__mark_keep(x, k);
+    }
+    /* an article split into several containers of one kind (the body
+     * cut by a sidebar, a "read more" fold or a media block): elements
+     * with the top candidate's tag and class that hold paragraphs */
+    const char *cls = bp__attr(nodes[top].node, "class");
+    if (cls == NULL || *cls == '\0')
+        return;
+    GumboTag tt = nodes[top].node->v.element.tag;
+    size_t nn = x->h->nnodes;
+    for (size_t k = 0; k < nn; k++) {
+        bp_hnode_t *s = &nodes[k];
+        if ((int32_t)k == top || (s->flags & HF_KEEP)) {
+            k = (size_t)s->end - 1;
+            continue;
+        }
+        if ((s->flags & HF_UNLIKELY) || s->node->v.element.tag != tt || s->np == 0 ||
+            s->text < BP_TWIN_MIN_TEXT || bp__ld(s) > 0.3)
+            continue;
+        const char *c2 = bp__attr(s->node, "class");
+        if (c2 == NULL || strcmp(c2, cls) != 0)
+            continue;
+        bp__mark_keep(x, (int32_t)k);
+        k = (size_t)s->end - 1;
     }
 }
 
