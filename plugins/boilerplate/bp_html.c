@@ -454,6 +454,17 @@ static double bp__base_score(const bp_hnode_t *n)
     return s + hw;
 }
 
+static int bp__has_block_child(const GumboNode *n)
+{
+    const GumboVector *ch = &n->v.element.children;
+    for (size_t i = 0; i < ch->length; i++) {
+        const GumboNode *c = ch->data[i];
+        if (c->type == GUMBO_NODE_ELEMENT && bp__is_block(c->v.element.tag))
+            return 1;
+    }
+    return 0;
+}
+
 static int32_t bp__pick(bp_hctx_t *x)
 {
     bp_hscratch_t *h = x->h;
@@ -488,6 +499,11 @@ static int32_t bp__pick(bp_hctx_t *x)
         n->flags |= HF_PARA;
         double cs = 1 + n->commas + (n->text / 100.0 > 3 ? 3 : n->text / 100.0);
         int32_t a = n->parent;
+        /* text straight inside a layout div that also holds blocks:
+         * Readability wraps it in a <p> of its own, so the div itself is
+         * the paragraph's parent */
+        if (t != GUMBO_TAG_P && t != GUMBO_TAG_PRE && t != GUMBO_TAG_TD && bp__has_block_child(n->node))
+            a = (int32_t)i;
         for (int level = 0; a >= 0 && level < 5; level++, a = nodes[a].parent) {
             bp_hnode_t *an = &nodes[a];
             if (!an->scored) {
