@@ -724,6 +724,20 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
     return found;
 }
 
+/* A row of a schedule or a results list: starts with a number or a month
+ * name, has a few words after it, is no phrase-list match. */
+#define BP_MIN_ROWS 4
+static int bp__datarow(const bp_tctx_t *x, const bp_block_t *b)
+{
+    if (b->cls == C_BOILER || b->cls == C_GOOD || b->ntok < 4 || b->ntok > 30)
+        return 0;
+    const bp_tok_t *t0 = &x->s->toks.v[b->tok0];
+    if (t0->flags & BP_TF_DIGIT)
+        return 1;
+    return t0->wi != UINT32_MAX && x->c->lex.winfo[t0->wi].month != 0 &&
+           (t0[1].flags & BP_TF_DIGIT);
+}
+
 static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
 {
     if (b->flags & (BF_DATE | BF_BYLINE))
@@ -968,6 +982,28 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             }
             if (i > z)
                 z = i;
+        }
+        /* rows of dates or numbers right after the body (tour dates,
+         * results, a schedule), with at most one heading before them */
+        {
+            size_t r0 = z + 1;
+            while (r0 < lim && b[r0].cls == C_EMPTY)
+                r0++;
+            size_t h0 = r0;
+            if (r0 < lim && !bp__datarow(&x, &b[r0]) && b[r0].cls != C_BOILER && b[r0].ntok <= 12)
+                r0++;
+            size_t r1 = r0, rows = 0;
+            while (r1 < lim && (b[r1].cls == C_EMPTY || bp__datarow(&x, &b[r1]))) {
+                rows += b[r1].cls != C_EMPTY;
+                r1++;
+            }
+            if (rows >= BP_MIN_ROWS) {
+                for (size_t k = h0; k < r1; k++)
+                    b[k].list = 1;
+                z = r1 - 1;
+                while (z > 0 && b[z].cls == C_EMPTY)
+                    z--;
+            }
         }
         for (size_t i = a; i <= z; i++)
             b[i].keep = b[i].cls != C_BOILER;
