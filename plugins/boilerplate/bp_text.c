@@ -1013,6 +1013,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         while (i <= z) {
             if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
                 size_t j = i, cnt = 0;
+                /* a caption under a gallery counter or a photo credit */
+                size_t pv = i;
+                while (pv > a && b[pv - 1].cls == C_EMPTY)
+                    pv--;
+                if (pv > a && b[pv - 1].cls == C_BOILER && b[pv - 1].kind == c->k.photo_credit)
+                    cnt++;
                 while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) &&
                        (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
                     if (b[j].cls != C_EMPTY)

@@ -273,6 +273,63 @@ static void test_labelled_teaser_before_prose(void **state)
     tm_testhost_close(&th);
 }
 
+static void test_gallery_resume_and_rows(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "gallery_rows.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* the article on both sides of a photo gallery */
+    assert_contains(out, "The harbour festival will return this summer");
+    assert_contains(out, "Organisers expect about twenty thousand visitors");
+    assert_contains(out, "Tickets for the evening concerts");
+    /* the gallery's counters and captions go */
+    assert_absent(out, "Photo 1 of 5");
+    assert_absent(out, "Fireworks");
+    assert_absent(out, "Lighthouse Park\n");
+    assert_span(&r, "photo_credit", "Photo 3 of 5");
+    /* the schedule after the body stays, the menu after it goes */
+    assert_contains(out, "Festival dates\nJune 12 \xe2\x80\x93 Old Quay @ Main Stage\n");
+    assert_contains(out, "June 15 \xe2\x80\x93 Lighthouse Park @ Closing Concert");
+    assert_absent(out, "Weather");
+    assert_absent(out, "About us");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_html_layout_div_and_split_article(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    /* text straight inside a layout div, next to blocks: that div is the
+     * content, not the address in the footer */
+    run_fixture(th, &r, "layout_div.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "The harbour festival will return this summer");
+    assert_contains(out, "since the last festival ran over budget.");
+    assert_absent(out, "February (7)");
+    assert_absent(out, "1 Quay Street");
+    assert_absent(out, "Twitter");
+    run_free(&r);
+    /* an article cut in two containers of one class by a sidebar and a
+     * figure: both halves, in order, without the sidebar */
+    run_fixture(th, &r, "split_article.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    out = r.doc->text;
+    assert_contains(out, "The old swing bridge over the canal will close");
+    assert_contains(out, "at peak times.\n\nThe bridge, built in 1904,");
+    assert_contains(out, "if needed.");
+    assert_absent(out, "Share this article");
+    assert_absent(out, "delivered to your inbox");
+    assert_absent(out, "All rights reserved");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_page(void **state)
 {
     (void)state;
@@ -580,6 +637,8 @@ int main(void)
         cmocka_unit_test(test_markdown_links_related_image),
         cmocka_unit_test(test_teaser_list_after_article),
         cmocka_unit_test(test_labelled_teaser_before_prose),
+        cmocka_unit_test(test_gallery_resume_and_rows),
+        cmocka_unit_test(test_html_layout_div_and_split_article),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
