@@ -1041,13 +1041,24 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         }
         /* header lines just before the body */
         size_t i2 = a, taken = 0, seen = 0;
-        while (i2 > 0 && seen < 10 && taken < 5) {
+        int standfirst = 0, title_taken = 0;
+        while (i2 > 0 && seen < 10 && taken < 5 && !title_taken) {
             i2--;
             seen++;
             if (b[i2].cls == C_BOILER)
                 continue;
             if (!bp__headerish(&x, &b[i2]))
                 break;
+            /* bylines and datelines, the standfirst, then the headline,
+             * which ends the header: headlines of other stories above it
+             * are not taken */
+            int plain = !(b[i2].flags & (BF_DATE | BF_BYLINE | BF_MD_HEADING));
+            if (plain && (b[i2].flags & BF_SENT_END) && standfirst)
+                break;
+            if (plain && !standfirst)
+                standfirst = 1;
+            else if (plain)
+                title_taken = 1;
             b[i2].header = 1;
             b[i2].keep = (uint8_t)c->keep_header;
             if (!c->keep_header)
