@@ -664,6 +664,51 @@ static void bp__propagate(bp_tctx_t *x)
     }
 }
 
+/* Cards of other stories: the same "Read more" line recurring every few
+ * blocks (headline, byline, summary, "Read more") three or more times.
+ * Every block of those cards, the first one's too, is a related link. */
+#define BP_CARD_MAX_PERIOD 5
+#define BP_CARD_MIN 3
+static void bp__cards(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    size_t i = 0;
+    int read_more = bp_lex_kind_find(&x->c->lex, "read_more");
+    while (i < nb) {
+        if (b[i].cls != C_BOILER || b[i].pat < 0 || x->c->lex.pats[b[i].pat].mode != BP_PM_LINE ||
+            (b[i].pat_kind != read_more && b[i].pat_kind != x->c->k.related_link)) {
+            i++;
+            continue;
+        }
+        int pat = b[i].pat;
+        size_t first = i, last = i, n = 1, period = 0;
+        for (size_t j = i + 1; j < nb && j <= last + BP_CARD_MAX_PERIOD; j++) {
+            if (b[j].pat != pat)
+                continue;
+            if (j - last > period)
+                period = j - last;
+            last = j;
+            n++;
+        }
+        /* a card holds no long prose */
+        int longp = 0;
+        for (size_t k = first; k <= last && !longp; k++)
+            longp = b[k].cls == C_GOOD && bp__words(x, &b[k]) > 40;
+        if (n >= BP_CARD_MIN && period >= 2 && !longp) {
+            size_t s0 = first >= period - 1 ? first - (period - 1) : 0;
+            for (size_t k = s0; k <= last; k++) {
+                if (b[k].cls == C_BOILER)
+                    continue;
+                b[k].cls = C_BOILER;
+                b[k].kind = x->c->k.related_link;
+                b[k].w = (float)(-(2.0 + b[k].nalpha));
+            }
+        }
+        i = last + 1;
+    }
+}
+
 /* A short block that reads like prose (a bullet point, a subhead): it
  * neither breaks the body nor counts as furniture. */
 static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
@@ -867,6 +912,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             ngood++;
     }
     bp__propagate(&x);
+    bp__cards(&x);
 
     size_t a = 0, z = 0;
     int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;

@@ -330,6 +330,26 @@ static void test_html_layout_div_and_split_article(void **state)
     tm_testhost_close(&th);
 }
 
+static void test_read_more_cards(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "read_more_cards.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "The town library will open on Sunday afternoons");
+    assert_contains(out, "many students had asked for a quiet place on Sundays as well.");
+    /* (headline, byline, summary, "READ MORE") cards of other stories */
+    assert_absent(out, "Cycle Lane");
+    assert_absent(out, "fuel costs");
+    assert_absent(out, "Written by");
+    assert_absent(out, "READ MORE");
+    assert_span(&r, "related_link", "The two-mile lane links the harbour");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_page(void **state)
 {
     (void)state;
@@ -639,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_labelled_teaser_before_prose),
         cmocka_unit_test(test_gallery_resume_and_rows),
         cmocka_unit_test(test_html_layout_div_and_split_article),
+        cmocka_unit_test(test_read_more_cards),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
