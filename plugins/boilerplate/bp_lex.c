@@ -884,6 +884,10 @@ static long bp__match_at(const bp_lex_t *lex, const bp_pattern_t *p, uint32_t pi
             return bp__match_at(lex, p, pi + 1, toks, n, ti, cap0, cap1, bi);
         return -1;
     case BP_PT_ANY:
+        /* a trailing "*" of a line or suffix pattern runs to the block's
+         * end (the shortest skip would never satisfy the end check) */
+        if (pi + 1 == p->ntok && (p->mode == BP_PM_LINE || p->mode == BP_PM_SUFFIX))
+            return n >= ti && n - ti <= BP_ANY_MAX ? (long)n : -1;
         for (size_t k = 0; k <= BP_ANY_MAX && ti + k <= n; k++) {
             long r = bp__match_at(lex, p, pi + 1, toks, n, ti + k, cap0, cap1, bi);
             if (r >= 0)

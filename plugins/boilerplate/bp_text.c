@@ -948,15 +948,20 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 if (b[k].cls == C_BOILER && b[k].pat_kind != c->k.photo_credit &&
                     b[k].pat_kind >= 0 && b[k].pat_kind != c->k.navigation)
                     break;
-                if (b[k].cls == C_GOOD && bp__words(&x, &b[k]) >= BP_RESUME_WORDS &&
-                    b[k].nsent >= 1) {
-                    /* and the prose that follows it */
-                    while (k + 1 < lim && (b[k + 1].cls == C_GOOD || b[k + 1].cls == C_NEAR))
-                        k++;
-                    z = k;
+                if (b[k].cls != C_GOOD)
+                    continue;
+                size_t k1 = k;
+                double wsum = bp__words(&x, &b[k]);
+                while (k1 + 1 < lim && (b[k1 + 1].cls == C_GOOD || b[k1 + 1].cls == C_NEAR)) {
+                    k1++;
+                    wsum += bp__words(&x, &b[k1]);
+                }
+                if (wsum >= BP_RESUME_WORDS) {
+                    z = k1;
                     more = 1;
                     break;
                 }
+                k = k1;
             }
         }
         /* ... and so does one shortly before it (an introduction above an
@@ -966,14 +971,21 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             for (size_t k = a; k-- > 0 && k + BP_RESUME_SPAN >= a;) {
                 if (b[k].cls == C_BOILER && b[k].pat_kind == c->k.comments)
                     break;
-                if (b[k].cls == C_GOOD && bp__words(&x, &b[k]) >= BP_RESUME_WORDS &&
-                    b[k].nsent >= 1) {
-                    while (k > 0 && (b[k - 1].cls == C_GOOD || b[k - 1].cls == C_NEAR))
-                        k--;
-                    a = k;
+                if (b[k].cls != C_GOOD)
+                    continue;
+                /* a run of prose paragraphs of BP_RESUME_WORDS in all */
+                size_t k0 = k;
+                double wsum = bp__words(&x, &b[k]);
+                while (k0 > 0 && (b[k0 - 1].cls == C_GOOD || b[k0 - 1].cls == C_NEAR)) {
+                    k0--;
+                    wsum += bp__words(&x, &b[k0]);
+                }
+                if (wsum >= BP_RESUME_WORDS) {
+                    a = k0;
                     more = 1;
                     break;
                 }
+                k = k0;
             }
         }
         /* teasers of other stories at the end of the body: two or more

@@ -290,6 +290,9 @@ static void test_gallery_resume_and_rows(void **state)
     assert_absent(out, "Fireworks");
     assert_absent(out, "Lighthouse Park\n");
     assert_span(&r, "photo_credit", "Photo 3 of 5");
+    /* a caption ending in "Credit: Name" (a trailing "*" in a suffix pattern) */
+    assert_absent(out, "before the first stalls open");
+    assert_span(&r, "photo_credit", "Credit: Jane Marsh");
     /* the schedule after the body stays, the menu after it goes */
     assert_contains(out, "Festival dates\nJune 12 \xe2\x80\x93 Old Quay @ Main Stage\n");
     assert_contains(out, "June 15 \xe2\x80\x93 Lighthouse Park @ Closing Concert");
