@@ -78,6 +78,14 @@ int bp_html_clean(const bp_conf_t *c, bp_scratch_t *s, const char *html, size_t 
                   bp_result_t *r);
 void bp_html_scratch_free(void *p);
 
+/* A labelled teaser of another story at the start of [cs, ce) with the
+ * article's prose after it ("(RELATED: Headline) The mayor said ...").
+ * tk[0..n): the text's tokens (after bp_lex_lookup); lang: language index
+ * or -1.  Returns the prose's first token (0: no such teaser) and fills
+ * *tend (end of the teaser) and *rest (start of the prose). */
+uint32_t bp_teaser_split(const bp_conf_t *c, const char *t, uint32_t cs, uint32_t ce,
+                         const bp_tok_t *tk, uint32_t n, int lang, uint32_t *tend, uint32_t *rest);
+
 /* Markdown: copy s[0..n) to out with [text](url) reduced to text, images
  * and autolinks dropped.  Returns 0 or -1. */
 int bp_md_reduce(const char *s, size_t n, bp_buf_t *out);

@@ -454,6 +454,17 @@ static double bp__base_score(const bp_hnode_t *n)
     return s + hw;
 }
 
+static int bp__has_block_child(const GumboNode *n)
+{
+    const GumboVector *ch = &n->v.element.children;
+    for (size_t i = 0; i < ch->length; i++) {
+        const GumboNode *c = ch->data[i];
+        if (c->type == GUMBO_NODE_ELEMENT && bp__is_block(c->v.element.tag))
+            return 1;
+    }
+    return 0;
+}
+
 static int32_t bp__pick(bp_hctx_t *x)
 {
     bp_hscratch_t *h = x->h;
@@ -488,6 +499,11 @@ static int32_t bp__pick(bp_hctx_t *x)
         n->flags |= HF_PARA;
         double cs = 1 + n->commas + (n->text / 100.0 > 3 ? 3 : n->text / 100.0);
         int32_t a = n->parent;
+        /* text straight inside a layout div that also holds blocks:
+         * Readability wraps it in a <p> of its own, so the div itself is
+         * the paragraph's parent */
+        if (t != GUMBO_TAG_P && t != GUMBO_TAG_PRE && t != GUMBO_TAG_TD && bp__has_block_child(n->node))
+            a = (int32_t)i;
         for (int level = 0; a >= 0 && level < 5; level++, a = nodes[a].parent) {
             bp_hnode_t *an = &nodes[a];
             if (!an->scored) {
@@ -614,6 +630,8 @@ static int bp__has_sentence_end(const GumboNode *n)
     return 0;
 }
 
+#define BP_TWIN_MIN_TEXT 200
+
 static void bp__siblings(bp_hctx_t *x, int32_t top)
 {
     bp_hnode_t *nodes = x->h->nodes;
@@ -634,7 +652,8 @@ static void bp__siblings(bp_hctx_t *x, int32_t top)
         if (s->hint > 0 && nodes[top].hint > 0)
             bonus = nodes[top].score * 0.2;
         int ok = s->scored && s->score + bonus >= thr;
-        if (!ok && s->node->v.element.tag == GUMBO_TAG_P) {
+        /* a paragraph (or a div that reads as one) next to the content */
+        if (!ok && (s->node->v.element.tag == GUMBO_TAG_P || (s->flags & HF_PARA))) {
             double ld = bp__ld(s);
             if (s->text > 80 && ld < 0.25)
                 ok = 1;
@@ -643,6 +662,29 @@ static void bp__siblings(bp_hctx_t *x, int32_t top)
         }
         if (ok)
             bp__mark_keep(x, k);
+    }
+    /* an article split into several containers of one kind (the body
+     * cut by a sidebar, a "read more" fold or a media block): elements
+     * with the top candidate's tag and class that hold paragraphs */
+    const char *cls = bp__attr(nodes[top].node, "class");
+    if (cls == NULL || *cls == '\0')
+        return;
+    GumboTag tt = nodes[top].node->v.element.tag;
+    size_t nn = x->h->nnodes;
+    for (size_t k = 0; k < nn; k++) {
+        bp_hnode_t *s = &nodes[k];
+        if ((int32_t)k == top || (s->flags & HF_KEEP)) {
+            k = (size_t)s->end - 1;
+            continue;
+        }
+        if ((s->flags & HF_UNLIKELY) || s->node->v.element.tag != tt || s->np == 0 ||
+            s->text < BP_TWIN_MIN_TEXT || bp__ld(s) > 0.3)
+            continue;
+        const char *c2 = bp__attr(s->node, "class");
+        if (c2 == NULL || strcmp(c2, cls) != 0)
+            continue;
+        bp__mark_keep(x, (int32_t)k);
+        k = (size_t)s->end - 1;
     }
 }
 
@@ -693,7 +735,11 @@ static int bp__clean(bp_hctx_t *x, int32_t top)
             } else if (n->ninput > (unsigned)(p / 3 + 1)) {
                 drop = 1;
                 kind = c->k.form;
-            } else if (weight < 25 && ld > 0.33 && n->text < 1000) {
+            } else if (weight < 25 && ld > 0.33 && n->text < 1000 &&
+                       /* a paragraph with a sentence of its own besides a
+                        * link (a teaser before the prose) stays; the
+                        * phrase filter cuts the teaser */
+                       !(t == GUMBO_TAG_P && ld < 0.6 && n->text - n->link >= 60)) {
                 drop = 1;
                 kind = c->k.related_link;
             } else if (weight >= 25 && ld > 0.5) {
@@ -859,6 +905,63 @@ static int bp__emit(bp_hctx_t *x, bp_buf_t *out)
     return 0;
 }
 
+/* Text bytes under element n (a paragraph's child; bounded walk). */
+static size_t bp__text_len(const GumboNode *n)
+{
+    const GumboNode *stk[64];
+    size_t sp = 0, len = 0, steps = 0;
+    stk[sp++] = n;
+    while (sp > 0 && steps++ < 4096) {
+        const GumboNode *g = stk[--sp];
+        if (g->type == GUMBO_NODE_TEXT || g->type == GUMBO_NODE_WHITESPACE ||
+            g->type == GUMBO_NODE_CDATA) {
+            len += strlen(g->v.text.text);
+        } else if (g->type == GUMBO_NODE_ELEMENT || g->type == GUMBO_NODE_TEMPLATE) {
+            const GumboVector *ch = &g->v.element.children;
+            for (unsigned i = ch->length; i-- > 0 && sp < 64;)
+                stk[sp++] = ch->data[i];
+        }
+    }
+    return len;
+}
+
+/* Report as removed the source of the first len text bytes of paragraph
+ * element n: its leading children (a teaser cut from the paragraph's
+ * start; the offsets are as close as the source allows). */
+static int bp__lead_span(bp_hctx_t *x, const GumboNode *n, size_t len, int kind)
+{
+    if (n->type != GUMBO_NODE_ELEMENT)
+        return 0;
+    const GumboVector *ch = &n->v.element.children;
+    size_t got = 0, a = SIZE_MAX, b = 0;
+    for (unsigned i = 0; i < ch->length && got < len; i++) {
+        const GumboNode *g = ch->data[i];
+        size_t s0, s1, tl;
+        if (g->type == GUMBO_NODE_TEXT || g->type == GUMBO_NODE_WHITESPACE) {
+            tl = strlen(g->v.text.text);
+            size_t src = g->v.text.original_text.length;
+            size_t take = got + tl > len ? len - got : tl;
+            if (take > src)
+                take = src;
+            s0 = bp_htmlpre_map(&x->h->pre, g->v.text.start_pos.offset);
+            s1 = bp_htmlpre_map(&x->h->pre, g->v.text.start_pos.offset + take);
+        } else if (g->type == GUMBO_NODE_ELEMENT) {
+            tl = bp__text_len(g);
+            bp__elem_span(x, g, &s0, &s1);
+        } else {
+            continue;
+        }
+        if (s0 < a)
+            a = s0;
+        if (s1 > b)
+            b = s1;
+        got += tl;
+    }
+    if (a >= b)
+        return 0;
+    return bp_result_span(x->r, x->c, (uint32_t)a, (uint32_t)b, kind);
+}
+
 /* ---- phase 6: phrase patterns over the emitted paragraphs ---- */
 
 static int bp__postfilter(bp_hctx_t *x, bp_buf_t *in, bp_buf_t *out)
@@ -887,6 +990,29 @@ static int bp__postfilter(bp_hctx_t *x, bp_buf_t *in, bp_buf_t *out)
         size_t nalpha = 0;
         for (size_t k = 0; k < tk->n; k++)
             nalpha += (tk->v[k].flags & BP_TF_ALPHA) != 0;
+        /* "(RELATED: Headline) The article goes on ...": cut the teaser,
+         * keep the prose */
+        uint32_t tend = 0, rest = 0;
+        uint32_t k = bp_teaser_split(c, in->p, pb->out0, pb->out1, tk->v, (uint32_t)tk->n, -1,
+                                     &tend, &rest);
+        if (k > 0) {
+            const bp_pattern_t *p = NULL;
+            bp_match_t tm;
+            bp_blockinfo_t tbi = {in->p, pb->out0, tend, 0};
+            if (bp_lex_match_teaser(lex, tk->v, k, &tbi, &tm))
+                p = &lex->pats[tm.pat];
+            if (pb->node >= 0 &&
+                bp__lead_span(x, h->nodes[pb->node].node, tend - pb->out0,
+                              p ? p->kind : c->k.related_link) != 0)
+                return -1;
+            if (!first && bp_buf_put(out, "\n\n", 2) != 0)
+                return -1;
+            if (bp_buf_put(out, in->p + rest, pb->out1 - rest) != 0)
+                return -1;
+            first = 0;
+            block_kind = -1;
+            continue;
+        }
         if (tk->n > 0 && bp_lex_match(lex, tk->v, tk->n, &bi, 0, &m)) {
             const bp_pattern_t *p = &lex->pats[m.pat];
             if (!((p->opts & BP_PO_SOFT) && nalpha >= 25 && sent)) {

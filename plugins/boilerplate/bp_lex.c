@@ -382,8 +382,8 @@ static int bp__parse_head(char *s, uint8_t *mode, uint32_t *opts, uint16_t *minw
             *opts |= BP_PO_CAPS;
         else if (strcmp(tok, "block") == 0)
             *opts |= BP_PO_BLOCK;
-        else if (strcmp(tok, "split") == 0)
-            *opts |= BP_PO_SPLIT;
+        else if (strcmp(tok, "teaser") == 0)
+            *opts |= BP_PO_TEASER;
         else if (strcmp(tok, "soft") == 0)
             *opts |= BP_PO_SOFT;
         else if (strncmp(tok, "max=", 4) == 0)
@@ -720,7 +720,7 @@ int bp_lex_load_phrases(bp_lex_t *lex, const char *path, char *err, size_t errle
         if (bp__parse_head(line, &mode, &opts, &minw, &maxw, &is_cue, &is_month) != 0) {
             snprintf(err, errlen,
                      "%s: unknown mode or option in \"%s\" (modes: line, prefix, suffix, contains, "
-                     "cue; options: max=N, min=N, headline, sentence, caps, block, split, soft)",
+                     "cue; options: max=N, min=N, headline, sentence, caps, block, teaser, soft)",
                      src, line);
             rc = -1;
             break;
@@ -884,6 +884,10 @@ static long bp__match_at(const bp_lex_t *lex, const bp_pattern_t *p, uint32_t pi
             return bp__match_at(lex, p, pi + 1, toks, n, ti, cap0, cap1, bi);
         return -1;
     case BP_PT_ANY:
+        /* a trailing "*" of a line or suffix pattern runs to the block's
+         * end (the shortest skip would never satisfy the end check) */
+        if (pi + 1 == p->ntok && (p->mode == BP_PM_LINE || p->mode == BP_PM_SUFFIX))
+            return n >= ti && n - ti <= BP_ANY_MAX ? (long)n : -1;
         for (size_t k = 0; k <= BP_ANY_MAX && ti + k <= n; k++) {
             long r = bp__match_at(lex, p, pi + 1, toks, n, ti + k, cap0, cap1, bi);
             if (r >= 0)
@@ -1061,6 +1065,49 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
             if ((ti > 0 && en->anchored) || n > en->maxw)
                 continue;
             bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+        }
+    }
+    return m->pat >= 0;
+}
+
+int bp_lex_match_teaser(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
+                        bp_match_t *m)
+{
+    m->pat = -1;
+    m->t0 = m->t1 = 0;
+    m->cap0 = m->cap1 = -1;
+    if (n == 0 || toks[0].wi == UINT32_MAX)
+        return 0;
+    const bp_winfo_t *w = &lex->winfo[toks[0].wi];
+    /* the first word's unigram entries, then its bigram entries */
+    uint32_t heads[2] = {w->pat_head, UINT32_MAX};
+    if (w->bigram && n > 1) {
+        uint32_t *hd = bp_map_get(&lex->bigrams, bp__bigram(toks[0].h, toks[1].h));
+        if (hd != NULL)
+            heads[1] = *hd;
+    }
+    for (int h = 0; h < 2; h++) {
+        for (uint32_t e = heads[h]; e != UINT32_MAX; e = lex->ents[e].next) {
+            const bp_pattern_t *p = &lex->pats[lex->ents[e].pat];
+            if (p->mode != BP_PM_PREFIX || !(p->opts & BP_PO_TEASER) || p->kind < 0)
+                continue;
+            int32_t c0 = -1, c1 = -1;
+            long r = bp__match_at(lex, p, 0, toks, n, 0, &c0, &c1, bi);
+            if (r > 0 && (m->pat < 0 || (uint32_t)r > m->t1)) {
+                m->pat = (int)lex->ents[e].pat;
+                m->t1 = (uint32_t)r;
+            }
+        }
+    }
+    for (size_t k = 0; k < lex->nwild; k++) {
+        const bp_pattern_t *p = &lex->pats[lex->wild[k].pat];
+        if (p->mode != BP_PM_PREFIX || !(p->opts & BP_PO_TEASER) || p->kind < 0)
+            continue;
+        int32_t c0 = -1, c1 = -1;
+        long r = bp__match_at(lex, p, 0, toks, n, 0, &c0, &c1, bi);
+        if (r > 0 && (m->pat < 0 || (uint32_t)r > m->t1)) {
+            m->pat = (int)lex->wild[k].pat;
+            m->t1 = (uint32_t)r;
         }
     }
     return m->pat >= 0;

@@ -22,7 +22,9 @@
  * headline (the block must not end like a sentence), sentence (it must),
  * caps (the matched words must be upper case in the text), block (the
  * following non-prose blocks belong to the same kind: "Related", "Share"),
- * split (remove only the sentence the match ends in, keep the rest),
+ * teaser (prefix patterns: a label such as "Related:" or "SEE ALSO:"; when
+ * the article's own prose follows the labelled headline on the same line,
+ * only the label and headline are removed, see bp_lex_match_teaser),
  * soft (only counts when the block is not long prose).
  * Sections whose name starts with "@" hold metadata patterns: [@byline],
  * [@month] ("month: 1 january jan janvier ..."), [@syndication].
@@ -67,7 +69,7 @@ enum bp_pat_opts {
     BP_PO_SENTENCE = 2,
     BP_PO_CAPS = 4,
     BP_PO_BLOCK = 8,
-    BP_PO_SPLIT = 16,
+    BP_PO_TEASER = 16,
     BP_PO_SOFT = 32,
 };
 enum bp_ptok_type { BP_PT_LIT = 1, BP_PT_ANY, BP_PT_NUM, BP_PT_ALT, BP_PT_CAPTURE, BP_PT_COLON };
@@ -182,5 +184,11 @@ typedef struct bp_blockinfo {
  * BP_META_*).  "Best" is the longest match.  Returns 1 and fills m. */
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
                  int which, bp_match_t *m);
+
+/* The longest "teaser" prefix pattern matching at toks[0], whatever the
+ * block's length and ending (the caller decides whether prose follows the
+ * teaser).  Returns 1 and fills m (t1 = the label's end). */
+int bp_lex_match_teaser(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
+                        bp_match_t *m);
 
 #endif

@@ -51,6 +51,8 @@ typedef struct bp_block {
     uint8_t header;    /* kept as header (title, byline, date) */
     uint8_t list;      /* an item of a list introduced by "...:" in the body */
     float w;
+    uint32_t sp_tok;   /* teaser split: first token of the prose (0 = none) */
+    uint32_t sp_end, sp_rest; /* ... the teaser's end, the prose's start */
 } bp_block_t;
 
 /* ---- block segmentation ---- */
@@ -234,6 +236,171 @@ typedef struct bp_tctx {
     bp_block_t *b;
     size_t nb;
 } bp_tctx_t;
+
+/* ---- teasers: "(RELATED: Headline) The article goes on ..." ---- */
+
+static int bp__open_quote_at(const char *t, uint32_t i, uint32_t lo)
+{
+    unsigned char c = (unsigned char)t[i];
+    if (c == '"' || c == '\'' || c == '(')
+        return 1;
+    if (i >= lo + 2 && (unsigned char)t[i - 2] == 0xE2 && (unsigned char)t[i - 1] == 0x80 &&
+        (c == 0x9C || c == 0x98))
+        return 3; /* “ ‘ */
+    if (i >= lo + 1 && (unsigned char)t[i - 1] == 0xC2 && c == 0xAB)
+        return 2; /* « */
+    return 0;
+}
+
+/* A token that is written like part of a title: capitalised, all caps, a
+ * number, or a word with a capital inside ("iPhone"). */
+static int bp__titleword(const char *t, const bp_tok_t *k)
+{
+    if (k->flags & (BP_TF_UPPER | BP_TF_CAPS | BP_TF_DIGIT))
+        return 1;
+    for (uint32_t i = k->start + 1; i < k->end; i++)
+        if (t[i] >= 'A' && t[i] <= 'Z')
+            return 1;
+    return 0;
+}
+
+/* Does the text [cs, ce) (tokens tk[0..n)) start with a labelled teaser of
+ * another story ("(RELATED: Headline [VIDEO])", "SEE ALSO: Headline",
+ * "More: Headline") followed by the article's own prose?  Then return the
+ * index of the prose's first token and fill *tend (the teaser's end) and
+ * *rest (the prose's first byte).  Without prose after it the whole line
+ * is a teaser (the ordinary pattern match removes it): 0. */
+uint32_t bp_teaser_split(const bp_conf_t *c, const char *t, uint32_t cs, uint32_t ce,
+                         const bp_tok_t *tk, uint32_t n, int lang, uint32_t *tendp,
+                         uint32_t *restp)
+{
+    if (n < 8)
+        return 0;
+    int bracket = t[cs] == '(' || t[cs] == '[';
+    uint32_t look = ce - cs < 48 ? ce - cs : 48;
+    if (!bracket && memchr(t + cs, ':', look) == NULL)
+        return 0;
+    const bp_lex_t *lex = &c->lex;
+    bp_blockinfo_t bi = {t, cs, ce, 0};
+    bp_match_t m;
+    if (!bp_lex_match_teaser(lex, tk, n, &bi, &m) || m.t1 >= n)
+        return 0;
+    uint32_t lab_end = tk[m.t1 - 1].end;
+    uint32_t k = 0, tend = 0, rest = 0;
+    if (bracket) {
+        /* the teaser runs to the bracket that closes the opening one */
+        char open = t[cs], close = open == '(' ? ')' : ']';
+        int depth = 1;
+        uint32_t q = cs + 1;
+        for (; q < ce; q++) {
+            if (t[q] == open)
+                depth++;
+            else if (t[q] == close && --depth == 0)
+                break;
+        }
+        if (q >= ce || q < lab_end)
+            return 0;
+        tend = q + 1;
+        for (k = m.t1; k < n && tk[k].start < tend; k++)
+            ;
+        if (k >= n)
+            return 0;
+        rest = tend;
+        while (rest < ce && (t[rest] == ' ' || t[rest] == '-'))
+            rest++;
+    } else {
+        /* "LABEL: Title Case Headline The article's sentence ...": the
+         * headline ends before the last capitalised word ahead of the
+         * first lower-case content word */
+        if (!bp__titleword(t, &tk[m.t1]))
+            return 0;
+        uint32_t j = m.t1, cap = 0;
+        for (; j < n; j++) {
+            int stop = tk[j].wi != UINT32_MAX && lex->winfo[tk[j].wi].langs != 0;
+            if (bp__titleword(t, &tk[j])) {
+                if (tk[j].flags & (BP_TF_UPPER | BP_TF_CAPS))
+                    cap = j;
+            } else if (!stop) {
+                break;
+            }
+        }
+        if (j >= n || cap < m.t1 + 2)
+            return 0;
+        k = cap;
+        rest = tk[k].start;
+        for (int g = 0; g < 3 && rest > lab_end; g++) {
+            int ql = bp__open_quote_at(t, rest - 1, lab_end);
+            if (ql == 0)
+                break;
+            rest -= (uint32_t)ql;
+        }
+        tend = rest;
+    }
+    while (tend > cs && t[tend - 1] == ' ')
+        tend--;
+    /* the rest is a sentence of prose */
+    if (n - k < 6 || rest >= ce || tend <= cs)
+        return 0;
+    bp_block_t r = {.cs = rest, .ce = ce};
+    bp__ending(t, &r);
+    if (!(r.flags & BF_SENT_END))
+        return 0;
+    if (lang >= 0) {
+        uint32_t stop = 0, alpha = 0;
+        for (uint32_t i = k; i < n; i++) {
+            alpha += (tk[i].flags & BP_TF_ALPHA) != 0;
+            stop += tk[i].wi != UINT32_MAX && (lex->winfo[tk[i].wi].langs & (1u << lang));
+        }
+        if (stop < c->min_stop_density * alpha)
+            return 0;
+    }
+    *tendp = tend;
+    *restp = rest;
+    return k;
+}
+
+static void bp__teaser(const bp_tctx_t *x, bp_block_t *b)
+{
+    b->sp_tok = bp_teaser_split(x->c, x->t, b->cs, b->ce, x->s->toks.v + b->tok0, b->ntok, x->lang,
+                                &b->sp_end, &b->sp_rest);
+}
+
+/* Split the blocks bp__teaser marked in two: the teaser, then the prose
+ * (glued, so it is joined to what comes before it on output). */
+static int bp__split_teasers(bp_tctx_t *x)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < x->nb; i++) {
+        bp__teaser(x, &x->b[i]);
+        extra += x->b[i].sp_tok != 0;
+    }
+    if (extra == 0)
+        return 0;
+    bp_scratch_t *s = x->s;
+    if (bp_grow(&s->blocks, &s->capblocks, x->nb + extra, sizeof(bp_block_t)) != 0)
+        return -1;
+    bp_block_t *b = s->blocks;
+    size_t d = x->nb + extra;
+    for (size_t i = x->nb; i-- > 0;) {
+        bp_block_t o = b[i];
+        if (o.sp_tok) {
+            bp_block_t r = o;
+            r.cs = o.sp_rest;
+            r.tok0 = o.tok0 + o.sp_tok;
+            r.ntok = o.ntok - o.sp_tok;
+            r.glued = 1;
+            r.sp_tok = 0;
+            b[--d] = r;
+            o.ce = o.sp_end;
+            o.ntok = o.sp_tok;
+            o.sp_tok = 0;
+        }
+        b[--d] = o;
+    }
+    x->b = b;
+    x->nb += extra;
+    return 0;
+}
 
 static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const char *hint)
 {
@@ -457,7 +624,9 @@ static void bp__propagate(bp_tctx_t *x)
         for (size_t i = 1; i + 1 < nb; i++) {
             if (b[i].cls != C_BOILER && b[i - 1].cls == C_BOILER && b[i + 1].cls == C_BOILER &&
                 b[i - 1].kind == b[i + 1].kind && b[i - 1].kind >= 0 &&
-                b[i - 1].pat_kind != x->c->k.related_link) {
+                b[i - 1].pat_kind != x->c->k.related_link &&
+                /* an article paragraph between two captions stays */
+                (b[i].cls != C_GOOD || (b[i].cue_kind == b[i - 1].kind && b[i].ncue >= 1))) {
                 b[i].cls = C_BOILER;
                 b[i].kind = b[i - 1].kind;
                 b[i].w = (float)(-(4.0 + b[i].nalpha));
@@ -495,6 +664,51 @@ static void bp__propagate(bp_tctx_t *x)
     }
 }
 
+/* Cards of other stories: the same "Read more" line recurring every few
+ * blocks (headline, byline, summary, "Read more") three or more times.
+ * Every block of those cards, the first one's too, is a related link. */
+#define BP_CARD_MAX_PERIOD 5
+#define BP_CARD_MIN 3
+static void bp__cards(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    size_t i = 0;
+    int read_more = bp_lex_kind_find(&x->c->lex, "read_more");
+    while (i < nb) {
+        if (b[i].cls != C_BOILER || b[i].pat < 0 || x->c->lex.pats[b[i].pat].mode != BP_PM_LINE ||
+            (b[i].pat_kind != read_more && b[i].pat_kind != x->c->k.related_link)) {
+            i++;
+            continue;
+        }
+        int pat = b[i].pat;
+        size_t first = i, last = i, n = 1, period = 0;
+        for (size_t j = i + 1; j < nb && j <= last + BP_CARD_MAX_PERIOD; j++) {
+            if (b[j].pat != pat)
+                continue;
+            if (j - last > period)
+                period = j - last;
+            last = j;
+            n++;
+        }
+        /* a card holds no long prose */
+        int longp = 0;
+        for (size_t k = first; k <= last && !longp; k++)
+            longp = b[k].cls == C_GOOD && bp__words(x, &b[k]) > 40;
+        if (n >= BP_CARD_MIN && period >= 2 && !longp) {
+            size_t s0 = first >= period - 1 ? first - (period - 1) : 0;
+            for (size_t k = s0; k <= last; k++) {
+                if (b[k].cls == C_BOILER)
+                    continue;
+                b[k].cls = C_BOILER;
+                b[k].kind = x->c->k.related_link;
+                b[k].w = (float)(-(2.0 + b[k].nalpha));
+            }
+        }
+        i = last + 1;
+    }
+}
+
 /* A short block that reads like prose (a bullet point, a subhead): it
  * neither breaks the body nor counts as furniture. */
 static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
@@ -513,6 +727,10 @@ static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
  * of BP_HARD_GAP or more blocks without prose is a hard boundary: an
  * article body does not continue across a whole block of page furniture. */
 #define BP_HARD_GAP 5
+/* the body resumes after a gap at a paragraph of this many words within
+ * this many blocks */
+#define BP_RESUME_WORDS 40
+#define BP_RESUME_SPAN 20
 #define BP_BOILER_GAP_W 4.0
 
 static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
@@ -549,6 +767,20 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
         }
     }
     return found;
+}
+
+/* A row of a schedule or a results list: starts with a number or a month
+ * name, has a few words after it, is no phrase-list match. */
+#define BP_MIN_ROWS 4
+static int bp__datarow(const bp_tctx_t *x, const bp_block_t *b)
+{
+    if (b->cls == C_BOILER || b->cls == C_GOOD || b->ntok < 4 || b->ntok > 30)
+        return 0;
+    const bp_tok_t *t0 = &x->s->toks.v[b->tok0];
+    if (t0->flags & BP_TF_DIGIT)
+        return 1;
+    return t0->wi != UINT32_MAX && x->c->lex.winfo[t0->wi].month != 0 &&
+           (t0[1].flags & BP_TF_DIGIT);
 }
 
 static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
@@ -668,6 +900,10 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     x.lang = bp__detect_lang(&c->lex, s->toks.v, s->toks.n, lang_hint);
     if (x.lang >= 0)
         bp_result_set(&r->lang, c->lex.langs[x.lang], strlen(c->lex.langs[x.lang]));
+    if (bp__split_teasers(&x) != 0)
+        return -1;
+    b = x.b;
+    nb = x.nb;
     size_t ngood = 0;
     for (size_t i = 0; i < nb; i++) {
         bp__features(&x, &b[i]);
@@ -676,6 +912,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             ngood++;
     }
     bp__propagate(&x);
+    bp__cards(&x);
 
     size_t a = 0, z = 0;
     int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;
@@ -703,6 +940,54 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         while (a < nb && !b[a].keep)
             a++;
     } else {
+        /* a long paragraph of prose shortly after the body, past a photo
+         * gallery or a block of captions, continues the article */
+        for (int more = 1; more;) {
+            more = 0;
+            for (size_t k = z + 1; k < lim && k <= z + BP_RESUME_SPAN; k++) {
+                if (b[k].cls == C_BOILER && b[k].pat_kind != c->k.photo_credit &&
+                    b[k].pat_kind >= 0 && b[k].pat_kind != c->k.navigation)
+                    break;
+                if (b[k].cls != C_GOOD)
+                    continue;
+                size_t k1 = k;
+                double wsum = bp__words(&x, &b[k]);
+                while (k1 + 1 < lim && (b[k1 + 1].cls == C_GOOD || b[k1 + 1].cls == C_NEAR)) {
+                    k1++;
+                    wsum += bp__words(&x, &b[k1]);
+                }
+                if (wsum >= BP_RESUME_WORDS) {
+                    z = k1;
+                    more = 1;
+                    break;
+                }
+                k = k1;
+            }
+        }
+        /* ... and so does one shortly before it (an introduction above an
+         * inline list of related stories) */
+        for (int more = 1; more;) {
+            more = 0;
+            for (size_t k = a; k-- > 0 && k + BP_RESUME_SPAN >= a;) {
+                if (b[k].cls == C_BOILER && b[k].pat_kind == c->k.comments)
+                    break;
+                if (b[k].cls != C_GOOD)
+                    continue;
+                /* a run of prose paragraphs of BP_RESUME_WORDS in all */
+                size_t k0 = k;
+                double wsum = bp__words(&x, &b[k]);
+                while (k0 > 0 && (b[k0 - 1].cls == C_GOOD || b[k0 - 1].cls == C_NEAR)) {
+                    k0--;
+                    wsum += bp__words(&x, &b[k0]);
+                }
+                if (wsum >= BP_RESUME_WORDS) {
+                    a = k0;
+                    more = 1;
+                    break;
+                }
+                k = k0;
+            }
+        }
         /* teasers of other stories at the end of the body: two or more
          * (headline, one-sentence summary) pairs */
         {
@@ -756,6 +1041,28 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (i > z)
                 z = i;
         }
+        /* rows of dates or numbers right after the body (tour dates,
+         * results, a schedule), with at most one heading before them */
+        {
+            size_t r0 = z + 1;
+            while (r0 < lim && b[r0].cls == C_EMPTY)
+                r0++;
+            size_t h0 = r0;
+            if (r0 < lim && !bp__datarow(&x, &b[r0]) && b[r0].cls != C_BOILER && b[r0].ntok <= 12)
+                r0++;
+            size_t r1 = r0, rows = 0;
+            while (r1 < lim && (b[r1].cls == C_EMPTY || bp__datarow(&x, &b[r1]))) {
+                rows += b[r1].cls != C_EMPTY;
+                r1++;
+            }
+            if (rows >= BP_MIN_ROWS) {
+                for (size_t k = h0; k < r1; k++)
+                    b[k].list = 1;
+                z = r1 - 1;
+                while (z > 0 && b[z].cls == C_EMPTY)
+                    z--;
+            }
+        }
         for (size_t i = a; i <= z; i++)
             b[i].keep = b[i].cls != C_BOILER;
         /* runs of two or more non-prose blocks inside the body are chrome
@@ -764,6 +1071,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         while (i <= z) {
             if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
                 size_t j = i, cnt = 0;
+                /* a caption under a gallery counter or a photo credit */
+                size_t pv = i;
+                while (pv > a && b[pv - 1].cls == C_EMPTY)
+                    pv--;
+                if (pv > a && b[pv - 1].cls == C_BOILER && b[pv - 1].kind == c->k.photo_credit)
+                    cnt++;
                 while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) &&
                        (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
                     if (b[j].cls != C_EMPTY)
@@ -786,13 +1099,24 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         }
         /* header lines just before the body */
         size_t i2 = a, taken = 0, seen = 0;
-        while (i2 > 0 && seen < 10 && taken < 5) {
+        int standfirst = 0, title_taken = 0;
+        while (i2 > 0 && seen < 10 && taken < 5 && !title_taken) {
             i2--;
             seen++;
             if (b[i2].cls == C_BOILER)
                 continue;
             if (!bp__headerish(&x, &b[i2]))
                 break;
+            /* bylines and datelines, the standfirst, then the headline,
+             * which ends the header: headlines of other stories above it
+             * are not taken */
+            int plain = !(b[i2].flags & (BF_DATE | BF_BYLINE | BF_MD_HEADING));
+            if (plain && (b[i2].flags & BF_SENT_END) && standfirst)
+                break;
+            if (plain && !standfirst)
+                standfirst = 1;
+            else if (plain)
+                title_taken = 1;
             b[i2].header = 1;
             b[i2].keep = (uint8_t)c->keep_header;
             if (!c->keep_header)

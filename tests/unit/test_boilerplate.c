@@ -228,6 +228,131 @@ static void test_teaser_list_after_article(void **state)
     tm_testhost_close(&th);
 }
 
+static void test_labelled_teaser_before_prose(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    /* text: only the labelled teaser goes when the article's sentence
+     * follows it on the same line; a teaser alone goes whole */
+    run_fixture(th, &r, "labelled_teasers.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "time.\nLocal residents have now asked the council");
+    assert_contains(out, "\n\xe2\x80\x9cWe did our job and we did it well,\xe2\x80\x9d the mayor told");
+    assert_contains(out, "\nThe harbour plan will come back to the council");
+    assert_contains(out, "\nResidents gathered on the harbour wall");
+    assert_absent(out, "RELATED");
+    assert_absent(out, "Second Barrier");
+    assert_absent(out, "SEE ALSO");
+    assert_absent(out, "Save The Old Town");
+    assert_absent(out, "Council Delays Vote");
+    assert_absent(out, "Jane Marsh");
+    assert_absent(out, "Ferry Timetable");
+    assert_absent(out, "Harbour Master Retires");
+    assert_span(&r, "related_link", "(RELATED: Town Council Votes To Fund Second Barrier [VIDEO])");
+    assert_span(&r, "related_link", "SEE ALSO: Mayor Says Barrier Will Save The Old Town");
+    assert_span(&r, "photo_credit", "Photo: Jane Marsh/Coastal Press");
+    /* the teaser's span ends before the prose */
+    assert_null(span_with(&r, "related_link", "Local residents"));
+    run_free(&r);
+
+    /* HTML: the same inside paragraphs */
+    run_fixture(th, &r, "labelled_teasers.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    out = r.doc->text;
+    assert_contains(out, "\n\nLocal residents have now asked the council");
+    assert_contains(out, "\n\n\xe2\x80\x9cWe did our job and we did it well,\xe2\x80\x9d");
+    assert_absent(out, "RELATED");
+    assert_absent(out, "Second Barrier");
+    assert_absent(out, "Save The Old Town");
+    assert_absent(out, "Ferry Timetable");
+    assert_span(&r, "related_link", "Town Council Votes To Fund Second Barrier [VIDEO]</a>)");
+    assert_null(span_with(&r, "related_link", "Local residents"));
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_gallery_resume_and_rows(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "gallery_rows.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* the article on both sides of a photo gallery */
+    assert_contains(out, "The harbour festival will return this summer");
+    assert_contains(out, "Organisers expect about twenty thousand visitors");
+    assert_contains(out, "Tickets for the evening concerts");
+    /* the gallery's counters and captions go */
+    assert_absent(out, "Photo 1 of 5");
+    assert_absent(out, "Fireworks");
+    assert_absent(out, "Lighthouse Park\n");
+    assert_span(&r, "photo_credit", "Photo 3 of 5");
+    /* a caption ending in "Credit: Name" (a trailing "*" in a suffix pattern) */
+    assert_absent(out, "before the first stalls open");
+    assert_span(&r, "photo_credit", "Credit: Jane Marsh");
+    /* the schedule after the body stays, the menu after it goes */
+    assert_contains(out, "Festival dates\nJune 12 \xe2\x80\x93 Old Quay @ Main Stage\n");
+    assert_contains(out, "June 15 \xe2\x80\x93 Lighthouse Park @ Closing Concert");
+    assert_absent(out, "Weather");
+    assert_absent(out, "About us");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_html_layout_div_and_split_article(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    /* text straight inside a layout div, next to blocks: that div is the
+     * content, not the address in the footer */
+    run_fixture(th, &r, "layout_div.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "The harbour festival will return this summer");
+    assert_contains(out, "since the last festival ran over budget.");
+    assert_absent(out, "February (7)");
+    assert_absent(out, "1 Quay Street");
+    assert_absent(out, "Twitter");
+    run_free(&r);
+    /* an article cut in two containers of one class by a sidebar and a
+     * figure: both halves, in order, without the sidebar */
+    run_fixture(th, &r, "split_article.html", "text/html");
+    assert_int_equal(r.rc, TM_OK);
+    out = r.doc->text;
+    assert_contains(out, "The old swing bridge over the canal will close");
+    assert_contains(out, "at peak times.\n\nThe bridge, built in 1904,");
+    assert_contains(out, "if needed.");
+    assert_absent(out, "Share this article");
+    assert_absent(out, "delivered to your inbox");
+    assert_absent(out, "All rights reserved");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_read_more_cards(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "read_more_cards.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    assert_contains(out, "The town library will open on Sunday afternoons");
+    assert_contains(out, "many students had asked for a quiet place on Sundays as well.");
+    /* (headline, byline, summary, "READ MORE") cards of other stories */
+    assert_absent(out, "Cycle Lane");
+    assert_absent(out, "fuel costs");
+    assert_absent(out, "Written by");
+    assert_absent(out, "READ MORE");
+    assert_span(&r, "related_link", "The two-mile lane links the harbour");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_page(void **state)
 {
     (void)state;
@@ -534,6 +659,10 @@ int main(void)
         cmocka_unit_test(test_channel_caption_reprint),
         cmocka_unit_test(test_markdown_links_related_image),
         cmocka_unit_test(test_teaser_list_after_article),
+        cmocka_unit_test(test_labelled_teaser_before_prose),
+        cmocka_unit_test(test_gallery_resume_and_rows),
+        cmocka_unit_test(test_html_layout_div_and_split_article),
+        cmocka_unit_test(test_read_more_cards),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
