@@ -245,6 +245,9 @@ void tm_publish_job(tm_server_t *s, tm_job_t *job)
     if (job->spool_failed) {
         /* Not stored, so not accepted: no ack was sent and no result goes
          * out; the client hears why. */
+        /* Counted before the client hears of it: whoever reads /metrics
+         * after the reply sees the rejection. */
+        tm_server_note_reject(s, job->origin, job->id, &job->spool_err);
         if (job->origin == TM_ORIGIN_INGEST) {
             size_t len = 0;
             char *body = tm_error_encode(job->id, "rejected", &job->spool_err, 0, &len);
@@ -254,7 +257,6 @@ void tm_publish_job(tm_server_t *s, tm_job_t *job)
         } else {
             tm_publish_error(s, job->id, &job->spool_err);
         }
-        tm_server_note_reject(s, job->origin, job->id, &job->spool_err);
     } else if (job->outcome == TM_JOB_RESULT) {
         if (job->suspect)
             tm_spool_forget_suspect(s->spool, job->id);
@@ -262,22 +264,22 @@ void tm_publish_job(tm_server_t *s, tm_job_t *job)
     } else if (job->outcome == TM_JOB_DEAD) {
         tm_publish_dead(s, job->spool_key, job->out, job->out_len);
     } else if (job->origin == TM_ORIGIN_INGEST && !job->accepted) {
+        tm_server_note_reject(s, job->origin, job->id, &job->err);
         size_t len = 0;
         char *body = tm_error_encode(job->id, "rejected", &job->err, 0, &len);
         if (body != NULL)
             tm_ingest_reply(s, job, body, len);
         free(body);
-        tm_server_note_reject(s, job->origin, job->id, &job->err);
         tm_spool_retire(s->spool, job->spool_key);
     } else {
         /* A push document rejected, or an accepted one that failed later:
          * either way its error goes out on the error topic. */
-        tm_publish_error(s, job->id, &job->err);
         if (!job->accepted)
             tm_server_note_reject(s, job->origin, job->id, &job->err);
         else
             tm_log(TM_LOG_ERROR, "publish", "msg=\"accepted document failed\" code=%s",
                    job->err.code);
+        tm_publish_error(s, job->id, &job->err);
         tm_spool_retire(s->spool, job->spool_key);
     }
     s->in_flight--;
