@@ -390,6 +390,71 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
         tk->flags |= TF_LY;
 }
 
+/* The common case of scan_word + lookup in one pass: a run of ASCII letters
+ * and digits ended by a byte that cannot continue a word (space, most
+ * punctuation, end of text).  The lower-cased copy for the hash is made while
+ * scanning.  Returns 0 (nothing consumed) when the word needs the full
+ * scanner: a non-ASCII byte, an apostrophe, hyphen or "&" after it, a period
+ * after a single letter or a number, a comma after a number. */
+static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
+                            qt_tok_t *tk)
+{
+    size_t st = *pi, j = st;
+    char buf[QT_MAX_WORD];
+    unsigned acc = 0;
+    while (j < n) {
+        unsigned f = wtab[t[j]];
+        if (!f)
+            break;
+        acc |= f;
+        if (j - st < QT_MAX_WORD)
+            buf[j - st] = (char)(t[j] | ((f & W_UP) << 4));
+        j++;
+    }
+    unsigned first = wtab[t[st]];
+    int digits_first = !(first & (W_UP | W_LOW));
+    size_t w = j - st;
+    if (j < n) {
+        unsigned nx = t[j];
+        if (nx >= 0x80 || nx == '\'' || nx == '-' || nx == '&')
+            return 0;
+        if (nx == ',' && digits_first)
+            return 0;
+        if (nx == '.' && (digits_first || w == 1))
+            return 0;
+    }
+    tk->kind = digits_first ? TK_NUM : TK_WORD;
+    if (first & W_UP) {
+        tk->flags |= TF_CAP;
+        if (!(acc & W_LOW) && w >= 2 && (wtab[t[st + 1]] & W_UP))
+            tk->flags |= TF_UPPER;
+        else if (!(acc & W_LOW)) {
+            int letters = 0;
+            for (size_t k = st; k < j && letters < 2; k++)
+                letters += (wtab[t[k]] & W_UP) != 0;
+            if (letters >= 2)
+                tk->flags |= TF_UPPER;
+        }
+    }
+    tk->s = (uint32_t)st;
+    tk->e = tk->ce = (uint32_t)j;
+    *pi = j;
+    if (w > QT_MAX_WORD) {
+        tk->h = 0;
+        return 1;
+    }
+    tk->h = qt_hash_lowered(buf, w);
+    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+    if (le != NULL) {
+        tk->lex = le->cls;
+        tk->extra = le->extra;
+    }
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && buf[w - 1] == 'y' &&
+        buf[w - 2] == 'l')
+        tk->flags |= TF_LY;
+    return 1;
+}
+
 int qt_tokenize(qt_doc_t *d)
 {
     const unsigned char *t = (const unsigned char *)d->t;
@@ -470,6 +535,8 @@ int qt_tokenize(qt_doc_t *d)
             tk->s = (uint32_t)i;
             tk->kind = TK_NUM;
             i = e;
+        } else if (cp < 0x80 && ascii_cls[cp] != 0 && fast_word(d, t, n, &i, tk)) {
+            /* a plain ASCII word or number, hashed while it was scanned */
         } else if (cp < 0x80 ? ascii_cls[cp] != 0 : wclass(cp) != 0) {
             int fold;
             i = scan_word(t, n, i, tk, &fold);
