@@ -98,12 +98,14 @@ typedef struct qt_lexent {
     uint64_t h;
     uint32_t cls;
     uint16_t extra;
-    uint16_t used;
+    uint8_t used;
+    uint8_t phr;    /* 1 + first phrase (qt_lex_t.phr) starting with this word, or 0 */
 } qt_lexent_t;
 
 typedef struct qt_phrase {
     uint64_t h[QT_MAX_PHRASE];
     uint8_t n;
+    uint8_t next;   /* 1 + next phrase with the same first word (in file order), or 0 */
     uint32_t cls;
     uint16_t extra;
 } qt_phrase_t;

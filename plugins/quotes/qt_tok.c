@@ -612,16 +612,17 @@ int qt_tokenize(qt_doc_t *d)
         if (!(tk->lex & LX_PHRASE))
             continue;
         size_t best = 0, bestn = 0;
-        for (size_t p = 0; p < d->lx->nphr; p++) {
-            const qt_phrase_t *ph = &d->lx->phr[p];
-            if (ph->h[0] != tk->h || ph->n <= bestn || k + ph->n > d->n_tok)
+        const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+        for (size_t p = le != NULL ? le->phr : 0; p != 0; p = d->lx->phr[p - 1].next) {
+            const qt_phrase_t *ph = &d->lx->phr[p - 1];
+            if (ph->n <= bestn || k + ph->n > d->n_tok)
                 continue;
             size_t m = 1;
             while (m < ph->n && d->tok[k + m].kind == TK_WORD && d->tok[k + m].h == ph->h[m] &&
                    !(d->tok[k + m].flags & TF_POSS))
                 m++;
             if (m == ph->n) {
-                best = p + 1;
+                best = p;
                 bestn = ph->n;
             }
         }
