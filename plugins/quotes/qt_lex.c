@@ -115,6 +115,8 @@ static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
         lx->tab[j].used = 1;
         lx->tab[j].h = h;
         lx->count++;
+        uint32_t b = (uint32_t)(h >> 40) & ((1u << QT_LEX_FILTER_BITS) - 1);
+        lx->filter[b >> 6] |= 1ull << (b & 63);
     }
     lx->tab[j].cls |= cls;
     lx->tab[j].extra |= extra;
