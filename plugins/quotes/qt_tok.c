@@ -400,15 +400,12 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
-    char buf[QT_MAX_WORD];
     unsigned acc = 0;
     while (j < n) {
         unsigned f = wtab[t[j]];
         if (!f)
             break;
         acc |= f;
-        if (j - st < QT_MAX_WORD)
-            buf[j - st] = (char)(t[j] | ((f & W_UP) << 4));
         j++;
     }
     unsigned first = wtab[t[st]];
@@ -443,14 +440,22 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
         tk->h = 0;
         return 1;
     }
-    tk->h = qt_hash_lowered(buf, w);
+    const char *lw = (const char *)t + st;
+    char buf[QT_MAX_WORD];
+    if (acc & W_UP) {
+        /* upper-case letters: hash the lower-cased copy */
+        for (size_t k = 0; k < w; k++)
+            buf[k] = (char)(t[st + k] | ((wtab[t[st + k]] & W_UP) << 4));
+        lw = buf;
+    }
+    tk->h = qt_hash_lowered(lw, w);
     const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
     if (le != NULL) {
         tk->lex = le->cls;
         tk->extra = le->extra;
     }
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && buf[w - 1] == 'y' &&
-        buf[w - 2] == 'l')
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
+        lw[w - 2] == 'l')
         tk->flags |= TF_LY;
     return 1;
 }
