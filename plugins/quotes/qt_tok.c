@@ -608,6 +608,11 @@ int qt_tokenize(qt_doc_t *d)
         spb = 0;
         pstart = 0;
         d->n_tok++;
+        if (i < n && t[i] == ' ') { /* the usual single space, as the ' ' case above */
+            tk->flags |= TF_SPA;
+            i++;
+            spb = 1;
+        }
     }
     if (d->n_tok > 0)
         d->tok[d->n_tok - 1].flags |= TF_SPA;
