@@ -725,33 +725,6 @@ static void title_case_para(qt_doc_t *d, size_t from, size_t to, size_t words, s
         d->tok[i].flags |= TF_TCASE;
 }
 
-static void title_case(qt_doc_t *d)
-{
-    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
-    size_t from = 0, words = 0, lower = 0, capfn = 0;
-    uint32_t para = d->n_tok > 0 ? d->tok[0].para : 0;
-    for (size_t i = 0; i < d->n_tok; i++) {
-        const qt_tok_t *tk = &d->tok[i];
-        if (tk->para != para) {
-            title_case_para(d, from, i, words, lower, capfn);
-            from = i;
-            words = lower = capfn = 0;
-            para = tk->para;
-        }
-        if (tk->kind != TK_WORD || tk->q >= 0)
-            continue;
-        unsigned char c = (unsigned char)d->t[tk->s];
-        words++;
-        if (tk->flags & (TF_CAP | TF_UPPER)) {
-            if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
-                capfn++;
-        } else if (c >= 'a' && c <= 'z') {
-            lower++;
-        }
-    }
-    title_case_para(d, from, d->n_tok, words, lower, capfn);
-}
-
 void qt_sentences(qt_doc_t *d)
 {
     uint32_t sent = 0;
@@ -759,8 +732,18 @@ void qt_sentences(qt_doc_t *d)
     d->n_sstart = 0;
     d->n_pstart = 0;
     uint32_t lastpara = UINT32_MAX;
+    /* title case, counted per paragraph in the same pass (title_case_para) */
+    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
+    size_t tc_from = 0, tc_words = 0, tc_lower = 0, tc_capfn = 0;
+    uint32_t tc_para = d->n_tok > 0 ? d->tok[0].para : 0;
     for (size_t i = 0; i < d->n_tok; i++) {
         qt_tok_t *tk = &d->tok[i];
+        if (tk->para != tc_para) {
+            title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
+            tc_from = i;
+            tc_words = tc_lower = tc_capfn = 0;
+            tc_para = tk->para;
+        }
         if (tk->para != lastpara && tk->kind != TK_PARA) {
             lastpara = tk->para;
             while (d->n_pstart <= tk->para)
@@ -781,6 +764,15 @@ void qt_sentences(qt_doc_t *d)
             pending = 0;
         }
         tk->sent = sent;
+        if (tk->kind == TK_WORD && tk->q < 0) {
+            tc_words++;
+            if (tk->flags & (TF_CAP | TF_UPPER)) {
+                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
+                    tc_capfn++;
+            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
+                tc_lower++;
+            }
+        }
         if (tk->q >= 0) {
             const qt_quote_t *q = &d->q[tk->q];
             if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
@@ -810,5 +802,5 @@ void qt_sentences(qt_doc_t *d)
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
-    title_case(d);
+    title_case_para(d, tc_from, d->n_tok, tc_words, tc_lower, tc_capfn);
 }
