@@ -1,13 +1,18 @@
 #!/bin/bash
 # Speed and scores of the quotes stage, from the build tree.
 #
-#   bench/quotes.sh [speed|score|all] [RUNS]
+#   bench/quotes.sh [speed|cg|score|all] [RUNS]
 #
 # speed: `textmill run --workers 1 --stats` on the speed corpus
 #        (/work/shared/corpus/news-1k.jsonl), RUNS times (default 5); prints
 #        every run's per-stage line and the best and median stage MB/s
 #        (stage CPU time only, single thread, so other load on the machine
 #        matters less than for wall-clock numbers).
+# cg:    instructions per input byte under callgrind (repeatable on a busy
+#        machine): `valgrind --tool=callgrind textmill run -w 1` over the
+#        first 200 documents of the corpus, minus the same run on an empty
+#        input, divided by the input bytes; also the stage's own share
+#        (quotes_process inclusive) per byte and per document.
 # score: runs the stage on every dev set in $QT_EVAL (default
 #        /work/shared/eval/quotes: seeds.jsonl, dev.jsonl) and prints the
 #        scorer's table for each.
@@ -31,7 +36,7 @@ speed() {
         nice "$root/textmill" run -c "$tmp/quotes.conf" --workers 1 --stats \
             < "$corpus" 2>&1 >/dev/null | grep -E "stage quotes|textmill run:" | tee -a "$tmp/stats"
     done
-    grep "stage quotes" "$tmp/stats" | awk '{print $(NF-1)}' | sort -g | awk '
+    grep "stage quotes" "$tmp/stats" | grep -o '[0-9.]* MB/s' | awk '{print $1}' | sort -g | awk '
         {v[NR]=$1} END {printf "quotes stage MB/s (single thread, stage CPU): best %s, median %s\n",
                         v[NR], v[int((NR+1)/2)]}'
 }
@@ -48,9 +53,30 @@ score() {
     done
 }
 
+cg() {
+    command -v valgrind >/dev/null || { echo "bench/quotes.sh cg: valgrind missing" >&2; exit 1; }
+    head -200 "$corpus" > "$tmp/in200.jsonl"
+    : > "$tmp/empty.jsonl"
+    local bytes total empty stage
+    bytes=$(wc -c < "$tmp/in200.jsonl")
+    for f in in200 empty; do
+        nice valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$f" "$root/textmill" run -w 1 \
+            -c "$tmp/quotes.conf" < "$tmp/$f.jsonl" > /dev/null 2> "$tmp/cg.$f.log"
+    done
+    total=$(grep -h "Collected" "$tmp/cg.in200.log" | awk '{print $4}' | tr -d ,)
+    empty=$(grep -h "Collected" "$tmp/cg.empty.log" | awk '{print $4}' | tr -d ,)
+    callgrind_annotate --inclusive=yes "$tmp/cg.in200" > "$tmp/cg.txt" 2>/dev/null
+    stage=$(awk '/quotes_process/ {gsub(",", "", $1); print $1; exit}' "$tmp/cg.txt")
+    echo "== callgrind: first 200 docs of $corpus ($bytes bytes)"
+    awk -v t="$total" -v e="$empty" -v s="$stage" -v b="$bytes" 'BEGIN {
+        printf "run [quotes] minus empty run: %d instructions, %.1f per input byte\n", t - e, (t - e) / b
+        printf "quotes_process (inclusive):   %d instructions, %.1f per byte, %.0f per document\n", s, s / b, s / 200 }'
+}
+
 case $what in
     speed) speed ;;
+    cg) cg ;;
     score) score ;;
     all) speed; score ;;
-    *) echo "usage: bench/quotes.sh [speed|score|all] [RUNS]" >&2; exit 2 ;;
+    *) echo "usage: bench/quotes.sh [speed|cg|score|all] [RUNS]" >&2; exit 2 ;;
 esac

@@ -98,17 +98,22 @@ typedef struct qt_lexent {
     uint64_t h;
     uint32_t cls;
     uint16_t extra;
-    uint16_t used;
+    uint8_t used;
+    uint8_t phr;    /* 1 + first phrase (qt_lex_t.phr) starting with this word, or 0 */
 } qt_lexent_t;
 
 typedef struct qt_phrase {
     uint64_t h[QT_MAX_PHRASE];
     uint8_t n;
+    uint8_t next;   /* 1 + next phrase with the same first word (in file order), or 0 */
     uint32_t cls;
     uint16_t extra;
 } qt_phrase_t;
 
+#define QT_LEX_FILTER_BITS 15 /* a 4 KiB bitmap of the hashes in tab, checked first */
+
 typedef struct qt_lex {
+    uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit (h >> 40) & mask per entry */
     qt_lexent_t *tab;   /* open addressing, power-of-two size */
     size_t mask;
     size_t count;
@@ -131,8 +136,9 @@ static inline uint64_t qt_hash_lowered(const char *s, size_t n)
 int qt_lex_add(qt_lex_t *lx, const char *word, size_t n, uint32_t cls, uint16_t extra);
 static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
 {
-    if (lx->tab == NULL)
-        return NULL;
+    uint32_t b = (uint32_t)(h >> 40) & ((1u << QT_LEX_FILTER_BITS) - 1);
+    if (!(lx->filter[b >> 6] & (1ull << (b & 63))) || lx->tab == NULL)
+        return NULL; /* most words are in no list: one L1-resident bit says so */
     size_t j = (size_t)h & lx->mask;
     while (lx->tab[j].used) {
         if (lx->tab[j].h == h)

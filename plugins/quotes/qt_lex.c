@@ -115,6 +115,8 @@ static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
         lx->tab[j].used = 1;
         lx->tab[j].h = h;
         lx->count++;
+        uint32_t b = (uint32_t)(h >> 40) & ((1u << QT_LEX_FILTER_BITS) - 1);
+        lx->filter[b >> 6] |= 1ull << (b & 63);
     }
     lx->tab[j].cls |= cls;
     lx->tab[j].extra |= extra;
@@ -158,7 +160,20 @@ int qt_lex_add(qt_lex_t *lx, const char *word, size_t n, uint32_t cls, uint16_t 
     p->n = (uint8_t)nw;
     p->cls = cls;
     p->extra = extra;
-    return lex_put(lx, hs[0], LX_PHRASE, 0);
+    if (lex_put(lx, hs[0], LX_PHRASE, 0) != 0)
+        return -1;
+    /* chain it to the phrases with the same first word, keeping file order */
+    uint8_t self = (uint8_t)lx->nphr; /* 1 + its index */
+    qt_lexent_t *le = (qt_lexent_t *)qt_lex_get(lx, hs[0]);
+    if (le->phr == 0) {
+        le->phr = self;
+    } else {
+        qt_phrase_t *q = &lx->phr[le->phr - 1];
+        while (q->next)
+            q = &lx->phr[q->next - 1];
+        q->next = self;
+    }
+    return 0;
 }
 
 static int parse_tags(const char *s, uint32_t *cls, uint16_t *extra, char *msg, size_t msgsz)

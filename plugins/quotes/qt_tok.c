@@ -390,6 +390,76 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
         tk->flags |= TF_LY;
 }
 
+/* The common case of scan_word + lookup in one pass: a run of ASCII letters
+ * and digits ended by a byte that cannot continue a word (space, most
+ * punctuation, end of text).  The lower-cased copy for the hash is made while
+ * scanning.  Returns 0 (nothing consumed) when the word needs the full
+ * scanner: a non-ASCII byte, an apostrophe, hyphen or "&" after it, a period
+ * after a single letter or a number, a comma after a number. */
+static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
+                            qt_tok_t *tk)
+{
+    size_t st = *pi, j = st;
+    unsigned acc = 0;
+    while (j < n) {
+        unsigned f = wtab[t[j]];
+        if (!f)
+            break;
+        acc |= f;
+        j++;
+    }
+    unsigned first = wtab[t[st]];
+    int digits_first = !(first & (W_UP | W_LOW));
+    size_t w = j - st;
+    if (j < n) {
+        unsigned nx = t[j];
+        if (nx >= 0x80 || nx == '\'' || nx == '-' || nx == '&')
+            return 0;
+        if (nx == ',' && digits_first)
+            return 0;
+        if (nx == '.' && (digits_first || w == 1))
+            return 0;
+    }
+    tk->kind = digits_first ? TK_NUM : TK_WORD;
+    if (first & W_UP) {
+        tk->flags |= TF_CAP;
+        if (!(acc & W_LOW) && w >= 2 && (wtab[t[st + 1]] & W_UP))
+            tk->flags |= TF_UPPER;
+        else if (!(acc & W_LOW)) {
+            int letters = 0;
+            for (size_t k = st; k < j && letters < 2; k++)
+                letters += (wtab[t[k]] & W_UP) != 0;
+            if (letters >= 2)
+                tk->flags |= TF_UPPER;
+        }
+    }
+    tk->s = (uint32_t)st;
+    tk->e = tk->ce = (uint32_t)j;
+    *pi = j;
+    if (w > QT_MAX_WORD) {
+        tk->h = 0;
+        return 1;
+    }
+    const char *lw = (const char *)t + st;
+    char buf[QT_MAX_WORD];
+    if (acc & W_UP) {
+        /* upper-case letters: hash the lower-cased copy */
+        for (size_t k = 0; k < w; k++)
+            buf[k] = (char)(t[st + k] | ((wtab[t[st + k]] & W_UP) << 4));
+        lw = buf;
+    }
+    tk->h = qt_hash_lowered(lw, w);
+    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+    if (le != NULL) {
+        tk->lex = le->cls;
+        tk->extra = le->extra;
+    }
+    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
+        lw[w - 2] == 'l')
+        tk->flags |= TF_LY;
+    return 1;
+}
+
 int qt_tokenize(qt_doc_t *d)
 {
     const unsigned char *t = (const unsigned char *)d->t;
@@ -470,6 +540,8 @@ int qt_tokenize(qt_doc_t *d)
             tk->s = (uint32_t)i;
             tk->kind = TK_NUM;
             i = e;
+        } else if (cp < 0x80 && ascii_cls[cp] != 0 && fast_word(d, t, n, &i, tk)) {
+            /* a plain ASCII word or number, hashed while it was scanned */
         } else if (cp < 0x80 ? ascii_cls[cp] != 0 : wclass(cp) != 0) {
             int fold;
             i = scan_word(t, n, i, tk, &fold);
@@ -536,6 +608,11 @@ int qt_tokenize(qt_doc_t *d)
         spb = 0;
         pstart = 0;
         d->n_tok++;
+        if (i < n && t[i] == ' ') { /* the usual single space, as the ' ' case above */
+            tk->flags |= TF_SPA;
+            i++;
+            spb = 1;
+        }
     }
     if (d->n_tok > 0)
         d->tok[d->n_tok - 1].flags |= TF_SPA;
@@ -545,16 +622,17 @@ int qt_tokenize(qt_doc_t *d)
         if (!(tk->lex & LX_PHRASE))
             continue;
         size_t best = 0, bestn = 0;
-        for (size_t p = 0; p < d->lx->nphr; p++) {
-            const qt_phrase_t *ph = &d->lx->phr[p];
-            if (ph->h[0] != tk->h || ph->n <= bestn || k + ph->n > d->n_tok)
+        const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+        for (size_t p = le != NULL ? le->phr : 0; p != 0; p = d->lx->phr[p - 1].next) {
+            const qt_phrase_t *ph = &d->lx->phr[p - 1];
+            if (ph->n <= bestn || k + ph->n > d->n_tok)
                 continue;
             size_t m = 1;
             while (m < ph->n && d->tok[k + m].kind == TK_WORD && d->tok[k + m].h == ph->h[m] &&
                    !(d->tok[k + m].flags & TF_POSS))
                 m++;
             if (m == ph->n) {
-                best = p + 1;
+                best = p;
                 bestn = ph->n;
             }
         }
@@ -647,33 +725,6 @@ static void title_case_para(qt_doc_t *d, size_t from, size_t to, size_t words, s
         d->tok[i].flags |= TF_TCASE;
 }
 
-static void title_case(qt_doc_t *d)
-{
-    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
-    size_t from = 0, words = 0, lower = 0, capfn = 0;
-    uint32_t para = d->n_tok > 0 ? d->tok[0].para : 0;
-    for (size_t i = 0; i < d->n_tok; i++) {
-        const qt_tok_t *tk = &d->tok[i];
-        if (tk->para != para) {
-            title_case_para(d, from, i, words, lower, capfn);
-            from = i;
-            words = lower = capfn = 0;
-            para = tk->para;
-        }
-        if (tk->kind != TK_WORD || tk->q >= 0)
-            continue;
-        unsigned char c = (unsigned char)d->t[tk->s];
-        words++;
-        if (tk->flags & (TF_CAP | TF_UPPER)) {
-            if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
-                capfn++;
-        } else if (c >= 'a' && c <= 'z') {
-            lower++;
-        }
-    }
-    title_case_para(d, from, d->n_tok, words, lower, capfn);
-}
-
 void qt_sentences(qt_doc_t *d)
 {
     uint32_t sent = 0;
@@ -681,8 +732,18 @@ void qt_sentences(qt_doc_t *d)
     d->n_sstart = 0;
     d->n_pstart = 0;
     uint32_t lastpara = UINT32_MAX;
+    /* title case, counted per paragraph in the same pass (title_case_para) */
+    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
+    size_t tc_from = 0, tc_words = 0, tc_lower = 0, tc_capfn = 0;
+    uint32_t tc_para = d->n_tok > 0 ? d->tok[0].para : 0;
     for (size_t i = 0; i < d->n_tok; i++) {
         qt_tok_t *tk = &d->tok[i];
+        if (tk->para != tc_para) {
+            title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
+            tc_from = i;
+            tc_words = tc_lower = tc_capfn = 0;
+            tc_para = tk->para;
+        }
         if (tk->para != lastpara && tk->kind != TK_PARA) {
             lastpara = tk->para;
             while (d->n_pstart <= tk->para)
@@ -703,6 +764,15 @@ void qt_sentences(qt_doc_t *d)
             pending = 0;
         }
         tk->sent = sent;
+        if (tk->kind == TK_WORD && tk->q < 0) {
+            tc_words++;
+            if (tk->flags & (TF_CAP | TF_UPPER)) {
+                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
+                    tc_capfn++;
+            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
+                tc_lower++;
+            }
+        }
         if (tk->q >= 0) {
             const qt_quote_t *q = &d->q[tk->q];
             if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
@@ -732,5 +802,5 @@ void qt_sentences(qt_doc_t *d)
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
-    title_case(d);
+    title_case_para(d, tc_from, d->n_tok, tc_words, tc_lower, tc_capfn);
 }
