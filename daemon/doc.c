@@ -106,11 +106,26 @@ static const char *tm__doc_field(const tm_doc_t *doc, const char *name)
 
 static const cJSON *tm__doc_meta(const tm_doc_t *doc) { return doc->meta; }
 
+/* A stage may attach an annotation as pre-serialised JSON (cJSON_Raw): the
+ * cheap way to write a large one, and the codec copies it out verbatim.  A
+ * later stage reading it gets a tree: the raw text is parsed on first read
+ * and replaces the raw item in place (one worker owns a document at a time,
+ * so this needs no lock).  Unparseable raw text is returned as it is. */
 static const cJSON *tm__doc_annotation(const tm_doc_t *doc, const char *key)
 {
     if (doc->annotations == NULL || key == NULL)
         return NULL;
-    return cJSON_GetObjectItemCaseSensitive(doc->annotations, key);
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(doc->annotations, key);
+    if (v == NULL || !cJSON_IsRaw(v) || v->valuestring == NULL)
+        return v;
+    cJSON *tree = cJSON_ParseWithOpts(v->valuestring, NULL, 1);
+    if (tree == NULL)
+        return v;
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(doc->annotations, key, tree)) {
+        cJSON_Delete(tree);
+        return v;
+    }
+    return tree;
 }
 
 static int tm__doc_annotate(tm_doc_t *doc, const char *key, cJSON *value)

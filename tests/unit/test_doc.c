@@ -31,6 +31,23 @@ static void test_annotate_takes_ownership_and_replaces(void **state)
     assert_null(d);
 }
 
+/* A raw (pre-serialised) annotation reads back as a tree, parsed once; raw
+ * text that is not JSON comes back untouched. */
+static void test_raw_annotation_is_parsed_on_read(void **state)
+{
+    (void)state;
+    tm_doc_t *d = make("hello");
+    assert_int_equal(host.doc_annotate(d, "q", cJSON_CreateRaw("[{\"speaker\":\"Ann\"}]")), TM_OK);
+    const cJSON *q = host.doc_annotation(d, "q");
+    assert_true(cJSON_IsArray(q));
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(q, 0), "speaker")->valuestring, "Ann");
+    assert_ptr_equal(host.doc_annotation(d, "q"), q); /* parsed once, replaced in place */
+    assert_int_equal(host.doc_annotate(d, "bad", cJSON_CreateRaw("{not json")), TM_OK);
+    assert_true(cJSON_IsRaw(host.doc_annotation(d, "bad")));
+    assert_int_equal(cJSON_GetArraySize(d->annotations), 2);
+    tm_doc_destroy(&d);
+}
+
 static void test_set_text_only_for_rewriting_stages(void **state)
 {
     (void)state;
@@ -119,6 +136,7 @@ int main(void)
     tm_doc_fill_host(&host);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_annotate_takes_ownership_and_replaces),
+        cmocka_unit_test(test_raw_annotation_is_parsed_on_read),
         cmocka_unit_test(test_set_text_only_for_rewriting_stages),
         cmocka_unit_test(test_route_suffix_is_validated),
         cmocka_unit_test(test_stash_is_per_stage_and_freed),
