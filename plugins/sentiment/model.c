@@ -221,12 +221,6 @@ enum {
 };
 
 #define PM_CONTEXT 60 /* tokens of context on each side, at most */
-#ifndef PM_WINDOW
-#define PM_WINDOW 6
-#endif
-#ifndef PM_BIGRAMS
-#define PM_BIGRAMS 1
-#endif
 
 typedef struct pm_ctx {
     pm_feats_t *out;
@@ -356,7 +350,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
         sa = tb - PM_CONTEXT;
     if (sb > te + PM_CONTEXT)
         sb = te + PM_CONTEXT;
-    const int W = PM_WINDOW;
+    const int W = 6;
 
     /* Sentence words, and windows on each side with distance marks. */
     /* Sentence sums without the mention's own words. */
@@ -381,7 +375,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
             pm__word_feat(&c, F_L1, w, 1.0f);
         else if (tb - i == 2)
             pm__word_feat(&c, F_L2, w, 1.0f);
-        if (PM_BIGRAMS && i + 1 < tb)
+        if (i + 1 < tb)
             pm__pair_feat(&c, F_LB, w, pm__word(d, p, i + 1), 1.0f);
     }
     size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
@@ -394,7 +388,7 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
             pm__word_feat(&c, F_R1, w, 1.0f);
         else if (i == te + 1)
             pm__word_feat(&c, F_R2, w, 1.0f);
-        if (PM_BIGRAMS && i + 1 < wb)
+        if (i + 1 < wb)
             pm__pair_feat(&c, F_RB, w, pm__word(d, p, i + 1), 1.0f);
     }
     /* Lexicon scores as real values (VADER scale / 4). */
