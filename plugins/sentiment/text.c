@@ -94,6 +94,33 @@ static const uint8_t st__tokf[128] = {
 #undef L_
 #undef D_
 
+/* Eight ASCII bytes at a time (SWAR).  Each test below sets a byte's high
+ * bit when the byte (below 0x80, so no carry crosses bytes) is in range. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ST_SWAR 1
+#define ST_ONES 0x0101010101010101ull
+#define ST_HIGH 0x8080808080808080ull
+static inline uint64_t st__load8(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+/* x: bytes below 0x80.  A-Z, a-z, 0-9 as high bits. */
+static inline uint64_t st__upper8(uint64_t x) { return (x + ST_ONES * 0x3F) & ~(x + ST_ONES * 0x25) & ST_HIGH; }
+static inline uint64_t st__lower8(uint64_t x) { return (x + ST_ONES * 0x1F) & ~(x + ST_ONES * 0x05) & ST_HIGH; }
+static inline uint64_t st__digit8(uint64_t x) { return (x + ST_ONES * 0x50) & ~(x + ST_ONES * 0x46) & ST_HIGH; }
+/* Bytes that end an ASCII word run: not A-Z a-z 0-9, or not ASCII. */
+static inline uint64_t st__nonword8(uint64_t w)
+{
+    uint64_t x = w & ~ST_HIGH;
+    return ((st__upper8(x) | st__lower8(x) | st__digit8(x)) ^ ST_HIGH) | (w & ST_HIGH);
+}
+/* Bytes that may end a chunk: below 0x21 (space, controls) or not ASCII.
+ * Exact for the lowest such byte, which is all the callers use. */
+static inline uint64_t st__stop8(uint64_t w) { return (((w - ST_ONES * 0x21) & ~w) | w) & ST_HIGH; }
+#endif
+
 static inline int st__class(int32_t cp)
 {
     if (cp < 0x80) {
@@ -227,6 +254,29 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
     uint16_t flags = extra;
     const unsigned char *const src = st->s; /* a local: the char stores below may alias st */
     for (size_t i = a; i < b;) {
+#ifdef ST_SWAR
+        /* Eight bytes at a time while they are ASCII (the text goes on past
+         * b or not: only loads that stay inside it). */
+        if (i + 8 <= st->len) {
+            uint64_t w = st__load8(src + i);
+            size_t m = b - i < 8 ? b - i : 8;
+            uint64_t keep = m == 8 ? ~0ull : (1ull << (8 * m)) - 1;
+            w &= keep;
+            if ((w & ST_HIGH) == 0) {
+                uint64_t up = st__upper8(w), lo = st__lower8(w), dg = st__digit8(w);
+                uint64_t other = (keep & ST_HIGH) & ~(up | lo | dg);
+                uint64_t letters = up | lo;
+                if (letters != 0 && !(seen & (TF_UP | TF_LO)) && (up & (letters & (0 - letters))))
+                    flags |= TK_CAP; /* the first letter is a capital */
+                seen |= (up ? TF_UP : 0) | (lo ? TF_LO : 0) | (dg ? TF_DG : 0) | (other ? TF_WD : 0);
+                w |= up >> 2; /* 0x80 >> 2 = 0x20 lower-cases A-Z */
+                memcpy(o + n, &w, 8); /* room: reserved 2 * (b - a) + 8 */
+                n += m;
+                i += m;
+                continue;
+            }
+        }
+#endif
         unsigned char c = src[i];
         if (c < 0x80) {
             unsigned f = st__tokf[c];
@@ -462,6 +512,16 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                 if (wstart == SIZE_MAX)
                     wstart = i;
                 i++;
+#ifdef ST_SWAR
+                while (i + 8 <= b) {
+                    uint64_t stop = st__nonword8(st__load8(s + i));
+                    if (stop != 0) {
+                        i += (size_t)__builtin_ctzll(stop) >> 3;
+                        break;
+                    }
+                    i += 8;
+                }
+#endif
                 while (i < b && s[i] < 0x80 && (st__ascii[s[i]] & AB_WORD))
                     i++;
                 continue;
@@ -554,6 +614,16 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         /* A chunk: up to the next space or line break. */
         size_t j = i + k;
         while (j < len) {
+#ifdef ST_SWAR
+            if (j + 8 <= len) {
+                uint64_t stop = st__stop8(st__load8(st.s + j));
+                if (stop == 0) {
+                    j += 8;
+                    continue;
+                }
+                j += (size_t)__builtin_ctzll(stop) >> 3;
+            }
+#endif
             unsigned char c = st.s[j];
             if (c < 0x80) {
                 if (st__ascii[c] & (AB_SPACE | AB_NEWLINE))
