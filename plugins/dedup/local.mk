@@ -38,4 +38,4 @@ tests_unit_test_dedup_redis_LDADD = $(TM_UNIT_LIBS) $(DD_LIBS)
 endif
 TM_DD_E2E_TESTS = tests/e2e/test_dedup.py tests/e2e/test_dedup_redis.py
 TESTS += $(TM_DD_E2E_TESTS)
-EXTRA_DIST += $(TM_DD_E2E_TESTS) tests/data/dedup
+EXTRA_DIST += $(TM_DD_E2E_TESTS)
