@@ -196,6 +196,30 @@ static void tm__key(uint64_t k, unsigned char out[8])
     }
 }
 
+/* Inside txn: delete every retired document (and forget the suspects the
+ * batch cleared), counting what went. */
+static void tm__remove_retired(tm_spool_t *sp, MDB_txn *txn, const tm__retire_t *rets,
+                               uint64_t *removed, uint64_t *removed_bytes)
+{
+    for (const tm__retire_t *r = rets; r != NULL; r = r->next) {
+        if (r->forget != NULL) {
+            MDB_val fk = {strlen(r->forget), r->forget};
+            mdb_del(txn, sp->suspects, &fk, NULL);
+        }
+        if (r->key == 0)
+            continue;
+        unsigned char kb[8];
+        tm__key(r->key, kb);
+        MDB_val k = {8, kb}, v;
+        if (mdb_get(txn, sp->docs, &k, &v) == 0) {
+            *removed_bytes += v.mv_size;
+            if (mdb_del(txn, sp->docs, &k, NULL) == 0)
+                (*removed)++;
+        }
+    }
+}
+
+
 static uint64_t tm__key_of(const MDB_val *v)
 {
     uint64_t k = 0;
@@ -480,22 +504,8 @@ static void tm__writer_round(tm_spool_t *sp, tm__append_t *apps, tm__retire_t *r
             added_bytes += v.mv_size;
             n_app++;
         }
-        for (tm__retire_t *r = rets; r != NULL && txn != NULL; r = r->next) {
-            if (r->forget != NULL) {
-                MDB_val fk = {strlen(r->forget), r->forget};
-                mdb_del(txn, sp->suspects, &fk, NULL);
-            }
-            if (r->key == 0)
-                continue;
-            unsigned char kb[8];
-            tm__key(r->key, kb);
-            MDB_val k = {8, kb}, v;
-            if (mdb_get(txn, sp->docs, &k, &v) == 0) {
-                removed_bytes += v.mv_size;
-                if (mdb_del(txn, sp->docs, &k, NULL) == 0)
-                    removed++;
-            }
-        }
+        if (txn != NULL)
+            tm__remove_retired(sp, txn, rets, &removed, &removed_bytes);
         if (txn != NULL && ok) {
             unsigned char nk[8];
             pthread_mutex_lock(&sp->lock);
@@ -520,18 +530,7 @@ static void tm__writer_round(tm_spool_t *sp, tm__append_t *apps, tm__retire_t *r
             txn = NULL;
             if (mdb_txn_begin(sp->env, NULL, 0, &txn) == 0) {
                 removed = removed_bytes = 0;
-                for (tm__retire_t *r = rets; r != NULL; r = r->next) {
-                    if (r->key == 0)
-                        continue;
-                    unsigned char kb[8];
-                    tm__key(r->key, kb);
-                    MDB_val k = {8, kb}, v;
-                    if (mdb_get(txn, sp->docs, &k, &v) == 0) {
-                        removed_bytes += v.mv_size;
-                        if (mdb_del(txn, sp->docs, &k, NULL) == 0)
-                            removed++;
-                    }
-                }
+                tm__remove_retired(sp, txn, rets, &removed, &removed_bytes);
                 if (mdb_txn_commit(txn) != 0)
                     removed = removed_bytes = 0;
             }
