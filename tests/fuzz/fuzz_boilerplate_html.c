@@ -5,6 +5,7 @@
  *
  * FUZZ-SOURCES: plugins/boilerplate/bp_*.c
  * FUZZ-PKGS: gumbo
+ * FUZZ-SEEDS: tests/data/boilerplate:.html
  */
 #include "autoconfig.h"
 

@@ -6,6 +6,7 @@
  *
  * FUZZ-SOURCES: plugins/boilerplate/bp_*.c
  * FUZZ-PKGS: gumbo
+ * FUZZ-SEEDS: tests/data/boilerplate:.txt,.md
  */
 #include "autoconfig.h"
 

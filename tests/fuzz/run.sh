@@ -1,6 +1,9 @@
 #!/bin/bash
 # Run every fuzz harness built by build.sh for a bounded time each, on its
-# checked-in corpus (tests/fuzz/corpus/<name without fuzz_>/).  Exits
+# checked-in corpus (tests/fuzz/corpus/<name without fuzz_>/) plus the test
+# fixtures its source names in a "FUZZ-SEEDS: DIR:.EXT[,.EXT]..." line (a
+# folder relative to the source root and the file endings to take from it),
+# so fixtures are not kept twice.  Exits
 # non-zero at the first crash, leak or sanitizer report.
 #
 #   tests/fuzz/run.sh OUTDIR [SECONDS_PER_HARNESS] [HARNESS_NAME]
@@ -18,6 +21,13 @@ for bin in "$out"/fuzz_*; do
     corpus="$src/tests/fuzz/corpus/${name#fuzz_}"
     work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+    seeds=$(sed -n 's/^.*FUZZ-SEEDS:[[:space:]]*//p' "$src/tests/fuzz/$name.c" 2>/dev/null | head -1)
+    for spec in $seeds; do
+        dir=${spec%%:*}
+        for ext in $(echo "${spec#*:}" | tr ',' ' '); do
+            for f in "$src/$dir"/*"$ext"; do [ -f "$f" ] && cp "$f" "$work"/ || true; done
+        done
+    done
     dict=()
     [ -f "$src/tests/fuzz/${name#fuzz_}.dict" ] && dict=(-dict="$src/tests/fuzz/${name#fuzz_}.dict")
     echo "fuzz: $name for ${secs}s"
