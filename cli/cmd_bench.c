@@ -366,6 +366,14 @@ int tm_cmd_bench(int argc, char **argv)
             uint64_t due = t_start + sent * interval;
             now = tm_now_ns();
             timeout_ms = due > now ? (long)((due - now) / 1000000ull) : 0;
+            if (due > now && timeout_ms == 0) {
+                /* Less than a millisecond to go, below zmq_poll's
+                 * resolution: sleep it off rather than spin, which would
+                 * take a core from the daemon on a small machine.  Results
+                 * that arrive meanwhile are stamped late, never early. */
+                struct timespec ts = {0, (long)(due - now)};
+                nanosleep(&ts, NULL);
+            }
         }
         zmq_pollitem_t items[2] = {{dealer, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}};
         int rc = zmq_poll(items, 2, timeout_ms);
