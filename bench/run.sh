@@ -42,11 +42,9 @@ pipeline_for() {
     case "$1" in
     empty) echo '[]' ;;
     stats) echo '[{"stage": "stats"}]' ;;
-    default|scale) python3 -c 'import json,re,sys
-t=open(sys.argv[1]).read()
-t=re.sub(r"/\*.*?\*/", "", t, flags=re.S)
-t="\n".join(re.sub(r"(^|[^:\"])//.*$", r"\1", l) for l in t.splitlines())
-print(json.dumps(json.loads(t)["pipeline"]))' "$src/daemon/textmill.conf" ;;
+    default|scale) # the shipped pipeline, read the one way bench/batch.py reads it
+        python3 -B -c 'import json, sys; sys.path.insert(0, sys.argv[1]); import batch
+print(json.dumps(batch.default_pipeline(sys.argv[2])))' "$src/bench" "$src" ;;
     *) echo "unknown chain $1" >&2; exit 64 ;;
     esac
 }
