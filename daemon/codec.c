@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jtext.h"
+#include "swar.h"
 #include "utf8.h"
 
 /* Does the raw JSON contain a \u0000 escape?  Backslashes are only legal
@@ -72,8 +74,49 @@ static int tm__parse_content_type(const char *ct, const char **out)
     return 0;
 }
 
-int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
-                 char **id_out, tm_err_t *err)
+/* Offset of the first byte after a JSON value that is not whitespace, or
+ * SIZE_MAX when there is none. */
+static size_t tm__trailing_at(const char *p, const char *end, const char *base)
+{
+    for (; p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            return (size_t)(p - base);
+    return SIZE_MAX;
+}
+
+/* The fast path (jtext.h): the text decoded by the scanner, the rest of the
+ * message parsed by cJSON.  Returns the tree (text member "") and fills *ft,
+ * or NULL when the fast path does not apply; *oom is set when it failed for
+ * lack of memory. */
+static cJSON *tm__parse_fast(const char *buf, size_t len, tm_jtext_t *ft, int *oom)
+{
+    int f = tm_jtext_find(buf, len, ft);
+    if (f <= 0) {
+        *oom = f < 0;
+        return NULL;
+    }
+    size_t rlen = 0;
+    char *rest = tm_jtext_rest(buf, len, ft, &rlen);
+    cJSON *root = NULL;
+    if (rest != NULL) {
+        const char *end = NULL;
+        root = cJSON_ParseWithLengthOpts(rest, rlen, &end, 0);
+        if (root != NULL && (!cJSON_IsObject(root) || tm__trailing_at(end, rest + rlen, rest) != SIZE_MAX)) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+        free(rest);
+    }
+    if (root == NULL) {
+        *oom = rest == NULL;
+        free(ft->text);
+        ft->text = NULL;
+    }
+    return root;
+}
+
+static int tm__doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                         char **id_out, tm_err_t *err, int fast)
 {
     *out = NULL;
     *id_out = NULL;
@@ -88,7 +131,16 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
     int nul_escape = nul == NULL && tm__has_nul_escape(buf, len);
 
     const char *end = NULL;
-    cJSON *root = nul == NULL ? cJSON_ParseWithLengthOpts(buf, len, &end, 0) : NULL;
+    cJSON *root = NULL;
+    tm_jtext_t ft = {0, 0, NULL, 0};
+    if (fast && nul == NULL && bad_utf8 >= len && !nul_escape) {
+        int oom = 0;
+        root = tm__parse_fast(buf, len, &ft, &oom);
+        if (oom)
+            return tm_err_set(err, TM_ENOMEM, TM_PROTO_E_INTERNAL, "out of memory");
+    }
+    if (root == NULL && nul == NULL)
+        root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     int rc = TM_OK;
 
     /* The id, when readable, goes into every error reply. */
@@ -114,13 +166,11 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
                         "the message is not valid JSON (parse error near offset %zu)", at);
         goto fail;
     }
-    for (const char *p = end; p < buf + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_JSON,
-                            "unexpected data after the JSON value at offset %zu",
-                            (size_t)(p - buf));
-            goto fail;
-        }
+    size_t trailing = ft.text != NULL ? SIZE_MAX : tm__trailing_at(end, buf + len, buf);
+    if (trailing != SIZE_MAX) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_JSON,
+                        "unexpected data after the JSON value at offset %zu", trailing);
+        goto fail;
     }
     if (!cJSON_IsObject(root)) {
         rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_NOT_OBJECT,
@@ -153,7 +203,7 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
         rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_TEXT_NOT_STRING, "\"text\" must be a string");
         goto fail;
     }
-    if (jtext->valuestring[0] == '\0') {
+    if ((ft.text != NULL ? ft.text : jtext->valuestring)[0] == '\0') {
         rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_EMPTY_TEXT, "\"text\" is empty");
         goto fail;
     }
@@ -207,9 +257,15 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
         goto fail;
     }
     doc->content_type = ct;
-    doc->input_len = strlen(jtext->valuestring);
+    if (ft.text != NULL) {
+        doc->input_len = ft.len;
+        doc->text = ft.text;
+        ft.text = NULL;
+    } else {
+        doc->input_len = strlen(jtext->valuestring);
+        doc->text = tm__steal_string(jtext);
+    }
     doc->text_len = doc->input_len;
-    doc->text = tm__steal_string(jtext);
     if (*id_out != NULL)
         doc->id = strdup(*id_out);
     for (int i = 0; i < TM_FIELD_COUNT; i++) {
@@ -231,7 +287,20 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
 
 fail:
     cJSON_Delete(root);
+    free(ft.text);
     return rc;
+}
+
+int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                 char **id_out, tm_err_t *err)
+{
+    return tm__doc_parse(buf, len, lim, out, id_out, err, 1);
+}
+
+int tm_doc_parse_reference(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                           char **id_out, tm_err_t *err)
+{
+    return tm__doc_parse(buf, len, lim, out, id_out, err, 0);
 }
 
 /* Print a tree that mostly references the document's own buffers, sizing the
@@ -286,18 +355,6 @@ static void tm__put(tm__out_t *o, const char *s, size_t n)
 
 #define TM__PUT_LIT(o, lit) tm__put((o), (lit), sizeof(lit) - 1)
 
-/* Does this 8-byte word hold a byte that JSON needs escaped: '"', '\\' or a
- * control character below 0x20?  (Classic SWAR zero-byte tests.) */
-static inline int tm__word_needs_escape(uint64_t w)
-{
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-    uint64_t has_quote = (quote - ones) & ~quote & highs;
-    uint64_t has_bslash = (bslash - ones) & ~bslash & highs;
-    uint64_t has_ctrl = (w - ones * 0x20) & ~w & highs;
-    return (has_quote | has_bslash | has_ctrl) != 0;
-}
-
 /* Write s as a JSON string, escaping exactly what cJSON escapes (quote,
  * backslash, control characters; UTF-8 passes through).  Runs without
  * escapes, i.e. nearly all news text, are copied eight bytes at a time;
@@ -307,22 +364,24 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
     if (!tm__reserve(o, n + 2))
         return;
     o->s[o->len++] = '"';
-    size_t i = 0, run = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!tm__word_needs_escape(w)) {
-                i += 8;
-                continue;
+    size_t i = 0;
+    for (;;) {
+        /* Find the next byte to escape, eight at a time. */
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t m = tm_swar_needs_json_escape(tm_swar_load(s + j));
+            if (m != 0) {
+                j += tm_swar_first(m);
+                break;
             }
+            j += 8;
         }
-        unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c != '\\' && c >= 0x20) {
-            i++;
-            continue;
-        }
-        tm__put(o, s + run, i - run);
+        while (j < n && s[j] != '"' && s[j] != '\\' && (unsigned char)s[j] >= 0x20)
+            j++;
+        tm__put(o, s + i, j - i);
+        if (j >= n)
+            break;
+        unsigned char c = (unsigned char)s[j];
         char esc[8];
         size_t el = 2;
         esc[0] = '\\';
@@ -337,9 +396,8 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
         default: el = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c); break;
         }
         tm__put(o, esc, el);
-        run = ++i;
+        i = j + 1;
     }
-    tm__put(o, s + run, n - run);
     tm__put(o, "\"", 1);
 }
 

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "../../daemon/codec.h"
+#include "../../daemon/jtext.h"
 
 static const tm_limits_t lim = {.max_doc_bytes = 4096, .max_meta_depth = 4};
 
@@ -98,6 +99,107 @@ static void test_escaped_backslash_is_not_a_nul(void **state)
     assert_string_equal(doc->text, "path C:\\u0000dir");
     assert_null(doc->id); /* assigned later, by the job */
     tm_doc_destroy(&doc);
+}
+
+/* The text fast path (jtext.c) takes the plain case and declines the rest. */
+static void test_jtext_finds_the_top_level_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        int found;
+        const char *text;
+    } cases[] = {
+        {"{\"id\":\"a\",\"text\":\"one \\\"two\\\"\\n\\tthree\\\\ \\/\"}", 1, "one \"two\"\n\tthree\\ /"},
+        /* a "text" key inside meta or a string is not the member */
+        {"{\"meta\":{\"text\":\"inner\",\"x\":[\"]\",{\"text\":1}]},\"s\":\"\\\"text\\\":\",\"text\":\"outer\"}",
+         1, "outer"},
+        {" \n{ \"n\" : -1.5e3 , \"b\" : true , \"text\" : \"spaced\" } ", 1, "spaced"},
+        {"{\"text\":\"caf\xc3\xa9, 8+ bytes long, no escapes at all here\"}", 1,
+         "caf\xc3\xa9, 8+ bytes long, no escapes at all here"},
+        {"{\"text\":\"\"}", 1, ""},
+        {"{\"text\":\"\\u00e9\"}", 0, NULL},         /* \u: cJSON checks surrogates */
+        {"{\"te\\u0078t\":\"x\",\"text\":\"y\"}", 0, NULL}, /* an escaped key */
+        {"{\"text\":42}", 0, NULL},                   /* not a string */
+        {"{\"id\":\"a\"}", 0, NULL},                  /* no text */
+        {"[\"text\"]", 0, NULL},
+        {"{\"text\":\"unterminated", 0, NULL},
+        {"{\"text\":\"bad \\q escape\"}", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tm_jtext_t j = {0, 0, NULL, 0};
+        int rc = tm_jtext_find(cases[i].json, strlen(cases[i].json), &j);
+        if (rc != cases[i].found)
+            fail_msg("case %zu (%s): tm_jtext_find gave %d", i, cases[i].json, rc);
+        if (rc == 1) {
+            assert_string_equal(j.text, cases[i].text);
+            assert_int_equal(j.len, strlen(cases[i].text));
+            assert_int_equal(cases[i].json[j.lit_start], '"');
+            assert_int_equal(cases[i].json[j.lit_end - 1], '"');
+            size_t rlen = 0;
+            char *rest = tm_jtext_rest(cases[i].json, strlen(cases[i].json), &j, &rlen);
+            assert_non_null(rest);
+            assert_int_equal(rlen, strlen(rest));
+            assert_non_null(strstr(rest, "\"text\"") );
+            free(rest);
+            free(j.text);
+        }
+    }
+}
+
+/* Whatever the input, the fast path and cJSON alone agree: same document,
+ * or the same error code and message. */
+static void test_fast_path_matches_cjson(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {
+        "{\"id\":\"d1\",\"text\":\"A \\\"quote\\\" and a line\\nbreak.\",\"title\":\"T\"}",
+        "{\"text\":\"\"}",
+        "{\"text\":\"x\",\"text\":\"second\"}",
+        "{\"text\":\"ok\"} trailing",
+        "{\"text\":\"ok\",}",
+        "{\"text\":\"ok\",\"title\":5}",
+        "{\"text\":\"ok\",\"content_type\":\"image/png\"}",
+        "{\"id\":\"\",\"text\":\"ok\"}",
+        "{\"meta\":[1],\"text\":\"ok\"}",
+        "{\"meta\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":1}}}}},\"text\":\"deep\"}",
+        "{\"text\":\"raw\ttab and \x01 control\"}",
+        "{\"text\":\"\\ud800 lone surrogate\"}",
+        "{\"text\":\"pair \\ud83d\\ude00\"}",
+        "{\"text\":\"ok\" \"x\":1}",
+        "{\"text\" \"ok\"}",
+        "{\"a\":[1,2,{\"b\":\"}\"}],\"text\":\"after brackets\"}",
+        "{\"a\":tru,\"text\":\"bad literal before\"}",
+        "{\"text\":\"ok\",\"a\":nul}",
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        size_t len = strlen(inputs[i]);
+        char *buf = malloc(len + 1);
+        memcpy(buf, inputs[i], len + 1);
+        tm_doc_t *a = NULL, *b = NULL;
+        char *ia = NULL, *ib = NULL;
+        tm_err_t ea = {{0}, {0}}, eb = {{0}, {0}};
+        int ra = tm_doc_parse(buf, len, &lim, &a, &ia, &ea);
+        int rb = tm_doc_parse_reference(buf, len, &lim, &b, &ib, &eb);
+        if (ra != rb)
+            fail_msg("input %zu (%s): fast %d, reference %d", i, inputs[i], ra, rb);
+        if (ra == TM_OK) {
+            assert_int_equal(a->text_len, b->text_len);
+            assert_memory_equal(a->text, b->text, a->text_len);
+            assert_ptr_equal(a->content_type, b->content_type);
+        } else {
+            assert_string_equal(ea.code, eb.code);
+            assert_string_equal(ea.message, eb.message);
+        }
+        assert_true((ia == NULL) == (ib == NULL));
+        if (ia != NULL)
+            assert_string_equal(ia, ib);
+        tm_doc_destroy(&a);
+        tm_doc_destroy(&b);
+        free(ia);
+        free(ib);
+        free(buf);
+    }
 }
 
 static void test_too_large(void **state)
@@ -292,6 +394,8 @@ int main(void)
         cmocka_unit_test(test_valid_document),
         cmocka_unit_test(test_rejections_have_specific_codes),
         cmocka_unit_test(test_escaped_backslash_is_not_a_nul),
+        cmocka_unit_test(test_jtext_finds_the_top_level_text),
+        cmocka_unit_test(test_fast_path_matches_cjson),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_deeply_nested_json_does_not_crash),
         cmocka_unit_test(test_result_round_trip),
