@@ -326,12 +326,11 @@ typedef struct {
     int oom;
 } tm__out_t;
 
-static int tm__reserve(tm__out_t *o, size_t more)
+/* The slow half of tm__reserve: grow the buffer (or note that we cannot). */
+static int tm__grow(tm__out_t *o, size_t more)
 {
     if (o->oom)
         return 0;
-    if (o->len + more + 1 <= o->cap)
-        return 1;
     size_t ncap = o->cap * 2;
     if (ncap < o->len + more + 1)
         ncap = o->len + more + 1;
@@ -345,12 +344,25 @@ static int tm__reserve(tm__out_t *o, size_t more)
     return 1;
 }
 
-static void tm__put(tm__out_t *o, const char *s, size_t n)
+/* Room for more bytes plus a NUL?  Inline: a result is hundreds of small
+ * writes, and the buffer is sized up front so that they rarely grow it. */
+static inline int tm__reserve(tm__out_t *o, size_t more)
+{
+    return o->len + more + 1 <= o->cap || tm__grow(o, more);
+}
+
+static inline void tm__put(tm__out_t *o, const char *s, size_t n)
 {
     if (!tm__reserve(o, n))
         return;
     memcpy(o->s + o->len, s, n);
     o->len += n;
+}
+
+static inline void tm__put_char(tm__out_t *o, char c)
+{
+    if (tm__reserve(o, 1))
+        o->s[o->len++] = c;
 }
 
 #define TM__PUT_LIT(o, lit) tm__put((o), (lit), sizeof(lit) - 1)
@@ -398,7 +410,63 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
         tm__put(o, esc, el);
         i = j + 1;
     }
-    tm__put(o, "\"", 1);
+    tm__put_char(o, '"');
+}
+
+static void tm__put_u64(tm__out_t *o, unsigned long long u)
+{
+    char num[24], *e = num + sizeof num, *p = e;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    tm__put(o, p, (size_t)(e - p));
+}
+
+/* What "%.15g" prints for d, without printf, when d is the double nearest
+ * a decimal with at most 8 places and 15 significant digits between 1e-4
+ * and 1e9: the scores and similarities stages round to a few places.
+ * N / 10^k with N < 2^53 is correctly rounded in IEEE arithmetic, so it
+ * equals d exactly when d is the double nearest N * 10^-k; that decimal is
+ * then also d rounded to 15 digits, since it is on the 15-digit grid and a
+ * double is far closer to it than half a grid step.  The smallest such k
+ * gives the digits printf keeps after dropping trailing zeros.  printf's
+ * exact-binary algorithm costs thousands of instructions a number; this is
+ * a handful of multiplies.  Returns 0 (use printf) for anything else. */
+static int tm__short_decimal(double d, char *out, int *len)
+{
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e9))
+        return 0;
+    for (int k = 1; k <= 8; k++) {
+        double n = floor(a * pow10[k] + 0.5);
+        if (n >= 1e15)
+            return 0;
+        if (n / pow10[k] != a)
+            continue;
+        /* Digits of n, then the point k places from the right. */
+        char dig[24];
+        int nd = 0;
+        unsigned long long u = (unsigned long long)n;
+        do {
+            dig[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        while (nd <= k)
+            dig[nd++] = '0'; /* 0.00ddd */
+        char *p = out;
+        if (d < 0)
+            *p++ = '-';
+        for (int i = nd - 1; i >= 0; i--) {
+            *p++ = dig[i];
+            if (i == k)
+                *p++ = '.';
+        }
+        *len = (int)(p - out);
+        return 1;
+    }
+    return 0;
 }
 
 /* A JSON number the way a reader wants it: integers as integers, other
@@ -416,15 +484,13 @@ static void tm__put_json_number(tm__out_t *o, double d)
     }
     if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact */
         long long v = (long long)d;
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        char *e = num + sizeof num, *p = e;
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
         if (v < 0)
-            *--p = '-';
-        tm__put(o, p, (size_t)(e - p));
+            tm__put_char(o, '-');
+        tm__put_u64(o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+        return;
+    }
+    if (tm__short_decimal(d, num, &n)) {
+        tm__put(o, num, (size_t)n);
         return;
     }
     n = snprintf(num, sizeof num, "%.15g", d);
@@ -456,18 +522,18 @@ static void tm__put_json(tm__out_t *o, const cJSON *v)
     case cJSON_Array:
     case cJSON_Object: {
         int obj = (v->type & 0xff) == cJSON_Object;
-        tm__put(o, obj ? "{" : "[", 1);
+        tm__put_char(o, obj ? '{' : '[');
         for (const cJSON *c = v->child; c != NULL; c = c->next) {
             if (c != v->child)
-                tm__put(o, ",", 1);
+                tm__put_char(o, ',');
             if (obj) {
                 const char *k = c->string != NULL ? c->string : "";
                 tm__put_json_string(o, k, strlen(k));
-                tm__put(o, ":", 1);
+                tm__put_char(o, ':');
             }
             tm__put_json(o, c);
         }
-        tm__put(o, obj ? "}" : "]", 1);
+        tm__put_char(o, obj ? '}' : ']');
         return;
     }
     default: /* cJSON_Invalid: cJSON prints nothing; keep the JSON valid */
@@ -478,9 +544,9 @@ static void tm__put_json(tm__out_t *o, const cJSON *v)
 
 static void tm__put_key(tm__out_t *o, const char *key)
 {
-    tm__put(o, ",", 1);
+    tm__put_char(o, ',');
     tm__put_json_string(o, key, strlen(key));
-    tm__put(o, ":", 1);
+    tm__put_char(o, ':');
 }
 
 char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size_t nstages,
@@ -517,20 +583,20 @@ char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size
         if (!(doc->ran_mask & (1u << i)))
             continue;
         tm__put_json_string(&o, stage_names[i], strlen(stage_names[i]));
-        char num[32];
-        int n = snprintf(num, sizeof num, ":%u,", doc->timing_us[i]);
-        tm__put(&o, num, (size_t)n);
+        tm__put_char(&o, ':');
+        tm__put_u64(&o, doc->timing_us[i]);
+        tm__put_char(&o, ',');
     }
-    char num[48];
-    int n = snprintf(num, sizeof num, "\"total\":%llu}", (unsigned long long)total_us);
-    tm__put(&o, num, (size_t)n);
+    TM__PUT_LIT(&o, "\"total\":");
+    tm__put_u64(&o, (unsigned long long)total_us);
+    tm__put_char(&o, '}');
     if (doc->errors != NULL) {
         TM__PUT_LIT(&o, ",\"errors\":");
         tm__put_json(&o, doc->errors);
     }
     if (doc->redelivered)
         TM__PUT_LIT(&o, ",\"redelivered\":true");
-    tm__put(&o, "}", 1);
+    tm__put_char(&o, '}');
     if (o.oom) {
         free(o.s);
         return NULL;

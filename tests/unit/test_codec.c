@@ -368,6 +368,64 @@ static void test_result_annotations_serialise_every_value(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* Numbers print exactly as "%.15g" would print them, whichever way the
+ * encoder takes (its short-decimal path or printf). */
+static void test_result_numbers_match_printf(void **state)
+{
+    (void)state;
+    double vals[4000];
+    size_t nv = 0;
+    static const double fixed[] = {0.5, -0.5, 0.1, 0.2, 0.3, 0.7, 0.05, 0.0001, 0.00012, 0.000099,
+                                   1e-4, 9.99999999, 123456.78, 999999999.5, 1e9, 0.1 + 0.2,
+                                   2.675, 1.005, -0.8234, 0.33333333, 0.123456789, 5e-5, 1e15 + 0.5,
+                                   0.5 + 1e-13, 0.25 - 3e-14, 12.5 + 1e-11, 0.1 + 1e-15};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        vals[nv++] = fixed[i];
+    unsigned long long x = 88172645463325252ULL; /* xorshift: a fixed sequence */
+    while (nv < sizeof vals / sizeof vals[0]) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        int places = (int)(x % 10);
+        double scale = 1;
+        for (int k = 0; k < places; k++)
+            scale *= 10;
+        double v = (x & 1) ? u * 2 - 1 : u * 1000; /* sign and magnitude */
+        if (places < 9)
+            v = floor(v * scale + 0.5) / scale; /* a few decimals, as stages round */
+        vals[nv++] = v;
+    }
+    tm_doc_t *doc = tm_doc_new();
+    doc->id = strdup("n");
+    doc->text = strdup("t");
+    doc->text_len = 1;
+    doc->annotations = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(doc->annotations, "v");
+    for (size_t i = 0; i < nv; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(vals[i]));
+    size_t len = 0;
+    char *out = tm_result_encode(doc, NULL, 0, 1, &len);
+    assert_non_null(out);
+    const char *p = strstr(out, "\"v\":[");
+    assert_non_null(p);
+    p += 5;
+    for (size_t i = 0; i < nv; i++) {
+        char want[40];
+        if (vals[i] == floor(vals[i]) && fabs(vals[i]) < 9007199254740992.0)
+            snprintf(want, sizeof want, "%lld", (long long)vals[i]);
+        else
+            snprintf(want, sizeof want, "%.15g", vals[i]);
+        size_t n = strcspn(p, ",]");
+        if (n != strlen(want) || memcmp(p, want, n) != 0)
+            fail_msg("value %zu (%.17g): encoded %.*s, printf gives %s", i, vals[i], (int)n, p,
+                     want);
+        p += n + 1;
+    }
+    free(out);
+    tm_doc_destroy(&doc);
+}
+
 static void test_ack_and_error_encoding(void **state)
 {
     (void)state;
@@ -401,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_result_round_trip),
         cmocka_unit_test(test_result_text_escaping),
         cmocka_unit_test(test_result_annotations_serialise_every_value),
+        cmocka_unit_test(test_result_numbers_match_printf),
         cmocka_unit_test(test_ack_and_error_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
