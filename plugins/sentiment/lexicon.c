@@ -537,6 +537,45 @@ int sl_derive_inflections(sl_lexicon_t *lx)
     return rc == TM_OK ? TM_OK : TM_ENOMEM;
 }
 
+int sl_derive_un(sl_lexicon_t *lx, double scalar)
+{
+    if (scalar == 0)
+        return TM_OK;
+    size_t nb = 0;
+    int rc = TM_OK;
+    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((lx->count + 1) * sizeof *bl);
+    if (bl == NULL)
+        return TM_ENOMEM;
+    for (size_t i = 0; i < lx->count; i++) {
+        const sl_entry_t *e = &lx->ents[i];
+        if (!(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION | SL_PHRASE)) ||
+            e->key_len < 4 || e->valence <= 0)
+            continue;
+        const char *k = lx->keys + e->key_off;
+        int alpha = 1;
+        for (size_t j = 0; j < e->key_len; j++)
+            alpha &= (k[j] >= 'a' && k[j] <= 'z');
+        if (!alpha || (k[0] == 'u' && k[1] == 'n'))
+            continue;
+        bl[nb].off = e->key_off;
+        bl[nb].len = e->key_len;
+        bl[nb].v = e->valence;
+        nb++;
+    }
+    for (size_t b = 0; b < nb && rc == TM_OK; b++) {
+        char k[80];
+        size_t n = bl[b].len;
+        if (n + 2 >= sizeof k)
+            continue;
+        k[0] = 'u';
+        k[1] = 'n';
+        memcpy(k + 2, lx->keys + bl[b].off, n);
+        rc |= sl__derive(lx, k, n + 2, 0, "", (float)(bl[b].v * scalar));
+    }
+    free(bl);
+    return rc == TM_OK ? TM_OK : TM_ENOMEM;
+}
+
 static int sl__emoji_grow(sl_lexicon_t *lx)
 {
     size_t nc = lx->emoji_cap * 2;

@@ -164,6 +164,9 @@ int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err);
 /* Give inflected forms of lexicon words ("deaths", "sensibly", "loved") the
  * valence of their base word, unless the form is known already.  Returns
  * TM_OK or TM_ENOMEM. */
+/* "un" + a positive lexicon word the lexicon lacks ("unfunny", "unconvincing")
+ * gets the word's valence times scalar (0: none). */
+int sl_derive_un(sl_lexicon_t *lx, double scalar);
 int sl_derive_inflections(sl_lexicon_t *lx);
 
 /* Emoji lookup: the longest emoji key that is a prefix of s[0..len).

@@ -28,6 +28,7 @@ void sv_params_default(sv_params_t *p)
     p->learned_weight = 0;
     p->polar_damping = 0;
     p->positive_scale = 1;
+    p->negation_bias = 0;
 }
 
 double sv_normalize(double sum, double alpha)
@@ -291,6 +292,23 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= pow((double)se->polar, p->polar_damping);
+    /* Negation leans negative by itself (Potts, "On the negativity of
+     * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
+     * sentiment word.  Each negation word adds negation_bias to the sum, after
+     * the damping (it is evidence beside the words, not one of them) and
+     * weighted like the words around a contrast word.  Token scores are left
+     * alone: the people model reads them. */
+    if (p->negation_bias != 0) {
+        for (size_t i = a; i < b; i++) {
+            const st_token_t *t = &d->tok[i];
+            if ((t->flags & TK_SKIP) || !sv__negated(t))
+                continue;
+            double w = p->negation_bias;
+            if (contrast != SIZE_MAX && i != contrast)
+                w *= i < contrast ? p->but_before : p->but_after;
+            sum += w;
+        }
+    }
     se->sum = (float)sum;
     se->lex_sum = (float)lexsum;
     se->pos_sum = (float)pos;
@@ -322,8 +340,11 @@ double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size
 {
     double s = 0;
     for (size_t i = a; i < b && i < d->ntok; i++)
-        if (!(d->tok[i].flags & TK_SKIP))
+        if (!(d->tok[i].flags & TK_SKIP)) {
             s += d->tok[i].score;
+            if (sv__negated(&d->tok[i]))
+                s += p->negation_bias;
+        }
     if (s > 0)
         s = fmax(0.0, s - p->neutral_band);
     else if (s < 0)

@@ -25,6 +25,7 @@ typedef struct sv_params {
     double learned_weight;  /* weight of learned valences for words without a lexicon one */
     double positive_scale;  /* positive word valences are multiplied by this (1: VADER) */
     double polar_damping;   /* sums are divided by (sentiment words)^polar_damping (0: VADER) */
+    double negation_bias;   /* valence each negation word adds to its sentence (0: VADER) */
 } sv_params_t;
 
 void sv_params_default(sv_params_t *p);

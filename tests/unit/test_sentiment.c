@@ -135,6 +135,43 @@ static void test_negation(void **state)
     assert_true(compound(g_th, "It was the least interesting talk.") < 0);
 }
 
+/* Negation leans negative by itself (negation_bias), and "un" + a positive
+ * lexicon word is that word negated (un_prefix).  Learned valences are off
+ * so that only the rule under test moves the score. */
+static void test_negation_bias_and_un_prefix(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *on = open_stage("{\"learned_weight\": 0, \"entities\": false}", &err);
+    tm_testhost_t *off = open_stage("{\"learned_weight\": 0, \"entities\": false, "
+                                    "\"negation_bias\": 0, \"un_prefix\": false}",
+                                    &err);
+    assert_non_null(on);
+    assert_non_null(off);
+    /* No sentiment word: neutral without the bias, negative with it. */
+    const char *plain = "The new policy did not apply to the alumni.";
+    assert_true(fabs(compound(off, plain)) < 1e-9);
+    assert_true(compound(on, plain) <= -0.05);
+    assert_true(compound(on, "The policy didn\xe2\x80\x99t apply to the alumni.") <= -0.05);
+    /* A contrast word weighs the bias like the words around it: a negation
+     * before "but" counts less than one after it. */
+    assert_true(compound(on, "It did not rain, but we stayed in.") >
+                compound(on, "It rained, but we did not stay in."));
+    /* "not bad" stays positive, just less so than without the bias. */
+    assert_true(compound(on, "The food was not bad.") >= 0.05);
+    assert_true(compound(on, "The food was not bad.") < compound(off, "The food was not bad."));
+    /* un + a positive word the lexicon lacks: negative; off: unknown (0). */
+    assert_true(compound(on, "It was unfunny.") <= -0.05);
+    assert_true(compound(on, "The plot was unconvincing.") <= -0.05);
+    assert_true(fabs(compound(off, "It was unfunny.")) < 1e-9);
+    /* A word the lexicon has keeps its own valence ("unhappy"), and a
+     * negative base is not flipped ("limited" -> "unlimited" stays unknown). */
+    assert_true(compound(on, "She was unhappy.") <= -0.05);
+    assert_true(fabs(compound(on, "Data is unlimited.")) < 1e-9);
+    tm_testhost_close(&on);
+    tm_testhost_close(&off);
+}
+
 static void test_boosters(void **state)
 {
     (void)state;
@@ -592,6 +629,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_polarity),
         cmocka_unit_test(test_negation),
+        cmocka_unit_test(test_negation_bias_and_un_prefix),
         cmocka_unit_test(test_boosters),
         cmocka_unit_test(test_but),
         cmocka_unit_test(test_caps_and_punctuation),
