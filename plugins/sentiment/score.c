@@ -67,6 +67,18 @@ static inline int sv__negated(const st_token_t *t)
     return (t->eflags & SL_NEGATION) || (t->flags & TK_NT);
 }
 
+/* Token i leans negative by itself: a negation ("did not apply"), or "too"
+ * before a word of its sentence ("too long", "too little": more than is
+ * good). */
+static inline int sv__leans_negative(const st_doc_t *d, size_t i)
+{
+    const st_token_t *t = &d->tok[i];
+    if (sv__negated(t))
+        return 1;
+    return IS(t, "too") && i + 1 < d->ntok && d->tok[i + 1].sent == t->sent &&
+           !(t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) && (d->tok[i + 1].flags & TK_ALPHA);
+}
+
 /* Match phrases in tokens [a, b). */
 static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
 {
@@ -266,10 +278,24 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
     uint32_t neu = 0, polar = 0;
     se->lex_pos = se->lex_neg = 0;
+    /* Negation leans negative by itself (Potts, "On the negativity of
+     * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
+     * sentiment word.  Each negation word (and "too" before a word, see
+     * sv__leans_negative) adds negation_bias to the sum, after the damping
+     * (it is evidence beside the words, not one of them) and weighted like
+     * the words around a contrast word.  Token scores are left alone: the
+     * people model reads them. */
+    double nbias = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
+        if (p->negation_bias != 0 && sv__leans_negative(d, i)) {
+            double w = p->negation_bias;
+            if (contrast != SIZE_MAX && i != contrast)
+                w *= i < contrast ? p->but_before : p->but_after;
+            nbias += w;
+        }
         double s = t->score;
         sum += s;
         if (!(t->flags & TK_LEARNED)) {
@@ -292,23 +318,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= pow((double)se->polar, p->polar_damping);
-    /* Negation leans negative by itself (Potts, "On the negativity of
-     * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
-     * sentiment word.  Each negation word adds negation_bias to the sum, after
-     * the damping (it is evidence beside the words, not one of them) and
-     * weighted like the words around a contrast word.  Token scores are left
-     * alone: the people model reads them. */
-    if (p->negation_bias != 0) {
-        for (size_t i = a; i < b; i++) {
-            const st_token_t *t = &d->tok[i];
-            if ((t->flags & TK_SKIP) || !sv__negated(t))
-                continue;
-            double w = p->negation_bias;
-            if (contrast != SIZE_MAX && i != contrast)
-                w *= i < contrast ? p->but_before : p->but_after;
-            sum += w;
-        }
-    }
+    sum += nbias;
     se->sum = (float)sum;
     se->lex_sum = (float)lexsum;
     se->pos_sum = (float)pos;
@@ -342,7 +352,7 @@ double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size
     for (size_t i = a; i < b && i < d->ntok; i++)
         if (!(d->tok[i].flags & TK_SKIP)) {
             s += d->tok[i].score;
-            if (sv__negated(&d->tok[i]))
+            if (p->negation_bias != 0 && sv__leans_negative(d, i))
                 s += p->negation_bias;
         }
     if (s > 0)

@@ -157,6 +157,10 @@ static void test_negation_bias_and_un_prefix(void **state)
      * before "but" counts less than one after it. */
     assert_true(compound(on, "It did not rain, but we stayed in.") >
                 compound(on, "It rained, but we did not stay in."));
+    /* "too" before a word leans negative too; "me too" at the end does not. */
+    assert_true(compound(on, "The ride was too long.") <= -0.05);
+    assert_true(fabs(compound(off, "The ride was too long.")) < 1e-9);
+    assert_true(fabs(compound(on, "Me too.")) < 1e-9);
     /* "not bad" stays positive, just less so than without the bias. */
     assert_true(compound(on, "The food was not bad.") >= 0.05);
     assert_true(compound(on, "The food was not bad.") < compound(off, "The food was not bad."));
