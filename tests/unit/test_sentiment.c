@@ -275,6 +275,20 @@ static void test_internal_words(void **state)
                 compound(g_th, "The carpenter was great"));
 }
 
+/* A web address makes no tokens: its pieces ("http", "com", "bad") are not
+ * words of the text. */
+static void test_web_addresses(void **state)
+{
+    (void)state;
+    double plain = compound(g_th, "I love it");
+    assert_true(plain > 0.3);
+    assert_true(fabs(compound(g_th, "I love it http://example.com/bad-awful-hate") - plain) < 1e-9);
+    assert_true(fabs(compound(g_th, "I love it HTTPS://x.org/terrible") - plain) < 1e-9);
+    assert_true(fabs(compound(g_th, "I love it www.hate.com") - plain) < 1e-9);
+    /* A word that merely starts like one is still a word. */
+    assert_true(compound(g_th, "I love it, wwwhat a terrible day") < plain);
+}
+
 static void test_no_letters(void **state)
 {
     (void)state;
@@ -640,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_emoji),
         cmocka_unit_test(test_internal_words),
+        cmocka_unit_test(test_web_addresses),
         cmocka_unit_test(test_no_letters),
         cmocka_unit_test(test_big_document),
         cmocka_unit_test(test_custom_lexicon),

@@ -96,7 +96,11 @@ def inflection_of_known(w, known):
     return any(c in known for c in cands)
 
 
+URL = re.compile(r"(?:https?://|www\.)\S*", re.I)
+
+
 def words_of(text):
+    text = URL.sub(" ", text)  # the stage makes no tokens of web addresses
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     out = []
     for w in WORD.findall(text):
