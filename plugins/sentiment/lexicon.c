@@ -729,6 +729,7 @@ static const struct {
     {"idiom", 0, 1},                {"neutral", 0, 0},            {"title", SL_TITLE, 2},
     {"not_name", SL_NOT_NAME, 0},   {"org", SL_ORG, 0},           {"pronoun", SL_PRONOUN, 2},
     {"speech", SL_SPEECH, 0},       {"function", SL_FUNCTION, 0}, {"name_link", SL_NAME_LINK, 0},
+    {"lean", 0, 1},
 };
 
 static int sl__gender(const char *s)
@@ -781,7 +782,7 @@ int sl_load_rules(sl_lexicon_t *lx, const char *path, tm_err_t *err)
         if (k < 0) {
             snprintf(msg, sizeof msg,
                      "unknown kind \"%.40s\" (expected booster, negation, contrast, idiom, "
-                     "neutral, title, not_name, org, pronoun, speech, function or name_link)",
+                     "neutral, title, not_name, org, pronoun, speech, function, name_link or lean)",
                      f[0]);
             rc = sl__bad(&r, err, msg);
             goto out;
@@ -820,11 +821,22 @@ int sl_load_rules(sl_lexicon_t *lx, const char *path, tm_err_t *err)
             rc = sl__bad(&r, err, msg);
             goto out;
         }
+        int is_lean = strcmp(f[0], "lean") == 0;
+        if (is_lean && (words != 1 || v < -1.27 || v > 1.27)) {
+            snprintf(msg, sizeof msg, "lean \"%.60s\" must be one word with a value between "
+                     "-1.27 and 1.27", f[1]);
+            rc = sl__bad(&r, err, msg);
+            goto out;
+        }
         sl_entry_t *e = sl_put(lx, buf, plen);
         if (e == NULL) {
             rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory loading %s",
                             path);
             goto out;
+        }
+        if (is_lean) {
+            e->lean = (int8_t)lround(v * 100.0);
+            continue;
         }
         int is_idiom = strcmp(f[0], "idiom") == 0, is_neutral = strcmp(f[0], "neutral") == 0;
         if (words > 1 || is_idiom || is_neutral) {

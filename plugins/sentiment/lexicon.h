@@ -56,7 +56,8 @@ typedef struct sl_entry {
     uint8_t phrase_kind;
     uint8_t phrase_words; /* SL_PHRASE: number of words */
     uint8_t gender;     /* SL_TITLE / SL_PRONOUN */
-    uint8_t pad;
+    int8_t lean;        /* "lean" rule: valence in hundredths this word adds to its
+                         * sentence when another word follows it ("too long") */
 } sl_entry_t;
 
 /* An emoji: its UTF-8 key and its description, pre-split into words. */

@@ -67,16 +67,18 @@ static inline int sv__negated(const st_token_t *t)
     return (t->eflags & SL_NEGATION) || (t->flags & TK_NT);
 }
 
-/* Token i leans negative by itself: a negation ("did not apply"), or "too"
- * before a word of its sentence ("too long", "too little": more than is
- * good). */
-static inline int sv__leans_negative(const st_doc_t *d, size_t i)
+/* What token i adds to its sentence by itself: negation_bias for a negation
+ * ("did not apply"), its "lean" value for a lean word before another word of
+ * its sentence ("too long", "only 61 percent"), else 0. */
+static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
 {
     const st_token_t *t = &d->tok[i];
     if (sv__negated(t))
-        return 1;
-    return IS(t, "too") && i + 1 < d->ntok && d->tok[i + 1].sent == t->sent &&
-           !(t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) && (d->tok[i + 1].flags & TK_ALPHA);
+        return p->negation_bias;
+    if (t->e == NULL || t->e->lean == 0 || i + 1 >= d->ntok || d->tok[i + 1].sent != t->sent ||
+        (t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) || !(d->tok[i + 1].flags & TK_ALPHA))
+        return 0;
+    return t->e->lean * 0.01;
 }
 
 /* Match phrases in tokens [a, b). */
@@ -280,8 +282,9 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     se->lex_pos = se->lex_neg = 0;
     /* Negation leans negative by itself (Potts, "On the negativity of
      * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
-     * sentiment word.  Each negation word (and "too" before a word, see
-     * sv__leans_negative) adds negation_bias to the sum, after the damping
+     * sentiment word.  Each negation word adds negation_bias to the sum, and
+     * each "lean" word of rules.txt its value ("too", "only"; see sv__lean),
+     * after the damping
      * (it is evidence beside the words, not one of them) and weighted like
      * the words around a contrast word.  Token scores are left alone: the
      * people model reads them. */
@@ -290,8 +293,8 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
-        if (p->negation_bias != 0 && sv__leans_negative(d, i)) {
-            double w = p->negation_bias;
+        double w = sv__lean(d, p, i);
+        if (w != 0) {
             if (contrast != SIZE_MAX && i != contrast)
                 w *= i < contrast ? p->but_before : p->but_after;
             nbias += w;
@@ -352,8 +355,7 @@ double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size
     for (size_t i = a; i < b && i < d->ntok; i++)
         if (!(d->tok[i].flags & TK_SKIP)) {
             s += d->tok[i].score;
-            if (p->negation_bias != 0 && sv__leans_negative(d, i))
-                s += p->negation_bias;
+            s += sv__lean(d, p, i);
         }
     if (s > 0)
         s = fmax(0.0, s - p->neutral_band);

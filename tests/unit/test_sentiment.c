@@ -144,7 +144,9 @@ static void test_negation_bias_and_un_prefix(void **state)
     tm_err_t err = {{0}, {0}};
     tm_testhost_t *on = open_stage("{\"learned_weight\": 0, \"entities\": false}", &err);
     tm_testhost_t *off = open_stage("{\"learned_weight\": 0, \"entities\": false, "
-                                    "\"negation_bias\": 0, \"un_prefix\": false}",
+                                    "\"negation_bias\": 0, \"un_prefix\": false, "
+                                    "\"rules\": [\"rules.txt\", \"" TM_SENTIMENT_TESTDATA
+                                    "/no_lean.txt\"]}",
                                     &err);
     assert_non_null(on);
     assert_non_null(off);
@@ -161,6 +163,9 @@ static void test_negation_bias_and_un_prefix(void **state)
     assert_true(compound(on, "The ride was too long.") <= -0.05);
     assert_true(fabs(compound(off, "The ride was too long.")) < 1e-9);
     assert_true(fabs(compound(on, "Me too.")) < 1e-9);
+    /* "only" before a word, from rules.txt's "lean" list. */
+    assert_true(compound(on, "They registered only half of the voters.") <= -0.05);
+    assert_true(fabs(compound(off, "They registered only half of the voters.")) < 1e-9);
     /* "not bad" stays positive, just less so than without the bias. */
     assert_true(compound(on, "The food was not bad.") >= 0.05);
     assert_true(compound(on, "The food was not bad.") < compound(off, "The food was not bad."));
@@ -374,6 +379,10 @@ static void test_invalid_files(void **state)
                         "model_invalid", "bad_model_rows.txt:4: row index missing, not increasing");
     expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_rows_short.txt\"}",
                         "model_invalid", "bad_model_rows_short.txt:5: expected 3 integer weights");
+    expect_create_error("{\"rules\": [\"" TM_SENTIMENT_TESTDATA "/bad_lean.txt\"]}",
+                        "lexicon_invalid", "bad_lean.txt:3: lean \"way too\" must be one word");
+    expect_create_error("{\"rules\": [\"" TM_SENTIMENT_TESTDATA "/bad_lean_range.txt\"]}",
+                        "lexicon_invalid", "bad_lean_range.txt:2: lean \"only\" must be one word with a value between -1.27");
     expect_create_error("{\"people_bias\": [1, 2]}", "bad_config", "people_bias");
     /* The host's own validation of the parameter table. */
     expect_create_error("{\"alpha\": -1}", "bad_config", "alpha");
