@@ -29,6 +29,7 @@ void sv_params_default(sv_params_t *p)
     p->polar_damping = 0;
     p->positive_scale = 1;
     p->negation_bias = 0;
+    p->question_positive = 1;
 }
 
 double sv_normalize(double sum, double alpha)
@@ -322,6 +323,10 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= pow((double)se->polar, p->polar_damping);
     sum += nbias;
+    /* A question asks rather than asserts: praise in one ("Is it any good?",
+     * "Who else would bother?") is doubt as often as not. */
+    if (se->quest > 0 && sum > 0)
+        sum *= p->question_positive;
     se->sum = (float)sum;
     se->lex_sum = (float)lexsum;
     se->pos_sum = (float)pos;

@@ -103,6 +103,8 @@ static const tm_param_t sentiment_params[] = {
     {.key = "negation_bias", .type = TM_PARAM_DOUBLE, .default_json = "-0.3", .min = -4, .max = 4,
      .description = "valence each negation word (not, n't, never, without...) adds to its "
                     "sentence: negated statements lean negative (0: none, as VADER)"},
+    {.key = "question_positive", .type = TM_PARAM_DOUBLE, .default_json = "0.5", .min = 0, .max = 1,
+     .description = "a question's positive valence is multiplied by this (1: as VADER)"},
     {.key = "doc_sentences", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 1e6,
      .description = "for documents with more sentences, the summed valence is scaled by "
                     "sqrt(doc_sentences / sentences) (0: never)"},
@@ -214,6 +216,7 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     st->sp.polar_damping = cfg_num(config, "polar_damping");
     st->sp.positive_scale = cfg_num(config, "positive_scale");
     st->sp.negation_bias = cfg_num(config, "negation_bias");
+    st->sp.question_positive = cfg_num(config, "question_positive");
     st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
     st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
     st->raw_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "raw_output"));

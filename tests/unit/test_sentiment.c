@@ -144,7 +144,7 @@ static void test_negation_bias_and_un_prefix(void **state)
     tm_err_t err = {{0}, {0}};
     tm_testhost_t *on = open_stage("{\"learned_weight\": 0, \"entities\": false}", &err);
     tm_testhost_t *off = open_stage("{\"learned_weight\": 0, \"entities\": false, "
-                                    "\"negation_bias\": 0, \"un_prefix\": false, "
+                                    "\"negation_bias\": 0, \"un_prefix\": false, \"question_positive\": 1, "
                                     "\"rules\": [\"rules.txt\", \"" TM_SENTIMENT_TESTDATA
                                     "/no_lean.txt\"]}",
                                     &err);
@@ -166,6 +166,12 @@ static void test_negation_bias_and_un_prefix(void **state)
     /* "only" before a word, from rules.txt's "lean" list. */
     assert_true(compound(on, "They registered only half of the voters.") <= -0.05);
     assert_true(fabs(compound(off, "They registered only half of the voters.")) < 1e-9);
+    /* A question's praise counts half (question_positive 0.5; off: 1), its
+     * blame in full. */
+    double qa = compound(on, "Is the food good?"), sa = compound(on, "The food is good.");
+    assert_true(qa > 0.05 && qa < sa);
+    assert_true(fabs(compound(off, "Is the food good?") - compound(off, "The food is good.")) < 1e-9);
+    assert_true(fabs(compound(on, "Is the food bad?") - compound(on, "The food is bad.")) < 1e-9);
     /* "not bad" stays positive, just less so than without the bias. */
     assert_true(compound(on, "The food was not bad.") >= 0.05);
     assert_true(compound(on, "The food was not bad.") < compound(off, "The food was not bad."));
