@@ -537,6 +537,45 @@ int sl_derive_inflections(sl_lexicon_t *lx)
     return rc == TM_OK ? TM_OK : TM_ENOMEM;
 }
 
+int sl_derive_un(sl_lexicon_t *lx, double scalar)
+{
+    if (scalar == 0)
+        return TM_OK;
+    size_t nb = 0;
+    int rc = TM_OK;
+    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((lx->count + 1) * sizeof *bl);
+    if (bl == NULL)
+        return TM_ENOMEM;
+    for (size_t i = 0; i < lx->count; i++) {
+        const sl_entry_t *e = &lx->ents[i];
+        if (!(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION | SL_PHRASE)) ||
+            e->key_len < 4 || e->valence <= 0)
+            continue;
+        const char *k = lx->keys + e->key_off;
+        int alpha = 1;
+        for (size_t j = 0; j < e->key_len; j++)
+            alpha &= (k[j] >= 'a' && k[j] <= 'z');
+        if (!alpha || (k[0] == 'u' && k[1] == 'n'))
+            continue;
+        bl[nb].off = e->key_off;
+        bl[nb].len = e->key_len;
+        bl[nb].v = e->valence;
+        nb++;
+    }
+    for (size_t b = 0; b < nb && rc == TM_OK; b++) {
+        char k[80];
+        size_t n = bl[b].len;
+        if (n + 2 >= sizeof k)
+            continue;
+        k[0] = 'u';
+        k[1] = 'n';
+        memcpy(k + 2, lx->keys + bl[b].off, n);
+        rc |= sl__derive(lx, k, n + 2, 0, "", (float)(bl[b].v * scalar));
+    }
+    free(bl);
+    return rc == TM_OK ? TM_OK : TM_ENOMEM;
+}
+
 static int sl__emoji_grow(sl_lexicon_t *lx)
 {
     size_t nc = lx->emoji_cap * 2;
@@ -690,6 +729,7 @@ static const struct {
     {"idiom", 0, 1},                {"neutral", 0, 0},            {"title", SL_TITLE, 2},
     {"not_name", SL_NOT_NAME, 0},   {"org", SL_ORG, 0},           {"pronoun", SL_PRONOUN, 2},
     {"speech", SL_SPEECH, 0},       {"function", SL_FUNCTION, 0}, {"name_link", SL_NAME_LINK, 0},
+    {"lean", 0, 1},
 };
 
 static int sl__gender(const char *s)
@@ -742,7 +782,7 @@ int sl_load_rules(sl_lexicon_t *lx, const char *path, tm_err_t *err)
         if (k < 0) {
             snprintf(msg, sizeof msg,
                      "unknown kind \"%.40s\" (expected booster, negation, contrast, idiom, "
-                     "neutral, title, not_name, org, pronoun, speech, function or name_link)",
+                     "neutral, title, not_name, org, pronoun, speech, function, name_link or lean)",
                      f[0]);
             rc = sl__bad(&r, err, msg);
             goto out;
@@ -781,11 +821,22 @@ int sl_load_rules(sl_lexicon_t *lx, const char *path, tm_err_t *err)
             rc = sl__bad(&r, err, msg);
             goto out;
         }
+        int is_lean = strcmp(f[0], "lean") == 0;
+        if (is_lean && (words != 1 || v < -1.27 || v > 1.27)) {
+            snprintf(msg, sizeof msg, "lean \"%.60s\" must be one word with a value between "
+                     "-1.27 and 1.27", f[1]);
+            rc = sl__bad(&r, err, msg);
+            goto out;
+        }
         sl_entry_t *e = sl_put(lx, buf, plen);
         if (e == NULL) {
             rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory loading %s",
                             path);
             goto out;
+        }
+        if (is_lean) {
+            e->lean = (int8_t)lround(v * 100.0);
+            continue;
         }
         int is_idiom = strcmp(f[0], "idiom") == 0, is_neutral = strcmp(f[0], "neutral") == 0;
         if (words > 1 || is_idiom || is_neutral) {

@@ -56,7 +56,8 @@ typedef struct sl_entry {
     uint8_t phrase_kind;
     uint8_t phrase_words; /* SL_PHRASE: number of words */
     uint8_t gender;     /* SL_TITLE / SL_PRONOUN */
-    uint8_t pad;
+    int8_t lean;        /* "lean" rule: valence in hundredths this word adds to its
+                         * sentence when another word follows it ("too long") */
 } sl_entry_t;
 
 /* An emoji: its UTF-8 key and its description, pre-split into words. */
@@ -164,6 +165,9 @@ int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err);
 /* Give inflected forms of lexicon words ("deaths", "sensibly", "loved") the
  * valence of their base word, unless the form is known already.  Returns
  * TM_OK or TM_ENOMEM. */
+/* "un" + a positive lexicon word the lexicon lacks ("unfunny", "unconvincing")
+ * gets the word's valence times scalar (0: none). */
+int sl_derive_un(sl_lexicon_t *lx, double scalar);
 int sl_derive_inflections(sl_lexicon_t *lx);
 
 /* Emoji lookup: the longest emoji key that is a prefix of s[0..len).

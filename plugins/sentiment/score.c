@@ -28,6 +28,8 @@ void sv_params_default(sv_params_t *p)
     p->learned_weight = 0;
     p->polar_damping = 0;
     p->positive_scale = 1;
+    p->negation_bias = 0;
+    p->question_positive = 1;
 }
 
 double sv_normalize(double sum, double alpha)
@@ -64,6 +66,20 @@ static inline int sv__is(const st_doc_t *d, const st_token_t *t, const char *w, 
 static inline int sv__negated(const st_token_t *t)
 {
     return (t->eflags & SL_NEGATION) || (t->flags & TK_NT);
+}
+
+/* What token i adds to its sentence by itself: negation_bias for a negation
+ * ("did not apply"), its "lean" value for a lean word before another word of
+ * its sentence ("too long", "only 61 percent"), else 0. */
+static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
+{
+    const st_token_t *t = &d->tok[i];
+    if (sv__negated(t))
+        return p->negation_bias;
+    if (t->e == NULL || t->e->lean == 0 || i + 1 >= d->ntok || d->tok[i + 1].sent != t->sent ||
+        (t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) || !(d->tok[i + 1].flags & TK_ALPHA))
+        return 0;
+    return t->e->lean * 0.01;
 }
 
 /* Match phrases in tokens [a, b). */
@@ -265,10 +281,25 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
     uint32_t neu = 0, polar = 0;
     se->lex_pos = se->lex_neg = 0;
+    /* Negation leans negative by itself (Potts, "On the negativity of
+     * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
+     * sentiment word.  Each negation word adds negation_bias to the sum, and
+     * each "lean" word of rules.txt its value ("too", "only"; see sv__lean),
+     * after the damping
+     * (it is evidence beside the words, not one of them) and weighted like
+     * the words around a contrast word.  Token scores are left alone: the
+     * people model reads them. */
+    double nbias = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
+        double w = sv__lean(d, p, i);
+        if (w != 0) {
+            if (contrast != SIZE_MAX && i != contrast)
+                w *= i < contrast ? p->but_before : p->but_after;
+            nbias += w;
+        }
         double s = t->score;
         sum += s;
         if (!(t->flags & TK_LEARNED)) {
@@ -291,6 +322,11 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= pow((double)se->polar, p->polar_damping);
+    sum += nbias;
+    /* A question asks rather than asserts: praise in one ("Is it any good?",
+     * "Who else would bother?") is doubt as often as not. */
+    if (se->quest > 0 && sum > 0)
+        sum *= p->question_positive;
     se->sum = (float)sum;
     se->lex_sum = (float)lexsum;
     se->pos_sum = (float)pos;
@@ -322,8 +358,10 @@ double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size
 {
     double s = 0;
     for (size_t i = a; i < b && i < d->ntok; i++)
-        if (!(d->tok[i].flags & TK_SKIP))
+        if (!(d->tok[i].flags & TK_SKIP)) {
             s += d->tok[i].score;
+            s += sv__lean(d, p, i);
+        }
     if (s > 0)
         s = fmax(0.0, s - p->neutral_band);
     else if (s < 0)

@@ -25,6 +25,8 @@ typedef struct sv_params {
     double learned_weight;  /* weight of learned valences for words without a lexicon one */
     double positive_scale;  /* positive word valences are multiplied by this (1: VADER) */
     double polar_damping;   /* sums are divided by (sentiment words)^polar_damping (0: VADER) */
+    double negation_bias;   /* valence each negation word adds to its sentence (0: VADER) */
+    double question_positive; /* a question's positive sum is multiplied by this (1: VADER) */
 } sv_params_t;
 
 void sv_params_default(sv_params_t *p);

@@ -48,6 +48,9 @@ static const tm_param_t sentiment_params[] = {
     {.key = "inflections", .type = TM_PARAM_BOOL, .default_json = "true",
      .description = "give unknown inflected forms of lexicon words (deaths, loved, sensibly) "
                     "their base word's valence"},
+    {.key = "un_prefix", .type = TM_PARAM_BOOL, .default_json = "true",
+     .description = "with inflections: \"un\" + a positive lexicon word the lexicon lacks "
+                    "(unfunny, unconvincing) is that word negated (valence x negation_scalar)"},
     {.key = "learned_lexicon", .type = TM_PARAM_PATH, .default_json = "\"news_lexicon.txt\"",
      .description = "learned valences (VADER format) for words the lexicon lacks, trained on "
                     "news by train/train_targets.py; \"\" for none"},
@@ -97,6 +100,11 @@ static const tm_param_t sentiment_params[] = {
     {.key = "polar_damping", .type = TM_PARAM_DOUBLE, .default_json = "0.4", .min = 0, .max = 1,
      .description = "a sentence's summed valence is divided by (its sentiment words)^this "
                     "(0: plain sum, as VADER)"},
+    {.key = "negation_bias", .type = TM_PARAM_DOUBLE, .default_json = "-0.3", .min = -4, .max = 4,
+     .description = "valence each negation word (not, n't, never, without...) adds to its "
+                    "sentence: negated statements lean negative (0: none, as VADER)"},
+    {.key = "question_positive", .type = TM_PARAM_DOUBLE, .default_json = "0.5", .min = 0, .max = 1,
+     .description = "a question's positive valence is multiplied by this (1: as VADER)"},
     {.key = "doc_sentences", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 1e6,
      .description = "for documents with more sentences, the summed valence is scaled by "
                     "sqrt(doc_sentences / sentences) (0: never)"},
@@ -164,7 +172,9 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
         cfg_num(config, "learned_weight") > 0)
         rc = sl_load_learned(&st->lx, cfg_str(config, "learned_lexicon"), err);
     if (rc == TM_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "inflections")) &&
-        sl_derive_inflections(&st->lx) != TM_OK)
+        (sl_derive_inflections(&st->lx) != TM_OK ||
+         (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "un_prefix")) &&
+          sl_derive_un(&st->lx, cfg_num(config, "negation_scalar")) != TM_OK)))
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
     if (rc == TM_OK && sl_freeze(&st->lx) != TM_OK)
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
@@ -205,6 +215,8 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     st->sp.learned_weight = cfg_num(config, "learned_weight");
     st->sp.polar_damping = cfg_num(config, "polar_damping");
     st->sp.positive_scale = cfg_num(config, "positive_scale");
+    st->sp.negation_bias = cfg_num(config, "negation_bias");
+    st->sp.question_positive = cfg_num(config, "question_positive");
     st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
     st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
     st->raw_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "raw_output"));

@@ -458,10 +458,34 @@ static void st__punct(st_state_t *st, int32_t cp, size_t at, size_t clen)
     }
 }
 
+/* s[0..n) starts with the lower-case ASCII prefix p, in any case. */
+static int st__prefix_ci(const unsigned char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    if (n < k)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        unsigned char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c != (unsigned char)p[i])
+            return 0;
+    }
+    return 1;
+}
+
 /* Split one whitespace-free chunk s[a..b) into tokens. */
 static int st__chunk(st_state_t *st, size_t a, size_t b)
 {
     const unsigned char *s = st->s;
+    /* A web address ("http://...", "https://...", "www....") is neither a
+     * word nor a name: no tokens (its pieces, "http", "com", would be looked
+     * up as words). */
+    if ((s[a] | 0x20) == 'h' && (st__prefix_ci(s + a, b - a, "http://") ||
+                                 st__prefix_ci(s + a, b - a, "https://")))
+        return 1;
+    if ((s[a] | 0x20) == 'w' && st__prefix_ci(s + a, b - a, "www."))
+        return 1;
     /* The whole chunk may be a lexicon item: an emoticon like ":-)" or
      * "</3", or a word with inner punctuation.  Only try when it holds
      * some punctuation (plain words are handled below). */

@@ -135,6 +135,58 @@ static void test_negation(void **state)
     assert_true(compound(g_th, "It was the least interesting talk.") < 0);
 }
 
+/* Negation leans negative by itself (negation_bias), and "un" + a positive
+ * lexicon word is that word negated (un_prefix).  Learned valences are off
+ * so that only the rule under test moves the score. */
+static void test_negation_bias_and_un_prefix(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *on = open_stage("{\"learned_weight\": 0, \"entities\": false}", &err);
+    tm_testhost_t *off = open_stage("{\"learned_weight\": 0, \"entities\": false, "
+                                    "\"negation_bias\": 0, \"un_prefix\": false, \"question_positive\": 1, "
+                                    "\"rules\": [\"rules.txt\", \"" TM_SENTIMENT_TESTDATA
+                                    "/no_lean.txt\"]}",
+                                    &err);
+    assert_non_null(on);
+    assert_non_null(off);
+    /* No sentiment word: neutral without the bias, negative with it. */
+    const char *plain = "The new policy did not apply to the alumni.";
+    assert_true(fabs(compound(off, plain)) < 1e-9);
+    assert_true(compound(on, plain) <= -0.05);
+    assert_true(compound(on, "The policy didn\xe2\x80\x99t apply to the alumni.") <= -0.05);
+    /* A contrast word weighs the bias like the words around it: a negation
+     * before "but" counts less than one after it. */
+    assert_true(compound(on, "It did not rain, but we stayed in.") >
+                compound(on, "It rained, but we did not stay in."));
+    /* "too" before a word leans negative too; "me too" at the end does not. */
+    assert_true(compound(on, "The ride was too long.") <= -0.05);
+    assert_true(fabs(compound(off, "The ride was too long.")) < 1e-9);
+    assert_true(fabs(compound(on, "Me too.")) < 1e-9);
+    /* "only" before a word, from rules.txt's "lean" list. */
+    assert_true(compound(on, "They registered only half of the voters.") <= -0.05);
+    assert_true(fabs(compound(off, "They registered only half of the voters.")) < 1e-9);
+    /* A question's praise counts half (question_positive 0.5; off: 1), its
+     * blame in full. */
+    double qa = compound(on, "Is the food good?"), sa = compound(on, "The food is good.");
+    assert_true(qa > 0.05 && qa < sa);
+    assert_true(fabs(compound(off, "Is the food good?") - compound(off, "The food is good.")) < 1e-9);
+    assert_true(fabs(compound(on, "Is the food bad?") - compound(on, "The food is bad.")) < 1e-9);
+    /* "not bad" stays positive, just less so than without the bias. */
+    assert_true(compound(on, "The food was not bad.") >= 0.05);
+    assert_true(compound(on, "The food was not bad.") < compound(off, "The food was not bad."));
+    /* un + a positive word the lexicon lacks: negative; off: unknown (0). */
+    assert_true(compound(on, "It was unfunny.") <= -0.05);
+    assert_true(compound(on, "The plot was unconvincing.") <= -0.05);
+    assert_true(fabs(compound(off, "It was unfunny.")) < 1e-9);
+    /* A word the lexicon has keeps its own valence ("unhappy"), and a
+     * negative base is not flipped ("limited" -> "unlimited" stays unknown). */
+    assert_true(compound(on, "She was unhappy.") <= -0.05);
+    assert_true(fabs(compound(on, "Data is unlimited.")) < 1e-9);
+    tm_testhost_close(&on);
+    tm_testhost_close(&off);
+}
+
 static void test_boosters(void **state)
 {
     (void)state;
@@ -234,6 +286,20 @@ static void test_internal_words(void **state)
                 compound(g_th, "The carpenter was great"));
 }
 
+/* A web address makes no tokens: its pieces ("http", "com", "bad") are not
+ * words of the text. */
+static void test_web_addresses(void **state)
+{
+    (void)state;
+    double plain = compound(g_th, "I love it");
+    assert_true(plain > 0.3);
+    assert_true(fabs(compound(g_th, "I love it http://example.com/bad-awful-hate") - plain) < 1e-9);
+    assert_true(fabs(compound(g_th, "I love it HTTPS://x.org/terrible") - plain) < 1e-9);
+    assert_true(fabs(compound(g_th, "I love it www.hate.com") - plain) < 1e-9);
+    /* A word that merely starts like one is still a word. */
+    assert_true(compound(g_th, "I love it, wwwhat a terrible day") < plain);
+}
+
 static void test_no_letters(void **state)
 {
     (void)state;
@@ -319,6 +385,10 @@ static void test_invalid_files(void **state)
                         "model_invalid", "bad_model_rows.txt:4: row index missing, not increasing");
     expect_create_error("{\"people_model\": \"" TM_SENTIMENT_TESTDATA "/bad_model_rows_short.txt\"}",
                         "model_invalid", "bad_model_rows_short.txt:5: expected 3 integer weights");
+    expect_create_error("{\"rules\": [\"" TM_SENTIMENT_TESTDATA "/bad_lean.txt\"]}",
+                        "lexicon_invalid", "bad_lean.txt:3: lean \"way too\" must be one word");
+    expect_create_error("{\"rules\": [\"" TM_SENTIMENT_TESTDATA "/bad_lean_range.txt\"]}",
+                        "lexicon_invalid", "bad_lean_range.txt:2: lean \"only\" must be one word with a value between -1.27");
     expect_create_error("{\"people_bias\": [1, 2]}", "bad_config", "people_bias");
     /* The host's own validation of the parameter table. */
     expect_create_error("{\"alpha\": -1}", "bad_config", "alpha");
@@ -592,12 +662,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_polarity),
         cmocka_unit_test(test_negation),
+        cmocka_unit_test(test_negation_bias_and_un_prefix),
         cmocka_unit_test(test_boosters),
         cmocka_unit_test(test_but),
         cmocka_unit_test(test_caps_and_punctuation),
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_emoji),
         cmocka_unit_test(test_internal_words),
+        cmocka_unit_test(test_web_addresses),
         cmocka_unit_test(test_no_letters),
         cmocka_unit_test(test_big_document),
         cmocka_unit_test(test_custom_lexicon),

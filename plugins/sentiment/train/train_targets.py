@@ -96,7 +96,11 @@ def inflection_of_known(w, known):
     return any(c in known for c in cands)
 
 
+URL = re.compile(r"(?:https?://|www\.)\S*", re.I)
+
+
 def words_of(text):
+    text = URL.sub(" ", text)  # the stage makes no tokens of web addresses
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     out = []
     for w in WORD.findall(text):
@@ -106,8 +110,33 @@ def words_of(text):
     return out
 
 
+NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['\u2019\-.&_][A-Za-z0-9]+)*")
+
+
+def name_like_words(train):
+    """Words written capitalised more often than not inside running text: the
+    names of people, places and organisations ("Comey", "Benghazi", "CNN").
+    A name is not a sentiment word; in the training sentences it only stands
+    for how the news treated its bearer, so it is left out of the learned
+    lexicon.  Sentence-initial words and title-case headlines (most words
+    capitalised) are not counted."""
+    cap, low = {}, {}
+    for r in train:
+        words = NAME_TOKEN.findall(r["text"])
+        if len(words) < 2 or sum(1 for w in words if w[0].isupper()) * 2 > len(words):
+            continue
+        for w in words[1:]:
+            k = w.lower().replace("\u2019", "'")
+            if k.endswith("'s"):
+                k = k[:-2]
+            d = cap if w[0].isupper() else low
+            d[k] = d.get(k, 0) + 1
+    return {w for w, c in cap.items() if c > low.get(w, 0)}
+
+
 def train_lexicon(args, train, out_path):
     known = known_words(STAGE_DIR)
+    names = name_like_words(train)
     docs = [{"id": str(i), "text": r["text"]} for i, r in enumerate(train)]
     res = run_stage(args, docs, {"learned_weight": 0, "entities": False, "sentences": False})
     comp = np.array([sentiment(res.get(str(i))).get("compound", 0.0) for i in range(len(train))])
@@ -119,7 +148,7 @@ def train_lexicon(args, train, out_path):
             df[w] = df.get(w, 0) + 1
     vocab = sorted(w for w, c in df.items()
                    if c >= args.min_df and w not in known and not inflection_of_known(w, known)
-                   and not w.isdigit() and len(w) > 2)
+                   and w not in names and not w.isdigit() and len(w) > 2)
     index = {w: i + 1 for i, w in enumerate(vocab)}  # column 0: the lexicon compound
     n, v = len(train), len(vocab) + 1
     X = np.zeros((n, v), dtype=np.float64)
@@ -147,12 +176,12 @@ def train_lexicon(args, train, out_path):
         f.write("# news_lexicon.txt - learned valences for words the VADER lexicon lacks\n")
         f.write("# written by plugins/sentiment/train/train_targets.py (ridge regression of\n")
         f.write("# NewsMTSC sentence polarity on the stage's lexicon compound plus these words;\n")
-        f.write("# l2 %g, min_df %d, |valence| >= %g); VADER format: WORD<TAB>VALENCE\n"
+        f.write("# l2 %g, min_df %d, |valence| >= %g; names left out); VADER format: WORD<TAB>VALENCE\n"
                 % (args.lex_l2, args.min_df, args.lex_min))
         for word, val in rows:
             f.write("%s\t%.3f\n" % (word, val))
-    print("news lexicon: %d words (of %d candidates), lexicon weight %.3f" % (len(rows), len(vocab), a),
-          file=sys.stderr)
+    print("news lexicon: %d words (of %d candidates; %d name-like words left out), lexicon weight %.3f"
+          % (len(rows), len(vocab), len(names), a), file=sys.stderr)
 
 
 # ---------------------------------------------------------------- people model
@@ -317,12 +346,15 @@ def main():
     ap.add_argument("--lex-min", type=float, default=0.15)
     ap.add_argument("--min-df", type=int, default=3)
     ap.add_argument("--skip-lexicon", action="store_true", help="keep the current news_lexicon.txt")
+    ap.add_argument("--lexicon-only", action="store_true", help="write news_lexicon.txt only")
     a = ap.parse_args()
     train = read_jsonl(a.train)
     os.makedirs(a.out_dir, exist_ok=True)
     lex_path = os.path.join(a.out_dir, "news_lexicon.txt")
     if not a.skip_lexicon:
         train_lexicon(a, train, lex_path)
+    if a.lexicon_only:
+        return
     # The stage must load *some* model to run; features do not depend on it.
     model_path = os.path.join(a.out_dir, "people_model.txt")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
