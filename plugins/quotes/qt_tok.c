@@ -45,7 +45,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->lx = lx;
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
-    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
+    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -65,6 +65,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->marks);
     free(d->emap);
     free(d->buf);
+    free(d->js);
     memset(d, 0, sizeof *d);
 }
 
@@ -400,11 +401,9 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
-    unsigned acc = 0;
-    while (j < n) {
-        unsigned f = wtab[t[j]];
-        if (!f)
-            break;
+    unsigned acc = 0, f;
+    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound check */
+    while ((f = wtab[t[j]]) != 0) {
         acc |= f;
         j++;
     }
