@@ -442,9 +442,17 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
     const char *lw = (const char *)t + st;
     char buf[QT_MAX_WORD];
     if (acc & W_UP) {
-        /* upper-case letters: hash the lower-cased copy */
-        for (size_t k = 0; k < w; k++)
-            buf[k] = (char)(t[st + k] | ((wtab[t[st + k]] & W_UP) << 4));
+        /* upper-case letters: hash the lower-cased copy; for ASCII letters
+         * and digits that is setting bit 0x20 of every byte */
+        size_t k = 0;
+        for (; k + 8 <= w; k += 8) {
+            uint64_t x;
+            memcpy(&x, t + st + k, 8);
+            x |= 0x2020202020202020ull;
+            memcpy(buf + k, &x, 8);
+        }
+        for (; k < w; k++)
+            buf[k] = (char)(t[st + k] | 0x20);
         lw = buf;
     }
     tk->h = qt_hash_lowered(lw, w);
