@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jtext.h"
+#include "swar.h"
 #include "utf8.h"
 
 /* Does the raw JSON contain a \u0000 escape?  Backslashes are only legal
@@ -72,8 +74,49 @@ static int tm__parse_content_type(const char *ct, const char **out)
     return 0;
 }
 
-int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
-                 char **id_out, tm_err_t *err)
+/* Offset of the first byte after a JSON value that is not whitespace, or
+ * SIZE_MAX when there is none. */
+static size_t tm__trailing_at(const char *p, const char *end, const char *base)
+{
+    for (; p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            return (size_t)(p - base);
+    return SIZE_MAX;
+}
+
+/* The fast path (jtext.h): the text decoded by the scanner, the rest of the
+ * message parsed by cJSON.  Returns the tree (text member "") and fills *ft,
+ * or NULL when the fast path does not apply; *oom is set when it failed for
+ * lack of memory. */
+static cJSON *tm__parse_fast(const char *buf, size_t len, tm_jtext_t *ft, int *oom)
+{
+    int f = tm_jtext_find(buf, len, ft);
+    if (f <= 0) {
+        *oom = f < 0;
+        return NULL;
+    }
+    size_t rlen = 0;
+    char *rest = tm_jtext_rest(buf, len, ft, &rlen);
+    cJSON *root = NULL;
+    if (rest != NULL) {
+        const char *end = NULL;
+        root = cJSON_ParseWithLengthOpts(rest, rlen, &end, 0);
+        if (root != NULL && (!cJSON_IsObject(root) || tm__trailing_at(end, rest + rlen, rest) != SIZE_MAX)) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+        free(rest);
+    }
+    if (root == NULL) {
+        *oom = rest == NULL;
+        free(ft->text);
+        ft->text = NULL;
+    }
+    return root;
+}
+
+static int tm__doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                         char **id_out, tm_err_t *err, int fast)
 {
     *out = NULL;
     *id_out = NULL;
@@ -88,7 +131,16 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
     int nul_escape = nul == NULL && tm__has_nul_escape(buf, len);
 
     const char *end = NULL;
-    cJSON *root = nul == NULL ? cJSON_ParseWithLengthOpts(buf, len, &end, 0) : NULL;
+    cJSON *root = NULL;
+    tm_jtext_t ft = {0, 0, NULL, 0};
+    if (fast && nul == NULL && bad_utf8 >= len && !nul_escape) {
+        int oom = 0;
+        root = tm__parse_fast(buf, len, &ft, &oom);
+        if (oom)
+            return tm_err_set(err, TM_ENOMEM, TM_PROTO_E_INTERNAL, "out of memory");
+    }
+    if (root == NULL && nul == NULL)
+        root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     int rc = TM_OK;
 
     /* The id, when readable, goes into every error reply. */
@@ -114,13 +166,11 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
                         "the message is not valid JSON (parse error near offset %zu)", at);
         goto fail;
     }
-    for (const char *p = end; p < buf + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_JSON,
-                            "unexpected data after the JSON value at offset %zu",
-                            (size_t)(p - buf));
-            goto fail;
-        }
+    size_t trailing = ft.text != NULL ? SIZE_MAX : tm__trailing_at(end, buf + len, buf);
+    if (trailing != SIZE_MAX) {
+        rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_INVALID_JSON,
+                        "unexpected data after the JSON value at offset %zu", trailing);
+        goto fail;
     }
     if (!cJSON_IsObject(root)) {
         rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_NOT_OBJECT,
@@ -153,7 +203,7 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
         rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_TEXT_NOT_STRING, "\"text\" must be a string");
         goto fail;
     }
-    if (jtext->valuestring[0] == '\0') {
+    if ((ft.text != NULL ? ft.text : jtext->valuestring)[0] == '\0') {
         rc = tm_err_set(err, TM_EINVAL, TM_PROTO_E_EMPTY_TEXT, "\"text\" is empty");
         goto fail;
     }
@@ -207,9 +257,15 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
         goto fail;
     }
     doc->content_type = ct;
-    doc->input_len = strlen(jtext->valuestring);
+    if (ft.text != NULL) {
+        doc->input_len = ft.len;
+        doc->text = ft.text;
+        ft.text = NULL;
+    } else {
+        doc->input_len = strlen(jtext->valuestring);
+        doc->text = tm__steal_string(jtext);
+    }
     doc->text_len = doc->input_len;
-    doc->text = tm__steal_string(jtext);
     if (*id_out != NULL)
         doc->id = strdup(*id_out);
     for (int i = 0; i < TM_FIELD_COUNT; i++) {
@@ -231,7 +287,20 @@ int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t *
 
 fail:
     cJSON_Delete(root);
+    free(ft.text);
     return rc;
+}
+
+int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                 char **id_out, tm_err_t *err)
+{
+    return tm__doc_parse(buf, len, lim, out, id_out, err, 1);
+}
+
+int tm_doc_parse_reference(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                           char **id_out, tm_err_t *err)
+{
+    return tm__doc_parse(buf, len, lim, out, id_out, err, 0);
 }
 
 /* Print a tree that mostly references the document's own buffers, sizing the
@@ -257,12 +326,11 @@ typedef struct {
     int oom;
 } tm__out_t;
 
-static int tm__reserve(tm__out_t *o, size_t more)
+/* The slow half of tm__reserve: grow the buffer (or note that we cannot). */
+static int tm__grow(tm__out_t *o, size_t more)
 {
     if (o->oom)
         return 0;
-    if (o->len + more + 1 <= o->cap)
-        return 1;
     size_t ncap = o->cap * 2;
     if (ncap < o->len + more + 1)
         ncap = o->len + more + 1;
@@ -276,7 +344,14 @@ static int tm__reserve(tm__out_t *o, size_t more)
     return 1;
 }
 
-static void tm__put(tm__out_t *o, const char *s, size_t n)
+/* Room for more bytes plus a NUL?  Inline: a result is hundreds of small
+ * writes, and the buffer is sized up front so that they rarely grow it. */
+static inline int tm__reserve(tm__out_t *o, size_t more)
+{
+    return o->len + more + 1 <= o->cap || tm__grow(o, more);
+}
+
+static inline void tm__put(tm__out_t *o, const char *s, size_t n)
 {
     if (!tm__reserve(o, n))
         return;
@@ -284,19 +359,13 @@ static void tm__put(tm__out_t *o, const char *s, size_t n)
     o->len += n;
 }
 
-#define TM__PUT_LIT(o, lit) tm__put((o), (lit), sizeof(lit) - 1)
-
-/* Does this 8-byte word hold a byte that JSON needs escaped: '"', '\\' or a
- * control character below 0x20?  (Classic SWAR zero-byte tests.) */
-static inline int tm__word_needs_escape(uint64_t w)
+static inline void tm__put_char(tm__out_t *o, char c)
 {
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-    uint64_t has_quote = (quote - ones) & ~quote & highs;
-    uint64_t has_bslash = (bslash - ones) & ~bslash & highs;
-    uint64_t has_ctrl = (w - ones * 0x20) & ~w & highs;
-    return (has_quote | has_bslash | has_ctrl) != 0;
+    if (tm__reserve(o, 1))
+        o->s[o->len++] = c;
 }
+
+#define TM__PUT_LIT(o, lit) tm__put((o), (lit), sizeof(lit) - 1)
 
 /* Write s as a JSON string, escaping exactly what cJSON escapes (quote,
  * backslash, control characters; UTF-8 passes through).  Runs without
@@ -307,22 +376,24 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
     if (!tm__reserve(o, n + 2))
         return;
     o->s[o->len++] = '"';
-    size_t i = 0, run = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!tm__word_needs_escape(w)) {
-                i += 8;
-                continue;
+    size_t i = 0;
+    for (;;) {
+        /* Find the next byte to escape, eight at a time. */
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t m = tm_swar_needs_json_escape(tm_swar_load(s + j));
+            if (m != 0) {
+                j += tm_swar_first(m);
+                break;
             }
+            j += 8;
         }
-        unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c != '\\' && c >= 0x20) {
-            i++;
-            continue;
-        }
-        tm__put(o, s + run, i - run);
+        while (j < n && s[j] != '"' && s[j] != '\\' && (unsigned char)s[j] >= 0x20)
+            j++;
+        tm__put(o, s + i, j - i);
+        if (j >= n)
+            break;
+        unsigned char c = (unsigned char)s[j];
         char esc[8];
         size_t el = 2;
         esc[0] = '\\';
@@ -337,10 +408,65 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
         default: el = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c); break;
         }
         tm__put(o, esc, el);
-        run = ++i;
+        i = j + 1;
     }
-    tm__put(o, s + run, n - run);
-    tm__put(o, "\"", 1);
+    tm__put_char(o, '"');
+}
+
+static void tm__put_u64(tm__out_t *o, unsigned long long u)
+{
+    char num[24], *e = num + sizeof num, *p = e;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    tm__put(o, p, (size_t)(e - p));
+}
+
+/* What "%.15g" prints for d, without printf, when d is the double nearest
+ * a decimal with at most 8 places and 15 significant digits between 1e-4
+ * and 1e9: the scores and similarities stages round to a few places.
+ * N / 10^k with N < 2^53 is correctly rounded in IEEE arithmetic, so it
+ * equals d exactly when d is the double nearest N * 10^-k; that decimal is
+ * then also d rounded to 15 digits, since it is on the 15-digit grid and a
+ * double is far closer to it than half a grid step.  The smallest such k
+ * gives the digits printf keeps after dropping trailing zeros.  printf's
+ * exact-binary algorithm costs thousands of instructions a number; this is
+ * a handful of multiplies.  Returns 0 (use printf) for anything else. */
+static int tm__short_decimal(double d, char *out, int *len)
+{
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e9))
+        return 0;
+    for (int k = 1; k <= 8; k++) {
+        double n = floor(a * pow10[k] + 0.5);
+        if (n >= 1e15)
+            return 0;
+        if (n / pow10[k] != a)
+            continue;
+        /* Digits of n, then the point k places from the right. */
+        char dig[24];
+        int nd = 0;
+        unsigned long long u = (unsigned long long)n;
+        do {
+            dig[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        while (nd <= k)
+            dig[nd++] = '0'; /* 0.00ddd */
+        char *p = out;
+        if (d < 0)
+            *p++ = '-';
+        for (int i = nd - 1; i >= 0; i--) {
+            *p++ = dig[i];
+            if (i == k)
+                *p++ = '.';
+        }
+        *len = (int)(p - out);
+        return 1;
+    }
+    return 0;
 }
 
 /* A JSON number the way a reader wants it: integers as integers, other
@@ -358,15 +484,13 @@ static void tm__put_json_number(tm__out_t *o, double d)
     }
     if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact */
         long long v = (long long)d;
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        char *e = num + sizeof num, *p = e;
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
         if (v < 0)
-            *--p = '-';
-        tm__put(o, p, (size_t)(e - p));
+            tm__put_char(o, '-');
+        tm__put_u64(o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+        return;
+    }
+    if (tm__short_decimal(d, num, &n)) {
+        tm__put(o, num, (size_t)n);
         return;
     }
     n = snprintf(num, sizeof num, "%.15g", d);
@@ -398,18 +522,18 @@ static void tm__put_json(tm__out_t *o, const cJSON *v)
     case cJSON_Array:
     case cJSON_Object: {
         int obj = (v->type & 0xff) == cJSON_Object;
-        tm__put(o, obj ? "{" : "[", 1);
+        tm__put_char(o, obj ? '{' : '[');
         for (const cJSON *c = v->child; c != NULL; c = c->next) {
             if (c != v->child)
-                tm__put(o, ",", 1);
+                tm__put_char(o, ',');
             if (obj) {
                 const char *k = c->string != NULL ? c->string : "";
                 tm__put_json_string(o, k, strlen(k));
-                tm__put(o, ":", 1);
+                tm__put_char(o, ':');
             }
             tm__put_json(o, c);
         }
-        tm__put(o, obj ? "}" : "]", 1);
+        tm__put_char(o, obj ? '}' : ']');
         return;
     }
     default: /* cJSON_Invalid: cJSON prints nothing; keep the JSON valid */
@@ -420,9 +544,9 @@ static void tm__put_json(tm__out_t *o, const cJSON *v)
 
 static void tm__put_key(tm__out_t *o, const char *key)
 {
-    tm__put(o, ",", 1);
+    tm__put_char(o, ',');
     tm__put_json_string(o, key, strlen(key));
-    tm__put(o, ":", 1);
+    tm__put_char(o, ':');
 }
 
 char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size_t nstages,
@@ -459,20 +583,20 @@ char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size
         if (!(doc->ran_mask & (1u << i)))
             continue;
         tm__put_json_string(&o, stage_names[i], strlen(stage_names[i]));
-        char num[32];
-        int n = snprintf(num, sizeof num, ":%u,", doc->timing_us[i]);
-        tm__put(&o, num, (size_t)n);
+        tm__put_char(&o, ':');
+        tm__put_u64(&o, doc->timing_us[i]);
+        tm__put_char(&o, ',');
     }
-    char num[48];
-    int n = snprintf(num, sizeof num, "\"total\":%llu}", (unsigned long long)total_us);
-    tm__put(&o, num, (size_t)n);
+    TM__PUT_LIT(&o, "\"total\":");
+    tm__put_u64(&o, (unsigned long long)total_us);
+    tm__put_char(&o, '}');
     if (doc->errors != NULL) {
         TM__PUT_LIT(&o, ",\"errors\":");
         tm__put_json(&o, doc->errors);
     }
     if (doc->redelivered)
         TM__PUT_LIT(&o, ",\"redelivered\":true");
-    tm__put(&o, "}", 1);
+    tm__put_char(&o, '}');
     if (o.oom) {
         free(o.s);
         return NULL;

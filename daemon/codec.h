@@ -48,6 +48,11 @@ typedef struct tm_limits {
  * document's id when it could be read (owned by the caller), else NULL. */
 int tm_doc_parse(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
                  char **id_out, tm_err_t *err);
+/* The same without the fast path for the text member (jtext.h): cJSON
+ * parses the whole message.  For tests and fuzzing, which check that both
+ * give the same answer. */
+int tm_doc_parse_reference(const char *buf, size_t len, const tm_limits_t *lim, tm_doc_t **out,
+                           char **id_out, tm_err_t *err);
 
 /* Encode a result.  stage_names[i] names doc->timing_us[i].  Returns a
  * malloc'd JSON text (owned by the caller; free with free()) and its length,

@@ -18,7 +18,7 @@ CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null || CC=clang
 flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src/include" -I"$src/tests/fuzz")
-core=(daemon/codec.c daemon/config.c daemon/doc.c daemon/params.c daemon/utf8.c daemon/log.c
+core=(daemon/codec.c daemon/jtext.c daemon/config.c daemon/doc.c daemon/params.c daemon/utf8.c daemon/log.c
       daemon/workers.c tests/support/testhost.c)
 base_pkgs=(libcjson libutf8proc libxxhash)
 for h in "$src"/tests/fuzz/fuzz_*.c; do

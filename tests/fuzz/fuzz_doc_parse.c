@@ -1,7 +1,9 @@
 /*
  * fuzz_doc_parse.c - libFuzzer harness for document intake: the protocol
  * codec's parser and validator, then result encoding of what it accepts.
- * Every input must end as a document or as an error with a known code.
+ * Every input must end as a document or as an error with a known code, and
+ * the fast path for the text member (jtext.c) must give exactly what cJSON
+ * alone gives: the same document or the same error code and message.
  */
 #include "autoconfig.h"
 
@@ -31,6 +33,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *id = NULL;
     tm_err_t err = {{0}, {0}};
     int rc = tm_doc_parse(buf, size, &lim, &doc, &id, &err);
+    {
+        tm_doc_t *ref = NULL;
+        char *ref_id = NULL;
+        tm_err_t ref_err = {{0}, {0}};
+        int ref_rc = tm_doc_parse_reference(buf, size, &lim, &ref, &ref_id, &ref_err);
+        if (ref_rc != rc || (id == NULL) != (ref_id == NULL) ||
+            (id != NULL && strcmp(id, ref_id) != 0))
+            abort();
+        if (rc == TM_OK && (ref->text_len != doc->text_len ||
+                            memcmp(ref->text, doc->text, doc->text_len) != 0 ||
+                            ref->content_type != doc->content_type))
+            abort();
+        if (rc != TM_OK &&
+            (strcmp(err.code, ref_err.code) != 0 || strcmp(err.message, ref_err.message) != 0))
+            abort();
+        tm_doc_destroy(&ref);
+        free(ref_id);
+    }
     if (rc == TM_OK) {
         if (doc == NULL || doc->text == NULL || strlen(doc->text) != doc->text_len)
             abort();

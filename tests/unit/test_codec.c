@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "../../daemon/codec.h"
+#include "../../daemon/jtext.h"
 
 static const tm_limits_t lim = {.max_doc_bytes = 4096, .max_meta_depth = 4};
 
@@ -98,6 +99,107 @@ static void test_escaped_backslash_is_not_a_nul(void **state)
     assert_string_equal(doc->text, "path C:\\u0000dir");
     assert_null(doc->id); /* assigned later, by the job */
     tm_doc_destroy(&doc);
+}
+
+/* The text fast path (jtext.c) takes the plain case and declines the rest. */
+static void test_jtext_finds_the_top_level_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        int found;
+        const char *text;
+    } cases[] = {
+        {"{\"id\":\"a\",\"text\":\"one \\\"two\\\"\\n\\tthree\\\\ \\/\"}", 1, "one \"two\"\n\tthree\\ /"},
+        /* a "text" key inside meta or a string is not the member */
+        {"{\"meta\":{\"text\":\"inner\",\"x\":[\"]\",{\"text\":1}]},\"s\":\"\\\"text\\\":\",\"text\":\"outer\"}",
+         1, "outer"},
+        {" \n{ \"n\" : -1.5e3 , \"b\" : true , \"text\" : \"spaced\" } ", 1, "spaced"},
+        {"{\"text\":\"caf\xc3\xa9, 8+ bytes long, no escapes at all here\"}", 1,
+         "caf\xc3\xa9, 8+ bytes long, no escapes at all here"},
+        {"{\"text\":\"\"}", 1, ""},
+        {"{\"text\":\"\\u00e9\"}", 0, NULL},         /* \u: cJSON checks surrogates */
+        {"{\"te\\u0078t\":\"x\",\"text\":\"y\"}", 0, NULL}, /* an escaped key */
+        {"{\"text\":42}", 0, NULL},                   /* not a string */
+        {"{\"id\":\"a\"}", 0, NULL},                  /* no text */
+        {"[\"text\"]", 0, NULL},
+        {"{\"text\":\"unterminated", 0, NULL},
+        {"{\"text\":\"bad \\q escape\"}", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tm_jtext_t j = {0, 0, NULL, 0};
+        int rc = tm_jtext_find(cases[i].json, strlen(cases[i].json), &j);
+        if (rc != cases[i].found)
+            fail_msg("case %zu (%s): tm_jtext_find gave %d", i, cases[i].json, rc);
+        if (rc == 1) {
+            assert_string_equal(j.text, cases[i].text);
+            assert_int_equal(j.len, strlen(cases[i].text));
+            assert_int_equal(cases[i].json[j.lit_start], '"');
+            assert_int_equal(cases[i].json[j.lit_end - 1], '"');
+            size_t rlen = 0;
+            char *rest = tm_jtext_rest(cases[i].json, strlen(cases[i].json), &j, &rlen);
+            assert_non_null(rest);
+            assert_int_equal(rlen, strlen(rest));
+            assert_non_null(strstr(rest, "\"text\"") );
+            free(rest);
+            free(j.text);
+        }
+    }
+}
+
+/* Whatever the input, the fast path and cJSON alone agree: same document,
+ * or the same error code and message. */
+static void test_fast_path_matches_cjson(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {
+        "{\"id\":\"d1\",\"text\":\"A \\\"quote\\\" and a line\\nbreak.\",\"title\":\"T\"}",
+        "{\"text\":\"\"}",
+        "{\"text\":\"x\",\"text\":\"second\"}",
+        "{\"text\":\"ok\"} trailing",
+        "{\"text\":\"ok\",}",
+        "{\"text\":\"ok\",\"title\":5}",
+        "{\"text\":\"ok\",\"content_type\":\"image/png\"}",
+        "{\"id\":\"\",\"text\":\"ok\"}",
+        "{\"meta\":[1],\"text\":\"ok\"}",
+        "{\"meta\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":1}}}}},\"text\":\"deep\"}",
+        "{\"text\":\"raw\ttab and \x01 control\"}",
+        "{\"text\":\"\\ud800 lone surrogate\"}",
+        "{\"text\":\"pair \\ud83d\\ude00\"}",
+        "{\"text\":\"ok\" \"x\":1}",
+        "{\"text\" \"ok\"}",
+        "{\"a\":[1,2,{\"b\":\"}\"}],\"text\":\"after brackets\"}",
+        "{\"a\":tru,\"text\":\"bad literal before\"}",
+        "{\"text\":\"ok\",\"a\":nul}",
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        size_t len = strlen(inputs[i]);
+        char *buf = malloc(len + 1);
+        memcpy(buf, inputs[i], len + 1);
+        tm_doc_t *a = NULL, *b = NULL;
+        char *ia = NULL, *ib = NULL;
+        tm_err_t ea = {{0}, {0}}, eb = {{0}, {0}};
+        int ra = tm_doc_parse(buf, len, &lim, &a, &ia, &ea);
+        int rb = tm_doc_parse_reference(buf, len, &lim, &b, &ib, &eb);
+        if (ra != rb)
+            fail_msg("input %zu (%s): fast %d, reference %d", i, inputs[i], ra, rb);
+        if (ra == TM_OK) {
+            assert_int_equal(a->text_len, b->text_len);
+            assert_memory_equal(a->text, b->text, a->text_len);
+            assert_ptr_equal(a->content_type, b->content_type);
+        } else {
+            assert_string_equal(ea.code, eb.code);
+            assert_string_equal(ea.message, eb.message);
+        }
+        assert_true((ia == NULL) == (ib == NULL));
+        if (ia != NULL)
+            assert_string_equal(ia, ib);
+        tm_doc_destroy(&a);
+        tm_doc_destroy(&b);
+        free(ia);
+        free(ib);
+        free(buf);
+    }
 }
 
 static void test_too_large(void **state)
@@ -266,6 +368,64 @@ static void test_result_annotations_serialise_every_value(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* Numbers print exactly as "%.15g" would print them, whichever way the
+ * encoder takes (its short-decimal path or printf). */
+static void test_result_numbers_match_printf(void **state)
+{
+    (void)state;
+    double vals[4000];
+    size_t nv = 0;
+    static const double fixed[] = {0.5, -0.5, 0.1, 0.2, 0.3, 0.7, 0.05, 0.0001, 0.00012, 0.000099,
+                                   1e-4, 9.99999999, 123456.78, 999999999.5, 1e9, 0.1 + 0.2,
+                                   2.675, 1.005, -0.8234, 0.33333333, 0.123456789, 5e-5, 1e15 + 0.5,
+                                   0.5 + 1e-13, 0.25 - 3e-14, 12.5 + 1e-11, 0.1 + 1e-15};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        vals[nv++] = fixed[i];
+    unsigned long long x = 88172645463325252ULL; /* xorshift: a fixed sequence */
+    while (nv < sizeof vals / sizeof vals[0]) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        int places = (int)(x % 10);
+        double scale = 1;
+        for (int k = 0; k < places; k++)
+            scale *= 10;
+        double v = (x & 1) ? u * 2 - 1 : u * 1000; /* sign and magnitude */
+        if (places < 9)
+            v = floor(v * scale + 0.5) / scale; /* a few decimals, as stages round */
+        vals[nv++] = v;
+    }
+    tm_doc_t *doc = tm_doc_new();
+    doc->id = strdup("n");
+    doc->text = strdup("t");
+    doc->text_len = 1;
+    doc->annotations = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(doc->annotations, "v");
+    for (size_t i = 0; i < nv; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(vals[i]));
+    size_t len = 0;
+    char *out = tm_result_encode(doc, NULL, 0, 1, &len);
+    assert_non_null(out);
+    const char *p = strstr(out, "\"v\":[");
+    assert_non_null(p);
+    p += 5;
+    for (size_t i = 0; i < nv; i++) {
+        char want[40];
+        if (vals[i] == floor(vals[i]) && fabs(vals[i]) < 9007199254740992.0)
+            snprintf(want, sizeof want, "%lld", (long long)vals[i]);
+        else
+            snprintf(want, sizeof want, "%.15g", vals[i]);
+        size_t n = strcspn(p, ",]");
+        if (n != strlen(want) || memcmp(p, want, n) != 0)
+            fail_msg("value %zu (%.17g): encoded %.*s, printf gives %s", i, vals[i], (int)n, p,
+                     want);
+        p += n + 1;
+    }
+    free(out);
+    tm_doc_destroy(&doc);
+}
+
 static void test_ack_and_error_encoding(void **state)
 {
     (void)state;
@@ -292,11 +452,14 @@ int main(void)
         cmocka_unit_test(test_valid_document),
         cmocka_unit_test(test_rejections_have_specific_codes),
         cmocka_unit_test(test_escaped_backslash_is_not_a_nul),
+        cmocka_unit_test(test_jtext_finds_the_top_level_text),
+        cmocka_unit_test(test_fast_path_matches_cjson),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_deeply_nested_json_does_not_crash),
         cmocka_unit_test(test_result_round_trip),
         cmocka_unit_test(test_result_text_escaping),
         cmocka_unit_test(test_result_annotations_serialise_every_value),
+        cmocka_unit_test(test_result_numbers_match_printf),
         cmocka_unit_test(test_ack_and_error_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
