@@ -16,6 +16,8 @@
 # score: runs the stage on every dev set in $QT_EVAL (default
 #        /work/shared/eval/quotes: seeds.jsonl, dev.jsonl) and prints the
 #        scorer's table for each.
+# QT_STAGE_CONFIG: the stage's "config" object (default {}), e.g.
+#        QT_STAGE_CONFIG='{"raw_output": true}' bench/quotes.sh cg
 # Outputs go to a temporary directory, removed at exit.  Runs under nice.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,7 @@ py=${PYTHON3:-/usr/bin/python3}
 export TEXTMILL_PLUGIN_DIR=$root/plugins TEXTMILL_DATA_DIR=$root/plugins
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo '{"pipeline":[{"stage":"quotes"}]}' > "$tmp/quotes.conf"
+echo "{\"pipeline\":[{\"stage\":\"quotes\",\"config\":${QT_STAGE_CONFIG:-{\}}}]}" > "$tmp/quotes.conf"
 [ -x "$root/textmill" ] || { echo "bench/quotes.sh: build first ($root/textmill missing)" >&2; exit 1; }
 
 speed() {

@@ -321,6 +321,7 @@ typedef struct qt_cfg {
     int single_quotes;          /* pair single quote marks outside double quotes */
     int continuation;           /* carry speakers into quote-only paragraphs */
     int speakers;               /* emit annotations.speakers */
+    int raw_output;             /* attach pre-serialised JSON instead of cJSON trees */
     double min_confidence;
 } qt_cfg_t;
 
@@ -344,6 +345,7 @@ typedef struct qt_doc {
     QT_VEC(int32_t, marks);    /* quote-mark tokens, in order */
     QT_VEC(int32_t, emap);     /* entity hash map (last names, then first names) */
     QT_VEC(char, buf);         /* string scratch */
+    QT_VEC(char, js);          /* pre-serialised annotation being written */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
     int oom;
 } qt_doc_t;
@@ -357,6 +359,7 @@ int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz);
          ? ((d)->name[(d)->n_##name++] = (val), 0)                                             \
          : ((d)->oom = 1, -1))
 
+/* t[n] must be a NUL byte (doc_text guarantees it): scanners stop on it. */
 void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, const qt_cfg_t *cfg);
 void qt_doc_free(qt_doc_t *d);
 
@@ -370,6 +373,10 @@ void qt_propagate(qt_doc_t *d);
 void qt_coref(qt_doc_t *d);
 cJSON *qt_emit_quotes(qt_doc_t *d);
 cJSON *qt_emit_speakers(qt_doc_t *d);
+/* The same as JSON text in d->js, NUL-terminated (NULL when out of memory);
+ * *count gets the number of quotations. */
+char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count);
+char *qt_emit_speakers_raw(qt_doc_t *d);
 
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);

@@ -16,9 +16,18 @@
  * speakers: one object per person or source that speaks or carries a
  * personal title: name, role (or null), mentions [{start, end, text}],
  * quotes (how many quotations are attributed to it).
+ *
+ * Two writers with the same content: cJSON trees (qt_emit_quotes,
+ * qt_emit_speakers), and pre-serialised JSON (qt_emit_quotes_raw,
+ * qt_emit_speakers_raw) written straight into a per-thread buffer, spelled
+ * exactly as the core's codec prints the trees (integers as integers, other
+ * numbers with %.15g, the codec's string escapes), so the result text is
+ * byte-identical and there is no cJSON node per field to build, encode and
+ * free.
  */
 #include "qt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,4 +228,278 @@ cJSON *qt_emit_speakers(qt_doc_t *d)
         put_num(d, o, "quotes", (double)en->nquotes);
     }
     return arr;
+}
+
+/* ------------------------------------------------------------ raw JSON */
+
+/* Room for n more bytes in d->js (plus a NUL); 0 when there is none. */
+static int js_room(qt_doc_t *d, size_t n)
+{
+    if (d->n_js + n + 1 <= d->cap_js)
+        return 1;
+    if (qt_vec_grow((void **)&d->js, &d->cap_js, d->n_js + n + 1, 1) != 0) {
+        d->oom = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static void js_put(qt_doc_t *d, const char *s, size_t n)
+{
+    if (js_room(d, n)) {
+        memcpy(d->js + d->n_js, s, n);
+        d->n_js += n;
+    }
+}
+
+#define JS_LIT(d, lit) js_put((d), (lit), sizeof(lit) - 1)
+
+static void js_uint(qt_doc_t *d, uint32_t v)
+{
+    char num[12], *e = num + sizeof num, *p = e;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    js_put(d, p, (size_t)(e - p));
+}
+
+/* Bytes that JSON strings cannot hold as they are: '"', '\\', controls. */
+static int js_plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
+
+/* Does any of 8 bytes need an escape?  (A byte below 0x20, '"' or '\\'.) */
+static inline int js_word_needs_escape(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t lt20 = (w - ones * 0x20) & ~w;           /* bytes < 0x20 (high bit clear) */
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b; /* zero bytes: '"' or '\\' */
+    return ((lt20 | zq | zb) & high) != 0;
+}
+
+/* A JSON string of text bytes [s, e), escaped as the codec escapes. */
+static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
+{
+    size_t n = e > s ? e - s : 0;
+    const unsigned char *t = (const unsigned char *)d->t + s;
+    /* at most 6 bytes per input byte (\u00XX) plus the quotes */
+    if (!js_room(d, 6 * n + 2))
+        return;
+    char *o = d->js + d->n_js;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n) {
+            while (j + 8 <= n && !js_word_needs_escape(t + j))
+                j += 8;
+            if (j >= n || !js_plain(t[j]))
+                break;
+            j++;
+        }
+        memcpy(o, t + i, j - i);
+        o += j - i;
+        if (j == n)
+            break;
+        unsigned char c = t[j];
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default: {
+            static const char hex[] = "0123456789abcdef";
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+            break;
+        }
+        }
+        i = j + 1;
+    }
+    *o++ = '"';
+    d->n_js = (size_t)(o - d->js);
+}
+
+/* A confidence: confidence() returns k / 100.0 for an integer k in 0..100,
+ * which %.15g prints as the shortest decimal ("0.92", "0.8", "1", "0"). */
+static void js_conf(qt_doc_t *d, double c)
+{
+    int k = (int)(c * 100 + 0.5);
+    char num[32];
+    int n;
+    if (k >= 0 && k <= 100 && (double)k / 100.0 == c) {
+        if (k == 0 || k == 100) {
+            num[0] = k ? '1' : '0';
+            n = 1;
+        } else {
+            num[0] = '0';
+            num[1] = '.';
+            num[2] = (char)('0' + k / 10);
+            num[3] = (char)('0' + k % 10);
+            n = k % 10 ? 4 : 3;
+        }
+    } else { /* not reached with today's confidence(); the codec's spelling */
+        n = snprintf(num, sizeof num, "%.15g", c);
+    }
+    js_put(d, num, (size_t)n);
+}
+
+/* "key": with the separator before it unless it opens the object. */
+#define JS_KEY(d, lit) JS_LIT((d), "," lit ":")
+
+static char *js_finish(qt_doc_t *d)
+{
+    if (d->oom || !js_room(d, 0))
+        return NULL;
+    d->js[d->n_js] = '\0';
+    return d->js;
+}
+
+static void js_optstr(qt_doc_t *d, int have, uint32_t s, uint32_t e)
+{
+    if (have)
+        js_str(d, s, e);
+    else
+        JS_LIT(d, "null");
+}
+
+char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
+{
+    d->n_js = 0;
+    *count = 0;
+    d->n_keys = 0;
+    for (size_t i = 0; i < d->n_q; i++) {
+        const qt_quote_t *q = &d->q[i];
+        if (q->flags & QF_DROP)
+            continue;
+        if (confidence(d, q) < d->cfg->min_confidence)
+            continue;
+        if (QT_PUSH(d, keys, ((uint64_t)q->s << 32) | i) != 0)
+            break;
+    }
+    if (d->n_keys > 1)
+        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+    d->n_tmp2 = 0;
+    if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
+        d->oom = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < d->n_q; i++)
+        d->tmp2[i] = -1;
+    for (size_t k = 0; k < d->n_keys; k++)
+        d->tmp2[d->keys[k] & 0xffffffffu] = (int32_t)k;
+    JS_LIT(d, "[");
+    for (size_t k = 0; k < d->n_keys && !d->oom; k++) {
+        const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
+        if (k > 0)
+            JS_LIT(d, ",");
+        JS_LIT(d, "{\"start\":");
+        js_uint(d, q->s);
+        JS_KEY(d, "\"end\"");
+        js_uint(d, q->e);
+        JS_KEY(d, "\"text\"");
+        js_str(d, q->s, q->e);
+        JS_KEY(d, "\"speaker\"");
+        if (q->ent >= 0) {
+            uint32_t s, e;
+            ent_name(d, &d->ent[q->ent], &s, &e);
+            js_str(d, s, e);
+        } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
+            js_str(d, d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce);
+        } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
+            js_str(d, d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
+        } else {
+            JS_LIT(d, "null");
+        }
+        JS_KEY(d, "\"speaker_mention\"");
+        js_optstr(d, q->sp.s >= 0, q->sp.s >= 0 ? d->tok[q->sp.s].s : 0,
+                  q->sp.s >= 0 ? d->tok[q->sp.e].ce : 0);
+        int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
+        JS_KEY(d, "\"cue\"");
+        js_optstr(d, q->cue >= 0, q->cue >= 0 ? d->tok[q->cue].s : 0,
+                  q->cue >= 0 ? d->tok[ce].e : 0);
+        JS_KEY(d, "\"type\"");
+        if (q->type == QT_MIXED)
+            JS_LIT(d, "\"mixed\"");
+        else if (q->type == QT_INDIRECT)
+            JS_LIT(d, "\"indirect\"");
+        else
+            JS_LIT(d, "\"direct\"");
+        JS_KEY(d, "\"confidence\"");
+        js_conf(d, confidence(d, q));
+        if (q->sp.s >= 0) {
+            JS_KEY(d, "\"speaker_start\"");
+            js_uint(d, d->tok[q->sp.s].s);
+            JS_KEY(d, "\"speaker_end\"");
+            js_uint(d, d->tok[q->sp.e].ce);
+        }
+        if (q->cue >= 0) {
+            JS_KEY(d, "\"cue_start\"");
+            js_uint(d, d->tok[q->cue].s);
+            JS_KEY(d, "\"cue_end\"");
+            js_uint(d, d->tok[ce].e);
+        }
+        JS_KEY(d, "\"paragraph\"");
+        js_uint(d, (uint32_t)q->para);
+        if (q->host >= 0 && d->tmp2[q->host] >= 0) {
+            JS_KEY(d, "\"fragment_of\"");
+            js_uint(d, (uint32_t)d->tmp2[q->host]);
+        }
+        JS_LIT(d, "}");
+        ++*count;
+    }
+    JS_LIT(d, "]");
+    return js_finish(d);
+}
+
+char *qt_emit_speakers_raw(qt_doc_t *d)
+{
+    d->n_js = 0;
+    JS_LIT(d, "[");
+    int first = 1;
+    for (size_t i = 0; i < d->n_ent && !d->oom; i++) {
+        const qt_ent_t *en = &d->ent[i];
+        if (en->nmen == 0 || !(en->is_speaker || en->person))
+            continue;
+        if (!en->nquotes && !en->person)
+            continue;
+        if (!first)
+            JS_LIT(d, ",");
+        first = 0;
+        uint32_t s, e;
+        ent_name(d, en, &s, &e);
+        JS_LIT(d, "{\"name\":");
+        js_str(d, s, e);
+        JS_KEY(d, "\"role\"");
+        js_optstr(d, en->role_s >= 0, en->role_s >= 0 ? d->tok[en->role_s].s : 0,
+                  en->role_s >= 0 ? d->tok[en->role_e].ce : 0);
+        JS_KEY(d, "\"mentions\"");
+        JS_LIT(d, "[");
+        for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
+            if (m != en->men_head)
+                JS_LIT(d, ",");
+            JS_LIT(d, "{\"start\":");
+            js_uint(d, d->men[m].s);
+            JS_KEY(d, "\"end\"");
+            js_uint(d, d->men[m].e);
+            JS_KEY(d, "\"text\"");
+            js_str(d, d->men[m].s, d->men[m].e);
+            JS_LIT(d, "}");
+        }
+        JS_LIT(d, "]");
+        JS_KEY(d, "\"quotes\"");
+        js_uint(d, (uint32_t)en->nquotes);
+        JS_LIT(d, "}");
+    }
+    JS_LIT(d, "]");
+    return js_finish(d);
 }

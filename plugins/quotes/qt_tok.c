@@ -45,7 +45,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->lx = lx;
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
-    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
+    d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -65,6 +65,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->marks);
     free(d->emap);
     free(d->buf);
+    free(d->js);
     memset(d, 0, sizeof *d);
 }
 
@@ -400,11 +401,9 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
-    unsigned acc = 0;
-    while (j < n) {
-        unsigned f = wtab[t[j]];
-        if (!f)
-            break;
+    unsigned acc = 0, f;
+    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound check */
+    while ((f = wtab[t[j]]) != 0) {
         acc |= f;
         j++;
     }
@@ -443,9 +442,17 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
     const char *lw = (const char *)t + st;
     char buf[QT_MAX_WORD];
     if (acc & W_UP) {
-        /* upper-case letters: hash the lower-cased copy */
-        for (size_t k = 0; k < w; k++)
-            buf[k] = (char)(t[st + k] | ((wtab[t[st + k]] & W_UP) << 4));
+        /* upper-case letters: hash the lower-cased copy; for ASCII letters
+         * and digits that is setting bit 0x20 of every byte */
+        size_t k = 0;
+        for (; k + 8 <= w; k += 8) {
+            uint64_t x;
+            memcpy(&x, t + st + k, 8);
+            x |= 0x2020202020202020ull;
+            memcpy(buf + k, &x, 8);
+        }
+        for (; k < w; k++)
+            buf[k] = (char)(t[st + k] | 0x20);
         lw = buf;
     }
     tk->h = qt_hash_lowered(lw, w);

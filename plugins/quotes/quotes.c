@@ -50,6 +50,11 @@ static const tm_param_t quotes_params[] = {
      .description = "emit annotations.speakers (people, roles, mentions)"},
     {.key = "min_confidence", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 1,
      .description = "drop quotations whose confidence is below this"},
+    {.key = "raw_output", .type = TM_PARAM_BOOL, .default_json = "false",
+     .description = "attach quotes and speakers as pre-serialised JSON (the result is the "
+                    "same): much cheaper when no later stage reads them, dearer when one does "
+                    "(it parses them); false: cJSON trees, for the default pipeline, where "
+                    "sentiment reads both"},
     {0},
 };
 
@@ -124,6 +129,7 @@ static int quotes_create(const tm_host_t *host, const cJSON *config, void **inst
     st->cfg.single_quotes = cfg_bool(config, "single_quotes");
     st->cfg.continuation = cfg_bool(config, "continuation");
     st->cfg.speakers = cfg_bool(config, "speakers");
+    st->cfg.raw_output = cfg_bool(config, "raw_output");
     st->cfg.min_confidence = cJSON_GetObjectItemCaseSensitive(config, "min_confidence")->valuedouble;
     st->m_quotes = host->metric_new(host, TM_METRIC_COUNTER, "quotes_total",
                                     "Quotations reported by the quotes stage.");
@@ -156,7 +162,7 @@ static void quotes_thread_fini(void *instance, void *thread_state)
 /* Keep scratch space from growing without bound after one huge document. */
 static void trim_scratch(qt_doc_t *d)
 {
-    if (d->cap_tok > (1u << 20)) {
+    if (d->cap_tok > (1u << 20) || d->cap_js > (64u << 20)) {
         qt_doc_free(d);
     }
 }
@@ -192,15 +198,27 @@ static int quotes_process(void *instance, void *thread_state, tm_doc_t *doc, tm_
     qt_coref(d);
     if (d->oom)
         goto oom;
-    quotes = qt_emit_quotes(d);
-    if (quotes == NULL || d->oom)
-        goto oom;
-    if (st->cfg.speakers) {
-        speakers = qt_emit_speakers(d);
-        if (speakers == NULL || d->oom)
+    size_t nq = 0;
+    if (st->cfg.raw_output) {
+        const char *js = qt_emit_quotes_raw(d, &nq);
+        if (js == NULL || (quotes = cJSON_CreateRaw(js)) == NULL)
             goto oom;
+        if (st->cfg.speakers) {
+            js = qt_emit_speakers_raw(d);
+            if (js == NULL || (speakers = cJSON_CreateRaw(js)) == NULL)
+                goto oom;
+        }
+    } else {
+        quotes = qt_emit_quotes(d);
+        if (quotes == NULL || d->oom)
+            goto oom;
+        nq = (size_t)cJSON_GetArraySize(quotes);
+        if (st->cfg.speakers) {
+            speakers = qt_emit_speakers(d);
+            if (speakers == NULL || d->oom)
+                goto oom;
+        }
     }
-    int nq = cJSON_GetArraySize(quotes);
     h->metric_add(st->m_quotes, (double)nq);
     if (nq > 0)
         h->metric_add(st->m_docs, 1);

@@ -2,7 +2,9 @@
  * fuzz_quotes.c - libFuzzer harness for the quotes stage: arbitrary bytes
  * (made valid UTF-8 without NUL, as the host guarantees) run through the
  * stage in the test host; the annotations must be well-formed (offsets in
- * range and on the quoted text).  Timeouts catch superlinear cost.
+ * range and on the quoted text), and the stage with raw_output (annotations
+ * as pre-serialised JSON) must give a byte-identical encoded result.
+ * Timeouts catch superlinear cost.
  *
  * FUZZ-SOURCES: plugins/quotes/quotes.c plugins/quotes/qt_*.c
  * FUZZ-PKGS: libutf8proc libxxhash
@@ -12,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../daemon/codec.h"
 #include "../support/testhost.h"
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
 
-static tm_testhost_t *th;
+static tm_testhost_t *th, *th_raw;
 
 static void open_once(void)
 {
@@ -37,7 +40,9 @@ static void open_once(void)
     }
     tm_err_t err = {{0}, {0}};
     th = tm_testhost_open(tm_stage_entry_v1(), NULL, dir, NULL, &err);
-    if (th == NULL) {
+    if (th != NULL)
+        th_raw = tm_testhost_open(tm_stage_entry_v1(), "{\"raw_output\": true}", dir, NULL, &err);
+    if (th == NULL || th_raw == NULL) {
         fprintf(stderr, "fuzz_quotes: cannot open the stage: %s\n", err.message);
         abort();
     }
@@ -114,6 +119,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
             }
         }
+        /* raw_output: the same result, byte for byte */
+        tm_doc_t *raw = tm_testhost_doc("fuzz", buf, size, NULL);
+        tm_err_t err2 = {{0}, {0}};
+        if (raw != NULL && tm_testhost_run(th_raw, raw, &err2) == TM_OK) {
+            size_t l1 = 0, l2 = 0;
+            char *r1 = tm_result_encode(doc, NULL, 0, 0, &l1);
+            char *r2 = tm_result_encode(raw, NULL, 0, 0, &l2);
+            if (r1 != NULL && r2 != NULL && (l1 != l2 || memcmp(r1, r2, l1) != 0))
+                abort();
+            free(r1);
+            free(r2);
+        }
+        tm_doc_destroy(&raw);
     } else if (doc != NULL && strcmp(err.code, "out_of_memory") != 0) {
         abort(); /* the stage has no other per-document failure */
     }

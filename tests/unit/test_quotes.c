@@ -5,10 +5,12 @@
  * styles, cue positions, paragraphs, headlines, speaker forms, fragments,
  * scare quotes, indirect speech) and checks the expected quotations,
  * speakers and roles; the other tests check the annotation invariants
- * (offsets, mentions), the configuration errors, the options and bad input.
+ * (offsets, mentions), the configuration errors, the options and bad input;
+ * test_raw_output checks that raw_output gives byte-identical results.
  */
 #include "unit.h"
 
+#include "../../daemon/codec.h"
 #include "../support/testhost.h"
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
@@ -464,6 +466,87 @@ static void test_bad_input(void **state)
     tm_testhost_close(&th);
 }
 
+
+/* One text through the tree and the raw stage: the encoded results are the
+ * same bytes, the raw annotations are raw items, and a reader gets the same
+ * tree back through the host's doc_annotation.  Returns failures. */
+static int same_result(tm_testhost_t *tree, tm_testhost_t *raw, const char *id, const char *text,
+                       size_t len)
+{
+    tm_err_t e1 = {{0}, {0}}, e2 = {{0}, {0}};
+    tm_doc_t *d1 = tm_testhost_doc(id, text, len, NULL), *d2 = tm_testhost_doc(id, text, len, NULL);
+    assert_non_null(d1);
+    assert_non_null(d2);
+    assert_int_equal(tm_testhost_run(tree, d1, &e1), TM_OK);
+    assert_int_equal(tm_testhost_run(raw, d2, &e2), TM_OK);
+    int bad = 0;
+    const char *keys[] = {"quotes", "speakers"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *t = tm_testhost_annotation(d1, keys[k]);
+        const cJSON *r = tm_testhost_annotation(d2, keys[k]);
+        if (!cJSON_IsArray(t) || !cJSON_IsRaw(r)) {
+            print_error("%s: %s is not a tree / a raw item\n", id, keys[k]);
+            bad++;
+        }
+    }
+    size_t l1 = 0, l2 = 0;
+    char *r1 = tm_result_encode(d1, NULL, 0, 0, &l1), *r2 = tm_result_encode(d2, NULL, 0, 0, &l2);
+    assert_non_null(r1);
+    assert_non_null(r2);
+    if (l1 != l2 || memcmp(r1, r2, l1) != 0) {
+        print_error("%s: results differ\n  tree: %s\n  raw:  %s\n", id, r1, r2);
+        bad++;
+    }
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *t = tm_testhost_annotation(d1, keys[k]);
+        const cJSON *r = tm_testhost_host(raw)->doc_annotation(d2, keys[k]);
+        if (!cJSON_IsArray(r) || !cJSON_Compare(t, r, 1)) {
+            print_error("%s: parsed raw %s differs from the tree\n", id, keys[k]);
+            bad++;
+        }
+    }
+    free(r1);
+    free(r2);
+    tm_doc_destroy(&d1);
+    tm_doc_destroy(&d2);
+    return bad;
+}
+
+static void test_raw_output(void **state)
+{
+    (void)state;
+    tm_testhost_t *tree = open_stage("{\"raw_output\": false}");
+    tm_testhost_t *raw = open_stage("{\"raw_output\": true}");
+    int bad = 0, n = 0;
+    const char *files[] = {"tests/data/quotes/cases.jsonl", "tests/data/seeds.jsonl"};
+    for (size_t f = 0; f < 2; f++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", src_dir, files[f]);
+        char *all = read_file(path, NULL);
+        assert_non_null(all);
+        for (char *line = strtok(all, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            cJSON *c = cJSON_Parse(line);
+            assert_non_null(c);
+            bad += same_result(tree, raw, str(c, "id"), str(c, "text"), (size_t)-1);
+            n++;
+            cJSON_Delete(c);
+        }
+        free(all);
+    }
+    /* every byte the codec escapes, inside quotations, speakers and cues */
+    static const char esc[] =
+        "Mr Ned Quill said: \"A \\\\ back\\slash, a \"quote\", a\ttab, \x01\x1f\x7f \b\f\r "
+        "and more words here,\" he added.\n"
+        "\xe2\x80\x9c" "Tabs\there and \\ there and \x02 there,\xe2\x80\x9d said Ida \\ Vole, the "
+        "\"harbour\" master.\nIda Vole told reporters that the \x03 rain \"will\tstop\".";
+    bad += same_result(tree, raw, "escapes", esc, sizeof esc - 1);
+    bad += same_result(tree, raw, "empty", "", 0);
+    tm_testhost_close(&tree);
+    tm_testhost_close(&raw);
+    assert_true(n >= 25);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_extra_cue_verb),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_raw_output),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
