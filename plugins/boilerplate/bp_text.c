@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ enum bp_bflags {
     BF_SLASH = 1024,     /* "Name / Agency" */
     BF_COPY = 2048,      /* holds a copyright sign */
     BF_URL_ONLY = 4096,  /* nothing but a URL */
+    BF_ARROW = 8192,     /* starts with a link arrow: "» ", "› ", "→ ", ">> " */
+    BF_TABLE = 16384,    /* a row of a numeric table (or its heading) */
 };
 
 typedef struct bp_block {
@@ -197,6 +200,13 @@ static void bp__surface(const char *t, bp_block_t *b)
     if (c0 == '"' || (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 &&
                       (u[cs + 2] == 0x9C || u[cs + 2] == 0x98)))
         b->flags |= BF_QUOTE_START;
+    /* a link arrow before a headline: » › → ▶ ► >> */
+    if ((ce - cs >= 3 && c0 == 0xC2 && u[cs + 1] == 0xBB && u[cs + 2] == ' ') ||
+        (ce - cs >= 4 && c0 == 0xE2 && u[cs + 3] == ' ' &&
+         ((u[cs + 1] == 0x80 && u[cs + 2] == 0xBA) || (u[cs + 1] == 0x86 && u[cs + 2] == 0x92) ||
+          (u[cs + 1] == 0x96 && (u[cs + 2] == 0xB6 || u[cs + 2] == 0xBA)))) ||
+        (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
+        b->flags |= BF_ARROW;
     unsigned pipes = 0;
     for (uint32_t i = cs; i < ce; i++) {
         unsigned char c = u[i];
@@ -709,6 +719,93 @@ static void bp__cards(bp_tctx_t *x)
     }
 }
 
+/* Teasers of other stories behind link arrows: three or more headlines
+ * starting with "»" (or "›", "→", ">>") at most three blocks apart, each
+ * with its blurb, are related links, blurbs included. */
+#define BP_ARROW_MIN 3
+#define BP_ARROW_GAP 3
+static void bp__arrow_cards(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    size_t i = 0;
+    while (i < nb) {
+        if (!(b[i].flags & BF_ARROW) || b[i].ntok > 16) {
+            i++;
+            continue;
+        }
+        size_t first = i, last = i, n = 1;
+        for (size_t j = i + 1; j < nb && j <= last + BP_ARROW_GAP; j++) {
+            if ((b[j].flags & BF_ARROW) && b[j].ntok <= 16) {
+                last = j;
+                n++;
+            }
+        }
+        if (n >= BP_ARROW_MIN) {
+            /* the last headline's blurb */
+            size_t end = last;
+            if (last + 1 < nb && !(b[last + 1].flags & BF_ARROW) && b[last + 1].cls != C_BOILER &&
+                bp__words(x, &b[last + 1]) <= 60)
+                end = last + 1;
+            for (size_t k = first; k <= end; k++) {
+                if (b[k].cls == C_BOILER || b[k].cls == C_EMPTY)
+                    continue;
+                b[k].cls = C_BOILER;
+                b[k].kind = x->c->k.related_link;
+                b[k].w = (float)(-(2.0 + b[k].nalpha));
+            }
+            i = end + 1;
+        } else {
+            i = last + 1;
+        }
+    }
+}
+
+/* A row of a numeric table: mostly numbers ("3 Kevin Harvick 5033 4 6 15
+ * 26", "Chelsea 12 8 2 2 26"). */
+static int bp__numrow(const bp_block_t *b)
+{
+    return b->cls != C_BOILER && b->cls != C_GOOD && b->ntok >= 4 && b->ntok <= 30 &&
+           b->ndigit >= 3 && b->ndigit * 2 >= b->ntok;
+}
+
+/* Tables of numbers (standings, results, statistics) are content:
+ * BP_MIN_ROWS or more numeric rows in a row, with the heading line just
+ * above them, neither count against the body nor break it. */
+#define BP_MIN_ROWS 4
+static void bp__tables(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    size_t i = 0;
+    while (i < nb) {
+        if (!bp__numrow(&b[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i, rows = 0;
+        while (j < nb && (b[j].cls == C_EMPTY || bp__numrow(&b[j]))) {
+            rows += b[j].cls != C_EMPTY;
+            j++;
+        }
+        if (rows >= BP_MIN_ROWS) {
+            size_t h = i;
+            /* the column heading */
+            if (h > 0 && b[h - 1].cls != C_BOILER && b[h - 1].cls != C_GOOD &&
+                b[h - 1].cls != C_EMPTY && b[h - 1].ntok <= 16 && !(b[h - 1].flags & BF_SENT_END))
+                h--;
+            for (size_t k = h; k < j; k++) {
+                if (b[k].cls == C_EMPTY)
+                    continue;
+                b[k].flags |= BF_TABLE;
+                b[k].list = 1;
+                b[k].w = 0.5f;
+            }
+        }
+        i = j;
+    }
+}
+
 /* A short block that reads like prose (a bullet point, a subhead): it
  * neither breaks the body nor counts as furniture. */
 static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
@@ -744,7 +841,7 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
          * the non-prose blocks a "Related" header took along, not at all */
         if (b->cls == C_BOILER)
             gap += b->pat >= 0 || b->pat_kind >= 0 ? 1 : 0;
-        else if (b->cls != C_EMPTY)
+        else if (b->cls != C_EMPTY && !(b->flags & BF_TABLE))
             gap = bp__proselike(x, b) ? 0 : gap + 2;
         if (gap >= 2 * BP_HARD_GAP)
             cur = 0;
@@ -771,7 +868,6 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
 
 /* A row of a schedule or a results list: starts with a number or a month
  * name, has a few words after it, is no phrase-list match. */
-#define BP_MIN_ROWS 4
 static int bp__datarow(const bp_tctx_t *x, const bp_block_t *b)
 {
     if (b->cls == C_BOILER || b->cls == C_GOOD || b->ntok < 4 || b->ntok > 30)
@@ -913,6 +1009,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     }
     bp__propagate(&x);
     bp__cards(&x);
+    bp__arrow_cards(&x);
+    bp__tables(&x);
 
     size_t a = 0, z = 0;
     int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;
@@ -1148,22 +1246,33 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].kind = c->k.markup;
         }
     }
-    /* drop repeated blocks (a headline printed twice) */
+    /* drop repeated blocks (a headline printed twice); a sentence that
+     * recurs further apart (the same question put to each interviewee)
+     * is the article's */
     {
         uint64_t prev[64];
+        size_t previ[64];
         size_t np = 0;
         for (size_t i = 0; i < nb; i++) {
             if (!b[i].keep || b[i].nbytes > 400)
                 continue;
             uint64_t h = bp__block_hash(t, &b[i]);
-            int dup = 0;
+            size_t dup = SIZE_MAX;
             for (size_t k = 0; k < np; k++)
-                dup |= prev[k] == h;
-            if (dup && (b[i].cls != C_GOOD || b[i].header)) {
+                if (prev[k] == h)
+                    dup = previ[k];
+            int sentence = b[i].cls == C_GOOD ||
+                           (b[i].cls == C_NEAR && (b[i].flags & BF_SENT_END) && i > dup + 3);
+            if (dup != SIZE_MAX && (!sentence || b[i].header)) {
                 b[i].keep = 0;
                 b[i].kind = c->k.low_content;
-            } else if (np < 64) {
+            } else if (dup == SIZE_MAX && np < 64) {
+                previ[np] = i;
                 prev[np++] = h;
+            } else if (dup != SIZE_MAX) {
+                for (size_t k = 0; k < np; k++)
+                    if (prev[k] == h)
+                        previ[k] = i;
             }
         }
     }
