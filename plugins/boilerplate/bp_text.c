@@ -33,6 +33,7 @@ enum bp_bflags {
     BF_URL_ONLY = 4096,  /* nothing but a URL */
     BF_ARROW = 8192,     /* starts with a link arrow: "» ", "› ", "→ ", ">> " */
     BF_TABLE = 16384,    /* a row of a numeric table (or its heading) */
+    BF_COLON_LABELS = 32768, /* two or more "Label: value" pairs (a fact box) */
 };
 
 typedef struct bp_block {
@@ -207,7 +208,7 @@ static void bp__surface(const char *t, bp_block_t *b)
           (u[cs + 1] == 0x96 && (u[cs + 2] == 0xB6 || u[cs + 2] == 0xBA)))) ||
         (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
         b->flags |= BF_ARROW;
-    unsigned pipes = 0;
+    unsigned pipes = 0, labels = 0;
     for (uint32_t i = cs; i < ce; i++) {
         unsigned char c = u[i];
         if (!bp__punct[c])
@@ -224,12 +225,17 @@ static void bp__surface(const char *t, bp_block_t *b)
             pipes++;
         else if (c == ':' && i + 2 < ce && u[i + 1] == '/' && u[i + 2] == '/')
             b->flags |= BF_URL; /* "://" */
+        else if (c == ':' && i > cs && i + 1 < ce && u[i + 1] == ' ' &&
+                 ((u[i - 1] | 0x20) >= 'a' && (u[i - 1] | 0x20) <= 'z'))
+            labels++;
         if (c == '.' && i >= cs + 3 && u[i - 1] == 'w' && u[i - 2] == 'w' && u[i - 3] == 'w')
             b->flags |= BF_URL; /* "www." */
     }
     unsigned spaces = (b->flags & BF_URL) && memchr(u + cs, ' ', ce - cs) != NULL;
     if (pipes >= 2)
         b->flags |= BF_PIPES;
+    if (labels >= 2)
+        b->flags |= BF_COLON_LABELS;
     if ((b->flags & BF_URL) && spaces == 0)
         b->flags |= BF_URL_ONLY;
 }
@@ -888,7 +894,7 @@ static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
     double w = bp__words(x, b);
     if (b->cls == C_BAD && w < 3)
         return 0;
-    if (b->flags & (BF_PIPES | BF_URL))
+    if ((b->flags & (BF_PIPES | BF_URL)) && !((b->flags & BF_COLON_LABELS) && w >= 6))
         return 0;
     return w >= 3 && w <= 45;
 }
@@ -1161,6 +1167,17 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                     z--;
             }
         }
+        /* the body does not end on a short line that is no sentence (the
+         * headline of another story, a caption): an article's last block
+         * is a paragraph, a list, a table or a note in brackets */
+        while (z > a) {
+            const bp_block_t *e = &b[z];
+            if (e->cls != C_EMPTY && (e->cls == C_GOOD || (e->flags & (BF_SENT_END | BF_TABLE)) ||
+                                      e->list || bp__words(&x, e) >= 20 ||
+                                      (x.t[e->cs] == '(' && x.t[e->ce - 1] == ')')))
+                break;
+            z--;
+        }
         for (size_t i = a; i <= z; i++)
             b[i].keep = b[i].cls != C_BOILER;
         /* runs of two or more non-prose blocks inside the body are chrome
@@ -1197,7 +1214,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         }
         /* header lines just before the body */
         size_t i2 = a, taken = 0, seen = 0;
-        int standfirst = 0, title_taken = 0;
+        int standfirst = 0, title_taken = 0, nmeta = 0;
         while (i2 > 0 && seen < 10 && taken < 5 && !title_taken) {
             i2--;
             seen++;
@@ -1209,8 +1226,14 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
              * which ends the header: headlines of other stories above it
              * are not taken */
             int plain = !(b[i2].flags & (BF_DATE | BF_BYLINE | BF_MD_HEADING));
+            int meta = (b[i2].flags & (BF_DATE | BF_BYLINE)) != 0;
             if (plain && (b[i2].flags & BF_SENT_END) && standfirst)
                 break;
+            /* a date or byline above the headline only when there was
+             * none below it (archive lists "March (11)" are not dates) */
+            if (meta && standfirst && nmeta > 0)
+                break;
+            nmeta += meta;
             if (plain && !standfirst)
                 standfirst = 1;
             else if (plain)
