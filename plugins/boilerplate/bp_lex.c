@@ -55,7 +55,7 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
         }
         /* a word: fold into a small buffer while scanning */
         size_t w0 = i;
-        char fold[96];
+        char fold[96 + 8]; /* + 8: bp_hash_word loads 8 bytes */
         size_t fo = 0;
         unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
         int first_upper = -1;
@@ -121,7 +121,7 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
         bp_tok_t *tk = &t->v[t->n++];
         tk->start = (uint32_t)w0;
         tk->end = (uint32_t)i;
-        tk->h = bp_hash_bytes(fold, fo);
+        tk->h = bp_hash_word(fold, fo);
         uint32_t f = 0;
         if (first_upper == 1)
             f |= BP_TF_UPPER;

@@ -243,5 +243,5 @@ uint64_t bp_hash_folded(const char *s, size_t len)
             o += bp_utf8_put(utf8proc_tolower(cp), small + o);
         }
     }
-    return bp_hash_bytes(small, o);
+    return bp_hash_word(small, o);
 }

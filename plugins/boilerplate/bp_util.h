@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- growable byte buffer ---- */
 typedef struct bp_buf {
@@ -72,10 +73,33 @@ enum {
 };
 unsigned bp_cclass(int32_t cp);
 
-/* xxhash of a word's case-folded UTF-8 (never 0). */
+/* Hash of a word's case-folded UTF-8 (never 0): bp_hash_word of the fold. */
 uint64_t bp_hash_folded(const char *s, size_t len);
-/* Same, for bytes that are already folded. */
+/* xxhash of bytes (never 0). */
 uint64_t bp_hash_bytes(const char *s, size_t len);
+
+/* Hash of a folded word s[0..n) (never 0).  s must have at least 8
+ * readable bytes (a word buffer): words of up to 8 bytes, most words, are
+ * one 64-bit load and a finaliser (murmur3's fmix64 over the bytes and
+ * the length, a bijection per length); longer ones go to xxhash. */
+static inline uint64_t bp_hash_word(const char *s, size_t n)
+{
+    if (n > 8 || n == 0)
+        return bp_hash_bytes(s, n);
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    w &= ~UINT64_C(0) >> (64 - 8 * n);
+    uint64_t h = w ^ ((uint64_t)n << 59) ^ UINT64_C(0x9E3779B97F4A7C15);
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h ? h : 1;
+}
 
 /* ASCII helpers */
 static inline int bp_is_ascii_space(unsigned char c)
