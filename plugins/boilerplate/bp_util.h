@@ -82,6 +82,19 @@ uint64_t bp_hash_bytes(const char *s, size_t len);
  * readable bytes (a word buffer): words of up to 8 bytes, most words, are
  * one 64-bit load and a finaliser (murmur3's fmix64 over the bytes and
  * the length, a bijection per length); longer ones go to xxhash. */
+/* The same for a word of n (1-8) bytes already in w (little-endian order,
+ * bytes past n zero). */
+static inline uint64_t bp_hash_u64(uint64_t w, size_t n)
+{
+    uint64_t h = w ^ ((uint64_t)n << 59) ^ UINT64_C(0x9E3779B97F4A7C15);
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
 static inline uint64_t bp_hash_word(const char *s, size_t n)
 {
     if (n > 8 || n == 0)
@@ -92,13 +105,7 @@ static inline uint64_t bp_hash_word(const char *s, size_t n)
     w = __builtin_bswap64(w);
 #endif
     w &= ~UINT64_C(0) >> (64 - 8 * n);
-    uint64_t h = w ^ ((uint64_t)n << 59) ^ UINT64_C(0x9E3779B97F4A7C15);
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= UINT64_C(0xc4ceb9fe1a85ec53);
-    h ^= h >> 33;
-    return h ? h : 1;
+    return bp_hash_u64(w, n);
 }
 
 /* ASCII helpers */
