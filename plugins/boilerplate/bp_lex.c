@@ -72,7 +72,6 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
                 if (n >= 1 && nc < 0x80 && !(bp__ascii[nc] & 1)) {
                     uint64_t m = ~UINT64_C(0) >> (64 - 8 * n);
                     uint64_t upper = letter & ~(w << 2) & m; /* bit 0x20 clear */
-                    unsigned nup = (unsigned)__builtin_popcountll(upper);
                     if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
                         return -1;
                     bp_tok_t *tk = &t->v[t->n++];
@@ -80,7 +79,7 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
                     tk->end = (uint32_t)(i + n);
                     tk->h = bp_hash_u64((w | ones * 0x20) & m, n);
                     uint32_t f = BP_TF_ALPHA | ((upper & 0x80) ? BP_TF_UPPER : BP_TF_LOWER);
-                    if (n >= 2 && nup == n)
+                    if (n >= 2 && upper == (highs & m)) /* all n capitals */
                         f |= BP_TF_CAPS;
                     tk->flags = f;
                     tk->wi = UINT32_MAX;

@@ -89,6 +89,33 @@ static const unsigned char bp__punct[256] = {
     ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2, [':'] = 4,
 };
 
+/* Where the byte scans below may skip ahead: the number of bytes from t[i]
+ * (i + 8 <= end) to the first one that can be in bp__punct (a byte in
+ * 0x21-0x3f, '|' or a byte >= 0x80), 8 when none of the next 8 is; 0 when
+ * the bytes cannot be loaded 8 at a time here. */
+static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - i < 8)
+        return 0;
+    uint64_t w;
+    memcpy(&w, t + i, 8);
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    uint64_t l = w & ~highs;
+    /* 0x21 <= l <= 0x3f: l + 0x5f has the high bit, l + 0x40 has not */
+    uint64_t mid = (l + ones * 0x5F) & ~(l + ones * 0x40);
+    uint64_t bar = l ^ (ones * '|');
+    bar = ~(((bar & ~highs) + ~highs) | bar); /* high bit where l == '|' */
+    uint64_t m = (mid | bar | w) & highs;
+    return m ? (uint32_t)__builtin_ctzll(m) >> 3 : 8;
+#else
+    (void)t;
+    (void)i;
+    (void)end;
+    return 0;
+#endif
+}
+
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
  * end directly followed by an upper-case letter, after a lower-case word). */
 static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
@@ -96,6 +123,14 @@ static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t c
     uint32_t start = cs;
     int glued = 0;
     for (uint32_t i = cs + 2; i + 1 < ce; i++) {
+        uint32_t sk = bp__skip(t, i, ce);
+        if (sk == 8) {
+            i += 7;
+            continue;
+        }
+        i += sk;
+        if (i + 1 >= ce)
+            break;
         unsigned char c = (unsigned char)t[i];
         if (!(bp__punct[c] & 1))
             continue;
@@ -210,6 +245,12 @@ static void bp__surface(const char *t, bp_block_t *b)
         b->flags |= BF_ARROW;
     unsigned pipes = 0, labels = 0;
     for (uint32_t i = cs; i < ce; i++) {
+        uint32_t sk = bp__skip(t, i, ce);
+        if (sk == 8) {
+            i += 7;
+            continue;
+        }
+        i += sk;
         unsigned char c = u[i];
         if (!bp__punct[c])
             continue;
