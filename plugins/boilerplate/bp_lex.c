@@ -837,6 +837,7 @@ void bp_lex_free(bp_lex_t *lex)
     free(lex->ents);
     bp_map_free(&lex->bigrams);
     free(lex->wild);
+    free(lex->wfloat);
     bp_map_free(&lex->agencies);
     for (size_t i = 0; i < lex->nagency; i++)
         free(lex->agency_names[i]);
@@ -1042,14 +1043,28 @@ static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
     return len;
 }
 
-void bp_lex_finish(bp_lex_t *lex)
+int bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
     lex->float_maxw = 0;
+    lex->wild_maxw = lex->wfloat_maxw = 0;
+    free(lex->wfloat);
+    lex->wfloat = NULL;
+    lex->nwfloat = 0;
+    if (lex->nwild > 0 && (lex->wfloat = malloc(lex->nwild * sizeof *lex->wfloat)) == NULL)
+        return -1;
     for (size_t i = 0; i < lex->nwild; i++) {
         const bp_pattern_t *p = &lex->pats[lex->wild[i].pat];
-        lex->wild[i].maxw = bp__pat_bound(lex, p);
+        uint32_t mw = bp__pat_bound(lex, p);
+        lex->wild[i].maxw = mw;
         lex->wild[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
+        if (mw > lex->wild_maxw)
+            lex->wild_maxw = mw;
+        if (!lex->wild[i].anchored) {
+            lex->wfloat[lex->nwfloat++] = (uint32_t)i;
+            if (mw > lex->wfloat_maxw)
+                lex->wfloat_maxw = mw;
+        }
     }
     for (size_t i = 0; i < lex->nents; i++) {
         /* bigram entries and unigram entries share the array */
@@ -1067,6 +1082,7 @@ void bp_lex_finish(bp_lex_t *lex)
             lex->float_maxw = b;
         }
     }
+    return 0;
 }
 
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
@@ -1096,11 +1112,23 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
                 }
             }
         }
-        for (size_t w = 0; w < lex->nwild; w++) {
-            const bp_ent_t *en = &lex->wild[w];
-            if ((ti > 0 && en->anchored) || n > en->maxw)
-                continue;
-            bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+        /* patterns that can start anywhere: all of them at the first
+         * token, the contains/suffix ones after it (in the same order) */
+        if (ti == 0) {
+            if (n <= lex->wild_maxw)
+                for (size_t w = 0; w < lex->nwild; w++) {
+                    const bp_ent_t *en = &lex->wild[w];
+                    if (n > en->maxw)
+                        continue;
+                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+                }
+        } else if (n <= lex->wfloat_maxw) {
+            for (size_t w = 0; w < lex->nwfloat; w++) {
+                const bp_ent_t *en = &lex->wild[lex->wfloat[w]];
+                if (n > en->maxw)
+                    continue;
+                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+            }
         }
     }
     return m->pat >= 0;

@@ -134,6 +134,9 @@ typedef struct bp_lex {
     /* patterns whose first token is not a literal (checked at every start) */
     bp_ent_t *wild;
     size_t nwild, capwild;
+    uint32_t *wfloat;   /* indices into wild of the contains/suffix ones */
+    size_t nwfloat;
+    uint32_t wild_maxw, wfloat_maxw; /* longest block any of them can match */
     /* wire agencies: hash of the folded name -> 1 */
     bp_map_t agencies;
     char **agency_names;
@@ -143,8 +146,9 @@ typedef struct bp_lex {
     uint32_t float_maxw;     /* ... a contains/suffix pattern */
 } bp_lex_t;
 
-/* Call once after loading every phrase file. */
-void bp_lex_finish(bp_lex_t *lex);
+/* Call once after loading every phrase file.  Returns 0 or -1 (no
+ * memory). */
+int bp_lex_finish(bp_lex_t *lex);
 
 void bp_lex_init(bp_lex_t *lex);
 /* Fill toks[i].wi from the word table (after bp_tokenize). */
