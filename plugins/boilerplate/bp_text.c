@@ -200,6 +200,22 @@ static void bp__ending(const char *t, bp_block_t *b)
 {
     size_t i = b->ce;
     size_t guard = 0;
+    int url_end = 0;
+    /* a sentence may end with a link after it ("Tickets: http://...",
+     * "... as reported. www.example.com"): judge the text before it (a
+     * colon there introduces the link, not a list) */
+    {
+        size_t k = i;
+        while (k > b->cs && t[k - 1] != ' ')
+            k--;
+        if (k > b->cs && i - k >= 8 &&
+            (memmem(t + k, i - k, "://", 3) != NULL || memcmp(t + k, "www.", 4) == 0)) {
+            while (k > b->cs && t[k - 1] == ' ')
+                k--;
+            i = k;
+            url_end = 1;
+        }
+    }
     while (i > b->cs && guard++ < 8) {
         size_t n = bp__closer_len(t, b->cs, i - 1);
         if (n == 0)
@@ -212,7 +228,7 @@ static void bp__ending(const char *t, bp_block_t *b)
     if (c == '.' || c == '!' || c == '?')
         b->flags |= BF_SENT_END;
     else if (c == ':')
-        b->flags |= BF_COLON_END;
+        b->flags |= url_end ? BF_SENT_END : BF_COLON_END;
     else if (i >= b->cs + 3 && (unsigned char)t[i - 3] == 0xE2 && (unsigned char)t[i - 2] == 0x80 &&
              c == 0xA6)
         b->flags |= BF_SENT_END; /* … */
@@ -1275,7 +1291,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (meta && standfirst && nmeta > 0)
                 break;
             nmeta += meta;
-            if (plain && !standfirst)
+            /* a short line without a full stop right above the dateline
+             * is the headline itself */
+            if (plain && !standfirst && nmeta > 0 && !(b[i2].flags & BF_SENT_END) &&
+                bp__words(&x, &b[i2]) <= 8)
+                title_taken = 1;
+            else if (plain && !standfirst)
                 standfirst = 1;
             else if (plain)
                 title_taken = 1;
