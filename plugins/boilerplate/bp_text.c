@@ -34,6 +34,7 @@ enum bp_bflags {
     BF_ARROW = 8192,     /* starts with a link arrow: "» ", "› ", "→ ", ">> " */
     BF_TABLE = 16384,    /* a row of a numeric table (or its heading) */
     BF_COLON_LABELS = 32768, /* two or more "Label: value" pairs (a fact box) */
+    BF_POST_SIG = 65536, /* "— Name (@handle) November 4, 2019": an embedded post's signature */
 };
 
 typedef struct bp_block {
@@ -665,6 +666,19 @@ static void bp__classify(bp_tctx_t *x, bp_block_t *b)
     }
     if ((b->flags & (BF_DATE | BF_BYLINE)) && b->cls != C_GOOD)
         b->w = -1.0f;
+    /* the signature line under an embedded post (a quoted tweet) belongs
+     * to the quotation */
+    if ((b->flags & BF_DATE) && b->ntok <= 14 && b->cls != C_GOOD) {
+        const unsigned char *u = (const unsigned char *)x->t + b->cs;
+        size_t n = b->ce - b->cs;
+        int dash = (n > 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0x94 || u[2] == 0x93)) ||
+                   (n > 2 && u[0] == '-' && u[1] == ' ');
+        if (dash && memmem(u, n, "(@", 2) != NULL) {
+            b->flags |= BF_POST_SIG;
+            b->cls = C_NEAR;
+            b->w = 0.5f;
+        }
+    }
 }
 
 /* Cue-word blocks next to a pattern-matched block of the same kind take
@@ -1229,7 +1243,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
          * is a paragraph, a list, a table or a note in brackets */
         while (z > a) {
             const bp_block_t *e = &b[z];
-            if (e->cls != C_EMPTY && (e->cls == C_GOOD || (e->flags & (BF_SENT_END | BF_TABLE)) ||
+            if (e->cls != C_EMPTY && (e->cls == C_GOOD ||
+                                      (e->flags & (BF_SENT_END | BF_TABLE | BF_POST_SIG)) ||
                                       e->list || bp__words(&x, e) >= 20 ||
                                       (x.t[e->cs] == '(' && x.t[e->ce - 1] == ')')))
                 break;
