@@ -35,6 +35,7 @@ enum bp_bflags {
     BF_TABLE = 16384,    /* a row of a numeric table (or its heading) */
     BF_COLON_LABELS = 32768, /* two or more "Label: value" pairs (a fact box) */
     BF_POST_SIG = 65536, /* "— Name (@handle) November 4, 2019": an embedded post's signature */
+    BF_ENUM = 131072,    /* "2. Heading", "3) Heading": a numbered item */
 };
 
 typedef struct bp_block {
@@ -246,6 +247,14 @@ static void bp__surface(const char *t, bp_block_t *b)
     unsigned char c0 = u[cs];
     if (c0 == '#')
         b->flags |= BF_MD_HEADING;
+    if (c0 >= '1' && c0 <= '9') {
+        uint32_t k = cs + 1;
+        if (k < ce && u[k] >= '0' && u[k] <= '9')
+            k++;
+        if (k + 2 < ce && (u[k] == '.' || u[k] == ')') && u[k + 1] == ' ' &&
+            ((u[k + 2] >= 'A' && u[k + 2] <= 'Z') || u[k + 2] == '"' || u[k + 2] == 0xE2))
+            b->flags |= BF_ENUM;
+    }
     if ((c0 == '-' || c0 == '*' || c0 == '+') && cs + 1 < ce && u[cs + 1] == ' ')
         b->flags |= BF_BULLET;
     if (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 && u[cs + 2] == 0xA2)
@@ -1254,6 +1263,11 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].keep = b[i].cls != C_BOILER;
         /* runs of two or more non-prose blocks inside the body are chrome
          * (empty blocks neither break nor count) */
+        /* ... except the numbered headings of a list article (two or
+         * more "2. Heading" lines in the body) */
+        size_t nenum = 0;
+        for (size_t k = a; k <= z; k++)
+            nenum += (b[k].flags & BF_ENUM) && b[k].cls != C_GOOD && b[k].cls != C_BOILER;
         size_t i = a;
         while (i <= z) {
             if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
@@ -1272,7 +1286,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 }
                 if (cnt >= 2) {
                     for (size_t k = i; k < j; k++) {
-                        if ((b[k].flags & BF_MD_HEADING) || b[k].cls == C_EMPTY)
+                        if ((b[k].flags & BF_MD_HEADING) || b[k].cls == C_EMPTY ||
+                            ((b[k].flags & BF_ENUM) && nenum >= 2))
                             continue;
                         b[k].keep = 0;
                         if (b[k].kind < 0)
