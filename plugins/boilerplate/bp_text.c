@@ -36,6 +36,7 @@ enum bp_bflags {
     BF_COLON_LABELS = 32768, /* two or more "Label: value" pairs (a fact box) */
     BF_POST_SIG = 65536, /* "— Name (@handle) November 4, 2019": an embedded post's signature */
     BF_ENUM = 131072,    /* "2. Heading", "3) Heading": a numbered item */
+    BF_PRICE = 262144,   /* holds a price: "$200", "£23.99", "€30" */
 };
 
 typedef struct bp_block {
@@ -297,6 +298,18 @@ static void bp__surface(const char *t, bp_block_t *b)
             labels++;
         if (c == '.' && i >= cs + 3 && u[i - 1] == 'w' && u[i - 2] == 'w' && u[i - 3] == 'w')
             b->flags |= BF_URL; /* "www." */
+    }
+    /* a product line ending in its price ("Sonos Move for $400"): a
+     * currency sign and a number that runs to the block's end */
+    if (ce - cs <= 160) {
+        uint32_t e = ce;
+        while (e > cs && ((u[e - 1] >= '0' && u[e - 1] <= '9') || u[e - 1] == '.' || u[e - 1] == ','))
+            e--;
+        if (e < ce && u[e] >= '0' && u[e] <= '9' &&
+            ((e >= cs + 1 && u[e - 1] == '$') ||
+             (e >= cs + 2 && u[e - 2] == 0xC2 && u[e - 1] == 0xA3) ||
+             (e >= cs + 3 && u[e - 3] == 0xE2 && u[e - 2] == 0x82 && u[e - 1] == 0xAC)))
+            b->flags |= BF_PRICE;
     }
     unsigned spaces = (b->flags & BF_URL) && memchr(u + cs, ' ', ce - cs) != NULL;
     if (pipes >= 2)
@@ -1270,7 +1283,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             nenum += (b[k].flags & BF_ENUM) && b[k].cls != C_GOOD && b[k].cls != C_BOILER;
         size_t i = a;
         while (i <= z) {
-            if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
+            if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i]) &&
+                !(b[i].flags & BF_PRICE)) {
                 size_t j = i, cnt = 0;
                 /* a caption under a gallery counter or a photo credit */
                 size_t pv = i;
@@ -1278,7 +1292,9 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                     pv--;
                 if (pv > a && b[pv - 1].cls == C_BOILER && b[pv - 1].kind == c->k.photo_credit)
                     cnt++;
-                while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) &&
+                /* a product line with its price ("Sonos Move for $400") is
+                 * the article's and ends the run */
+                while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) && !(b[j].flags & BF_PRICE) &&
                        (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
                     if (b[j].cls != C_EMPTY)
                         cnt++;
