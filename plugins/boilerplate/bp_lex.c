@@ -36,6 +36,11 @@ static const unsigned char bp__ascii[128] = {
 
 int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
 {
+    return bp_tokenize_in(s, start, end, end, t);
+}
+
+int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_toks_t *t)
+{
     size_t i = start;
     while (i < end) {
         unsigned char c = (unsigned char)s[i];
@@ -54,10 +59,11 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
             }
         }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* Fast path: a word of 1-7 ASCII letters followed by a non-word
-         * ASCII character, found 8 bytes at a time (most words of most
-         * pages).  It makes the same token as the general loop below. */
-        if (end - i >= 8) {
+        /* Fast path: a word of 1-8 ASCII letters that ends at a non-word
+         * ASCII byte or at the end, found 8 bytes at a time (most words of
+         * most pages; the bytes up to limit may be read).  It makes the
+         * same token as the general loop below. */
+        if (limit - i >= 8) {
             uint64_t w;
             memcpy(&w, s + i, 8);
             const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
@@ -66,26 +72,30 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
             uint64_t l = (w | ones * 0x20) & ~highs;
             uint64_t letter = (l + ones * 0x1F) & ~(l + ones * 0x05) & ~w & highs;
             uint64_t notl = ~letter & highs;
-            if (notl != 0) {
-                unsigned n = (unsigned)(__builtin_ctzll(notl) >> 3);
+            size_t n = notl ? (size_t)(__builtin_ctzll(notl) >> 3) : 8, avail = end - i, step = 0;
+            if (n >= avail && avail <= 8)
+                step = n = avail; /* the letters run to the end */
+            else if (n < avail && n >= 1) {
                 unsigned char nc = (unsigned char)s[i + n];
-                if (n >= 1 && nc < 0x80 && !(bp__ascii[nc] & 1)) {
-                    uint64_t m = ~UINT64_C(0) >> (64 - 8 * n);
-                    uint64_t upper = letter & ~(w << 2) & m; /* bit 0x20 clear */
-                    if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
-                        return -1;
-                    bp_tok_t *tk = &t->v[t->n++];
-                    tk->start = (uint32_t)i;
-                    tk->end = (uint32_t)(i + n);
-                    tk->h = bp_hash_u64((w | ones * 0x20) & m, n);
-                    uint32_t f = BP_TF_ALPHA | ((upper & 0x80) ? BP_TF_UPPER : BP_TF_LOWER);
-                    if (n >= 2 && upper == (highs & m)) /* all n capitals */
-                        f |= BP_TF_CAPS;
-                    tk->flags = f;
-                    tk->wi = UINT32_MAX;
-                    i += n + 1; /* the byte after the word is no word character */
-                    continue;
-                }
+                if (nc < 0x80 && !(bp__ascii[nc] & 1))
+                    step = n + 1; /* and the byte after the word is no word character */
+            }
+            if (step) {
+                uint64_t m = ~UINT64_C(0) >> (64 - 8 * n);
+                uint64_t upper = letter & ~(w << 2) & m; /* bit 0x20 clear */
+                if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+                    return -1;
+                bp_tok_t *tk = &t->v[t->n++];
+                tk->start = (uint32_t)i;
+                tk->end = (uint32_t)(i + n);
+                tk->h = bp_hash_u64((w | ones * 0x20) & m, n);
+                uint32_t f = BP_TF_ALPHA | ((upper & 0x80) ? BP_TF_UPPER : BP_TF_LOWER);
+                if (n >= 2 && upper == (highs & m)) /* all n capitals */
+                    f |= BP_TF_CAPS;
+                tk->flags = f;
+                tk->wi = UINT32_MAX;
+                i += step;
+                continue;
             }
         }
 #endif

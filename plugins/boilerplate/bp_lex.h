@@ -62,6 +62,9 @@ typedef struct bp_toks {
 
 /* Append the words of s[start, end) to t.  Returns 0 or -1 (no memory). */
 int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t);
+/* The same, allowed to read (not to tokenize) up to s[limit) (limit >=
+ * end): faster near end. */
+int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_toks_t *t);
 
 enum bp_pat_mode { BP_PM_LINE = 1, BP_PM_PREFIX, BP_PM_SUFFIX, BP_PM_CONTAINS };
 enum bp_pat_opts {

@@ -93,9 +93,10 @@ static const unsigned char bp__punct[256] = {
 };
 
 /* Where the byte scans below may skip ahead: the number of bytes from t[i]
- * (i + 8 <= end) to the first one that can be in bp__punct (a byte in
- * 0x21-0x3f, '|' or a byte >= 0x80), 8 when none of the next 8 is; 0 when
- * the bytes cannot be loaded 8 at a time here. */
+ * to the first one that can be in bp__punct (a byte in 0x21-0x3f, '|' or a
+ * byte >= 0x80), 8 when none of the next 8 is (t[i, end) may be read; the
+ * candidate may lie past the block the caller scans); 0 when fewer than 8
+ * bytes can be read. */
 static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -121,12 +122,13 @@ static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
 
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
  * end directly followed by an upper-case letter, after a lower-case word). */
-static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
+static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce,
+                          uint32_t lim)
 {
     uint32_t start = cs;
     int glued = 0;
     for (uint32_t i = cs + 2; i + 1 < ce; i++) {
-        uint32_t sk = bp__skip(t, i, ce);
+        uint32_t sk = bp__skip(t, i, lim);
         if (sk == 8) {
             i += 7;
             continue;
@@ -175,7 +177,7 @@ static int bp__segment(bp_scratch_t *s, size_t *nb, const char *t, size_t len)
         /* NBSP-only lines are blank too */
         while (cs + 1 < ce && (unsigned char)t[cs] == 0xC2 && (unsigned char)t[cs + 1] == 0xA0)
             cs += 2;
-        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce) != 0)
+        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce, (uint32_t)len) != 0)
             return -1;
         i = le + 1;
     }
@@ -240,7 +242,7 @@ static void bp__ending(const char *t, bp_block_t *b)
         b->flags |= BF_SENT_END; /* 。 */
 }
 
-static void bp__surface(const char *t, bp_block_t *b)
+static void bp__surface(const char *t, bp_block_t *b, uint32_t lim)
 {
     const unsigned char *u = (const unsigned char *)t;
     uint32_t cs = b->cs, ce = b->ce;
@@ -272,12 +274,14 @@ static void bp__surface(const char *t, bp_block_t *b)
         b->flags |= BF_ARROW;
     unsigned pipes = 0, labels = 0;
     for (uint32_t i = cs; i < ce; i++) {
-        uint32_t sk = bp__skip(t, i, ce);
+        uint32_t sk = bp__skip(t, i, lim);
         if (sk == 8) {
             i += 7;
             continue;
         }
         i += sk;
+        if (i >= ce)
+            break;
         unsigned char c = u[i];
         if (!bp__punct[c])
             continue;
@@ -566,7 +570,7 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
         }
     b->ncue = bc;
     bp__ending(x->t, b);
-    bp__surface(x->t, b);
+    bp__surface(x->t, b, (uint32_t)x->len);
     if (x->markdown) {
         size_t lb = 0, nl = 0;
         bp_md_link_stats(x->t + b->cs, b->ce - b->cs, &lb, &nl);
@@ -1087,7 +1091,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     s->toks.n = 0;
     for (size_t i = 0; i < nb; i++) {
         b[i].tok0 = (uint32_t)s->toks.n;
-        if (bp_tokenize(t, b[i].cs, b[i].ce, &s->toks) != 0)
+        if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &s->toks) != 0)
             return -1;
         b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
     }

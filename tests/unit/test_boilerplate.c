@@ -389,6 +389,22 @@ static void test_tokenizer_fast_path(void **state)
             assert_true(a.v[0].h == bp_hash_folded(buf + a.v[0].start, a.v[0].end - a.v[0].start));
         }
     }
+    /* reading past the end (up to a limit) never changes the tokens */
+    {
+        static const char text[] = "Home\nNews Sport\nabcdefgh\nWORLD!\nx";
+        size_t len = sizeof text - 1;
+        for (size_t e = 0; e <= len; e++) {
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize_in(text, 0, e, len, &a), 0);
+            assert_int_equal(bp_tokenize(text, 0, e, &b), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].end, b.v[k].end);
+                assert_true(a.v[k].h == b.v[k].h);
+                assert_int_equal(a.v[k].flags, b.v[k].flags);
+            }
+        }
+    }
     /* flags of a few words */
     a.n = 0;
     assert_int_equal(bp_tokenize("NASA said Report 2019 iPhone ok......", 0, 37, &a), 0);
