@@ -93,8 +93,8 @@ static const unsigned char bp__punct[256] = {
 };
 
 /* Where the byte scans below may skip ahead: the number of bytes from t[i]
- * to the first one that can be in bp__punct (a byte in 0x21-0x3f, '|' or a
- * byte >= 0x80), 8 when none of the next 8 is (t[i, end) may be read; the
+ * to the first one that can be in bp__punct (a byte in 0x21-0x3f, '|' or
+ * 0xC2), 8 when none of the next 8 is (t[i, end) may be read; the
  * candidate may lie past the block the caller scans); 0 when fewer than 8
  * bytes can be read. */
 static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
@@ -110,7 +110,11 @@ static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
     uint64_t mid = (l + ones * 0x5F) & ~(l + ones * 0x40);
     uint64_t bar = l ^ (ones * '|');
     bar = ~(((bar & ~highs) + ~highs) | bar); /* high bit where l == '|' */
-    uint64_t m = (mid | bar | w) & highs;
+    /* of the bytes >= 0x80 only 0xC2 (NBSP, ©, «, ») matters: other
+     * scripts' letters are skipped too */
+    uint64_t c2 = w ^ (ones * 0xC2);
+    c2 = ~(((c2 & ~highs) + ~highs) | c2);
+    uint64_t m = ((mid | bar) & ~w & highs) | (c2 & highs);
     return m ? (uint32_t)__builtin_ctzll(m) >> 3 : 8;
 #else
     (void)t;
