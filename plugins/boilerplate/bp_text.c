@@ -913,6 +913,69 @@ static void bp__tables(bp_tctx_t *x)
     }
 }
 
+/* Does block p name, among its first 12 words, one of the words
+ * tk[k0, k1) (a person's name)? */
+static int bp__names(const bp_tctx_t *x, const bp_block_t *p, uint32_t k0, uint32_t k1)
+{
+    const bp_tok_t *pt = x->s->toks.v + p->tok0, *nt = x->s->toks.v;
+    uint32_t lim = p->ntok < 12 ? p->ntok : 12;
+    for (uint32_t i = 0; i < lim; i++)
+        for (uint32_t k = k0; k < k1; k++)
+            if (pt[i].h == nt[k].h && (nt[k].flags & BP_TF_UPPER) &&
+                (nt[k].wi == UINT32_MAX || x->c->lex.winfo[nt[k].wi].langs == 0))
+                return 1;
+    return 0;
+}
+
+/* The author's biography after the article: a line that is a name
+ * ("Jane Doe", "About Jane Doe"), then the last paragraph of prose on the
+ * page, which names that person and holds author_bio cue words ("Jane
+ * joined the paper in 2017 and covers ...").  Both are author_bio. */
+static void bp__author_bio(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    int bio = bp_lex_kind_find(&x->c->lex, "author_bio");
+    if (bio < 0)
+        return;
+    const bp_lex_t *lex = &x->c->lex;
+    for (size_t i = 0; i + 1 < nb; i++) {
+        if (b[i].cls != C_BAD && b[i].cls != C_SHORT)
+            continue;
+        if (b[i].ntok < 2 || b[i].ntok > 4 || b[i].nalpha != b[i].ntok ||
+            (b[i].flags & (BF_SENT_END | BF_COLON_END | BF_DATE | BF_BYLINE)))
+            continue;
+        /* two or more capitalised words that are no stop words */
+        const bp_tok_t *nt = x->s->toks.v + b[i].tok0;
+        uint32_t names = 0;
+        for (uint32_t k = 0; k < b[i].ntok; k++)
+            names += (nt[k].flags & BP_TF_UPPER) &&
+                     (nt[k].wi == UINT32_MAX || lex->winfo[nt[k].wi].langs == 0);
+        if (names < 2)
+            continue;
+        size_t j = i + 1;
+        while (j < nb && b[j].cls == C_EMPTY)
+            j++;
+        if (j >= nb || (b[j].cls != C_GOOD && b[j].cls != C_NEAR) || b[j].cue_kind != bio ||
+            b[j].ncue < 1 || !bp__names(x, &b[j], b[i].tok0, b[i].tok0 + b[i].ntok))
+            continue;
+        /* the last prose on the page: a name over a paragraph inside an
+         * article is a subhead */
+        int more = 0;
+        for (size_t k = j + 1; k < nb && k <= j + 10 && !more; k++)
+            more = b[k].cls == C_GOOD;
+        if (more)
+            continue;
+        for (size_t k = i; k <= j; k++) {
+            if (b[k].cls == C_EMPTY)
+                continue;
+            b[k].cls = C_BOILER;
+            b[k].kind = bio;
+            b[k].w = (float)(-(2.0 + b[k].nalpha));
+        }
+    }
+}
+
 /* A short block that reads like prose (a bullet point, a subhead): it
  * neither breaks the body nor counts as furniture. */
 static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
@@ -1118,6 +1181,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     bp__cards(&x);
     bp__arrow_cards(&x);
     bp__tables(&x);
+    bp__author_bio(&x);
 
     size_t a = 0, z = 0;
     int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;

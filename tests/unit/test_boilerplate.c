@@ -419,6 +419,25 @@ static void test_tokenizer_fast_path(void **state)
     free(b.v);
 }
 
+static void test_author_bio(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "author_bio.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* a heading over the article's last section stays ... */
+    assert_contains(out, "Northgate Gets Its Lane\nNorthgate residents, who had asked");
+    assert_contains(out, "past the old market hall.");
+    /* ... the author's name and biography after it go */
+    assert_absent(out, "Maria Lopes");
+    assert_absent(out, "covers the town council");
+    assert_span(&r, "author_bio", "Maria Lopes joined the Riverside Herald");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
 static void test_html_layout_div_and_split_article(void **state)
 {
     (void)state;
@@ -783,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_numeric_table_and_arrow_cards),
         cmocka_unit_test(test_list_article_details),
         cmocka_unit_test(test_tokenizer_fast_path),
+        cmocka_unit_test(test_author_bio),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
