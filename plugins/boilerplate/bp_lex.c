@@ -34,6 +34,16 @@ static const unsigned char bp__ascii[128] = {
     ['y'] = 5, ['z'] = 5,
 };
 
+/* The high bit of each byte of w that is an ASCII letter: for a byte
+ * L <= 0x7f (case folded), L in 'a'..'z' <=> L + 0x1f has the high bit set
+ * and L + 0x05 has not (no carries between bytes). */
+static inline uint64_t bp__letters(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    uint64_t l = (w | ones * 0x20) & ~highs;
+    return (l + ones * 0x1F) & ~(l + ones * 0x05) & ~w & highs;
+}
+
 int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
 {
     return bp_tokenize_in(s, start, end, end, t);
@@ -59,38 +69,53 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_tok
             }
         }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* Fast path: a word of 1-8 ASCII letters that ends at a non-word
-         * ASCII byte or at the end, found 8 bytes at a time (most words of
-         * most pages; the bytes up to limit may be read).  It makes the
-         * same token as the general loop below. */
+        /* Fast path: a word of 1-16 ASCII letters that ends at a non-word
+         * ASCII byte or at the end, found 8 bytes at a time (nearly all
+         * words of most pages; the bytes up to limit may be read).  It
+         * makes the same token as the general loop below. */
         if (limit - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
             const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
-            /* for a byte L <= 0x7f: L in 'a'..'z' <=> L + 0x1f has the high
-             * bit set and L + 0x05 has not (no carries between bytes) */
-            uint64_t l = (w | ones * 0x20) & ~highs;
-            uint64_t letter = (l + ones * 0x1F) & ~(l + ones * 0x05) & ~w & highs;
-            uint64_t notl = ~letter & highs;
-            size_t n = notl ? (size_t)(__builtin_ctzll(notl) >> 3) : 8, avail = end - i, step = 0;
-            if (n >= avail && avail <= 8)
-                step = n = avail; /* the letters run to the end */
-            else if (n < avail && n >= 1) {
+            uint64_t w1, w2 = 0, letter1, letter2 = 0;
+            memcpy(&w1, s + i, 8);
+            letter1 = bp__letters(w1);
+            size_t n = letter1 == highs ? 8 : (size_t)(__builtin_ctzll(~letter1 & highs) >> 3);
+            size_t avail = end - i, step = 0;
+            int two = 0;
+            if (n == 8 && avail > 8 && limit - i >= 16) {
+                memcpy(&w2, s + i + 8, 8);
+                letter2 = bp__letters(w2);
+                n = 8 + (letter2 == highs ? 8 : (size_t)(__builtin_ctzll(~letter2 & highs) >> 3));
+                two = 1;
+            }
+            if (n >= avail) {
+                if (avail <= 8 || (two && avail <= 16))
+                    step = n = avail; /* the letters run to the end */
+            } else if (n >= 1 && n < 16) {
                 unsigned char nc = (unsigned char)s[i + n];
                 if (nc < 0x80 && !(bp__ascii[nc] & 1))
                     step = n + 1; /* and the byte after the word is no word character */
             }
             if (step) {
-                uint64_t m = ~UINT64_C(0) >> (64 - 8 * n);
-                uint64_t upper = letter & ~(w << 2) & m; /* bit 0x20 clear */
+                uint64_t m1 = n >= 8 ? ~UINT64_C(0) : ~UINT64_C(0) >> (64 - 8 * n);
+                uint64_t up1 = letter1 & ~(w1 << 2) & m1; /* capitals: bit 0x20 clear */
+                uint64_t h, caps;
+                if (n <= 8) {
+                    h = bp_hash_u64((w1 | ones * 0x20) & m1);
+                    caps = up1 == (highs & m1);
+                } else {
+                    uint64_t m2 = ~UINT64_C(0) >> (128 - 8 * n);
+                    uint64_t up2 = letter2 & ~(w2 << 2) & m2;
+                    h = bp_hash_u128(w1 | ones * 0x20, (w2 | ones * 0x20) & m2);
+                    caps = up1 == highs && up2 == (highs & m2);
+                }
                 if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
                     return -1;
                 bp_tok_t *tk = &t->v[t->n++];
                 tk->start = (uint32_t)i;
                 tk->end = (uint32_t)(i + n);
-                tk->h = bp_hash_u64((w | ones * 0x20) & m, n);
-                uint32_t f = BP_TF_ALPHA | ((upper & 0x80) ? BP_TF_UPPER : BP_TF_LOWER);
-                if (n >= 2 && upper == (highs & m)) /* all n capitals */
+                tk->h = h;
+                uint32_t f = BP_TF_ALPHA | ((up1 & 0x80) ? BP_TF_UPPER : BP_TF_LOWER);
+                if (n >= 2 && caps)
                     f |= BP_TF_CAPS;
                 tk->flags = f;
                 tk->wi = UINT32_MAX;
@@ -101,7 +126,7 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_tok
 #endif
         /* a word: fold into a small buffer while scanning */
         size_t w0 = i;
-        char fold[96 + 8]; /* + 8: bp_hash_word loads 8 bytes */
+        char fold[96 + 16]; /* + 16: bp_hash_word loads 16 bytes */
         size_t fo = 0;
         unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
         int first_upper = -1;

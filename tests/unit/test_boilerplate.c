@@ -368,10 +368,12 @@ static void test_tokenizer_fast_path(void **state)
     static const char *const words[] = {"a",      "I",       "to",      "The",     "NASA",
                                         "iPhone", "Report",  "WORLD",   "zebra",   "quickly",
                                         "Greatly", "ABCDEFG", "abcdefgh", "Crossing", "x1",
-                                        "2019",   "self_made", "Zz",     "aZ",      "Q"};
+                                        "2019",   "self_made", "Zz",     "aZ",      "Q",
+                                        "Establishment", "UNDERSTANDING", "AbcdefghIjklmnop",
+                                        "Internationalization", "ninechars", "Mixedcase1"};
     static const char *const after[] = {" ", ".", ",", "\n", "\xe2\x80\x99s", "-x", "1", "_"};
     bp_toks_t a = {0}, b = {0};
-    char buf[64];
+    char buf[96];
     for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
         for (size_t f = 0; f < sizeof after / sizeof *after; f++) {
             /* with room after the word (fast path) and without (general) */
@@ -391,7 +393,8 @@ static void test_tokenizer_fast_path(void **state)
     }
     /* reading past the end (up to a limit) never changes the tokens */
     {
-        static const char text[] = "Home\nNews Sport\nabcdefgh\nWORLD!\nx";
+        static const char text[] = "Home\nNews Sport\nabcdefgh\nWORLD!\nEstablishments\n"
+                                   "INTERNATIONALLY x";
         size_t len = sizeof text - 1;
         for (size_t e = 0; e <= len; e++) {
             a.n = b.n = 0;
