@@ -1107,9 +1107,12 @@ int bp_lex_finish(bp_lex_t *lex)
         lex->ents[i].maxw = bp__pat_bound(lex, p);
         lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
     }
+    memset(lex->meta_floats, 0, sizeof lex->meta_floats);
     for (size_t i = 0; i < lex->npats; i++) {
         const bp_pattern_t *p = &lex->pats[i];
         uint32_t b = bp__pat_bound(lex, p);
+        if (p->kind < 0 && -p->kind < 4 && p->mode != BP_PM_LINE && p->mode != BP_PM_PREFIX)
+            lex->meta_floats[-p->kind] = 1;
         if (p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX) {
             if (b > lex->anchor_maxw)
                 lex->anchor_maxw = b;
@@ -1128,6 +1131,10 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     m->cap0 = m->cap1 = -1;
     /* long blocks skip the scan: no pattern can match them */
     size_t lim = n <= lex->float_maxw ? n : (n <= lex->anchor_maxw ? 1 : 0);
+    /* a metadata kind whose patterns are all line/prefix ones (bylines)
+     * can only match at the first token */
+    if (which < 0 && -which < 4 && !lex->meta_floats[-which] && lim > 1)
+        lim = 1;
     for (size_t ti = 0; ti < lim; ti++) {
         uint32_t wi = toks[ti].wi;
         if (wi != UINT32_MAX) {

@@ -140,6 +140,7 @@ typedef struct bp_lex {
     uint32_t *wfloat;   /* indices into wild of the contains/suffix ones */
     size_t nwfloat;
     uint32_t wild_maxw, wfloat_maxw; /* longest block any of them can match */
+    uint8_t meta_floats[4]; /* [-kind]: a metadata kind has contains/suffix patterns */
     /* wire agencies: hash of the folded name -> 1 */
     bp_map_t agencies;
     char **agency_names;
