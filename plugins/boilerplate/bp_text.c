@@ -1334,11 +1334,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         }
         /* the body does not end on a short line that is no sentence (the
          * headline of another story, a caption): an article's last block
-         * is a paragraph, a list, a table or a note in brackets */
+         * is a paragraph, a list (or the line that introduces it), a table
+         * or a note in brackets */
         while (z > a) {
             const bp_block_t *e = &b[z];
             if (e->cls != C_EMPTY && (e->cls == C_GOOD ||
-                                      (e->flags & (BF_SENT_END | BF_TABLE | BF_POST_SIG)) ||
+                                      (e->flags & (BF_SENT_END | BF_COLON_END | BF_TABLE | BF_POST_SIG)) ||
                                       e->list || bp__words(&x, e) >= 20 ||
                                       (x.t[e->cs] == '(' && x.t[e->ce - 1] == ')')))
                 break;
