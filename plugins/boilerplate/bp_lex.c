@@ -46,10 +46,26 @@ static inline uint64_t bp__letters(uint64_t w)
 
 int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
 {
-    return bp_tokenize_in(s, start, end, end, t);
+    return bp_tokenize_in(s, start, end, end, NULL, t);
 }
 
-int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_toks_t *t)
+/* A 2-byte UTF-8 character at s[i] (i + 1 < end): its index in the
+ * lex->u2 tables, or -1. */
+static inline int bp__u2(const char *s, size_t i, size_t end)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0xC2 || c > 0xDF || i + 1 >= end)
+        return -1;
+    unsigned char d = (unsigned char)s[i + 1];
+    if ((d & 0xC0) != 0x80)
+        return -1;
+    return (int)((((unsigned)c & 0x1F) << 6 | (d & 0x3F)) - 0x80);
+}
+
+#define BP_FOLD 96 /* bytes of a word's fold that are hashed */
+
+int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const bp_lex_t *lex,
+                   bp_toks_t *t)
 {
     size_t i = start;
     while (i < end) {
@@ -58,6 +74,11 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_tok
         if (c < 0x80) {
             if (!(bp__ascii[c] & 1)) {
                 i++;
+                continue;
+            }
+        } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
+            if (!(lex->u2cls[bp__u2(s, i, end)] & BP_CC_WORD)) {
+                i += 2;
                 continue;
             }
         } else {
@@ -126,7 +147,7 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_tok
 #endif
         /* a word: fold into a small buffer while scanning */
         size_t w0 = i;
-        char fold[96 + 16]; /* + 16: bp_hash_word loads 16 bytes */
+        char fold[BP_FOLD + 16]; /* + 16: bp_hash_word loads 16 bytes */
         size_t fo = 0;
         unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
         int first_upper = -1;
@@ -136,7 +157,7 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_tok
             int32_t cp;
             size_t j = i;
             /* ASCII fast path: most words of most pages */
-            if (c < 0x80 && fo < sizeof fold) {
+            if (c < 0x80 && fo < BP_FOLD) {
                 unsigned a = bp__ascii[c];
                 if (!(a & 1))
                     break;
@@ -162,15 +183,24 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, bp_tok
                                                               : 0;
                 cp = c;
                 j = i + 1;
-                if (fo < sizeof fold)
+                if (fo < BP_FOLD)
                     fold[fo++] = (char)bp_ascii_lower(c);
+            } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
+                /* 2-byte characters from the tables */
+                int k = bp__u2(s, i, end);
+                cls = lex->u2cls[k];
+                if (!(cls & BP_CC_WORD))
+                    break;
+                j = i + 2;
+                if (fo + 4 <= BP_FOLD)
+                    fo += bp_utf8_put(lex->u2low[k], fold + fo);
             } else {
                 cp = bp_utf8_next(s, end, &j);
                 unsigned cc = bp_cclass(cp);
                 if (!(cc & BP_CC_WORD))
                     break;
                 cls = cc;
-                if (fo + 4 <= sizeof fold) {
+                if (fo + 4 <= BP_FOLD) {
                     int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
                     fo += bp_utf8_put(lc, fold + fo);
                 }
@@ -899,6 +929,11 @@ void bp_lex_init(bp_lex_t *lex)
 {
     static const char *const w[BP_NCONN] = {"of", "the", "de", "for", "and", "du", "des", "la"};
     memset(lex, 0, sizeof *lex);
+    for (int32_t cp = 0x80; cp < 0x800; cp++) {
+        unsigned cc = bp_cclass(cp);
+        lex->u2cls[cp - 0x80] = (uint8_t)cc;
+        lex->u2low[cp - 0x80] = (uint16_t)((cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp);
+    }
     for (int i = 0; i < BP_NCONN; i++)
         lex->conn[i] = bp_hash_folded(w[i], strlen(w[i]));
 }

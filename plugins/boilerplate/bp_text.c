@@ -1158,7 +1158,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     s->toks.n = 0;
     for (size_t i = 0; i < nb; i++) {
         b[i].tok0 = (uint32_t)s->toks.n;
-        if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &s->toks) != 0)
+        if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &c->lex, &s->toks) != 0)
             return -1;
         b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
     }

@@ -398,7 +398,7 @@ static void test_tokenizer_fast_path(void **state)
         size_t len = sizeof text - 1;
         for (size_t e = 0; e <= len; e++) {
             a.n = b.n = 0;
-            assert_int_equal(bp_tokenize_in(text, 0, e, len, &a), 0);
+            assert_int_equal(bp_tokenize_in(text, 0, e, len, NULL, &a), 0);
             assert_int_equal(bp_tokenize(text, 0, e, &b), 0);
             assert_int_equal(a.n, b.n);
             for (size_t k = 0; k < a.n; k++) {
@@ -407,6 +407,39 @@ static void test_tokenizer_fast_path(void **state)
                 assert_int_equal(a.v[k].flags, b.v[k].flags);
             }
         }
+    }
+    /* 2-byte UTF-8 characters from the lex tables, the same as through
+     * utf8proc: Cyrillic, Greek, Latin-1, a capital whose lower case is a
+     * 3-byte character, dotted I, non-letters (NBSP, section sign) */
+    {
+        static const char text[] = "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 "
+                                   "\xce\x91\xce\xb8\xce\xae\xce\xbd\xce\xb1 Z\xc3\xbcrich "
+                                   "\xc3\x89" "COLE \xc8\xba" "B \xc4\xb0stanbul \xc2\xa0x\xc2\xa7y "
+                                   "caf\xc3\xa9s \xd0\xa1\xd0\xa8\xd0\x90\xc3";
+        size_t len = sizeof text - 1;
+        bp_lex_t *lex = calloc(1, sizeof *lex);
+        assert_non_null(lex);
+        bp_lex_init(lex);
+        for (size_t e = 0; e <= len; e++) {
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize_in(text, 0, e, len, lex, &a), 0);
+            assert_int_equal(bp_tokenize(text, 0, e, &b), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].start, b.v[k].start);
+                assert_int_equal(a.v[k].end, b.v[k].end);
+                assert_true(a.v[k].h == b.v[k].h);
+                assert_int_equal(a.v[k].flags, b.v[k].flags);
+            }
+        }
+        a.n = 0;
+        assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &a), 0);
+        assert_true(a.n >= 10);
+        /* "ЭCOLE"-style all-capitals and case folding through the table */
+        assert_true(a.v[0].h == bp_hash_folded("\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", 12));
+        assert_int_equal(a.v[3].flags, BP_TF_ALPHA | BP_TF_UPPER | BP_TF_CAPS);
+        bp_lex_free(lex);
+        free(lex);
     }
     /* flags of a few words */
     a.n = 0;
