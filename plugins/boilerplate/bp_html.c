@@ -975,7 +975,7 @@ static int bp__postfilter(bp_hctx_t *x, bp_buf_t *in, bp_buf_t *out)
     for (size_t i = 0; i < h->npb; i++) {
         bp_pblock_t *pb = &h->pb[i];
         tk->n = 0;
-        if (bp_tokenize(in->p, pb->out0, pb->out1, tk) != 0)
+        if (bp_tokenize_in(in->p, pb->out0, pb->out1, in->len, lex, tk) != 0)
             return -1;
         bp_lex_lookup(lex, tk->v, tk->n);
         int drop = -1;

@@ -34,7 +34,38 @@ static const unsigned char bp__ascii[128] = {
     ['y'] = 5, ['z'] = 5,
 };
 
+/* The high bit of each byte of w that is an ASCII letter: for a byte
+ * L <= 0x7f (case folded), L in 'a'..'z' <=> L + 0x1f has the high bit set
+ * and L + 0x05 has not (no carries between bytes). */
+static inline uint64_t bp__letters(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    uint64_t l = (w | ones * 0x20) & ~highs;
+    return (l + ones * 0x1F) & ~(l + ones * 0x05) & ~w & highs;
+}
+
 int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
+{
+    return bp_tokenize_in(s, start, end, end, NULL, t);
+}
+
+/* A 2-byte UTF-8 character at s[i] (i + 1 < end): its index in the
+ * lex->u2 tables, or -1. */
+static inline int bp__u2(const char *s, size_t i, size_t end)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0xC2 || c > 0xDF || i + 1 >= end)
+        return -1;
+    unsigned char d = (unsigned char)s[i + 1];
+    if ((d & 0xC0) != 0x80)
+        return -1;
+    return (int)((((unsigned)c & 0x1F) << 6 | (d & 0x3F)) - 0x80);
+}
+
+#define BP_FOLD 96 /* bytes of a word's fold that are hashed */
+
+int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const bp_lex_t *lex,
+                   bp_toks_t *t)
 {
     size_t i = start;
     while (i < end) {
@@ -45,6 +76,11 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
                 i++;
                 continue;
             }
+        } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
+            if (!(lex->u2cls[bp__u2(s, i, end)] & BP_CC_WORD)) {
+                i += 2;
+                continue;
+            }
         } else {
             size_t j = i;
             int32_t cp = bp_utf8_next(s, end, &j);
@@ -53,9 +89,65 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
                 continue;
             }
         }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Fast path: a word of 1-16 ASCII letters that ends at a non-word
+         * ASCII byte or at the end, found 8 bytes at a time (nearly all
+         * words of most pages; the bytes up to limit may be read).  It
+         * makes the same token as the general loop below. */
+        if (limit - i >= 8) {
+            const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+            uint64_t w1, w2 = 0, letter1, letter2 = 0;
+            memcpy(&w1, s + i, 8);
+            letter1 = bp__letters(w1);
+            size_t n = letter1 == highs ? 8 : (size_t)(__builtin_ctzll(~letter1 & highs) >> 3);
+            size_t avail = end - i, step = 0;
+            int two = 0;
+            if (n == 8 && avail > 8 && limit - i >= 16) {
+                memcpy(&w2, s + i + 8, 8);
+                letter2 = bp__letters(w2);
+                n = 8 + (letter2 == highs ? 8 : (size_t)(__builtin_ctzll(~letter2 & highs) >> 3));
+                two = 1;
+            }
+            if (n >= avail) {
+                if (avail <= 8 || (two && avail <= 16))
+                    step = n = avail; /* the letters run to the end */
+            } else if (n >= 1 && n < 16) {
+                unsigned char nc = (unsigned char)s[i + n];
+                if (nc < 0x80 && !(bp__ascii[nc] & 1))
+                    step = n + 1; /* and the byte after the word is no word character */
+            }
+            if (step) {
+                uint64_t m1 = n >= 8 ? ~UINT64_C(0) : ~UINT64_C(0) >> (64 - 8 * n);
+                uint64_t up1 = letter1 & ~(w1 << 2) & m1; /* capitals: bit 0x20 clear */
+                uint64_t h, caps;
+                if (n <= 8) {
+                    h = bp_hash_u64((w1 | ones * 0x20) & m1);
+                    caps = up1 == (highs & m1);
+                } else {
+                    uint64_t m2 = ~UINT64_C(0) >> (128 - 8 * n);
+                    uint64_t up2 = letter2 & ~(w2 << 2) & m2;
+                    h = bp_hash_u128(w1 | ones * 0x20, (w2 | ones * 0x20) & m2);
+                    caps = up1 == highs && up2 == (highs & m2);
+                }
+                if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+                    return -1;
+                bp_tok_t *tk = &t->v[t->n++];
+                tk->start = (uint32_t)i;
+                tk->end = (uint32_t)(i + n);
+                tk->h = h;
+                uint32_t f = BP_TF_ALPHA | ((up1 & 0x80) ? BP_TF_UPPER : BP_TF_LOWER);
+                if (n >= 2 && caps)
+                    f |= BP_TF_CAPS;
+                tk->flags = f;
+                tk->wi = UINT32_MAX;
+                i += step;
+                continue;
+            }
+        }
+#endif
         /* a word: fold into a small buffer while scanning */
         size_t w0 = i;
-        char fold[96];
+        char fold[BP_FOLD + 16]; /* + 16: bp_hash_word loads 16 bytes */
         size_t fo = 0;
         unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
         int first_upper = -1;
@@ -65,7 +157,7 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
             int32_t cp;
             size_t j = i;
             /* ASCII fast path: most words of most pages */
-            if (c < 0x80 && fo < sizeof fold) {
+            if (c < 0x80 && fo < BP_FOLD) {
                 unsigned a = bp__ascii[c];
                 if (!(a & 1))
                     break;
@@ -91,15 +183,24 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
                                                               : 0;
                 cp = c;
                 j = i + 1;
-                if (fo < sizeof fold)
+                if (fo < BP_FOLD)
                     fold[fo++] = (char)bp_ascii_lower(c);
+            } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
+                /* 2-byte characters from the tables */
+                int k = bp__u2(s, i, end);
+                cls = lex->u2cls[k];
+                if (!(cls & BP_CC_WORD))
+                    break;
+                j = i + 2;
+                if (fo + 4 <= BP_FOLD)
+                    fo += bp_utf8_put(lex->u2low[k], fold + fo);
             } else {
                 cp = bp_utf8_next(s, end, &j);
                 unsigned cc = bp_cclass(cp);
                 if (!(cc & BP_CC_WORD))
                     break;
                 cls = cc;
-                if (fo + 4 <= sizeof fold) {
+                if (fo + 4 <= BP_FOLD) {
                     int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
                     fo += bp_utf8_put(lc, fold + fo);
                 }
@@ -121,7 +222,7 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t)
         bp_tok_t *tk = &t->v[t->n++];
         tk->start = (uint32_t)w0;
         tk->end = (uint32_t)i;
-        tk->h = bp_hash_bytes(fold, fo);
+        tk->h = bp_hash_word(fold, fo);
         uint32_t f = 0;
         if (first_upper == 1)
             f |= BP_TF_UPPER;
@@ -801,6 +902,7 @@ void bp_lex_free(bp_lex_t *lex)
     free(lex->ents);
     bp_map_free(&lex->bigrams);
     free(lex->wild);
+    free(lex->wfloat);
     bp_map_free(&lex->agencies);
     for (size_t i = 0; i < lex->nagency; i++)
         free(lex->agency_names[i]);
@@ -827,6 +929,11 @@ void bp_lex_init(bp_lex_t *lex)
 {
     static const char *const w[BP_NCONN] = {"of", "the", "de", "for", "and", "du", "des", "la"};
     memset(lex, 0, sizeof *lex);
+    for (int32_t cp = 0x80; cp < 0x800; cp++) {
+        unsigned cc = bp_cclass(cp);
+        lex->u2cls[cp - 0x80] = (uint8_t)cc;
+        lex->u2low[cp - 0x80] = (uint16_t)((cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp);
+    }
     for (int i = 0; i < BP_NCONN; i++)
         lex->conn[i] = bp_hash_folded(w[i], strlen(w[i]));
 }
@@ -1006,14 +1113,28 @@ static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
     return len;
 }
 
-void bp_lex_finish(bp_lex_t *lex)
+int bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
     lex->float_maxw = 0;
+    lex->wild_maxw = lex->wfloat_maxw = 0;
+    free(lex->wfloat);
+    lex->wfloat = NULL;
+    lex->nwfloat = 0;
+    if (lex->nwild > 0 && (lex->wfloat = malloc(lex->nwild * sizeof *lex->wfloat)) == NULL)
+        return -1;
     for (size_t i = 0; i < lex->nwild; i++) {
         const bp_pattern_t *p = &lex->pats[lex->wild[i].pat];
-        lex->wild[i].maxw = bp__pat_bound(lex, p);
+        uint32_t mw = bp__pat_bound(lex, p);
+        lex->wild[i].maxw = mw;
         lex->wild[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
+        if (mw > lex->wild_maxw)
+            lex->wild_maxw = mw;
+        if (!lex->wild[i].anchored) {
+            lex->wfloat[lex->nwfloat++] = (uint32_t)i;
+            if (mw > lex->wfloat_maxw)
+                lex->wfloat_maxw = mw;
+        }
     }
     for (size_t i = 0; i < lex->nents; i++) {
         /* bigram entries and unigram entries share the array */
@@ -1021,9 +1142,12 @@ void bp_lex_finish(bp_lex_t *lex)
         lex->ents[i].maxw = bp__pat_bound(lex, p);
         lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
     }
+    memset(lex->meta_floats, 0, sizeof lex->meta_floats);
     for (size_t i = 0; i < lex->npats; i++) {
         const bp_pattern_t *p = &lex->pats[i];
         uint32_t b = bp__pat_bound(lex, p);
+        if (p->kind < 0 && -p->kind < 4 && p->mode != BP_PM_LINE && p->mode != BP_PM_PREFIX)
+            lex->meta_floats[-p->kind] = 1;
         if (p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX) {
             if (b > lex->anchor_maxw)
                 lex->anchor_maxw = b;
@@ -1031,6 +1155,7 @@ void bp_lex_finish(bp_lex_t *lex)
             lex->float_maxw = b;
         }
     }
+    return 0;
 }
 
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
@@ -1041,6 +1166,10 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     m->cap0 = m->cap1 = -1;
     /* long blocks skip the scan: no pattern can match them */
     size_t lim = n <= lex->float_maxw ? n : (n <= lex->anchor_maxw ? 1 : 0);
+    /* a metadata kind whose patterns are all line/prefix ones (bylines)
+     * can only match at the first token */
+    if (which < 0 && -which < 4 && !lex->meta_floats[-which] && lim > 1)
+        lim = 1;
     for (size_t ti = 0; ti < lim; ti++) {
         uint32_t wi = toks[ti].wi;
         if (wi != UINT32_MAX) {
@@ -1060,11 +1189,23 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
                 }
             }
         }
-        for (size_t w = 0; w < lex->nwild; w++) {
-            const bp_ent_t *en = &lex->wild[w];
-            if ((ti > 0 && en->anchored) || n > en->maxw)
-                continue;
-            bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+        /* patterns that can start anywhere: all of them at the first
+         * token, the contains/suffix ones after it (in the same order) */
+        if (ti == 0) {
+            if (n <= lex->wild_maxw)
+                for (size_t w = 0; w < lex->nwild; w++) {
+                    const bp_ent_t *en = &lex->wild[w];
+                    if (n > en->maxw)
+                        continue;
+                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+                }
+        } else if (n <= lex->wfloat_maxw) {
+            for (size_t w = 0; w < lex->nwfloat; w++) {
+                const bp_ent_t *en = &lex->wild[lex->wfloat[w]];
+                if (n > en->maxw)
+                    continue;
+                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+            }
         }
     }
     return m->pat >= 0;

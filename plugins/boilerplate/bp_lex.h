@@ -62,6 +62,11 @@ typedef struct bp_toks {
 
 /* Append the words of s[start, end) to t.  Returns 0 or -1 (no memory). */
 int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t);
+/* The same, allowed to read (not to tokenize) up to s[limit) (limit >=
+ * end): faster near end; with lex (or NULL) for its character tables. */
+struct bp_lex;
+int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit,
+                   const struct bp_lex *lex, bp_toks_t *t);
 
 enum bp_pat_mode { BP_PM_LINE = 1, BP_PM_PREFIX, BP_PM_SUFFIX, BP_PM_CONTAINS };
 enum bp_pat_opts {
@@ -134,6 +139,15 @@ typedef struct bp_lex {
     /* patterns whose first token is not a literal (checked at every start) */
     bp_ent_t *wild;
     size_t nwild, capwild;
+    uint32_t *wfloat;   /* indices into wild of the contains/suffix ones */
+    size_t nwfloat;
+    uint32_t wild_maxw, wfloat_maxw; /* longest block any of them can match */
+    uint8_t meta_floats[4]; /* [-kind]: a metadata kind has contains/suffix patterns */
+    /* U+0080-U+07FF (2-byte UTF-8: Latin, Greek, Cyrillic, Hebrew,
+     * Arabic, ...): bp_cclass and the lower case of the upper-case ones,
+     * so the tokenizer needs no utf8proc call for them */
+    uint8_t u2cls[0x780];
+    uint16_t u2low[0x780];
     /* wire agencies: hash of the folded name -> 1 */
     bp_map_t agencies;
     char **agency_names;
@@ -143,8 +157,9 @@ typedef struct bp_lex {
     uint32_t float_maxw;     /* ... a contains/suffix pattern */
 } bp_lex_t;
 
-/* Call once after loading every phrase file. */
-void bp_lex_finish(bp_lex_t *lex);
+/* Call once after loading every phrase file.  Returns 0 or -1 (no
+ * memory). */
+int bp_lex_finish(bp_lex_t *lex);
 
 void bp_lex_init(bp_lex_t *lex);
 /* Fill toks[i].wi from the word table (after bp_tokenize). */

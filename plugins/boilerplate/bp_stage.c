@@ -137,8 +137,7 @@ static int bp_create(const tm_host_t *host, const cJSON *config, void **instance
         bp_destroy(st);
         return rc;
     }
-    bp_lex_finish(&c->lex);
-    if (bp_hints_build(&c->hints) != 0) {
+    if (bp_lex_finish(&c->lex) != 0 || bp_hints_build(&c->hints) != 0) {
         bp_destroy(st);
         return tm_err_set(err, TM_ENOMEM, "out_of_memory", "boilerplate: out of memory");
     }

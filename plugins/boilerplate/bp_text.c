@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,12 @@ enum bp_bflags {
     BF_SLASH = 1024,     /* "Name / Agency" */
     BF_COPY = 2048,      /* holds a copyright sign */
     BF_URL_ONLY = 4096,  /* nothing but a URL */
+    BF_ARROW = 8192,     /* starts with a link arrow: "» ", "› ", "→ ", ">> " */
+    BF_TABLE = 16384,    /* a row of a numeric table (or its heading) */
+    BF_COLON_LABELS = 32768, /* two or more "Label: value" pairs (a fact box) */
+    BF_POST_SIG = 65536, /* "— Name (@handle) November 4, 2019": an embedded post's signature */
+    BF_ENUM = 131072,    /* "2. Heading", "3) Heading": a numbered item */
+    BF_PRICE = 262144,   /* holds a price: "$200", "£23.99", "€30" */
 };
 
 typedef struct bp_block {
@@ -85,13 +92,54 @@ static const unsigned char bp__punct[256] = {
     ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2, [':'] = 4,
 };
 
+/* Where the byte scans below may skip ahead: the number of bytes from t[i]
+ * to the first one that can be in bp__punct (a byte in 0x21-0x3f, '|' or
+ * 0xC2), 8 when none of the next 8 is (t[i, end) may be read; the
+ * candidate may lie past the block the caller scans); 0 when fewer than 8
+ * bytes can be read. */
+static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - i < 8)
+        return 0;
+    uint64_t w;
+    memcpy(&w, t + i, 8);
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    uint64_t l = w & ~highs;
+    /* 0x21 <= l <= 0x3f: l + 0x5f has the high bit, l + 0x40 has not */
+    uint64_t mid = (l + ones * 0x5F) & ~(l + ones * 0x40);
+    uint64_t bar = l ^ (ones * '|');
+    bar = ~(((bar & ~highs) + ~highs) | bar); /* high bit where l == '|' */
+    /* of the bytes >= 0x80 only 0xC2 (NBSP, ©, «, ») matters: other
+     * scripts' letters are skipped too */
+    uint64_t c2 = w ^ (ones * 0xC2);
+    c2 = ~(((c2 & ~highs) + ~highs) | c2);
+    uint64_t m = ((mid | bar) & ~w & highs) | (c2 & highs);
+    return m ? (uint32_t)__builtin_ctzll(m) >> 3 : 8;
+#else
+    (void)t;
+    (void)i;
+    (void)end;
+    return 0;
+#endif
+}
+
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
  * end directly followed by an upper-case letter, after a lower-case word). */
-static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
+static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce,
+                          uint32_t lim)
 {
     uint32_t start = cs;
     int glued = 0;
     for (uint32_t i = cs + 2; i + 1 < ce; i++) {
+        uint32_t sk = bp__skip(t, i, lim);
+        if (sk == 8) {
+            i += 7;
+            continue;
+        }
+        i += sk;
+        if (i + 1 >= ce)
+            break;
         unsigned char c = (unsigned char)t[i];
         if (!(bp__punct[c] & 1))
             continue;
@@ -133,7 +181,7 @@ static int bp__segment(bp_scratch_t *s, size_t *nb, const char *t, size_t len)
         /* NBSP-only lines are blank too */
         while (cs + 1 < ce && (unsigned char)t[cs] == 0xC2 && (unsigned char)t[cs + 1] == 0xA0)
             cs += 2;
-        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce) != 0)
+        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce, (uint32_t)len) != 0)
             return -1;
         i = le + 1;
     }
@@ -161,6 +209,22 @@ static void bp__ending(const char *t, bp_block_t *b)
 {
     size_t i = b->ce;
     size_t guard = 0;
+    int url_end = 0;
+    /* a sentence may end with a link after it ("Tickets: http://...",
+     * "... as reported. www.example.com"): judge the text before it (a
+     * colon there introduces the link, not a list) */
+    {
+        size_t k = i;
+        while (k > b->cs && t[k - 1] != ' ')
+            k--;
+        if (k > b->cs && i - k >= 8 &&
+            (memmem(t + k, i - k, "://", 3) != NULL || memcmp(t + k, "www.", 4) == 0)) {
+            while (k > b->cs && t[k - 1] == ' ')
+                k--;
+            i = k;
+            url_end = 1;
+        }
+    }
     while (i > b->cs && guard++ < 8) {
         size_t n = bp__closer_len(t, b->cs, i - 1);
         if (n == 0)
@@ -173,7 +237,7 @@ static void bp__ending(const char *t, bp_block_t *b)
     if (c == '.' || c == '!' || c == '?')
         b->flags |= BF_SENT_END;
     else if (c == ':')
-        b->flags |= BF_COLON_END;
+        b->flags |= url_end ? BF_SENT_END : BF_COLON_END;
     else if (i >= b->cs + 3 && (unsigned char)t[i - 3] == 0xE2 && (unsigned char)t[i - 2] == 0x80 &&
              c == 0xA6)
         b->flags |= BF_SENT_END; /* … */
@@ -182,7 +246,7 @@ static void bp__ending(const char *t, bp_block_t *b)
         b->flags |= BF_SENT_END; /* 。 */
 }
 
-static void bp__surface(const char *t, bp_block_t *b)
+static void bp__surface(const char *t, bp_block_t *b, uint32_t lim)
 {
     const unsigned char *u = (const unsigned char *)t;
     uint32_t cs = b->cs, ce = b->ce;
@@ -190,6 +254,14 @@ static void bp__surface(const char *t, bp_block_t *b)
     unsigned char c0 = u[cs];
     if (c0 == '#')
         b->flags |= BF_MD_HEADING;
+    if (c0 >= '1' && c0 <= '9') {
+        uint32_t k = cs + 1;
+        if (k < ce && u[k] >= '0' && u[k] <= '9')
+            k++;
+        if (k + 2 < ce && (u[k] == '.' || u[k] == ')') && u[k + 1] == ' ' &&
+            ((u[k + 2] >= 'A' && u[k + 2] <= 'Z') || u[k + 2] == '"' || u[k + 2] == 0xE2))
+            b->flags |= BF_ENUM;
+    }
     if ((c0 == '-' || c0 == '*' || c0 == '+') && cs + 1 < ce && u[cs + 1] == ' ')
         b->flags |= BF_BULLET;
     if (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 && u[cs + 2] == 0xA2)
@@ -197,8 +269,23 @@ static void bp__surface(const char *t, bp_block_t *b)
     if (c0 == '"' || (ce - cs >= 3 && c0 == 0xE2 && u[cs + 1] == 0x80 &&
                       (u[cs + 2] == 0x9C || u[cs + 2] == 0x98)))
         b->flags |= BF_QUOTE_START;
-    unsigned pipes = 0;
+    /* a link arrow before a headline: » › → ▶ ► >> */
+    if ((ce - cs >= 3 && c0 == 0xC2 && u[cs + 1] == 0xBB && u[cs + 2] == ' ') ||
+        (ce - cs >= 4 && c0 == 0xE2 && u[cs + 3] == ' ' &&
+         ((u[cs + 1] == 0x80 && u[cs + 2] == 0xBA) || (u[cs + 1] == 0x86 && u[cs + 2] == 0x92) ||
+          (u[cs + 1] == 0x96 && (u[cs + 2] == 0xB6 || u[cs + 2] == 0xBA)))) ||
+        (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
+        b->flags |= BF_ARROW;
+    unsigned pipes = 0, labels = 0;
     for (uint32_t i = cs; i < ce; i++) {
+        uint32_t sk = bp__skip(t, i, lim);
+        if (sk == 8) {
+            i += 7;
+            continue;
+        }
+        i += sk;
+        if (i >= ce)
+            break;
         unsigned char c = u[i];
         if (!bp__punct[c])
             continue;
@@ -214,12 +301,29 @@ static void bp__surface(const char *t, bp_block_t *b)
             pipes++;
         else if (c == ':' && i + 2 < ce && u[i + 1] == '/' && u[i + 2] == '/')
             b->flags |= BF_URL; /* "://" */
+        else if (c == ':' && i > cs && i + 1 < ce && u[i + 1] == ' ' &&
+                 ((u[i - 1] | 0x20) >= 'a' && (u[i - 1] | 0x20) <= 'z'))
+            labels++;
         if (c == '.' && i >= cs + 3 && u[i - 1] == 'w' && u[i - 2] == 'w' && u[i - 3] == 'w')
             b->flags |= BF_URL; /* "www." */
+    }
+    /* a product line ending in its price ("Sonos Move for $400"): a
+     * currency sign and a number that runs to the block's end */
+    if (ce - cs <= 160) {
+        uint32_t e = ce;
+        while (e > cs && ((u[e - 1] >= '0' && u[e - 1] <= '9') || u[e - 1] == '.' || u[e - 1] == ','))
+            e--;
+        if (e < ce && u[e] >= '0' && u[e] <= '9' &&
+            ((e >= cs + 1 && u[e - 1] == '$') ||
+             (e >= cs + 2 && u[e - 2] == 0xC2 && u[e - 1] == 0xA3) ||
+             (e >= cs + 3 && u[e - 3] == 0xE2 && u[e - 2] == 0x82 && u[e - 1] == 0xAC)))
+            b->flags |= BF_PRICE;
     }
     unsigned spaces = (b->flags & BF_URL) && memchr(u + cs, ' ', ce - cs) != NULL;
     if (pipes >= 2)
         b->flags |= BF_PIPES;
+    if (labels >= 2)
+        b->flags |= BF_COLON_LABELS;
     if ((b->flags & BF_URL) && spaces == 0)
         b->flags |= BF_URL_ONLY;
 }
@@ -470,7 +574,7 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
         }
     b->ncue = bc;
     bp__ending(x->t, b);
-    bp__surface(x->t, b);
+    bp__surface(x->t, b, (uint32_t)x->len);
     if (x->markdown) {
         size_t lb = 0, nl = 0;
         bp_md_link_stats(x->t + b->cs, b->ce - b->cs, &lb, &nl);
@@ -592,6 +696,19 @@ static void bp__classify(bp_tctx_t *x, bp_block_t *b)
     }
     if ((b->flags & (BF_DATE | BF_BYLINE)) && b->cls != C_GOOD)
         b->w = -1.0f;
+    /* the signature line under an embedded post (a quoted tweet) belongs
+     * to the quotation */
+    if ((b->flags & BF_DATE) && b->ntok <= 14 && b->cls != C_GOOD) {
+        const unsigned char *u = (const unsigned char *)x->t + b->cs;
+        size_t n = b->ce - b->cs;
+        int dash = (n > 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0x94 || u[2] == 0x93)) ||
+                   (n > 2 && u[0] == '-' && u[1] == ' ');
+        if (dash && memmem(u, n, "(@", 2) != NULL) {
+            b->flags |= BF_POST_SIG;
+            b->cls = C_NEAR;
+            b->w = 0.5f;
+        }
+    }
 }
 
 /* Cue-word blocks next to a pattern-matched block of the same kind take
@@ -709,6 +826,156 @@ static void bp__cards(bp_tctx_t *x)
     }
 }
 
+/* Teasers of other stories behind link arrows: three or more headlines
+ * starting with "»" (or "›", "→", ">>") at most three blocks apart, each
+ * with its blurb, are related links, blurbs included. */
+#define BP_ARROW_MIN 3
+#define BP_ARROW_GAP 3
+static void bp__arrow_cards(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    size_t i = 0;
+    while (i < nb) {
+        if (!(b[i].flags & BF_ARROW) || b[i].ntok > 16) {
+            i++;
+            continue;
+        }
+        size_t first = i, last = i, n = 1;
+        for (size_t j = i + 1; j < nb && j <= last + BP_ARROW_GAP; j++) {
+            if ((b[j].flags & BF_ARROW) && b[j].ntok <= 16) {
+                last = j;
+                n++;
+            }
+        }
+        if (n >= BP_ARROW_MIN) {
+            /* the last headline's blurb */
+            size_t end = last;
+            if (last + 1 < nb && !(b[last + 1].flags & BF_ARROW) && b[last + 1].cls != C_BOILER &&
+                bp__words(x, &b[last + 1]) <= 60)
+                end = last + 1;
+            for (size_t k = first; k <= end; k++) {
+                if (b[k].cls == C_BOILER || b[k].cls == C_EMPTY)
+                    continue;
+                b[k].cls = C_BOILER;
+                b[k].kind = x->c->k.related_link;
+                b[k].w = (float)(-(2.0 + b[k].nalpha));
+            }
+            i = end + 1;
+        } else {
+            i = last + 1;
+        }
+    }
+}
+
+/* A row of a numeric table: mostly numbers ("3 Kevin Harvick 5033 4 6 15
+ * 26", "Chelsea 12 8 2 2 26"). */
+static int bp__numrow(const bp_block_t *b)
+{
+    return b->cls != C_BOILER && b->cls != C_GOOD && b->ntok >= 4 && b->ntok <= 30 &&
+           b->ndigit >= 3 && b->ndigit * 2 >= b->ntok;
+}
+
+/* Tables of numbers (standings, results, statistics) are content:
+ * BP_MIN_ROWS or more numeric rows in a row, with the heading line just
+ * above them, neither count against the body nor break it. */
+#define BP_MIN_ROWS 4
+static void bp__tables(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    size_t i = 0;
+    while (i < nb) {
+        if (!bp__numrow(&b[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i, rows = 0;
+        while (j < nb && (b[j].cls == C_EMPTY || bp__numrow(&b[j]))) {
+            rows += b[j].cls != C_EMPTY;
+            j++;
+        }
+        if (rows >= BP_MIN_ROWS) {
+            size_t h = i;
+            /* the column heading */
+            if (h > 0 && b[h - 1].cls != C_BOILER && b[h - 1].cls != C_GOOD &&
+                b[h - 1].cls != C_EMPTY && b[h - 1].ntok <= 16 && !(b[h - 1].flags & BF_SENT_END))
+                h--;
+            for (size_t k = h; k < j; k++) {
+                if (b[k].cls == C_EMPTY)
+                    continue;
+                b[k].flags |= BF_TABLE;
+                b[k].list = 1;
+                b[k].w = 0.5f;
+            }
+        }
+        i = j;
+    }
+}
+
+/* Does block p name, among its first 12 words, one of the words
+ * tk[k0, k1) (a person's name)? */
+static int bp__names(const bp_tctx_t *x, const bp_block_t *p, uint32_t k0, uint32_t k1)
+{
+    const bp_tok_t *pt = x->s->toks.v + p->tok0, *nt = x->s->toks.v;
+    uint32_t lim = p->ntok < 12 ? p->ntok : 12;
+    for (uint32_t i = 0; i < lim; i++)
+        for (uint32_t k = k0; k < k1; k++)
+            if (pt[i].h == nt[k].h && (nt[k].flags & BP_TF_UPPER) &&
+                (nt[k].wi == UINT32_MAX || x->c->lex.winfo[nt[k].wi].langs == 0))
+                return 1;
+    return 0;
+}
+
+/* The author's biography after the article: a line that is a name
+ * ("Jane Doe", "About Jane Doe"), then the last paragraph of prose on the
+ * page, which names that person and holds author_bio cue words ("Jane
+ * joined the paper in 2017 and covers ...").  Both are author_bio. */
+static void bp__author_bio(bp_tctx_t *x)
+{
+    bp_block_t *b = x->b;
+    size_t nb = x->nb;
+    int bio = bp_lex_kind_find(&x->c->lex, "author_bio");
+    if (bio < 0)
+        return;
+    const bp_lex_t *lex = &x->c->lex;
+    for (size_t i = 0; i + 1 < nb; i++) {
+        if (b[i].cls != C_BAD && b[i].cls != C_SHORT)
+            continue;
+        if (b[i].ntok < 2 || b[i].ntok > 4 || b[i].nalpha != b[i].ntok ||
+            (b[i].flags & (BF_SENT_END | BF_COLON_END | BF_DATE | BF_BYLINE)))
+            continue;
+        /* two or more capitalised words that are no stop words */
+        const bp_tok_t *nt = x->s->toks.v + b[i].tok0;
+        uint32_t names = 0;
+        for (uint32_t k = 0; k < b[i].ntok; k++)
+            names += (nt[k].flags & BP_TF_UPPER) &&
+                     (nt[k].wi == UINT32_MAX || lex->winfo[nt[k].wi].langs == 0);
+        if (names < 2)
+            continue;
+        size_t j = i + 1;
+        while (j < nb && b[j].cls == C_EMPTY)
+            j++;
+        if (j >= nb || (b[j].cls != C_GOOD && b[j].cls != C_NEAR) || b[j].cue_kind != bio ||
+            b[j].ncue < 1 || !bp__names(x, &b[j], b[i].tok0, b[i].tok0 + b[i].ntok))
+            continue;
+        /* the last prose on the page: a name over a paragraph inside an
+         * article is a subhead */
+        int more = 0;
+        for (size_t k = j + 1; k < nb && k <= j + 10 && !more; k++)
+            more = b[k].cls == C_GOOD;
+        if (more)
+            continue;
+        for (size_t k = i; k <= j; k++) {
+            if (b[k].cls == C_EMPTY)
+                continue;
+            b[k].cls = C_BOILER;
+            b[k].kind = bio;
+            b[k].w = (float)(-(2.0 + b[k].nalpha));
+        }
+    }
+}
+
 /* A short block that reads like prose (a bullet point, a subhead): it
  * neither breaks the body nor counts as furniture. */
 static int bp__proselike(const bp_tctx_t *x, const bp_block_t *b)
@@ -744,7 +1011,7 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
          * the non-prose blocks a "Related" header took along, not at all */
         if (b->cls == C_BOILER)
             gap += b->pat >= 0 || b->pat_kind >= 0 ? 1 : 0;
-        else if (b->cls != C_EMPTY)
+        else if (b->cls != C_EMPTY && !(b->flags & BF_TABLE))
             gap = bp__proselike(x, b) ? 0 : gap + 2;
         if (gap >= 2 * BP_HARD_GAP)
             cur = 0;
@@ -771,7 +1038,6 @@ static int bp__body(const bp_tctx_t *x, size_t lim, size_t *a, size_t *z)
 
 /* A row of a schedule or a results list: starts with a number or a month
  * name, has a few words after it, is no phrase-list match. */
-#define BP_MIN_ROWS 4
 static int bp__datarow(const bp_tctx_t *x, const bp_block_t *b)
 {
     if (b->cls == C_BOILER || b->cls == C_GOOD || b->ntok < 4 || b->ntok > 30)
@@ -792,7 +1058,7 @@ static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
     double w = bp__words(x, b);
     if (b->cls == C_BAD && w < 3)
         return 0;
-    if (b->flags & (BF_PIPES | BF_URL))
+    if ((b->flags & (BF_PIPES | BF_URL)) && !((b->flags & BF_COLON_LABELS) && w >= 6))
         return 0;
     return w >= 3 && w <= 45;
 }
@@ -892,7 +1158,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     s->toks.n = 0;
     for (size_t i = 0; i < nb; i++) {
         b[i].tok0 = (uint32_t)s->toks.n;
-        if (bp_tokenize(t, b[i].cs, b[i].ce, &s->toks) != 0)
+        if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &c->lex, &s->toks) != 0)
             return -1;
         b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
     }
@@ -913,6 +1179,9 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     }
     bp__propagate(&x);
     bp__cards(&x);
+    bp__arrow_cards(&x);
+    bp__tables(&x);
+    bp__author_bio(&x);
 
     size_t a = 0, z = 0;
     int short_doc = nb <= (size_t)c->short_doc_blocks || ngood == 0;
@@ -1063,13 +1332,32 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                     z--;
             }
         }
+        /* the body does not end on a short line that is no sentence (the
+         * headline of another story, a caption): an article's last block
+         * is a paragraph, a list (or the line that introduces it), a table
+         * or a note in brackets */
+        while (z > a) {
+            const bp_block_t *e = &b[z];
+            if (e->cls != C_EMPTY && (e->cls == C_GOOD ||
+                                      (e->flags & (BF_SENT_END | BF_COLON_END | BF_TABLE | BF_POST_SIG)) ||
+                                      e->list || bp__words(&x, e) >= 20 ||
+                                      (x.t[e->cs] == '(' && x.t[e->ce - 1] == ')')))
+                break;
+            z--;
+        }
         for (size_t i = a; i <= z; i++)
             b[i].keep = b[i].cls != C_BOILER;
         /* runs of two or more non-prose blocks inside the body are chrome
          * (empty blocks neither break nor count) */
+        /* ... except the numbered headings of a list article (two or
+         * more "2. Heading" lines in the body) */
+        size_t nenum = 0;
+        for (size_t k = a; k <= z; k++)
+            nenum += (b[k].flags & BF_ENUM) && b[k].cls != C_GOOD && b[k].cls != C_BOILER;
         size_t i = a;
         while (i <= z) {
-            if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i])) {
+            if ((b[i].cls == C_SHORT || b[i].cls == C_BAD) && !b[i].list && !bp__proselike(&x, &b[i]) &&
+                !(b[i].flags & BF_PRICE)) {
                 size_t j = i, cnt = 0;
                 /* a caption under a gallery counter or a photo credit */
                 size_t pv = i;
@@ -1077,7 +1365,9 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                     pv--;
                 if (pv > a && b[pv - 1].cls == C_BOILER && b[pv - 1].kind == c->k.photo_credit)
                     cnt++;
-                while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) &&
+                /* a product line with its price ("Sonos Move for $400") is
+                 * the article's and ends the run */
+                while (j <= z && !b[j].list && !bp__proselike(&x, &b[j]) && !(b[j].flags & BF_PRICE) &&
                        (b[j].cls == C_SHORT || b[j].cls == C_BAD || b[j].cls == C_EMPTY)) {
                     if (b[j].cls != C_EMPTY)
                         cnt++;
@@ -1085,7 +1375,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 }
                 if (cnt >= 2) {
                     for (size_t k = i; k < j; k++) {
-                        if ((b[k].flags & BF_MD_HEADING) || b[k].cls == C_EMPTY)
+                        if ((b[k].flags & BF_MD_HEADING) || b[k].cls == C_EMPTY ||
+                            ((b[k].flags & BF_ENUM) && nenum >= 2))
                             continue;
                         b[k].keep = 0;
                         if (b[k].kind < 0)
@@ -1099,7 +1390,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         }
         /* header lines just before the body */
         size_t i2 = a, taken = 0, seen = 0;
-        int standfirst = 0, title_taken = 0;
+        int standfirst = 0, title_taken = 0, nmeta = 0;
         while (i2 > 0 && seen < 10 && taken < 5 && !title_taken) {
             i2--;
             seen++;
@@ -1111,9 +1402,20 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
              * which ends the header: headlines of other stories above it
              * are not taken */
             int plain = !(b[i2].flags & (BF_DATE | BF_BYLINE | BF_MD_HEADING));
+            int meta = (b[i2].flags & (BF_DATE | BF_BYLINE)) != 0;
             if (plain && (b[i2].flags & BF_SENT_END) && standfirst)
                 break;
-            if (plain && !standfirst)
+            /* a date or byline above the headline only when there was
+             * none below it (archive lists "March (11)" are not dates) */
+            if (meta && standfirst && nmeta > 0)
+                break;
+            nmeta += meta;
+            /* a short line without a full stop right above the dateline
+             * is the headline itself */
+            if (plain && !standfirst && nmeta > 0 && !(b[i2].flags & BF_SENT_END) &&
+                bp__words(&x, &b[i2]) <= 8)
+                title_taken = 1;
+            else if (plain && !standfirst)
                 standfirst = 1;
             else if (plain)
                 title_taken = 1;
@@ -1148,22 +1450,33 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].kind = c->k.markup;
         }
     }
-    /* drop repeated blocks (a headline printed twice) */
+    /* drop repeated blocks (a headline printed twice); a sentence that
+     * recurs further apart (the same question put to each interviewee)
+     * is the article's */
     {
         uint64_t prev[64];
+        size_t previ[64];
         size_t np = 0;
         for (size_t i = 0; i < nb; i++) {
             if (!b[i].keep || b[i].nbytes > 400)
                 continue;
             uint64_t h = bp__block_hash(t, &b[i]);
-            int dup = 0;
+            size_t dup = SIZE_MAX;
             for (size_t k = 0; k < np; k++)
-                dup |= prev[k] == h;
-            if (dup && (b[i].cls != C_GOOD || b[i].header)) {
+                if (prev[k] == h)
+                    dup = previ[k];
+            int sentence = b[i].cls == C_GOOD ||
+                           (b[i].cls == C_NEAR && (b[i].flags & BF_SENT_END) && i > dup + 3);
+            if (dup != SIZE_MAX && (!sentence || b[i].header)) {
                 b[i].keep = 0;
                 b[i].kind = c->k.low_content;
-            } else if (np < 64) {
+            } else if (dup == SIZE_MAX && np < 64) {
+                previ[np] = i;
                 prev[np++] = h;
+            } else if (dup != SIZE_MAX) {
+                for (size_t k = 0; k < np; k++)
+                    if (prev[k] == h)
+                        previ[k] = i;
             }
         }
     }

@@ -229,7 +229,7 @@ uint64_t bp_hash_bytes(const char *s, size_t len)
 
 uint64_t bp_hash_folded(const char *s, size_t len)
 {
-    char small[128];
+    char small[128 + 16]; /* + 16: bp_hash_word loads 16 bytes */
     size_t o = 0, i = 0;
     /* Long words are hashed through a truncated fold: they never match a
      * list entry anyway, they only need a stable hash. */
@@ -243,5 +243,5 @@ uint64_t bp_hash_folded(const char *s, size_t len)
             o += bp_utf8_put(utf8proc_tolower(cp), small + o);
         }
     }
-    return bp_hash_bytes(small, o);
+    return bp_hash_word(small, o);
 }

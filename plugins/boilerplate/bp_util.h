@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- growable byte buffer ---- */
 typedef struct bp_buf {
@@ -72,10 +73,56 @@ enum {
 };
 unsigned bp_cclass(int32_t cp);
 
-/* xxhash of a word's case-folded UTF-8 (never 0). */
+/* Hash of a word's case-folded UTF-8 (never 0): bp_hash_word of the fold. */
 uint64_t bp_hash_folded(const char *s, size_t len);
-/* Same, for bytes that are already folded. */
+/* xxhash of bytes (never 0). */
 uint64_t bp_hash_bytes(const char *s, size_t len);
+
+/* Hash of a folded word s[0..n) (never 0).  s must have at least 16
+ * readable bytes (a word buffer).  Words of up to 16 bytes, nearly all
+ * words, are one or two 64-bit loads and a multiply-xorshift finaliser
+ * (folded word bytes are never 0, so the zero-padded word alone tells
+ * words of up to 8 bytes apart, and the finaliser is a bijection: no two
+ * such words share a hash); longer ones go to xxhash. */
+static inline uint64_t bp_mix64(uint64_t h)
+{
+    h *= UINT64_C(0x9E3779B97F4A7C15);
+    h ^= h >> 29;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 32;
+    return h;
+}
+/* w: the word's bytes 0-7 (little-endian order, zero past the word). */
+static inline uint64_t bp_hash_u64(uint64_t w)
+{
+    uint64_t h = bp_mix64(w);
+    return h ? h : 1;
+}
+/* w1: bytes 0-7, w2: bytes 8-15 (zero past the word, not all zero). */
+static inline uint64_t bp_hash_u128(uint64_t w1, uint64_t w2)
+{
+    uint64_t h = bp_mix64(w1 ^ bp_mix64(w2 + UINT64_C(0x632BE59BD9B4E019)));
+    return h ? h : 1;
+}
+
+static inline uint64_t bp_load_le64(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static inline uint64_t bp_hash_word(const char *s, size_t n)
+{
+    if (n > 16 || n == 0)
+        return bp_hash_bytes(s, n);
+    if (n <= 8)
+        return bp_hash_u64(bp_load_le64(s) & (~UINT64_C(0) >> (64 - 8 * n)));
+    return bp_hash_u128(bp_load_le64(s), bp_load_le64(s + 8) & (~UINT64_C(0) >> (128 - 8 * n)));
+}
 
 /* ASCII helpers */
 static inline int bp_is_ascii_space(unsigned char c)

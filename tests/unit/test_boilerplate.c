@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../support/testhost.h"
+#include "../../plugins/boilerplate/bp_lex.h"
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
 
@@ -298,6 +299,177 @@ static void test_gallery_resume_and_rows(void **state)
     assert_contains(out, "June 15 \xe2\x80\x93 Lighthouse Park @ Closing Concert");
     assert_absent(out, "Weather");
     assert_absent(out, "About us");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_numeric_table_and_arrow_cards(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "standings.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* a standings table (rows of numbers) is the article, not a menu */
+    assert_contains(out, "On this page you will always find the current table");
+    assert_contains(out, "Final table of the Riverside League after 30 rounds:\n"
+                         "Pos Club Played Won Drawn Lost Points\n1 Northgate Rovers 30 21 5 4 68\n");
+    assert_contains(out, "8 Riverside Albion 30 5 4 21 19\n");
+    assert_contains(out, "The last club goes down to the second division.");
+    /* teasers of other pages behind link arrows, with their blurbs */
+    assert_absent(out, "Column by Sam Porter");
+    assert_absent(out, "Click on the photo");
+    assert_absent(out, "statistics and everything else");
+    assert_absent(out, "the transfers and the injuries");
+    assert_span(&r, "related_link", "\xc2\xbb Preview of the Cup Final 2023");
+    assert_span(&r, "related_link", "A long episode of the league podcast");
+    assert_absent(out, "Fixtures");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+static void test_list_article_details(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "listicle.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* archive counts above the headline are no dates of the article */
+    assert_absent(out, "March (11)");
+    assert_absent(out, "January (9)");
+    assert_contains(out, "Five gadgets worth buying this winter\nNovember 18, 2019\nWinter is");
+    /* numbered headings and product lines with their prices stay, the
+     * photo credit between them goes */
+    assert_contains(out, "1. Kitchen Speaker Mini\nKitchen Speaker Mini for $49\n");
+    assert_contains(out, "2. Smart Lock Two\nSmart Lock Two for $199\n");
+    assert_absent(out, "Tom Reed/TechDesk");
+    /* the same interview question put twice */
+    assert_contains(out, "The lock maker answered as well.\nWhat comes next for your company?\n"
+                         "The lock will learn");
+    /* an embedded post with its signature ends the article; the headline
+     * of another story after it does not */
+    assert_contains(out, "see you there! https://t.co/abc123\n"
+                         "\xe2\x80\x94 Winter Tech Fair (@wintertechfair) November 18, 2019");
+    assert_absent(out, "Council votes to close the old library");
+    assert_span(&r, "footer", "Council votes to close the old library");
+    run_free(&r);
+    tm_testhost_close(&th);
+}
+
+/* The tokenizer's 8-bytes-at-a-time path makes the same tokens as the
+ * general loop (which a word at the end of the text, with fewer than 8
+ * bytes left, always takes). */
+static void test_tokenizer_fast_path(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"a",      "I",       "to",      "The",     "NASA",
+                                        "iPhone", "Report",  "WORLD",   "zebra",   "quickly",
+                                        "Greatly", "ABCDEFG", "abcdefgh", "Crossing", "x1",
+                                        "2019",   "self_made", "Zz",     "aZ",      "Q",
+                                        "Establishment", "UNDERSTANDING", "AbcdefghIjklmnop",
+                                        "Internationalization", "ninechars", "Mixedcase1"};
+    static const char *const after[] = {" ", ".", ",", "\n", "\xe2\x80\x99s", "-x", "1", "_"};
+    bp_toks_t a = {0}, b = {0};
+    char buf[96];
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+        for (size_t f = 0; f < sizeof after / sizeof *after; f++) {
+            /* with room after the word (fast path) and without (general) */
+            int n = snprintf(buf, sizeof buf, "%s%s padding text", words[w], after[f]);
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize(buf, 0, (size_t)n, &a), 0);
+            size_t wl = strlen(words[w]) + strlen(after[f]);
+            assert_int_equal(bp_tokenize(buf, 0, wl, &b), 0);
+            assert_true(a.n >= 1 && b.n >= 1);
+            assert_int_equal(a.v[0].start, b.v[0].start);
+            assert_int_equal(a.v[0].end, b.v[0].end);
+            assert_true(a.v[0].h == b.v[0].h);
+            assert_int_equal(a.v[0].flags, b.v[0].flags);
+            /* and the data files' hash of the same word */
+            assert_true(a.v[0].h == bp_hash_folded(buf + a.v[0].start, a.v[0].end - a.v[0].start));
+        }
+    }
+    /* reading past the end (up to a limit) never changes the tokens */
+    {
+        static const char text[] = "Home\nNews Sport\nabcdefgh\nWORLD!\nEstablishments\n"
+                                   "INTERNATIONALLY x";
+        size_t len = sizeof text - 1;
+        for (size_t e = 0; e <= len; e++) {
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize_in(text, 0, e, len, NULL, &a), 0);
+            assert_int_equal(bp_tokenize(text, 0, e, &b), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].end, b.v[k].end);
+                assert_true(a.v[k].h == b.v[k].h);
+                assert_int_equal(a.v[k].flags, b.v[k].flags);
+            }
+        }
+    }
+    /* 2-byte UTF-8 characters from the lex tables, the same as through
+     * utf8proc: Cyrillic, Greek, Latin-1, a capital whose lower case is a
+     * 3-byte character, dotted I, non-letters (NBSP, section sign) */
+    {
+        static const char text[] = "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 "
+                                   "\xce\x91\xce\xb8\xce\xae\xce\xbd\xce\xb1 Z\xc3\xbcrich "
+                                   "\xc3\x89" "COLE \xc8\xba" "B \xc4\xb0stanbul \xc2\xa0x\xc2\xa7y "
+                                   "caf\xc3\xa9s \xd0\xa1\xd0\xa8\xd0\x90\xc3";
+        size_t len = sizeof text - 1;
+        bp_lex_t *lex = calloc(1, sizeof *lex);
+        assert_non_null(lex);
+        bp_lex_init(lex);
+        for (size_t e = 0; e <= len; e++) {
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize_in(text, 0, e, len, lex, &a), 0);
+            assert_int_equal(bp_tokenize(text, 0, e, &b), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].start, b.v[k].start);
+                assert_int_equal(a.v[k].end, b.v[k].end);
+                assert_true(a.v[k].h == b.v[k].h);
+                assert_int_equal(a.v[k].flags, b.v[k].flags);
+            }
+        }
+        a.n = 0;
+        assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &a), 0);
+        assert_true(a.n >= 10);
+        /* "ЭCOLE"-style all-capitals and case folding through the table */
+        assert_true(a.v[0].h == bp_hash_folded("\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", 12));
+        assert_int_equal(a.v[3].flags, BP_TF_ALPHA | BP_TF_UPPER | BP_TF_CAPS);
+        bp_lex_free(lex);
+        free(lex);
+    }
+    /* flags of a few words */
+    a.n = 0;
+    assert_int_equal(bp_tokenize("NASA said Report 2019 iPhone ok......", 0, 37, &a), 0);
+    assert_int_equal(a.n, 6);
+    assert_int_equal(a.v[0].flags, BP_TF_ALPHA | BP_TF_UPPER | BP_TF_CAPS);
+    assert_int_equal(a.v[1].flags, BP_TF_ALPHA | BP_TF_LOWER);
+    assert_int_equal(a.v[2].flags, BP_TF_ALPHA | BP_TF_UPPER);
+    assert_int_equal(a.v[3].flags, BP_TF_DIGIT);
+    assert_int_equal(a.v[4].flags, BP_TF_ALPHA | BP_TF_LOWER);
+    assert_true(a.v[1].h == bp_hash_folded("SAID", 4));
+    free(a.v);
+    free(b.v);
+}
+
+static void test_author_bio(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL);
+    run_t r;
+    run_fixture(th, &r, "author_bio.txt", NULL);
+    assert_int_equal(r.rc, TM_OK);
+    const char *out = r.doc->text;
+    /* a heading over the article's last section stays ... */
+    assert_contains(out, "Northgate Gets Its Lane\nNorthgate residents, who had asked");
+    assert_contains(out, "past the old market hall.");
+    /* ... the author's name and biography after it go */
+    assert_absent(out, "Maria Lopes");
+    assert_absent(out, "covers the town council");
+    assert_span(&r, "author_bio", "Maria Lopes joined the Riverside Herald");
     run_free(&r);
     tm_testhost_close(&th);
 }
@@ -663,6 +835,10 @@ int main(void)
         cmocka_unit_test(test_gallery_resume_and_rows),
         cmocka_unit_test(test_html_layout_div_and_split_article),
         cmocka_unit_test(test_read_more_cards),
+        cmocka_unit_test(test_numeric_table_and_arrow_cards),
+        cmocka_unit_test(test_list_article_details),
+        cmocka_unit_test(test_tokenizer_fast_path),
+        cmocka_unit_test(test_author_bio),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
