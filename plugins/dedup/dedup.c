@@ -142,6 +142,7 @@ typedef struct dd_stage {
     uint32_t *ybuf;  /* a candidate's own entries (dd_compare scratch) */
     uint16_t *ydf;
     size_t ycap;
+    dd_xset_t xset;  /* the new document's sample as a set */
     uint64_t ordered_docs;
     int debug; /* log every comparison (log level debug) */
     tm_metric_t *m_unique, *m_exact, *m_near, *m_docs, *m_mem, *m_disk;
@@ -205,6 +206,7 @@ static void dd_destroy(void *instance)
     free(st->anchors);
     free(st->ybuf);
     free(st->ydf);
+    dd_xset_free(&st->xset);
     free(st);
 }
 
@@ -611,6 +613,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         double best_score = -1, near_score = -1;
         const dd_cand_t *nearest = NULL;
         dd_cmp_t nc = {0};
+        if (lk.ncand > 0 && dd_xset_build(&st->xset, x, st->xdf) != 0)
+            lk.ncand = 0; /* out of memory: compared with nothing */
         for (size_t i = 0; i < lk.ncand; i++) {
             dd_cmp_t c;
             const dd_record_t *y = &lk.cand[i].rec;
@@ -619,7 +623,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
                                  : dd_df_cluster(st->df, y->cluster_seq) + st->vc.boilerplate_margin;
             if (dd__grow_ycmp(st, y->n) != 0)
                 continue;
-            dd_compare(&st->vc, x, st->xdf, y, st->df, limit, st->ybuf, st->ydf, &c);
+            dd_compare(&st->vc, x, &st->xset, st->xdf, y, st->df, limit, st->ybuf, st->ydf, &c);
             if (st->debug)
                 h->log(h, TM_LOG_DEBUG,
                        "msg=\"candidate\" id=\"%s\" candidate=\"%.*s\" score=%.3f limit=%u nx=%u ny=%u "
