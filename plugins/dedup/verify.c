@@ -87,33 +87,17 @@ void dd_xset_free(dd_xset_t *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Lanes of bucket bk holding h (a bit mask). */
-static inline unsigned dd__xmatch(const dd_xset_t *s, uint32_t bk, uint32_t h)
+/* Lanes of the bucket at k (4 keys) holding h, as a bit mask (occupancy
+ * not applied). */
+static inline unsigned dd__xmatch(const uint32_t *k, uint32_t h)
 {
 #if defined(__SSE2__)
-    __m128i k = _mm_load_si128((const __m128i *)(const void *)(s->key + (size_t)bk * 4));
-    unsigned m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, _mm_set1_epi32((int)h))));
+    __m128i v = _mm_load_si128((const __m128i *)(const void *)k);
+    return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, _mm_set1_epi32((int)h))));
 #else
-    const uint32_t *k = s->key + (size_t)bk * 4;
-    unsigned m = (unsigned)(k[0] == h) | (unsigned)(k[1] == h) << 1 | (unsigned)(k[2] == h) << 2 |
-                 (unsigned)(k[3] == h) << 3;
+    return (unsigned)(k[0] == h) | (unsigned)(k[1] == h) << 1 | (unsigned)(k[2] == h) << 2 |
+           (unsigned)(k[3] == h) << 3;
 #endif
-    return m & s->occ[bk];
-}
-
-/* Whether x holds h; *df its document frequency (read even when absent:
- * a value to ignore). */
-static inline unsigned dd__xfind(const dd_xset_t *s, uint32_t h, unsigned *df)
-{
-    uint32_t bk = dd__xh(h, s->shift);
-    unsigned m = dd__xmatch(s, bk, h);
-    while (__builtin_expect(m == 0 && (s->occ[bk] & 0x10), 0)) {
-        bk = (bk + 1) & s->mask;
-        m = dd__xmatch(s, bk, h);
-    }
-    /* lane 4 (no match) reads the next bucket's first slot: harmless */
-    *df = s->df[(size_t)bk * 4 + (unsigned)__builtin_ctz(m | 0x10)];
-    return m != 0;
 }
 
 /* x's content entries among its first xe (those <= tau). */
@@ -163,12 +147,30 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
      * boilerplate), and its own, collected to be looked up afterwards in
      * one prefetched batch. */
     const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
-    for (uint32_t j = 0; j < y->n; j++) {
-        uint32_t b = dd_rec_hash(y, j);
+    const uint8_t *occ = xs->occ;
+    const uint32_t *key = xs->key;
+    const uint16_t *xsdf = xs->df;
+    const uint32_t shift = xs->shift, mask = xs->mask, yn = y->n;
+    const unsigned char *yh = (const unsigned char *)y->h;
+    for (uint32_t j = 0; j < yn; j++) {
+        uint32_t b;
+        memcpy(&b, yh + (size_t)j * 4, 4);
         if (b > tau)
             break;
-        unsigned f;
-        unsigned hit = dd__xfind(xs, b, &f);
+        uint32_t bk = dd__xh(b, shift);
+        unsigned o = occ[bk];
+        unsigned m = dd__xmatch(key + (size_t)bk * 4, b) & o;
+        if (__builtin_expect((o & 0x10) != 0, 0)) {
+            /* the bucket spilled over: look on */
+            while (m == 0 && (o & 0x10)) {
+                bk = (bk + 1) & mask;
+                o = occ[bk];
+                m = dd__xmatch(key + (size_t)bk * 4, b) & o;
+            }
+        }
+        /* lane 4 (no match) reads the next bucket's first slot: ignored */
+        unsigned f = xsdf[(size_t)bk * 4 + (unsigned)__builtin_ctz(m | 0x10)];
+        unsigned hit = m != 0;
         ni += hit & (f < lim1);
         scratch[nyonly] = b;
         nyonly += hit ^ 1u;
