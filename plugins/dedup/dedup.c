@@ -198,6 +198,7 @@ static void dd_destroy(void *instance)
         st->be->destroy(st->be);
     }
     dd_df_free(st->df);
+    dd_norm_release(&st->norm);
     dd_fold_free(st->fold);
     free(st->xdf);
     free(st->weights);
@@ -264,6 +265,10 @@ static int dd_create(const tm_host_t *host, const cJSON *config, void **instance
     st->norm.fold = st->fold;
     st->norm.fold_diacritics = st->sc.fold_diacritics;
     st->norm.strip_markup = st->sc.strip_markup;
+    if (dd_norm_prepare(&st->norm) != 0) {
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "dedup: out of memory");
+        goto fail;
+    }
     st->df = dd_df_new(st->boiler_window, st->sc.sample_max);
     if (st->df == NULL) {
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory",

@@ -335,8 +335,42 @@ static int dd__unspaced(int32_t cp)
            (cp >= 0x20000 && cp <= 0x3FFFF);  /* CJK extensions B+ */
 }
 
+static const dd_uni_entry_t *dd__uni_entry(const dd_norm_opts_t *o, int32_t cp)
+{
+    if (o->uni == NULL)
+        return NULL;
+    if (cp >= 0x80 && cp < 0x80 + DD_UNI_LAT1)
+        return &o->uni[cp - 0x80];
+    if (cp >= 0x2000 && cp < 0x2000 + DD_UNI_GENP)
+        return &o->uni[DD_UNI_LAT1 + (cp - 0x2000)];
+    return NULL;
+}
+
+static void dd__uni_full(dd_norm_t *n, int32_t cp);
+
 /* Any non-ASCII code point (also those decoded from references). */
 static void dd__uni(dd_norm_t *n, int32_t cp)
+{
+    const dd_uni_entry_t *e = dd__uni_entry(n->o, cp);
+    if (e == NULL || e->kind == DD_UNI_FULL) {
+        dd__uni_full(n, cp);
+        return;
+    }
+    if (e->kind == DD_UNI_SEP) {
+        dd__sep(n);
+    } else if (e->kind == DD_UNI_PUNCT) {
+        /* what dd__punct does */
+        dd__end_token(n);
+        dd__flush_space(n);
+        if (dd__canon_reserve(n, e->len) == 0) {
+            memcpy(n->s->canon + n->s->canon_len, e->out, e->len);
+            n->s->canon_len += e->len;
+        }
+    }
+    /* DD_UNI_IGNORE: nothing */
+}
+
+static void dd__uni_full(dd_norm_t *n, int32_t cp)
 {
     const utf8proc_property_t *p = utf8proc_get_property(cp);
     if (p->ignorable)
@@ -756,9 +790,82 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
             }
         }
         int32_t cp;
-        i += dd__utf8(t, len, i, &cp);
+        if (c == 0xE2 && i + 2 < len && (t[i + 1] & 0xFE) == 0x80 && (t[i + 2] & 0xC0) == 0x80) {
+            /* U+2000..U+207F, General Punctuation: decoded here */
+            cp = 0x2000 | (int32_t)(t[i + 1] & 0x3F) << 6 | (int32_t)(t[i + 2] & 0x3F);
+            i += 3;
+        } else if (c == 0xC2 && i + 1 < len && (t[i + 1] & 0xC0) == 0x80) {
+            cp = t[i + 1]; /* U+0080..U+00BF */
+            i += 2;
+        } else {
+            i += dd__utf8(t, len, i, &cp);
+        }
         dd__uni(&n, cp);
     }
     dd__end_token(&n);
     return n.oom ? -1 : 0;
+}
+
+/* ---- the table of common characters ---- */
+
+static void dd__prepare_one(const dd_norm_opts_t *o, int32_t cp, dd_scratch_t *s,
+                            dd_uni_entry_t *e)
+{
+    memset(e, 0, sizeof *e);
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    if (p->ignorable) {
+        e->kind = DD_UNI_IGNORE;
+        return;
+    }
+    switch (p->category) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        e->kind = DD_UNI_FULL; /* word characters: tokens */
+        return;
+    case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN:
+        e->kind = DD_UNI_SEP;
+        return;
+    default:
+        break;
+    }
+    /* punctuation and symbols: what the full path writes into canon */
+    dd_norm_t n = {.o = o, .s = s};
+    s->canon_len = 0;
+    s->ntok = 0;
+    dd__punct(&n, cp);
+    if (n.oom || s->canon_len > sizeof e->out || s->ntok != 0) {
+        e->kind = DD_UNI_FULL;
+        return;
+    }
+    e->kind = DD_UNI_PUNCT;
+    e->len = (uint8_t)s->canon_len;
+    memcpy(e->out, s->canon, s->canon_len);
+}
+
+int dd_norm_prepare(dd_norm_opts_t *o)
+{
+    o->uni = NULL;
+    dd_uni_entry_t *t = calloc(DD_UNI_LAT1 + DD_UNI_GENP, sizeof *t);
+    if (t == NULL)
+        return -1;
+    dd_norm_opts_t base = *o; /* uni NULL: the full path */
+    dd_scratch_t s = {0};
+    for (int32_t k = 0; k < DD_UNI_LAT1; k++)
+        dd__prepare_one(&base, 0x80 + k, &s, &t[k]);
+    for (int32_t k = 0; k < DD_UNI_GENP; k++)
+        dd__prepare_one(&base, 0x2000 + k, &s, &t[DD_UNI_LAT1 + k]);
+    dd_scratch_free(&s);
+    o->uni = t;
+    return 0;
+}
+
+void dd_norm_release(dd_norm_opts_t *o)
+{
+    free(o->uni);
+    o->uni = NULL;
 }

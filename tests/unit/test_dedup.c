@@ -15,6 +15,7 @@
 #include "../support/testhost.h"
 #include "../../plugins/dedup/normalize.h"
 
+#include <utf8proc.h>
 #include <xxhash.h>
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
@@ -494,6 +495,69 @@ static void test_normalize_blocks_match_model(void **state)
     dd_scratch_free(&s);
 }
 
+/* The table of common characters (dd_norm_prepare) gives what the full
+ * utf8proc path gives, for every character it covers, in every context,
+ * with every option set. */
+static void test_normalize_prepared_table_matches_full_path(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    char ent[4200], pf[4200];
+    snprintf(ent, sizeof ent, "%s/html-entities.tsv", data_dir);
+    snprintf(pf, sizeof pf, "%s/punct-fold.tsv", data_dir);
+    dd_fold_t *fold = NULL;
+    assert_int_equal(dd_fold_load(ent, pf, &fold, &err), TM_OK);
+    /* '@' stands for the character */
+    static const char *const ctx[] = {"ab@cd", "ab @ cd", "@x", "x@", "A@@B", "caf\xc3\xa9@s",
+                                      "1@2", "@", "word@\xcc\x81next"};
+    dd_scratch_t s1 = {0}, s2 = {0};
+    size_t prepared = 0;
+    for (int cfg = 0; cfg < 8; cfg++) {
+        dd_norm_opts_t full = {.fold = (cfg & 4) ? NULL : fold, .fold_diacritics = cfg & 1,
+                               .strip_markup = (cfg >> 1) & 1};
+        dd_norm_opts_t fast = full;
+        assert_int_equal(dd_norm_prepare(&fast), 0);
+        assert_non_null(fast.uni);
+        for (int32_t cp = 0x80; cp < 0x2080; cp++) {
+            if (cp == 0xC0)
+                cp = 0x2000;
+            const dd_uni_entry_t *e = cp < 0xC0 ? &fast.uni[cp - 0x80]
+                                                : &fast.uni[DD_UNI_LAT1 + (cp - 0x2000)];
+            prepared += e->kind != DD_UNI_FULL;
+            char u[8];
+            int ul = (int)utf8proc_encode_char(cp, (utf8proc_uint8_t *)u);
+            u[ul] = '\0';
+            for (size_t k = 0; k < sizeof ctx / sizeof ctx[0]; k++) {
+                char text[64];
+                size_t tl = 0;
+                for (const char *c = ctx[k]; *c; c++) {
+                    if (*c == '@') {
+                        memcpy(text + tl, u, (size_t)ul);
+                        tl += (size_t)ul;
+                    } else {
+                        text[tl++] = *c;
+                    }
+                }
+                text[tl] = '\0';
+                assert_int_equal(dd_normalize(&full, text, strlen(text), &s1), 0);
+                assert_int_equal(dd_normalize(&fast, text, strlen(text), &s2), 0);
+                if (s1.canon_len != s2.canon_len || memcmp(s1.canon, s2.canon, s1.canon_len) != 0)
+                    fail_msg("U+%04X in \"%s\" (options %d): \"%.*s\" vs \"%.*s\"", (unsigned)cp,
+                             ctx[k], cfg, (int)s1.canon_len, s1.canon, (int)s2.canon_len, s2.canon);
+                assert_int_equal(s1.ntok, s2.ntok);
+                assert_memory_equal(s1.tok, s2.tok, s1.ntok * sizeof *s1.tok);
+            }
+        }
+        dd_norm_release(&fast);
+        assert_null(fast.uni);
+    }
+    /* most of the covered range is punctuation, spaces and format characters */
+    assert_true(prepared > 8 * 100);
+    dd_scratch_free(&s1);
+    dd_scratch_free(&s2);
+    dd_fold_free(fold);
+}
+
 int main(void)
 {
     const char *src = getenv("TM_SRCDIR");
@@ -510,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_index_refused),
         cmocka_unit_test(test_config_validated),
         cmocka_unit_test(test_normalize_blocks_match_model),
+        cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
