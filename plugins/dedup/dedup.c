@@ -396,6 +396,9 @@ static int dd_process(void *instance, void *ts, tm_doc_t *doc, tm_err_t *err)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory sketching");
         goto out;
     }
+    /* The ordered lane looks these up first; when it runs next on this
+     * worker (the usual case) their lines are then in cache. */
+    dd_df_prefetch(st->df, sk->s.h, sk->s.n);
     if (h->doc_stash_put(doc, sk, dd_sketch_free) != TM_OK) {
         dd_sketch_free(sk);
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");

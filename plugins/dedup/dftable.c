@@ -174,6 +174,12 @@ void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *ou
     }
 }
 
+void dd_df_prefetch(const dd_df_t *df, const uint32_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(dd__line(df, h[i]));
+}
+
 static void dd__expire_one(dd_df_t *df)
 {
     uint32_t n = df->docs[df->docs_head].n;
