@@ -1,5 +1,7 @@
 /*
- * verify.c - one merge over two sorted samples.
+ * verify.c - comparing two samples: the new document's, held as a hash
+ * set (dd_xset_t, built once per document), with each candidate's sorted
+ * sample in one pass over the candidate's entries.
  *
  * Decision: the new document x is a near duplicate of the earlier y when
  *     Jaccard >= jaccard, sharing at least min_content/2 content shingles
@@ -182,8 +184,8 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
      * the lowest Jaccard any rule needs (half the threshold, `extends`),
      * no discount can make y pass: skip y's document-frequency lookups
      * (one cache miss each) and count all of its shingles, so a far
-     * candidate costs one merge.  Only its reported Jaccard (a "nearest"
-     * for tuning) is then the undiscounted one. */
+     * candidate costs one pass over its sample.  Only its reported
+     * Jaccard (a "nearest" for tuning) is then the undiscounted one. */
     double cx = nx > 0 ? (double)ni / nx : 0.0;
     double scale0 = 4294967296.0 / ((double)tau + 1.0);
     int may_copy = cx >= c->containment && (double)nx * scale0 >= (double)c->min_content;
