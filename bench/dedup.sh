@@ -2,12 +2,14 @@
 # Scores and speed of the dedup stage (plugins/dedup/README.md).
 #   bench/dedup.sh score        dev and realworld-dev scorer output
 #   bench/dedup.sh speed        news-1k, one worker, empty index, --stats
-#   bench/dedup.sh speed1m      news-1k against a 1,000,000-document index
-#                               (built once in $TMPDIR/dedup-1m: ~1 min, ~460 MB)
+#   bench/dedup.sh speed1m [R]  news-1k against a 1,000,000-document index
+#                               (built once in $TMPDIR/dedup-1m: ~1 min, ~460 MB),
+#                               R runs (1), each on a fresh copy of it
 #   bench/dedup.sh cg [N]       instructions per input byte (callgrind, repeatable):
 #                               one worker, the first N (300) news-1k documents, plain
 #                               and salted (id prepended, as bench/batch.py), minus
-#                               the same run on empty input
+#                               the same run on empty input; then the stage alone
+#                               (callgrind --toggle-collect of its two hooks)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -39,9 +41,11 @@ for i in range(1000000):
     sys.stdout.write(json.dumps({"id": "g%07d" % i, "text": " ".join(r.choices(V, k=80))}) + "\n")
 PY
     fi
-    rm -rf "$st-run" && cp -r "$st" "$st-run"
-    nice ./textmill run -c "$conf" --workers 1 --stats -l info --state-dir "$st-run" < "$corpus" 2>&1 >/dev/null |
-        grep -E "textmill run|stage dedup|index (open|closed)"
+    for _ in $(seq "${2:-1}"); do
+        rm -rf "$st-run" && cp -r "$st" "$st-run"
+        nice ./textmill run -c "$conf" --workers 1 --stats -l info --state-dir "$st-run" < "$corpus" 2>&1 >/dev/null |
+            grep -E "textmill run|stage dedup|index (open|closed)"
+    done
     du -sh "$st-run/dedup"
     rm -rf "$st-run" ;;
 cg)
@@ -67,6 +71,9 @@ PY
         c=$(count "$f")
         b=$(python3 -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1])))" "$f")
         echo "$kind: $n docs, $b bytes: $c - $e instructions = $(( (c - e) / b )) per byte, $(( (c - e) / n )) per document"
+        s=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect='dd_process*' \
+            ./textmill run -c "$conf" -w 1 < "$f" 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
+        echo "$kind, stage dedup alone: $s instructions = $(( s / b )) per byte, $(( s / n )) per document"
     done ;;
 *) echo "usage: $0 score|speed|speed1m|cg [N]" >&2; exit 2 ;;
 esac

@@ -142,6 +142,7 @@ typedef struct dd_stage {
     uint32_t *ybuf;  /* a candidate's own entries (dd_compare scratch) */
     uint16_t *ydf;
     size_t ycap;
+    dd_xset_t xset;  /* the new document's sample as a set */
     uint64_t ordered_docs;
     int debug; /* log every comparison (log level debug) */
     tm_metric_t *m_unique, *m_exact, *m_near, *m_docs, *m_mem, *m_disk;
@@ -197,6 +198,7 @@ static void dd_destroy(void *instance)
         st->be->destroy(st->be);
     }
     dd_df_free(st->df);
+    dd_norm_release(&st->norm);
     dd_fold_free(st->fold);
     free(st->xdf);
     free(st->weights);
@@ -205,6 +207,7 @@ static void dd_destroy(void *instance)
     free(st->anchors);
     free(st->ybuf);
     free(st->ydf);
+    dd_xset_free(&st->xset);
     free(st);
 }
 
@@ -262,6 +265,10 @@ static int dd_create(const tm_host_t *host, const cJSON *config, void **instance
     st->norm.fold = st->fold;
     st->norm.fold_diacritics = st->sc.fold_diacritics;
     st->norm.strip_markup = st->sc.strip_markup;
+    if (dd_norm_prepare(&st->norm) != 0) {
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "dedup: out of memory");
+        goto fail;
+    }
     st->df = dd_df_new(st->boiler_window, st->sc.sample_max);
     if (st->df == NULL) {
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory",
@@ -389,6 +396,9 @@ static int dd_process(void *instance, void *ts, tm_doc_t *doc, tm_err_t *err)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory sketching");
         goto out;
     }
+    /* The ordered lane looks these up first; when it runs next on this
+     * worker (the usual case) their lines are then in cache. */
+    dd_df_prefetch(st->df, sk->s.h, sk->s.n);
     if (h->doc_stash_put(doc, sk, dd_sketch_free) != TM_OK) {
         dd_sketch_free(sk);
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
@@ -611,6 +621,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         double best_score = -1, near_score = -1;
         const dd_cand_t *nearest = NULL;
         dd_cmp_t nc = {0};
+        if (lk.ncand > 0 && dd_xset_build(&st->xset, x, st->xdf) != 0)
+            lk.ncand = 0; /* out of memory: compared with nothing */
         for (size_t i = 0; i < lk.ncand; i++) {
             dd_cmp_t c;
             const dd_record_t *y = &lk.cand[i].rec;
@@ -619,7 +631,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
                                  : dd_df_cluster(st->df, y->cluster_seq) + st->vc.boilerplate_margin;
             if (dd__grow_ycmp(st, y->n) != 0)
                 continue;
-            dd_compare(&st->vc, x, st->xdf, y, st->df, limit, st->ybuf, st->ydf, &c);
+            dd_compare(&st->vc, x, &st->xset, st->xdf, y, st->df, limit, st->ybuf, st->ydf, &c);
             if (st->debug)
                 h->log(h, TM_LOG_DEBUG,
                        "msg=\"candidate\" id=\"%s\" candidate=\"%.*s\" score=%.3f limit=%u nx=%u ny=%u "

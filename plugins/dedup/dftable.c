@@ -107,8 +107,6 @@ static inline void dd__bump(dd_df_t *df, uint32_t h, int up)
     }
 }
 
-#define DD_AHEAD 8
-
 dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
 {
     dd_df_t *df = calloc(1, sizeof *df);
@@ -159,36 +157,57 @@ void dd_df_free(dd_df_t *df)
 
 unsigned dd_df_get(const dd_df_t *df, uint32_t h) { return dd__get(df, h); }
 
+/* Lookups go in groups: all of a group's lines are requested first, so
+ * their cache misses overlap instead of costing one memory latency each. */
+#define DD_GROUP 64
+
 void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
 {
-    for (size_t i = 0; i < n && i < DD_AHEAD; i++)
-        __builtin_prefetch(dd__line(df, h[i]));
-    for (size_t i = 0; i < n; i++) {
-        if (i + DD_AHEAD < n)
-            __builtin_prefetch(dd__line(df, h[i + DD_AHEAD]));
-        unsigned v = dd__get(df, h[i]);
-        out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+    for (size_t g = 0; g < n; g += DD_GROUP) {
+        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
+        for (size_t i = g; i < e; i++)
+            __builtin_prefetch(dd__line(df, h[i]));
+        for (size_t i = g; i < e; i++) {
+            unsigned v = dd__get(df, h[i]);
+            out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+        }
     }
+}
+
+void dd_df_prefetch(const dd_df_t *df, const uint32_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(dd__line(df, h[i]));
 }
 
 static void dd__expire_one(dd_df_t *df)
 {
     uint32_t n = df->docs[df->docs_head].n;
     uint64_t cluster = df->docs[df->docs_head].cluster;
-    df->docs_head = (df->docs_head + 1) % df->docs_cap;
+    if (++df->docs_head == df->docs_cap)
+        df->docs_head = 0;
     if (cluster != 0) {
         struct dd_dfcl *e = dd__cl_find(df, cluster);
         if (e != NULL && --e->count == 0)
             dd__cl_del(df, (size_t)(e - df->cl));
     }
     df->docs_used--;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + DD_AHEAD < n)
-            __builtin_prefetch(dd__line(df, df->fifo[(df->fifo_head + DD_AHEAD) % df->fifo_cap]));
-        uint32_t h = df->fifo[df->fifo_head];
-        df->fifo_head = (df->fifo_head + 1) % df->fifo_cap;
-        dd__bump(df, h, 0);
+    size_t head = df->fifo_head;
+    for (uint32_t i = 0; i < n; i += DD_GROUP) {
+        uint32_t e = n - i < DD_GROUP ? n : i + DD_GROUP;
+        size_t p = head;
+        for (uint32_t k = i; k < e; k++) {
+            __builtin_prefetch(dd__line(df, df->fifo[p]));
+            if (++p == df->fifo_cap)
+                p = 0;
+        }
+        for (uint32_t k = i; k < e; k++) {
+            dd__bump(df, df->fifo[head], 0);
+            if (++head == df->fifo_cap)
+                head = 0;
+        }
     }
+    df->fifo_head = head;
     df->fifo_used -= n;
 }
 
@@ -212,13 +231,19 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
         }
         e->count++;
     }
-    size_t tail = (df->fifo_head + df->fifo_used) % df->fifo_cap;
-    for (size_t i = 0; i < n; i++) {
-        if (i + DD_AHEAD < n)
-            __builtin_prefetch(dd__line(df, h[i + DD_AHEAD]));
-        df->fifo[tail] = h[i];
-        tail = (tail + 1) % df->fifo_cap;
-        dd__bump(df, h[i], 1);
+    size_t tail = df->fifo_head + df->fifo_used;
+    if (tail >= df->fifo_cap)
+        tail -= df->fifo_cap;
+    for (size_t g = 0; g < n; g += DD_GROUP) {
+        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
+        for (size_t i = g; i < e; i++)
+            __builtin_prefetch(dd__line(df, h[i]));
+        for (size_t i = g; i < e; i++) {
+            df->fifo[tail] = h[i];
+            if (++tail == df->fifo_cap)
+                tail = 0;
+            dd__bump(df, h[i], 1);
+        }
     }
     df->fifo_used += n;
     df->docs[(df->docs_head + df->docs_used) % df->docs_cap] =

@@ -33,6 +33,10 @@ unsigned dd_df_get(const dd_df_t *df, uint32_t h);
 /* The same for h[0..n), saturated to 65535, with prefetching. */
 void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out);
 
+/* Request the table lines of h[0..n) (a hint; the table's memory never
+ * moves, so any thread may call this while another updates counts). */
+void dd_df_prefetch(const dd_df_t *df, const uint32_t *h, size_t n);
+
 /* Add one document of cluster `cluster` with sampled shingles h[0..n)
  * (n may be 0), expiring the oldest document(s) to make room.  Returns 0,
  * or -1 when n is too large or out of memory. */

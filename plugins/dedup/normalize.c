@@ -2,8 +2,12 @@
  * normalize.c - one pass over the text producing the canonical text and
  * the token hashes (see normalize.h for the rules).
  *
- * ASCII is handled byte by byte (lower-casing is all NFKC + case folding
- * does to it).  A token that contains any other character is collected as
+ * ASCII needs no NFKC: lower-casing is all NFKC + case folding does to it.
+ * Plain ASCII text (letters, digits, punctuation, single spaces) goes 16
+ * bytes at a time through SSE2 compares (dd__blocks: the span it copies is
+ * exactly what the byte-by-byte rules would output, and it leaves their
+ * state); everything else is handled byte by byte.  A token that contains
+ * any other character is collected as
  * UTF-8 and run through utf8proc (decompose with compatibility mappings,
  * case folding, ignorables and optionally marks stripped; then canonical
  * composition), which is NFKC_Casefold without utf8proc_map's allocation.
@@ -331,8 +335,42 @@ static int dd__unspaced(int32_t cp)
            (cp >= 0x20000 && cp <= 0x3FFFF);  /* CJK extensions B+ */
 }
 
+static const dd_uni_entry_t *dd__uni_entry(const dd_norm_opts_t *o, int32_t cp)
+{
+    if (o->uni == NULL)
+        return NULL;
+    if (cp >= 0x80 && cp < 0x80 + DD_UNI_LAT1)
+        return &o->uni[cp - 0x80];
+    if (cp >= 0x2000 && cp < 0x2000 + DD_UNI_GENP)
+        return &o->uni[DD_UNI_LAT1 + (cp - 0x2000)];
+    return NULL;
+}
+
+static void dd__uni_full(dd_norm_t *n, int32_t cp);
+
 /* Any non-ASCII code point (also those decoded from references). */
 static void dd__uni(dd_norm_t *n, int32_t cp)
+{
+    const dd_uni_entry_t *e = dd__uni_entry(n->o, cp);
+    if (e == NULL || e->kind == DD_UNI_FULL) {
+        dd__uni_full(n, cp);
+        return;
+    }
+    if (e->kind == DD_UNI_SEP) {
+        dd__sep(n);
+    } else if (e->kind == DD_UNI_PUNCT) {
+        /* what dd__punct does */
+        dd__end_token(n);
+        dd__flush_space(n);
+        if (dd__canon_reserve(n, e->len) == 0) {
+            memcpy(n->s->canon + n->s->canon_len, e->out, e->len);
+            n->s->canon_len += e->len;
+        }
+    }
+    /* DD_UNI_IGNORE: nothing */
+}
+
+static void dd__uni_full(dd_norm_t *n, int32_t cp)
 {
     const utf8proc_property_t *p = utf8proc_get_property(cp);
     if (p->ignorable)
@@ -491,6 +529,137 @@ static size_t dd__utf8(const unsigned char *t, size_t len, size_t i, int32_t *cp
     return (size_t)r;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define DD_HAVE_BLOCKS 1
+
+/* Bytes the block path copies as they are (lower-cased): ASCII letters,
+ * digits and punctuation other than '&' and '<' (references and tags) and
+ * '`' (folded); 2 for letters and digits. */
+static const unsigned char dd__fastvis[256] = {
+    ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1,
+    [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2,
+    ['7'] = 2, ['8'] = 2, ['9'] = 2, [':'] = 1, [';'] = 1, ['='] = 1, ['>'] = 1,
+    ['?'] = 1, ['@'] = 1,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2, ['G'] = 2,
+    ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2, ['M'] = 2, ['N'] = 2,
+    ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2, ['U'] = 2,
+    ['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2,
+    ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1,
+    ['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2, ['g'] = 2,
+    ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2, ['m'] = 2, ['n'] = 2,
+    ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2, ['u'] = 2,
+    ['v'] = 2, ['w'] = 2, ['x'] = 2, ['y'] = 2, ['z'] = 2,
+    ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
+/* Blocks of 16 bytes of plain ASCII text, starting at a visible byte t[*pi]
+ * (dd__fastvis) outside a non-ASCII token.  A block is classified with
+ * SSE2 compares: letters and digits (W), visible bytes (V, see
+ * dd__fastvis) and spaces.  The span [*pi, e) that the byte-by-byte
+ * machine would copy unchanged (lower-cased) is the visible bytes and the
+ * single spaces between two of them; it is stored 16 bytes at a time, and
+ * its tokens (runs of W) are hashed from the bit masks.  The state it
+ * leaves (open token, its start in canon) is what the byte-by-byte path
+ * leaves, so that path takes over at e: a double space, a line break, a
+ * reference, a tag, a non-ASCII character, or the last 16 bytes. */
+/* Entry into the block path at t[i]: what the byte-by-byte path does
+ * before a visible byte, and room for the rest. */
+static int dd__blocks_enter(dd_norm_t *n, const unsigned char *t, size_t len, size_t i)
+{
+    dd_scratch_t *s = n->s;
+    if (dd__fastvis[t[i]] == 1) {
+        dd__end_token(n); /* punctuation ends an open token */
+        dd__flush_space(n);
+    } else if (!n->in_tok) {
+        dd__flush_space(n);
+        n->in_tok = 1;
+        n->tok_start = s->canon_len;
+    }
+    /* Room for the whole rest (canon grows by at most one byte per input
+     * byte here, plus one 16-byte store past the end) and for its tokens
+     * (at most one per two bytes). */
+    if (n->oom || dd__canon_reserve(n, len - i + 16) != 0 ||
+        dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + (len - i) / 2 + 2, sizeof *s->tok) != 0) {
+        n->oom = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Flattened: XXH3 is inlined for every token. */
+__attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned char *t, size_t len,
+                                                size_t *pi)
+{
+    dd_scratch_t *s = n->s;
+    size_t i = *pi;
+    unsigned char *out = (unsigned char *)s->canon;
+    uint64_t *tok = s->tok;
+    size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
+    unsigned carry = n->in_tok && dd__fastvis[t[i]] == 2; /* a token continues into the block */
+    const __m128i c20 = _mm_set1_epi8(0x20), c40 = _mm_set1_epi8(0x40),
+                  c5b = _mm_set1_epi8(0x5B), c60 = _mm_set1_epi8(0x60),
+                  c7b = _mm_set1_epi8(0x7B), c2f = _mm_set1_epi8(0x2F),
+                  c3a = _mm_set1_epi8(0x3A), c7f = _mm_set1_epi8(0x7F),
+                  camp = _mm_set1_epi8('&'), clt = _mm_set1_epi8('<'),
+                  cbq = _mm_set1_epi8('`');
+    while (i + 17 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+        /* signed compares: bytes >= 0x80 are negative, in no class */
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, c40), _mm_cmplt_epi8(x, c5b));
+        __m128i lo = _mm_and_si128(_mm_cmpgt_epi8(x, c60), _mm_cmplt_epi8(x, c7b));
+        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(x, c2f), _mm_cmplt_epi8(x, c3a));
+        __m128i pr = _mm_and_si128(_mm_cmpgt_epi8(x, c20), _mm_cmplt_epi8(x, c7f));
+        __m128i ex = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, camp), _mm_cmpeq_epi8(x, clt)),
+                                  _mm_cmpeq_epi8(x, cbq));
+        unsigned W = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), dg));
+        unsigned V = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(ex, pr));
+        unsigned S = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, c20));
+        unsigned Vn = (V >> 1) | (dd__fastvis[t[i + 16]] != 0 ? 0x8000u : 0u); /* next visible */
+        unsigned stop = ~(V | (S & Vn)) & 0xFFFFu;
+        if (stop & 1u)
+            break; /* the span ended with the previous block */
+        _mm_storeu_si128((__m128i *)(void *)(out + ol), _mm_or_si128(x, _mm_and_si128(up, c20)));
+        unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 16u;
+        unsigned m = cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u;
+        /* A token open from the previous block ends here when this block
+         * starts with punctuation or a space. */
+        if (carry && !(W & 1u))
+            tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+        W &= m;
+        unsigned starts = W & ~((W << 1) | carry);
+        /* Tokens end where a letter/digit is followed by another byte of
+         * the span; one on the span's last byte stays open (what follows
+         * decides: this path, the next block, or the byte-by-byte one). */
+        unsigned ends = W & ~(W >> 1) & (m >> 1);
+        while (ends != 0) {
+            unsigned k = (unsigned)__builtin_ctz(ends);
+            /* starts and ends alternate: the start before this end, if it
+             * is in this block, is the lowest one left */
+            if (starts != 0 && (unsigned)__builtin_ctz(starts) <= k) {
+                ts = ol + (unsigned)__builtin_ctz(starts);
+                starts &= starts - 1;
+            }
+            tok[nt++] = XXH3_64bits((const char *)out + ts, ol + k + 1 - ts);
+            ends &= ends - 1;
+        }
+        if (starts != 0)
+            ts = ol + (unsigned)__builtin_ctz(starts);
+        carry = (W >> (cnt - 1)) & 1u;
+        ol += cnt;
+        i += cnt;
+        if (cnt < 16)
+            break;
+    }
+    s->canon_len = ol;
+    s->ntok = nt;
+    n->tok_start = ts;
+    n->in_tok = (int)carry;
+    *pi = i;
+}
+#endif
+
 int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scratch_t *s)
 {
     dd_norm_t n = {.o = o, .s = s};
@@ -504,6 +673,14 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
     while (i < len && !n.oom) {
         unsigned char c = t[i];
         if (c < 0x80) {
+#ifdef DD_HAVE_BLOCKS
+            if (dd__fastvis[c] != 0 && !n.tok_uni && i + 17 <= len) {
+                if (dd__blocks_enter(&n, t, len, i) != 0)
+                    break;
+                dd__blocks(&n, t, len, &i);
+                continue;
+            }
+#endif
             switch (dd__ascii[c]) {
             case C_WORD:
                 if (!n.tok_uni) {
@@ -613,9 +790,82 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
             }
         }
         int32_t cp;
-        i += dd__utf8(t, len, i, &cp);
+        if (c == 0xE2 && i + 2 < len && (t[i + 1] & 0xFE) == 0x80 && (t[i + 2] & 0xC0) == 0x80) {
+            /* U+2000..U+207F, General Punctuation: decoded here */
+            cp = 0x2000 | (int32_t)(t[i + 1] & 0x3F) << 6 | (int32_t)(t[i + 2] & 0x3F);
+            i += 3;
+        } else if (c == 0xC2 && i + 1 < len && (t[i + 1] & 0xC0) == 0x80) {
+            cp = t[i + 1]; /* U+0080..U+00BF */
+            i += 2;
+        } else {
+            i += dd__utf8(t, len, i, &cp);
+        }
         dd__uni(&n, cp);
     }
     dd__end_token(&n);
     return n.oom ? -1 : 0;
+}
+
+/* ---- the table of common characters ---- */
+
+static void dd__prepare_one(const dd_norm_opts_t *o, int32_t cp, dd_scratch_t *s,
+                            dd_uni_entry_t *e)
+{
+    memset(e, 0, sizeof *e);
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    if (p->ignorable) {
+        e->kind = DD_UNI_IGNORE;
+        return;
+    }
+    switch (p->category) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        e->kind = DD_UNI_FULL; /* word characters: tokens */
+        return;
+    case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN:
+        e->kind = DD_UNI_SEP;
+        return;
+    default:
+        break;
+    }
+    /* punctuation and symbols: what the full path writes into canon */
+    dd_norm_t n = {.o = o, .s = s};
+    s->canon_len = 0;
+    s->ntok = 0;
+    dd__punct(&n, cp);
+    if (n.oom || s->canon_len > sizeof e->out || s->ntok != 0) {
+        e->kind = DD_UNI_FULL;
+        return;
+    }
+    e->kind = DD_UNI_PUNCT;
+    e->len = (uint8_t)s->canon_len;
+    memcpy(e->out, s->canon, s->canon_len);
+}
+
+int dd_norm_prepare(dd_norm_opts_t *o)
+{
+    o->uni = NULL;
+    dd_uni_entry_t *t = calloc(DD_UNI_LAT1 + DD_UNI_GENP, sizeof *t);
+    if (t == NULL)
+        return -1;
+    dd_norm_opts_t base = *o; /* uni NULL: the full path */
+    dd_scratch_t s = {0};
+    for (int32_t k = 0; k < DD_UNI_LAT1; k++)
+        dd__prepare_one(&base, 0x80 + k, &s, &t[k]);
+    for (int32_t k = 0; k < DD_UNI_GENP; k++)
+        dd__prepare_one(&base, 0x2000 + k, &s, &t[DD_UNI_LAT1 + k]);
+    dd_scratch_free(&s);
+    o->uni = t;
+    return 0;
+}
+
+void dd_norm_release(dd_norm_opts_t *o)
+{
+    free(o->uni);
+    o->uni = NULL;
 }

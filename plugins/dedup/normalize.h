@@ -24,11 +24,36 @@
 
 #include "fold.h"
 
+/* What normalisation does with one common non-ASCII character (no-break
+ * space, soft hyphen, Latin-1 signs, General Punctuation: curly quotes,
+ * dashes, ellipsis, zero-width characters), worked out once per
+ * configuration by dd_norm_prepare() with the same code as the full path,
+ * so that the frequent ones skip utf8proc's decomposition and the
+ * punctuation folding table. */
+typedef struct dd_uni_entry {
+    uint8_t kind;           /* DD_UNI_* */
+    uint8_t len;            /* bytes in out */
+    char out[22];           /* DD_UNI_PUNCT: the canonical form (UTF-8) */
+} dd_uni_entry_t;
+
+enum { DD_UNI_FULL = 0, DD_UNI_IGNORE = 1, DD_UNI_SEP = 2, DD_UNI_PUNCT = 3 };
+
+/* U+0080..U+00BF and U+2000..U+207F */
+#define DD_UNI_LAT1 0x40
+#define DD_UNI_GENP 0x80
+
 typedef struct dd_norm_opts {
     const dd_fold_t *fold;  /* borrowed */
     int fold_diacritics;
     int strip_markup;       /* tag residue and character references */
+    dd_uni_entry_t *uni;    /* NULL (every character takes the full path), or
+                               DD_UNI_LAT1 + DD_UNI_GENP entries (dd_norm_prepare) */
 } dd_norm_opts_t;
+
+/* Work out o->uni for o's settings.  Returns 0, or -1 when out of memory
+ * (o->uni stays NULL: correct, only slower). */
+int dd_norm_prepare(dd_norm_opts_t *o);
+void dd_norm_release(dd_norm_opts_t *o);
 
 /* Per-thread scratch, reused from document to document. */
 typedef struct dd_scratch {

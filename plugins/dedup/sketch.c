@@ -234,8 +234,14 @@ void dd_record_encode(const dd_record_t *r, void *buf)
     dd__put32(p + 56, r->id_len);
     dd__put32(p + 60, clen);
     unsigned char *q = p + DD_REC_HEAD;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (r->n > 0)
+        memcpy(q, r->h, (size_t)r->n * 4); /* already little-endian */
+    q += (size_t)r->n * 4;
+#else
     for (uint32_t i = 0; i < r->n; i++, q += 4)
         dd__put32(q, dd_rec_hash(r, i));
+#endif
     if (r->n > 0)
         memcpy(q, r->flags, r->n);
     q += r->n;

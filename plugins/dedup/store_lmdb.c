@@ -100,6 +100,7 @@ typedef struct dd_lmdb {
 } dd_lmdb_t;
 
 #define DD_MAX_PENDING_OPS 200000
+#define DD_PROBE_GROUP 64
 
 /* Index pages read through LMDB's map (start-up replay, candidate records,
  * eviction walking the oldest records) count in the process's RSS although
@@ -417,11 +418,16 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
         return TM_OK; /* mu stays held until insert/skip */
     }
     dd_candset_reset(&b->cs);
-    for (size_t i = 0; i < q->nlow; i++) {
-        if (i + 8 < q->nlow)
-            dd_anchors_prefetch(b->anchors, q->keys[i + 8]);
-        b->hit_w = q->weights[i];
-        dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+    /* Probes go in groups whose slots are all requested first: on a large
+     * index each is a cache miss, and these then overlap. */
+    for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
+        size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
+        for (size_t i = g; i < e; i++)
+            dd_anchors_prefetch(b->anchors, q->keys[i]);
+        for (size_t i = g; i < e; i++) {
+            b->hit_w = q->weights[i];
+            dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+        }
     }
     if (b->cs.count == 0)
         for (size_t i = q->nlow; i < q->nkeys; i++) {

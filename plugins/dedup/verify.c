@@ -1,5 +1,7 @@
 /*
- * verify.c - one merge over two sorted samples.
+ * verify.c - comparing two samples: the new document's, held as a hash
+ * set (dd_xset_t, built once per document), with each candidate's sorted
+ * sample in one pass over the candidate's entries.
  *
  * Decision: the new document x is a near duplicate of the earlier y when
  *     Jaccard >= jaccard, sharing at least min_content/2 content shingles
@@ -21,52 +23,169 @@
 
 #include "sketch.h"
 
-void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *xdf,
-                const dd_record_t *y, const dd_df_t *df, unsigned limit, uint32_t *scratch,
-                uint16_t *scratch_df, dd_cmp_t *out)
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+static inline uint32_t dd__xh(uint32_t h, uint32_t shift)
+{
+    return (h * 0x9E3779B1u) >> shift;
+}
+
+int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
+{
+    /* about one entry per bucket: a bucket (4 lanes) overflows with
+     * probability < 0.4% */
+    size_t nb = 16;
+    unsigned bits = 4;
+    while (nb < (size_t)x->n) {
+        nb *= 2;
+        bits++;
+    }
+    if (nb > s->cap) {
+        free(s->key);
+        free(s->df);
+        free(s->occ);
+        s->key = aligned_alloc(16, nb * 4 * sizeof *s->key);
+        s->df = malloc((nb + 1) * 4 * sizeof *s->df);
+        s->occ = malloc(nb);
+        if (s->key == NULL || s->df == NULL || s->occ == NULL) {
+            free(s->key);
+            free(s->df);
+            free(s->occ);
+            memset(s, 0, sizeof *s);
+            return -1;
+        }
+        s->cap = nb;
+    }
+    memset(s->occ, 0, nb);
+    memset(s->df + nb * 4, 0, 4 * sizeof *s->df); /* read (and ignored) past the last bucket */
+    s->mask = (uint32_t)(nb - 1);
+    s->shift = 32 - bits;
+    s->n = x->n;
+    s->memo_lim[0] = s->memo_lim[1] = UINT32_MAX;
+    s->memo_next = 0;
+    for (uint32_t i = 0; i < x->n; i++) {
+        uint32_t bk = dd__xh(x->h[i], s->shift);
+        while ((s->occ[bk] & 0xF) == 0xF) {
+            s->occ[bk] |= 0x10;
+            bk = (bk + 1) & s->mask;
+        }
+        unsigned lane = (unsigned)__builtin_ctz(~(unsigned)s->occ[bk] & 0xF);
+        s->occ[bk] |= (uint8_t)(1u << lane);
+        s->key[bk * 4 + lane] = x->h[i];
+        s->df[bk * 4 + lane] = xdf[i];
+    }
+    return 0;
+}
+
+void dd_xset_free(dd_xset_t *s)
+{
+    free(s->key);
+    free(s->df);
+    free(s->occ);
+    memset(s, 0, sizeof *s);
+}
+
+/* Lanes of the bucket at k (4 keys) holding h, as a bit mask (occupancy
+ * not applied). */
+static inline unsigned dd__xmatch(const uint32_t *k, uint32_t h)
+{
+#if defined(__SSE2__)
+    __m128i v = _mm_load_si128((const __m128i *)(const void *)k);
+    return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, _mm_set1_epi32((int)h))));
+#else
+    return (unsigned)(k[0] == h) | (unsigned)(k[1] == h) << 1 | (unsigned)(k[2] == h) << 2 |
+           (unsigned)(k[3] == h) << 3;
+#endif
+}
+
+/* x's content entries among its first xe (those <= tau). */
+static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, unsigned lim)
+{
+    if (lim == 0)
+        return xe;
+    int whole = xe == xs->n;
+    if (whole)
+        for (int k = 0; k < 2; k++)
+            if (xs->memo_lim[k] == lim)
+                return xs->memo_nx[k];
+    unsigned nx = 0;
+    for (uint32_t i = 0; i < xe; i++)
+        nx += xdf[i] < lim;
+    if (whole) {
+        xs->memo_lim[xs->memo_next] = lim;
+        xs->memo_nx[xs->memo_next] = nx;
+        xs->memo_next ^= 1;
+    }
+    return nx;
+}
+
+void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
+                const uint16_t *xdf, const dd_record_t *y, const dd_df_t *df, unsigned limit,
+                uint32_t *scratch, uint16_t *scratch_df, dd_cmp_t *out)
 {
     uint32_t tau = x->tau < y->tau ? x->tau : y->tau;
     unsigned nx = 0, ny = 0, ni = 0, nyonly = 0;
-    uint32_t i = 0, j = 0;
     const unsigned lim = limit;
-    /* One merge; y's own entries are collected and looked up afterwards in
-     * one prefetched batch. */
-    while (i < x->n && j < y->n) {
-        uint32_t a = x->h[i], b = dd_rec_hash(y, j);
-        if (a > tau || b > tau)
-            break;
-        if (a < b) {
-            nx += lim == 0 || xdf[i] < lim;
-            i++;
-        } else if (b < a) {
-            scratch[nyonly++] = b;
-            j++;
-        } else {
-            if (lim == 0 || xdf[i] < lim) {
-                nx++;
-                ny++;
-                ni++;
-            }
-            i++;
-            j++;
+    /* Both samples hold every hash <= tau of their texts: compare on that
+     * range.  x's content shingles there: */
+    uint32_t xe = x->n;
+    if (tau < x->tau) {
+        uint32_t lo = 0, hi = x->n; /* first entry > tau */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (x->h[mid] <= tau)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
+        xe = lo;
     }
-    for (; i < x->n && x->h[i] <= tau; i++)
-        nx += lim == 0 || xdf[i] < lim;
-    for (; j < y->n; j++) {
-        uint32_t b = dd_rec_hash(y, j);
+    nx = dd__count_x(xs, xdf, xe, lim);
+    /* y's entries: shared ones (content unless x's frequency says
+     * boilerplate), and its own, collected to be looked up afterwards in
+     * one prefetched batch. */
+    const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
+    const uint8_t *occ = xs->occ;
+    const uint32_t *key = xs->key;
+    const uint16_t *xsdf = xs->df;
+    const uint32_t shift = xs->shift, mask = xs->mask, yn = y->n;
+    const unsigned char *yh = (const unsigned char *)y->h;
+    for (uint32_t j = 0; j < yn; j++) {
+        uint32_t b;
+        memcpy(&b, yh + (size_t)j * 4, 4);
         if (b > tau)
             break;
-        scratch[nyonly++] = b;
+        uint32_t bk = dd__xh(b, shift);
+        unsigned o = occ[bk];
+        unsigned m = dd__xmatch(key + (size_t)bk * 4, b) & o;
+        if (__builtin_expect((o & 0x10) != 0, 0)) {
+            /* the bucket spilled over: look on */
+            while (m == 0 && (o & 0x10)) {
+                bk = (bk + 1) & mask;
+                o = occ[bk];
+                m = dd__xmatch(key + (size_t)bk * 4, b) & o;
+            }
+        }
+        /* lane 4 (no match) reads the next bucket's first slot: ignored */
+        unsigned f = xsdf[(size_t)bk * 4 + (unsigned)__builtin_ctz(m | 0x10)];
+        unsigned hit = m != 0;
+        ni += hit & (f < lim1);
+        scratch[nyonly] = b;
+        nyonly += hit ^ 1u;
     }
+    ny = ni;
     /* Work cap: the discount can only lower ny (y's shingles found only in
      * y, left out when they are boilerplate), and with it raise Jaccard up
      * to ni/nx = cx at most.  When neither containment passes nor cx reaches
      * the lowest Jaccard any rule needs (half the threshold, `extends`),
      * no discount can make y pass: skip y's document-frequency lookups
      * (one cache miss each) and count all of its shingles, so a far
-     * candidate costs one merge.  Only its reported Jaccard (a "nearest"
-     * for tuning) is then the undiscounted one. */
+     * candidate costs one pass over its sample.  Only its reported
+     * Jaccard (a "nearest" for tuning) is then the undiscounted one. */
     double cx = nx > 0 ? (double)ni / nx : 0.0;
     double scale0 = 4294967296.0 / ((double)tau + 1.0);
     int may_copy = cx >= c->containment && (double)nx * scale0 >= (double)c->min_content;

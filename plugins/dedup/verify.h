@@ -8,6 +8,7 @@
 #ifndef DD_VERIFY_H
 #define DD_VERIFY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dedup.h"
@@ -21,12 +22,37 @@ typedef struct dd_cmp {
     int pass;              /* near duplicate by the thresholds */
 } dd_cmp_t;
 
-/* x: the new document's sample, xdf[i] the document frequency of its
- * entry i; y: a stored record.  Entries with frequency >= limit are left
- * out (limit 0: none); y's are looked up in df.  scratch and scratch_df
- * have room for y->n entries. */
-void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, const uint16_t *xdf,
-                const dd_record_t *y, const dd_df_t *df, unsigned limit, uint32_t *scratch,
-                uint16_t *scratch_df, dd_cmp_t *out);
+/* The new document's sample as a hash set, built once per document:
+ * buckets of 4 hashes (one SSE2 compare) holding each entry's document
+ * frequency, so that a candidate is compared in one pass over its own
+ * entries, with no data-dependent branch per entry (a merge of the two
+ * sorted lists takes a three-way branch per step that the CPU cannot
+ * predict on random hash values). */
+typedef struct dd_xset {
+    uint32_t *key;         /* 4 per bucket (16-byte aligned) */
+    uint16_t *df;          /* the entry's document frequency, 4 per bucket (+4) */
+    uint8_t *occ;          /* per bucket: lanes in use (bits 0-3); bit 4: a
+                              full bucket spilled into the next ones */
+    uint32_t mask, shift;  /* buckets - 1; 32 - log2(buckets) (buckets >= 16) */
+    size_t cap;            /* buckets allocated */
+    uint32_t n;            /* entries */
+    /* content entries of x for the last few limits (all entries <= tau) */
+    unsigned memo_lim[2], memo_nx[2];
+    int memo_next;
+} dd_xset_t;
+
+/* Fill s with x's entries and their frequencies xdf.  Returns 0, or -1
+ * when out of memory. */
+int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf);
+void dd_xset_free(dd_xset_t *s);
+
+/* x: the new document's sample (xs: the same as a set), xdf[i] the
+ * document frequency of its entry i; y: a stored record.  Entries with
+ * frequency >= limit are left out (limit 0: none); y's are looked up in
+ * df.  xs remembers x's counts per limit.  scratch and scratch_df have
+ * room for y->n entries. */
+void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
+                const uint16_t *xdf, const dd_record_t *y, const dd_df_t *df, unsigned limit,
+                uint32_t *scratch, uint16_t *scratch_df, dd_cmp_t *out);
 
 #endif

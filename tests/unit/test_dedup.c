@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #include "../support/testhost.h"
+#include "../../plugins/dedup/normalize.h"
+
+#include <utf8proc.h>
+#include <xxhash.h>
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
 
@@ -386,6 +390,174 @@ static void test_config_validated(void **state)
     assert_contains(err.message, "nope.tsv");
 }
 
+/* ---- normalisation: the 16-byte block path against a plain model ----
+ * For ASCII text without '&', '<' and '`' the rules reduce to: letters
+ * lower-cased, every run of spaces and line breaks one space (none at the
+ * ends), punctuation kept, tokens = runs of letters and digits.  Random
+ * texts put every kind of boundary at every offset of a block. */
+static size_t ascii_model(const char *t, char *canon, uint64_t *tok, size_t *ntok)
+{
+    size_t n = 0, nt = 0, ws = (size_t)-1;
+    int pend = 0;
+    for (const char *p = t;; p++) {
+        unsigned char c = (unsigned char)*p;
+        int word = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        if (word) {
+            if (ws == (size_t)-1) {
+                if (pend && n > 0)
+                    canon[n++] = ' ';
+                pend = 0;
+                ws = n;
+            }
+            canon[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            continue;
+        }
+        if (ws != (size_t)-1) {
+            tok[nt++] = XXH3_64bits(canon + ws, n - ws);
+            ws = (size_t)-1;
+        }
+        if (c == 0)
+            break;
+        if (c == ' ' || c == '\n' || c == '\t') {
+            pend = 1;
+            continue;
+        }
+        if (pend && n > 0)
+            canon[n++] = ' ';
+        pend = 0;
+        canon[n++] = (char)c;
+    }
+    *ntok = nt;
+    return n;
+}
+
+static void test_normalize_blocks_match_model(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {" ", " ", " ", "  ", "\n", "\n\n", " \n ", "\t", ",",
+                                         ".", "!", "\"", "'", "(", ")", "-", "--", ":", "~",
+                                         "{", "@", "[", "_"};
+    dd_norm_opts_t o = {.fold = NULL, .fold_diacritics = 1, .strip_markup = 1};
+    dd_scratch_t s = {0};
+    char text[256], canon[256];
+    uint64_t tok[256];
+    uint32_t x = 2463534242u;
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 0;
+        while (n < 200) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if (x % 3 != 0) {
+                /* a word of 1-20 letters and digits, some upper case */
+                unsigned wl = 1 + (x >> 8) % 20;
+                for (unsigned k = 0; k < wl && n < 200; k++) {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+                    text[n++] = al[x % (sizeof al - 1)];
+                }
+            } else {
+                const char *pc = pieces[(x >> 8) % (sizeof pieces / sizeof pieces[0])];
+                for (; *pc && n < 200; pc++)
+                    text[n++] = *pc;
+            }
+            if ((x >> 20) % 23 == 0)
+                break;
+        }
+        text[n] = '\0';
+        size_t nt = 0;
+        size_t cl = ascii_model(text, canon, tok, &nt);
+        assert_int_equal(dd_normalize(&o, text, n, &s), 0);
+        if (s.canon_len != cl || memcmp(s.canon, canon, cl) != 0)
+            fail_msg("canonical text differs for \"%s\": \"%.*s\" vs \"%.*s\"", text,
+                     (int)s.canon_len, s.canon, (int)cl, canon);
+        assert_int_equal(s.ntok, nt);
+        assert_memory_equal(s.tok, tok, nt * sizeof *tok);
+    }
+    /* A token that starts in the ASCII blocks and goes on with a non-ASCII
+     * letter is one token ("Café" = "cafe"), wherever the block ends. */
+    for (int k = 0; k < 40; k++) {
+        char a[128], b[128];
+        memset(a, 'Q', (size_t)k);
+        memset(b, 'q', (size_t)k);
+        snprintf(a + k, sizeof a - (size_t)k, " Caf\xc3\xa9s, and  more words follow here");
+        snprintf(b + k, sizeof b - (size_t)k, " cafes, and more words follow here");
+        assert_int_equal(dd_normalize(&o, a, strlen(a), &s), 0);
+        size_t n1 = s.ntok;
+        uint64_t t1[16];
+        memcpy(t1, s.tok, n1 * sizeof *t1);
+        assert_int_equal(dd_normalize(&o, b, strlen(b), &s), 0);
+        assert_int_equal(s.ntok, n1);
+        assert_memory_equal(s.tok, t1, n1 * sizeof *t1);
+    }
+    dd_scratch_free(&s);
+}
+
+/* The table of common characters (dd_norm_prepare) gives what the full
+ * utf8proc path gives, for every character it covers, in every context,
+ * with every option set. */
+static void test_normalize_prepared_table_matches_full_path(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    char ent[4200], pf[4200];
+    snprintf(ent, sizeof ent, "%s/html-entities.tsv", data_dir);
+    snprintf(pf, sizeof pf, "%s/punct-fold.tsv", data_dir);
+    dd_fold_t *fold = NULL;
+    assert_int_equal(dd_fold_load(ent, pf, &fold, &err), TM_OK);
+    /* '@' stands for the character */
+    static const char *const ctx[] = {"ab@cd", "ab @ cd", "@x", "x@", "A@@B", "caf\xc3\xa9@s",
+                                      "1@2", "@", "word@\xcc\x81next"};
+    dd_scratch_t s1 = {0}, s2 = {0};
+    size_t prepared = 0;
+    for (int cfg = 0; cfg < 8; cfg++) {
+        dd_norm_opts_t full = {.fold = (cfg & 4) ? NULL : fold, .fold_diacritics = cfg & 1,
+                               .strip_markup = (cfg >> 1) & 1};
+        dd_norm_opts_t fast = full;
+        assert_int_equal(dd_norm_prepare(&fast), 0);
+        assert_non_null(fast.uni);
+        for (int32_t cp = 0x80; cp < 0x2080; cp++) {
+            if (cp == 0xC0)
+                cp = 0x2000;
+            const dd_uni_entry_t *e = cp < 0xC0 ? &fast.uni[cp - 0x80]
+                                                : &fast.uni[DD_UNI_LAT1 + (cp - 0x2000)];
+            prepared += e->kind != DD_UNI_FULL;
+            char u[8];
+            int ul = (int)utf8proc_encode_char(cp, (utf8proc_uint8_t *)u);
+            u[ul] = '\0';
+            for (size_t k = 0; k < sizeof ctx / sizeof ctx[0]; k++) {
+                char text[64];
+                size_t tl = 0;
+                for (const char *c = ctx[k]; *c; c++) {
+                    if (*c == '@') {
+                        memcpy(text + tl, u, (size_t)ul);
+                        tl += (size_t)ul;
+                    } else {
+                        text[tl++] = *c;
+                    }
+                }
+                text[tl] = '\0';
+                assert_int_equal(dd_normalize(&full, text, strlen(text), &s1), 0);
+                assert_int_equal(dd_normalize(&fast, text, strlen(text), &s2), 0);
+                if (s1.canon_len != s2.canon_len || memcmp(s1.canon, s2.canon, s1.canon_len) != 0)
+                    fail_msg("U+%04X in \"%s\" (options %d): \"%.*s\" vs \"%.*s\"", (unsigned)cp,
+                             ctx[k], cfg, (int)s1.canon_len, s1.canon, (int)s2.canon_len, s2.canon);
+                assert_int_equal(s1.ntok, s2.ntok);
+                assert_memory_equal(s1.tok, s2.tok, s1.ntok * sizeof *s1.tok);
+            }
+        }
+        dd_norm_release(&fast);
+        assert_null(fast.uni);
+    }
+    /* most of the covered range is punctuation, spaces and format characters */
+    assert_true(prepared > 8 * 100);
+    dd_scratch_free(&s1);
+    dd_scratch_free(&s2);
+    dd_fold_free(fold);
+}
+
 int main(void)
 {
     const char *src = getenv("TM_SRCDIR");
@@ -401,6 +573,8 @@ int main(void)
         cmocka_unit_test(test_index_survives_restart),
         cmocka_unit_test(test_corrupt_index_refused),
         cmocka_unit_test(test_config_validated),
+        cmocka_unit_test(test_normalize_blocks_match_model),
+        cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
