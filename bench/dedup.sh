@@ -13,7 +13,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-export TEXTMILL_PLUGIN_DIR=$root/plugins TEXTMILL_DATA_DIR=$root/plugins
+# BUILD: the build tree (default: the source tree, for an in-tree build)
+build=$(cd "${BUILD:-$root}" && pwd)
+export TEXTMILL_PLUGIN_DIR=$build/plugins TEXTMILL_DATA_DIR=$root/plugins
 eval_dir=${EVAL_DIR:-/work/shared/eval/dedup}
 corpus=${CORPUS:-/work/shared/corpus/news-1k.jsonl}
 tmp=${TMPDIR:-/tmp}
@@ -23,17 +25,17 @@ case ${1:-score} in
 score)
     for s in dev realworld-dev; do
         echo "== $s"
-        nice ./textmill run -c "$conf" < "$eval_dir/$s.jsonl" > "$tmp/dedup-$s.out"
+        nice "$build/textmill" run -c "$conf" < "$eval_dir/$s.jsonl" > "$tmp/dedup-$s.out"
         python3 "$eval_dir/score.py" --gold "$eval_dir/$s.jsonl" --pred "$tmp/dedup-$s.out" --by-transform
     done ;;
 speed)
-    nice ./textmill run -c "$conf" --workers 1 --stats -l info < "$corpus" 2>&1 >/dev/null |
+    nice "$build/textmill" run -c "$conf" --workers 1 --stats -l info < "$corpus" 2>&1 >/dev/null |
         grep -E "textmill run|stage dedup|index closed" ;;
 speed1m)
     st=$tmp/dedup-1m
     if [ ! -d "$st/dedup" ]; then
         mkdir -p "$st"
-        python3 - <<'PY' | nice ./textmill run -c "$conf" --workers 1 --stats --state-dir "$st" >/dev/null
+        python3 - <<'PY' | nice "$build/textmill" run -c "$conf" --workers 1 --stats --state-dir "$st" >/dev/null
 import json, random, sys
 r = random.Random(1)
 V = ["w%05d" % i for i in range(50000)]
@@ -43,7 +45,7 @@ PY
     fi
     for _ in $(seq "${2:-1}"); do
         rm -rf "$st-run" && cp -r "$st" "$st-run"
-        nice ./textmill run -c "$conf" --workers 1 --stats -l info --state-dir "$st-run" < "$corpus" 2>&1 >/dev/null |
+        nice "$build/textmill" run -c "$conf" --workers 1 --stats -l info --state-dir "$st-run" < "$corpus" 2>&1 >/dev/null |
             grep -E "textmill run|stage dedup|index (open|closed)"
     done
     du -sh "$st-run/dedup"
@@ -62,7 +64,7 @@ with open(out + ".plain", "w") as p, open(out + ".salted", "w") as s:
 PY
     : > "$tmp/dedup-cg.empty"
     count() {
-        valgrind --tool=callgrind --callgrind-out-file=/dev/null ./textmill run -c "$conf" -w 1 \
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/textmill" run -c "$conf" -w 1 \
             < "$1" 2>&1 >/dev/null | sed -n 's/.*Collected : //p'
     }
     e=$(count "$tmp/dedup-cg.empty")
@@ -72,7 +74,7 @@ PY
         b=$(python3 -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1])))" "$f")
         echo "$kind: $n docs, $b bytes: $c - $e instructions = $(( (c - e) / b )) per byte, $(( (c - e) / n )) per document"
         s=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect='dd_process*' \
-            ./textmill run -c "$conf" -w 1 < "$f" 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
+            "$build/textmill" run -c "$conf" -w 1 < "$f" 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
         echo "$kind, stage dedup alone: $s instructions = $(( s / b )) per byte, $(( s / n )) per document"
     done ;;
 *) echo "usage: $0 score|speed|speed1m|cg [N]" >&2; exit 2 ;;

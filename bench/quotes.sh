@@ -26,16 +26,18 @@ runs=${2:-5}
 corpus=${QT_CORPUS:-/work/shared/corpus/news-1k.jsonl}
 eval_dir=${QT_EVAL:-/work/shared/eval/quotes}
 py=${PYTHON3:-/usr/bin/python3}
-export TEXTMILL_PLUGIN_DIR=$root/plugins TEXTMILL_DATA_DIR=$root/plugins
+# BUILD: the build tree (default: the source tree, for an in-tree build)
+build=$(cd "${BUILD:-$root}" && pwd)
+export TEXTMILL_PLUGIN_DIR=$build/plugins TEXTMILL_DATA_DIR=$root/plugins
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "{\"pipeline\":[{\"stage\":\"quotes\",\"config\":${QT_STAGE_CONFIG:-{\}}}]}" > "$tmp/quotes.conf"
-[ -x "$root/textmill" ] || { echo "bench/quotes.sh: build first ($root/textmill missing)" >&2; exit 1; }
+[ -x "$build/textmill" ] || { echo "bench/quotes.sh: build first ($build/textmill missing)" >&2; exit 1; }
 
 speed() {
     echo "== speed: $corpus ($(wc -c < "$corpus") bytes), 1 worker, $runs runs"
     for _ in $(seq "$runs"); do
-        nice "$root/textmill" run -c "$tmp/quotes.conf" --workers 1 --stats \
+        nice "$build/textmill" run -c "$tmp/quotes.conf" --workers 1 --stats \
             < "$corpus" 2>&1 >/dev/null | grep -E "stage quotes|textmill run:" | tee -a "$tmp/stats"
     done
     grep "stage quotes" "$tmp/stats" | grep -o '[0-9.]* MB/s' | awk '{print $1}' | sort -g | awk '
@@ -50,7 +52,7 @@ score() {
         echo "== score: $set"
         echo "   textmill run -c quotes.conf < $gold > $set.out"
         echo "   $py $eval_dir/score.py --gold $gold --pred $set.out"
-        nice "$root/textmill" run -c "$tmp/quotes.conf" < "$gold" > "$tmp/$set.out"
+        nice "$build/textmill" run -c "$tmp/quotes.conf" < "$gold" > "$tmp/$set.out"
         "$py" "$eval_dir/score.py" --gold "$gold" --pred "$tmp/$set.out"
     done
 }
@@ -62,7 +64,7 @@ cg() {
     local bytes total empty stage
     bytes=$(wc -c < "$tmp/in200.jsonl")
     for f in in200 empty; do
-        nice valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$f" "$root/textmill" run -w 1 \
+        nice valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$f" "$build/textmill" run -w 1 \
             -c "$tmp/quotes.conf" < "$tmp/$f.jsonl" > /dev/null 2> "$tmp/cg.$f.log"
     done
     total=$(grep -h "Collected" "$tmp/cg.in200.log" | awk '{print $4}' | tr -d ,)
