@@ -106,11 +106,12 @@ static void ent_name(const qt_doc_t *d, const qt_ent_t *en, uint32_t *s, uint32_
     *e = d->tok[en->name_e].ce;
 }
 
-cJSON *qt_emit_quotes(qt_doc_t *d)
+/* The quotes that are emitted, in text order, as (start << 32 | index) in
+ * d->keys, and each quote's position in the output (or -1) in d->tmp2, for
+ * fragment_of.  Shared by the tree and the raw writer, which must agree.
+ * Returns -1 (d->oom set) when out of memory. */
+static int qt__order_emitted(qt_doc_t *d)
 {
-    cJSON *arr = cJSON_CreateArray();
-    if (arr == NULL)
-        return NULL;
     d->n_keys = 0;
     for (size_t i = 0; i < d->n_q; i++) {
         const qt_quote_t *q = &d->q[i];
@@ -123,16 +124,25 @@ cJSON *qt_emit_quotes(qt_doc_t *d)
     }
     if (d->n_keys > 1)
         qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
-    /* position of each quote in the output, for fragment_of */
     d->n_tmp2 = 0;
     if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
         d->oom = 1;
-        return arr;
+        return -1;
     }
     for (size_t i = 0; i < d->n_q; i++)
         d->tmp2[i] = -1;
     for (size_t k = 0; k < d->n_keys; k++)
         d->tmp2[d->keys[k] & 0xffffffffu] = (int32_t)k;
+    return 0;
+}
+
+cJSON *qt_emit_quotes(qt_doc_t *d)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    if (qt__order_emitted(d) != 0)
+        return arr;
     for (size_t k = 0; k < d->n_keys; k++) {
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
         cJSON *o = cJSON_CreateObject();
@@ -376,27 +386,8 @@ char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
 {
     d->n_js = 0;
     *count = 0;
-    d->n_keys = 0;
-    for (size_t i = 0; i < d->n_q; i++) {
-        const qt_quote_t *q = &d->q[i];
-        if (q->flags & QF_DROP)
-            continue;
-        if (confidence(d, q) < d->cfg->min_confidence)
-            continue;
-        if (QT_PUSH(d, keys, ((uint64_t)q->s << 32) | i) != 0)
-            break;
-    }
-    if (d->n_keys > 1)
-        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
-    d->n_tmp2 = 0;
-    if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
-        d->oom = 1;
+    if (qt__order_emitted(d) != 0)
         return NULL;
-    }
-    for (size_t i = 0; i < d->n_q; i++)
-        d->tmp2[i] = -1;
-    for (size_t k = 0; k < d->n_keys; k++)
-        d->tmp2[d->keys[k] & 0xffffffffu] = (int32_t)k;
     JS_LIT(d, "[");
     for (size_t k = 0; k < d->n_keys && !d->oom; k++) {
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
