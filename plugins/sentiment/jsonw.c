@@ -36,14 +36,6 @@ int jw__grow(jw_buf_t *b, size_t n)
     return 1;
 }
 
-void jw_lit(jw_buf_t *b, const char *s, size_t n)
-{
-    if (!jw_reserve(b, n))
-        return;
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-}
-
 void jw_uint(jw_buf_t *b, uint64_t v)
 {
     static const char pairs[201] = "00010203040506070809101112131415161718192021222324"

@@ -18,6 +18,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->tok_quote);
     free(p->deferred);
     free(p->forms);
+    free(p->m_tmp);
     memset(p, 0, sizeof *p);
 }
 
@@ -628,6 +629,55 @@ static int pp__cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
 }
 
+/* Stable merge sort of m[0..n) by start, through tmp[0..n). */
+static void pp__msort(pp_mention_t *m, pp_mention_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    if (n <= 8) { /* stable insertion sort */
+        for (size_t i = 1; i < n; i++) {
+            if (m[i - 1].start <= m[i].start)
+                continue;
+            pp_mention_t x = m[i];
+            size_t j = i;
+            while (j > 0 && m[j - 1].start > x.start) {
+                m[j] = m[j - 1];
+                j--;
+            }
+            m[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    pp__msort(m, tmp, h);
+    pp__msort(m + h, tmp, n - h);
+    if (m[h - 1].start <= m[h].start)
+        return; /* already in order */
+    memcpy(tmp, m, h * sizeof *m);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        m[k++] = m[j].start < tmp[i].start ? m[j++] : tmp[i++]; /* ties: the left one first */
+    while (i < h)
+        m[k++] = tmp[i++];
+}
+
+/* Mentions in text order; mentions starting at the same byte keep their
+ * order (the same order glibc's merge-sorting qsort gave; no comparator
+ * calls, and a sorted array costs one pass). */
+static void pp__sort_mentions(pp_doc_t *p)
+{
+    size_t n = p->nm, i = 1;
+    while (i < n && p->m[i - 1].start <= p->m[i].start)
+        i++;
+    if (i >= n)
+        return;
+    if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, n / 2 + 1, sizeof *p->m_tmp)) {
+        qsort(p->m, n, sizeof *p->m, pp__cmp); /* stable as well in glibc, where it can allocate */
+        return;
+    }
+    pp__msort(p->m, p->m_tmp, n);
+}
+
 /* "the president": the latest person given that title, else a person of its own. */
 static int pp__nominal(pp_doc_t *p, const st_doc_t *d, size_t i, size_t nnamed)
 {
@@ -760,7 +810,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         p->m[p->nm - 1].gender = (uint8_t)g;
     }
     if (p->nm > 1)
-        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+        pp__sort_mentions(p);
     return 1;
 }
 
@@ -883,7 +933,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
         return TM_ENOMEM;
     if (p->nm > 1)
-        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+        pp__sort_mentions(p);
     if (!pp__pronouns(p, d, max_mentions))
         return TM_ENOMEM;
     /* User-given targets that no detected mention covers. */
@@ -939,6 +989,6 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     }
     if (added)
         if (p->nm > 1)
-            qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+            pp__sort_mentions(p);
     return TM_OK;
 }

@@ -96,7 +96,16 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
         if (maxw > b - i)
             maxw = b - i;
         size_t lens[8], n = 0, built = 0;
+        int two_ok = -1; /* unknown yet */
+        /* The first two words, then the rest only when some phrase starts
+         * with these two (most phrase starts begin none). */
         for (size_t k = 0; k < maxw && k < 8; k++) {
+            if (k == 2) {
+                const sl_entry_t *two = sl_get(lx, buf, lens[1]);
+                two_ok = two != NULL && (two->flags & (SL_PHRASE | SL_PHRASE_PREFIX));
+                if (!two_ok)
+                    break;
+            }
             const st_token_t *u = &d->tok[i + k];
             if (n + u->low_len + 1 >= sizeof buf)
                 break;
@@ -109,9 +118,12 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
         }
         if (built < 2)
             continue;
-        /* Only when some phrase starts with these two words. */
-        const sl_entry_t *two = sl_get(lx, buf, lens[1]);
-        if (two == NULL || !(two->flags & (SL_PHRASE | SL_PHRASE_PREFIX)))
+        if (two_ok < 0) {
+            /* Only when some phrase starts with these two words. */
+            const sl_entry_t *two = sl_get(lx, buf, lens[1]);
+            two_ok = two != NULL && (two->flags & (SL_PHRASE | SL_PHRASE_PREFIX));
+        }
+        if (!two_ok)
             continue;
         for (size_t w = built; w >= 2; w--) {
             const sl_entry_t *pe = sl_get(lx, buf, lens[w - 1]);

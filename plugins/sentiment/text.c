@@ -481,10 +481,10 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
     /* A web address ("http://...", "https://...", "www....") is neither a
      * word nor a name: no tokens (its pieces, "http", "com", would be looked
      * up as words). */
-    if ((s[a] | 0x20) == 'h' && (st__prefix_ci(s + a, b - a, "http://") ||
-                                 st__prefix_ci(s + a, b - a, "https://")))
+    if ((s[a] | 0x20) == 'h' && b - a >= 7 && (s[a + 4] == ':' || s[a + 5] == ':') &&
+        (st__prefix_ci(s + a, b - a, "http://") || st__prefix_ci(s + a, b - a, "https://")))
         return 1;
-    if ((s[a] | 0x20) == 'w' && st__prefix_ci(s + a, b - a, "www."))
+    if ((s[a] | 0x20) == 'w' && b - a >= 4 && s[a + 3] == '.' && st__prefix_ci(s + a, b - a, "www."))
         return 1;
     /* The whole chunk may be a lexicon item: an emoticon like ":-)" or
      * "</3", or a word with inner punctuation.  Only try when it holds
@@ -537,6 +537,9 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                     wstart = i;
                 i++;
 #ifdef ST_SWAR
+                /* The byte at b (a space, a line break or a non-ASCII
+                 * character) ends a word run too, so the loads may run up
+                 * to the end of the text rather than of the chunk. */
                 while (i + 8 <= b) {
                     uint64_t stop = st__nonword8(st__load8(s + i));
                     if (stop != 0) {
