@@ -491,7 +491,13 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             if (p->nm >= max_mentions)
                 return 1;
             const st_token_t *t = &d->tok[i];
-            if (p->tok_person[i] || (!pp__is_name_tok(d, t) && !pp__cap_other(t))) {
+            /* Most tokens are not capitalised: then only a particle name
+             * ("al-Assad") can start a run (what pp__is_name_tok and
+             * pp__cap_other decide, without the calls). */
+            if (p->tok_person[i] ||
+                (!(t->flags & TK_CAP)
+                     ? ((t->flags & (TK_EMOJI | TK_DIGIT)) || !pp__particle_name(d, t))
+                     : (!pp__is_name_tok(d, t) && !pp__cap_other(t)))) {
                 i++;
                 continue;
             }
