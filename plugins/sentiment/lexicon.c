@@ -16,13 +16,7 @@
 #include <sys/mman.h>
 
 #include <utf8proc.h>
-/* xxHash's own header-only build: the hash of every token is computed here,
- * and the inlined short-input path avoids a library call per word (same
- * algorithm, same values). */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
-uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
+/* (xxHash: lexicon.h includes its header-only build; sl_hash is inline there.) */
 
 
 int sl_init(sl_lexicon_t *lx)
@@ -126,20 +120,8 @@ static uint32_t sl__intern(sl_lexicon_t *lx, const char *s, size_t len)
     return off;
 }
 
-const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
+const sl_entry_t *sl__get_loading(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
 {
-    size_t bit = sl_bloom_bit(h);
-    if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
-        return NULL;
-    if (lx->flat != NULL) {
-        for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
-            const sl_slot_t *sl = &lx->flat[i];
-            if (sl->e.key_len == 0)
-                return NULL;
-            if (sl->hash == h && sl->e.key_len == len)
-                return &sl->e;
-        }
-    }
     size_t mask = lx->cap - 1;
     uint64_t tag = h >> 32;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {

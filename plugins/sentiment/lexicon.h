@@ -16,6 +16,13 @@
 
 #include <textmill/stage.h>
 
+/* xxHash's own header-only build (same algorithm, same values as the
+ * library): sl_hash below is inlined where tokens are hashed. */
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
 /* Word classes (bits of sl_entry.flags). */
 enum {
     SL_VALENCE = 1u << 0,    /* has a lexicon valence */
@@ -137,10 +144,32 @@ static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
     }
 }
 
+/* The hash of a key: XXH3-64, xxHash's header-only build inlined (every
+ * token is hashed; the short-input path is a few dozen instructions). */
+static inline uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
+
 /* Look a key up (exact bytes).  NULL when absent. */
 const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);
-const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);
-uint64_t sl_hash(const char *key, size_t len);
+/* The loading index's lookup (before sl_freeze, or when it failed). */
+const sl_entry_t *sl__get_loading(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);
+/* Inline: the tokenizer looks every token up.  The Bloom filter answers
+ * most unknown words; then the frozen table's probe. */
+static inline const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key,
+                                              size_t len)
+{
+    size_t bit = sl_bloom_bit(h);
+    if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
+        return NULL;
+    if (lx->flat == NULL)
+        return sl__get_loading(lx, h, key, len);
+    for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
+        const sl_slot_t *sl = &lx->flat[i];
+        if (sl->e.key_len == 0)
+            return NULL;
+        if (sl->hash == h && sl->e.key_len == len)
+            return &sl->e;
+    }
+}
 /* Get-or-insert; NULL on out of memory.  The pointer is valid until the
  * next sl_put (entries move when the table grows). */
 sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len);
