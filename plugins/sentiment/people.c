@@ -218,12 +218,18 @@ static int32_t pp__match(const pp_doc_t *p, const char *f, size_t fl, const char
 static int pp__common_word(const st_token_t *t);
 
 /* "al-Assad", "el-Sissi": a lower-case particle glued to a capitalised name. */
-static int pp__particle_name(const st_doc_t *d, const st_token_t *t)
+static int pp__particle_name_slow(const char *s, size_t n);
+static inline int pp__particle_name(const st_doc_t *d, const st_token_t *t)
 {
     const char *s = d->text + t->start;
     size_t n = t->end - t->start;
     if (n < 4 || (s[2] != '-' && s[3] != '-'))
-        return 0; /* the common case, decided without a loop */
+        return 0; /* the common case, decided inline without a loop */
+    return pp__particle_name_slow(s, n);
+}
+
+static int pp__particle_name_slow(const char *s, size_t n)
+{
     static const char *const pre[] = {"al-", "el-", "ad-", "as-", "bin-", "abu-", "ibn-"};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
         size_t l = strlen(pre[i]);
