@@ -405,8 +405,8 @@ static inline uint64_t pp__form_key(uint64_t h)
 
 static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
 {
-    size_t cap = 64;
-    while (cap < 2 * d->ntok)
+    size_t cap = 64; /* load at most 2/3 (distinct forms are fewer than tokens) */
+    while (cap < d->ntok + d->ntok / 2)
         cap *= 2;
     if (!pp__grow((void **)&p->forms, &p->forms_cap, cap, sizeof *p->forms))
         return 0;
