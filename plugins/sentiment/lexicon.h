@@ -104,6 +104,11 @@ typedef struct sl_lexicon {
     /* Built by sl_freeze once loading is done; NULL while loading. */
     sl_slot_t *flat;
     size_t flat_mask;
+    /* Built by sl_freeze: a Bloom filter (one bit per pair) of the first two
+     * words of every phrase, keyed by the two words' hashes, so the scorer
+     * skips most phrase starts without joining and hashing two words.
+     * NULL: no filter (every pair may start a phrase). */
+    uint64_t *pairs;
 } sl_lexicon_t;
 
 int sl_init(sl_lexicon_t *lx);
@@ -147,6 +152,21 @@ static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
 /* The hash of a key: XXH3-64, xxHash's header-only build inlined (every
  * token is hashed; the short-input path is a few dozen instructions). */
 static inline uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
+
+/* The phrase-pair filter (see sl_lexicon.pairs): 0 when no phrase starts
+ * with the words whose hashes are h1 and h2; 1 when one may. */
+#define SL_PAIR_BITS (1u << 16)
+static inline size_t sl_pair_bit(uint64_t h1, uint64_t h2)
+{
+    return (size_t)(((h1 * 0x9E3779B97F4A7C15ull + h2) * 0xC2B2AE3D27D4EB4Full) >> 48);
+}
+static inline int sl_pair_maybe(const sl_lexicon_t *lx, uint64_t h1, uint64_t h2)
+{
+    if (lx->pairs == NULL)
+        return 1;
+    size_t bit = sl_pair_bit(h1, h2);
+    return (int)((lx->pairs[bit >> 6] >> (bit & 63)) & 1);
+}
 
 /* Look a key up (exact bytes).  NULL when absent. */
 const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);

@@ -95,6 +95,10 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
         size_t maxw = (size_t)lx->max_phrase_words;
         if (maxw > b - i)
             maxw = b - i;
+        /* No phrase starts with these two words: skip joining and hashing
+         * them (the filter has no false negatives). */
+        if (maxw >= 2 && !sl_pair_maybe(lx, t->hash, d->tok[i + 1].hash))
+            continue;
         size_t lens[8], n = 0, built = 0;
         int two_ok = -1; /* unknown yet */
         /* The first two words, then the rest only when some phrase starts
