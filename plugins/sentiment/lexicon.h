@@ -109,6 +109,12 @@ typedef struct sl_lexicon {
      * skips most phrase starts without joining and hashing two words.
      * NULL: no filter (every pair may start a phrase). */
     uint64_t *pairs;
+    /* Built by sl_freeze: one bit per (first byte, last byte) of every key
+     * of at most SL_ENDS_MAXLEN bytes with a valence and a byte that is
+     * neither a letter/digit nor non-ASCII (emoticons: ":-)", "</3"), so the
+     * tokenizer skips the whole-chunk lookups of most chunks like "it.".
+     * NULL: no filter. */
+    uint64_t *ends;
 } sl_lexicon_t;
 
 int sl_init(sl_lexicon_t *lx);
@@ -166,6 +172,23 @@ static inline int sl_pair_maybe(const sl_lexicon_t *lx, uint64_t h1, uint64_t h2
         return 1;
     size_t bit = sl_pair_bit(h1, h2);
     return (int)((lx->pairs[bit >> 6] >> (bit & 63)) & 1);
+}
+
+#define SL_ENDS_MAXLEN 12
+static inline int sl__ends_bit(const sl_lexicon_t *lx, unsigned char c0, unsigned char c1)
+{
+    size_t bit = (size_t)c0 << 8 | c1;
+    return (int)((lx->ends[bit >> 6] >> (bit & 63)) & 1);
+}
+/* 0 when no key of the filter (see sl_lexicon.ends) starts with c0 and ends
+ * with c1, neither as given nor with A-Z lower-cased; 1 when one may. */
+static inline int sl_ends_maybe(const sl_lexicon_t *lx, unsigned char c0, unsigned char c1)
+{
+    if (lx->ends == NULL)
+        return 1;
+    unsigned char l0 = (unsigned char)(c0 >= 'A' && c0 <= 'Z' ? c0 + 32 : c0);
+    unsigned char l1 = (unsigned char)(c1 >= 'A' && c1 <= 'Z' ? c1 + 32 : c1);
+    return sl__ends_bit(lx, c0, c1) || sl__ends_bit(lx, l0, l1);
 }
 
 /* Look a key up (exact bytes).  NULL when absent. */

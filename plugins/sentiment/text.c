@@ -501,7 +501,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
         /* Emoticons start with punctuation (":-)", "</3") or are short
          * ("XD"); "word," never needs the whole-chunk lookup. */
         int letter0 = s[a] >= 0x80 || (st__ascii[s[a]] & (AB_UPPER | AB_LOWER));
-        if (has_punct && (!letter0 || b - a <= 3)) {
+        if (has_punct && (!letter0 || b - a <= 3) && sl_ends_maybe(st->lx, s[a], s[b - 1])) {
             char buf[16];
             size_t n = b - a;
             memcpy(buf, s + a, n);
