@@ -11,8 +11,17 @@
 #include <math.h>
 #include <string.h>
 
+void sv_params_prepare(sv_params_t *p)
+{
+    for (int k = 0; k < SV_POLAR_POW; k++)
+        p->polar_pow[k] = pow((double)k, p->polar_damping); /* the same values pow gives later */
+    p->pow_damping = p->polar_damping;
+    p->pow_ready = 1;
+}
+
 void sv_params_default(sv_params_t *p)
 {
+    p->pow_ready = 0; /* (sv_params_prepare fills the table) */
     p->caps_incr = 0.733;
     p->neg_scalar = -0.74;
     p->but_before = 0.5;
@@ -337,7 +346,9 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     }
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
-        sum /= pow((double)se->polar, p->polar_damping);
+        sum /= p->pow_ready && se->polar < SV_POLAR_POW && p->pow_damping == p->polar_damping
+                   ? p->polar_pow[se->polar]
+                   : pow((double)se->polar, p->polar_damping);
     sum += nbias;
     /* A question asks rather than asserts: praise in one ("Is it any good?",
      * "Who else would bother?") is doubt as often as not. */
