@@ -72,6 +72,27 @@ static const uint8_t st__ascii[128] = {
     AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, 0, 0, 0, 0, 0,
 };
 
+/* ASCII letters and digits: 1 (every other byte, non-ASCII too: 0), for the
+ * word-run loop (one load and test a byte). */
+static const uint8_t st__alnum[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* ASCII bytes inside a token: what kind of character (TF_UP is 0x20, the
  * bit that lower-cases A-Z). */
 enum { TF_LO = 1, TF_DG = 2, TF_WD = 4, TF_UP = 0x20 };
@@ -537,9 +558,6 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                     wstart = i;
                 i++;
 #ifdef ST_SWAR
-                /* The byte at b (a space, a line break or a non-ASCII
-                 * character) ends a word run too, so the loads may run up
-                 * to the end of the text rather than of the chunk. */
                 while (i + 8 <= b) {
                     uint64_t stop = st__nonword8(st__load8(s + i));
                     if (stop != 0) {
@@ -549,7 +567,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                     i += 8;
                 }
 #endif
-                while (i < b && s[i] < 0x80 && (st__ascii[s[i]] & AB_WORD))
+                while (i < b && st__alnum[s[i]])
                     i++;
                 continue;
             }
