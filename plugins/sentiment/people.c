@@ -737,8 +737,6 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
     int32_t unresolved[4] = {-1, -1, -1, -1};
     for (size_t i = 0; i < d->ntok; i++) {
         const st_token_t *t = &d->tok[i];
-        while (cur < nnamed && p->m[cur].tok_end <= i)
-            cur++;
         if (p->tok_person[i] || t->e == NULL)
             continue;
         if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
@@ -766,6 +764,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
          * one whose gender is unknown ("Mr. Trump met Hillary Clinton. He"). */
         const pp_mention_t *best = NULL, *unknown = NULL;
         size_t steps = 0;
+        while (cur < nnamed && p->m[cur].tok_end <= i) /* (advanced only here, where it is read) */
+            cur++;
         for (size_t c = cur; c > 0 && steps < 64; c--, steps++) {
             const pp_mention_t *m = &p->m[c - 1];
             if (m->tok_end > i)
