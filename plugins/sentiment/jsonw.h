@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -34,8 +35,15 @@ static inline int jw_reserve(jw_buf_t *b, size_t n)
     return b->len + n + 1 <= b->cap ? 1 : jw__grow(b, n);
 }
 
-/* Append bytes as they are (JSON punctuation, keys). */
-void jw_lit(jw_buf_t *b, const char *s, size_t n);
+/* Append bytes as they are (JSON punctuation, keys).  Inline, so that a
+ * literal's memcpy of known length becomes a few moves. */
+static inline void jw_lit(jw_buf_t *b, const char *s, size_t n)
+{
+    if (!jw_reserve(b, n))
+        return;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+}
 #define JW_LIT(b, lit) jw_lit((b), (lit), sizeof(lit) - 1)
 static inline void jw_char(jw_buf_t *b, char c)
 {

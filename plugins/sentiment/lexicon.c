@@ -16,13 +16,7 @@
 #include <sys/mman.h>
 
 #include <utf8proc.h>
-/* xxHash's own header-only build: the hash of every token is computed here,
- * and the inlined short-input path avoids a library call per word (same
- * algorithm, same values). */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
-uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
+/* (xxHash: lexicon.h includes its header-only build; sl_hash is inline there.) */
 
 
 int sl_init(sl_lexicon_t *lx)
@@ -65,10 +59,64 @@ void *sl_alloc_table(size_t bytes)
     return p;
 }
 
+/* The phrase-pair filter: for every phrase (or phrase prefix) key, the
+ * hashes of its first two space-separated words.  Left NULL on out of
+ * memory (the scorer then tries every pair). */
+static void sl__build_pairs(sl_lexicon_t *lx)
+{
+    free(lx->pairs);
+    lx->pairs = calloc(SL_PAIR_BITS / 64, sizeof *lx->pairs);
+    if (lx->pairs == NULL)
+        return;
+    for (size_t e = 0; e < lx->count; e++) {
+        const sl_entry_t *en = &lx->ents[e];
+        if (!(en->flags & (SL_PHRASE | SL_PHRASE_PREFIX)))
+            continue;
+        const char *k = lx->keys + en->key_off;
+        size_t n = en->key_len, s1 = 0;
+        while (s1 < n && k[s1] != ' ')
+            s1++;
+        if (s1 >= n)
+            continue; /* one word: never equal to two joined words */
+        size_t s2 = s1 + 1;
+        while (s2 < n && k[s2] != ' ')
+            s2++;
+        size_t bit = sl_pair_bit(sl_hash(k, s1), sl_hash(k + s1 + 1, s2 - s1 - 1));
+        lx->pairs[bit >> 6] |= 1ull << (bit & 63);
+    }
+}
+
+/* The emoticon end-bytes filter (see sl_lexicon.ends); NULL on out of memory. */
+static void sl__build_ends(sl_lexicon_t *lx)
+{
+    free(lx->ends);
+    lx->ends = calloc(65536 / 64, sizeof *lx->ends);
+    if (lx->ends == NULL)
+        return;
+    for (size_t e = 0; e < lx->count; e++) {
+        const sl_entry_t *en = &lx->ents[e];
+        if (!(en->flags & SL_VALENCE) || en->key_len == 0 || en->key_len > SL_ENDS_MAXLEN)
+            continue;
+        const unsigned char *k = (const unsigned char *)lx->keys + en->key_off;
+        int punct = 0;
+        for (size_t i = 0; i < en->key_len; i++) {
+            unsigned char c = k[i];
+            if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+                punct = 1;
+        }
+        if (!punct)
+            continue;
+        size_t bit = (size_t)k[0] << 8 | k[en->key_len - 1];
+        lx->ends[bit >> 6] |= 1ull << (bit & 63);
+    }
+}
+
 int sl_freeze(sl_lexicon_t *lx)
 {
     free(lx->flat);
     lx->flat = NULL;
+    sl__build_pairs(lx);
+    sl__build_ends(lx);
     /* Load up to 0.6: half the memory of 0.5 for a lexicon of ~36,000 keys
      * (2 MB instead of 4 MB), probes still mostly within one cache line. */
     size_t cap = 64;
@@ -95,6 +143,8 @@ int sl_freeze(sl_lexicon_t *lx)
 void sl_free(sl_lexicon_t *lx)
 {
     free(lx->flat);
+    free(lx->pairs);
+    free(lx->ends);
     free(lx->index);
     free(lx->ents);
     free(lx->bloom);
@@ -126,20 +176,8 @@ static uint32_t sl__intern(sl_lexicon_t *lx, const char *s, size_t len)
     return off;
 }
 
-const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
+const sl_entry_t *sl__get_loading(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
 {
-    size_t bit = sl_bloom_bit(h);
-    if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
-        return NULL;
-    if (lx->flat != NULL) {
-        for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
-            const sl_slot_t *sl = &lx->flat[i];
-            if (sl->e.key_len == 0)
-                return NULL;
-            if (sl->hash == h && sl->e.key_len == len)
-                return &sl->e;
-        }
-    }
     size_t mask = lx->cap - 1;
     uint64_t tag = h >> 32;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -191,6 +229,10 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
         free(lx->flat);
         lx->flat = NULL;
     }
+    free(lx->pairs); /* (a new phrase may start with any pair) */
+    lx->pairs = NULL;
+    free(lx->ends);
+    lx->ends = NULL;
     uint64_t h = sl_hash(key, len);
     const sl_entry_t *found = sl_get_hashed(lx, h, key, len);
     if (found != NULL)

@@ -16,6 +16,13 @@
 
 #include <textmill/stage.h>
 
+/* xxHash's own header-only build (same algorithm, same values as the
+ * library): sl_hash below is inlined where tokens are hashed. */
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
 /* Word classes (bits of sl_entry.flags). */
 enum {
     SL_VALENCE = 1u << 0,    /* has a lexicon valence */
@@ -97,6 +104,17 @@ typedef struct sl_lexicon {
     /* Built by sl_freeze once loading is done; NULL while loading. */
     sl_slot_t *flat;
     size_t flat_mask;
+    /* Built by sl_freeze: a Bloom filter (one bit per pair) of the first two
+     * words of every phrase, keyed by the two words' hashes, so the scorer
+     * skips most phrase starts without joining and hashing two words.
+     * NULL: no filter (every pair may start a phrase). */
+    uint64_t *pairs;
+    /* Built by sl_freeze: one bit per (first byte, last byte) of every key
+     * of at most SL_ENDS_MAXLEN bytes with a valence and a byte that is
+     * neither a letter/digit nor non-ASCII (emoticons: ":-)", "</3"), so the
+     * tokenizer skips the whole-chunk lookups of most chunks like "it.".
+     * NULL: no filter. */
+    uint64_t *ends;
 } sl_lexicon_t;
 
 int sl_init(sl_lexicon_t *lx);
@@ -137,10 +155,64 @@ static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
     }
 }
 
+/* The hash of a key: XXH3-64, xxHash's header-only build inlined (every
+ * token is hashed; the short-input path is a few dozen instructions). */
+static inline uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
+
+/* The phrase-pair filter (see sl_lexicon.pairs): 0 when no phrase starts
+ * with the words whose hashes are h1 and h2; 1 when one may. */
+#define SL_PAIR_BITS (1u << 16)
+static inline size_t sl_pair_bit(uint64_t h1, uint64_t h2)
+{
+    return (size_t)(((h1 * 0x9E3779B97F4A7C15ull + h2) * 0xC2B2AE3D27D4EB4Full) >> 48);
+}
+static inline int sl_pair_maybe(const sl_lexicon_t *lx, uint64_t h1, uint64_t h2)
+{
+    if (lx->pairs == NULL)
+        return 1;
+    size_t bit = sl_pair_bit(h1, h2);
+    return (int)((lx->pairs[bit >> 6] >> (bit & 63)) & 1);
+}
+
+#define SL_ENDS_MAXLEN 12
+static inline int sl__ends_bit(const sl_lexicon_t *lx, unsigned char c0, unsigned char c1)
+{
+    size_t bit = (size_t)c0 << 8 | c1;
+    return (int)((lx->ends[bit >> 6] >> (bit & 63)) & 1);
+}
+/* 0 when no key of the filter (see sl_lexicon.ends) starts with c0 and ends
+ * with c1, neither as given nor with A-Z lower-cased; 1 when one may. */
+static inline int sl_ends_maybe(const sl_lexicon_t *lx, unsigned char c0, unsigned char c1)
+{
+    if (lx->ends == NULL)
+        return 1;
+    unsigned char l0 = (unsigned char)(c0 >= 'A' && c0 <= 'Z' ? c0 + 32 : c0);
+    unsigned char l1 = (unsigned char)(c1 >= 'A' && c1 <= 'Z' ? c1 + 32 : c1);
+    return sl__ends_bit(lx, c0, c1) || sl__ends_bit(lx, l0, l1);
+}
+
 /* Look a key up (exact bytes).  NULL when absent. */
 const sl_entry_t *sl_get(const sl_lexicon_t *lx, const char *key, size_t len);
-const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);
-uint64_t sl_hash(const char *key, size_t len);
+/* The loading index's lookup (before sl_freeze, or when it failed). */
+const sl_entry_t *sl__get_loading(const sl_lexicon_t *lx, uint64_t h, const char *key, size_t len);
+/* Inline: the tokenizer looks every token up.  The Bloom filter answers
+ * most unknown words; then the frozen table's probe. */
+static inline const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h, const char *key,
+                                              size_t len)
+{
+    size_t bit = sl_bloom_bit(h);
+    if (!(lx->bloom[bit >> 6] & (1ull << (bit & 63))))
+        return NULL;
+    if (lx->flat == NULL)
+        return sl__get_loading(lx, h, key, len);
+    for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
+        const sl_slot_t *sl = &lx->flat[i];
+        if (sl->e.key_len == 0)
+            return NULL;
+        if (sl->hash == h && sl->e.key_len == len)
+            return &sl->e;
+    }
+}
 /* Get-or-insert; NULL on out of memory.  The pointer is valid until the
  * next sl_put (entries move when the table grows). */
 sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len);

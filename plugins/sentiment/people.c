@@ -18,6 +18,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->tok_quote);
     free(p->deferred);
     free(p->forms);
+    free(p->m_tmp);
     memset(p, 0, sizeof *p);
 }
 
@@ -217,12 +218,18 @@ static int32_t pp__match(const pp_doc_t *p, const char *f, size_t fl, const char
 static int pp__common_word(const st_token_t *t);
 
 /* "al-Assad", "el-Sissi": a lower-case particle glued to a capitalised name. */
-static int pp__particle_name(const st_doc_t *d, const st_token_t *t)
+static int pp__particle_name_slow(const char *s, size_t n);
+static inline int pp__particle_name(const st_doc_t *d, const st_token_t *t)
 {
     const char *s = d->text + t->start;
     size_t n = t->end - t->start;
     if (n < 4 || (s[2] != '-' && s[3] != '-'))
-        return 0; /* the common case, decided without a loop */
+        return 0; /* the common case, decided inline without a loop */
+    return pp__particle_name_slow(s, n);
+}
+
+static int pp__particle_name_slow(const char *s, size_t n)
+{
     static const char *const pre[] = {"al-", "el-", "ad-", "as-", "bin-", "abu-", "ibn-"};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
         size_t l = strlen(pre[i]);
@@ -398,8 +405,8 @@ static inline uint64_t pp__form_key(uint64_t h)
 
 static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
 {
-    size_t cap = 64;
-    while (cap < 2 * d->ntok)
+    size_t cap = 64; /* load at most 2/3 (distinct forms are fewer than tokens) */
+    while (cap < d->ntok + d->ntok / 2)
         cap *= 2;
     if (!pp__grow((void **)&p->forms, &p->forms_cap, cap, sizeof *p->forms))
         return 0;
@@ -490,7 +497,13 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             if (p->nm >= max_mentions)
                 return 1;
             const st_token_t *t = &d->tok[i];
-            if (p->tok_person[i] || (!pp__is_name_tok(d, t) && !pp__cap_other(t))) {
+            /* Most tokens are not capitalised: then only a particle name
+             * ("al-Assad") can start a run (what pp__is_name_tok and
+             * pp__cap_other decide, without the calls). */
+            if (p->tok_person[i] ||
+                (!(t->flags & TK_CAP)
+                     ? ((t->flags & (TK_EMOJI | TK_DIGIT)) || !pp__particle_name(d, t))
+                     : (!pp__is_name_tok(d, t) && !pp__cap_other(t)))) {
                 i++;
                 continue;
             }
@@ -628,6 +641,55 @@ static int pp__cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
 }
 
+/* Stable merge sort of m[0..n) by start, through tmp[0..n). */
+static void pp__msort(pp_mention_t *m, pp_mention_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    if (n <= 8) { /* stable insertion sort */
+        for (size_t i = 1; i < n; i++) {
+            if (m[i - 1].start <= m[i].start)
+                continue;
+            pp_mention_t x = m[i];
+            size_t j = i;
+            while (j > 0 && m[j - 1].start > x.start) {
+                m[j] = m[j - 1];
+                j--;
+            }
+            m[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    pp__msort(m, tmp, h);
+    pp__msort(m + h, tmp, n - h);
+    if (m[h - 1].start <= m[h].start)
+        return; /* already in order */
+    memcpy(tmp, m, h * sizeof *m);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        m[k++] = m[j].start < tmp[i].start ? m[j++] : tmp[i++]; /* ties: the left one first */
+    while (i < h)
+        m[k++] = tmp[i++];
+}
+
+/* Mentions in text order; mentions starting at the same byte keep their
+ * order (the same order glibc's merge-sorting qsort gave; no comparator
+ * calls, and a sorted array costs one pass). */
+static void pp__sort_mentions(pp_doc_t *p)
+{
+    size_t n = p->nm, i = 1;
+    while (i < n && p->m[i - 1].start <= p->m[i].start)
+        i++;
+    if (i >= n)
+        return;
+    if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, n / 2 + 1, sizeof *p->m_tmp)) {
+        qsort(p->m, n, sizeof *p->m, pp__cmp); /* stable as well in glibc, where it can allocate */
+        return;
+    }
+    pp__msort(p->m, p->m_tmp, n);
+}
+
 /* "the president": the latest person given that title, else a person of its own. */
 static int pp__nominal(pp_doc_t *p, const st_doc_t *d, size_t i, size_t nnamed)
 {
@@ -675,8 +737,6 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
     int32_t unresolved[4] = {-1, -1, -1, -1};
     for (size_t i = 0; i < d->ntok; i++) {
         const st_token_t *t = &d->tok[i];
-        while (cur < nnamed && p->m[cur].tok_end <= i)
-            cur++;
         if (p->tok_person[i] || t->e == NULL)
             continue;
         if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
@@ -704,6 +764,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
          * one whose gender is unknown ("Mr. Trump met Hillary Clinton. He"). */
         const pp_mention_t *best = NULL, *unknown = NULL;
         size_t steps = 0;
+        while (cur < nnamed && p->m[cur].tok_end <= i) /* (advanced only here, where it is read) */
+            cur++;
         for (size_t c = cur; c > 0 && steps < 64; c--, steps++) {
             const pp_mention_t *m = &p->m[c - 1];
             if (m->tok_end > i)
@@ -760,7 +822,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         p->m[p->nm - 1].gender = (uint8_t)g;
     }
     if (p->nm > 1)
-        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+        pp__sort_mentions(p);
     return 1;
 }
 
@@ -883,7 +945,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
         return TM_ENOMEM;
     if (p->nm > 1)
-        qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+        pp__sort_mentions(p);
     if (!pp__pronouns(p, d, max_mentions))
         return TM_ENOMEM;
     /* User-given targets that no detected mention covers. */
@@ -939,6 +1001,6 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     }
     if (added)
         if (p->nm > 1)
-            qsort(p->m, p->nm, sizeof *p->m, pp__cmp);
+            pp__sort_mentions(p);
     return TM_OK;
 }

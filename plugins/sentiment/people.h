@@ -70,6 +70,8 @@ typedef struct pp_doc {
     size_t forms_cap, forms_mask;
     int forms_built;
     const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */
+    pp_mention_t *m_tmp;          /* merge buffer for sorting mentions */
+    size_t m_tmp_cap;
 } pp_doc_t;
 
 void pp_doc_init(pp_doc_t *p);

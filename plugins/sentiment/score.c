@@ -11,8 +11,17 @@
 #include <math.h>
 #include <string.h>
 
+void sv_params_prepare(sv_params_t *p)
+{
+    for (int k = 0; k < SV_POLAR_POW; k++)
+        p->polar_pow[k] = pow((double)k, p->polar_damping); /* the same values pow gives later */
+    p->pow_damping = p->polar_damping;
+    p->pow_ready = 1;
+}
+
 void sv_params_default(sv_params_t *p)
 {
+    p->pow_ready = 0; /* (sv_params_prepare fills the table) */
     p->caps_incr = 0.733;
     p->neg_scalar = -0.74;
     p->but_before = 0.5;
@@ -95,8 +104,21 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
         size_t maxw = (size_t)lx->max_phrase_words;
         if (maxw > b - i)
             maxw = b - i;
+        /* No phrase starts with these two words: skip joining and hashing
+         * them (the filter has no false negatives). */
+        if (maxw >= 2 && !sl_pair_maybe(lx, t->hash, d->tok[i + 1].hash))
+            continue;
         size_t lens[8], n = 0, built = 0;
+        int two_ok = -1; /* unknown yet */
+        /* The first two words, then the rest only when some phrase starts
+         * with these two (most phrase starts begin none). */
         for (size_t k = 0; k < maxw && k < 8; k++) {
+            if (k == 2) {
+                const sl_entry_t *two = sl_get(lx, buf, lens[1]);
+                two_ok = two != NULL && (two->flags & (SL_PHRASE | SL_PHRASE_PREFIX));
+                if (!two_ok)
+                    break;
+            }
             const st_token_t *u = &d->tok[i + k];
             if (n + u->low_len + 1 >= sizeof buf)
                 break;
@@ -109,9 +131,12 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
         }
         if (built < 2)
             continue;
-        /* Only when some phrase starts with these two words. */
-        const sl_entry_t *two = sl_get(lx, buf, lens[1]);
-        if (two == NULL || !(two->flags & (SL_PHRASE | SL_PHRASE_PREFIX)))
+        if (two_ok < 0) {
+            /* Only when some phrase starts with these two words. */
+            const sl_entry_t *two = sl_get(lx, buf, lens[1]);
+            two_ok = two != NULL && (two->flags & (SL_PHRASE | SL_PHRASE_PREFIX));
+        }
+        if (!two_ok)
             continue;
         for (size_t w = built; w >= 2; w--) {
             const sl_entry_t *pe = sl_get(lx, buf, lens[w - 1]);
@@ -321,7 +346,9 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     }
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
-        sum /= pow((double)se->polar, p->polar_damping);
+        sum /= p->pow_ready && se->polar < SV_POLAR_POW && p->pow_damping == p->polar_damping
+                   ? p->polar_pow[se->polar]
+                   : pow((double)se->polar, p->polar_damping);
     sum += nbias;
     /* A question asks rather than asserts: praise in one ("Is it any good?",
      * "Who else would bother?") is doubt as often as not. */

@@ -27,9 +27,17 @@ typedef struct sv_params {
     double polar_damping;   /* sums are divided by (sentiment words)^polar_damping (0: VADER) */
     double negation_bias;   /* valence each negation word adds to its sentence (0: VADER) */
     double question_positive; /* a question's positive sum is multiplied by this (1: VADER) */
+    /* Set by sv_params_prepare: polar_pow[k] = pow(k, polar_damping) for
+     * k < SV_POLAR_POW (pow_damping: the damping they were computed for). */
+#define SV_POLAR_POW 32
+    double polar_pow[SV_POLAR_POW];
+    double pow_damping;
+    int pow_ready;
 } sv_params_t;
 
 void sv_params_default(sv_params_t *p);
+/* Precompute what the parameters imply (call after changing them). */
+void sv_params_prepare(sv_params_t *p);
 
 /* Score every sentence of a tokenized document: fills each token's score
  * and each sentence's sums and compound. */

@@ -217,6 +217,7 @@ static int sentiment_create(const tm_host_t *host, const cJSON *config, void **i
     st->sp.positive_scale = cfg_num(config, "positive_scale");
     st->sp.negation_bias = cfg_num(config, "negation_bias");
     st->sp.question_positive = cfg_num(config, "question_positive");
+    sv_params_prepare(&st->sp);
     st->sentences = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "sentences"));
     st->debug_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "debug_features"));
     st->raw_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "raw_output"));

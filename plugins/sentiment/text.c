@@ -72,6 +72,27 @@ static const uint8_t st__ascii[128] = {
     AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, AB_L, 0, 0, 0, 0, 0,
 };
 
+/* ASCII letters and digits: 1 (every other byte, non-ASCII too: 0), for the
+ * word-run loop (one load and test a byte). */
+static const uint8_t st__alnum[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* ASCII bytes inside a token: what kind of character (TF_UP is 0x20, the
  * bit that lower-cases A-Z). */
 enum { TF_LO = 1, TF_DG = 2, TF_WD = 4, TF_UP = 0x20 };
@@ -481,10 +502,10 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
     /* A web address ("http://...", "https://...", "www....") is neither a
      * word nor a name: no tokens (its pieces, "http", "com", would be looked
      * up as words). */
-    if ((s[a] | 0x20) == 'h' && (st__prefix_ci(s + a, b - a, "http://") ||
-                                 st__prefix_ci(s + a, b - a, "https://")))
+    if ((s[a] | 0x20) == 'h' && b - a >= 7 && (s[a + 4] == ':' || s[a + 5] == ':') &&
+        (st__prefix_ci(s + a, b - a, "http://") || st__prefix_ci(s + a, b - a, "https://")))
         return 1;
-    if ((s[a] | 0x20) == 'w' && st__prefix_ci(s + a, b - a, "www."))
+    if ((s[a] | 0x20) == 'w' && b - a >= 4 && s[a + 3] == '.' && st__prefix_ci(s + a, b - a, "www."))
         return 1;
     /* The whole chunk may be a lexicon item: an emoticon like ":-)" or
      * "</3", or a word with inner punctuation.  Only try when it holds
@@ -501,7 +522,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
         /* Emoticons start with punctuation (":-)", "</3") or are short
          * ("XD"); "word," never needs the whole-chunk lookup. */
         int letter0 = s[a] >= 0x80 || (st__ascii[s[a]] & (AB_UPPER | AB_LOWER));
-        if (has_punct && (!letter0 || b - a <= 3)) {
+        if (has_punct && (!letter0 || b - a <= 3) && sl_ends_maybe(st->lx, s[a], s[b - 1])) {
             char buf[16];
             size_t n = b - a;
             memcpy(buf, s + a, n);
@@ -546,7 +567,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                     i += 8;
                 }
 #endif
-                while (i < b && s[i] < 0x80 && (st__ascii[s[i]] & AB_WORD))
+                while (i < b && st__alnum[s[i]])
                     i++;
                 continue;
             }

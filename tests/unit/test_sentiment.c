@@ -348,6 +348,26 @@ static void test_custom_lexicon(void **state)
     tm_testhost_close(&th);
 }
 
+/* Phrases and emoticons of a user's lexicon pass the lookup filters that
+ * sl_freeze builds (phrases' first word pairs, emoticons' end bytes). */
+static void test_lookup_filters(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    tm_testhost_t *th = open_stage("{\"extra_lexicons\": [\"" TM_SENTIMENT_TESTDATA
+                                   "/filter_lexicon.txt\"], \"entities\": false}",
+                                   &err);
+    assert_non_null(th);
+    assert_true(compound(th, "there was zorp blat fnord here") > 0.3); /* three-word phrase */
+    assert_true(compound(th, "there was quux wibble here") < -0.3);    /* two-word phrase */
+    assert_true(compound(th, "there was ZORP Blat fnord here") > 0.3); /* any case */
+    assert_float_equal(compound(th, "there was zorp blat here"), 0, 1e-9); /* a prefix only */
+    assert_float_equal(compound(th, "there was blat fnord here"), 0, 1e-9);
+    assert_true(compound(th, "there it was %-]") > 0.3);         /* emoticon */
+    assert_float_equal(compound(th, "there it was %-}"), 0, 1e-9);
+    tm_testhost_close(&th);
+}
+
 static void expect_create_error(const char *config, const char *code, const char *needle)
 {
     tm_err_t err = {{0}, {0}};
@@ -673,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_no_letters),
         cmocka_unit_test(test_big_document),
         cmocka_unit_test(test_custom_lexicon),
+        cmocka_unit_test(test_lookup_filters),
         cmocka_unit_test(test_invalid_files),
         cmocka_unit_test(test_model_rows_format),
         cmocka_unit_test(test_entities_detected),
