@@ -80,10 +80,71 @@ static const char *tm__skip_value(const char *p, const char *end)
     return NULL;
 }
 
+/* Four hex digits at p as a code unit, or -1. */
+static long tm__hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A \u escape at p (p[0] == '\\', p[1] == 'u') as UTF-8 at o, the way
+ * cJSON decodes it: a surrogate pair makes one code point.  Returns the
+ * escape's length in the input (6 or 12) and sets *olen, or 0 to decline:
+ * bad hex digits (cJSON reads them as zero), U+0000, and lone surrogates
+ * (cJSON rejects them) are left to cJSON. */
+static size_t tm__unicode_escape(const char *p, const char *end, char *o, size_t *olen)
+{
+    if (end - p < 6)
+        return 0;
+    long cp = tm__hex4(p + 2);
+    size_t used = 6;
+    if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+        return 0;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
+            return 0;
+        long lo = tm__hex4(p + 8);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return 0;
+        cp = 0x10000 + (((cp & 0x3FF) << 10) | (lo & 0x3FF));
+        used = 12;
+    }
+    unsigned char *u = (unsigned char *)o;
+    if (cp < 0x80) {
+        u[0] = (unsigned char)cp;
+        *olen = 1;
+    } else if (cp < 0x800) {
+        u[0] = (unsigned char)(0xC0 | (cp >> 6));
+        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        *olen = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (unsigned char)(0xE0 | (cp >> 12));
+        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        *olen = 3;
+    } else {
+        u[0] = (unsigned char)(0xF0 | (cp >> 18));
+        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        *olen = 4;
+    }
+    return used;
+}
+
 /* Decode the string whose body starts at p into dst (room for end - p
- * bytes).  Only the escapes a writer of plain text produces are handled;
- * \u escapes, which cJSON checks for surrogate pairs, make it decline.
- * Raw bytes are copied as they are, as cJSON does. */
+ * bytes: no escape decodes longer than it is written).  Raw bytes are
+ * copied as they are, as cJSON does. */
 static const char *tm__decode(const char *p, const char *end, char *dst, size_t *dlen)
 {
     char *o = dst;
@@ -121,7 +182,15 @@ static const char *tm__decode(const char *p, const char *end, char *dst, size_t 
         case 'n': *o++ = '\n'; break;
         case 'r': *o++ = '\r'; break;
         case 't': *o++ = '\t'; break;
-        default: return NULL; /* \u or invalid: cJSON decides */
+        case 'u': {
+            size_t olen = 0, used = tm__unicode_escape(p, end, o, &olen);
+            if (used == 0)
+                return NULL;
+            o += olen;
+            p += used;
+            continue;
+        }
+        default: return NULL; /* invalid: cJSON reports it */
         }
         p += 2;
     }

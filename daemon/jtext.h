@@ -9,7 +9,8 @@
  * validates) everything else, with the text literal replaced by "".
  *
  * It is a fast path only: whenever the input is anything but the plain case
- * (a \u escape, an escaped key, no top-level text string, malformed JSON),
+ * (an escaped key, no top-level text string, a \u escape cJSON would read
+ * specially: bad hex digits, U+0000, a lone surrogate; malformed JSON),
  * it declines and the caller parses the whole message with cJSON, so the
  * accepted documents and the error codes and messages are the same either
  * way.  tests/unit/test_codec.c and tests/fuzz/fuzz_doc_parse.c compare the

@@ -118,7 +118,14 @@ static void test_jtext_finds_the_top_level_text(void **state)
         {"{\"text\":\"caf\xc3\xa9, 8+ bytes long, no escapes at all here\"}", 1,
          "caf\xc3\xa9, 8+ bytes long, no escapes at all here"},
         {"{\"text\":\"\"}", 1, ""},
-        {"{\"text\":\"\\u00e9\"}", 0, NULL},         /* \u: cJSON checks surrogates */
+        /* \u escapes, as Python's json.dumps writes every non-ASCII character */
+        {"{\"text\":\"caf\\u00e9 \\u20ac \\u00E9\\ud83d\\ude00 \\u0041\"}", 1,
+         "caf\xc3\xa9 \xe2\x82\xac \xc3\xa9\xf0\x9f\x98\x80 A"},
+        {"{\"text\":\"\\ud800 lone high\"}", 0, NULL},   /* cJSON rejects these */
+        {"{\"text\":\"\\udc00 lone low\"}", 0, NULL},
+        {"{\"text\":\"\\ud800\\u0041 unpaired\"}", 0, NULL},
+        {"{\"text\":\"\\u00zz bad hex\"}", 0, NULL},     /* cJSON reads it as zero */
+        {"{\"text\":\"\\u12\"}", 0, NULL},
         {"{\"te\\u0078t\":\"x\",\"text\":\"y\"}", 0, NULL}, /* an escaped key */
         {"{\"text\":42}", 0, NULL},                   /* not a string */
         {"{\"id\":\"a\"}", 0, NULL},                  /* no text */
@@ -166,6 +173,11 @@ static void test_fast_path_matches_cjson(void **state)
         "{\"text\":\"raw\ttab and \x01 control\"}",
         "{\"text\":\"\\ud800 lone surrogate\"}",
         "{\"text\":\"pair \\ud83d\\ude00\"}",
+        "{\"text\":\"\\u00e9\\u0000 nul escape\"}",
+        "{\"text\":\"hex \\u00zz then more\"}",
+        "{\"text\":\"high \\udbff\\udfff top\"}",
+        "{\"text\":\"short \\ud83d\\ude\"}",
+        "{\"text\":\"ends \\u00e\"}",
         "{\"text\":\"ok\" \"x\":1}",
         "{\"text\" \"ok\"}",
         "{\"a\":[1,2,{\"b\":\"}\"}],\"text\":\"after brackets\"}",
