@@ -514,31 +514,53 @@ static int sl__derive(sl_lexicon_t *lx, const char *base, size_t n, size_t drop,
     return TM_OK;
 }
 
-int sl_derive_inflections(sl_lexicon_t *lx)
+/* A base word that derived forms are made from, copied out of the table:
+ * inserting the derived forms moves entries and keys. */
+typedef struct sl__base {
+    uint32_t off;
+    uint16_t len;
+    float v;
+} sl__base_t;
+
+/* The lexicon's plain words, at least 4 ASCII lower-case letters with a
+ * valence, that are not boosters or negations nor carry any of the flags in
+ * skip; only positive ones, not starting with "un", when positive_not_un.
+ * Returns a malloc'd array of *nb (the caller frees it), or NULL when out of
+ * memory. */
+static sl__base_t *sl__bases(const sl_lexicon_t *lx, unsigned skip, int positive_not_un, size_t *nb)
 {
-    /* Collect the plain alphabetic lexicon words first: inserting while
-     * walking the table would move entries. */
-    size_t nb = 0;
-    int rc = TM_OK;
-    /* Copy keys and valences out first: inserts move entries. */
-    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((lx->count + 1) * sizeof *bl);
+    sl__base_t *bl = malloc((lx->count + 1) * sizeof *bl);
+    *nb = 0;
     if (bl == NULL)
-        return TM_ENOMEM;
+        return NULL;
     for (size_t i = 0; i < lx->count; i++) {
         const sl_entry_t *e = &lx->ents[i];
-        if (!(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION)) || e->key_len < 4)
+        if (!(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION | skip)) ||
+            e->key_len < 4 || (positive_not_un && e->valence <= 0))
             continue;
         const char *k = lx->keys + e->key_off;
         int alpha = 1;
         for (size_t j = 0; j < e->key_len; j++)
             alpha &= (k[j] >= 'a' && k[j] <= 'z');
-        if (!alpha)
+        if (!alpha || (positive_not_un && k[0] == 'u' && k[1] == 'n'))
             continue;
-        bl[nb].off = e->key_off;
-        bl[nb].len = e->key_len;
-        bl[nb].v = e->valence;
-        nb++;
+        bl[*nb].off = e->key_off;
+        bl[*nb].len = e->key_len;
+        bl[*nb].v = e->valence;
+        (*nb)++;
     }
+    return bl;
+}
+
+int sl_derive_inflections(sl_lexicon_t *lx)
+{
+    /* Collect the base words first: inserting while walking the table
+     * would move entries. */
+    size_t nb = 0;
+    int rc = TM_OK;
+    sl__base_t *bl = sl__bases(lx, 0, 0, &nb);
+    if (bl == NULL)
+        return TM_ENOMEM;
     for (size_t b = 0; b < nb && rc == TM_OK; b++) {
         char k[80];
         size_t n = bl[b].len;
@@ -585,25 +607,9 @@ int sl_derive_un(sl_lexicon_t *lx, double scalar)
         return TM_OK;
     size_t nb = 0;
     int rc = TM_OK;
-    struct base { uint32_t off; uint16_t len; float v; } *bl = malloc((lx->count + 1) * sizeof *bl);
+    sl__base_t *bl = sl__bases(lx, SL_PHRASE, 1, &nb);
     if (bl == NULL)
         return TM_ENOMEM;
-    for (size_t i = 0; i < lx->count; i++) {
-        const sl_entry_t *e = &lx->ents[i];
-        if (!(e->flags & SL_VALENCE) || (e->flags & (SL_BOOSTER | SL_NEGATION | SL_PHRASE)) ||
-            e->key_len < 4 || e->valence <= 0)
-            continue;
-        const char *k = lx->keys + e->key_off;
-        int alpha = 1;
-        for (size_t j = 0; j < e->key_len; j++)
-            alpha &= (k[j] >= 'a' && k[j] <= 'z');
-        if (!alpha || (k[0] == 'u' && k[1] == 'n'))
-            continue;
-        bl[nb].off = e->key_off;
-        bl[nb].len = e->key_len;
-        bl[nb].v = e->valence;
-        nb++;
-    }
     for (size_t b = 0; b < nb && rc == TM_OK; b++) {
         char k[80];
         size_t n = bl[b].len;
