@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "jtext.h"
-#include "swar.h"
+#include "textmill/json.h"
 #include "utf8.h"
 
 /* Does the raw JSON contain a \u0000 escape?  Backslashes are only legal
@@ -373,42 +373,16 @@ static inline void tm__put_char(tm__out_t *o, char c)
  * this is the hot path of every result. */
 static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
 {
-    if (!tm__reserve(o, n + 2))
-        return;
-    o->s[o->len++] = '"';
-    size_t i = 0;
-    for (;;) {
-        /* Find the next byte to escape, eight at a time. */
-        size_t j = i;
-        while (j + 8 <= n) {
-            uint64_t m = tm_swar_needs_json_escape(tm_swar_load(s + j));
-            if (m != 0) {
-                j += tm_swar_first(m);
-                break;
-            }
-            j += 8;
-        }
-        while (j < n && s[j] != '"' && s[j] != '\\' && (unsigned char)s[j] >= 0x20)
-            j++;
-        tm__put(o, s + i, j - i);
-        if (j >= n)
-            break;
-        unsigned char c = (unsigned char)s[j];
-        char esc[8];
-        size_t el = 2;
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default: el = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c); break;
-        }
-        tm__put(o, esc, el);
-        i = j + 1;
+    tm__put_char(o, '"');
+    /* In pieces, so that the worst case (every byte \u00XX) never asks for
+     * more than 6 KB of headroom. */
+    while (n > 0) {
+        size_t k = n < 1024 ? n : 1024;
+        if (!tm__reserve(o, 6 * k))
+            return;
+        o->len += tm_json_escape(o->s + o->len, s, k);
+        s += k;
+        n -= k;
     }
     tm__put_char(o, '"');
 }
@@ -554,7 +528,7 @@ char *tm_result_encode(const tm_doc_t *doc, const char *const *stage_names, size
 {
     /* The text dominates; everything else is small. */
     tm__out_t o = {NULL, 0, 0, 0};
-    o.cap = doc->text_len + doc->text_len / 16 + 512;
+    o.cap = doc->text_len + doc->text_len / 16 + 512 + 6 * 1024;
     o.s = malloc(o.cap);
     if (o.s == NULL)
         return NULL;

@@ -3,8 +3,8 @@
  * specially?  ("SIMD within a register": the classic zero-byte tests, exact
  * for every byte value, portable C, no alignment needed.)
  *
- * Shared by the JSON string writer (codec.c) and the text reader
- * (jtext.c), the two loops every document's text passes through.
+ * Used by the text reader (jtext.c); the JSON string writer every stage
+ * and the host share is include/textmill/json.h.
  */
 #ifndef TM_SWAR_H
 #define TM_SWAR_H
@@ -35,13 +35,6 @@ static inline uint64_t tm_swar_has_byte(uint64_t w, unsigned char c)
 static inline uint64_t tm_swar_has_quote_or_bslash(uint64_t w)
 {
     return tm_swar_has_byte(w, '"') | tm_swar_has_byte(w, '\\');
-}
-
-/* Nonzero when some byte of w must be escaped in a JSON string: '"', '\\'
- * or a control character below 0x20. */
-static inline uint64_t tm_swar_needs_json_escape(uint64_t w)
-{
-    return tm_swar_has_quote_or_bslash(w) | ((w - TM_SWAR_ONES * 0x20) & ~w & TM_SWAR_HIGHS);
 }
 
 /* The index (0-7) of the first byte flagged in m, a nonzero result of the

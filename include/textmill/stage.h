@@ -252,7 +252,8 @@ struct tm_host {
      * annotation attached as pre-serialised JSON (cJSON_CreateRaw) is parsed
      * here on first read, so writers may emit raw JSON and readers still get
      * a tree (ABI 1.0 hosts from textmill 0.1 on).  Raw text must be valid
-     * JSON: the host copies it into the result verbatim, unchecked. */
+     * JSON: the host copies it into the result verbatim, unchecked;
+     * <textmill/json.h> writes strings exactly as the host does. */
     const cJSON *(*doc_annotation)(const tm_doc_t *doc, const char *key);
     /* Attach value under annotations.<key>, replacing an earlier value of the
      * same key.  Takes ownership of value in every case, also on failure. */

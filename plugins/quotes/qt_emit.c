@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <textmill/json.h>
+
 static const char *sub(qt_doc_t *d, uint32_t s, uint32_t e)
 {
     size_t n = e > s ? e - s : 0;
@@ -274,69 +276,15 @@ static void js_uint(qt_doc_t *d, uint32_t v)
     js_put(d, p, (size_t)(e - p));
 }
 
-/* Bytes that JSON strings cannot hold as they are: '"', '\\', controls. */
-static int js_plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
-
-/* Does any of 8 bytes need an escape?  (A byte below 0x20, '"' or '\\'.) */
-static inline int js_word_needs_escape(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t lt20 = (w - ones * 0x20) & ~w;           /* bytes < 0x20 (high bit clear) */
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b; /* zero bytes: '"' or '\\' */
-    return ((lt20 | zq | zb) & high) != 0;
-}
-
-/* A JSON string of text bytes [s, e), escaped as the codec escapes. */
+/* A JSON string of text bytes [s, e), escaped as the codec escapes (the
+ * SDK's textmill/json.h, which the host's encoder uses too). */
 static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
 {
     size_t n = e > s ? e - s : 0;
-    const unsigned char *t = (const unsigned char *)d->t + s;
     /* at most 6 bytes per input byte (\u00XX) plus the quotes */
     if (!js_room(d, 6 * n + 2))
         return;
-    char *o = d->js + d->n_js;
-    *o++ = '"';
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n) {
-            while (j + 8 <= n && !js_word_needs_escape(t + j))
-                j += 8;
-            if (j >= n || !js_plain(t[j]))
-                break;
-            j++;
-        }
-        memcpy(o, t + i, j - i);
-        o += j - i;
-        if (j == n)
-            break;
-        unsigned char c = t[j];
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        default: {
-            static const char hex[] = "0123456789abcdef";
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-            break;
-        }
-        }
-        i = j + 1;
-    }
-    *o++ = '"';
-    d->n_js = (size_t)(o - d->js);
+    d->n_js += tm_json_write_string(d->js + d->n_js, d->t + s, n);
 }
 
 /* A confidence: confidence() returns k / 100.0 for an integer k in 0..100,

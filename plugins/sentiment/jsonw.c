@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <textmill/json.h>
+
 void jw_free(jw_buf_t *b)
 {
     free(b->s);
@@ -124,35 +126,7 @@ void jw_str(jw_buf_t *b, const char *s, size_t n)
 {
     if (!jw_reserve(b, n * 6 + 2))
         return;
-    char *o = b->s + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        default: {
-            static const char hex[] = "0123456789abcdef";
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->s);
+    b->len += tm_json_write_string(b->s + b->len, s, n);
 }
 
 cJSON *jw_item(jw_buf_t *b, int parse)
