@@ -781,6 +781,19 @@ static void bp__propagate(bp_tctx_t *x)
     }
 }
 
+/* Mark blocks [from, to] as boilerplate of kind, weighted as a phrase match
+ * is, except those whose class is in keep (a mask of 1 << class). */
+static void bp__mark(bp_block_t *b, size_t from, size_t to, int kind, unsigned keep)
+{
+    for (size_t k = from; k <= to; k++) {
+        if (keep & (1u << b[k].cls))
+            continue;
+        b[k].cls = C_BOILER;
+        b[k].kind = kind;
+        b[k].w = (float)(-(2.0 + b[k].nalpha));
+    }
+}
+
 /* Cards of other stories: the same "Read more" line recurring every few
  * blocks (headline, byline, summary, "Read more") three or more times.
  * Every block of those cards, the first one's too, is a related link. */
@@ -814,13 +827,7 @@ static void bp__cards(bp_tctx_t *x)
             longp = b[k].cls == C_GOOD && bp__words(x, &b[k]) > 40;
         if (n >= BP_CARD_MIN && period >= 2 && !longp) {
             size_t s0 = first >= period - 1 ? first - (period - 1) : 0;
-            for (size_t k = s0; k <= last; k++) {
-                if (b[k].cls == C_BOILER)
-                    continue;
-                b[k].cls = C_BOILER;
-                b[k].kind = x->c->k.related_link;
-                b[k].w = (float)(-(2.0 + b[k].nalpha));
-            }
+            bp__mark(b, s0, last, x->c->k.related_link, 1u << C_BOILER);
         }
         i = last + 1;
     }
@@ -854,13 +861,7 @@ static void bp__arrow_cards(bp_tctx_t *x)
             if (last + 1 < nb && !(b[last + 1].flags & BF_ARROW) && b[last + 1].cls != C_BOILER &&
                 bp__words(x, &b[last + 1]) <= 60)
                 end = last + 1;
-            for (size_t k = first; k <= end; k++) {
-                if (b[k].cls == C_BOILER || b[k].cls == C_EMPTY)
-                    continue;
-                b[k].cls = C_BOILER;
-                b[k].kind = x->c->k.related_link;
-                b[k].w = (float)(-(2.0 + b[k].nalpha));
-            }
+            bp__mark(b, first, end, x->c->k.related_link, 1u << C_BOILER | 1u << C_EMPTY);
             i = end + 1;
         } else {
             i = last + 1;
@@ -966,13 +967,7 @@ static void bp__author_bio(bp_tctx_t *x)
             more = b[k].cls == C_GOOD;
         if (more)
             continue;
-        for (size_t k = i; k <= j; k++) {
-            if (b[k].cls == C_EMPTY)
-                continue;
-            b[k].cls = C_BOILER;
-            b[k].kind = bio;
-            b[k].w = (float)(-(2.0 + b[k].nalpha));
-        }
+        bp__mark(b, i, j, bio, 1u << C_EMPTY);
     }
 }
 
