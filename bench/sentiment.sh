@@ -15,7 +15,9 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 shared=${TM_SHARED:-$src/../shared}
 [ -d "$shared" ] || shared=/work/shared
-export TEXTMILL_PLUGIN_DIR=$src/plugins TEXTMILL_DATA_DIR=$src/plugins
+# BUILD: the build tree (default: the source tree, for an in-tree build)
+build=$(cd "${BUILD:-$src}" && pwd)
+export TEXTMILL_PLUGIN_DIR=$build/plugins TEXTMILL_DATA_DIR=$src/plugins
 conf=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$conf" "$out"' EXIT
@@ -25,7 +27,7 @@ if [ "$what" = speed ] || [ "$what" = all ]; then
     for f in "$shared/corpus/news-1k.jsonl" "$shared/eval/sentiment/vader-dev.jsonl"; do
         echo "== speed: $(basename "$f") (best of 5)"
         for i in 1 2 3 4 5; do
-            "$src/textmill" run -c "$conf" --workers 1 --stats < "$f" 2>&1 >/dev/null | grep "stage sentiment"
+            "$build/textmill" run -c "$conf" --workers 1 --stats < "$f" 2>&1 >/dev/null | grep "stage sentiment"
         done | sort -k8,8 -g | head -1   # field 8: us/doc; the fastest run
     done
 fi
@@ -33,7 +35,7 @@ if [ "$what" = instr ]; then
     head -200 "$shared/corpus/news-1k.jsonl" > "$out"
     bytes=$(wc -c < "$out")
     ir() {
-        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$src/textmill" run -w 1 -c "$conf" \
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/textmill" run -w 1 -c "$conf" \
             < "$1" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
     }
     a=$(ir "$out")
@@ -44,7 +46,7 @@ if [ "$what" = score ] || [ "$what" = all ]; then
     E=$shared/eval/sentiment
     for set in vader-dev targets-dev; do
         echo "== score: $set"
-        "$src/textmill" run -c "$conf" < "$E/$set.jsonl" > "$out"
+        "$build/textmill" run -c "$conf" < "$E/$set.jsonl" > "$out"
         python3 "$E/score.py" --gold "$E/$set.jsonl" --pred "$out"
     done
 fi
