@@ -38,7 +38,6 @@ typedef struct tm__batch {
     int eof;                   /* reader is done */
     int write_failed;
     int reader_waiting;        /* the reader waits for room */
-    size_t cap;                /* ring slots */
     uint64_t run;              /* results the writer waits for at once */
     FILE *out;
     tm_batch_stats_t *stats;
@@ -121,7 +120,8 @@ static void *tm__writer_main(void *arg)
         }
         if (n == 0)
             break; /* the input has ended and every result is out */
-        if (b->reader_waiting && b->submitted - b->next_write <= b->cap - b->cap / 4)
+        size_t cap = b->mask + 1;
+        if (b->reader_waiting && b->submitted - b->next_write <= cap - cap / 4)
             pthread_cond_signal(&b->can_submit);
         int failed = b->write_failed;
         pthread_mutex_unlock(&b->lock);
@@ -159,7 +159,6 @@ int tm_batch_run(FILE *in, FILE *out, tm_pipeline_t *p, tm_pool_t *pool, const t
     if (b.ring == NULL)
         return tm_err_set(err, TM_ENOMEM, "out_of_memory", "out of memory");
     b.mask = cap - 1;
-    b.cap = cap;
     b.run = cap / 4 < 32 ? cap / 4 : 32;
     b.out = out;
     b.stats = stats;
