@@ -389,12 +389,8 @@ static void tm__put_json_string(tm__out_t *o, const char *s, size_t n)
 
 static void tm__put_u64(tm__out_t *o, unsigned long long u)
 {
-    char num[24], *e = num + sizeof num, *p = e;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    tm__put(o, p, (size_t)(e - p));
+    if (tm__reserve(o, 20))
+        o->len += tm_json_write_u64(o->s + o->len, u);
 }
 
 /* What "%.15g" prints for d, without printf, when d is the double nearest
@@ -419,23 +415,25 @@ static int tm__short_decimal(double d, char *out, int *len)
             return 0;
         if (n / pow10[k] != a)
             continue;
-        /* Digits of n, then the point k places from the right. */
-        char dig[24];
-        int nd = 0;
-        unsigned long long u = (unsigned long long)n;
-        do {
-            dig[nd++] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
-        while (nd <= k)
-            dig[nd++] = '0'; /* 0.00ddd */
+        /* The digits of n, with the point k places from the right. */
+        char dig[20];
+        size_t nd = tm_json_write_u64(dig, (uint64_t)n), uk = (size_t)k;
         char *p = out;
         if (d < 0)
             *p++ = '-';
-        for (int i = nd - 1; i >= 0; i--) {
-            *p++ = dig[i];
-            if (i == k)
-                *p++ = '.';
+        if (nd <= uk) { /* 0.00ddd */
+            *p++ = '0';
+            *p++ = '.';
+            memset(p, '0', uk - nd);
+            p += uk - nd;
+            memcpy(p, dig, nd);
+            p += nd;
+        } else {
+            memcpy(p, dig, nd - uk);
+            p += nd - uk;
+            *p++ = '.';
+            memcpy(p, dig + nd - uk, uk);
+            p += uk;
         }
         *len = (int)(p - out);
         return 1;

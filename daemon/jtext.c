@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "swar.h"
+#include <utf8proc.h>
+
+#include "textmill/json.h"
 
 static const char *tm__skip_ws(const char *p, const char *end)
 {
@@ -30,9 +32,9 @@ static const char *tm__string_end(const char *p, const char *end, int *escaped)
     *escaped = 0;
     for (;;) {
         while (end - p >= 8) {
-            uint64_t m = tm_swar_has_quote_or_bslash(tm_swar_load(p));
+            uint64_t m = tm_json__quote_or_bslash(tm_json__load(p));
             if (m != 0) {
-                p += tm_swar_first(m);
+                p += tm_json__first(m);
                 break;
             }
             p += 8;
@@ -119,26 +121,7 @@ static size_t tm__unicode_escape(const char *p, const char *end, char *o, size_t
         cp = 0x10000 + (((cp & 0x3FF) << 10) | (lo & 0x3FF));
         used = 12;
     }
-    unsigned char *u = (unsigned char *)o;
-    if (cp < 0x80) {
-        u[0] = (unsigned char)cp;
-        *olen = 1;
-    } else if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | (cp >> 6));
-        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        *olen = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (unsigned char)(0xE0 | (cp >> 12));
-        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        *olen = 3;
-    } else {
-        u[0] = (unsigned char)(0xF0 | (cp >> 18));
-        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        *olen = 4;
-    }
+    *olen = (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)o);
     return used;
 }
 
@@ -150,10 +133,10 @@ static const char *tm__decode(const char *p, const char *end, char *dst, size_t 
     char *o = dst;
     for (;;) {
         while (end - p >= 8) {
-            uint64_t w = tm_swar_load(p);
-            uint64_t m = tm_swar_has_quote_or_bslash(w);
+            uint64_t w = tm_json__load(p);
+            uint64_t m = tm_json__quote_or_bslash(w);
             if (m != 0) {
-                unsigned k = tm_swar_first(m);
+                unsigned k = tm_json__first(m);
                 memcpy(o, &w, 8); /* dst has room: it is as long as the input */
                 o += k;
                 p += k;

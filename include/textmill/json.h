@@ -22,13 +22,50 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Nonzero when one of the eight bytes in w needs escaping (zero-byte tests
- * done eight bytes at a time; exact for every byte value). */
+/* Building blocks, eight bytes at a time ("SIMD within a register": the
+ * classic zero-byte tests, exact for every byte value, no alignment
+ * needed).  textmilld's own JSON reader uses them too. */
+static inline uint64_t tm_json__load(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Nonzero when some byte of w equals c. */
+static inline uint64_t tm_json__has_byte(uint64_t w, unsigned char c)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t x = w ^ (ones * c);
+    return (x - ones) & ~x & highs;
+}
+
+/* Nonzero when some byte of w is '"' or '\\': where a JSON string ends or
+ * an escape starts. */
+static inline uint64_t tm_json__quote_or_bslash(uint64_t w)
+{
+    return tm_json__has_byte(w, '"') | tm_json__has_byte(w, '\\');
+}
+
+/* Nonzero when some byte of w needs escaping: '"', '\\' or below 0x20. */
 static inline uint64_t tm_json__word_escapes(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-    return ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) | ((w - ones * 0x20) & ~w & highs);
+    return tm_json__quote_or_bslash(w) | ((w - ones * 0x20) & ~w & highs);
+}
+
+/* The index (0-7) of the first byte flagged in m, a nonzero result of the
+ * tests above.  Exact: a false flag can only sit above a true one, where a
+ * borrow ran on, and the first byte is the lowest on a little-endian
+ * machine.  Elsewhere 0: the caller goes on byte by byte. */
+static inline unsigned tm_json__first(uint64_t m)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    (void)m;
+    return 0;
+#endif
 }
 
 /* Does byte c need escaping? */
@@ -61,6 +98,41 @@ static inline size_t tm_json_escape_byte(unsigned char c, char *out)
     }
 }
 
+/* Write v in decimal at out, which has room for 20 bytes; returns the
+ * bytes written.  Two digits per division, and 32-bit divisions (a multiply
+ * by a constant) once v fits. */
+static inline size_t tm_json_write_u64(char *out, uint64_t v)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    size_t nd = 1;
+    for (uint64_t lim = 10; nd < 20 && v >= lim; lim *= 10) /* 20 digits from 10^19 */
+        nd++;
+    char *o = out + nd;
+    while (v > UINT32_MAX) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        *--o = pairs[2 * r + 1];
+        *--o = pairs[2 * r];
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        unsigned r = w % 100;
+        w /= 100;
+        *--o = pairs[2 * r + 1];
+        *--o = pairs[2 * r];
+    }
+    if (w >= 10) {
+        *--o = pairs[2 * w + 1];
+        *--o = pairs[2 * w];
+    } else {
+        *--o = (char)('0' + w);
+    }
+    return nd;
+}
+
 /* Write s[0, n) escaped, without quotes, at out, which has room for 6 * n
  * bytes; returns the bytes written.  Runs without escapes, nearly all of
  * news text, are found eight bytes at a time and copied whole. */
@@ -71,10 +143,11 @@ static inline size_t tm_json_escape(char *out, const char *s, size_t n)
     for (;;) {
         size_t j = i;
         while (j + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + j, 8);
-            if (tm_json__word_escapes(w) != 0)
+            uint64_t m = tm_json__word_escapes(tm_json__load(s + j));
+            if (m != 0) {
+                j += tm_json__first(m);
                 break;
+            }
             j += 8;
         }
         while (j < n && !tm_json_needs_escape((unsigned char)s[j]))

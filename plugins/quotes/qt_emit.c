@@ -268,12 +268,8 @@ static void js_put(qt_doc_t *d, const char *s, size_t n)
 
 static void js_uint(qt_doc_t *d, uint32_t v)
 {
-    char num[12], *e = num + sizeof num, *p = e;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    js_put(d, p, (size_t)(e - p));
+    if (js_room(d, 20))
+        d->n_js += tm_json_write_u64(d->js + d->n_js, v);
 }
 
 /* A JSON string of text bytes [s, e), escaped as the codec escapes (the

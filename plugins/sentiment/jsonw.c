@@ -40,45 +40,8 @@ int jw__grow(jw_buf_t *b, size_t n)
 
 void jw_uint(jw_buf_t *b, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    /* Digits first, then written in place from the last one. */
-    size_t nd = 1;
-    if (v < 100000) {
-        nd = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
-    } else {
-        for (uint64_t lim = 10; v >= lim; lim *= 10) {
-            nd++;
-            if (nd == 20)
-                break; /* 10^19 <= v: 20 digits (10^20 does not fit) */
-        }
-    }
-    if (!jw_reserve(b, nd))
-        return;
-    char *o = b->s + b->len + nd;
-    b->len += nd;
-    while (v > UINT32_MAX) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        *--o = pairs[2 * r + 1];
-        *--o = pairs[2 * r];
-    }
-    uint32_t w = (uint32_t)v; /* 32-bit division by a constant: a cheaper multiply */
-    while (w >= 100) {
-        unsigned r = w % 100;
-        w /= 100;
-        *--o = pairs[2 * r + 1];
-        *--o = pairs[2 * r];
-    }
-    v = w;
-    if (v >= 10) {
-        *--o = pairs[2 * v + 1];
-        *--o = pairs[2 * v];
-    } else {
-        *--o = (char)('0' + v);
-    }
+    if (jw_reserve(b, 20))
+        b->len += tm_json_write_u64(b->s + b->len, v);
 }
 
 void jw_num4(jw_buf_t *b, double v)

@@ -4,6 +4,7 @@
 
 #include "../../daemon/codec.h"
 #include "../../daemon/jtext.h"
+#include "textmill/json.h"
 
 static const tm_limits_t lim = {.max_doc_bytes = 4096, .max_meta_depth = 4};
 
@@ -438,6 +439,40 @@ static void test_result_numbers_match_printf(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* The SDK's integer writer (host, quotes and sentiment use it) prints what
+ * printf prints: every power of ten and its neighbours, the 32-bit edge,
+ * the largest value, and a fixed pseudo-random spread of magnitudes. */
+static void test_json_write_u64_matches_printf(void **state)
+{
+    (void)state;
+    uint64_t vals[1200];
+    size_t nv = 0;
+    uint64_t p = 1;
+    for (int e = 0; e < 20; e++, p *= 10) {
+        vals[nv++] = p - 1;
+        vals[nv++] = p;
+        vals[nv++] = p + 1;
+    }
+    vals[nv++] = UINT32_MAX;
+    vals[nv++] = (uint64_t)UINT32_MAX + 1;
+    vals[nv++] = UINT64_MAX;
+    uint64_t x = 88172645463325252ULL;
+    while (nv < sizeof vals / sizeof vals[0]) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        vals[nv++] = x >> (x % 64); /* every magnitude */
+    }
+    for (size_t i = 0; i < nv; i++) {
+        char got[24], want[24];
+        size_t n = tm_json_write_u64(got, vals[i]);
+        got[n] = '\0';
+        snprintf(want, sizeof want, "%llu", (unsigned long long)vals[i]);
+        if (strcmp(got, want) != 0)
+            fail_msg("tm_json_write_u64(%s) wrote %s", want, got);
+    }
+}
+
 static void test_ack_and_error_encoding(void **state)
 {
     (void)state;
@@ -472,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_result_text_escaping),
         cmocka_unit_test(test_result_annotations_serialise_every_value),
         cmocka_unit_test(test_result_numbers_match_printf),
+        cmocka_unit_test(test_json_write_u64_matches_printf),
         cmocka_unit_test(test_ack_and_error_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
