@@ -14,6 +14,7 @@
 
 #include <zmq.h>
 
+#include "../daemon/alloc.h"
 #include "../daemon/auth.h"
 
 char *tm_cli_read_file(const char *path, size_t *len)
@@ -109,7 +110,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "keygen") == 0)
         return tm_cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-        printf("textmill %s (stage ABI %d.%d)\n", PACKAGE_VERSION, TM_ABI_MAJOR, TM_ABI_MINOR);
+        char an[48];
+        printf("textmill %s (stage ABI %d.%d, %s)\n", PACKAGE_VERSION, TM_ABI_MAJOR, TM_ABI_MINOR,
+               tm_allocator_name(an, sizeof an));
         return 0;
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

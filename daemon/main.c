@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "log.h"
 #include "params.h"
@@ -126,10 +127,13 @@ int main(int argc, char **argv)
             tm_params_describe(stdout, tm_pipeline_entry_params);
             cJSON_Delete(ov);
             return 0;
-        case 'V':
-            printf("textmilld %s (stage ABI %d.%d)\n", PACKAGE_VERSION, TM_ABI_MAJOR, TM_ABI_MINOR);
+        case 'V': {
+            char an[48];
+            printf("textmilld %s (stage ABI %d.%d, %s)\n", PACKAGE_VERSION, TM_ABI_MAJOR,
+                   TM_ABI_MINOR, tm_allocator_name(an, sizeof an));
             cJSON_Delete(ov);
             return 0;
+        }
         case 'h':
             tm__usage(stdout);
             cJSON_Delete(ov);
@@ -209,7 +213,9 @@ int main(int argc, char **argv)
         cJSON_Delete(ov);
         return TM_EX_CONFIG;
     }
-    tm_log(TM_LOG_INFO, "main", "msg=\"starting\" version=%s config=%s", PACKAGE_VERSION,
+    char an[48];
+    tm_log(TM_LOG_INFO, "main", "msg=\"starting\" version=%s allocator=\"%s\" config=%s",
+           PACKAGE_VERSION, tm_allocator_name(an, sizeof an),
            config_path ? config_path : "(built-in defaults)");
     tm_server_t *srv = NULL;
     rc = tm_server_new(cfg, config_path, ov, endpoints_file, &srv, &err);

@@ -136,6 +136,7 @@ class DaemonModes(unittest.TestCase):
         self.assertIn("each \"pipeline\" entry", r.stdout)
         r = run([TEXTMILLD, "--version"])
         self.assertIn("stage ABI 1.", r.stdout)
+        self.assertRegex(r.stdout, r"(mimalloc \d+\.\d+\.\d+|glibc malloc)\)$")
         r = run([TEXTMILLD, "--no-such-flag"])
         self.assertEqual(r.returncode, 64)
 
