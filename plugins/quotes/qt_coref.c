@@ -136,20 +136,22 @@ static int run_words(const qt_doc_t *d, int32_t a, int32_t b)
 
 static void collect_runs(qt_doc_t *d)
 {
-    int32_t n = (int32_t)d->n_tok;
+    int32_t n = (int32_t)d->n_tok, next = 0;
     d->n_runs = 0;
-    for (int32_t i = 0; i < n; i++) {
+    /* the candidates: capitalised words, listed by qt_tokenize */
+    for (size_t ci = 0; ci < d->n_caps; ci++) {
+        int32_t i = d->caps[ci];
+        if (i < next)
+            continue;
         const qt_tok_t *t = &d->tok[i];
         if (t->kind != TK_WORD || !(t->flags & (TF_CAP | TF_UPPER)) || !name_tok(d, i))
             continue;
         int32_t b = run_end(d, i, n);
-        if (b - i > 6) { /* a title-case line, not a name */
-            i = b;
+        next = b + 1;
+        if (b - i > 6) /* a title-case line, not a name */
             continue;
-        }
         if (QT_PUSH(d, runs, i) != 0 || QT_PUSH(d, runs, b) != 0)
             return;
-        i = b;
     }
 }
 
@@ -177,6 +179,20 @@ static void run_title(const qt_doc_t *d, int32_t a, int32_t b, qt_np_t *np)
         np->role_s = k < a ? k : -1;
         np->role_e = k < a ? a - 1 : -1;
     }
+}
+
+/* Is there a word with LX_PERSON in tokens [from, to]?  run_title() can
+ * mark a run as titled (np.person) only through such a word between its
+ * look-back limit and the run's end: qt_np_finish() sets person from
+ * LX_PERSON words of the phrase, run_title() from LX_TITLE words before the
+ * run, and the run's last token, a name token, is never a pronoun.  So a
+ * one-word run with none is skipped without reading its phrase. */
+static int person_word_in(const qt_doc_t *d, int32_t from, int32_t to)
+{
+    for (int32_t k = from; k <= to; k++)
+        if (d->tok[k].kind == TK_WORD && (d->tok[k].lex & LX_PERSON))
+            return 1;
+    return 0;
 }
 
 static int32_t new_entity(qt_doc_t *d, int32_t a, int32_t b)
@@ -529,6 +545,8 @@ void qt_coref(qt_doc_t *d)
     for (size_t r = 0; r + 1 < d->n_runs; r += 2) {
         int32_t a = d->runs[r], b = d->runs[r + 1];
         int words = run_words(d, a, b);
+        if (words < 2 && !person_word_in(d, imax(0, a - QT_WIN_NP), b))
+            continue; /* cannot be titled (see person_word_in) */
         qt_np_t np;
         run_title(d, a, b, &np);
         int titled = np.s >= 0 && np.s < a && np.person;

@@ -478,8 +478,12 @@ void qt_report(qt_doc_t *d)
 {
     if (!d->cfg->indirect && !d->cfg->mixed_clauses)
         return;
-    int32_t n = (int32_t)d->n_tok;
-    for (int32_t c = 0; c < n; c++) {
+    int32_t n = (int32_t)d->n_tok, next_c = 0;
+    /* the candidates: tokens with LX_CUE or LX_PHRASE, listed by qt_tokenize */
+    for (size_t ci = 0; ci < d->n_cues; ci++) {
+        int32_t c = d->cues[ci];
+        if (c < next_c)
+            continue;
         const qt_tok_t *t = &d->tok[c];
         if (t->kind != TK_WORD || (t->flags & TF_INQ) || !(t->lex & (LX_CUE | LX_PHRASE)))
             continue;
@@ -503,7 +507,7 @@ void qt_report(qt_doc_t *d)
             } else if (tk_punct(d, c - 1, ',') || tk_dash(d, c - 1)) {
                 emit_clause(d, imax(ss, c - 1 - QT_WIN_CLAUSE), c - 1, c, pe, &np);
             }
-            c = pe;
+            next_c = pe + 1;
             continue;
         }
         if (cue_ok(d, c) && (t->lex & (LX_FRAG | LX_NPCONT)) && !(t->lex & LX_CLAUSE) &&

@@ -46,6 +46,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
+    d->n_cues = d->n_caps = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -66,6 +67,8 @@ void qt_doc_free(qt_doc_t *d)
     free(d->emap);
     free(d->buf);
     free(d->js);
+    free(d->cues);
+    free(d->caps);
     memset(d, 0, sizeof *d);
 }
 
@@ -477,6 +480,28 @@ int qt_tokenize(qt_doc_t *d)
         return -1;
     while (i < n) {
         unsigned c = t[i];
+        qt_tok_t *tk;
+        if (wtab[c]) {
+            /* an ASCII letter or digit (most tokens): no space, quote mark
+             * or code point to look at */
+            if (d->n_tok == d->cap_tok &&
+                qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+                return -1;
+            tk = &d->tok[d->n_tok];
+            memset(tk, 0, sizeof *tk);
+            tk->q = -1;
+            tk->para = para;
+            if (spb)
+                tk->flags |= TF_SPB;
+            if (pstart)
+                tk->flags |= TF_PSTART;
+            if (!fast_word(d, t, n, &i, tk)) {
+                int fold;
+                i = scan_word(t, n, i, tk, &fold);
+                lookup(d, tk, fold);
+            }
+            goto token_done;
+        }
         if (c == ' ') {
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
@@ -486,15 +511,15 @@ int qt_tokenize(qt_doc_t *d)
         }
         if (c == '\n') {
             if (d->n_tok > 0 && d->tok[d->n_tok - 1].kind != TK_PARA) {
-                qt_tok_t tk = {0};
-                tk.kind = TK_PARA;
-                tk.s = (uint32_t)i;
-                tk.e = (uint32_t)i + 1;
-                tk.ce = tk.e;
-                tk.q = -1;
-                tk.para = para;
+                qt_tok_t pt = {0};
+                pt.kind = TK_PARA;
+                pt.s = (uint32_t)i;
+                pt.e = (uint32_t)i + 1;
+                pt.ce = pt.e;
+                pt.q = -1;
+                pt.para = para;
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
-                if (push_tok(d, &tk) != 0)
+                if (push_tok(d, &pt) != 0)
                     return -1;
                 para++;
                 pstart = 1;
@@ -529,7 +554,7 @@ int qt_tokenize(qt_doc_t *d)
         if (d->n_tok == d->cap_tok &&
             qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
             return -1;
-        qt_tok_t *tk = &d->tok[d->n_tok];
+        tk = &d->tok[d->n_tok];
         memset(tk, 0, sizeof *tk);
         tk->q = -1;
         tk->para = para;
@@ -612,6 +637,12 @@ int qt_tokenize(qt_doc_t *d)
             }
             i = e;
         }
+    token_done:
+        if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
+            return -1;
+        if (tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER)) &&
+            QT_PUSH(d, caps, (int32_t)d->n_tok) != 0)
+            return -1;
         spb = 0;
         pstart = 0;
         d->n_tok++;
@@ -623,8 +654,9 @@ int qt_tokenize(qt_doc_t *d)
     }
     if (d->n_tok > 0)
         d->tok[d->n_tok - 1].flags |= TF_SPA;
-    /* multi-word phrases */
-    for (size_t k = 0; k < d->n_tok; k++) {
+    /* multi-word phrases (their first words are in d->cues: LX_PHRASE) */
+    for (size_t ci = 0; ci < d->n_cues; ci++) {
+        size_t k = (size_t)d->cues[ci];
         qt_tok_t *tk = &d->tok[k];
         if (!(tk->lex & LX_PHRASE))
             continue;
