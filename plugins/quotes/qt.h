@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -113,7 +114,7 @@ typedef struct qt_phrase {
 #define QT_LEX_FILTER_BITS 15 /* a 4 KiB bitmap of the hashes in tab, checked first */
 
 typedef struct qt_lex {
-    uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit (h >> 40) & mask per entry */
+    uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit qt_hmix(h) >> (64 - bits) per entry */
     qt_lexent_t *tab;   /* open addressing, power-of-two size */
     size_t mask;
     size_t count;
@@ -126,20 +127,32 @@ void qt_lex_free(qt_lex_t *lx);
 /* Hash of a word as the lexicon sees it: ASCII lower-cased, typographic
  * apostrophes folded to "'"; a trailing period is kept (so "u.s." works). */
 uint64_t qt_hash_word(const char *s, size_t n);
-/* The same hash of an already lower-cased, apostrophe-folded word. */
+/* The same hash of an already lower-cased, apostrophe-folded word.  A word
+ * of one to eight bytes is its own key (its bytes in a zeroed uint64_t:
+ * exact, and no hashing for most words; qt_tokenize builds the same key
+ * from an eight-byte load); a longer one is hashed with xxh3.  Tables index
+ * by qt_hmix() of the key. */
 static inline uint64_t qt_hash_lowered(const char *s, size_t n)
 {
+    if (n - 1 < 8) {
+        uint64_t k = 0;
+        memcpy(&k, s, n);
+        return k;
+    }
     uint64_t h = XXH3_64bits(s, n);
     return h != 0 ? h : 1;
 }
+/* A key's bits mixed for table slots (Fibonacci hashing: use the high bits). */
+static inline uint64_t qt_hmix(uint64_t h) { return h * 0x9E3779B97F4A7C15ull; }
 /* Add one word (or a phrase of several space-separated words). */
 int qt_lex_add(qt_lex_t *lx, const char *word, size_t n, uint32_t cls, uint16_t extra);
 static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
 {
-    uint32_t b = (uint32_t)(h >> 40) & ((1u << QT_LEX_FILTER_BITS) - 1);
+    uint64_t m = qt_hmix(h);
+    uint32_t b = (uint32_t)(m >> (64 - QT_LEX_FILTER_BITS));
     if (!(lx->filter[b >> 6] & (1ull << (b & 63))) || lx->tab == NULL)
         return NULL; /* most words are in no list: one L1-resident bit says so */
-    size_t j = (size_t)h & lx->mask;
+    size_t j = (size_t)(m >> 32) & lx->mask;
     while (lx->tab[j].used) {
         if (lx->tab[j].h == h)
             return &lx->tab[j];

@@ -61,7 +61,7 @@ static int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
 {
     size_t half = d->n_emap / 2, mask = half - 1;
     int32_t *base = d->emap + (first ? half : 0);
-    size_t j = (size_t)(h >> 7) & mask;
+    size_t j = (size_t)(qt_hmix(h) >> 32) & mask;
     for (size_t probe = 0; probe < half; probe++) {
         int32_t e = base[j];
         if (e < 0)

@@ -442,6 +442,39 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
         tk->h = 0;
         return 1;
     }
+    if (w <= 8) {
+        /* qt_hash_lowered's key: the word's bytes in a zeroed uint64_t,
+         * lower-cased by setting bit 0x20 (exact for ASCII letters and
+         * digits); one eight-byte load when it stays within the text and
+         * its NUL */
+        uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t keep = w == 8 ? ~0ull : (1ull << (8 * w)) - 1;
+        if (st + 8 <= n + 1) {
+            memcpy(&x, t + st, 8);
+            x &= keep;
+        } else {
+            memcpy(&x, t + st, w);
+        }
+        if (acc & W_UP)
+            x |= 0x2020202020202020ull & keep;
+#else
+        unsigned char kb[8] = {0};
+        for (size_t k = 0; k < w; k++)
+            kb[k] = (unsigned char)(t[st + k] | ((acc & W_UP) ? 0x20 : 0));
+        memcpy(&x, kb, 8);
+#endif
+        tk->h = x;
+        const qt_lexent_t *le = qt_lex_get(d->lx, x);
+        if (le != NULL) {
+            tk->lex = le->cls;
+            tk->extra = le->extra;
+        }
+        if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && (t[j - 1] | 0x20) == 'y' &&
+            (t[j - 2] | 0x20) == 'l')
+            tk->flags |= TF_LY;
+        return 1;
+    }
     const char *lw = (const char *)t + st;
     char buf[QT_MAX_WORD];
     if (acc & W_UP) {
