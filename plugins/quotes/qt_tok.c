@@ -400,7 +400,13 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
  * scanning.  Returns 0 (nothing consumed) when the word needs the full
  * scanner: a non-ASCII byte, an apostrophe, hyphen or "&" after it, a period
  * after a single letter or a number, a comma after a number. */
-static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
+#if defined(__GNUC__)
+#define QT_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define QT_HOT_INLINE inline
+#endif
+
+static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
