@@ -71,8 +71,14 @@ static cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
     a->nn++;
     if (!a->fill)
         return NULL;
-    cJSON *v = a->node++; /* zeroed with the block */
+    cJSON *v = a->node++;
+    /* every field, as cJSON_New_Item's memset would leave it */
+    v->next = v->prev = v->child = NULL;
     v->type = type;
+    v->valuestring = NULL;
+    v->valueint = 0;
+    v->valuedouble = 0;
+    v->string = NULL;
     if (b == NULL)
         return v;
     if (k != NULL) {
@@ -154,7 +160,6 @@ static cJSON *ja_build(qt_doc_t *d, void (*fn)(qt_doc_t *, ja_t *))
         d->oom = 1;
         return NULL;
     }
-    memset(blk, 0, nodes);
     ja_t f;
     memset(&f, 0, sizeof f);
     f.fill = 1;
