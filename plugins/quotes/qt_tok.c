@@ -406,6 +406,22 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
 #define QT_HOT_INLINE inline
 #endif
 
+/* What the byte after a run of ASCII letters and digits means for
+ * fast_word: NX_SLOW the full scanner must look (a non-ASCII byte, an
+ * apostrophe, hyphen or "&"), NX_COMMA / NX_DOT it must after a number (and
+ * after a single letter, for the period). */
+enum { NX_SLOW = 1, NX_COMMA = 2, NX_DOT = 4 };
+#define NX8(b) [b] = NX_SLOW, [b + 1] = NX_SLOW, [b + 2] = NX_SLOW, [b + 3] = NX_SLOW, \
+                [b + 4] = NX_SLOW, [b + 5] = NX_SLOW, [b + 6] = NX_SLOW, [b + 7] = NX_SLOW
+#define NX64(b) NX8(b), NX8(b + 8), NX8(b + 16), NX8(b + 24), NX8(b + 32), NX8(b + 40), \
+                NX8(b + 48), NX8(b + 56)
+static const uint8_t nxtab[256] = {
+    ['\''] = NX_SLOW, ['-'] = NX_SLOW, ['&'] = NX_SLOW, [','] = NX_COMMA, ['.'] = NX_DOT,
+    NX64(0x80), NX64(0xC0),
+};
+#undef NX8
+#undef NX64
+
 static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
                             qt_tok_t *tk)
 {
@@ -419,15 +435,11 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
     unsigned first = wtab[t[st]];
     int digits_first = !(first & (W_UP | W_LOW));
     size_t w = j - st;
-    if (j < n) {
-        unsigned nx = t[j];
-        if (nx >= 0x80 || nx == '\'' || nx == '-' || nx == '&')
-            return 0;
-        if (nx == ',' && digits_first)
-            return 0;
-        if (nx == '.' && (digits_first || w == 1))
-            return 0;
-    }
+    /* t[n] is NUL, which continues nothing: no bound check */
+    unsigned nx = nxtab[t[j]];
+    if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+                    ((nx & NX_DOT) && (digits_first || w == 1))))
+        return 0;
     tk->kind = digits_first ? TK_NUM : TK_WORD;
     if (first & W_UP) {
         tk->flags |= TF_CAP;
@@ -476,8 +488,8 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
             tk->lex = le->cls;
             tk->extra = le->extra;
         }
-        if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && (t[j - 1] | 0x20) == 'y' &&
-            (t[j - 2] | 0x20) == 'l')
+        if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
+            tk->kind == TK_WORD && !(tk->flags & TF_CAP))
             tk->flags |= TF_LY;
         return 1;
     }
