@@ -821,28 +821,30 @@ void qt_sentences(qt_doc_t *d)
     int pending = 1;
     d->n_sstart = 0;
     d->n_pstart = 0;
-    uint32_t lastpara = UINT32_MAX;
     /* title case, counted per paragraph in the same pass (title_case_para) */
     const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
     size_t tc_from = 0, tc_words = 0, tc_lower = 0, tc_capfn = 0;
-    uint32_t tc_para = d->n_tok > 0 ? d->tok[0].para : 0;
+    /* A paragraph's index changes only right after its TK_PARA token (the
+     * tokenizer never writes two in a row, nor one first), so the token
+     * after one, and token 0, start paragraphs. */
+    int newpara = 1;
     for (size_t i = 0; i < d->n_tok; i++) {
         qt_tok_t *tk = &d->tok[i];
-        if (tk->para != tc_para) {
-            title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
-            tc_from = i;
-            tc_words = tc_lower = tc_capfn = 0;
-            tc_para = tk->para;
-        }
-        if (tk->para != lastpara && tk->kind != TK_PARA) {
-            lastpara = tk->para;
+        if (newpara) {
+            if (i > 0) {
+                title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
+                tc_from = i;
+                tc_words = tc_lower = tc_capfn = 0;
+            }
             while (d->n_pstart <= tk->para)
                 if (QT_PUSH(d, pstart, (int32_t)i) != 0)
                     return;
+            newpara = 0;
         }
         if (tk->kind == TK_PARA) {
             tk->sent = sent;
             pending = 1;
+            newpara = 1;
             continue;
         }
         if (pending) {
