@@ -442,6 +442,8 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
         return 0;
     tk->kind = digits_first ? TK_NUM : TK_WORD;
     if (first & W_UP) {
+        /* a word: listed for collect_runs (d->oom on failure) */
+        (void)QT_PUSH(d, caps, (int32_t)d->n_tok);
         tk->flags |= TF_CAP;
         if (!(acc & W_LOW) && w >= 2 && (wtab[t[st + 1]] & W_UP))
             tk->flags |= TF_UPPER;
@@ -487,6 +489,8 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
         if (le != NULL) {
             tk->lex = le->cls;
             tk->extra = le->extra;
+            if (le->cls & (LX_CUE | LX_PHRASE))
+                (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
         }
         if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
             tk->kind == TK_WORD && !(tk->flags & TF_CAP))
@@ -514,6 +518,8 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
     if (le != NULL) {
         tk->lex = le->cls;
         tk->extra = le->extra;
+        if (le->cls & (LX_CUE | LX_PHRASE))
+            (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
     }
     if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
         lw[w - 2] == 'l')
@@ -546,11 +552,11 @@ int qt_tokenize(qt_doc_t *d)
                 tk->flags |= TF_SPB;
             if (pstart)
                 tk->flags |= TF_PSTART;
-            if (!fast_word(d, t, n, &i, tk)) {
-                int fold;
-                i = scan_word(t, n, i, tk, &fold);
-                lookup(d, tk, fold);
-            }
+            if (fast_word(d, t, n, &i, tk))
+                goto token_listed; /* fast_word listed it in d->cues / d->caps */
+            int fold;
+            i = scan_word(t, n, i, tk, &fold);
+            lookup(d, tk, fold);
             goto token_done;
         }
         if (c == ' ') {
@@ -694,6 +700,7 @@ int qt_tokenize(qt_doc_t *d)
         if (tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER)) &&
             QT_PUSH(d, caps, (int32_t)d->n_tok) != 0)
             return -1;
+    token_listed:
         spb = 0;
         pstart = 0;
         d->n_tok++;
