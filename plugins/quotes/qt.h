@@ -365,6 +365,10 @@ typedef struct qt_doc {
     int oom;
 } qt_doc_t;
 
+/* qsort, skipped when the array is already in order (a stable sort would
+ * leave it as it is; glibc's qsort is a merge sort). */
+void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* Grow a vector to hold at least need elements; 0 on success. */
 int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz);
 #define QT_PUSH(d, name, val)                                                                  \

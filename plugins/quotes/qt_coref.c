@@ -592,7 +592,7 @@ void qt_coref(qt_doc_t *d)
             return;
     }
     if (d->n_keys > 1)
-        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     walk_t w;
     memset(&w, 0, sizeof w);
     for (size_t k = 0; k < d->n_keys; k++) {
@@ -623,7 +623,7 @@ void qt_coref(qt_doc_t *d)
     }
     /* mentions sorted by offset; drop exact duplicates */
     if (d->n_men > 1)
-        qsort(d->men, d->n_men, sizeof *d->men, cmp_men);
+        qt_sort(d->men, d->n_men, sizeof *d->men, cmp_men);
     size_t o = 0;
     for (size_t i = 0; i < d->n_men; i++) {
         if (o > 0 && d->men[o - 1].s == d->men[i].s && d->men[o - 1].e == d->men[i].e &&

@@ -233,7 +233,7 @@ static int qt__order_emitted(qt_doc_t *d)
             break;
     }
     if (d->n_keys > 1)
-        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     d->n_tmp2 = 0;
     if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
         d->oom = 1;

@@ -38,6 +38,16 @@ int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
     return 0;
 }
 
+void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    const char *b = base;
+    size_t i = 1;
+    while (i < n && cmp(b + (i - 1) * size, b + i * size) <= 0)
+        i++;
+    if (i < n)
+        qsort(base, n, size, cmp);
+}
+
 void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, const qt_cfg_t *cfg)
 {
     d->t = t;
