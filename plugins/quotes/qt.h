@@ -186,6 +186,7 @@ enum {
     TF_USED = 1u << 11,   /* cue already used by a quotation */
     TF_PSTART = 1u << 12, /* first token of a paragraph */
     TF_TCASE = 1u << 13,  /* in a title-case paragraph ("France Asked Trump And Putin To …") */
+    TF_NAMEY = 1u << 14,  /* qt_namey(): could be part of a proper name (set by qt_sentences) */
 };
 
 /* Quote-mark codes (qt_tok_t.qm low 5 bits) and flanking (high bits). */
@@ -400,8 +401,15 @@ char *qt_emit_speakers_raw(qt_doc_t *d);
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);
 int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np);
-/* A capitalised word that can be part of a proper name. */
-int qt_namey(const qt_doc_t *d, int32_t i);
+/* A capitalised word that can be part of a proper name: the rule is
+ * qt_namey_rule() (qt_np.c), which reads flags that are final once
+ * qt_sentences has run (TF_INQ, TF_SSTART, TF_TCASE); qt_sentences stores
+ * its answer for every capitalised word as TF_NAMEY, read here. */
+int qt_namey_rule(const qt_doc_t *d, int32_t i);
+static inline int qt_namey(const qt_doc_t *d, int32_t i)
+{
+    return i >= 0 && (size_t)i < d->n_tok && (d->tok[i].flags & TF_NAMEY);
+}
 /* Is token k a reporting verb (of a class in want) here, not a noun? */
 int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want);
 int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np);

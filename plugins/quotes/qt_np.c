@@ -20,8 +20,9 @@
 
 #include <string.h>
 
-/* A capitalised word that can be part of a proper name. */
-int qt_namey(const qt_doc_t *d, int32_t i)
+/* A capitalised word that can be part of a proper name (qt_namey() reads
+ * the answer that qt_sentences stored). */
+int qt_namey_rule(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;

@@ -912,4 +912,11 @@ void qt_sentences(qt_doc_t *d)
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
     title_case_para(d, tc_from, d->n_tok, tc_words, tc_lower, tc_capfn);
+    /* every flag qt_namey_rule reads is final now; only capitalised words
+     * (d->caps) can be names */
+    for (size_t ci = 0; ci < d->n_caps; ci++) {
+        int32_t i = d->caps[ci];
+        if (qt_namey_rule(d, i))
+            d->tok[i].flags |= TF_NAMEY;
+    }
 }
