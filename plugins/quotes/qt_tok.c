@@ -873,15 +873,6 @@ void qt_sentences(qt_doc_t *d)
             pending = 0;
         }
         tk->sent = sent;
-        if (tk->kind == TK_WORD && tk->q < 0) {
-            tc_words++;
-            if (tk->flags & (TF_CAP | TF_UPPER)) {
-                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
-                    tc_capfn++;
-            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
-                tc_lower++;
-            }
-        }
         if (tk->q >= 0) {
             const qt_quote_t *q = &d->q[tk->q];
             if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
@@ -893,7 +884,17 @@ void qt_sentences(qt_doc_t *d)
             }
             continue;
         }
-        if (tk->kind == TK_PUNCT) {
+        if (tk->kind == TK_WORD) {
+            tc_words++;
+            if (tk->flags & (TF_CAP | TF_UPPER)) {
+                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
+                    tc_capfn++;
+            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
+                tc_lower++;
+            }
+            if ((tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1))
+                pending = 1;
+        } else if (tk->kind == TK_PUNCT) {
             if (tk_stop(d, (int32_t)i)) {
                 size_t j = i + 1;
                 while (j < d->n_tok && d->tok[j].kind == TK_PUNCT &&
@@ -905,8 +906,6 @@ void qt_sentences(qt_doc_t *d)
                        !(d->tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
                 pending = 1;
             }
-        } else if (tk->kind == TK_WORD && (tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1)) {
-            pending = 1;
         }
     }
     if (d->n_sstart == 0)
