@@ -48,13 +48,16 @@
  * instead of two per field.  The nodes must not be detached or deleted one
  * by one, which the ABI rules out anyway (doc_annotation returns const).
  *
- * The same emitter runs twice: a counting pass (nodes and string bytes),
- * then the filling pass into the block, so the two cannot disagree. */
+ * A counting pass (nodes and string bytes: the emitter itself in counting
+ * mode, or for quotes a lean copy of its branches, quotes_count) sizes the
+ * block, then the emitter fills it; the filling never writes past the
+ * counted room, and a disagreement (a bug) fails the document instead. */
 
 typedef struct {
     int fill;     /* 0: count only; 1: fill the block */
     size_t nn;    /* nodes */
     size_t nb;    /* string bytes (with their NULs) */
+    size_t cap_nn, cap_nb; /* fill: the block's room (never written past) */
     cJSON *node;  /* fill: next free node */
     char *str;    /* fill: next free string byte */
 } ja_t;
@@ -69,7 +72,7 @@ typedef struct {
 static cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
 {
     a->nn++;
-    if (!a->fill)
+    if (!a->fill || a->nn > a->cap_nn) /* counting, or a count that was short */
         return NULL;
     cJSON *v = a->node++;
     /* every field, as cJSON_New_Item's memset would leave it */
@@ -135,7 +138,7 @@ static void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k, uint32_t
     size_t n = e > s ? e - s : 0;
     a->nb += n + 1;
     cJSON *v = ja_item(a, b, k, cJSON_String);
-    if (v == NULL)
+    if (v == NULL || a->nb > a->cap_nb)
         return;
     memcpy(a->str, d->t + s, n);
     a->str[n] = '\0';
@@ -143,13 +146,15 @@ static void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k, uint32_t
     a->str += n + 1;
 }
 
-/* Runs fn to count, allocates the block, runs fn to fill it.  NULL (and
- * d->oom) when out of memory. */
-static cJSON *ja_build(qt_doc_t *d, void (*fn)(qt_doc_t *, ja_t *))
+/* Runs count (or fn) to count, allocates the block, runs fn to fill it.
+ * NULL (and d->oom) when out of memory, or when the count disagrees with
+ * the filling (a bug: the fill pass never writes past the counted room). */
+static cJSON *ja_build(qt_doc_t *d, void (*count)(qt_doc_t *, ja_t *),
+                       void (*fn)(qt_doc_t *, ja_t *))
 {
     ja_t a;
     memset(&a, 0, sizeof a);
-    fn(d, &a);
+    (count != NULL ? count : fn)(d, &a);
     if (a.nn == 0 || a.nn > (SIZE_MAX - a.nb) / sizeof(cJSON)) {
         d->oom = 1;
         return NULL;
@@ -163,10 +168,12 @@ static cJSON *ja_build(qt_doc_t *d, void (*fn)(qt_doc_t *, ja_t *))
     ja_t f;
     memset(&f, 0, sizeof f);
     f.fill = 1;
+    f.cap_nn = a.nn;
+    f.cap_nb = a.nb;
     f.node = (cJSON *)(void *)blk;
     f.str = blk + nodes;
     fn(d, &f);
-    if (f.nn != a.nn || f.nb != a.nb) { /* cannot happen: the same code ran twice */
+    if (f.nn != a.nn || f.nb != a.nb) {
         cJSON_free(blk);
         d->oom = 1;
         return NULL;
@@ -298,11 +305,48 @@ static void quotes_tree(qt_doc_t *d, ja_t *a)
     }
 }
 
+static size_t span(uint32_t s, uint32_t e) { return e > s ? e - s : 0; }
+
+/* What quotes_tree builds: its nodes and string bytes, without building. */
+static void quotes_count(qt_doc_t *d, ja_t *a)
+{
+    size_t nn = 1, nb = 0;
+    for (size_t k = 0; k < d->n_keys; k++) {
+        const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
+        /* object, start, end, text, speaker, speaker_mention, cue, type,
+         * confidence, paragraph */
+        nn += 10;
+        nb += span(q->s, q->e) + 1;
+        if (q->ent >= 0) {
+            uint32_t s, e;
+            ent_name(d, &d->ent[q->ent], &s, &e);
+            nb += span(s, e) + 1;
+        } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
+            nb += span(d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce) + 1;
+        } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
+            nb += span(d->tok[q->sp.s].s, d->tok[q->sp.e].ce) + 1;
+        }
+        if (q->sp.s >= 0) {
+            nb += span(d->tok[q->sp.s].s, d->tok[q->sp.e].ce) + 1;
+            nn += 2;
+        }
+        if (q->cue >= 0) {
+            int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
+            nb += span(d->tok[q->cue].s, d->tok[ce].e) + 1;
+            nn += 2;
+        }
+        if (q->host >= 0 && d->tmp2[q->host] >= 0)
+            nn++;
+    }
+    a->nn = nn;
+    a->nb = nb;
+}
+
 cJSON *qt_emit_quotes(qt_doc_t *d)
 {
     if (qt__order_emitted(d) != 0)
         return NULL;
-    return ja_build(d, quotes_tree);
+    return ja_build(d, quotes_count, quotes_tree);
 }
 
 static void speakers_tree(qt_doc_t *d, ja_t *a)
@@ -334,7 +378,7 @@ static void speakers_tree(qt_doc_t *d, ja_t *a)
     }
 }
 
-cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_tree); }
+cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, NULL, speakers_tree); }
 
 /* ------------------------------------------------------------ raw JSON */
 
