@@ -203,11 +203,12 @@ static int32_t new_entity(qt_doc_t *d, int32_t a, int32_t b)
     e.name_e = b;
     e.role_s = e.role_e = -1;
     e.last_h = d->tok[b].h;
-    e.first_h = run_words(d, a, b) >= 2 ? d->tok[a].h : 0;
+    int words = run_words(d, a, b);
+    e.first_h = words >= 2 ? d->tok[a].h : 0;
     e.men_head = e.men_tail = -1;
     e.last_tok = -1;
     e.next_last = e.next_first = -1;
-    e.ntok = (uint8_t)run_words(d, a, b);
+    e.ntok = (uint8_t)words;
     if (QT_PUSH(d, ent, e) != 0)
         return -1;
     int32_t id = (int32_t)d->n_ent - 1;

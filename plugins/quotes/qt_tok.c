@@ -468,10 +468,6 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
     tk->s = (uint32_t)st;
     tk->e = tk->ce = (uint32_t)j;
     *pi = j;
-    if (w > QT_MAX_WORD) {
-        tk->h = 0;
-        return 1;
-    }
     if (w <= 8) {
         /* qt_hash_lowered's key: the word's bytes in a zeroed uint64_t,
          * lower-cased by setting bit 0x20 (exact for ASCII letters and
@@ -479,7 +475,7 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
          * its NUL */
         uint64_t x = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        uint64_t keep = w == 8 ? ~0ull : (1ull << (8 * w)) - 1;
+        uint64_t keep = ~0ull >> (64 - 8 * w); /* the first w bytes; 1 <= w <= 8 */
         if (st + 8 <= n + 1) {
             memcpy(&x, t + st, 8);
             x &= keep;
@@ -505,6 +501,10 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
         if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
             tk->kind == TK_WORD && !(tk->flags & TF_CAP))
             tk->flags |= TF_LY;
+        return 1;
+    }
+    if (w > QT_MAX_WORD) {
+        tk->h = 0;
         return 1;
     }
     const char *lw = (const char *)t + st;
@@ -714,7 +714,7 @@ int qt_tokenize(qt_doc_t *d)
         spb = 0;
         pstart = 0;
         d->n_tok++;
-        if (i < n && t[i] == ' ') { /* the usual single space, as the ' ' case above */
+        if (t[i] == ' ') { /* the usual single space, as the ' ' case above (t[n] is NUL) */
             tk->flags |= TF_SPA;
             i++;
             spb = 1;
