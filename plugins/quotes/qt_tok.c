@@ -537,6 +537,47 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
     return 1;
 }
 
+/* A punctuation token (code point cp of l bytes at i) into tk; returns its
+ * end.  "..." is one ellipsis, "--" one dash; a period right after a word
+ * that takes one (or a single capital) is an abbreviation's. */
+static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
+                               uint32_t cp, size_t l, int spb, qt_tok_t *tk)
+{
+    tk->kind = TK_PUNCT;
+    tk->cp = cp;
+    tk->s = (uint32_t)i;
+    size_t e = i + l;
+    if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
+        while (e < n && t[e] == '.')
+            e++;
+        tk->cp = 0x2026;
+    } else if (cp == '-' && e < n && t[e] == '-') {
+        while (e < n && t[e] == '-')
+            e++;
+        tk->cp = 0x2014;
+    }
+    tk->e = (uint32_t)e;
+    tk->ce = tk->e;
+    /* abbreviation period: right after a word, no space */
+    if (cp == '.' && d->n_tok > 0 && !spb) {
+        const qt_tok_t *pw = &d->tok[d->n_tok - 1];
+        if (pw->kind == TK_WORD && pw->e == i &&
+            ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
+            tk->flags |= TF_ABBR;
+    }
+    return e;
+}
+
+/* ASCII punctuation that is a token by itself: everything printable but
+ * letters, digits, the space and the quote-mark characters " ' ` (which,
+ * like control characters and non-ASCII, take the general path). */
+static const uint8_t ptab[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['('] = 1, [')'] = 1, ['*'] = 1,
+    ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1,
+    ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1,
+    ['_'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
 int qt_tokenize(qt_doc_t *d)
 {
     const unsigned char *t = (const unsigned char *)d->t;
@@ -568,6 +609,21 @@ int qt_tokenize(qt_doc_t *d)
             i = scan_word(t, n, i, tk, &fold);
             lookup(d, tk, fold);
             goto token_done;
+        }
+        if (ptab[c]) {
+            if (d->n_tok == d->cap_tok &&
+                qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+                return -1;
+            tk = &d->tok[d->n_tok];
+            memset(tk, 0, sizeof *tk);
+            tk->q = -1;
+            tk->para = para;
+            if (spb)
+                tk->flags |= TF_SPB;
+            if (pstart)
+                tk->flags |= TF_PSTART;
+            i = punct_tok(d, t, n, i, c, 1, spb, tk);
+            goto token_listed; /* no classes, not a word: in neither list */
         }
         if (c == ' ') {
             if (d->n_tok > 0)
@@ -680,29 +736,7 @@ int qt_tokenize(qt_doc_t *d)
             if (QT_PUSH(d, marks, (int32_t)d->n_tok) != 0)
                 return -1;
         } else {
-            tk->kind = TK_PUNCT;
-            tk->cp = cp;
-            tk->s = (uint32_t)i;
-            size_t e = i + l;
-            if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
-                while (e < n && t[e] == '.')
-                    e++;
-                tk->cp = 0x2026;
-            } else if (cp == '-' && e < n && t[e] == '-') {
-                while (e < n && t[e] == '-')
-                    e++;
-                tk->cp = 0x2014;
-            }
-            tk->e = (uint32_t)e;
-            tk->ce = tk->e;
-            /* abbreviation period: right after a word, no space */
-            if (cp == '.' && d->n_tok > 0 && !spb) {
-                const qt_tok_t *pw = &d->tok[d->n_tok - 1];
-                if (pw->kind == TK_WORD && pw->e == i &&
-                    ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
-                    tk->flags |= TF_ABBR;
-            }
-            i = e;
+            i = punct_tok(d, t, n, i, cp, l, spb, tk);
         }
     token_done:
         if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
