@@ -127,6 +127,8 @@ static int32_t run_end(const qt_doc_t *d, int32_t a, int32_t n)
 
 static int run_words(const qt_doc_t *d, int32_t a, int32_t b)
 {
+    if (a == b) /* most runs */
+        return d->tok[a].kind == TK_WORD;
     int w = 0;
     for (int32_t k = a; k <= b; k++)
         if (d->tok[k].kind == TK_WORD)

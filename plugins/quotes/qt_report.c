@@ -29,12 +29,17 @@ static int cue_ok(const qt_doc_t *d, int32_t k)
 
 static int32_t sent_end(const qt_doc_t *d, int32_t from)
 {
+    /* A sentence's tokens are contiguous, from its d->sstart to the next
+     * one's, and a TK_PARA token can only be its last (qt_sentences starts
+     * a sentence after each); the result is the last token before that
+     * TK_PARA or the next sentence, at most QT_WIN_CLAUSE tokens on. */
     uint32_t s = d->tok[from].sent;
-    int32_t n = (int32_t)d->n_tok, k = from;
-    while (k + 1 < n && k - from < QT_WIN_CLAUSE && d->tok[k + 1].sent == s &&
-           d->tok[k + 1].kind != TK_PARA)
-        k++;
-    return k; /* inclusive */
+    int32_t last = (size_t)s + 1 < d->n_sstart ? d->sstart[s + 1] - 1 : (int32_t)d->n_tok - 1;
+    if (last > from && d->tok[last].kind == TK_PARA)
+        last--;
+    if (last - from > QT_WIN_CLAUSE)
+        last = from + QT_WIN_CLAUSE;
+    return last >= from ? last : from; /* inclusive */
 }
 
 /* Does a reporting verb with its own subject start within a few tokens? */
