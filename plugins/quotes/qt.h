@@ -362,6 +362,7 @@ typedef struct qt_doc {
     QT_VEC(char, js);          /* pre-serialised annotation being written */
     QT_VEC(int32_t, cues);     /* tokens with LX_CUE or LX_PHRASE, in order (qt_tokenize) */
     QT_VEC(int32_t, caps);     /* word tokens with TF_CAP or TF_UPPER, in order (qt_tokenize) */
+    QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
     int oom;
 } qt_doc_t;

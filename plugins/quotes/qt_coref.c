@@ -188,13 +188,16 @@ static void run_title(const qt_doc_t *d, int32_t a, int32_t b, qt_np_t *np)
  * look-back limit and the run's end: qt_np_finish() sets person from
  * LX_PERSON words of the phrase, run_title() from LX_TITLE words before the
  * run, and the run's last token, a name token, is never a pronoun.  So a
- * one-word run with none is skipped without reading its phrase. */
-static int person_word_in(const qt_doc_t *d, int32_t from, int32_t to)
+ * one-word run with none is skipped without reading its phrase.  The words
+ * are d->pers (in order); *cur walks it, for calls with from never
+ * decreasing. */
+static int person_word_in(const qt_doc_t *d, size_t *cur, int32_t from, int32_t to)
 {
-    for (int32_t k = from; k <= to; k++)
-        if (d->tok[k].kind == TK_WORD && (d->tok[k].lex & LX_PERSON))
-            return 1;
-    return 0;
+    size_t c = *cur;
+    while (c < d->n_pers && d->pers[c] < from)
+        c++;
+    *cur = c;
+    return c < d->n_pers && d->pers[c] <= to;
 }
 
 static int32_t new_entity(qt_doc_t *d, int32_t a, int32_t b)
@@ -544,11 +547,12 @@ static int cmp_men(const void *a, const void *b)
 void qt_coref(qt_doc_t *d)
 {
     collect_runs(d);
+    size_t pcur = 0; /* person_word_in's place in d->pers (runs come in text order) */
     /* 1. entities from full names and titled names */
     for (size_t r = 0; r + 1 < d->n_runs; r += 2) {
         int32_t a = d->runs[r], b = d->runs[r + 1];
         int words = run_words(d, a, b);
-        if (words < 2 && !person_word_in(d, imax(0, a - QT_WIN_NP), b))
+        if (words < 2 && !person_word_in(d, &pcur, imax(0, a - QT_WIN_NP), b))
             continue; /* cannot be titled (see person_word_in) */
         qt_np_t np;
         run_title(d, a, b, &np);

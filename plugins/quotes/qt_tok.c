@@ -56,7 +56,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
-    d->n_cues = d->n_caps = 0;
+    d->n_cues = d->n_caps = d->n_pers = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -79,6 +79,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->js);
     free(d->cues);
     free(d->caps);
+    free(d->pers);
     memset(d, 0, sizeof *d);
 }
 
@@ -497,6 +498,8 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
             tk->extra = le->extra;
             if (le->cls & (LX_CUE | LX_PHRASE))
                 (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
+            if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
+                (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
         }
         if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
             tk->kind == TK_WORD && !(tk->flags & TF_CAP))
@@ -530,6 +533,8 @@ static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n
         tk->extra = le->extra;
         if (le->cls & (LX_CUE | LX_PHRASE))
             (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
+        if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
+            (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
     }
     if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
         lw[w - 2] == 'l')
@@ -577,6 +582,12 @@ static const uint8_t ptab[256] = {
     ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1,
     ['_'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
 };
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
 
 int qt_tokenize(qt_doc_t *d)
 {
@@ -741,6 +752,8 @@ int qt_tokenize(qt_doc_t *d)
     token_done:
         if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
             return -1;
+        if (tk->kind == TK_WORD && (tk->lex & LX_PERSON) && QT_PUSH(d, pers, (int32_t)d->n_tok) != 0)
+            return -1;
         if (tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER)) &&
             QT_PUSH(d, caps, (int32_t)d->n_tok) != 0)
             return -1;
@@ -782,10 +795,15 @@ int qt_tokenize(qt_doc_t *d)
             /* a phrase acting as a reporting verb lends its classes to its
              * first word ("pointed out" is a cue at "pointed") */
             const qt_phrase_t *ph = &d->lx->phr[best - 1];
+            if (tk->kind == TK_WORD && (ph->cls & LX_PERSON) && !(tk->lex & LX_PERSON) &&
+                QT_PUSH(d, pers, (int32_t)k) != 0)
+                return -1;
             tk->lex |= ph->cls;
             tk->extra |= ph->extra;
         }
     }
+    if (d->n_pers > 1) /* a phrase's LX_PERSON was appended out of order */
+        qt_sort(d->pers, d->n_pers, sizeof *d->pers, cmp_i32);
     return 0;
 }
 
