@@ -48,10 +48,11 @@
  * instead of two per field.  The nodes must not be detached or deleted one
  * by one, which the ABI rules out anyway (doc_annotation returns const).
  *
- * A counting pass (nodes and string bytes: the emitter itself in counting
- * mode, or for quotes a lean copy of its branches, quotes_count) sizes the
- * block, then the emitter fills it; the filling never writes past the
- * counted room, and a disagreement (a bug) fails the document instead. */
+ * A counting pass (nodes and string bytes: a lean copy of the emitter's
+ * branches, quotes_count / speakers_count, or the emitter itself in counting
+ * mode) sizes the block, then the emitter fills it; the filling never writes
+ * past the counted room, and a disagreement (a bug) fails the document
+ * instead. */
 
 typedef struct {
     int fill;     /* 0: count only; 1: fill the block */
@@ -378,7 +379,32 @@ static void speakers_tree(qt_doc_t *d, ja_t *a)
     }
 }
 
-cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, NULL, speakers_tree); }
+/* What speakers_tree builds: its nodes and string bytes, without building. */
+static void speakers_count(qt_doc_t *d, ja_t *a)
+{
+    size_t nn = 1, nb = 0;
+    for (size_t i = 0; i < d->n_ent; i++) {
+        const qt_ent_t *en = &d->ent[i];
+        if (en->nmen == 0 || !(en->is_speaker || en->person))
+            continue;
+        if (!en->nquotes && !en->person)
+            continue;
+        nn += 5; /* object, name, role, mentions, quotes */
+        uint32_t s, e;
+        ent_name(d, en, &s, &e);
+        nb += span(s, e) + 1;
+        if (en->role_s >= 0)
+            nb += span(d->tok[en->role_s].s, d->tok[en->role_e].ce) + 1;
+        for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
+            nn += 4; /* object, start, end, text */
+            nb += span(d->men[m].s, d->men[m].e) + 1;
+        }
+    }
+    a->nn = nn;
+    a->nb = nb;
+}
+
+cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speakers_tree); }
 
 /* ------------------------------------------------------------ raw JSON */
 
