@@ -45,6 +45,13 @@
 #define QT_MAX_WORD 64      /* longer words are never lexicon entries */
 #define QT_MAX_PHRASE 6     /* words in a multi-word lexicon phrase */
 
+/* Small helpers on hot paths that the compiler would otherwise call. */
+#if defined(__GNUC__)
+#define QT_INLINE inline __attribute__((always_inline))
+#else
+#define QT_INLINE inline
+#endif
+
 /* ---------------------------------------------------------------- lexicon */
 
 /* Lexicon classes (bits of qt_tok_t.lex / qt_lexent_t.cls). */

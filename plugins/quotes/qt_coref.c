@@ -27,7 +27,7 @@
 
 static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
 
-static int name_tok(const qt_doc_t *d, int32_t i)
+static QT_INLINE int name_tok(const qt_doc_t *d, int32_t i)
 {
     return qt_namey(d, i) && !(d->tok[i].lex & LX_MOD);
 }

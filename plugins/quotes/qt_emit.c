@@ -70,7 +70,7 @@ typedef struct {
 
 /* A new item of type, appended to b under key k (a string constant, or
  * NULL for an array element or the root).  NULL when counting. */
-static cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
+static QT_INLINE cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
 {
     a->nn++;
     if (!a->fill || a->nn > a->cap_nn) /* counting, or a count that was short */
@@ -102,13 +102,13 @@ static cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
     return v;
 }
 
-static void ja_open(ja_t *a, jb_t *b, const char *k, int type, jb_t *out)
+static QT_INLINE void ja_open(ja_t *a, jb_t *b, const char *k, int type, jb_t *out)
 {
     out->obj = ja_item(a, b, k, type);
     out->last = NULL;
 }
 
-static void put_num(ja_t *a, jb_t *b, const char *k, double x)
+static QT_INLINE void put_num(ja_t *a, jb_t *b, const char *k, double x)
 {
     cJSON *v = ja_item(a, b, k, cJSON_Number);
     if (v == NULL)
@@ -123,10 +123,10 @@ static void put_num(ja_t *a, jb_t *b, const char *k, double x)
         v->valueint = (int)x;
 }
 
-static void put_null(ja_t *a, jb_t *b, const char *k) { (void)ja_item(a, b, k, cJSON_NULL); }
+static QT_INLINE void put_null(ja_t *a, jb_t *b, const char *k) { (void)ja_item(a, b, k, cJSON_NULL); }
 
 /* A string constant, not copied (as cJSON_CreateStringReference). */
-static void put_ref(ja_t *a, jb_t *b, const char *k, const char *str)
+static QT_INLINE void put_ref(ja_t *a, jb_t *b, const char *k, const char *str)
 {
     cJSON *v = ja_item(a, b, k, cJSON_String | cJSON_IsReference);
     if (v != NULL)
@@ -134,7 +134,7 @@ static void put_ref(ja_t *a, jb_t *b, const char *k, const char *str)
 }
 
 /* The text bytes [s, e) as a string item. */
-static void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k, uint32_t s, uint32_t e)
+static QT_INLINE void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k, uint32_t s, uint32_t e)
 {
     size_t n = e > s ? e - s : 0;
     a->nb += n + 1;

@@ -84,7 +84,7 @@ void qt_doc_free(qt_doc_t *d)
 }
 
 /* Decode one UTF-8 sequence (the input is valid UTF-8; be defensive anyway). */
-static size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
+static QT_INLINE size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -152,7 +152,7 @@ static int qm_code(uint32_t cp)
 }
 
 /* 1 letter, 2 digit, 3 mark; 0 otherwise. */
-static int wclass(uint32_t cp)
+static QT_INLINE int wclass(uint32_t cp)
 {
     if (cp < 0x80) {
         if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
@@ -411,12 +411,6 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
  * scanning.  Returns 0 (nothing consumed) when the word needs the full
  * scanner: a non-ASCII byte, an apostrophe, hyphen or "&" after it, a period
  * after a single letter or a number, a comma after a number. */
-#if defined(__GNUC__)
-#define QT_HOT_INLINE inline __attribute__((always_inline))
-#else
-#define QT_HOT_INLINE inline
-#endif
-
 /* What the byte after a run of ASCII letters and digits means for
  * fast_word: NX_SLOW the full scanner must look (a non-ASCII byte, an
  * apostrophe, hyphen or "&"), NX_COMMA / NX_DOT it must after a number (and
@@ -433,7 +427,7 @@ static const uint8_t nxtab[256] = {
 #undef NX8
 #undef NX64
 
-static QT_HOT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
+static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
