@@ -67,18 +67,18 @@ int qt_namey_rule(const qt_doc_t *d, int32_t i)
     return 1;
 }
 
-static int is_titlish(const qt_doc_t *d, int32_t i)
+static QT_INLINE int is_titlish(const qt_doc_t *d, int32_t i)
 {
     return tk_is(d, i, LX_TITLE | LX_ROLE | LX_MOD) && !(d->tok[i].flags & TF_INQ);
 }
 
-static int abbr_dot(const qt_doc_t *d, int32_t i)
+static QT_INLINE int abbr_dot(const qt_doc_t *d, int32_t i)
 {
     return i >= 0 && (size_t)i < d->n_tok && d->tok[i].kind == TK_PUNCT && d->tok[i].cp == '.' &&
            (d->tok[i].flags & TF_ABBR) && !(d->tok[i].flags & TF_SPB);
 }
 
-static int plain_lower(const qt_doc_t *d, int32_t i)
+static QT_INLINE int plain_lower(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
@@ -89,7 +89,7 @@ static int plain_lower(const qt_doc_t *d, int32_t i)
                         LX_MOD));
 }
 
-static int year_old(const qt_doc_t *d, int32_t i)
+static QT_INLINE int year_old(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
@@ -99,7 +99,7 @@ static int year_old(const qt_doc_t *d, int32_t i)
            memcmp(d->t + tk->ce - 9, "-year-old", 9) == 0;
 }
 
-static int subj_pron(const qt_doc_t *d, int32_t i)
+static QT_INLINE int subj_pron(const qt_doc_t *d, int32_t i)
 {
     return tk_is(d, i, LX_PRON) && (d->tok[i].extra & LXX_SUBJ) && !(d->tok[i].flags & TF_INQ);
 }

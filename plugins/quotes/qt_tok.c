@@ -121,14 +121,14 @@ static uint32_t prev_cp(const unsigned char *t, size_t i)
     return cp;
 }
 
-static int is_space_cp(uint32_t cp)
+static QT_INLINE int is_space_cp(uint32_t cp)
 {
     return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
            (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
            cp == 0xFEFF || cp == 0x2028 || cp == 0x2029;
 }
 
-static int qm_code(uint32_t cp)
+static QT_INLINE int qm_code(uint32_t cp)
 {
     switch (cp) {
     case '"': return QM_DQ;
