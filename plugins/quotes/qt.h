@@ -371,12 +371,14 @@ typedef struct qt_doc {
     QT_VEC(int32_t, caps);     /* word tokens with TF_CAP or TF_UPPER, in order (qt_tokenize) */
     QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
-    int oom;
+    int oom;                   /* out of memory (QT_OOM_BUG: an annotation miscounted) */
 } qt_doc_t;
 
 /* qsort, skipped when the array is already in order (a stable sort would
  * leave it as it is; glibc's qsort is a merge sort). */
 void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+#define QT_OOM_BUG 2 /* d->oom: qt_emit's count disagreed with its filling (a bug) */
 
 /* Grow a vector to hold at least need elements; 0 on success. */
 int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz);

@@ -176,7 +176,7 @@ static cJSON *ja_build(qt_doc_t *d, void (*count)(qt_doc_t *, ja_t *),
     fn(d, &f);
     if (f.nn != a.nn || f.nb != a.nb) {
         cJSON_free(blk);
-        d->oom = 1;
+        d->oom = QT_OOM_BUG;
         return NULL;
     }
     cJSON *root = (cJSON *)(void *)blk;
