@@ -157,8 +157,9 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
 {
     uint64_t m = qt_hmix(h);
     uint32_t b = (uint32_t)(m >> (64 - QT_LEX_FILTER_BITS));
-    if (!(lx->filter[b >> 6] & (1ull << (b & 63))) || lx->tab == NULL)
-        return NULL; /* most words are in no list: one L1-resident bit says so */
+    if (!(lx->filter[b >> 6] & (1ull << (b & 63))))
+        return NULL; /* most words are in no list: one L1-resident bit says so
+                      * (and a bit is set only once tab holds an entry) */
     size_t j = (size_t)(m >> 32) & lx->mask;
     while (lx->tab[j].used) {
         if (lx->tab[j].h == h)

@@ -57,7 +57,7 @@ static int map_ensure(qt_doc_t *d)
     return 0;
 }
 
-static int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
+static QT_INLINE int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
 {
     size_t half = d->n_emap / 2, mask = half - 1;
     int32_t *base = d->emap + (first ? half : 0);

@@ -515,7 +515,8 @@ void qt_report(qt_doc_t *d)
             next_c = pe + 1;
             continue;
         }
-        if (cue_ok(d, c) && (t->lex & (LX_FRAG | LX_NPCONT)) && !(t->lex & LX_CLAUSE) &&
+        int ok = cue_ok(d, c);
+        if (ok && (t->lex & (LX_FRAG | LX_NPCONT)) && !(t->lex & LX_CLAUSE) &&
             !(t->lex & LX_ING)) {
             /* "Graham called both Trump and Clinton “crazy”", "Carson
              * criticized the news media": the object (with its quoted
@@ -538,7 +539,7 @@ void qt_report(qt_doc_t *d)
                 emit_clause(d, c + 1, b, c, c, &np);
             continue;
         }
-        if (!cue_ok(d, c) || !(t->lex & LX_CLAUSE))
+        if (!ok || !(t->lex & LX_CLAUSE))
             continue;
         qt_np_t np;
         /* inverted: "..., said Trump." */
