@@ -74,7 +74,7 @@ static QT_INLINE int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
     return NULL;
 }
 
-static int32_t map_get(qt_doc_t *d, uint64_t h, int first)
+static QT_INLINE int32_t map_get(qt_doc_t *d, uint64_t h, int first)
 {
     if (h == 0 || d->n_emap == 0)
         return -1;
@@ -258,7 +258,7 @@ static int32_t find_entity(qt_doc_t *d, int32_t a, int32_t b)
     return -1;
 }
 
-static void add_mention(qt_doc_t *d, int32_t e, uint32_t s, uint32_t en, int32_t tok)
+static QT_INLINE void add_mention(qt_doc_t *d, int32_t e, uint32_t s, uint32_t en, int32_t tok)
 {
     qt_mention_t m = {s, en, e, -1, tok};
     if (QT_PUSH(d, men, m) != 0)
