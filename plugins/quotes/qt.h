@@ -421,8 +421,7 @@ static inline int qt_namey(const qt_doc_t *d, int32_t i)
 {
     return i >= 0 && (size_t)i < d->n_tok && (d->tok[i].flags & TF_NAMEY);
 }
-/* Is token k a reporting verb (of a class in want) here, not a noun? */
-int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want);
+
 int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np);
 int qt_np_sentence_subject(const qt_doc_t *d, int32_t from, int32_t lim, qt_np_t *np);
 void qt_np_finish(const qt_doc_t *d, qt_np_t *np);
@@ -433,6 +432,19 @@ void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim);
 static inline int tk_is(const qt_doc_t *d, int32_t i, uint32_t cls)
 {
     return i >= 0 && (size_t)i < d->n_tok && d->tok[i].kind == TK_WORD && (d->tok[i].lex & cls);
+}
+/* Is token k a reporting verb (of a class in want) here, not a noun? */
+int qt_cue_verb_noun(const qt_doc_t *d, int32_t k);
+static inline int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want)
+{
+    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
+        return 0;
+    const qt_tok_t *t = &d->tok[k];
+    if (!(t->lex & want))
+        return 0;
+    if (!(t->lex & LX_NOUNLIKE))
+        return 1;
+    return qt_cue_verb_noun(d, k);
 }
 static inline int tk_punct(const qt_doc_t *d, int32_t i, uint32_t cp)
 {

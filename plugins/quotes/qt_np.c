@@ -435,15 +435,10 @@ void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim)
     }
 }
 
-int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want)
+/* qt_cue_verb (qt.h) for a cue form that is also a noun: is it a verb here? */
+int qt_cue_verb_noun(const qt_doc_t *d, int32_t k)
 {
-    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
-        return 0;
     const qt_tok_t *t = &d->tok[k];
-    if (!(t->lex & want))
-        return 0;
-    if (!(t->lex & LX_NOUNLIKE))
-        return 1;
     /* "report", "calls", "comment": also nouns */
     if (t->flags & TF_CAP)
         return 0;
