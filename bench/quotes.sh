@@ -1,7 +1,7 @@
 #!/bin/bash
 # Speed and scores of the quotes stage, from the build tree.
 #
-#   bench/quotes.sh [speed|cg|score|all] [RUNS]
+#   bench/quotes.sh [speed|cg|cgpipe|score|all] [RUNS]
 #
 # speed: `textmill run --workers 1 --stats` on the speed corpus
 #        (/work/shared/corpus/news-1k.jsonl), RUNS times (default 5); prints
@@ -13,6 +13,13 @@
 #        first 200 documents of the corpus, minus the same run on an empty
 #        input, divided by the input bytes; also the stage's own share
 #        (quotes_process inclusive) per byte and per document.
+# cgpipe: the stage's cost in the default pipeline, as bench/batch.py
+#        measures it: callgrind on 200 salted documents of the corpus
+#        (batch.py's salted_corpus) through the shipped pipeline's prefix
+#        ending with quotes, minus the prefix one stage shorter, each minus
+#        the same run on an empty input, per input byte; this counts the
+#        core's encoding of the annotations too.  RUNS runs (the count moves
+#        by about 1 per byte between runs, with the threads' interleaving).
 # score: runs the stage on every dev set in $QT_EVAL (default
 #        /work/shared/eval/quotes: seeds.jsonl, dev.jsonl) and prints the
 #        scorer's table for each.
@@ -77,10 +84,42 @@ cg() {
         printf "quotes_process (inclusive):   %d instructions, %.1f per byte, %.0f per document\n", s, s / b, s / 200 }'
 }
 
+cgpipe() {
+    command -v valgrind >/dev/null || { echo "bench/quotes.sh cgpipe: valgrind missing" >&2; exit 1; }
+    "$py" - "$root" "$corpus" "$tmp" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1] + "/bench")
+import batch
+root, corpus, tmp = sys.argv[1:4]
+pipe = batch.default_pipeline(root)
+k = [s.get("stage") for s in pipe].index("quotes")
+n = batch.salted_corpus(corpus, 200, tmp + "/small.jsonl")
+for name, p in (("before", pipe[:k]), ("with", pipe[:k + 1])):
+    json.dump({"log_level": "warn", "pipeline": p}, open("%s/%s.conf" % (tmp, name), "w"))
+open(tmp + "/bytes", "w").write(str(n))
+PY
+    : > "$tmp/empty.jsonl"
+    local bytes t
+    bytes=$(cat "$tmp/bytes")
+    echo "== callgrind, default pipeline up to quotes minus the prefix before it: 200 salted docs of $corpus ($bytes bytes of text)"
+    for r in $(seq "$runs"); do
+        for c in before with; do
+            for f in small empty; do
+                nice valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$c.$f" "$build/textmill" run \
+                    -w 1 -c "$tmp/$c.conf" < "$tmp/$f.jsonl" > /dev/null 2> "$tmp/cg.$c.$f.log"
+            done
+        done
+        t() { grep -h "Collected" "$tmp/cg.$1.log" | awk '{print $4}' | tr -d ,; }
+        awk -v a="$(t with.small)" -v b="$(t with.empty)" -v c="$(t before.small)" -v d="$(t before.empty)" \
+            -v n="$bytes" 'BEGIN { printf "run %d: quotes %d instructions, %.1f per input byte\n", '"$r"', (a - b) - (c - d), ((a - b) - (c - d)) / n }'
+    done
+}
+
 case $what in
     speed) speed ;;
     cg) cg ;;
+    cgpipe) cgpipe ;;
     score) score ;;
     all) speed; score ;;
-    *) echo "usage: bench/quotes.sh [speed|cg|score|all] [RUNS]" >&2; exit 2 ;;
+    *) echo "usage: bench/quotes.sh [speed|cg|cgpipe|score|all] [RUNS]" >&2; exit 2 ;;
 esac

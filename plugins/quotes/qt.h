@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -43,6 +44,13 @@
 #define QT_WIN_RECENT 64    /* entities searched for a pronoun/role antecedent */
 #define QT_MAX_WORD 64      /* longer words are never lexicon entries */
 #define QT_MAX_PHRASE 6     /* words in a multi-word lexicon phrase */
+
+/* Small helpers on hot paths that the compiler would otherwise call. */
+#if defined(__GNUC__)
+#define QT_INLINE inline __attribute__((always_inline))
+#else
+#define QT_INLINE inline
+#endif
 
 /* ---------------------------------------------------------------- lexicon */
 
@@ -113,7 +121,7 @@ typedef struct qt_phrase {
 #define QT_LEX_FILTER_BITS 15 /* a 4 KiB bitmap of the hashes in tab, checked first */
 
 typedef struct qt_lex {
-    uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit (h >> 40) & mask per entry */
+    uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit qt_hmix(h) >> (64 - bits) per entry */
     qt_lexent_t *tab;   /* open addressing, power-of-two size */
     size_t mask;
     size_t count;
@@ -126,20 +134,33 @@ void qt_lex_free(qt_lex_t *lx);
 /* Hash of a word as the lexicon sees it: ASCII lower-cased, typographic
  * apostrophes folded to "'"; a trailing period is kept (so "u.s." works). */
 uint64_t qt_hash_word(const char *s, size_t n);
-/* The same hash of an already lower-cased, apostrophe-folded word. */
+/* The same hash of an already lower-cased, apostrophe-folded word.  A word
+ * of one to eight bytes is its own key (its bytes in a zeroed uint64_t:
+ * exact, and no hashing for most words; qt_tokenize builds the same key
+ * from an eight-byte load); a longer one is hashed with xxh3.  Tables index
+ * by qt_hmix() of the key. */
 static inline uint64_t qt_hash_lowered(const char *s, size_t n)
 {
+    if (n - 1 < 8) {
+        uint64_t k = 0;
+        memcpy(&k, s, n);
+        return k;
+    }
     uint64_t h = XXH3_64bits(s, n);
     return h != 0 ? h : 1;
 }
+/* A key's bits mixed for table slots (Fibonacci hashing: use the high bits). */
+static inline uint64_t qt_hmix(uint64_t h) { return h * 0x9E3779B97F4A7C15ull; }
 /* Add one word (or a phrase of several space-separated words). */
 int qt_lex_add(qt_lex_t *lx, const char *word, size_t n, uint32_t cls, uint16_t extra);
 static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
 {
-    uint32_t b = (uint32_t)(h >> 40) & ((1u << QT_LEX_FILTER_BITS) - 1);
-    if (!(lx->filter[b >> 6] & (1ull << (b & 63))) || lx->tab == NULL)
-        return NULL; /* most words are in no list: one L1-resident bit says so */
-    size_t j = (size_t)h & lx->mask;
+    uint64_t m = qt_hmix(h);
+    uint32_t b = (uint32_t)(m >> (64 - QT_LEX_FILTER_BITS));
+    if (!(lx->filter[b >> 6] & (1ull << (b & 63))))
+        return NULL; /* most words are in no list: one L1-resident bit says so
+                      * (and a bit is set only once tab holds an entry) */
+    size_t j = (size_t)(m >> 32) & lx->mask;
     while (lx->tab[j].used) {
         if (lx->tab[j].h == h)
             return &lx->tab[j];
@@ -173,6 +194,7 @@ enum {
     TF_USED = 1u << 11,   /* cue already used by a quotation */
     TF_PSTART = 1u << 12, /* first token of a paragraph */
     TF_TCASE = 1u << 13,  /* in a title-case paragraph ("France Asked Trump And Putin To …") */
+    TF_NAMEY = 1u << 14,  /* qt_namey(): could be part of a proper name (set by qt_sentences) */
 };
 
 /* Quote-mark codes (qt_tok_t.qm low 5 bits) and flanking (high bits). */
@@ -346,9 +368,18 @@ typedef struct qt_doc {
     QT_VEC(int32_t, emap);     /* entity hash map (last names, then first names) */
     QT_VEC(char, buf);         /* string scratch */
     QT_VEC(char, js);          /* pre-serialised annotation being written */
+    QT_VEC(int32_t, cues);     /* tokens with LX_CUE or LX_PHRASE, in order (qt_tokenize) */
+    QT_VEC(int32_t, caps);     /* word tokens with TF_CAP or TF_UPPER, in order (qt_tokenize) */
+    QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
-    int oom;
+    int oom;                   /* out of memory (QT_OOM_BUG: an annotation miscounted) */
 } qt_doc_t;
+
+/* qsort, skipped when the array is already in order (a stable sort would
+ * leave it as it is; glibc's qsort is a merge sort). */
+void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+#define QT_OOM_BUG 2 /* d->oom: qt_emit's count disagreed with its filling (a bug) */
 
 /* Grow a vector to hold at least need elements; 0 on success. */
 int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz);
@@ -381,10 +412,16 @@ char *qt_emit_speakers_raw(qt_doc_t *d);
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);
 int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np);
-/* A capitalised word that can be part of a proper name. */
-int qt_namey(const qt_doc_t *d, int32_t i);
-/* Is token k a reporting verb (of a class in want) here, not a noun? */
-int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want);
+/* A capitalised word that can be part of a proper name: the rule is
+ * qt_namey_rule() (qt_np.c), which reads flags that are final once
+ * qt_sentences has run (TF_INQ, TF_SSTART, TF_TCASE); qt_sentences stores
+ * its answer for every capitalised word as TF_NAMEY, read here. */
+int qt_namey_rule(const qt_doc_t *d, int32_t i);
+static inline int qt_namey(const qt_doc_t *d, int32_t i)
+{
+    return i >= 0 && (size_t)i < d->n_tok && (d->tok[i].flags & TF_NAMEY);
+}
+
 int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np);
 int qt_np_sentence_subject(const qt_doc_t *d, int32_t from, int32_t lim, qt_np_t *np);
 void qt_np_finish(const qt_doc_t *d, qt_np_t *np);
@@ -395,6 +432,19 @@ void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim);
 static inline int tk_is(const qt_doc_t *d, int32_t i, uint32_t cls)
 {
     return i >= 0 && (size_t)i < d->n_tok && d->tok[i].kind == TK_WORD && (d->tok[i].lex & cls);
+}
+/* Is token k a reporting verb (of a class in want) here, not a noun? */
+int qt_cue_verb_noun(const qt_doc_t *d, int32_t k);
+static inline int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want)
+{
+    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
+        return 0;
+    const qt_tok_t *t = &d->tok[k];
+    if (!(t->lex & want))
+        return 0;
+    if (!(t->lex & LX_NOUNLIKE))
+        return 1;
+    return qt_cue_verb_noun(d, k);
 }
 static inline int tk_punct(const qt_doc_t *d, int32_t i, uint32_t cp)
 {

@@ -559,7 +559,7 @@ void qt_propagate(qt_doc_t *d)
         if (QT_PUSH(d, keys, ((uint64_t)d->q[i].s << 32) | (uint64_t)i) != 0)
             return;
     if (d->n_keys > 1)
-        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     for (size_t i = 0; i < d->n_keys; i++)
         if (QT_PUSH(d, tmp, (int32_t)(d->keys[i] & 0xffffffffu)) != 0)
             return;

@@ -27,7 +27,7 @@
 
 static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
 
-static int name_tok(const qt_doc_t *d, int32_t i)
+static QT_INLINE int name_tok(const qt_doc_t *d, int32_t i)
 {
     return qt_namey(d, i) && !(d->tok[i].lex & LX_MOD);
 }
@@ -57,11 +57,11 @@ static int map_ensure(qt_doc_t *d)
     return 0;
 }
 
-static int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
+static QT_INLINE int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
 {
     size_t half = d->n_emap / 2, mask = half - 1;
     int32_t *base = d->emap + (first ? half : 0);
-    size_t j = (size_t)(h >> 7) & mask;
+    size_t j = (size_t)(qt_hmix(h) >> 32) & mask;
     for (size_t probe = 0; probe < half; probe++) {
         int32_t e = base[j];
         if (e < 0)
@@ -74,7 +74,7 @@ static int32_t *map_slot(qt_doc_t *d, uint64_t h, int first)
     return NULL;
 }
 
-static int32_t map_get(qt_doc_t *d, uint64_t h, int first)
+static QT_INLINE int32_t map_get(qt_doc_t *d, uint64_t h, int first)
 {
     if (h == 0 || d->n_emap == 0)
         return -1;
@@ -127,6 +127,8 @@ static int32_t run_end(const qt_doc_t *d, int32_t a, int32_t n)
 
 static int run_words(const qt_doc_t *d, int32_t a, int32_t b)
 {
+    if (a == b) /* most runs */
+        return d->tok[a].kind == TK_WORD;
     int w = 0;
     for (int32_t k = a; k <= b; k++)
         if (d->tok[k].kind == TK_WORD)
@@ -136,20 +138,22 @@ static int run_words(const qt_doc_t *d, int32_t a, int32_t b)
 
 static void collect_runs(qt_doc_t *d)
 {
-    int32_t n = (int32_t)d->n_tok;
+    int32_t n = (int32_t)d->n_tok, next = 0;
     d->n_runs = 0;
-    for (int32_t i = 0; i < n; i++) {
+    /* the candidates: capitalised words, listed by qt_tokenize */
+    for (size_t ci = 0; ci < d->n_caps; ci++) {
+        int32_t i = d->caps[ci];
+        if (i < next)
+            continue;
         const qt_tok_t *t = &d->tok[i];
         if (t->kind != TK_WORD || !(t->flags & (TF_CAP | TF_UPPER)) || !name_tok(d, i))
             continue;
         int32_t b = run_end(d, i, n);
-        if (b - i > 6) { /* a title-case line, not a name */
-            i = b;
+        next = b + 1;
+        if (b - i > 6) /* a title-case line, not a name */
             continue;
-        }
         if (QT_PUSH(d, runs, i) != 0 || QT_PUSH(d, runs, b) != 0)
             return;
-        i = b;
     }
 }
 
@@ -179,6 +183,23 @@ static void run_title(const qt_doc_t *d, int32_t a, int32_t b, qt_np_t *np)
     }
 }
 
+/* Is there a word with LX_PERSON in tokens [from, to]?  run_title() can
+ * mark a run as titled (np.person) only through such a word between its
+ * look-back limit and the run's end: qt_np_finish() sets person from
+ * LX_PERSON words of the phrase, run_title() from LX_TITLE words before the
+ * run, and the run's last token, a name token, is never a pronoun.  So a
+ * one-word run with none is skipped without reading its phrase.  The words
+ * are d->pers (in order); *cur walks it, for calls with from never
+ * decreasing. */
+static int person_word_in(const qt_doc_t *d, size_t *cur, int32_t from, int32_t to)
+{
+    size_t c = *cur;
+    while (c < d->n_pers && d->pers[c] < from)
+        c++;
+    *cur = c;
+    return c < d->n_pers && d->pers[c] <= to;
+}
+
 static int32_t new_entity(qt_doc_t *d, int32_t a, int32_t b)
 {
     qt_ent_t e;
@@ -187,11 +208,12 @@ static int32_t new_entity(qt_doc_t *d, int32_t a, int32_t b)
     e.name_e = b;
     e.role_s = e.role_e = -1;
     e.last_h = d->tok[b].h;
-    e.first_h = run_words(d, a, b) >= 2 ? d->tok[a].h : 0;
+    int words = run_words(d, a, b);
+    e.first_h = words >= 2 ? d->tok[a].h : 0;
     e.men_head = e.men_tail = -1;
     e.last_tok = -1;
     e.next_last = e.next_first = -1;
-    e.ntok = (uint8_t)run_words(d, a, b);
+    e.ntok = (uint8_t)words;
     if (QT_PUSH(d, ent, e) != 0)
         return -1;
     int32_t id = (int32_t)d->n_ent - 1;
@@ -236,7 +258,7 @@ static int32_t find_entity(qt_doc_t *d, int32_t a, int32_t b)
     return -1;
 }
 
-static void add_mention(qt_doc_t *d, int32_t e, uint32_t s, uint32_t en, int32_t tok)
+static QT_INLINE void add_mention(qt_doc_t *d, int32_t e, uint32_t s, uint32_t en, int32_t tok)
 {
     qt_mention_t m = {s, en, e, -1, tok};
     if (QT_PUSH(d, men, m) != 0)
@@ -525,10 +547,13 @@ static int cmp_men(const void *a, const void *b)
 void qt_coref(qt_doc_t *d)
 {
     collect_runs(d);
+    size_t pcur = 0; /* person_word_in's place in d->pers (runs come in text order) */
     /* 1. entities from full names and titled names */
     for (size_t r = 0; r + 1 < d->n_runs; r += 2) {
         int32_t a = d->runs[r], b = d->runs[r + 1];
         int words = run_words(d, a, b);
+        if (words < 2 && !person_word_in(d, &pcur, imax(0, a - QT_WIN_NP), b))
+            continue; /* cannot be titled (see person_word_in) */
         qt_np_t np;
         run_title(d, a, b, &np);
         int titled = np.s >= 0 && np.s < a && np.person;
@@ -574,7 +599,7 @@ void qt_coref(qt_doc_t *d)
             return;
     }
     if (d->n_keys > 1)
-        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     walk_t w;
     memset(&w, 0, sizeof w);
     for (size_t k = 0; k < d->n_keys; k++) {
@@ -605,7 +630,7 @@ void qt_coref(qt_doc_t *d)
     }
     /* mentions sorted by offset; drop exact duplicates */
     if (d->n_men > 1)
-        qsort(d->men, d->n_men, sizeof *d->men, cmp_men);
+        qt_sort(d->men, d->n_men, sizeof *d->men, cmp_men);
     size_t o = 0;
     for (size_t i = 0; i < d->n_men; i++) {
         if (o > 0 && d->men[o - 1].s == d->men[i].s && d->men[o - 1].e == d->men[i].e &&

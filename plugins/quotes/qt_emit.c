@@ -27,45 +27,161 @@
  */
 #include "qt.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <textmill/json.h>
 
-static const char *sub(qt_doc_t *d, uint32_t s, uint32_t e)
+/* ------------------------------------------------------------ cJSON trees
+ *
+ * Each annotation is an ordinary cJSON tree living in ONE allocation: the
+ * nodes (laid out as cJSON's constructors would fill them: the same type
+ * bits, links and constant keys as cJSON_AddItemToObjectCS) followed by the
+ * strings' bytes.  Only the root carries cJSON_IsReference, which tells
+ * cJSON_Delete not to descend: deleting the root frees the whole block with
+ * one free().  Readers see a normal tree (cJSON_IsArray & co. test the type
+ * byte only; cJSON_Duplicate makes an ordinary deep copy), the codec prints
+ * it as any tree, and a document's annotation costs one malloc and one free
+ * instead of two per field.  The nodes must not be detached or deleted one
+ * by one, which the ABI rules out anyway (doc_annotation returns const).
+ *
+ * A counting pass (nodes and string bytes: a lean copy of the emitter's
+ * branches, quotes_count / speakers_count, or the emitter itself in counting
+ * mode) sizes the block, then the emitter fills it; the filling never writes
+ * past the counted room, and a disagreement (a bug) fails the document
+ * instead. */
+
+typedef struct {
+    int fill;     /* 0: count only; 1: fill the block */
+    size_t nn;    /* nodes */
+    size_t nb;    /* string bytes (with their NULs) */
+    size_t cap_nn, cap_nb; /* fill: the block's room (never written past) */
+    cJSON *node;  /* fill: next free node */
+    char *str;    /* fill: next free string byte */
+} ja_t;
+
+typedef struct {
+    cJSON *obj;  /* the object or array being filled (NULL when counting) */
+    cJSON *last; /* its last member */
+} jb_t;
+
+/* A new item of type, appended to b under key k (a string constant, or
+ * NULL for an array element or the root).  NULL when counting. */
+static QT_INLINE cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
+{
+    a->nn++;
+    if (!a->fill || a->nn > a->cap_nn) /* counting, or a count that was short */
+        return NULL;
+    cJSON *v = a->node++;
+    /* every field, as cJSON_New_Item's memset would leave it */
+    v->next = v->prev = v->child = NULL;
+    v->type = type;
+    v->valuestring = NULL;
+    v->valueint = 0;
+    v->valuedouble = 0;
+    v->string = NULL;
+    if (b == NULL)
+        return v;
+    if (k != NULL) {
+        v->string = (char *)(uintptr_t)k;
+        v->type |= cJSON_StringIsConst;
+    }
+    /* linked as cJSON's add_item_to_array links it */
+    if (b->obj->child == NULL) {
+        b->obj->child = v;
+        v->prev = v;
+    } else {
+        b->last->next = v;
+        v->prev = b->last;
+        b->obj->child->prev = v;
+    }
+    b->last = v;
+    return v;
+}
+
+static QT_INLINE void ja_open(ja_t *a, jb_t *b, const char *k, int type, jb_t *out)
+{
+    out->obj = ja_item(a, b, k, type);
+    out->last = NULL;
+}
+
+static QT_INLINE void put_num(ja_t *a, jb_t *b, const char *k, double x)
+{
+    cJSON *v = ja_item(a, b, k, cJSON_Number);
+    if (v == NULL)
+        return;
+    v->valuedouble = x;
+    /* as cJSON_CreateNumber */
+    if (x >= INT_MAX)
+        v->valueint = INT_MAX;
+    else if (x <= (double)INT_MIN)
+        v->valueint = INT_MIN;
+    else
+        v->valueint = (int)x;
+}
+
+static QT_INLINE void put_null(ja_t *a, jb_t *b, const char *k) { (void)ja_item(a, b, k, cJSON_NULL); }
+
+/* A string constant, not copied (as cJSON_CreateStringReference). */
+static QT_INLINE void put_ref(ja_t *a, jb_t *b, const char *k, const char *str)
+{
+    cJSON *v = ja_item(a, b, k, cJSON_String | cJSON_IsReference);
+    if (v != NULL)
+        v->valuestring = (char *)(uintptr_t)str;
+}
+
+/* The text bytes [s, e) as a string item. */
+static QT_INLINE void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k, uint32_t s, uint32_t e)
 {
     size_t n = e > s ? e - s : 0;
-    if (qt_vec_grow((void **)&d->buf, &d->cap_buf, n + 1, 1) != 0) {
+    a->nb += n + 1;
+    cJSON *v = ja_item(a, b, k, cJSON_String);
+    if (v == NULL || a->nb > a->cap_nb)
+        return;
+    memcpy(a->str, d->t + s, n);
+    a->str[n] = '\0';
+    v->valuestring = a->str;
+    a->str += n + 1;
+}
+
+/* Runs count (or fn) to count, allocates the block, runs fn to fill it.
+ * NULL (and d->oom) when out of memory, or when the count disagrees with
+ * the filling (a bug: the fill pass never writes past the counted room). */
+static cJSON *ja_build(qt_doc_t *d, void (*count)(qt_doc_t *, ja_t *),
+                       void (*fn)(qt_doc_t *, ja_t *))
+{
+    ja_t a;
+    memset(&a, 0, sizeof a);
+    (count != NULL ? count : fn)(d, &a);
+    if (a.nn == 0 || a.nn > (SIZE_MAX - a.nb) / sizeof(cJSON)) {
         d->oom = 1;
-        return "";
+        return NULL;
     }
-    memcpy(d->buf, d->t + s, n);
-    d->buf[n] = '\0';
-    return d->buf;
-}
-
-/* Keys are string constants: cJSON_AddItemToObjectCS does not copy them,
- * which halves the allocations of a quote object. */
-static void put(qt_doc_t *d, cJSON *o, const char *k, cJSON *v)
-{
-    if (v == NULL || !cJSON_AddItemToObjectCS(o, k, v)) {
-        cJSON_Delete(v);
+    size_t nodes = a.nn * sizeof(cJSON);
+    char *blk = cJSON_malloc(nodes + a.nb);
+    if (blk == NULL) {
         d->oom = 1;
+        return NULL;
     }
-}
-
-static void put_num(qt_doc_t *d, cJSON *o, const char *k, double v)
-{
-    put(d, o, k, cJSON_CreateNumber(v));
-}
-
-static void put_null(qt_doc_t *d, cJSON *o, const char *k) { put(d, o, k, cJSON_CreateNull()); }
-
-static int add_str(qt_doc_t *d, cJSON *o, const char *k, uint32_t s, uint32_t e)
-{
-    put(d, o, k, cJSON_CreateString(sub(d, s, e)));
-    return d->oom ? -1 : 0;
+    ja_t f;
+    memset(&f, 0, sizeof f);
+    f.fill = 1;
+    f.cap_nn = a.nn;
+    f.cap_nb = a.nb;
+    f.node = (cJSON *)(void *)blk;
+    f.str = blk + nodes;
+    fn(d, &f);
+    if (f.nn != a.nn || f.nb != a.nb) {
+        cJSON_free(blk);
+        d->oom = QT_OOM_BUG;
+        return NULL;
+    }
+    cJSON *root = (cJSON *)(void *)blk;
+    root->type |= cJSON_IsReference; /* cJSON_Delete: free the block, do not descend */
+    return root;
 }
 
 static double confidence(const qt_doc_t *d, const qt_quote_t *q)
@@ -125,7 +241,7 @@ static int qt__order_emitted(qt_doc_t *d)
             break;
     }
     if (d->n_keys > 1)
-        qsort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
     d->n_tmp2 = 0;
     if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
         d->oom = 1;
@@ -138,109 +254,157 @@ static int qt__order_emitted(qt_doc_t *d)
     return 0;
 }
 
-cJSON *qt_emit_quotes(qt_doc_t *d)
+static void quotes_tree(qt_doc_t *d, ja_t *a)
 {
-    cJSON *arr = cJSON_CreateArray();
-    if (arr == NULL)
-        return NULL;
-    if (qt__order_emitted(d) != 0)
-        return arr;
+    jb_t arr, ob;
+    ja_open(a, NULL, NULL, cJSON_Array, &arr);
     for (size_t k = 0; k < d->n_keys; k++) {
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            d->oom = 1;
-            break;
-        }
-        put_num(d, o, "start", (double)q->s);
-        put_num(d, o, "end", (double)q->e);
-        add_str(d, o, "text", q->s, q->e);
+        ja_open(a, &arr, NULL, cJSON_Object, &ob);
+        jb_t *o = &ob;
+        put_num(a, o, "start", (double)q->s);
+        put_num(a, o, "end", (double)q->e);
+        add_str(d, a, o, "text", q->s, q->e);
         if (q->ent >= 0) {
             uint32_t s, e;
             ent_name(d, &d->ent[q->ent], &s, &e);
-            add_str(d, o, "speaker", s, e);
+            add_str(d, a, o, "speaker", s, e);
         } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
-            add_str(d, o, "speaker", d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce);
+            add_str(d, a, o, "speaker", d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce);
         } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
             /* an unresolved role ("a spokesman", "the operator"): as written */
-            add_str(d, o, "speaker", d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
+            add_str(d, a, o, "speaker", d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
         } else {
-            put_null(d, o, "speaker");
+            put_null(a, o, "speaker");
         }
         if (q->sp.s >= 0) {
             uint32_t s = d->tok[q->sp.s].s, e = d->tok[q->sp.e].ce;
-            add_str(d, o, "speaker_mention", s, e);
+            add_str(d, a, o, "speaker_mention", s, e);
         } else {
-            put_null(d, o, "speaker_mention");
+            put_null(a, o, "speaker_mention");
         }
         if (q->cue >= 0) {
             int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-            add_str(d, o, "cue", d->tok[q->cue].s, d->tok[ce].e);
+            add_str(d, a, o, "cue", d->tok[q->cue].s, d->tok[ce].e);
         } else {
-            put_null(d, o, "cue");
+            put_null(a, o, "cue");
         }
-        put(d, o, "type", cJSON_CreateStringReference(type_name(q->type)));
-        put_num(d, o, "confidence", confidence(d, q));
+        put_ref(a, o, "type", type_name(q->type));
+        put_num(a, o, "confidence", confidence(d, q));
         if (q->sp.s >= 0) {
-            put_num(d, o, "speaker_start", (double)d->tok[q->sp.s].s);
-            put_num(d, o, "speaker_end", (double)d->tok[q->sp.e].ce);
+            put_num(a, o, "speaker_start", (double)d->tok[q->sp.s].s);
+            put_num(a, o, "speaker_end", (double)d->tok[q->sp.e].ce);
         }
         if (q->cue >= 0) {
             int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-            put_num(d, o, "cue_start", (double)d->tok[q->cue].s);
-            put_num(d, o, "cue_end", (double)d->tok[ce].e);
+            put_num(a, o, "cue_start", (double)d->tok[q->cue].s);
+            put_num(a, o, "cue_end", (double)d->tok[ce].e);
         }
-        put_num(d, o, "paragraph", (double)q->para);
+        put_num(a, o, "paragraph", (double)q->para);
         if (q->host >= 0 && d->tmp2[q->host] >= 0)
-            put_num(d, o, "fragment_of", (double)d->tmp2[q->host]);
+            put_num(a, o, "fragment_of", (double)d->tmp2[q->host]);
     }
-    return arr;
 }
 
-cJSON *qt_emit_speakers(qt_doc_t *d)
+static size_t span(uint32_t s, uint32_t e) { return e > s ? e - s : 0; }
+
+/* What quotes_tree builds: its nodes and string bytes, without building. */
+static void quotes_count(qt_doc_t *d, ja_t *a)
 {
-    cJSON *arr = cJSON_CreateArray();
-    if (arr == NULL)
+    size_t nn = 1, nb = 0;
+    for (size_t k = 0; k < d->n_keys; k++) {
+        const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
+        /* object, start, end, text, speaker, speaker_mention, cue, type,
+         * confidence, paragraph */
+        nn += 10;
+        nb += span(q->s, q->e) + 1;
+        if (q->ent >= 0) {
+            uint32_t s, e;
+            ent_name(d, &d->ent[q->ent], &s, &e);
+            nb += span(s, e) + 1;
+        } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
+            nb += span(d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce) + 1;
+        } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
+            nb += span(d->tok[q->sp.s].s, d->tok[q->sp.e].ce) + 1;
+        }
+        if (q->sp.s >= 0) {
+            nb += span(d->tok[q->sp.s].s, d->tok[q->sp.e].ce) + 1;
+            nn += 2;
+        }
+        if (q->cue >= 0) {
+            int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
+            nb += span(d->tok[q->cue].s, d->tok[ce].e) + 1;
+            nn += 2;
+        }
+        if (q->host >= 0 && d->tmp2[q->host] >= 0)
+            nn++;
+    }
+    a->nn = nn;
+    a->nb = nb;
+}
+
+cJSON *qt_emit_quotes(qt_doc_t *d)
+{
+    if (qt__order_emitted(d) != 0)
         return NULL;
+    return ja_build(d, quotes_count, quotes_tree);
+}
+
+static void speakers_tree(qt_doc_t *d, ja_t *a)
+{
+    jb_t arr, o, ms, mo;
+    ja_open(a, NULL, NULL, cJSON_Array, &arr);
     for (size_t i = 0; i < d->n_ent; i++) {
         const qt_ent_t *en = &d->ent[i];
         if (en->nmen == 0 || !(en->is_speaker || en->person))
             continue;
         if (!en->nquotes && !en->person)
             continue;
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            d->oom = 1;
-            break;
-        }
+        ja_open(a, &arr, NULL, cJSON_Object, &o);
         uint32_t s, e;
         ent_name(d, en, &s, &e);
-        add_str(d, o, "name", s, e);
+        add_str(d, a, &o, "name", s, e);
         if (en->role_s >= 0)
-            add_str(d, o, "role", d->tok[en->role_s].s, d->tok[en->role_e].ce);
+            add_str(d, a, &o, "role", d->tok[en->role_s].s, d->tok[en->role_e].ce);
         else
-            put_null(d, o, "role");
-        cJSON *ms = cJSON_CreateArray();
-        put(d, o, "mentions", ms);
-        if (d->oom)
-            ms = NULL;
-        for (int32_t m = en->men_head; ms != NULL && m >= 0; m = d->men[m].next) {
-            cJSON *mo = cJSON_CreateObject();
-            if (mo == NULL || !cJSON_AddItemToArray(ms, mo)) {
-                cJSON_Delete(mo);
-                d->oom = 1;
-                break;
-            }
-            put_num(d, mo, "start", (double)d->men[m].s);
-            put_num(d, mo, "end", (double)d->men[m].e);
-            add_str(d, mo, "text", d->men[m].s, d->men[m].e);
+            put_null(a, &o, "role");
+        ja_open(a, &o, "mentions", cJSON_Array, &ms);
+        for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
+            ja_open(a, &ms, NULL, cJSON_Object, &mo);
+            put_num(a, &mo, "start", (double)d->men[m].s);
+            put_num(a, &mo, "end", (double)d->men[m].e);
+            add_str(d, a, &mo, "text", d->men[m].s, d->men[m].e);
         }
-        put_num(d, o, "quotes", (double)en->nquotes);
+        put_num(a, &o, "quotes", (double)en->nquotes);
     }
-    return arr;
 }
+
+/* What speakers_tree builds: its nodes and string bytes, without building. */
+static void speakers_count(qt_doc_t *d, ja_t *a)
+{
+    size_t nn = 1, nb = 0;
+    for (size_t i = 0; i < d->n_ent; i++) {
+        const qt_ent_t *en = &d->ent[i];
+        if (en->nmen == 0 || !(en->is_speaker || en->person))
+            continue;
+        if (!en->nquotes && !en->person)
+            continue;
+        nn += 5; /* object, name, role, mentions, quotes */
+        uint32_t s, e;
+        ent_name(d, en, &s, &e);
+        nb += span(s, e) + 1;
+        if (en->role_s >= 0)
+            nb += span(d->tok[en->role_s].s, d->tok[en->role_e].ce) + 1;
+        for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
+            nn += 4; /* object, start, end, text */
+            nb += span(d->men[m].s, d->men[m].e) + 1;
+        }
+    }
+    a->nn = nn;
+    a->nb = nb;
+}
+
+cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speakers_tree); }
 
 /* ------------------------------------------------------------ raw JSON */
 

@@ -1,7 +1,8 @@
 /*
  * qt_lex.c - the lexicon: reporting verbs, cue phrases, titles, role nouns,
  * pronouns and function words, loaded from the data files into one
- * open-addressing hash table keyed by the xxh3 hash of the lower-cased word,
+ * open-addressing hash table keyed by the lower-cased word (the word itself
+ * up to eight bytes, its xxh3 hash beyond; qt_hash_lowered in qt.h),
  * plus a small table of multi-word phrases.
  *
  * Two line formats (blank lines and '#' comments are ignored):
@@ -91,7 +92,7 @@ static int lex_rehash(qt_lex_t *lx, size_t newsize)
     for (size_t i = 0; lx->tab != NULL && i <= lx->mask; i++) {
         if (!lx->tab[i].used)
             continue;
-        size_t j = (size_t)lx->tab[i].h & (newsize - 1);
+        size_t j = (size_t)(qt_hmix(lx->tab[i].h) >> 32) & (newsize - 1);
         while (nt[j].used)
             j = (j + 1) & (newsize - 1);
         nt[j] = lx->tab[i];
@@ -108,14 +109,14 @@ static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
         if (lex_rehash(lx, lx->tab == NULL ? 1024 : (lx->mask + 1) * 2) != 0)
             return -1;
     }
-    size_t j = (size_t)h & lx->mask;
+    size_t j = (size_t)(qt_hmix(h) >> 32) & lx->mask;
     while (lx->tab[j].used && lx->tab[j].h != h)
         j = (j + 1) & lx->mask;
     if (!lx->tab[j].used) {
         lx->tab[j].used = 1;
         lx->tab[j].h = h;
         lx->count++;
-        uint32_t b = (uint32_t)(h >> 40) & ((1u << QT_LEX_FILTER_BITS) - 1);
+        uint32_t b = (uint32_t)(qt_hmix(h) >> (64 - QT_LEX_FILTER_BITS));
         lx->filter[b >> 6] |= 1ull << (b & 63);
     }
     lx->tab[j].cls |= cls;

@@ -331,7 +331,7 @@ void qt_pair_marks(qt_doc_t *d)
         /* single-level quotations were appended per paragraph: re-sort and
          * renumber the token back-references */
         if (d->n_q > 1)
-            qsort(d->q, d->n_q, sizeof *d->q, cmp_open);
+            qt_sort(d->q, d->n_q, sizeof *d->q, cmp_open);
         for (size_t i = 0; i < d->n_q; i++) {
             const qt_quote_t *q = &d->q[i];
             int32_t stop = q->close >= 0 ? q->close : q->ce - 1;

@@ -20,8 +20,9 @@
 
 #include <string.h>
 
-/* A capitalised word that can be part of a proper name. */
-int qt_namey(const qt_doc_t *d, int32_t i)
+/* A capitalised word that can be part of a proper name (qt_namey() reads
+ * the answer that qt_sentences stored). */
+int qt_namey_rule(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
@@ -66,18 +67,18 @@ int qt_namey(const qt_doc_t *d, int32_t i)
     return 1;
 }
 
-static int is_titlish(const qt_doc_t *d, int32_t i)
+static QT_INLINE int is_titlish(const qt_doc_t *d, int32_t i)
 {
     return tk_is(d, i, LX_TITLE | LX_ROLE | LX_MOD) && !(d->tok[i].flags & TF_INQ);
 }
 
-static int abbr_dot(const qt_doc_t *d, int32_t i)
+static QT_INLINE int abbr_dot(const qt_doc_t *d, int32_t i)
 {
     return i >= 0 && (size_t)i < d->n_tok && d->tok[i].kind == TK_PUNCT && d->tok[i].cp == '.' &&
            (d->tok[i].flags & TF_ABBR) && !(d->tok[i].flags & TF_SPB);
 }
 
-static int plain_lower(const qt_doc_t *d, int32_t i)
+static QT_INLINE int plain_lower(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
@@ -88,7 +89,7 @@ static int plain_lower(const qt_doc_t *d, int32_t i)
                         LX_MOD));
 }
 
-static int year_old(const qt_doc_t *d, int32_t i)
+static QT_INLINE int year_old(const qt_doc_t *d, int32_t i)
 {
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
@@ -98,7 +99,7 @@ static int year_old(const qt_doc_t *d, int32_t i)
            memcmp(d->t + tk->ce - 9, "-year-old", 9) == 0;
 }
 
-static int subj_pron(const qt_doc_t *d, int32_t i)
+static QT_INLINE int subj_pron(const qt_doc_t *d, int32_t i)
 {
     return tk_is(d, i, LX_PRON) && (d->tok[i].extra & LXX_SUBJ) && !(d->tok[i].flags & TF_INQ);
 }
@@ -434,15 +435,10 @@ void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim)
     }
 }
 
-int qt_cue_verb(const qt_doc_t *d, int32_t k, uint32_t want)
+/* qt_cue_verb (qt.h) for a cue form that is also a noun: is it a verb here? */
+int qt_cue_verb_noun(const qt_doc_t *d, int32_t k)
 {
-    if (!tk_is(d, k, LX_CUE) || (d->tok[k].flags & TF_INQ))
-        return 0;
     const qt_tok_t *t = &d->tok[k];
-    if (!(t->lex & want))
-        return 0;
-    if (!(t->lex & LX_NOUNLIKE))
-        return 1;
     /* "report", "calls", "comment": also nouns */
     if (t->flags & TF_CAP)
         return 0;

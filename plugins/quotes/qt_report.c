@@ -29,12 +29,17 @@ static int cue_ok(const qt_doc_t *d, int32_t k)
 
 static int32_t sent_end(const qt_doc_t *d, int32_t from)
 {
+    /* A sentence's tokens are contiguous, from its d->sstart to the next
+     * one's, and a TK_PARA token can only be its last (qt_sentences starts
+     * a sentence after each); the result is the last token before that
+     * TK_PARA or the next sentence, at most QT_WIN_CLAUSE tokens on. */
     uint32_t s = d->tok[from].sent;
-    int32_t n = (int32_t)d->n_tok, k = from;
-    while (k + 1 < n && k - from < QT_WIN_CLAUSE && d->tok[k + 1].sent == s &&
-           d->tok[k + 1].kind != TK_PARA)
-        k++;
-    return k; /* inclusive */
+    int32_t last = (size_t)s + 1 < d->n_sstart ? d->sstart[s + 1] - 1 : (int32_t)d->n_tok - 1;
+    if (last > from && d->tok[last].kind == TK_PARA)
+        last--;
+    if (last - from > QT_WIN_CLAUSE)
+        last = from + QT_WIN_CLAUSE;
+    return last >= from ? last : from; /* inclusive */
 }
 
 /* Does a reporting verb with its own subject start within a few tokens? */
@@ -478,8 +483,12 @@ void qt_report(qt_doc_t *d)
 {
     if (!d->cfg->indirect && !d->cfg->mixed_clauses)
         return;
-    int32_t n = (int32_t)d->n_tok;
-    for (int32_t c = 0; c < n; c++) {
+    int32_t n = (int32_t)d->n_tok, next_c = 0;
+    /* the candidates: tokens with LX_CUE or LX_PHRASE, listed by qt_tokenize */
+    for (size_t ci = 0; ci < d->n_cues; ci++) {
+        int32_t c = d->cues[ci];
+        if (c < next_c)
+            continue;
         const qt_tok_t *t = &d->tok[c];
         if (t->kind != TK_WORD || (t->flags & TF_INQ) || !(t->lex & (LX_CUE | LX_PHRASE)))
             continue;
@@ -503,10 +512,11 @@ void qt_report(qt_doc_t *d)
             } else if (tk_punct(d, c - 1, ',') || tk_dash(d, c - 1)) {
                 emit_clause(d, imax(ss, c - 1 - QT_WIN_CLAUSE), c - 1, c, pe, &np);
             }
-            c = pe;
+            next_c = pe + 1;
             continue;
         }
-        if (cue_ok(d, c) && (t->lex & (LX_FRAG | LX_NPCONT)) && !(t->lex & LX_CLAUSE) &&
+        int ok = cue_ok(d, c);
+        if (ok && (t->lex & (LX_FRAG | LX_NPCONT)) && !(t->lex & LX_CLAUSE) &&
             !(t->lex & LX_ING)) {
             /* "Graham called both Trump and Clinton “crazy”", "Carson
              * criticized the news media": the object (with its quoted
@@ -529,7 +539,7 @@ void qt_report(qt_doc_t *d)
                 emit_clause(d, c + 1, b, c, c, &np);
             continue;
         }
-        if (!cue_ok(d, c) || !(t->lex & LX_CLAUSE))
+        if (!ok || !(t->lex & LX_CLAUSE))
             continue;
         qt_np_t np;
         /* inverted: "..., said Trump." */

@@ -38,6 +38,16 @@ int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
     return 0;
 }
 
+void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    const char *b = base;
+    size_t i = 1;
+    while (i < n && cmp(b + (i - 1) * size, b + i * size) <= 0)
+        i++;
+    if (i < n)
+        qsort(base, n, size, cmp);
+}
+
 void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, const qt_cfg_t *cfg)
 {
     d->t = t;
@@ -46,6 +56,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
+    d->n_cues = d->n_caps = d->n_pers = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -66,11 +77,14 @@ void qt_doc_free(qt_doc_t *d)
     free(d->emap);
     free(d->buf);
     free(d->js);
+    free(d->cues);
+    free(d->caps);
+    free(d->pers);
     memset(d, 0, sizeof *d);
 }
 
 /* Decode one UTF-8 sequence (the input is valid UTF-8; be defensive anyway). */
-static size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
+static QT_INLINE size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -107,14 +121,14 @@ static uint32_t prev_cp(const unsigned char *t, size_t i)
     return cp;
 }
 
-static int is_space_cp(uint32_t cp)
+static QT_INLINE int is_space_cp(uint32_t cp)
 {
     return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
            (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
            cp == 0xFEFF || cp == 0x2028 || cp == 0x2029;
 }
 
-static int qm_code(uint32_t cp)
+static QT_INLINE int qm_code(uint32_t cp)
 {
     switch (cp) {
     case '"': return QM_DQ;
@@ -138,7 +152,7 @@ static int qm_code(uint32_t cp)
 }
 
 /* 1 letter, 2 digit, 3 mark; 0 otherwise. */
-static int wclass(uint32_t cp)
+static QT_INLINE int wclass(uint32_t cp)
 {
     if (cp < 0x80) {
         if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
@@ -397,7 +411,23 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
  * scanning.  Returns 0 (nothing consumed) when the word needs the full
  * scanner: a non-ASCII byte, an apostrophe, hyphen or "&" after it, a period
  * after a single letter or a number, a comma after a number. */
-static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
+/* What the byte after a run of ASCII letters and digits means for
+ * fast_word: NX_SLOW the full scanner must look (a non-ASCII byte, an
+ * apostrophe, hyphen or "&"), NX_COMMA / NX_DOT it must after a number (and
+ * after a single letter, for the period). */
+enum { NX_SLOW = 1, NX_COMMA = 2, NX_DOT = 4 };
+#define NX8(b) [b] = NX_SLOW, [b + 1] = NX_SLOW, [b + 2] = NX_SLOW, [b + 3] = NX_SLOW, \
+                [b + 4] = NX_SLOW, [b + 5] = NX_SLOW, [b + 6] = NX_SLOW, [b + 7] = NX_SLOW
+#define NX64(b) NX8(b), NX8(b + 8), NX8(b + 16), NX8(b + 24), NX8(b + 32), NX8(b + 40), \
+                NX8(b + 48), NX8(b + 56)
+static const uint8_t nxtab[256] = {
+    ['\''] = NX_SLOW, ['-'] = NX_SLOW, ['&'] = NX_SLOW, [','] = NX_COMMA, ['.'] = NX_DOT,
+    NX64(0x80), NX64(0xC0),
+};
+#undef NX8
+#undef NX64
+
+static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
@@ -410,17 +440,15 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
     unsigned first = wtab[t[st]];
     int digits_first = !(first & (W_UP | W_LOW));
     size_t w = j - st;
-    if (j < n) {
-        unsigned nx = t[j];
-        if (nx >= 0x80 || nx == '\'' || nx == '-' || nx == '&')
-            return 0;
-        if (nx == ',' && digits_first)
-            return 0;
-        if (nx == '.' && (digits_first || w == 1))
-            return 0;
-    }
+    /* t[n] is NUL, which continues nothing: no bound check */
+    unsigned nx = nxtab[t[j]];
+    if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+                    ((nx & NX_DOT) && (digits_first || w == 1))))
+        return 0;
     tk->kind = digits_first ? TK_NUM : TK_WORD;
     if (first & W_UP) {
+        /* a word: listed for collect_runs (d->oom on failure) */
+        (void)QT_PUSH(d, caps, (int32_t)d->n_tok);
         tk->flags |= TF_CAP;
         if (!(acc & W_LOW) && w >= 2 && (wtab[t[st + 1]] & W_UP))
             tk->flags |= TF_UPPER;
@@ -435,6 +463,43 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
     tk->s = (uint32_t)st;
     tk->e = tk->ce = (uint32_t)j;
     *pi = j;
+    if (w <= 8) {
+        /* qt_hash_lowered's key: the word's bytes in a zeroed uint64_t,
+         * lower-cased by setting bit 0x20 (exact for ASCII letters and
+         * digits); one eight-byte load when it stays within the text and
+         * its NUL */
+        uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t keep = ~0ull >> (64 - 8 * w); /* the first w bytes; 1 <= w <= 8 */
+        if (st + 8 <= n + 1) {
+            memcpy(&x, t + st, 8);
+            x &= keep;
+        } else {
+            memcpy(&x, t + st, w);
+        }
+        if (acc & W_UP)
+            x |= 0x2020202020202020ull & keep;
+#else
+        unsigned char kb[8] = {0};
+        for (size_t k = 0; k < w; k++)
+            kb[k] = (unsigned char)(t[st + k] | ((acc & W_UP) ? 0x20 : 0));
+        memcpy(&x, kb, 8);
+#endif
+        tk->h = x;
+        const qt_lexent_t *le = qt_lex_get(d->lx, x);
+        if (le != NULL) {
+            tk->lex = le->cls;
+            tk->extra = le->extra;
+            if (le->cls & (LX_CUE | LX_PHRASE))
+                (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
+            if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
+                (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
+        }
+        if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
+            tk->kind == TK_WORD && !(tk->flags & TF_CAP))
+            tk->flags |= TF_LY;
+        return 1;
+    }
     if (w > QT_MAX_WORD) {
         tk->h = 0;
         return 1;
@@ -460,11 +525,62 @@ static inline int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_
     if (le != NULL) {
         tk->lex = le->cls;
         tk->extra = le->extra;
+        if (le->cls & (LX_CUE | LX_PHRASE))
+            (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
+        if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
+            (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
     }
     if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
         lw[w - 2] == 'l')
         tk->flags |= TF_LY;
     return 1;
+}
+
+/* A punctuation token (code point cp of l bytes at i) into tk; returns its
+ * end.  "..." is one ellipsis, "--" one dash; a period right after a word
+ * that takes one (or a single capital) is an abbreviation's. */
+static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
+                               uint32_t cp, size_t l, int spb, qt_tok_t *tk)
+{
+    tk->kind = TK_PUNCT;
+    tk->cp = cp;
+    tk->s = (uint32_t)i;
+    size_t e = i + l;
+    if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
+        while (e < n && t[e] == '.')
+            e++;
+        tk->cp = 0x2026;
+    } else if (cp == '-' && e < n && t[e] == '-') {
+        while (e < n && t[e] == '-')
+            e++;
+        tk->cp = 0x2014;
+    }
+    tk->e = (uint32_t)e;
+    tk->ce = tk->e;
+    /* abbreviation period: right after a word, no space */
+    if (cp == '.' && d->n_tok > 0 && !spb) {
+        const qt_tok_t *pw = &d->tok[d->n_tok - 1];
+        if (pw->kind == TK_WORD && pw->e == i &&
+            ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
+            tk->flags |= TF_ABBR;
+    }
+    return e;
+}
+
+/* ASCII punctuation that is a token by itself: everything printable but
+ * letters, digits, the space and the quote-mark characters " ' ` (which,
+ * like control characters and non-ASCII, take the general path). */
+static const uint8_t ptab[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['('] = 1, [')'] = 1, ['*'] = 1,
+    ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1,
+    ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1,
+    ['_'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
 }
 
 int qt_tokenize(qt_doc_t *d)
@@ -477,6 +593,43 @@ int qt_tokenize(qt_doc_t *d)
         return -1;
     while (i < n) {
         unsigned c = t[i];
+        qt_tok_t *tk;
+        if (wtab[c]) {
+            /* an ASCII letter or digit (most tokens): no space, quote mark
+             * or code point to look at */
+            if (d->n_tok == d->cap_tok &&
+                qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+                return -1;
+            tk = &d->tok[d->n_tok];
+            memset(tk, 0, sizeof *tk);
+            tk->q = -1;
+            tk->para = para;
+            if (spb)
+                tk->flags |= TF_SPB;
+            if (pstart)
+                tk->flags |= TF_PSTART;
+            if (fast_word(d, t, n, &i, tk))
+                goto token_listed; /* fast_word listed it in d->cues / d->caps */
+            int fold;
+            i = scan_word(t, n, i, tk, &fold);
+            lookup(d, tk, fold);
+            goto token_done;
+        }
+        if (ptab[c]) {
+            if (d->n_tok == d->cap_tok &&
+                qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+                return -1;
+            tk = &d->tok[d->n_tok];
+            memset(tk, 0, sizeof *tk);
+            tk->q = -1;
+            tk->para = para;
+            if (spb)
+                tk->flags |= TF_SPB;
+            if (pstart)
+                tk->flags |= TF_PSTART;
+            i = punct_tok(d, t, n, i, c, 1, spb, tk);
+            goto token_listed; /* no classes, not a word: in neither list */
+        }
         if (c == ' ') {
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
@@ -486,15 +639,15 @@ int qt_tokenize(qt_doc_t *d)
         }
         if (c == '\n') {
             if (d->n_tok > 0 && d->tok[d->n_tok - 1].kind != TK_PARA) {
-                qt_tok_t tk = {0};
-                tk.kind = TK_PARA;
-                tk.s = (uint32_t)i;
-                tk.e = (uint32_t)i + 1;
-                tk.ce = tk.e;
-                tk.q = -1;
-                tk.para = para;
+                qt_tok_t pt = {0};
+                pt.kind = TK_PARA;
+                pt.s = (uint32_t)i;
+                pt.e = (uint32_t)i + 1;
+                pt.ce = pt.e;
+                pt.q = -1;
+                pt.para = para;
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
-                if (push_tok(d, &tk) != 0)
+                if (push_tok(d, &pt) != 0)
                     return -1;
                 para++;
                 pstart = 1;
@@ -529,7 +682,7 @@ int qt_tokenize(qt_doc_t *d)
         if (d->n_tok == d->cap_tok &&
             qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
             return -1;
-        qt_tok_t *tk = &d->tok[d->n_tok];
+        tk = &d->tok[d->n_tok];
         memset(tk, 0, sizeof *tk);
         tk->q = -1;
         tk->para = para;
@@ -588,34 +741,21 @@ int qt_tokenize(qt_doc_t *d)
             if (QT_PUSH(d, marks, (int32_t)d->n_tok) != 0)
                 return -1;
         } else {
-            tk->kind = TK_PUNCT;
-            tk->cp = cp;
-            tk->s = (uint32_t)i;
-            size_t e = i + l;
-            if (cp == '.' && e + 1 < n && t[e] == '.' && t[e + 1] == '.') {
-                while (e < n && t[e] == '.')
-                    e++;
-                tk->cp = 0x2026;
-            } else if (cp == '-' && e < n && t[e] == '-') {
-                while (e < n && t[e] == '-')
-                    e++;
-                tk->cp = 0x2014;
-            }
-            tk->e = (uint32_t)e;
-            tk->ce = tk->e;
-            /* abbreviation period: right after a word, no space */
-            if (cp == '.' && d->n_tok > 0 && !spb) {
-                const qt_tok_t *pw = &d->tok[d->n_tok - 1];
-                if (pw->kind == TK_WORD && pw->e == i &&
-                    ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
-                    tk->flags |= TF_ABBR;
-            }
-            i = e;
+            i = punct_tok(d, t, n, i, cp, l, spb, tk);
         }
+    token_done:
+        if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
+            return -1;
+        if (tk->kind == TK_WORD && (tk->lex & LX_PERSON) && QT_PUSH(d, pers, (int32_t)d->n_tok) != 0)
+            return -1;
+        if (tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER)) &&
+            QT_PUSH(d, caps, (int32_t)d->n_tok) != 0)
+            return -1;
+    token_listed:
         spb = 0;
         pstart = 0;
         d->n_tok++;
-        if (i < n && t[i] == ' ') { /* the usual single space, as the ' ' case above */
+        if (t[i] == ' ') { /* the usual single space, as the ' ' case above (t[n] is NUL) */
             tk->flags |= TF_SPA;
             i++;
             spb = 1;
@@ -623,8 +763,9 @@ int qt_tokenize(qt_doc_t *d)
     }
     if (d->n_tok > 0)
         d->tok[d->n_tok - 1].flags |= TF_SPA;
-    /* multi-word phrases */
-    for (size_t k = 0; k < d->n_tok; k++) {
+    /* multi-word phrases (their first words are in d->cues: LX_PHRASE) */
+    for (size_t ci = 0; ci < d->n_cues; ci++) {
+        size_t k = (size_t)d->cues[ci];
         qt_tok_t *tk = &d->tok[k];
         if (!(tk->lex & LX_PHRASE))
             continue;
@@ -648,10 +789,15 @@ int qt_tokenize(qt_doc_t *d)
             /* a phrase acting as a reporting verb lends its classes to its
              * first word ("pointed out" is a cue at "pointed") */
             const qt_phrase_t *ph = &d->lx->phr[best - 1];
+            if (tk->kind == TK_WORD && (ph->cls & LX_PERSON) && !(tk->lex & LX_PERSON) &&
+                QT_PUSH(d, pers, (int32_t)k) != 0)
+                return -1;
             tk->lex |= ph->cls;
             tk->extra |= ph->extra;
         }
     }
+    if (d->n_pers > 1) /* a phrase's LX_PERSON was appended out of order */
+        qt_sort(d->pers, d->n_pers, sizeof *d->pers, cmp_i32);
     return 0;
 }
 
@@ -738,28 +884,30 @@ void qt_sentences(qt_doc_t *d)
     int pending = 1;
     d->n_sstart = 0;
     d->n_pstart = 0;
-    uint32_t lastpara = UINT32_MAX;
     /* title case, counted per paragraph in the same pass (title_case_para) */
     const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
     size_t tc_from = 0, tc_words = 0, tc_lower = 0, tc_capfn = 0;
-    uint32_t tc_para = d->n_tok > 0 ? d->tok[0].para : 0;
+    /* A paragraph's index changes only right after its TK_PARA token (the
+     * tokenizer never writes two in a row, nor one first), so the token
+     * after one, and token 0, start paragraphs. */
+    int newpara = 1;
     for (size_t i = 0; i < d->n_tok; i++) {
         qt_tok_t *tk = &d->tok[i];
-        if (tk->para != tc_para) {
-            title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
-            tc_from = i;
-            tc_words = tc_lower = tc_capfn = 0;
-            tc_para = tk->para;
-        }
-        if (tk->para != lastpara && tk->kind != TK_PARA) {
-            lastpara = tk->para;
+        if (newpara) {
+            if (i > 0) {
+                title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
+                tc_from = i;
+                tc_words = tc_lower = tc_capfn = 0;
+            }
             while (d->n_pstart <= tk->para)
                 if (QT_PUSH(d, pstart, (int32_t)i) != 0)
                     return;
+            newpara = 0;
         }
         if (tk->kind == TK_PARA) {
             tk->sent = sent;
             pending = 1;
+            newpara = 1;
             continue;
         }
         if (pending) {
@@ -771,15 +919,6 @@ void qt_sentences(qt_doc_t *d)
             pending = 0;
         }
         tk->sent = sent;
-        if (tk->kind == TK_WORD && tk->q < 0) {
-            tc_words++;
-            if (tk->flags & (TF_CAP | TF_UPPER)) {
-                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
-                    tc_capfn++;
-            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
-                tc_lower++;
-            }
-        }
         if (tk->q >= 0) {
             const qt_quote_t *q = &d->q[tk->q];
             if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
@@ -791,7 +930,17 @@ void qt_sentences(qt_doc_t *d)
             }
             continue;
         }
-        if (tk->kind == TK_PUNCT) {
+        if (tk->kind == TK_WORD) {
+            tc_words++;
+            if (tk->flags & (TF_CAP | TF_UPPER)) {
+                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
+                    tc_capfn++;
+            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
+                tc_lower++;
+            }
+            if ((tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1))
+                pending = 1;
+        } else if (tk->kind == TK_PUNCT) {
             if (tk_stop(d, (int32_t)i)) {
                 size_t j = i + 1;
                 while (j < d->n_tok && d->tok[j].kind == TK_PUNCT &&
@@ -803,11 +952,16 @@ void qt_sentences(qt_doc_t *d)
                        !(d->tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
                 pending = 1;
             }
-        } else if (tk->kind == TK_WORD && (tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1)) {
-            pending = 1;
         }
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
     title_case_para(d, tc_from, d->n_tok, tc_words, tc_lower, tc_capfn);
+    /* every flag qt_namey_rule reads is final now; only capitalised words
+     * (d->caps) can be names */
+    for (size_t ci = 0; ci < d->n_caps; ci++) {
+        int32_t i = d->caps[ci];
+        if (qt_namey_rule(d, i))
+            d->tok[i].flags |= TF_NAMEY;
+    }
 }

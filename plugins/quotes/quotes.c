@@ -236,8 +236,14 @@ static int quotes_process(void *instance, void *thread_state, tm_doc_t *doc, tm_
 oom:
     cJSON_Delete(quotes);
     cJSON_Delete(speakers);
-    rc = tm_err_set(err, TM_EDOC, "out_of_memory", "quotes: out of memory on a %zu-byte document",
-                    len);
+    if (d->oom == QT_OOM_BUG)
+        rc = tm_err_set(err, TM_EDOC, "internal_error",
+                        "quotes: an annotation's size was miscounted on a %zu-byte document "
+                        "(a bug in the stage; please report it with the document)",
+                        len);
+    else
+        rc = tm_err_set(err, TM_EDOC, "out_of_memory",
+                        "quotes: out of memory on a %zu-byte document", len);
 done:
     if (own)
         qt_doc_free(d);
