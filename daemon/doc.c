@@ -108,9 +108,12 @@ static const cJSON *tm__doc_meta(const tm_doc_t *doc) { return doc->meta; }
 
 /* A stage may attach an annotation as pre-serialised JSON (cJSON_Raw): the
  * cheap way to write a large one, and the codec copies it out verbatim.  A
- * later stage reading it gets a tree: the raw text is parsed on first read
- * and replaces the raw item in place (one worker owns a document at a time,
- * so this needs no lock).  Unparseable raw text is returned as it is. */
+ * later stage reading it gets a tree.  When the writer hung the same value
+ * as a tree under the raw item's child, that is it: the reader gets the
+ * tree, the result gets the stage's own bytes, and nobody parses or encodes
+ * anything twice.  Otherwise the raw text is parsed on first read and
+ * replaces the raw item in place (one worker owns a document at a time, so
+ * this needs no lock).  Unparseable raw text is returned as it is. */
 static const cJSON *tm__doc_annotation(const tm_doc_t *doc, const char *key)
 {
     if (doc->annotations == NULL || key == NULL)
@@ -118,6 +121,8 @@ static const cJSON *tm__doc_annotation(const tm_doc_t *doc, const char *key)
     cJSON *v = cJSON_GetObjectItemCaseSensitive(doc->annotations, key);
     if (v == NULL || !cJSON_IsRaw(v) || v->valuestring == NULL)
         return v;
+    if (v->child != NULL)
+        return v->child;
     cJSON *tree = cJSON_ParseWithOpts(v->valuestring, NULL, 1);
     if (tree == NULL)
         return v;

@@ -253,7 +253,13 @@ struct tm_host {
      * here on first read, so writers may emit raw JSON and readers still get
      * a tree (ABI 1.0 hosts from textmill 0.1 on).  Raw text must be valid
      * JSON: the host copies it into the result verbatim, unchecked;
-     * <textmill/json.h> writes strings exactly as the host does. */
+     * <textmill/json.h> writes strings exactly as the host does.
+     * A writer that has the value as a tree too may hang that tree on the
+     * raw item's child (the raw item owns it; cJSON_Delete frees both):
+     * readers then get the child without any parsing, and the result gets
+     * the raw bytes without any encoding.  The two must say the same thing.
+     * (A host that predates this ignores the child and parses the text:
+     * slower, same answer.) */
     const cJSON *(*doc_annotation)(const tm_doc_t *doc, const char *key);
     /* Attach value under annotations.<key>, replacing an earlier value of the
      * same key.  Takes ownership of value in every case, also on failure. */

@@ -51,10 +51,10 @@ static const tm_param_t quotes_params[] = {
     {.key = "min_confidence", .type = TM_PARAM_DOUBLE, .default_json = "0", .min = 0, .max = 1,
      .description = "drop quotations whose confidence is below this"},
     {.key = "raw_output", .type = TM_PARAM_BOOL, .default_json = "false",
-     .description = "attach quotes and speakers as pre-serialised JSON (the result is the "
-                    "same): much cheaper when no later stage reads them, dearer when one does "
-                    "(it parses them); false: cJSON trees, for the default pipeline, where "
-                    "sentiment reads both"},
+     .description = "attach quotes and speakers as pre-serialised JSON only (the result is "
+                    "the same): a little cheaper when no later stage reads them, much dearer "
+                    "when one does (it parses them); false: the JSON text with its cJSON tree "
+                    "beside it, for the default pipeline, where sentiment reads both"},
     {0},
 };
 
@@ -167,6 +167,20 @@ static void trim_scratch(qt_doc_t *d)
     }
 }
 
+/* A raw item holding a copy of js (the stage's per-thread buffer, which
+ * the tree emitter does not touch), with tree as its child; NULL (tree
+ * freed) when either is missing or memory runs out. */
+static cJSON *qt__raw_with_tree(const char *js, cJSON *tree, const qt_doc_t *d)
+{
+    cJSON *raw = js != NULL && tree != NULL && !d->oom ? cJSON_CreateRaw(js) : NULL;
+    if (raw == NULL) {
+        cJSON_Delete(tree);
+        return NULL;
+    }
+    raw->child = tree;
+    return raw;
+}
+
 static int quotes_process(void *instance, void *thread_state, tm_doc_t *doc, tm_err_t *err)
 {
     quotes_stage_t *st = instance;
@@ -209,13 +223,18 @@ static int quotes_process(void *instance, void *thread_state, tm_doc_t *doc, tm_
                 goto oom;
         }
     } else {
-        quotes = qt_emit_quotes(d);
-        if (quotes == NULL || d->oom)
+        /* Both: the JSON text goes into the result as it is (the core
+         * encodes nothing), and the tree, hung on the raw item's child, is
+         * what sentiment reads (nobody parses anything).  stage.h,
+         * doc_annotation, describes the pairing. */
+        const char *js = qt_emit_quotes_raw(d, &nq);
+        quotes = qt__raw_with_tree(js, qt_emit_quotes(d), d);
+        if (quotes == NULL)
             goto oom;
-        nq = (size_t)cJSON_GetArraySize(quotes);
         if (st->cfg.speakers) {
-            speakers = qt_emit_speakers(d);
-            if (speakers == NULL || d->oom)
+            js = qt_emit_speakers_raw(d);
+            speakers = qt__raw_with_tree(js, qt_emit_speakers(d), d);
+            if (speakers == NULL)
                 goto oom;
         }
     }

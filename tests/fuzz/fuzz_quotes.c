@@ -3,7 +3,9 @@
  * (made valid UTF-8 without NUL, as the host guarantees) run through the
  * stage in the test host; the annotations must be well-formed (offsets in
  * range and on the quoted text), and the stage with raw_output (annotations
- * as pre-serialised JSON) must give a byte-identical encoded result.
+ * as pre-serialised JSON) must give a byte-identical encoded result; so
+ * must plain copies of the trees the default stage hangs under its JSON
+ * text (the two must say the same thing, to the byte).
  * Timeouts catch superlinear cost.
  *
  * FUZZ-SOURCES: plugins/quotes/quotes.c plugins/quotes/qt_*.c
@@ -128,6 +130,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *r2 = tm_result_encode(raw, NULL, 0, 0, &l2);
             if (r1 != NULL && r2 != NULL && (l1 != l2 || memcmp(r1, r2, l1) != 0))
                 abort();
+            /* the trees under the default stage's text, encoded by the core */
+            tm_doc_t *copy = tm_testhost_doc("fuzz", buf, size, NULL);
+            if (copy != NULL && r1 != NULL) {
+                const char *keys[] = {"quotes", "speakers"};
+                for (int k = 0; k < 2; k++) {
+                    const cJSON *t = tm_testhost_annotation(doc, keys[k]);
+                    if (t != NULL)
+                        tm_testhost_host(th)->doc_annotate(copy, keys[k], cJSON_Duplicate(t, 1));
+                }
+                size_t l3 = 0;
+                char *r3 = tm_result_encode(copy, NULL, 0, 0, &l3);
+                if (r3 != NULL && (l1 != l3 || memcmp(r1, r3, l1) != 0))
+                    abort();
+                free(r3);
+            }
+            tm_doc_destroy(&copy);
             free(r1);
             free(r2);
         }

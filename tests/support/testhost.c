@@ -158,8 +158,9 @@ int tm_testhost_run(tm_testhost_t *th, tm_doc_t *doc, tm_err_t *err)
 
 const cJSON *tm_testhost_annotation(const tm_doc_t *doc, const char *key)
 {
-    return doc->annotations != NULL ? cJSON_GetObjectItemCaseSensitive(doc->annotations, key)
-                                    : NULL;
+    const cJSON *v =
+        doc->annotations != NULL ? cJSON_GetObjectItemCaseSensitive(doc->annotations, key) : NULL;
+    return v != NULL && cJSON_IsRaw(v) && v->child != NULL ? v->child : v;
 }
 
 const tm_host_t *tm_testhost_host(const tm_testhost_t *th) { return &th->host; }

@@ -30,7 +30,9 @@ tm_doc_t *tm_testhost_doc(const char *id, const char *text, size_t len, const ch
  * first non-OK return code, with err filled. */
 int tm_testhost_run(tm_testhost_t *th, tm_doc_t *doc, tm_err_t *err);
 
-/* The annotation a stage attached, or NULL. */
+/* The annotation a stage attached, or NULL: for a raw item carrying its
+ * tree as child, that tree, which is what a later stage reads (the raw item
+ * itself is in doc->annotations). */
 const cJSON *tm_testhost_annotation(const tm_doc_t *doc, const char *key);
 
 /* The host table (to read its fields in tests). */

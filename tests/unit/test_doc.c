@@ -48,6 +48,27 @@ static void test_raw_annotation_is_parsed_on_read(void **state)
     tm_doc_destroy(&d);
 }
 
+/* A raw annotation carrying its tree as child: readers get that tree (no
+ * parse, the raw item stays for the result), and destroying the document
+ * frees both (ASan would report a leak). */
+static void test_raw_annotation_with_tree_reads_the_tree(void **state)
+{
+    (void)state;
+    tm_doc_t *d = make("hello");
+    cJSON *raw = cJSON_CreateRaw("[{\"speaker\":\"Ann\"}]");
+    cJSON *tree = cJSON_CreateArray();
+    cJSON *q0 = cJSON_CreateObject();
+    cJSON_AddStringToObject(q0, "speaker", "Bea"); /* differs from the text: shows which was read */
+    cJSON_AddItemToArray(tree, q0);
+    raw->child = tree;
+    assert_int_equal(host.doc_annotate(d, "q", raw), TM_OK);
+    assert_ptr_equal(host.doc_annotation(d, "q"), tree);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tree, 0), "speaker")->valuestring, "Bea");
+    assert_true(cJSON_IsRaw(cJSON_GetObjectItem(d->annotations, "q")));
+    assert_ptr_equal(cJSON_GetObjectItem(d->annotations, "q")->child, tree);
+    tm_doc_destroy(&d);
+}
+
 static void test_set_text_only_for_rewriting_stages(void **state)
 {
     (void)state;
@@ -137,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_annotate_takes_ownership_and_replaces),
         cmocka_unit_test(test_raw_annotation_is_parsed_on_read),
+        cmocka_unit_test(test_raw_annotation_with_tree_reads_the_tree),
         cmocka_unit_test(test_set_text_only_for_rewriting_stages),
         cmocka_unit_test(test_route_suffix_is_validated),
         cmocka_unit_test(test_stash_is_per_stage_and_freed),

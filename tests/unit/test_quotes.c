@@ -467,9 +467,12 @@ static void test_bad_input(void **state)
 }
 
 
-/* One text through the tree and the raw stage: the encoded results are the
- * same bytes, the raw annotations are raw items, and a reader gets the same
- * tree back through the host's doc_annotation.  Returns failures. */
+/* One text through the default stage (the JSON text with its tree as the
+ * raw item's child) and the raw_output stage (the text alone): the encoded
+ * results are the same bytes, and so is the result of a document carrying
+ * plain copies of the default stage's trees (the tree and the text it rides
+ * with say the same thing, to the byte); a reader gets the same tree back
+ * through the host's doc_annotation from both.  Returns failures. */
 static int same_result(tm_testhost_t *tree, tm_testhost_t *raw, const char *id, const char *text,
                        size_t len)
 {
@@ -481,22 +484,37 @@ static int same_result(tm_testhost_t *tree, tm_testhost_t *raw, const char *id, 
     assert_int_equal(tm_testhost_run(raw, d2, &e2), TM_OK);
     int bad = 0;
     const char *keys[] = {"quotes", "speakers"};
+    tm_doc_t *d3 = tm_testhost_doc(id, text, len, NULL);
+    assert_non_null(d3);
     for (size_t k = 0; k < 2; k++) {
+        const cJSON *both = cJSON_GetObjectItemCaseSensitive(d1->annotations, keys[k]);
         const cJSON *t = tm_testhost_annotation(d1, keys[k]);
         const cJSON *r = tm_testhost_annotation(d2, keys[k]);
-        if (!cJSON_IsArray(t) || !cJSON_IsRaw(r)) {
-            print_error("%s: %s is not a tree / a raw item\n", id, keys[k]);
+        if (!cJSON_IsRaw(both) || !cJSON_IsArray(t) || t != both->child || !cJSON_IsRaw(r) ||
+            r->child != NULL) {
+            print_error("%s: %s is not text with its tree / text alone\n", id, keys[k]);
             bad++;
         }
+        assert_int_equal(tm_testhost_host(tree)->doc_annotate(d3, keys[k], cJSON_Duplicate(t, 1)),
+                         TM_OK);
     }
-    size_t l1 = 0, l2 = 0;
+    size_t l1 = 0, l2 = 0, l3 = 0;
     char *r1 = tm_result_encode(d1, NULL, 0, 0, &l1), *r2 = tm_result_encode(d2, NULL, 0, 0, &l2);
+    char *r3 = tm_result_encode(d3, NULL, 0, 0, &l3);
     assert_non_null(r1);
     assert_non_null(r2);
+    assert_non_null(r3);
     if (l1 != l2 || memcmp(r1, r2, l1) != 0) {
-        print_error("%s: results differ\n  tree: %s\n  raw:  %s\n", id, r1, r2);
+        print_error("%s: results differ\n  default: %s\n  raw:     %s\n", id, r1, r2);
         bad++;
     }
+    if (l1 != l3 || memcmp(r1, r3, l1) != 0) {
+        print_error("%s: the tree encodes differently from its text\n  text: %s\n  tree: %s\n", id,
+                    r1, r3);
+        bad++;
+    }
+    free(r3);
+    tm_doc_destroy(&d3);
     for (size_t k = 0; k < 2; k++) {
         const cJSON *t = tm_testhost_annotation(d1, keys[k]);
         const cJSON *r = tm_testhost_host(raw)->doc_annotation(d2, keys[k]);
