@@ -248,27 +248,89 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
     }
 }
 
-/* Emit a token for s[a..b) (a word piece).  Lower-cases, classifies and
- * looks it up. */
-static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
+/* The rest of a token once its lower-case form o[0..n) is written at
+ * d->low + d->low_len (room for n + 1 bytes): flags from the characters seen
+ * (TF_*), quotation state, possessives, the hash and the deferred lookup.
+ * t is d->tok[d->ntok], zeroed, with start, end, sent and low set. */
+static inline void st__finish(st_state_t *st, st_token_t *t, char *o, size_t n, unsigned seen,
+                              uint16_t flags, size_t b)
+{
+    st_doc_t *d = st->d;
+    o[n] = '\0';
+    if (seen & (TF_UP | TF_LO))
+        flags |= TK_ALPHA;
+    if ((seen & TF_UP) && !(seen & TF_LO))
+        flags |= TK_UPPER;
+    if (seen & TF_DG)
+        flags |= TK_DIGIT;
+    if (seen & TF_WD)
+        flags |= TK_WEIRD;
+    if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
+        flags |= TK_NT;
+    if (st->in_quote)
+        flags |= TK_IN_QUOTE;
+    if (st->quote_pending)
+        flags |= TK_QUOTE_BEFORE;
+    st->quote_pending = 0;
+    /* Possessive: look up "trump" for "trump's". */
+    size_t look = n;
+    if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
+        flags |= TK_POSS;
+        if (sl_get(st->lx, o, n) == NULL)
+            look = n - 2;
+    } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
+        flags |= TK_POSS;
+        look = n - 1;
+    }
+    t->low_len = (uint16_t)look;
+    o[look] = '\0';
+    t->flags = flags;
+    t->hash = sl_hash(o, look);
+    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
+    t->e = NULL;
+    if (look > 0) {
+        t->flags |= TK_PENDING;
+        sl_prefetch(st->lx, t->hash);
+    }
+    d->low_len += look + 1;
+    d->ntok++;
+    for (; st->resolved + ST_LAG < d->ntok; st->resolved++)
+        st__resolve(d, st->lx, &d->tok[st->resolved]);
+    st->last_end = b;
+}
+
+/* Open a token for s[a..b): the sentence it belongs to, room for it and its
+ * lower-case form (need bytes), its offsets.  NULL on out of memory. */
+static inline st_token_t *st__open(st_state_t *st, size_t a, size_t b, size_t need)
 {
     st_doc_t *d = st->d;
     if (st->pending_end && !st__close_sentence(st))
-        return 0;
+        return NULL;
     if (st->sent_start == SIZE_MAX)
         st->sent_start = a;
     if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
-        return 0;
-    if (b - a > 4096)
-        b = a + 4096; /* absurd "words" are looked up by their head only */
-    if (!st__low_reserve(d, (b - a) * 2 + 8))
-        return 0;
+        return NULL;
+    if (!st__low_reserve(d, need))
+        return NULL;
     st_token_t *t = &d->tok[d->ntok];
     memset(t, 0, sizeof *t);
     t->start = (uint32_t)a;
     t->end = (uint32_t)b;
     t->sent = (uint32_t)d->nsent;
     t->low = (uint32_t)d->low_len;
+    return t;
+}
+
+/* Emit a token for s[a..b) (a word piece).  Lower-cases, classifies and
+ * looks it up. */
+static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
+{
+    st_doc_t *d = st->d;
+    if (b - a > 4096)
+        b = a + 4096; /* absurd "words" are looked up by their head only */
+    st_token_t *t = st__open(st, a, b, (b - a) * 2 + 8);
+    if (t == NULL)
+        return 0;
     char *o = d->low + d->low_len;
     size_t n = 0;
     unsigned seen = 0; /* TF_* of the characters so far */
@@ -331,47 +393,7 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
         }
         n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o + n);
     }
-    o[n] = '\0';
-    if (seen & (TF_UP | TF_LO))
-        flags |= TK_ALPHA;
-    if ((seen & TF_UP) && !(seen & TF_LO))
-        flags |= TK_UPPER;
-    if (seen & TF_DG)
-        flags |= TK_DIGIT;
-    if (seen & TF_WD)
-        flags |= TK_WEIRD;
-    if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
-        flags |= TK_NT;
-    if (st->in_quote)
-        flags |= TK_IN_QUOTE;
-    if (st->quote_pending)
-        flags |= TK_QUOTE_BEFORE;
-    st->quote_pending = 0;
-    /* Possessive: look up "trump" for "trump's". */
-    size_t look = n;
-    if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
-        flags |= TK_POSS;
-        if (sl_get(st->lx, o, n) == NULL)
-            look = n - 2;
-    } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
-        flags |= TK_POSS;
-        look = n - 1;
-    }
-    t->low_len = (uint16_t)look;
-    o[look] = '\0';
-    t->flags = flags;
-    t->hash = sl_hash(o, look);
-    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
-    t->e = NULL;
-    if (look > 0) {
-        t->flags |= TK_PENDING;
-        sl_prefetch(st->lx, t->hash);
-    }
-    d->low_len += look + 1;
-    d->ntok++;
-    for (; st->resolved + ST_LAG < d->ntok; st->resolved++)
-        st__resolve(d, st->lx, &d->tok[st->resolved]);
-    st->last_end = b;
+    st__finish(st, t, o, n, seen, flags, b);
     return 1;
 }
 
@@ -623,6 +645,111 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
     return 1;
 }
 
+/* Bytes for the one-pass chunk (st__fast_chunk): what kind of byte, with
+ * the TF_* bits a token's character adds (TF_UP is 0x20, the bit that
+ * lower-cases A-Z). */
+enum { FC_CONN = 0x08, FC_END = 0x10, FC_ALNUM = 0x40, FC_NA = 0x80 };
+#define FC_U (FC_ALNUM | TF_UP)
+#define FC_L (FC_ALNUM | TF_LO)
+#define FC_D (FC_ALNUM | TF_DG)
+#define FC_C (FC_CONN | TF_WD) /* ' - . & _ */
+#define FC_P TF_WD             /* other ASCII: punctuation, controls */
+#define FC_E FC_END            /* space, tab, line break */
+static const uint8_t st__fc[256] = {
+    FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_E, FC_E, FC_E, FC_E, FC_E, FC_P, FC_P,
+    FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P,
+    FC_E, FC_P, FC_P, FC_P, FC_P, FC_P, FC_C, FC_C, FC_P, FC_P, FC_P, FC_P, FC_P, FC_C, FC_C, FC_P,
+    FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P,
+    FC_P, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U,
+    FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_P, FC_P, FC_P, FC_P, FC_C,
+    FC_P, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L,
+    FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_P, FC_P, FC_P, FC_P, FC_P,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+};
+#undef FC_U
+#undef FC_L
+#undef FC_D
+#undef FC_C
+#undef FC_P
+#undef FC_E
+
+/* The common chunk in one pass: ASCII only, a word (letters and digits,
+ * maybe joined by connectors: "it's", "U.S", "long-term") and after it
+ * punctuation only ("said," "it.\""), up to a space, a line break or the
+ * end of the text.  The word is lower-cased and classified while it is
+ * scanned.  Returns the chunk's end when it was handled, or 0 when
+ * st__chunk must handle the chunk (another shape, or one that its web
+ * address or whole-chunk tests may apply to); nothing has changed then.
+ * Gives the same tokens, flags and punctuation calls as st__chunk. */
+static size_t st__fast_chunk(st_state_t *st, size_t a)
+{
+    st_doc_t *d = st->d;
+    const unsigned char *const s = st->s;
+    const size_t len = st->len;
+    if (!st__low_reserve(d, len - a + 8))
+        return 0;
+    char *o = d->low + d->low_len;
+    size_t j = a, n = 0;
+    unsigned seen = 0, f;
+    for (;;) {
+        while (j < len && ((f = st__fc[s[j]]) & FC_ALNUM)) {
+            o[n++] = (char)(s[j] | (f & TF_UP)); /* lower-cases A-Z */
+            seen |= f;
+            j++;
+        }
+        /* A connector between word characters joins them. */
+        if (j + 1 < len && (st__fc[s[j]] & FC_CONN) && (st__fc[s[j + 1]] & FC_ALNUM)) {
+            o[n++] = (char)s[j];
+            seen |= TF_WD;
+            j++;
+            continue;
+        }
+        break;
+    }
+    const size_t wend = j;
+    while (j < len && !((f = st__fc[s[j]]) & FC_END)) {
+        if (f & (FC_ALNUM | FC_NA))
+            return 0;
+        j++;
+    }
+    const size_t b = j;
+    if (wend - a > 4096)
+        return 0;
+    if (b > wend || (seen & TF_WD)) {
+        /* Some punctuation: st__chunk's whole-chunk lookup ("I'm", "5.")
+         * and web address ("www.") tests may apply. */
+        if (b - a <= 12 && (b - a <= 3 || !(st__ascii[s[a]] & (AB_UPPER | AB_LOWER))))
+            return 0;
+        if ((s[a] | 0x20) == 'h' && b - a >= 7 && (s[a + 4] == ':' || s[a + 5] == ':'))
+            return 0;
+        if ((s[a] | 0x20) == 'w' && b - a >= 4 && s[a + 3] == '.')
+            return 0;
+    }
+    st_token_t *t = st__open(st, a, wend, n + 8);
+    if (t == NULL)
+        return 0; /* (st__chunk reports the out of memory) */
+    o = d->low + d->low_len;
+    uint16_t flags = 0;
+    if (seen & (TF_UP | TF_LO)) {
+        size_t k = a;
+        while (!(st__fc[s[k]] & (TF_UP | TF_LO)))
+            k++;
+        if (st__fc[s[k]] & TF_UP)
+            flags = TK_CAP; /* the first letter is a capital */
+    }
+    st__finish(st, t, o, n, seen, flags, wend);
+    for (size_t k = wend; k < b; k++)
+        st__punct(st, s[k], k, 1);
+    return b;
+}
+
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
 {
     d->text = text;
@@ -655,6 +782,13 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         if (cc == CC_SPACE) {
             i += k;
             continue;
+        }
+        if (c0 < 0x80 && (st__ascii[c0] & AB_WORD)) {
+            size_t e = st__fast_chunk(&st, i);
+            if (e != 0) {
+                i = e;
+                continue;
+            }
         }
         /* A chunk: up to the next space or line break. */
         size_t j = i + k;
