@@ -252,8 +252,9 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
  * d->low + d->low_len (room for n + 1 bytes): flags from the characters seen
  * (TF_*), quotation state, possessives, the hash and the deferred lookup.
  * t is d->tok[d->ntok], zeroed, with start, end, sent and low set. */
-static inline void st__finish(st_state_t *st, st_token_t *t, char *o, size_t n, unsigned seen,
-                              uint16_t flags, size_t b)
+__attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_token_t *t, char *o,
+                                                            size_t n, unsigned seen, uint16_t flags,
+                                                            size_t b)
 {
     st_doc_t *d = st->d;
     o[n] = '\0';
