@@ -696,24 +696,29 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     const size_t len = st->len;
     if (!st__low_reserve(d, len - a + 8))
         return 0;
-    char *o = d->low + d->low_len;
-    size_t j = a, n = 0;
+    char *const o0 = d->low + d->low_len;
+    char *o = o0;
+    const unsigned char *q = s + a;
     unsigned seen = 0, f;
     for (;;) {
-        while (j < len && ((f = st__fc[s[j]]) & FC_ALNUM)) {
-            o[n++] = (char)(s[j] | (f & TF_UP)); /* lower-cases A-Z */
+        /* No bound test: the text is NUL-terminated (tm_host_t.doc_text),
+         * and NUL is no letter or digit. */
+        while ((f = st__fc[*q]) & FC_ALNUM) {
+            *o++ = (char)(*q | (f & TF_UP)); /* lower-cases A-Z */
             seen |= f;
-            j++;
+            q++;
         }
         /* A connector between word characters joins them. */
-        if (j + 1 < len && (st__fc[s[j]] & FC_CONN) && (st__fc[s[j + 1]] & FC_ALNUM)) {
-            o[n++] = (char)s[j];
+        if ((size_t)(q - s) + 1 < len && (f & FC_CONN) && (st__fc[q[1]] & FC_ALNUM)) {
+            *o++ = (char)*q;
             seen |= TF_WD;
-            j++;
+            q++;
             continue;
         }
         break;
     }
+    const size_t n = (size_t)(o - o0);
+    size_t j = (size_t)(q - s);
     const size_t wend = j;
     while (j < len && !((f = st__fc[s[j]]) & FC_END)) {
         if (f & (FC_ALNUM | FC_NA))
