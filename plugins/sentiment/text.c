@@ -248,40 +248,48 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
     }
 }
 
+/* Token flags from the TF_* bits of its characters, indexed by
+ * LO | DG | WD | UP >> 2. */
+#define SF_(i) (uint16_t)((((i) & (TF_LO | 8)) ? TK_ALPHA : 0) | \
+                          ((((i) & 8) && !((i) & TF_LO)) ? TK_UPPER : 0) | \
+                          (((i) & TF_DG) ? TK_DIGIT : 0) | (((i) & TF_WD) ? TK_WEIRD : 0))
+static const uint16_t st__seen_flags[16] = {
+    SF_(0), SF_(1), SF_(2),  SF_(3),  SF_(4),  SF_(5),  SF_(6),  SF_(7),
+    SF_(8), SF_(9), SF_(10), SF_(11), SF_(12), SF_(13), SF_(14), SF_(15),
+};
+#undef SF_
+_Static_assert(TF_LO == 1 && TF_DG == 2 && TF_WD == 4 && TF_UP == 0x20, "st__seen_flags' index");
+
 /* The rest of a token once its lower-case form o[0..n) is written at
  * d->low + d->low_len (room for n + 1 bytes): flags from the characters seen
- * (TF_*), quotation state, possessives, the hash and the deferred lookup.
+ * (TF_*), quotation state, possessives and n't (only when apos: the form
+ * may hold an apostrophe), the hash and the deferred lookup.
  * t is d->tok[d->ntok], zeroed, with start, end, sent and low set. */
 __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_token_t *t, char *o,
                                                             size_t n, unsigned seen, uint16_t flags,
-                                                            size_t b)
+                                                            size_t b, int apos)
 {
     st_doc_t *d = st->d;
     o[n] = '\0';
-    if (seen & (TF_UP | TF_LO))
-        flags |= TK_ALPHA;
-    if ((seen & TF_UP) && !(seen & TF_LO))
-        flags |= TK_UPPER;
-    if (seen & TF_DG)
-        flags |= TK_DIGIT;
-    if (seen & TF_WD)
-        flags |= TK_WEIRD;
-    if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
-        flags |= TK_NT;
+    flags |= st__seen_flags[(seen & (TF_LO | TF_DG | TF_WD)) | ((seen & TF_UP) >> 2)];
     if (st->in_quote)
         flags |= TK_IN_QUOTE;
     if (st->quote_pending)
         flags |= TK_QUOTE_BEFORE;
     st->quote_pending = 0;
-    /* Possessive: look up "trump" for "trump's". */
     size_t look = n;
-    if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
-        flags |= TK_POSS;
-        if (sl_get(st->lx, o, n) == NULL)
-            look = n - 2;
-    } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
-        flags |= TK_POSS;
-        look = n - 1;
+    if (apos) {
+        if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
+            flags |= TK_NT;
+        /* Possessive: look up "trump" for "trump's". */
+        if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
+            flags |= TK_POSS;
+            if (sl_get(st->lx, o, n) == NULL)
+                look = n - 2;
+        } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
+            flags |= TK_POSS;
+            look = n - 1;
+        }
     }
     t->low_len = (uint16_t)look;
     o[look] = '\0';
@@ -394,7 +402,7 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
         }
         n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o + n);
     }
-    st__finish(st, t, o, n, seen, flags, b);
+    st__finish(st, t, o, n, seen, flags, b, 1);
     return 1;
 }
 
@@ -750,7 +758,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
         if (st__fc[s[k]] & TF_UP)
             flags = TK_CAP; /* the first letter is a capital */
     }
-    st__finish(st, t, o, n, seen, flags, wend);
+    st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0); /* ' is a connector */
     for (size_t k = wend; k < b; k++)
         st__punct(st, s[k], k, 1);
     return b;
