@@ -305,7 +305,6 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     }
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
     uint32_t neu = 0, polar = 0;
-    se->lex_pos = se->lex_neg = 0;
     /* Negation leans negative by itself (Potts, "On the negativity of
      * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
      * sentiment word.  Each negation word adds negation_bias to the sum, and
@@ -315,6 +314,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
      * the words around a contrast word.  Token scores are left alone: the
      * people model reads them. */
     double nbias = 0;
+    float lex_pos = 0, lex_neg = 0;
     for (size_t i = a; i < b; i++) {
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
@@ -326,24 +326,30 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             nbias += w;
         }
         double s = t->score;
+        if (s == 0) {
+            /* Adding a zero (of either sign) changes none of the sums: they
+             * start at +0 and never become -0 (x + -x is +0). */
+            neu++;
+            continue;
+        }
         sum += s;
         if (!(t->flags & TK_LEARNED)) {
             lexsum += s;
             if (s > 0)
-                se->lex_pos += (float)s;
+                lex_pos += (float)s;
             else
-                se->lex_neg += (float)s;
+                lex_neg += (float)s;
         }
         if (s > 0) {
             pos += s + 1;
             polar++;
-        } else if (s < 0) {
+        } else {
             neg += s - 1;
             polar++;
-        } else {
-            neu++;
         }
     }
+    se->lex_pos = lex_pos;
+    se->lex_neg = lex_neg;
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= p->pow_ready && se->polar < SV_POLAR_POW && p->pow_damping == p->polar_damping
