@@ -253,26 +253,30 @@ typedef struct pm_ctx {
     pm_feats_t *out;
     uint32_t mask;
     int oom;
+    /* out->model's tables and the running sums (locals while features are made) */
+    const pm_model_t *model;
+    int store;
+    double a0, a1, a2;
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
 {
     pm_feats_t *o = c->out;
-    if (o->model != NULL) {
+    if (c->model != NULL) {
         /* The feature's weight row (none for a feature never seen in
          * training), added as pm__accumulate adds it. */
-        const pm_model_t *m = o->model;
+        const pm_model_t *m = c->model;
         uint32_t idx = (uint32_t)(h & c->mask) & (m->dim - 1);
         uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
         if (word & bit) {
             const int16_t *rw =
                 m->rows + (m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
             double dv = v;
-            o->acc[0] += dv * rw[0];
-            o->acc[1] += dv * rw[1];
-            o->acc[2] += dv * rw[2];
+            c->a0 += dv * rw[0];
+            c->a1 += dv * rw[1];
+            c->a2 += dv * rw[2];
         }
-        if (!o->store)
+        if (!c->store)
             return;
     }
     if (o->n == o->cap) {
@@ -288,6 +292,14 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
     o->f[o->n].idx = (uint32_t)(h & c->mask);
     o->f[o->n].val = v;
     o->n++;
+}
+
+/* The sums made, into the output's acc. */
+static inline void pm__done(pm_ctx_t *c)
+{
+    c->out->acc[0] = c->a0;
+    c->out->acc[1] = c->a1;
+    c->out->acc[2] = c->a2;
 }
 
 __attribute__((always_inline)) static inline uint64_t pm__seed(int tmpl) { return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl + 1); }
@@ -349,7 +361,7 @@ static int pm__bin(double x)
 PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
                                    pm_feats_t *out, pm_sentinfo_t *info)
 {
-    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store};
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
     memset(info, 0, sizeof *info);
@@ -369,6 +381,7 @@ PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t 
             continue;
         pm__word_feat(&c, F_S, pm__word(d, p, i), 1.0f);
     }
+    pm__done(&c);
     return !c.oom;
 }
 
@@ -376,7 +389,7 @@ PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_
                           uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
 {
     const pp_mention_t *m = &p->m[mi];
-    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store};
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
     if (m->sent >= d->nsent)
@@ -511,6 +524,7 @@ PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_
         pm__flag(&c, F_SPKQ, 10 + pm__bin(qtok > 0 ? sv_normalize(qsum, sp->alpha) : se->lex_compound),
                  1.0f);
     }
+    pm__done(&c);
     if (c.oom)
         return 0;
     return 1;
