@@ -257,6 +257,10 @@ typedef struct pm_ctx {
     const pm_model_t *model;
     int store;
     double a0, a1, a2;
+    const uint64_t *present;
+    const uint32_t *rank;
+    const int16_t *rows;
+    uint32_t dmask;
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
@@ -265,12 +269,11 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
     if (c->model != NULL) {
         /* The feature's weight row (none for a feature never seen in
          * training), added as pm__accumulate adds it. */
-        const pm_model_t *m = c->model;
-        uint32_t idx = (uint32_t)(h & c->mask) & (m->dim - 1);
-        uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+        uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+        uint64_t word = c->present[idx >> 6], bit = 1ull << (idx & 63);
         if (word & bit) {
             const int16_t *rw =
-                m->rows + (m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+                c->rows + (c->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
             double dv = v;
             c->a0 += dv * rw[0];
             c->a1 += dv * rw[1];
@@ -362,6 +365,12 @@ PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t 
                                    pm_feats_t *out, pm_sentinfo_t *info)
 {
     pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store};
+    if (c.model != NULL) {
+        c.present = c.model->present;
+        c.rank = c.model->rank;
+        c.rows = c.model->rows;
+        c.dmask = c.model->dim - 1;
+    }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
     memset(info, 0, sizeof *info);
@@ -390,6 +399,12 @@ PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_
 {
     const pp_mention_t *m = &p->m[mi];
     pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store};
+    if (c.model != NULL) {
+        c.present = c.model->present;
+        c.rank = c.model->rank;
+        c.rows = c.model->rows;
+        c.dmask = c.model->dim - 1;
+    }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
     if (m->sent >= d->nsent)
