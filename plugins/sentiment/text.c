@@ -319,8 +319,8 @@ static inline st_token_t *st__open(st_state_t *st, size_t a, size_t b, size_t ne
         st->sent_start = a;
     if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
         return NULL;
-    if (!st__low_reserve(d, need))
-        return NULL;
+    if (need > 0 && !st__low_reserve(d, need))
+        return NULL; /* (need 0: the caller reserved the room) */
     st_token_t *t = &d->tok[d->ntok];
     memset(t, 0, sizeof *t);
     t->start = (uint32_t)a;
@@ -770,7 +770,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
         if ((s[a] | 0x20) == 'w' && b - a >= 4 && s[a + 3] == '.')
             return 0;
     }
-    st_token_t *t = st__open(st, a, wend, n + 8);
+    st_token_t *t = st__open(st, a, wend, 0); /* low: reserved above */
     if (t == NULL)
         return 0; /* (st__chunk reports the out of memory) */
     o = d->low + d->low_len;
