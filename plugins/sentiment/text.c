@@ -303,8 +303,12 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     }
     d->low_len += look + 1;
     d->ntok++;
-    for (; st->resolved + ST_LAG < d->ntok; st->resolved++)
+    /* One lookup per token, ST_LAG behind (the emoji path adds tokens that
+     * need none, so the lag may grow; the rest are looked up at the end). */
+    if (st->resolved + ST_LAG < d->ntok) {
         st__resolve(d, st->lx, &d->tok[st->resolved]);
+        st->resolved++;
+    }
     st->last_end = b;
 }
 
