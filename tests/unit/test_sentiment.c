@@ -586,6 +586,62 @@ static void test_meta_targets(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* The tokenizer's chunk shapes: the one-pass path (a word, maybe joined by
+ * connectors, then punctuation) and the general one (short chunks with
+ * punctuation, leading punctuation, digits first, web addresses) give the
+ * forms, offsets, flags and sentences below. */
+static void test_tokenizer_shapes(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
+    assert_int_equal(sl_freeze(&lx), TM_OK);
+    const char *text = "Trump's U.S. policy, www.example.com it. I'm 5. Don't e-mail ABC \"Yes.\" "
+                       "said: 3M:-) rock'n'roll--fun";
+    static const struct {
+        uint32_t start, end;
+        const char *low;
+        uint16_t flags;
+        uint32_t sent;
+    } want[] = {
+        {0, 7, "trump", TK_CAP | TK_ALPHA | TK_WEIRD | TK_POSS, 0},
+        {8, 11, "u.s", TK_UPPER | TK_CAP | TK_ALPHA | TK_WEIRD | TK_DOT_AFTER, 0},
+        {13, 19, "policy", TK_ALPHA | TK_COMMA_AFTER, 0},
+        {37, 39, "it", TK_ALPHA | TK_DOT_AFTER, 0},
+        {41, 44, "i'm", TK_CAP | TK_ALPHA | TK_WEIRD, 1},
+        {45, 46, "5", TK_DIGIT | TK_DOT_AFTER, 1},
+        {48, 53, "don't", TK_CAP | TK_ALPHA | TK_NT | TK_WEIRD, 2},
+        {54, 60, "e-mail", TK_ALPHA | TK_WEIRD, 2},
+        {61, 64, "abc", TK_UPPER | TK_CAP | TK_ALPHA | TK_QUOTE_AFTER, 2},
+        {66, 69, "yes", TK_CAP | TK_ALPHA | TK_IN_QUOTE | TK_DOT_AFTER | TK_QUOTE_BEFORE | TK_QUOTE_AFTER, 2},
+        {72, 76, "said", TK_ALPHA | TK_QUOTE_BEFORE | TK_COMMA_AFTER, 3},
+        {78, 80, "3m", TK_UPPER | TK_CAP | TK_ALPHA | TK_DIGIT | TK_COMMA_AFTER, 3},
+        {84, 95, "rock'n'roll", TK_ALPHA | TK_WEIRD, 3},
+        {97, 100, "fun", TK_ALPHA, 3},
+    };
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    assert_int_equal(d.ntok, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < d.ntok; i++) {
+        const st_token_t *t = &d.tok[i];
+        assert_int_equal(t->start, want[i].start);
+        assert_int_equal(t->end, want[i].end);
+        assert_string_equal(st_low(&d, t), want[i].low);
+        assert_int_equal(t->flags, want[i].flags);
+        assert_int_equal(t->sent, want[i].sent);
+        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
+        assert_true(t->e == sl_get(&lx, want[i].low, strlen(want[i].low)));
+    }
+    assert_int_equal(d.nsent, 4);
+    st_doc_free(&d);
+    sl_free(&lx);
+}
+
 /* The people model's sums made while the features are built (what the
  * stage uses) are bit-identical to pm__accumulate's over the feature list
  * (what the debug output and training read), and keeping the list or not
@@ -791,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_meta_targets),
         cmocka_unit_test(test_json_output),
         cmocka_unit_test(test_model_fused_sums),
+        cmocka_unit_test(test_tokenizer_shapes),
         cmocka_unit_test(test_not_people),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
