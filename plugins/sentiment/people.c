@@ -221,6 +221,8 @@ static int pp__common_word(const st_token_t *t);
 static int pp__particle_name_slow(const char *s, size_t n);
 static inline int pp__particle_name(const st_doc_t *d, const st_token_t *t)
 {
+    if (!(t->flags & (TK_WEIRD | TK_EMOJI)))
+        return 0; /* no hyphen: '-' makes a word TK_WEIRD (emoji words keep their own bytes) */
     const char *s = d->text + t->start;
     size_t n = t->end - t->start;
     if (n < 4 || (s[2] != '-' && s[3] != '-'))
