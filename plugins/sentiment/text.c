@@ -17,6 +17,7 @@ void st_doc_free(st_doc_t *d)
     free(d->tok);
     free(d->sent);
     free(d->low);
+    free(d->slist);
     memset(d, 0, sizeof *d);
 }
 

@@ -76,6 +76,8 @@ typedef struct st_doc {
     size_t low_len, low_cap;
     size_t excl, quest;      /* whole document */
     int cap_diff;            /* some but not all words in capitals */
+    uint32_t *slist;         /* the scorer's scratch: a sentence's rule-relevant tokens */
+    size_t slist_cap;
 } st_doc_t;
 
 void st_doc_init(st_doc_t *d);
