@@ -454,6 +454,17 @@ static int pp__form(pp_doc_t *p, const st_doc_t *d, uint64_t h)
         p->forms_scans++;
         uint64_t key = pp__form_key(h);
         int r = 0;
+        if (key != 2) {
+            /* Keys other than 2 are the hashes without bit 0. */
+            for (size_t i = 0; i < d->ntok; i++) {
+                const st_token_t *t = &d->tok[i];
+                if (((t->hash ^ key) & ~(uint64_t)1) != 0 || t->low_len == 0 ||
+                    (t->flags & TK_EMOJI))
+                    continue;
+                r |= (t->flags & TK_CAP) ? 1 : 3;
+            }
+            return r;
+        }
         for (size_t i = 0; i < d->ntok; i++) {
             const st_token_t *t = &d->tok[i];
             if (pp__form_key(t->hash) != key || t->low_len == 0 || (t->flags & TK_EMOJI))
