@@ -249,15 +249,15 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
     }
 }
 
-/* Token flags from the TF_* bits of its characters, indexed by
- * LO | DG | WD | UP >> 2. */
-#define SF_(i) (uint16_t)((((i) & (TF_LO | 8)) ? TK_ALPHA : 0) | \
-                          ((((i) & 8) && !((i) & TF_LO)) ? TK_UPPER : 0) | \
+/* Token flags from the TF_* bits of its characters (LO | DG | WD | UP,
+ * 0..0x27). */
+#define SF_(i) (uint16_t)((((i) & (TF_LO | TF_UP)) ? TK_ALPHA : 0) | \
+                          ((((i) & TF_UP) && !((i) & TF_LO)) ? TK_UPPER : 0) | \
                           (((i) & TF_DG) ? TK_DIGIT : 0) | (((i) & TF_WD) ? TK_WEIRD : 0))
-static const uint16_t st__seen_flags[16] = {
-    SF_(0), SF_(1), SF_(2),  SF_(3),  SF_(4),  SF_(5),  SF_(6),  SF_(7),
-    SF_(8), SF_(9), SF_(10), SF_(11), SF_(12), SF_(13), SF_(14), SF_(15),
-};
+#define SF8_(i) SF_(i), SF_((i) + 1), SF_((i) + 2), SF_((i) + 3), SF_((i) + 4), SF_((i) + 5), \
+                SF_((i) + 6), SF_((i) + 7)
+static const uint16_t st__seen_flags[0x28] = {SF8_(0), SF8_(8), SF8_(16), SF8_(24), SF8_(32)};
+#undef SF8_
 #undef SF_
 _Static_assert(TF_LO == 1 && TF_DG == 2 && TF_WD == 4 && TF_UP == 0x20, "st__seen_flags' index");
 
@@ -272,7 +272,7 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
 {
     st_doc_t *d = st->d;
     o[n] = '\0';
-    flags |= st__seen_flags[(seen & (TF_LO | TF_DG | TF_WD)) | ((seen & TF_UP) >> 2)];
+    flags |= st__seen_flags[seen & (TF_LO | TF_DG | TF_WD | TF_UP)];
     if (st->in_quote)
         flags |= TK_IN_QUOTE;
     if (st->quote_pending)
