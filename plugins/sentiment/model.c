@@ -256,6 +256,7 @@ typedef struct pm_ctx {
     /* out->model's tables and the running sums (locals while features are made) */
     const pm_model_t *model;
     int store;
+    int fused; /* a constant in each copy of the builders: model set, store 0 */
     double a0, a1, a2;
     const uint64_t *present;
     const uint32_t *rank;
@@ -266,7 +267,7 @@ typedef struct pm_ctx {
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
 {
     pm_feats_t *o = c->out;
-    if (c->model != NULL) {
+    if (c->fused || c->model != NULL) {
         /* The feature's weight row (none for a feature never seen in
          * training), added as pm__accumulate adds it. */
         uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
@@ -279,7 +280,7 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
             c->a1 += dv * rw[1];
             c->a2 += dv * rw[2];
         }
-        if (!c->store)
+        if (c->fused || !c->store)
             return;
     }
     if (o->n == o->cap) {
@@ -361,10 +362,11 @@ static int pm__bin(double x)
     return 2;
 }
 
-PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
-                                   pm_feats_t *out, pm_sentinfo_t *info)
+__attribute__((always_inline)) static inline int pm__sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent,
+                                                                     uint32_t dim, pm_feats_t *out,
+                                                                     pm_sentinfo_t *info, const int fused)
 {
-    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store};
+    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store, .fused = fused};
     if (c.model != NULL) {
         c.present = c.model->present;
         c.rank = c.model->rank;
@@ -394,11 +396,13 @@ PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t 
     return !c.oom;
 }
 
-PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
-                          uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
+__attribute__((always_inline)) static inline int pm__features(const st_doc_t *d, const pp_doc_t *p,
+                                                            const sv_params_t *sp, size_t mi, uint32_t dim,
+                                                            const pm_sentinfo_t *info, pm_feats_t *out,
+                                                            const int fused)
 {
     const pp_mention_t *m = &p->m[mi];
-    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store};
+    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store, .fused = fused};
     if (c.model != NULL) {
         c.present = c.model->present;
         c.rank = c.model->rank;
@@ -543,6 +547,23 @@ PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_
     if (c.oom)
         return 0;
     return 1;
+}
+
+/* Two copies of each builder: the stage's (sums only) and the general one. */
+PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
+                                   pm_feats_t *out, pm_sentinfo_t *info)
+{
+    if (out->model != NULL && !out->store)
+        return pm__sentence_features(d, p, sent, dim, out, info, 1);
+    return pm__sentence_features(d, p, sent, dim, out, info, 0);
+}
+
+PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
+                          uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
+{
+    if (out->model != NULL && !out->store)
+        return pm__features(d, p, sp, mi, dim, info, out, 1);
+    return pm__features(d, p, sp, mi, dim, info, out, 0);
 }
 
 /* Sum the (quantised) weight rows of f's features into acc.  In batches:
