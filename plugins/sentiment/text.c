@@ -205,6 +205,7 @@ typedef struct st_state {
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
     size_t resolved;      /* tokens before this one have their lexicon entry */
+    size_t words, caps;   /* word tokens (no emoji), and those in capitals */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -295,6 +296,8 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     t->low_len = (uint16_t)look;
     o[look] = '\0';
     t->flags = flags;
+    st->words++;
+    st->caps += (flags & TK_UPPER) != 0;
     t->hash = sl_hash(o, look);
     /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
     t->e = NULL;
@@ -576,6 +579,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                 st_token_t *t = &st->d->tok[before];
                 t->e = e;
                 t->lxflags = e->flags;
+                st->caps -= (t->flags & TK_UPPER) != 0;
                 t->flags &= (uint16_t)~(TK_UPPER | TK_CAP | TK_PENDING);
                 return 1;
             }
@@ -868,15 +872,8 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         return TM_ENOMEM;
     for (size_t t = st.resolved; t < d->ntok; t++)
         st__resolve(d, lx, &d->tok[t]);
-    /* VADER's "cap differential": some, but not all, words in capitals. */
-    size_t caps = 0, words = 0;
-    for (size_t t = 0; t < d->ntok; t++) {
-        if (d->tok[t].flags & TK_EMOJI)
-            continue;
-        words++;
-        if (d->tok[t].flags & TK_UPPER)
-            caps++;
-    }
-    d->cap_diff = caps > 0 && caps < words;
+    /* VADER's "cap differential": some, but not all, words in capitals
+     * (counted as the tokens were made). */
+    d->cap_diff = st.caps > 0 && st.caps < st.words;
     return TM_OK;
 }
