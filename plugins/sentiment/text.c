@@ -245,7 +245,8 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
 {
     if (t->flags & TK_PENDING) {
         t->flags &= (uint16_t)~TK_PENDING;
-        t->e = sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
+        t->e = lx->flat != NULL ? sl_get_flat(lx, t->hash, t->low_len)
+                                : sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
     }
 }
