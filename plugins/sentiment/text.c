@@ -723,10 +723,11 @@ static const uint8_t st__lc[256] = {
  * maybe joined by connectors: "it's", "U.S", "long-term") and after it
  * punctuation only ("said," "it.\""), up to a space, a line break or the
  * end of the text.  The word is lower-cased and classified while it is
- * scanned.  Returns the chunk's end when it was handled, or 0 when
- * st__chunk must handle the chunk (another shape, or one that its web
- * address or whole-chunk tests may apply to); nothing has changed then.
- * Gives the same tokens, flags and punctuation calls as st__chunk. */
+ * scanned.  Returns the chunk's end (past one space after it) when it was
+ * handled, or 0 when st__chunk must handle the chunk (another shape, or one
+ * that its web address or whole-chunk tests may apply to); nothing has
+ * changed then.  Gives the same tokens, flags and punctuation calls as
+ * st__chunk. */
 static size_t st__fast_chunk(st_state_t *st, size_t a)
 {
     st_doc_t *d = st->d;
@@ -795,7 +796,8 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0); /* ' is a connector */
     for (size_t k = wend; k < b; k++)
         st__punct(st, s[k], k, 1);
-    return b;
+    /* A space after the chunk changes nothing: step over it here. */
+    return b < len && s[b] == ' ' ? b + 1 : b;
 }
 
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
