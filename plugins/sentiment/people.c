@@ -776,7 +776,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
     int32_t unresolved[4] = {-1, -1, -1, -1};
     for (size_t i = 0; i < d->ntok; i++) {
         const st_token_t *t = &d->tok[i];
-        if (p->tok_person[i] || t->e == NULL)
+        /* Only "the" (a title after it) and pronouns go on. */
+        if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])
             continue;
         if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
