@@ -536,6 +536,10 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             if (p->nm >= max_mentions)
                 return 1;
             const st_token_t *t = &d->tok[i];
+            if (!(t->flags & (TK_CAP | TK_WEIRD))) {
+                i++; /* no capital and no hyphen: no name starts here (see below) */
+                continue;
+            }
             /* Most tokens are not capitalised: then only a particle name
              * ("al-Assad") can start a run (what pp__is_name_tok and
              * pp__cap_other decide, without the calls). */
