@@ -430,7 +430,7 @@ static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
 
 /* 0: the form (hash of a lower-case form) is not in the document; 1: only
  * capitalised; 3: also in lower case. */
-static int pp__form_set(const pp_doc_t *p, uint64_t h)
+static int pp__form(const pp_doc_t *p, uint64_t h)
 {
     uint64_t key = pp__form_key(h);
     for (size_t k = (size_t)(h >> 7) & p->forms_mask;; k = (k + 1) & p->forms_mask) {
@@ -439,43 +439,6 @@ static int pp__form_set(const pp_doc_t *p, uint64_t h)
         if ((p->forms[k] & ~(uint64_t)1) == key)
             return 1 | (int)((p->forms[k] & 1) << 1);
     }
-}
-
-/* pp__form_set's answer, or -1 on out of memory.  Most documents ask a
- * few times: the first PP_FORM_SCANS questions scan the tokens (the same
- * keys and bits the set would hold), and only a document that asks more
- * builds the set, so the cost stays linear in the document. */
-#define PP_FORM_SCANS 8
-static int pp__form(pp_doc_t *p, const st_doc_t *d, uint64_t h)
-{
-    if (p->forms_built)
-        return pp__form_set(p, h);
-    if (p->forms_scans < PP_FORM_SCANS) {
-        p->forms_scans++;
-        uint64_t key = pp__form_key(h);
-        int r = 0;
-        if (key != 2) {
-            /* Keys other than 2 are the hashes without bit 0. */
-            for (size_t i = 0; i < d->ntok; i++) {
-                const st_token_t *t = &d->tok[i];
-                if (((t->hash ^ key) & ~(uint64_t)1) != 0 || t->low_len == 0 ||
-                    (t->flags & TK_EMOJI))
-                    continue;
-                r |= (t->flags & TK_CAP) ? 1 : 3;
-            }
-            return r;
-        }
-        for (size_t i = 0; i < d->ntok; i++) {
-            const st_token_t *t = &d->tok[i];
-            if (pp__form_key(t->hash) != key || t->low_len == 0 || (t->flags & TK_EMOJI))
-                continue;
-            r |= (t->flags & TK_CAP) ? 1 : 3;
-        }
-        return r;
-    }
-    if (!pp__forms_build(p, d))
-        return -1;
-    return pp__form_set(p, h);
 }
 
 /* "Trump-Putin", "Biden-Harris": a hyphenated pair of capitalised words each
@@ -489,6 +452,8 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
     size_t n = t->end - t->start;
     if (n != t->low_len || memchr(low, '-', n) == NULL)
         return 0; /* no hyphen (or a non-ASCII case change: left alone) */
+    if (!p->forms_built && !pp__forms_build(p, d))
+        return 0;
     size_t parts = 0, alone = 0, other = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a;
@@ -499,10 +464,7 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
                 return 0; /* "Obama-era", "al-Assad": not a pair of names */
             parts++;
             uint64_t h = sl_hash(low + a, b - a);
-            int form = pp__form(p, d, h);
-            if (form < 0)
-                return 0; /* out of memory */
-            if (form != 0)
+            if (pp__form(p, h) != 0)
                 alone++;
             const sl_entry_t *e = lx != NULL ? sl_get_hashed(lx, h, low + a, b - a) : NULL;
             if (e != NULL && (e->flags & (SL_ORG | SL_NOT_NAME)))
@@ -517,8 +479,9 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
  * writes it in lower case ("Meet" / "meet"). */
 static int pp__initial_common(pp_doc_t *p, const st_doc_t *d, const st_token_t *t)
 {
-    int form = pp__form(p, d, t->hash);
-    return form > 0 && (form & 2) != 0;
+    if (!p->forms_built && !pp__forms_build(p, d))
+        return 0;
+    return (pp__form(p, t->hash) & 2) != 0;
 }
 
 static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_mentions)
@@ -903,7 +866,6 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
 {
     p->nm = p->ne = p->nq = p->buf_len = 0;
     p->forms_built = 0;
-    p->forms_scans = 0;
     if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
         !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
         return TM_ENOMEM;

@@ -69,7 +69,6 @@ typedef struct pp_doc {
     uint64_t *forms;
     size_t forms_cap, forms_mask;
     int forms_built;
-    unsigned forms_scans;         /* queries answered by scanning the tokens before it was built */
     const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */
     pp_mention_t *m_tmp;          /* merge buffer for sorting mentions */
     size_t m_tmp_cap;
