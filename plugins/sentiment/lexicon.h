@@ -149,10 +149,8 @@ static inline void sl__prefetch1(const void *p)
 }
 static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
 {
-    if (lx->flat != NULL) {
-        sl__prefetch1(&lx->bloom[sl_bloom_bit(h) >> 6]);
+    if (lx->flat != NULL) /* (the deferred lookup probes it without the Bloom test) */
         sl__prefetch1(&lx->flat[(size_t)h & lx->flat_mask]);
-    }
 }
 
 /* The hash of a key: XXH3-64, xxHash's header-only build inlined (every
@@ -205,6 +203,19 @@ static inline const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h
         return NULL;
     if (lx->flat == NULL)
         return sl__get_loading(lx, h, key, len);
+    for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
+        const sl_slot_t *sl = &lx->flat[i];
+        if (sl->e.key_len == 0)
+            return NULL;
+        if (sl->hash == h && sl->e.key_len == len)
+            return &sl->e;
+    }
+}
+/* The frozen table's probe alone (lx->flat must be set): for a key whose
+ * slot was prefetched (the tokenizer's deferred lookups, where most words
+ * are in the table and the Bloom test rarely saves a probe). */
+static inline const sl_entry_t *sl_get_flat(const sl_lexicon_t *lx, uint64_t h, size_t len)
+{
     for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
         const sl_slot_t *sl = &lx->flat[i];
         if (sl->e.key_len == 0)

@@ -213,6 +213,33 @@ out:
     return rc;
 }
 
+/* On x86-64 with GCC, a second copy built for CPUs with POPCNT (chosen once
+ * at load time through an ifunc): one instruction instead of the SWAR dozen
+ * per feature. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__) && \
+    defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define PM_CLONES __attribute__((target_clones("popcnt", "default")))
+#define PM_POPCNT_CLONES 1
+#endif
+#endif
+#ifndef PM_CLONES
+#define PM_CLONES
+#endif
+/* Set bits of x.  Without -mpopcnt, __builtin_popcountll is a libgcc call;
+ * this SWAR form is a dozen inline instructions. */
+static inline unsigned pm__popcount(uint64_t x)
+{
+#if defined(__POPCNT__) || defined(PM_POPCNT_CLONES)
+    return (unsigned)__builtin_popcountll(x); /* an instruction in the popcnt clone */
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 /* ---- features ---------------------------------------------------------- */
 
 enum {
@@ -226,11 +253,36 @@ typedef struct pm_ctx {
     pm_feats_t *out;
     uint32_t mask;
     int oom;
+    /* out->model's tables and the running sums (locals while features are made) */
+    const pm_model_t *model;
+    int store;
+    int fused; /* a constant in each copy of the builders: model set, store 0 */
+    double a0, a1, a2;
+    const uint64_t *present;
+    const uint32_t *rank;
+    const int16_t *rows;
+    uint32_t dmask;
 } pm_ctx_t;
 
-static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
+__attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
 {
     pm_feats_t *o = c->out;
+    if (c->fused || c->model != NULL) {
+        /* The feature's weight row (none for a feature never seen in
+         * training), added as pm__accumulate adds it. */
+        uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+        uint64_t word = c->present[idx >> 6], bit = 1ull << (idx & 63);
+        if (word & bit) {
+            const int16_t *rw =
+                c->rows + (c->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+            double dv = v;
+            c->a0 += dv * rw[0];
+            c->a1 += dv * rw[1];
+            c->a2 += dv * rw[2];
+        }
+        if (c->fused || !c->store)
+            return;
+    }
     if (o->n == o->cap) {
         size_t nc = o->cap ? o->cap * 2 : 256;
         pm_feat_t *nf = realloc(o->f, nc * sizeof *nf);
@@ -246,11 +298,19 @@ static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
     o->n++;
 }
 
-static inline uint64_t pm__seed(int tmpl) { return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl + 1); }
+/* The sums made, into the output's acc. */
+static inline void pm__done(pm_ctx_t *c)
+{
+    c->out->acc[0] = c->a0;
+    c->out->acc[1] = c->a1;
+    c->out->acc[2] = c->a2;
+}
+
+__attribute__((always_inline)) static inline uint64_t pm__seed(int tmpl) { return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl + 1); }
 
 /* A 64-bit finaliser (MurmurHash3's fmix64): word hashes come from the
  * tokenizer (xxHash), features only mix them with the template. */
-static inline uint64_t pm__mix(uint64_t h)
+__attribute__((always_inline)) static inline uint64_t pm__mix(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
@@ -264,7 +324,7 @@ static inline uint64_t pm__mix(uint64_t h)
 #define PM_NUM_HASH 0x4E554D30ull      /* "<num>" */
 
 /* The word hash a feature uses for token i. */
-static inline uint64_t pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i)
+__attribute__((always_inline)) static inline uint64_t pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i)
 {
     const st_token_t *t = &d->tok[i];
     if (p->tok_person[i])
@@ -274,17 +334,17 @@ static inline uint64_t pm__word(const st_doc_t *d, const pp_doc_t *p, size_t i)
     return t->hash;
 }
 
-static inline void pm__word_feat(pm_ctx_t *c, int tmpl, uint64_t wh, float v)
+__attribute__((always_inline)) static inline void pm__word_feat(pm_ctx_t *c, int tmpl, uint64_t wh, float v)
 {
     pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
 }
 
-static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
+__attribute__((always_inline)) static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
 {
     pm__add(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)), v);
 }
 
-static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
+__attribute__((always_inline)) static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
 {
     pm__add(c, pm__mix(pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7))), v);
 }
@@ -302,11 +362,19 @@ static int pm__bin(double x)
     return 2;
 }
 
-int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
-                         pm_feats_t *out, pm_sentinfo_t *info)
+__attribute__((always_inline)) static inline int pm__sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent,
+                                                                     uint32_t dim, pm_feats_t *out,
+                                                                     pm_sentinfo_t *info, const int fused)
 {
-    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store, .fused = fused};
+    if (c.model != NULL) {
+        c.present = c.model->present;
+        c.rank = c.model->rank;
+        c.rows = c.model->rows;
+        c.dmask = c.model->dim - 1;
+    }
     out->n = 0;
+    out->acc[0] = out->acc[1] = out->acc[2] = 0;
     memset(info, 0, sizeof *info);
     if (sent >= d->nsent)
         return 1;
@@ -324,15 +392,25 @@ int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint
             continue;
         pm__word_feat(&c, F_S, pm__word(d, p, i), 1.0f);
     }
+    pm__done(&c);
     return !c.oom;
 }
 
-int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
-                uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
+__attribute__((always_inline)) static inline int pm__features(const st_doc_t *d, const pp_doc_t *p,
+                                                            const sv_params_t *sp, size_t mi, uint32_t dim,
+                                                            const pm_sentinfo_t *info, pm_feats_t *out,
+                                                            const int fused)
 {
     const pp_mention_t *m = &p->m[mi];
-    pm_ctx_t c = {.out = out, .mask = dim - 1};
+    pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store, .fused = fused};
+    if (c.model != NULL) {
+        c.present = c.model->present;
+        c.rank = c.model->rank;
+        c.rows = c.model->rows;
+        c.dmask = c.model->dim - 1;
+    }
     out->n = 0;
+    out->acc[0] = out->acc[1] = out->acc[2] = 0;
     if (m->sent >= d->nsent)
         return 1;
     const st_sentence_t *se = &d->sent[m->sent];
@@ -465,36 +543,27 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
         pm__flag(&c, F_SPKQ, 10 + pm__bin(qtok > 0 ? sv_normalize(qsum, sp->alpha) : se->lex_compound),
                  1.0f);
     }
+    pm__done(&c);
     if (c.oom)
         return 0;
     return 1;
 }
 
-/* On x86-64 with GCC, a second copy built for CPUs with POPCNT (chosen once
- * at load time through an ifunc): one instruction instead of the SWAR dozen
- * per feature. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__) && \
-    defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define PM_CLONES __attribute__((target_clones("popcnt", "default")))
-#define PM_POPCNT_CLONES 1
-#endif
-#endif
-#ifndef PM_CLONES
-#define PM_CLONES
-#endif
-/* Set bits of x.  Without -mpopcnt, __builtin_popcountll is a libgcc call;
- * this SWAR form is a dozen inline instructions. */
-static inline unsigned pm__popcount(uint64_t x)
+/* Two copies of each builder: the stage's (sums only) and the general one. */
+PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
+                                   pm_feats_t *out, pm_sentinfo_t *info)
 {
-#if defined(__POPCNT__) || defined(PM_POPCNT_CLONES)
-    return (unsigned)__builtin_popcountll(x); /* an instruction in the popcnt clone */
-#else
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
-    return (unsigned)((x * 0x0101010101010101ull) >> 56);
-#endif
+    if (out->model != NULL && !out->store)
+        return pm__sentence_features(d, p, sent, dim, out, info, 1);
+    return pm__sentence_features(d, p, sent, dim, out, info, 0);
+}
+
+PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
+                          uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
+{
+    if (out->model != NULL && !out->store)
+        return pm__features(d, p, sp, mi, dim, info, out, 1);
+    return pm__features(d, p, sp, mi, dim, info, out, 0);
 }
 
 /* Sum the (quantised) weight rows of f's features into acc.  In batches:
@@ -544,8 +613,22 @@ void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES])
 void pm_predict(const pm_model_t *m, const pm_feats_t *f, const double extra_bias[PM_CLASSES],
                 const double shared[PM_CLASSES], float prob[PM_CLASSES])
 {
-    double acc[PM_CLASSES] = {0, 0, 0}, z[PM_CLASSES];
+    double acc[PM_CLASSES] = {0, 0, 0};
     pm__accumulate(m, f, acc);
+    pm_predict_acc(m, acc, extra_bias, shared, prob);
+}
+
+void pm_scores_acc(const pm_model_t *m, const double acc[PM_CLASSES], double z[PM_CLASSES])
+{
+    for (int k = 0; k < PM_CLASSES; k++)
+        z[k] = acc[k] * m->scale;
+}
+
+void pm_predict_acc(const pm_model_t *m, const double acc[PM_CLASSES],
+                    const double extra_bias[PM_CLASSES], const double shared[PM_CLASSES],
+                    float prob[PM_CLASSES])
+{
+    double z[PM_CLASSES];
     for (int k = 0; k < PM_CLASSES; k++)
         z[k] = (double)m->bias[k] + (extra_bias != NULL ? extra_bias[k] : 0.0) +
                (shared != NULL ? shared[k] : 0.0) + acc[k] * m->scale;

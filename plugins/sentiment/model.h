@@ -45,6 +45,13 @@ typedef struct pm_feat {
 typedef struct pm_feats {
     pm_feat_t *f;
     size_t n, cap;
+    /* Set by the caller: with a model, every feature's weight row is added
+     * to acc as the feature is made, in the same order and arithmetic as
+     * pm_scores would add them (pm_features and pm_sentence_features zero
+     * it first); store = 0 then skips the list itself (n stays 0). */
+    const pm_model_t *model;
+    int store;
+    double acc[PM_CLASSES];
 } pm_feats_t;
 
 /* What a sentence contributes to all its mentions. */
@@ -70,6 +77,13 @@ int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint
 
 /* The summed weights of a feature vector (no bias). */
 void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES]);
+
+/* pm_scores and pm_predict from the sums a pm_feats_t with a model
+ * accumulated (acc: its acc). */
+void pm_scores_acc(const pm_model_t *m, const double acc[PM_CLASSES], double z[PM_CLASSES]);
+void pm_predict_acc(const pm_model_t *m, const double acc[PM_CLASSES],
+                    const double extra_bias[PM_CLASSES], const double shared[PM_CLASSES],
+                    float prob[PM_CLASSES]);
 
 /* Class probabilities for a feature vector, plus optional extra scores
  * (class offsets; a sentence's shared part from pm_scores). */

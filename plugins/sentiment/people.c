@@ -221,6 +221,8 @@ static int pp__common_word(const st_token_t *t);
 static int pp__particle_name_slow(const char *s, size_t n);
 static inline int pp__particle_name(const st_doc_t *d, const st_token_t *t)
 {
+    if (!(t->flags & (TK_WEIRD | TK_EMOJI)))
+        return 0; /* no hyphen: '-' makes a word TK_WEIRD (emoji words keep their own bytes) */
     const char *s = d->text + t->start;
     size_t n = t->end - t->start;
     if (n < 4 || (s[2] != '-' && s[3] != '-'))
@@ -497,6 +499,10 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             if (p->nm >= max_mentions)
                 return 1;
             const st_token_t *t = &d->tok[i];
+            if (!(t->flags & (TK_CAP | TK_WEIRD))) {
+                i++; /* no capital and no hyphen: no name starts here (see below) */
+                continue;
+            }
             /* Most tokens are not capitalised: then only a particle name
              * ("al-Assad") can start a run (what pp__is_name_tok and
              * pp__cap_other decide, without the calls). */
@@ -737,7 +743,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
     int32_t unresolved[4] = {-1, -1, -1, -1};
     for (size_t i = 0; i < d->ntok; i++) {
         const st_token_t *t = &d->tok[i];
-        if (p->tok_person[i] || t->e == NULL)
+        /* Only "the" (a title after it) and pronouns go on. */
+        if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])
             continue;
         if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&

@@ -9,6 +9,7 @@
 #include "score.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sv_params_prepare(sv_params_t *p)
@@ -91,9 +92,10 @@ static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
     return t->e->lean * 0.01;
 }
 
-/* Match phrases in tokens [a, b). */
-static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
+/* Match phrases in tokens [a, b).  Returns 1 when one matched. */
+static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
 {
+    int matched = 0;
     char buf[384];
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
@@ -149,6 +151,7 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
                 d->tok[i + k].boost = 0;
             }
             t->phrase_len = (uint8_t)w;
+            matched = 1;
             switch (pe->phrase_kind) {
             case SL_PHRASE_VALENCE:
                 t->eflags = (uint16_t)((t->eflags & ~(SL_BOOSTER | SL_NEGATION)) | SL_VALENCE);
@@ -171,6 +174,7 @@ static void sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
             break;
         }
     }
+    return matched;
 }
 
 /* The previous unskipped token before j within [a, ...), or SIZE_MAX. */
@@ -184,10 +188,99 @@ static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j)
     return SIZE_MAX;
 }
 
+/* The score of sentiment word i of the sentence [a, b): its valence
+ * adjusted by the words before it (boosters, negations, the VADER special
+ * cases) and by capitals. */
+static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t b, size_t i,
+                            int cap_diff)
+{
+    st_token_t *t = &d->tok[i];
+    double base = t->lex, v = base;
+    size_t p1 = sv__prev(d, a, i);
+    size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1) : SIZE_MAX;
+    size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2) : SIZE_MAX;
+    /* "no" before another sentiment word is a negation, not a word. */
+    if (IS(t, "no")) {
+        for (size_t j = i + 1; j < b; j++) {
+            if (d->tok[j].flags & TK_SKIP)
+                continue;
+            if (d->tok[j].eflags & SL_VALENCE)
+                v = 0;
+            break;
+        }
+    }
+    if ((p1 != SIZE_MAX && IS(&d->tok[p1], "no")) ||
+        (p2 != SIZE_MAX && IS(&d->tok[p2], "no")) ||
+        (p3 != SIZE_MAX && IS(&d->tok[p3], "no") &&
+         (IS(&d->tok[p1], "or") || IS(&d->tok[p1], "nor"))))
+        v = base * p->neg_scalar;
+    if ((t->flags & TK_UPPER) && cap_diff)
+        v += v > 0 ? p->caps_incr : -p->caps_incr;
+    /* Modifiers before the word: boosters, negations. */
+    size_t j = i;
+    int window = p->negation_window > 3 ? p->negation_window : 3;
+    for (int k = 1; k <= window; k++) {
+        j = sv__prev(d, a, j);
+        if (j == SIZE_MAX)
+            break;
+        const st_token_t *m = &d->tok[j];
+        if (m->eflags & SL_VALENCE)
+            continue; /* a sentiment word neither boosts nor negates */
+        if (k <= 3 && (m->eflags & SL_BOOSTER)) {
+            double s = m->boost;
+            if (v < 0)
+                s = -s;
+            if ((m->flags & TK_UPPER) && cap_diff)
+                s += v > 0 ? p->caps_incr : -p->caps_incr;
+            if (k == 2)
+                s *= 0.95;
+            else if (k == 3)
+                s *= 0.9;
+            v += s;
+        }
+        if (k == 1) {
+            if (sv__negated(m))
+                v *= p->neg_scalar;
+        } else if (k == 2) {
+            if (IS(m, "never") && (IS(&d->tok[p1], "so") || IS(&d->tok[p1], "this")))
+                v *= 1.25;
+            else if (IS(m, "without") && IS(&d->tok[p1], "doubt"))
+                ;
+            else if (sv__negated(m))
+                v *= p->neg_scalar;
+        } else if (k == 3) {
+            if ((IS(m, "never") && (IS(&d->tok[p2], "so") || IS(&d->tok[p2], "this"))) ||
+                IS(&d->tok[p1], "so") || IS(&d->tok[p1], "this"))
+                v *= 1.25;
+            else if (IS(m, "without") && (IS(&d->tok[p2], "doubt") || IS(&d->tok[p1], "doubt")))
+                ;
+            else if (sv__negated(m))
+                v *= p->neg_scalar;
+        } else if (sv__negated(m)) {
+            v *= p->neg_scalar;
+            break; /* a wider window negates once */
+        }
+    }
+    /* "least": "the least X" negates, "at least X" does not. */
+    if (p1 != SIZE_MAX && IS(&d->tok[p1], "least") && !(d->tok[p1].eflags & SL_VALENCE)) {
+        if (p2 == SIZE_MAX || (!IS(&d->tok[p2], "at") && !IS(&d->tok[p2], "very")))
+            v *= p->neg_scalar;
+    }
+    if (v > 0)
+        v *= p->positive_scale;
+    t->score = (float)v;
+}
+
+/* list: room for the sentence's tokens, or NULL.  Most sentences match no
+ * phrase; then the rule loops visit only the tokens a rule can touch
+ * (sentiment, contrast and negation words, "lean" words), listed while the
+ * tokens are set up: every other token scores 0, adds nothing to any sum
+ * and counts as neutral. */
 static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
-                         st_sentence_t *se)
+                         st_sentence_t *se, uint32_t *list)
 {
     size_t a = se->tok_begin, b = se->tok_end;
+    size_t nl = 0;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
         t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
@@ -204,13 +297,22 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         }
         t->boost = (t->eflags & SL_BOOSTER) ? t->e->booster : 0.0f;
         t->score = 0;
+        if (list != NULL) {
+            if ((t->eflags & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) ||
+                (t->e != NULL && t->e->lean != 0))
+                list[nl++] = (uint32_t)i;
+        }
     }
-    if (lx->max_phrase_words >= 2)
-        sv__phrases(d, lx, a, b);
+    /* A matched phrase changes its words' classes: then every token. */
+    if (lx->max_phrase_words >= 2 && sv__phrases(d, lx, a, b))
+        list = NULL;
+    const int use_list = list != NULL;
+    const size_t nvisit = use_list ? nl : b - a;
 
     const int cap_diff = d->cap_diff;
     size_t contrast = SIZE_MAX;
-    for (size_t i = a; i < b; i++) {
+    for (size_t k = 0; k < nvisit; k++) {
+        const size_t i = use_list ? list[k] : a + k;
         st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
@@ -220,83 +322,11 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             continue; /* a degree word is not itself a sentiment word */
         if (!(t->eflags & SL_VALENCE))
             continue;
-        double base = t->lex, v = base;
-        size_t p1 = sv__prev(d, a, i);
-        size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1) : SIZE_MAX;
-        size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2) : SIZE_MAX;
-        /* "no" before another sentiment word is a negation, not a word. */
-        if (IS(t, "no")) {
-            for (size_t j = i + 1; j < b; j++) {
-                if (d->tok[j].flags & TK_SKIP)
-                    continue;
-                if (d->tok[j].eflags & SL_VALENCE)
-                    v = 0;
-                break;
-            }
-        }
-        if ((p1 != SIZE_MAX && IS(&d->tok[p1], "no")) ||
-            (p2 != SIZE_MAX && IS(&d->tok[p2], "no")) ||
-            (p3 != SIZE_MAX && IS(&d->tok[p3], "no") &&
-             (IS(&d->tok[p1], "or") || IS(&d->tok[p1], "nor"))))
-            v = base * p->neg_scalar;
-        if ((t->flags & TK_UPPER) && cap_diff)
-            v += v > 0 ? p->caps_incr : -p->caps_incr;
-        /* Modifiers before the word: boosters, negations. */
-        size_t j = i;
-        int window = p->negation_window > 3 ? p->negation_window : 3;
-        for (int k = 1; k <= window; k++) {
-            j = sv__prev(d, a, j);
-            if (j == SIZE_MAX)
-                break;
-            const st_token_t *m = &d->tok[j];
-            if (m->eflags & SL_VALENCE)
-                continue; /* a sentiment word neither boosts nor negates */
-            if (k <= 3 && (m->eflags & SL_BOOSTER)) {
-                double s = m->boost;
-                if (v < 0)
-                    s = -s;
-                if ((m->flags & TK_UPPER) && cap_diff)
-                    s += v > 0 ? p->caps_incr : -p->caps_incr;
-                if (k == 2)
-                    s *= 0.95;
-                else if (k == 3)
-                    s *= 0.9;
-                v += s;
-            }
-            if (k == 1) {
-                if (sv__negated(m))
-                    v *= p->neg_scalar;
-            } else if (k == 2) {
-                if (IS(m, "never") && (IS(&d->tok[p1], "so") || IS(&d->tok[p1], "this")))
-                    v *= 1.25;
-                else if (IS(m, "without") && IS(&d->tok[p1], "doubt"))
-                    ;
-                else if (sv__negated(m))
-                    v *= p->neg_scalar;
-            } else if (k == 3) {
-                if ((IS(m, "never") && (IS(&d->tok[p2], "so") || IS(&d->tok[p2], "this"))) ||
-                    IS(&d->tok[p1], "so") || IS(&d->tok[p1], "this"))
-                    v *= 1.25;
-                else if (IS(m, "without") && (IS(&d->tok[p2], "doubt") || IS(&d->tok[p1], "doubt")))
-                    ;
-                else if (sv__negated(m))
-                    v *= p->neg_scalar;
-            } else if (sv__negated(m)) {
-                v *= p->neg_scalar;
-                break; /* a wider window negates once */
-            }
-        }
-        /* "least": "the least X" negates, "at least X" does not. */
-        if (p1 != SIZE_MAX && IS(&d->tok[p1], "least") && !(d->tok[p1].eflags & SL_VALENCE)) {
-            if (p2 == SIZE_MAX || (!IS(&d->tok[p2], "at") && !IS(&d->tok[p2], "very")))
-                v *= p->neg_scalar;
-        }
-        if (v > 0)
-            v *= p->positive_scale;
-        t->score = (float)v;
+        sv__word(d, p, a, b, i, cap_diff);
     }
     if (contrast != SIZE_MAX) {
-        for (size_t i = a; i < b; i++) {
+        for (size_t k = 0; k < nvisit; k++) {
+            const size_t i = use_list ? list[k] : a + k;
             if (i < contrast)
                 d->tok[i].score = (float)(d->tok[i].score * p->but_before);
             else if (i > contrast)
@@ -305,7 +335,6 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     }
     double sum = 0, pos = 0, neg = 0, lexsum = 0;
     uint32_t neu = 0, polar = 0;
-    se->lex_pos = se->lex_neg = 0;
     /* Negation leans negative by itself (Potts, "On the negativity of
      * negation", 2010): "did not apply", "isn't aware" rate below 0 with no
      * sentiment word.  Each negation word adds negation_bias to the sum, and
@@ -315,7 +344,11 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
      * the words around a contrast word.  Token scores are left alone: the
      * people model reads them. */
     double nbias = 0;
-    for (size_t i = a; i < b; i++) {
+    float lex_pos = 0, lex_neg = 0;
+    if (use_list)
+        neu = (uint32_t)(b - a - nl); /* the tokens not listed */
+    for (size_t k = 0; k < nvisit; k++) {
+        const size_t i = use_list ? list[k] : a + k;
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
@@ -326,24 +359,30 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             nbias += w;
         }
         double s = t->score;
+        if (s == 0) {
+            /* Adding a zero (of either sign) changes none of the sums: they
+             * start at +0 and never become -0 (x + -x is +0). */
+            neu++;
+            continue;
+        }
         sum += s;
         if (!(t->flags & TK_LEARNED)) {
             lexsum += s;
             if (s > 0)
-                se->lex_pos += (float)s;
+                lex_pos += (float)s;
             else
-                se->lex_neg += (float)s;
+                lex_neg += (float)s;
         }
         if (s > 0) {
             pos += s + 1;
             polar++;
-        } else if (s < 0) {
+        } else {
             neg += s - 1;
             polar++;
-        } else {
-            neu++;
         }
     }
+    se->lex_pos = lex_pos;
+    se->lex_neg = lex_neg;
     se->polar = polar;
     if (p->polar_damping > 0 && se->polar > 1)
         sum /= p->pow_ready && se->polar < SV_POLAR_POW && p->pow_damping == p->polar_damping
@@ -376,8 +415,23 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
 {
+    /* The sentences' token lists (scratch kept across documents); without
+     * the memory the rule loops visit every token instead. */
+    uint32_t *list = NULL;
+    if (d->ntok <= d->slist_cap) {
+        list = d->slist;
+    } else {
+        size_t cap = d->slist_cap ? d->slist_cap : 1024;
+        while (cap < d->ntok)
+            cap *= 2;
+        uint32_t *nl = realloc(d->slist, cap * sizeof *nl);
+        if (nl != NULL) {
+            d->slist = list = nl;
+            d->slist_cap = cap;
+        }
+    }
     for (size_t s = 0; s < d->nsent; s++)
-        sv__sentence(d, lx, p, &d->sent[s]);
+        sv__sentence(d, lx, p, &d->sent[s], list);
 }
 
 double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size_t b, size_t excl,

@@ -363,6 +363,10 @@ static long write_entities(sentiment_stage_t *st, sentiment_tls_t *t)
         (st->debug_features && !grow_u32(&t->dbg_off, &t->dbg_cap, 2 * p->nm + 2)))
         return -1;
     memset(t->cnt, 0, (p->ne + 1) * sizeof *t->cnt);
+    /* The model's sums are made with the features; the lists are kept only
+     * for the debug output. */
+    t->f.model = t->sf.model = &st->model;
+    t->f.store = t->sf.store = st->debug_features;
     for (size_t e = 0; e < p->ne; e++)
         p->ent[e].prob[0] = p->ent[e].prob[1] = p->ent[e].prob[2] = 0;
     uint32_t cur_sent = UINT32_MAX;
@@ -377,11 +381,11 @@ static long write_entities(sentiment_stage_t *st, sentiment_tls_t *t)
             cur_sent = m->sent;
             if (!pm_sentence_features(d, p, m->sent, st->model.dim, &t->sf, &sinfo))
                 return -1;
-            pm_scores(&st->model, &t->sf, shared);
+            pm_scores_acc(&st->model, t->sf.acc, shared);
         }
         if (!pm_features(d, p, &st->sp, i, st->model.dim, &sinfo, &t->f))
             return -1;
-        pm_predict(&st->model, &t->f, st->people_bias, shared, m->prob);
+        pm_predict_acc(&st->model, t->f.acc, st->people_bias, shared, m->prob);
         double w = m->kind == PP_PRONOUN ? 0.6 : 1.0;
         pp_entity_t *e = &p->ent[m->entity];
         for (int c = 0; c < PM_CLASSES; c++)

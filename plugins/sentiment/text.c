@@ -17,6 +17,7 @@ void st_doc_free(st_doc_t *d)
     free(d->tok);
     free(d->sent);
     free(d->low);
+    free(d->slist);
     memset(d, 0, sizeof *d);
 }
 
@@ -204,6 +205,7 @@ typedef struct st_state {
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
     size_t resolved;      /* tokens before this one have their lexicon entry */
+    size_t words, caps;   /* word tokens (no emoji), and those in capitals */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -243,9 +245,98 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
 {
     if (t->flags & TK_PENDING) {
         t->flags &= (uint16_t)~TK_PENDING;
-        t->e = sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
+        t->e = lx->flat != NULL ? sl_get_flat(lx, t->hash, t->low_len)
+                                : sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
     }
+}
+
+/* Token flags from the TF_* bits of its characters (LO | DG | WD | UP,
+ * 0..0x27). */
+#define SF_(i) (uint16_t)((((i) & (TF_LO | TF_UP)) ? TK_ALPHA : 0) | \
+                          ((((i) & TF_UP) && !((i) & TF_LO)) ? TK_UPPER : 0) | \
+                          (((i) & TF_DG) ? TK_DIGIT : 0) | (((i) & TF_WD) ? TK_WEIRD : 0))
+#define SF8_(i) SF_(i), SF_((i) + 1), SF_((i) + 2), SF_((i) + 3), SF_((i) + 4), SF_((i) + 5), \
+                SF_((i) + 6), SF_((i) + 7)
+static const uint16_t st__seen_flags[0x28] = {SF8_(0), SF8_(8), SF8_(16), SF8_(24), SF8_(32)};
+#undef SF8_
+#undef SF_
+_Static_assert(TF_LO == 1 && TF_DG == 2 && TF_WD == 4 && TF_UP == 0x20, "st__seen_flags' index");
+
+/* The rest of a token once its lower-case form o[0..n) is written at
+ * d->low + d->low_len (room for n + 1 bytes): flags from the characters seen
+ * (TF_*), quotation state, possessives and n't (only when apos: the form
+ * may hold an apostrophe), the hash and the deferred lookup.
+ * t is d->tok[d->ntok], zeroed, with start, end, sent and low set. */
+__attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_token_t *t, char *o,
+                                                            size_t n, unsigned seen, uint16_t flags,
+                                                            size_t b, int apos)
+{
+    st_doc_t *d = st->d;
+    o[n] = '\0';
+    flags |= st__seen_flags[seen & (TF_LO | TF_DG | TF_WD | TF_UP)];
+    if (st->in_quote)
+        flags |= TK_IN_QUOTE;
+    if (st->quote_pending)
+        flags |= TK_QUOTE_BEFORE;
+    st->quote_pending = 0;
+    size_t look = n;
+    if (apos) {
+        if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
+            flags |= TK_NT;
+        /* Possessive: look up "trump" for "trump's". */
+        if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
+            flags |= TK_POSS;
+            if (sl_get(st->lx, o, n) == NULL)
+                look = n - 2;
+        } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
+            flags |= TK_POSS;
+            look = n - 1;
+        }
+    }
+    t->low_len = (uint16_t)look;
+    o[look] = '\0';
+    t->flags = flags;
+    st->words++;
+    st->caps += (flags & TK_UPPER) != 0;
+    t->hash = sl_hash(o, look);
+    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
+    t->e = NULL;
+    if (look > 0) {
+        t->flags |= TK_PENDING;
+        sl_prefetch(st->lx, t->hash);
+    }
+    d->low_len += look + 1;
+    d->ntok++;
+    /* One lookup per token, ST_LAG behind (the emoji path adds tokens that
+     * need none, so the lag may grow; the rest are looked up at the end). */
+    if (st->resolved + ST_LAG < d->ntok) {
+        st__resolve(d, st->lx, &d->tok[st->resolved]);
+        st->resolved++;
+    }
+    st->last_end = b;
+}
+
+/* Open a token for s[a..b): the sentence it belongs to, room for it and its
+ * lower-case form (need bytes), its offsets.  NULL on out of memory. */
+static inline st_token_t *st__open(st_state_t *st, size_t a, size_t b, size_t need)
+{
+    st_doc_t *d = st->d;
+    if (st->pending_end && !st__close_sentence(st))
+        return NULL;
+    if (st->sent_start == SIZE_MAX)
+        st->sent_start = a;
+    if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
+        return NULL;
+    if (need > 0 && !st__low_reserve(d, need))
+        return NULL; /* (need 0: the caller reserved the room) */
+    st_token_t *t = &d->tok[d->ntok];
+    memset(t, 0, sizeof *t);
+    t->start = (uint32_t)a;
+    t->end = (uint32_t)b;
+    t->sent = (uint32_t)d->nsent;
+    t->low = (uint32_t)d->low_len;
+    return t;
 }
 
 /* Emit a token for s[a..b) (a word piece).  Lower-cases, classifies and
@@ -253,22 +344,11 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
 static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
 {
     st_doc_t *d = st->d;
-    if (st->pending_end && !st__close_sentence(st))
-        return 0;
-    if (st->sent_start == SIZE_MAX)
-        st->sent_start = a;
-    if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
-        return 0;
     if (b - a > 4096)
         b = a + 4096; /* absurd "words" are looked up by their head only */
-    if (!st__low_reserve(d, (b - a) * 2 + 8))
+    st_token_t *t = st__open(st, a, b, (b - a) * 2 + 8);
+    if (t == NULL)
         return 0;
-    st_token_t *t = &d->tok[d->ntok];
-    memset(t, 0, sizeof *t);
-    t->start = (uint32_t)a;
-    t->end = (uint32_t)b;
-    t->sent = (uint32_t)d->nsent;
-    t->low = (uint32_t)d->low_len;
     char *o = d->low + d->low_len;
     size_t n = 0;
     unsigned seen = 0; /* TF_* of the characters so far */
@@ -331,47 +411,7 @@ static int st__emit(st_state_t *st, size_t a, size_t b, uint16_t extra)
         }
         n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o + n);
     }
-    o[n] = '\0';
-    if (seen & (TF_UP | TF_LO))
-        flags |= TK_ALPHA;
-    if ((seen & TF_UP) && !(seen & TF_LO))
-        flags |= TK_UPPER;
-    if (seen & TF_DG)
-        flags |= TK_DIGIT;
-    if (seen & TF_WD)
-        flags |= TK_WEIRD;
-    if (n >= 3 && memcmp(o + n - 3, "n't", 3) == 0)
-        flags |= TK_NT;
-    if (st->in_quote)
-        flags |= TK_IN_QUOTE;
-    if (st->quote_pending)
-        flags |= TK_QUOTE_BEFORE;
-    st->quote_pending = 0;
-    /* Possessive: look up "trump" for "trump's". */
-    size_t look = n;
-    if (n > 2 && o[n - 2] == '\'' && o[n - 1] == 's') {
-        flags |= TK_POSS;
-        if (sl_get(st->lx, o, n) == NULL)
-            look = n - 2;
-    } else if (n > 2 && o[n - 1] == '\'' && o[n - 2] == 's') {
-        flags |= TK_POSS;
-        look = n - 1;
-    }
-    t->low_len = (uint16_t)look;
-    o[look] = '\0';
-    t->flags = flags;
-    t->hash = sl_hash(o, look);
-    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
-    t->e = NULL;
-    if (look > 0) {
-        t->flags |= TK_PENDING;
-        sl_prefetch(st->lx, t->hash);
-    }
-    d->low_len += look + 1;
-    d->ntok++;
-    for (; st->resolved + ST_LAG < d->ntok; st->resolved++)
-        st__resolve(d, st->lx, &d->tok[st->resolved]);
-    st->last_end = b;
+    st__finish(st, t, o, n, seen, flags, b, 1);
     return 1;
 }
 
@@ -540,6 +580,7 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                 st_token_t *t = &st->d->tok[before];
                 t->e = e;
                 t->lxflags = e->flags;
+                st->caps -= (t->flags & TK_UPPER) != 0;
                 t->flags &= (uint16_t)~(TK_UPPER | TK_CAP | TK_PENDING);
                 return 1;
             }
@@ -623,6 +664,142 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
     return 1;
 }
 
+/* Bytes for the one-pass chunk (st__fast_chunk): what kind of byte, with
+ * the TF_* bits a token's character adds (TF_UP is 0x20, the bit that
+ * lower-cases A-Z). */
+enum { FC_CONN = 0x08, FC_END = 0x10, FC_ALNUM = 0x40, FC_NA = 0x80 };
+#define FC_U (FC_ALNUM | TF_UP)
+#define FC_L (FC_ALNUM | TF_LO)
+#define FC_D (FC_ALNUM | TF_DG)
+#define FC_C (FC_CONN | TF_WD) /* ' - . & _ */
+#define FC_P TF_WD             /* other ASCII: punctuation, controls */
+#define FC_E FC_END            /* space, tab, line break */
+static const uint8_t st__fc[256] = {
+    FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_E, FC_E, FC_E, FC_E, FC_E, FC_P, FC_P,
+    FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P,
+    FC_E, FC_P, FC_P, FC_P, FC_P, FC_P, FC_C, FC_C, FC_P, FC_P, FC_P, FC_P, FC_P, FC_C, FC_C, FC_P,
+    FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_D, FC_P, FC_P, FC_P, FC_P, FC_P, FC_P,
+    FC_P, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U,
+    FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_U, FC_P, FC_P, FC_P, FC_P, FC_C,
+    FC_P, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L,
+    FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_L, FC_P, FC_P, FC_P, FC_P, FC_P,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+    FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA, FC_NA,
+};
+#undef FC_U
+#undef FC_L
+#undef FC_D
+#undef FC_C
+#undef FC_P
+#undef FC_E
+
+/* A byte with A-Z lower-cased (the one-pass chunk's copy loop). */
+static const uint8_t st__lc[256] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x40, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+    0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+    0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f,
+    0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f,
+    0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+    0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
+    0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
+    0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+    0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
+    0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+};
+
+/* The common chunk in one pass: ASCII only, a word (letters and digits,
+ * maybe joined by connectors: "it's", "U.S", "long-term") and after it
+ * punctuation only ("said," "it.\""), up to a space, a line break or the
+ * end of the text.  The word is lower-cased and classified while it is
+ * scanned.  Returns the chunk's end (past one space after it) when it was
+ * handled, or 0 when st__chunk must handle the chunk (another shape, or one
+ * that its web address or whole-chunk tests may apply to); nothing has
+ * changed then.  Gives the same tokens, flags and punctuation calls as
+ * st__chunk. */
+static size_t st__fast_chunk(st_state_t *st, size_t a)
+{
+    st_doc_t *d = st->d;
+    const unsigned char *const s = st->s;
+    const size_t len = st->len;
+    if (!st__low_reserve(d, len - a + 8))
+        return 0;
+    char *const o0 = d->low + d->low_len;
+    char *o = o0;
+    const unsigned char *q = s + a;
+    unsigned seen = 0, f;
+    for (;;) {
+        /* No bound test: the text is NUL-terminated (tm_host_t.doc_text),
+         * and NUL is no letter or digit. */
+        for (;;) {
+            size_t c = *q;
+            f = st__fc[c];
+            if (!(f & FC_ALNUM))
+                break;
+            *o++ = (char)st__lc[c];
+            seen |= f;
+            q++;
+        }
+        /* A connector between word characters joins them. */
+        if ((size_t)(q - s) + 1 < len && (f & FC_CONN) && (st__fc[q[1]] & FC_ALNUM)) {
+            *o++ = (char)*q;
+            seen |= TF_WD;
+            q++;
+            continue;
+        }
+        break;
+    }
+    const size_t n = (size_t)(o - o0);
+    size_t j = (size_t)(q - s);
+    const size_t wend = j;
+    while (j < len && !((f = st__fc[s[j]]) & FC_END)) {
+        if (f & (FC_ALNUM | FC_NA))
+            return 0;
+        j++;
+    }
+    const size_t b = j;
+    if (wend - a > 4096)
+        return 0;
+    if (b > wend || (seen & TF_WD)) {
+        /* Some punctuation: st__chunk's whole-chunk lookup ("I'm", "5.")
+         * and web address ("www.") tests may apply. */
+        if (b - a <= 12 && (b - a <= 3 || !(st__ascii[s[a]] & (AB_UPPER | AB_LOWER))))
+            return 0;
+        if ((s[a] | 0x20) == 'h' && b - a >= 7 && (s[a + 4] == ':' || s[a + 5] == ':'))
+            return 0;
+        if ((s[a] | 0x20) == 'w' && b - a >= 4 && s[a + 3] == '.')
+            return 0;
+    }
+    st_token_t *t = st__open(st, a, wend, 0); /* low: reserved above */
+    if (t == NULL)
+        return 0; /* (st__chunk reports the out of memory) */
+    o = d->low + d->low_len;
+    uint16_t flags = 0;
+    if (seen & (TF_UP | TF_LO)) {
+        size_t k = a;
+        while (!(st__fc[s[k]] & (TF_UP | TF_LO)))
+            k++;
+        if (st__fc[s[k]] & TF_UP)
+            flags = TK_CAP; /* the first letter is a capital */
+    }
+    st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0); /* ' is a connector */
+    for (size_t k = wend; k < b; k++)
+        st__punct(st, s[k], k, 1);
+    /* A space after the chunk changes nothing: step over it here. */
+    return b < len && s[b] == ' ' ? b + 1 : b;
+}
+
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
 {
     d->text = text;
@@ -655,6 +832,13 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         if (cc == CC_SPACE) {
             i += k;
             continue;
+        }
+        if (c0 < 0x80 && (st__ascii[c0] & AB_WORD)) {
+            size_t e = st__fast_chunk(&st, i);
+            if (e != 0) {
+                i = e;
+                continue;
+            }
         }
         /* A chunk: up to the next space or line break. */
         size_t j = i + k;
@@ -691,15 +875,8 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         return TM_ENOMEM;
     for (size_t t = st.resolved; t < d->ntok; t++)
         st__resolve(d, lx, &d->tok[t]);
-    /* VADER's "cap differential": some, but not all, words in capitals. */
-    size_t caps = 0, words = 0;
-    for (size_t t = 0; t < d->ntok; t++) {
-        if (d->tok[t].flags & TK_EMOJI)
-            continue;
-        words++;
-        if (d->tok[t].flags & TK_UPPER)
-            caps++;
-    }
-    d->cap_diff = caps > 0 && caps < words;
+    /* VADER's "cap differential": some, but not all, words in capitals
+     * (counted as the tokens were made). */
+    d->cap_diff = st.caps > 0 && st.caps < st.words;
     return TM_OK;
 }

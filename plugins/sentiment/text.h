@@ -76,12 +76,15 @@ typedef struct st_doc {
     size_t low_len, low_cap;
     size_t excl, quest;      /* whole document */
     int cap_diff;            /* some but not all words in capitals */
+    uint32_t *slist;         /* the scorer's scratch: a sentence's rule-relevant tokens */
+    size_t slist_cap;
 } st_doc_t;
 
 void st_doc_init(st_doc_t *d);
 void st_doc_free(st_doc_t *d);
 
-/* Tokenize text (valid UTF-8).  Returns TM_OK or TM_ENOMEM. */
+/* Tokenize text (valid UTF-8, NUL-terminated: text[len] == '\0', as the host
+ * gives it).  Returns TM_OK or TM_ENOMEM. */
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len);
 
 static inline const char *st_low(const st_doc_t *d, const st_token_t *t) { return d->low + t->low; }

@@ -428,7 +428,7 @@ static void test_model_rows_format(void **state)
     static const double want[][PM_CLASSES] = {{1, 0, -1}, {0, 0, 0}, {0.0005, 0.0006, -0.25}};
     for (size_t i = 0; i < 3; i++) {
         pm_feat_t ft = {idx[i], 1.0f};
-        pm_feats_t fv = {&ft, 1, 1};
+        pm_feats_t fv = {.f = &ft, .n = 1, .cap = 1};
         double za[PM_CLASSES], zb[PM_CLASSES];
         pm_scores(&a, &fv, za);
         pm_scores(&b, &fv, zb);
@@ -442,7 +442,7 @@ static void test_model_rows_format(void **state)
     /* A hashing space smaller than one bitmap word (dim 16). */
     assert_int_equal(pm_load(&a, TM_SENTIMENT_TESTDATA "/model_dim16.txt", &err), TM_OK);
     pm_feat_t f16[2] = {{15, 1.0f}, {31, 1.0f}}; /* 31 folds onto 15 */
-    pm_feats_t v16 = {f16, 2, 2};
+    pm_feats_t v16 = {.f = f16, .n = 2, .cap = 2};
     double z16[PM_CLASSES];
     pm_scores(&a, &v16, z16);
     assert_true(fabs(z16[0] - 2) < 1e-3 && fabs(z16[1]) < 1e-6 && fabs(z16[2] + 2) < 1e-3);
@@ -586,6 +586,126 @@ static void test_meta_targets(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* The tokenizer's chunk shapes: the one-pass path (a word, maybe joined by
+ * connectors, then punctuation) and the general one (short chunks with
+ * punctuation, leading punctuation, digits first, web addresses) give the
+ * forms, offsets, flags and sentences below. */
+static void test_tokenizer_shapes(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
+    assert_int_equal(sl_freeze(&lx), TM_OK);
+    const char *text = "Trump's U.S. policy, www.example.com it. I'm 5. Don't e-mail ABC \"Yes.\" "
+                       "said: 3M:-) rock'n'roll--fun";
+    static const struct {
+        uint32_t start, end;
+        const char *low;
+        uint16_t flags;
+        uint32_t sent;
+    } want[] = {
+        {0, 7, "trump", TK_CAP | TK_ALPHA | TK_WEIRD | TK_POSS, 0},
+        {8, 11, "u.s", TK_UPPER | TK_CAP | TK_ALPHA | TK_WEIRD | TK_DOT_AFTER, 0},
+        {13, 19, "policy", TK_ALPHA | TK_COMMA_AFTER, 0},
+        {37, 39, "it", TK_ALPHA | TK_DOT_AFTER, 0},
+        {41, 44, "i'm", TK_CAP | TK_ALPHA | TK_WEIRD, 1},
+        {45, 46, "5", TK_DIGIT | TK_DOT_AFTER, 1},
+        {48, 53, "don't", TK_CAP | TK_ALPHA | TK_NT | TK_WEIRD, 2},
+        {54, 60, "e-mail", TK_ALPHA | TK_WEIRD, 2},
+        {61, 64, "abc", TK_UPPER | TK_CAP | TK_ALPHA | TK_QUOTE_AFTER, 2},
+        {66, 69, "yes", TK_CAP | TK_ALPHA | TK_IN_QUOTE | TK_DOT_AFTER | TK_QUOTE_BEFORE | TK_QUOTE_AFTER, 2},
+        {72, 76, "said", TK_ALPHA | TK_QUOTE_BEFORE | TK_COMMA_AFTER, 3},
+        {78, 80, "3m", TK_UPPER | TK_CAP | TK_ALPHA | TK_DIGIT | TK_COMMA_AFTER, 3},
+        {84, 95, "rock'n'roll", TK_ALPHA | TK_WEIRD, 3},
+        {97, 100, "fun", TK_ALPHA, 3},
+    };
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    assert_int_equal(d.ntok, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < d.ntok; i++) {
+        const st_token_t *t = &d.tok[i];
+        assert_int_equal(t->start, want[i].start);
+        assert_int_equal(t->end, want[i].end);
+        assert_string_equal(st_low(&d, t), want[i].low);
+        assert_int_equal(t->flags, want[i].flags);
+        assert_int_equal(t->sent, want[i].sent);
+        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
+        assert_true(t->e == sl_get(&lx, want[i].low, strlen(want[i].low)));
+    }
+    assert_int_equal(d.nsent, 4);
+    st_doc_free(&d);
+    sl_free(&lx);
+}
+
+/* The people model's sums made while the features are built (what the
+ * stage uses) are bit-identical to pm__accumulate's over the feature list
+ * (what the debug output and training read), and keeping the list or not
+ * changes nothing. */
+static void test_model_fused_sums(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
+    assert_int_equal(sl_freeze(&lx), TM_OK);
+    pm_model_t m;
+    assert_int_equal(pm_load(&m, TM_SENTIMENT_DATA "/people_model.txt", &err), TM_OK);
+    const char *text = "Senator Jane Doe praised the brave nurses on Monday. \"It was a wonderful, "
+                       "wonderful day,\" Doe said. But Mr. Roe called her plan a terrible disaster, "
+                       "and he blamed Doe for the awful delays.";
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    sv_params_t sp;
+    sv_params_default(&sp);
+    sv_params_prepare(&sp);
+    sv_score(&d, &lx, &sp);
+    pp_doc_t p;
+    pp_doc_init(&p);
+    p.lx = &lx;
+    assert_int_equal(pp_find(&p, &d, NULL, NULL, NULL, 100), TM_OK);
+    assert_true(p.nm >= 3);
+    pm_feats_t keep = {0}, fused = {0};
+    keep.model = fused.model = &m;
+    keep.store = 1;
+    for (size_t i = 0; i < p.nm; i++) {
+        pm_sentinfo_t si1, si2;
+        double z1[PM_CLASSES], z2[PM_CLASSES], z3[PM_CLASSES];
+        assert_true(pm_sentence_features(&d, &p, p.m[i].sent, m.dim, &keep, &si1));
+        assert_true(pm_sentence_features(&d, &p, p.m[i].sent, m.dim, &fused, &si2));
+        assert_true(keep.n > 0);
+        assert_int_equal(fused.n, 0);
+        pm_scores(&m, &keep, z1);
+        pm_scores_acc(&m, keep.acc, z2);
+        pm_scores_acc(&m, fused.acc, z3);
+        assert_memory_equal(z1, z2, sizeof z1);
+        assert_memory_equal(z1, z3, sizeof z1);
+        float p1[PM_CLASSES], p2[PM_CLASSES], p3[PM_CLASSES];
+        assert_true(pm_features(&d, &p, &sp, i, m.dim, &si1, &keep));
+        assert_true(pm_features(&d, &p, &sp, i, m.dim, &si2, &fused));
+        assert_true(keep.n > 10);
+        pm_predict(&m, &keep, NULL, z1, p1);
+        pm_predict_acc(&m, keep.acc, NULL, z1, p2);
+        pm_predict_acc(&m, fused.acc, NULL, z1, p3);
+        assert_memory_equal(p1, p2, sizeof p1);
+        assert_memory_equal(p1, p3, sizeof p1);
+    }
+    free(keep.f);
+    free(fused.f);
+    pp_doc_free(&p);
+    st_doc_free(&d);
+    pm_free(&m);
+    sl_free(&lx);
+}
+
 static void expect_num4(double v, const char *want)
 {
     jw_buf_t b = {0};
@@ -614,6 +734,31 @@ static void test_json_output(void **state)
     expect_num4(12.5, "12.5");
     expect_num4(NAN, "0");
     expect_num4(INFINITY, "0");
+    /* Integers (offsets): each digit count's bounds, 32 bits and beyond,
+     * against printf. */
+    for (uint64_t p10 = 1;; p10 *= 10) {
+        const uint64_t vals[3] = {p10 - 1, p10, p10 + 1};
+        for (int k = 0; k < 3; k++) {
+            char want[32];
+            snprintf(want, sizeof want, "%llu", (unsigned long long)vals[k]);
+            jw_buf_t u = {0};
+            jw_uint(&u, vals[k]);
+            jw_char(&u, '\0');
+            assert_string_equal(u.s, want);
+            jw_free(&u);
+        }
+        if (p10 > UINT64_MAX / 10)
+            break;
+    }
+    const uint64_t edge[4] = {UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX, 4096};
+    const char *const edge_want[4] = {"4294967295", "4294967296", "18446744073709551615", "4096"};
+    for (int k = 0; k < 4; k++) {
+        jw_buf_t u = {0};
+        jw_uint(&u, edge[k]);
+        jw_char(&u, '\0');
+        assert_string_equal(u.s, edge_want[k]);
+        jw_free(&u);
+    }
     jw_buf_t b = {0};
     jw_str(&b, "a\"b\\c\n\x01\xc3\xa9", 9);
     jw_char(&b, '\0');
@@ -701,6 +846,8 @@ int main(void)
         cmocka_unit_test(test_entities_from_quotes_stage),
         cmocka_unit_test(test_meta_targets),
         cmocka_unit_test(test_json_output),
+        cmocka_unit_test(test_model_fused_sums),
+        cmocka_unit_test(test_tokenizer_shapes),
         cmocka_unit_test(test_not_people),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
