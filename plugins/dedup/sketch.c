@@ -12,6 +12,31 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+/* The 4-word shingle hash written out (dd__shingle_hashes): needs a
+ * 128-bit multiply and a little-endian host; elsewhere XXH3_64bits. */
+#if defined(__SIZEOF_INT128__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DD_SHINGLE4_DIRECT 1
+#else
+#define DD_SHINGLE4_DIRECT 0
+#endif
+
+#if DD_SHINGLE4_DIRECT
+/* XXH3's 128-bit multiply folded to 64 bits (XXH_mult128to64 ^ high). */
+static inline uint64_t dd__mulfold(uint64_t a, uint64_t b)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* GCC moves an __int128 product through the stack; mulq does not */
+    uint64_t lo, hi;
+    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(a), "rm"(b) : "cc");
+    return lo ^ hi;
+#else
+    unsigned __int128 p = (unsigned __int128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+#endif
+}
+#endif
+
 void dd_sketch_free(void *p)
 {
     dd_sketch_t *sk = p;
@@ -108,12 +133,36 @@ __attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, s
 {
     size_t m = 0;
     if (span == 4) {
+#if DD_SHINGLE4_DIRECT
+        /* XXH3_64bits of 32 bytes (seed 0, the default secret), written
+         * out: XXH3_len_17to128_64b with its two 16-byte mixes, on the
+         * token hashes as they are in memory (little-endian, what XXH3
+         * reads), without the library's length dispatch per shingle and
+         * with its multiply kept in registers.  test_dedup compares it
+         * with XXH3_64bits. */
+        const uint64_t s0 = XXH_readLE64(XXH3_kSecret), s1 = XXH_readLE64(XXH3_kSecret + 8),
+                       s2 = XXH_readLE64(XXH3_kSecret + 16),
+                       s3 = XXH_readLE64(XXH3_kSecret + 24);
+        const uint64_t acc0 = 32 * XXH_PRIME64_1;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t acc = acc0 + dd__mulfold(tok[i] ^ s0, tok[i + 1] ^ s1) +
+                           dd__mulfold(tok[i + 2] ^ s2, tok[i + 3] ^ s3);
+            acc ^= acc >> 37;
+            acc *= UINT64_C(0x165667919E3779F9);
+            acc ^= acc >> 32;
+            uint32_t h = (uint32_t)(acc >> 32);
+            all[i] = h;
+            smp[m] = h;
+            m += h <= tau;
+        }
+#else
         for (size_t i = 0; i < n; i++) {
             uint32_t h = (uint32_t)(XXH3_64bits(tok + i, 4 * sizeof *tok) >> 32);
             all[i] = h;
             smp[m] = h;
             m += h <= tau;
         }
+#endif
     } else {
         for (size_t i = 0; i < n; i++) {
             uint32_t h = (uint32_t)(XXH3_64bits(tok + i, span * sizeof *tok) >> 32);

@@ -14,6 +14,7 @@
 
 #include "../support/testhost.h"
 #include "../../plugins/dedup/normalize.h"
+#include "../../plugins/dedup/sketch.h"
 
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -431,6 +432,43 @@ static size_t ascii_model(const char *t, char *canon, uint64_t *tok, size_t *nto
     return n;
 }
 
+/* Shingle hashes (sketch.c writes XXH3 of 32 bytes out by hand): with
+ * every hash kept, the sample is exactly the sorted distinct top halves of
+ * XXH3_64bits over each run of four token hashes. */
+static void test_shingle_hash_is_xxh3(void **state)
+{
+    (void)state;
+    dd_sketch_cfg_t c = {.shingle_size = 4, .sample_rate = 1, .sample_min = 1,
+                         .sample_max = 65536, .anchor_rate = 1, .anchor_min = 0,
+                         .anchor_max = 1};
+    dd_scratch_t s = {0};
+    uint64_t x = 88172645463325252ull;
+    for (size_t ntok = 4; ntok < 700; ntok += 37) {
+        assert_int_equal(dd_grow((void **)&s.tok, &s.tok_cap, ntok, sizeof *s.tok), 0);
+        for (size_t i = 0; i < ntok; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            s.tok[i] = i % 5 == 4 ? 0 : i % 7 == 6 ? ~0ull : x; /* edge values too */
+        }
+        s.ntok = ntok;
+        s.canon_len = 0;
+        dd_sketch_t sk;
+        assert_int_equal(dd_sketch_build(&c, &s, "", 0, &sk), 0);
+        uint32_t *want = malloc(ntok * sizeof *want), *tmp = malloc(ntok * sizeof *tmp);
+        assert_non_null(want);
+        assert_non_null(tmp);
+        size_t n = ntok - 3;
+        for (size_t i = 0; i < n; i++)
+            want[i] = (uint32_t)(XXH3_64bits(s.tok + i, 32) >> 32);
+        n = dd_sort_unique(want, n, tmp);
+        assert_int_equal(sk.s.n, n);
+        assert_memory_equal(sk.s.h, want, n * sizeof *want);
+        free(want);
+        free(tmp);
+        free(sk.s.h);
+    }
+    dd_scratch_free(&s);
+}
+
 static void test_normalize_blocks_match_model(void **state)
 {
     (void)state;
@@ -573,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_index_survives_restart),
         cmocka_unit_test(test_corrupt_index_refused),
         cmocka_unit_test(test_config_validated),
+        cmocka_unit_test(test_shingle_hash_is_xxh3),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
