@@ -70,7 +70,6 @@ typedef struct dd_sketch {
     int empty;                 /* no word at all: not indexed */
 } dd_sketch_t;
 
-void dd_sketch_free(void *sk);
 
 /* Per-sample-entry flags kept in a record. */
 #define DD_F_ANCHOR 0x2u       /* inserted as an index key */
@@ -105,5 +104,10 @@ typedef struct dd_verdict {
 } dd_verdict_t;
 
 void dd_verdict_clear(dd_verdict_t *v);
+
+/* Write k / 1000 (0 <= k < 10^15) at p as the host prints the double
+ * nearest it in JSON ("%.15g": "1", "0.5", "0.987", "0"); returns the end.
+ * Room: 20 bytes. */
+char *dd_json_milli(char *p, long k);
 
 #endif

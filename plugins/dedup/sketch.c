@@ -37,15 +37,6 @@ static inline uint64_t dd__mulfold(uint64_t a, uint64_t b)
 }
 #endif
 
-void dd_sketch_free(void *p)
-{
-    dd_sketch_t *sk = p;
-    if (sk == NULL)
-        return;
-    free(sk->s.h);
-    free(sk);
-}
-
 static void dd__insertion_sort(uint32_t *a, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
@@ -213,10 +204,7 @@ int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, 
         tau = src[c->sample_max - 1];
         have = c->sample_max;
     }
-    sk->s.h = malloc((have ? have : 1) * sizeof *sk->s.h);
-    if (sk->s.h == NULL)
-        return -1;
-    memcpy(sk->s.h, src, have * sizeof *sk->s.h);
+    sk->s.h = src; /* in the scratch */
     sk->s.n = (uint32_t)have;
     sk->s.tau = tau;
     sk->n_shingles = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);

@@ -23,7 +23,8 @@
 #include "normalize.h"
 
 /* Build sk from the normalized scratch (s->tok, s->canon) and the raw
- * text.  Returns 0, or -1 when out of memory. */
+ * text.  sk->s.h points into the scratch (s->sh): valid until its next
+ * use.  Returns 0, or -1 when out of memory. */
 int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
                     dd_sketch_t *sk);
 

@@ -41,7 +41,19 @@ static void fz__open(void)
         abort();
 }
 
-static void fz__check(const cJSON *a)
+static void fz__check_tree(const cJSON *a);
+
+/* The stage attaches JSON text: it must parse, then hold the invariants. */
+static void fz__check(const cJSON *raw)
+{
+    if (raw == NULL || !cJSON_IsRaw(raw))
+        abort();
+    cJSON *a = cJSON_Parse(raw->valuestring);
+    fz__check_tree(a);
+    cJSON_Delete(a);
+}
+
+static void fz__check_tree(const cJSON *a)
 {
     if (a == NULL)
         abort();

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../support/testhost.h"
+#include "../../plugins/dedup/dedup.h"
 #include "../../plugins/dedup/normalize.h"
 #include "../../plugins/dedup/sketch.h"
 
@@ -102,7 +103,11 @@ static cJSON *run(tm_testhost_t *th, const char *id, const char *text)
         fail_msg("run %s: %d %s: %s", id, rc, err.code, err.message);
     const cJSON *a = tm_testhost_annotation(doc, "dedup");
     assert_non_null(a);
-    cJSON *c = cJSON_Duplicate(a, 1);
+    /* the stage attaches its annotation as JSON text (the daemon parses
+     * it for readers; the test host does not) */
+    assert_true(cJSON_IsRaw(a));
+    cJSON *c = cJSON_Parse(a->valuestring);
+    assert_non_null(c);
     tm_doc_destroy(&doc);
     return c;
 }
@@ -162,6 +167,51 @@ static void test_exact_and_normalised_exact(void **state)
     cJSON_Delete(r);
     free(a), free(b), free(c), free(u);
     tm_testhost_close(&th);
+}
+
+/* Ids that JSON must escape (quote, backslash, controls, non-ASCII) come
+ * back intact from the annotation's JSON text, and the numbers are the
+ * ones the host prints (3 places, trailing zeros dropped). */
+static void test_annotation_text_escapes_ids(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    const char *odd = "q\"b\\s\x01\t\x1f/\xc3\xa9<\xe2\x80\xa8>";
+    char *a = article(3, 4);
+    cJSON *r = run(th, odd, a);
+    EXPECT(r, "unique", NULL);
+    assert_string_equal(str(r, "cluster"), odd);
+    cJSON_Delete(r);
+    r = run(th, "plain", a);
+    EXPECT(r, "exact_duplicate", odd);
+    assert_string_equal(str(r, "matched"), odd);
+    assert_true(num(r, "similarity") == 1.0);
+    cJSON_Delete(r);
+    /* a near copy: every number on the 1/1000 grid */
+    char *b = concat3("Breaking: ", a, " Read more at the site.");
+    r = run(th, "near", b);
+    EXPECT(r, "near_duplicate", odd);
+    double sim = num(r, "similarity"), con = num(r, "containment");
+    assert_true(sim > 0 && sim <= 1 && con > 0 && con <= 1);
+    assert_true(sim * 1000 == (double)(long)(sim * 1000 + 0.5));
+    assert_true(con * 1000 == (double)(long)(con * 1000 + 0.5));
+    cJSON_Delete(r);
+    free(a), free(b);
+    tm_testhost_close(&th);
+}
+
+/* The annotation's numbers: k / 1000 written as printf's "%.15g" writes
+ * the double nearest it (what the host printed from the cJSON tree). */
+static void test_json_milli_is_printf(void **state)
+{
+    (void)state;
+    for (long k = 0; k <= 100000; k++) {
+        char want[64], got[64];
+        snprintf(want, sizeof want, "%.15g", (double)k / 1000.0);
+        char *e = dd_json_milli(got, k);
+        *e = '\0';
+        assert_string_equal(got, want);
+    }
 }
 
 static void test_near_copy_under_other_chrome(void **state)
@@ -464,7 +514,6 @@ static void test_shingle_hash_is_xxh3(void **state)
         assert_memory_equal(sk.s.h, want, n * sizeof *want);
         free(want);
         free(tmp);
-        free(sk.s.h);
     }
     dd_scratch_free(&s);
 }
@@ -602,6 +651,8 @@ int main(void)
     snprintf(data_dir, sizeof data_dir, "%s/plugins/dedup", src != NULL ? src : ".");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_and_normalised_exact),
+        cmocka_unit_test(test_annotation_text_escapes_ids),
+        cmocka_unit_test(test_json_milli_is_printf),
         cmocka_unit_test(test_near_copy_under_other_chrome),
         cmocka_unit_test(test_truncated_copy_has_containment),
         cmocka_unit_test(test_copy_of_copy_points_to_earliest),
