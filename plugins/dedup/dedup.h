@@ -9,6 +9,7 @@
  *   normalize.c  text -> canonical form and word-token hashes (utf8proc)
  *   fold.c       data tables: HTML entities and punctuation folding
  *   sketch.c     shingles, exact hash, threshold sample, anchors, records
+ *   texthash.c   XXH3 of whole texts compiled for AVX2 (chosen at run time)
  *   dftable.c    sliding-window document frequency of shingles (boilerplate)
  *   verify.c     candidate verification: Jaccard and containment
  *   memindex.c   in-memory exact-hash map and anchor multimap

@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+#include "texthash.h"
+
 /* inlined (same values as libxxhash): one hash per shingle */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -165,12 +167,22 @@ __attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, s
     return m;
 }
 
+uint64_t dd_text_hash(const void *p, size_t len)
+{
+#ifdef DD_XXH3_AVX2
+    /* short texts take XXH3's scalar paths either way */
+    if (len > 240 && __builtin_cpu_supports("avx2"))
+        return dd_xxh3_avx2(p, len);
+#endif
+    return XXH3_64bits(p, len);
+}
+
 int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
                     dd_sketch_t *sk)
 {
     memset(sk, 0, sizeof *sk);
-    sk->exact = XXH3_64bits(s->canon, s->canon_len);
-    sk->raw = XXH3_64bits(raw, raw_len);
+    sk->exact = dd_text_hash(s->canon, s->canon_len);
+    sk->raw = dd_text_hash(raw, raw_len);
     sk->n_tokens = s->ntok > UINT32_MAX ? UINT32_MAX : (uint32_t)s->ntok;
     if (s->ntok == 0) {
         sk->empty = 1;

@@ -7,7 +7,7 @@
  * exactly when the status is not "unique"; similarity and containment in
  * [0, 1]).  Like the daemon, only valid UTF-8 without NUL reaches the stage.
  *
- * FUZZ-SOURCES: plugins/dedup/dedup.c plugins/dedup/normalize.c plugins/dedup/fold.c plugins/dedup/html.c plugins/dedup/sketch.c plugins/dedup/dftable.c plugins/dedup/verify.c plugins/dedup/candset.c plugins/dedup/memindex.c plugins/dedup/store_lmdb.c plugins/dedup/store_redis.c
+ * FUZZ-SOURCES: plugins/dedup/dedup.c plugins/dedup/normalize.c plugins/dedup/fold.c plugins/dedup/html.c plugins/dedup/sketch.c plugins/dedup/texthash.c plugins/dedup/dftable.c plugins/dedup/verify.c plugins/dedup/candset.c plugins/dedup/memindex.c plugins/dedup/store_lmdb.c plugins/dedup/store_redis.c
  * FUZZ-PKGS: lmdb hiredis gumbo
  */
 #include "autoconfig.h"

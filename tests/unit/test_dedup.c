@@ -482,6 +482,25 @@ static size_t ascii_model(const char *t, char *canon, uint64_t *tok, size_t *nto
     return n;
 }
 
+/* The whole-text hash (AVX2 path when the CPU has it) gives XXH3_64bits's
+ * values at every length and alignment. */
+static void test_text_hash_is_xxh3(void **state)
+{
+    (void)state;
+    size_t cap = 9000;
+    unsigned char *buf = malloc(cap + 64);
+    assert_non_null(buf);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < cap + 64; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (unsigned char)x;
+    }
+    for (size_t len = 0; len <= cap; len += len < 300 ? 1 : 97)
+        for (size_t off = 0; off < 64; off += 13)
+            assert_true(dd_text_hash(buf + off, len) == XXH3_64bits(buf + off, len));
+    free(buf);
+}
+
 /* Shingle hashes (sketch.c writes XXH3 of 32 bytes out by hand): with
  * every hash kept, the sample is exactly the sorted distinct top halves of
  * XXH3_64bits over each run of four token hashes. */
@@ -662,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_index_survives_restart),
         cmocka_unit_test(test_corrupt_index_refused),
         cmocka_unit_test(test_config_validated),
+        cmocka_unit_test(test_text_hash_is_xxh3),
         cmocka_unit_test(test_shingle_hash_is_xxh3),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
