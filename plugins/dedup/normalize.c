@@ -677,30 +677,40 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
     uint64_t *tok = s->tok;
     size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
     uint32_t carry = n->in_tok && dd__fastvis[t[i]] == 2;
-    const __m256i c20 = _mm256_set1_epi8(0x20), c40 = _mm256_set1_epi8(0x40),
-                  c5b = _mm256_set1_epi8(0x5B), c60 = _mm256_set1_epi8(0x60),
-                  c7b = _mm256_set1_epi8(0x7B), c2f = _mm256_set1_epi8(0x2F),
-                  c3a = _mm256_set1_epi8(0x3A), c7f = _mm256_set1_epi8(0x7F),
-                  camp = _mm256_set1_epi8('&'), clt = _mm256_set1_epi8('<'),
-                  cbq = _mm256_set1_epi8('`');
+    /* The constants are read from memory in the loop (operands of the
+     * compares): the call to XXH3's long-input path in it clobbers every
+     * vector register, and GCC would otherwise build each one again from
+     * immediates per block. */
+    static const uint8_t kc[9][32] __attribute__((aligned(32))) = {
+#define DD_K32(v) {v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, \
+                   v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}
+        DD_K32(0x20), DD_K32(0x60), DD_K32(0x7B), DD_K32(0x2F), DD_K32(0x3A),
+        DD_K32(0x7F), DD_K32('&'), DD_K32('<'), DD_K32('`'),
+#undef DD_K32
+    };
+    const uint8_t(*kp)[32] = kc;
+    __asm__("" : "+r"(kp)); /* opaque: loaded, not rebuilt from immediates */
+#define DD_K(j) _mm256_load_si256((const __m256i *)(const void *)kp[j])
     while (i + 33 <= len) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(t + i));
-        __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, c40), _mm256_cmpgt_epi8(c5b, x));
-        __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, c60), _mm256_cmpgt_epi8(c7b, x));
-        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, c2f), _mm256_cmpgt_epi8(c3a, x));
-        __m256i pr = _mm256_and_si256(_mm256_cmpgt_epi8(x, c20), _mm256_cmpgt_epi8(c7f, x));
+        /* letters: x | 0x20 in 'a'..'z' (upper case ones differ by 0x20) */
+        __m256i xl = _mm256_or_si256(x, DD_K(0));
+        __m256i lt = _mm256_and_si256(_mm256_cmpgt_epi8(xl, DD_K(1)), _mm256_cmpgt_epi8(DD_K(2), xl));
+        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, DD_K(3)), _mm256_cmpgt_epi8(DD_K(4), x));
+        __m256i pr = _mm256_and_si256(_mm256_cmpgt_epi8(x, DD_K(0)), _mm256_cmpgt_epi8(DD_K(5), x));
         __m256i ex = _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(x, camp), _mm256_cmpeq_epi8(x, clt)),
-            _mm256_cmpeq_epi8(x, cbq));
-        uint32_t W = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(up, lo), dg));
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, DD_K(6)), _mm256_cmpeq_epi8(x, DD_K(7))),
+            _mm256_cmpeq_epi8(x, DD_K(8)));
+        uint32_t W = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(lt, dg));
         uint32_t V = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(ex, pr));
-        uint32_t S = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, c20));
+        uint32_t S = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, DD_K(0)));
         uint32_t Vn = (V >> 1) | (dd__fastvis[t[i + 32]] != 0 ? 0x80000000u : 0u);
         uint32_t stop = ~(V | (S & Vn));
         if (stop & 1u)
             break;
+        /* lower-cased: letters get 0x20 (lower-case ones have it) */
         _mm256_storeu_si256((__m256i *)(void *)(out + ol),
-                            _mm256_or_si256(x, _mm256_and_si256(up, c20)));
+                            _mm256_or_si256(x, _mm256_and_si256(lt, DD_K(0))));
         unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 32u;
         uint32_t m = cnt == 32 ? 0xFFFFFFFFu : (UINT32_C(1) << cnt) - 1u;
         if (carry && !(W & 1u))
@@ -725,6 +735,7 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
         if (cnt < 32)
             break;
     }
+#undef DD_K
     s->canon_len = ol;
     s->ntok = nt;
     n->tok_start = ts;
