@@ -634,16 +634,24 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
          * the span; one on the span's last byte stays open (what follows
          * decides: this path, the next block, or the byte-by-byte one). */
         unsigned ends = W & ~(W >> 1) & (m >> 1);
-        while (ends != 0) {
-            unsigned k = (unsigned)__builtin_ctz(ends);
-            /* starts and ends alternate: the start before this end, if it
-             * is in this block, is the lowest one left */
-            if (starts != 0 && (unsigned)__builtin_ctz(starts) <= k) {
+        if (ends != 0) {
+            /* Starts and ends alternate: the first end closes the token
+             * carried in (when the block starts inside it) or the first
+             * one starting here; every later end, the next start. */
+            if (!(carry & W)) {
                 ts = ol + (unsigned)__builtin_ctz(starts);
                 starts &= starts - 1;
             }
-            tok[nt++] = XXH3_64bits((const char *)out + ts, ol + k + 1 - ts);
+            tok[nt++] = XXH3_64bits((const char *)out + ts,
+                                    ol + (unsigned)__builtin_ctz(ends) + 1 - ts);
             ends &= ends - 1;
+            while (ends != 0) {
+                size_t b = ol + (unsigned)__builtin_ctz(starts);
+                tok[nt++] = XXH3_64bits((const char *)out + b,
+                                        (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
         }
         if (starts != 0)
             ts = ol + (unsigned)__builtin_ctz(starts);
@@ -718,14 +726,24 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
         W &= m;
         uint32_t starts = W & ~((W << 1) | carry);
         uint32_t ends = W & ~(W >> 1) & (m >> 1);
-        while (ends != 0) {
-            unsigned k = (unsigned)__builtin_ctz(ends);
-            if (starts != 0 && (unsigned)__builtin_ctz(starts) <= k) {
+        if (ends != 0) {
+            /* Starts and ends alternate: the first end closes the token
+             * carried in (when the block starts inside it) or the first
+             * one starting here; every later end, the next start. */
+            if (!(carry & W)) {
                 ts = ol + (unsigned)__builtin_ctz(starts);
                 starts &= starts - 1;
             }
-            tok[nt++] = XXH3_64bits((const char *)out + ts, ol + k + 1 - ts);
+            tok[nt++] = XXH3_64bits((const char *)out + ts,
+                                    ol + (unsigned)__builtin_ctz(ends) + 1 - ts);
             ends &= ends - 1;
+            while (ends != 0) {
+                size_t b = ol + (unsigned)__builtin_ctz(starts);
+                tok[nt++] = XXH3_64bits((const char *)out + b,
+                                        (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
         }
         if (starts != 0)
             ts = ol + (unsigned)__builtin_ctz(starts);
