@@ -52,15 +52,16 @@ static void dd__insertion_sort(uint32_t *a, size_t n)
     }
 }
 
-/* Bucket sort for article-sized inputs (up to 2048 values): the values
- * are hashes, spread evenly, so one scatter pass by their top bits leaves
- * about one value per bucket and a final insertion sort has almost
- * nothing to move.  No data-dependent branch in the scatter: a
- * comparison sort mispredicts about half of its n log n branches here.
+/* Bucket sort for article-sized inputs (up to 2048 values), repeats
+ * dropped; returns the new count.  The values are hashes, spread evenly,
+ * so one scatter pass by their top bits leaves about one value per bucket
+ * and the final insertion has almost nothing to move.  No data-dependent
+ * branch in the scatter: a comparison sort mispredicts about half of its
+ * n log n branches here.
  * Worst case (values crowded into one bucket) is the insertion sort's
  * n^2 on at most 2048 values. */
 #define DD_BUCKET_MAX_BITS 11
-static void dd__bucket_sort(uint32_t *a, size_t n, uint32_t *tmp)
+static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
 {
     uint32_t mx = 0;
     for (size_t i = 0; i < n; i++)
@@ -79,8 +80,26 @@ static void dd__bucket_sort(uint32_t *a, size_t n, uint32_t *tmp)
         cnt[b + 1] += cnt[b];
     for (size_t i = 0; i < n; i++)
         tmp[cnt[a[i] >> shift]++] = a[i];
-    memcpy(a, tmp, n * sizeof *a);
-    dd__insertion_sort(a, n);
+    /* Back into a by insertion, dropping repeats on the way: the values
+     * come in bucket order, so almost every one goes at the end. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = tmp[i];
+        if (m == 0 || a[m - 1] < v) {
+            a[m++] = v;
+            continue;
+        }
+        size_t j = m;
+        while (j > 0 && a[j - 1] > v)
+            j--;
+        if (j > 0 && a[j - 1] == v)
+            continue;
+        for (size_t k = m; k > j; k--)
+            a[k] = a[k - 1];
+        a[j] = v;
+        m++;
+    }
+    return m;
 }
 
 /* Sort, then drop repeats: bucket sort for article-sized inputs, LSD
@@ -92,7 +111,7 @@ size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
     if (n <= 32) {
         dd__insertion_sort(a, n);
     } else if (n <= ((size_t)1 << DD_BUCKET_MAX_BITS)) {
-        dd__bucket_sort(a, n, tmp);
+        return dd__bucket_sort_unique(a, n, tmp);
     } else {
         uint32_t *src = a, *dst = tmp;
         for (unsigned shift = 0; shift < 32; shift += 8) {

@@ -482,6 +482,46 @@ static size_t ascii_model(const char *t, char *canon, uint64_t *tok, size_t *nto
     return n;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* dd_sort_unique (insertion, bucket and radix paths) against qsort and a
+ * pass dropping repeats: spread hashes, many repeats, values crowded into
+ * a few buckets, zeros and the maximum. */
+static void test_sort_unique(void **state)
+{
+    (void)state;
+    uint32_t *a = malloc(5000 * sizeof *a), *b = malloc(5000 * sizeof *b),
+             *tmp = malloc(5000 * sizeof *tmp);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(tmp);
+    uint32_t x = 2463534242u;
+    for (size_t n = 0; n <= 4600; n += n < 80 ? 1 : 113) {
+        for (int kind = 0; kind < 4; kind++) {
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                a[i] = kind == 0   ? x
+                       : kind == 1 ? x % 97          /* many repeats */
+                       : kind == 2 ? (x & 0xFF) | 0x40000000u /* one bucket */
+                                   : (x & 1 ? 0 : UINT32_MAX);
+            }
+            memcpy(b, a, n * sizeof *a);
+            qsort(b, n, sizeof *b, cmp_u32);
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (m == 0 || b[m - 1] != b[i])
+                    b[m++] = b[i];
+            assert_int_equal(dd_sort_unique(a, n, tmp), m);
+            assert_memory_equal(a, b, m * sizeof *a);
+        }
+    }
+    free(a), free(b), free(tmp);
+}
+
 /* The whole-text hash (AVX2 path when the CPU has it) gives XXH3_64bits's
  * values at every length and alignment. */
 static void test_text_hash_is_xxh3(void **state)
@@ -683,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_index_survives_restart),
         cmocka_unit_test(test_corrupt_index_refused),
         cmocka_unit_test(test_config_validated),
+        cmocka_unit_test(test_sort_unique),
         cmocka_unit_test(test_text_hash_is_xxh3),
         cmocka_unit_test(test_shingle_hash_is_xxh3),
         cmocka_unit_test(test_normalize_blocks_match_model),
