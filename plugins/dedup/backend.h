@@ -36,11 +36,13 @@ typedef struct dd_lookup {
 typedef struct dd_query {
     const dd_sketch_t *sk;
     const uint32_t *keys;   /* probe these against the anchor postings: */
+    const uint64_t *key_hash; /* dd_anchors_hash(keys[i]), or NULL */
     const float *weights;   /* a hit on keys[i] scores weights[i] */
     size_t nkeys;
     size_t nlow;            /* keys[0..nlow) always; the rest only when those
                                find no candidate (very frequent shingles) */
     const uint32_t *anchors;/* and add the document under these if inserted */
+    const uint64_t *anchor_hash; /* dd_anchors_hash(anchors[i]), or NULL */
     size_t nanchors;
     unsigned max_candidates;
     int64_t now_ms;

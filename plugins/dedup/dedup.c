@@ -25,6 +25,7 @@
 #include "dftable.h"
 #include "fold.h"
 #include "html.h"
+#include "memindex.h"
 #include "normalize.h"
 #include "sketch.h"
 #include "verify.h"
@@ -139,6 +140,7 @@ typedef struct dd_stage {
     uint16_t *xdf;
     float *weights;
     uint32_t *keys, *anchors;
+    uint64_t *khash, *ahash;  /* their anchor-table hashes */
     size_t cap;
     uint32_t *ybuf;  /* a candidate's own entries (dd_compare scratch) */
     uint16_t *ydf;
@@ -207,6 +209,8 @@ static void dd_destroy(void *instance)
     free(st->weights);
     free(st->flags);
     free(st->keys);
+    free(st->khash);
+    free(st->ahash);
     free(st->anchors);
     free(st->ybuf);
     free(st->ydf);
@@ -375,17 +379,20 @@ static void dd_thread_fini(void *instance, void *ts)
 typedef struct dd_handoff {
     dd_sketch_t sk;
     dd_dfslot_t *dfslot;   /* per sample entry: its boilerplate-table counters */
+    uint64_t *ahash;       /* ... and its anchor-table hash (dd_anchors_hash) */
 } dd_handoff_t;
 
 static dd_handoff_t *dd__handoff_new(const dd_stage_t *st, const dd_sketch_t *sk)
 {
     size_t n = sk->s.n;
-    dd_handoff_t *w = malloc(sizeof *w + n * (sizeof *w->dfslot + sizeof *w->sk.s.h));
+    dd_handoff_t *w =
+        malloc(sizeof *w + n * (sizeof *w->dfslot + sizeof *w->ahash + sizeof *w->sk.s.h));
     if (w == NULL)
         return NULL;
     w->sk = *sk;
     w->dfslot = (dd_dfslot_t *)(void *)(w + 1);
-    w->sk.s.h = (uint32_t *)(void *)(w->dfslot + n);
+    w->ahash = (uint64_t *)(void *)(w->dfslot + n);
+    w->sk.s.h = (uint32_t *)(void *)(w->ahash + n);
     if (n > 0)
         memcpy(w->sk.s.h, sk->s.h, n * sizeof *sk->s.h);
     else
@@ -393,6 +400,8 @@ static dd_handoff_t *dd__handoff_new(const dd_stage_t *st, const dd_sketch_t *sk
     /* also requests the table lines: when the ordered lane runs next on
      * this worker (the usual case) they are then in cache */
     dd_df_slots(st->df, w->sk.s.h, n, w->dfslot);
+    for (size_t i = 0; i < n; i++)
+        w->ahash[i] = dd_anchors_hash(w->sk.s.h[i]);
     return w;
 }
 
@@ -460,7 +469,12 @@ static int dd__grow_scratch(dd_stage_t *st, size_t n)
         st->keys = k;
     if (a != NULL)
         st->anchors = a;
-    if (x == NULL || w == NULL || f == NULL || k == NULL || a == NULL)
+    uint64_t *kh = realloc(st->khash, c * 8), *ah = realloc(st->ahash, c * 8);
+    if (kh != NULL)
+        st->khash = kh;
+    if (ah != NULL)
+        st->ahash = ah;
+    if (x == NULL || w == NULL || f == NULL || k == NULL || a == NULL || kh == NULL || ah == NULL)
         return -1;
     st->cap = c;
     return 0;
@@ -653,34 +667,36 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     unsigned anchor_df = st->vc.boilerplate_margin > 0 ? st->vc.boilerplate_margin + 1 : UINT16_MAX;
     size_t nk = 0, na = 0, nlow = 0;
     dd_df_get_slots(st->df, w->dfslot, x->n, st->xdf);
-    for (uint32_t i = 0; i < x->n; i++) {
-        st->flags[i] = 0;
-        if (st->xdf[i] < st->posting_max)
-            nlow++;
-    }
+    for (uint32_t i = 0; i < x->n; i++)
+        nlow += st->xdf[i] < st->posting_max;
     size_t lo = 0, hi = nlow;
     for (uint32_t i = 0; i < x->n; i++) {
         uint32_t hv = x->h[i];
         unsigned f = st->xdf[i];
         size_t k = f < st->posting_max ? lo++ : hi++;
         st->keys[k] = hv;
+        st->khash[k] = w->ahash[i];
         st->weights[k] = 1.0f / (float)(1 + f);
         /* Index keys: sorted ascending, so the hashes below the anchor
          * threshold come first, then the smallest others make up
          * anchor_min.  Shingles already common need no more postings. */
+        st->flags[i] = 0;
         if (f < anchor_df && (hv <= atau || na < st->sc.anchor_min) && na < st->sc.anchor_max) {
+            st->ahash[na] = w->ahash[i];
             st->anchors[na++] = hv;
-            st->flags[i] |= DD_F_ANCHOR;
+            st->flags[i] = DD_F_ANCHOR;
         }
     }
     nk = x->n;
     dd_query_t q = {
         .sk = sk,
         .keys = st->keys,
+        .key_hash = st->khash,
         .weights = st->weights,
         .nkeys = nk,
         .nlow = nlow,
         .anchors = st->anchors,
+        .anchor_hash = st->ahash,
         .nanchors = na,
         .max_candidates = st->max_candidates,
         .now_ms = dd__wall_ms(),
