@@ -120,12 +120,11 @@ static inline unsigned dd__get(const dd_df_t *df, uint32_t h)
 
 static inline void dd__bump1(uint16_t *c, int up)
 {
-    if (up) {
-        if (*c < UINT16_MAX)
-            (*c)++;
-    } else if (*c > 0 && *c < UINT16_MAX) {
-        (*c)--; /* saturated counters stay (never under-estimate) */
-    }
+    unsigned v = *c;
+    if (up)
+        *c = (uint16_t)(v + (v < UINT16_MAX));
+    else /* saturated counters stay (never under-estimate) */
+        *c = (uint16_t)(v - (v > 0 && v < UINT16_MAX));
 }
 
 static inline void dd__bump(dd_df_t *df, uint32_t a, uint32_t b, int up)
@@ -297,17 +296,14 @@ int dd_df_add_slots(dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint64_t clu
     size_t tail = dd__add_begin(df, n, cluster);
     if (tail == SIZE_MAX)
         return -1;
-    for (size_t g = 0; g < n; g += DD_GROUP) {
-        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
-        for (size_t i = g; i < e; i++)
-            __builtin_prefetch(df->t + dd__slot_a(slot[i]));
-        for (size_t i = g; i < e; i++) {
-            df->fifo[tail] = dd__slot_a(slot[i]);
-            df->fifo_b[tail] = (uint8_t)(slot[i] >> 32);
-            if (++tail == df->fifo_cap)
-                tail = 0;
-            dd__bump(df, dd__slot_a(slot[i]), dd__slot_b(slot[i]), 1);
-        }
+    /* no prefetching: the lane read these lines (dd_df_get_slots) just
+     * before */
+    for (size_t i = 0; i < n; i++) {
+        df->fifo[tail] = dd__slot_a(slot[i]);
+        df->fifo_b[tail] = (uint8_t)(slot[i] >> 32);
+        if (++tail == df->fifo_cap)
+            tail = 0;
+        dd__bump(df, dd__slot_a(slot[i]), dd__slot_b(slot[i]), 1);
     }
     dd__add_end(df, n, cluster);
     return 0;
