@@ -138,7 +138,7 @@ typedef struct dd_stage {
     /* ordered-lane scratch (process_ordered runs one document at a time) */
     uint8_t *flags;
     uint16_t *xdf;
-    float *weights;
+    uint16_t *kdf;   /* keys' document frequencies */
     uint32_t *keys, *anchors;
     uint64_t *khash, *ahash;  /* their anchor-table hashes */
     size_t cap;
@@ -206,7 +206,7 @@ static void dd_destroy(void *instance)
     dd_norm_release(&st->norm);
     dd_fold_free(st->fold);
     free(st->xdf);
-    free(st->weights);
+    free(st->kdf);
     free(st->flags);
     free(st->keys);
     free(st->khash);
@@ -458,9 +458,9 @@ static int dd__grow_scratch(dd_stage_t *st, size_t n)
     uint16_t *x = realloc(st->xdf, c * sizeof *x);
     if (x != NULL)
         st->xdf = x;
-    float *w = realloc(st->weights, c * sizeof *w);
+    uint16_t *w = realloc(st->kdf, c * sizeof *w);
     if (w != NULL)
-        st->weights = w;
+        st->kdf = w;
     uint8_t *f = realloc(st->flags, c);
     if (f != NULL)
         st->flags = f;
@@ -676,7 +676,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         size_t k = f < st->posting_max ? lo++ : hi++;
         st->keys[k] = hv;
         st->khash[k] = w->ahash[i];
-        st->weights[k] = 1.0f / (float)(1 + f);
+        st->kdf[k] = (uint16_t)f;
         /* Index keys: sorted ascending, so the hashes below the anchor
          * threshold come first, then the smallest others make up
          * anchor_min.  Shingles already common need no more postings. */
@@ -692,7 +692,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         .sk = sk,
         .keys = st->keys,
         .key_hash = st->khash,
-        .weights = st->weights,
+        .key_df = st->kdf,
         .nkeys = nk,
         .nlow = nlow,
         .anchors = st->anchors,

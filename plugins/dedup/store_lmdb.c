@@ -93,7 +93,7 @@ typedef struct dd_lmdb {
     uint64_t map_size;
 
     dd_candset_t cs;
-    float hit_w;       /* weight of the key being probed */
+    unsigned hit_df;   /* document frequency of the key being probed */
     dd_cand_t *cand;
     size_t cand_cap;
     unsigned since_drop; /* inserts since the map's pages were dropped */
@@ -390,7 +390,7 @@ static void dd__evict(dd_lmdb_t *b, int64_t now_ms, int room_for_one)
 static void dd__hit_cb(void *ctx, uint32_t lo)
 {
     dd_lmdb_t *b = ctx;
-    dd_candset_hit(&b->cs, dd__full_seq(b, lo), b->hit_w);
+    dd_candset_hit(&b->cs, dd__full_seq(b, lo), dd_key_weight(b->hit_df));
 }
 
 static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out, tm_err_t *err)
@@ -432,21 +432,21 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
             for (size_t i = g; i < e; i++)
                 dd_anchors_prefetch_h(b->anchors, q->key_hash[i]);
             for (size_t i = g; i < e; i++) {
-                b->hit_w = q->weights[i];
+                b->hit_df = q->key_df[i];
                 dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
             }
         } else {
             for (size_t i = g; i < e; i++)
                 dd_anchors_prefetch(b->anchors, q->keys[i]);
             for (size_t i = g; i < e; i++) {
-                b->hit_w = q->weights[i];
+                b->hit_df = q->key_df[i];
                 dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
             }
         }
     }
     if (b->cs.count == 0)
         for (size_t i = q->nlow; i < q->nkeys; i++) {
-            b->hit_w = q->weights[i];
+            b->hit_df = q->key_df[i];
             if (q->key_hash != NULL)
                 dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
             else
