@@ -750,8 +750,21 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
-        if (cnt < 32)
-            break;
+        if (cnt < 32) {
+            /* A run of separators (line breaks, spaces, controls) followed
+             * by a visible byte: what the byte-by-byte path does (end the
+             * open token, one space) and on, without leaving this loop. */
+            size_t q = i;
+            while (q < len && (t[q] <= 0x20 || t[q] == 0x7F))
+                q++;
+            if (q == i || q + 33 > len || dd__fastvis[t[q]] == 0)
+                break;
+            if (carry)
+                tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+            carry = 0;
+            out[ol++] = ' ';
+            i = q;
+        }
     }
 #undef DD_K
     s->canon_len = ol;
