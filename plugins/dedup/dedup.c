@@ -671,17 +671,22 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
         nlow += st->xdf[i] < st->posting_max;
     size_t lo = 0, hi = nlow;
     for (uint32_t i = 0; i < x->n; i++) {
-        uint32_t hv = x->h[i];
         unsigned f = st->xdf[i];
         size_t k = f < st->posting_max ? lo++ : hi++;
-        st->keys[k] = hv;
+        st->keys[k] = x->h[i];
         st->khash[k] = w->ahash[i];
         st->kdf[k] = (uint16_t)f;
-        /* Index keys: sorted ascending, so the hashes below the anchor
-         * threshold come first, then the smallest others make up
-         * anchor_min.  Shingles already common need no more postings. */
-        st->flags[i] = 0;
-        if (f < anchor_df && (hv <= atau || na < st->sc.anchor_min) && na < st->sc.anchor_max) {
+    }
+    /* Index keys: the sample is sorted ascending, so the hashes below the
+     * anchor threshold come first, then the smallest others make up
+     * anchor_min (and none after).  Shingles already common need no more
+     * postings. */
+    memset(st->flags, 0, x->n);
+    for (uint32_t i = 0; i < x->n && na < st->sc.anchor_max; i++) {
+        uint32_t hv = x->h[i];
+        if (hv > atau && na >= st->sc.anchor_min)
+            break;
+        if (st->xdf[i] < anchor_df) {
             st->ahash[na] = w->ahash[i];
             st->anchors[na++] = hv;
             st->flags[i] = DD_F_ANCHOR;
