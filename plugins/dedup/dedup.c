@@ -148,6 +148,8 @@ typedef struct dd_stage {
     dd_xset_t xset;  /* the new document's sample as a set */
     char *abuf;      /* the annotation's JSON text */
     size_t acap;
+    char *vbuf[2];   /* the verdict's cluster and matched ids */
+    size_t vcap[2];
     uint64_t ordered_docs;
     int debug; /* log every comparison (log level debug) */
     tm_metric_t *m_unique, *m_exact, *m_near, *m_docs, *m_mem, *m_disk;
@@ -216,6 +218,8 @@ static void dd_destroy(void *instance)
     free(st->ydf);
     dd_xset_free(&st->xset);
     free(st->abuf);
+    free(st->vbuf[0]);
+    free(st->vbuf[1]);
     free(st);
 }
 
@@ -497,22 +501,25 @@ static int dd__grow_ycmp(dd_stage_t *st, size_t n)
     return 0;
 }
 
-static char *dd__strndup(const char *s, size_t n)
+/* A copy of s[0, n) with a NUL in the stage's buffer k (0: the verdict's
+ * cluster, 1: its matched document), reused from document to document
+ * (the ordered lane runs one at a time); NULL when out of memory. */
+static const char *dd__vstr(dd_stage_t *st, int k, const char *s, size_t n)
 {
-    char *p = malloc(n + 1);
-    if (p != NULL) {
-        memcpy(p, s, n);
-        p[n] = '\0';
+    if (n + 1 > st->vcap[k]) {
+        size_t c = n + 1 < 64 ? 64 : n + 1;
+        char *p = realloc(st->vbuf[k], c);
+        if (p == NULL)
+            return NULL;
+        st->vbuf[k] = p;
+        st->vcap[k] = c;
     }
-    return p;
+    memcpy(st->vbuf[k], s, n);
+    st->vbuf[k][n] = '\0';
+    return st->vbuf[k];
 }
 
-void dd_verdict_clear(dd_verdict_t *v)
-{
-    free(v->cluster);
-    free(v->matched);
-    memset(v, 0, sizeof *v);
-}
+static void dd_verdict_clear(dd_verdict_t *v) { memset(v, 0, sizeof *v); }
 
 static int64_t dd__wall_ms(void)
 {
@@ -715,8 +722,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     int indexed = 0;
     if (lk.exact) {
         v.status = DD_EXACT;
-        v.cluster = dd__strndup(lk.exact_rec.cluster, lk.exact_rec.cluster_len);
-        v.matched = dd__strndup(lk.exact_rec.id, lk.exact_rec.id_len);
+        v.cluster = dd__vstr(st, 0, lk.exact_rec.cluster, lk.exact_rec.cluster_len);
+        v.matched = dd__vstr(st, 1, lk.exact_rec.id, lk.exact_rec.id_len);
         v.cluster_seq = lk.exact_rec.cluster_seq;
         v.byte_identical = lk.exact_rec.raw == sk->raw;
         st->be->skip(st->be);
@@ -779,8 +786,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             v.jaccard = bc.jaccard;
             v.containment = bc.cx;
             v.subset = bc.cx >= st->vc.containment && bc.ny * 4 > bc.nx * 5;
-            v.cluster = dd__strndup(y->cluster, y->cluster_len);
-            v.matched = dd__strndup(y->id, y->id_len);
+            v.cluster = dd__vstr(st, 0, y->cluster, y->cluster_len);
+            v.matched = dd__vstr(st, 1, y->id, y->id_len);
             v.cluster_seq = y->cluster_seq;
             rec.status = DD_NEAR;
             rec.cluster_seq = y->cluster_seq;
@@ -791,7 +798,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             if (nearest != NULL) {
                 v.jaccard = nc.jaccard;
                 v.containment = nc.cx;
-                v.matched = dd__strndup(nearest->rec.id, nearest->rec.id_len);
+                v.matched = dd__vstr(st, 1, nearest->rec.id, nearest->rec.id_len);
             }
             rec.status = DD_UNIQUE;
             rec.cluster_seq = lk.seq;
@@ -814,8 +821,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             dd_verdict_clear(&v);
             memset(&v, 0, sizeof v);
             v.status = DD_EXACT;
-            v.cluster = dd__strndup(first.cluster, first.cluster_len);
-            v.matched = dd__strndup(first.id, first.id_len);
+            v.cluster = dd__vstr(st, 0, first.cluster, first.cluster_len);
+            v.matched = dd__vstr(st, 1, first.id, first.id_len);
             v.cluster_seq = first.cluster_seq;
             v.byte_identical = first.raw == sk->raw;
             v.candidates = (unsigned)lk.ncand;

@@ -99,12 +99,10 @@ typedef struct dd_verdict {
     int subset;                /* this text is contained in the match (truncated copy) */
     int byte_identical;        /* exact: the raw bytes match too */
     uint64_t cluster_seq;
-    char *cluster;             /* owned: id of the cluster's first document */
-    char *matched;             /* owned: id of the document compared with */
+    const char *cluster;       /* id of the cluster's first document */
+    const char *matched;       /* id of the document compared with */
     unsigned candidates;       /* candidates verified */
 } dd_verdict_t;
-
-void dd_verdict_clear(dd_verdict_t *v);
 
 /* Write k / 1000 (0 <= k < 10^15) at p as the host prints the double
  * nearest it in JSON ("%.15g": "1", "0.5", "0.987", "0"); returns the end.
