@@ -685,6 +685,7 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
     uint64_t *tok = s->tok;
     size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
     uint32_t carry = n->in_tok && dd__fastvis[t[i]] == 2;
+    const dd_uni_entry_t *uni = n->o->uni;
     /* The constants are read from memory in the loop (operands of the
      * compares): the call to XXH3's long-input path in it clobbers every
      * vector register, and GCC would otherwise build each one again from
@@ -751,19 +752,52 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
         ol += cnt;
         i += cnt;
         if (cnt < 32) {
-            /* A run of separators (line breaks, spaces, controls) followed
-             * by a visible byte: what the byte-by-byte path does (end the
-             * open token, one space) and on, without leaving this loop. */
-            size_t q = i;
-            while (q < len && (t[q] <= 0x20 || t[q] == 0x7F))
-                q++;
-            if (q == i || q + 33 > len || dd__fastvis[t[q]] == 0)
+            /* What stopped the span, when the byte-by-byte path would come
+             * straight back here, is done here too (the same output and
+             * state): a run of separators (line breaks, spaces, controls)
+             * followed by a visible byte, which ends the open token and
+             * gives one space; and General Punctuation the start-up table
+             * folds into at most as many bytes (curly quotes, dashes), which
+             * ends the open token and is copied as folded. */
+            int more = 0;
+            for (;;) {
+                unsigned char c = t[i];
+                if (c <= 0x20 || c == 0x7F) {
+                    size_t q = i + 1;
+                    while (q < len && (t[q] <= 0x20 || t[q] == 0x7F))
+                        q++;
+                    if (q + 33 > len || dd__fastvis[t[q]] == 0)
+                        break;
+                    if (carry)
+                        tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+                    carry = 0;
+                    out[ol++] = ' ';
+                    i = q;
+                    more = 1;
+                    break;
+                }
+                if (c != 0xE2 || uni == NULL || i + 2 >= len || (t[i + 1] & 0xFE) != 0x80 ||
+                    (t[i + 2] & 0xC0) != 0x80)
+                    break;
+                const dd_uni_entry_t *e =
+                    &uni[DD_UNI_LAT1 + ((t[i + 1] & 0x3F) << 6 | (t[i + 2] & 0x3F))];
+                if (e->kind != DD_UNI_PUNCT || e->len > 3)
+                    break;
+                if (carry)
+                    tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+                carry = 0;
+                memcpy(out + ol, e->out, 3); /* room: 32 bytes past the end */
+                ol += e->len;
+                i += 3;
+                if (i + 33 > len)
+                    break;
+                if (dd__fastvis[t[i]] != 0) {
+                    more = 1;
+                    break;
+                }
+            }
+            if (!more)
                 break;
-            if (carry)
-                tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
-            carry = 0;
-            out[ol++] = ' ';
-            i = q;
         }
     }
 #undef DD_K

@@ -656,8 +656,15 @@ static void test_normalize_prepared_table_matches_full_path(void **state)
     dd_fold_t *fold = NULL;
     assert_int_equal(dd_fold_load(ent, pf, &fold, &err), TM_OK);
     /* '@' stands for the character */
-    static const char *const ctx[] = {"ab@cd", "ab @ cd", "@x", "x@", "A@@B", "caf\xc3\xa9@s",
-                                      "1@2", "@", "word@\xcc\x81next"};
+    /* the long ones take the 32-byte block path around the character */
+    static const char *const ctx[] = {
+        "ab@cd", "ab @ cd", "@x", "x@", "A@@B", "caf\xc3\xa9@s", "1@2", "@", "word@\xcc\x81next",
+        "The quick brown fox jumps over the lazy dog@s and then the next words follow on",
+        "A first line of plain words that is long enough for the blocks,@ and on and on here",
+        "Plain words before it@@ and more of them after it, plenty for a 32-byte block path",
+        "Plain words before it @\n\nand more of them after it, plenty for a 32-byte block path",
+        "Words words words words words words@\xc3\xa9t\xc3\xa9 words words words words words",
+        "Short then a very long run of text that goes on@ 12345 and further words past the end"};
     dd_scratch_t s1 = {0}, s2 = {0};
     size_t prepared = 0;
     for (int cfg = 0; cfg < 8; cfg++) {
@@ -676,7 +683,7 @@ static void test_normalize_prepared_table_matches_full_path(void **state)
             int ul = (int)utf8proc_encode_char(cp, (utf8proc_uint8_t *)u);
             u[ul] = '\0';
             for (size_t k = 0; k < sizeof ctx / sizeof ctx[0]; k++) {
-                char text[64];
+                char text[256];
                 size_t tl = 0;
                 for (const char *c = ctx[k]; *c; c++) {
                     if (*c == '@') {
