@@ -10,6 +10,9 @@
 #                               and salted (id prepended, as bench/batch.py), minus
 #                               the same run on empty input; then the stage alone
 #                               (callgrind --toggle-collect of its two hooks)
+#   bench/dedup.sh cgpipe [N]   the stage's own instructions per input byte behind the
+#                               default pipeline (daemon/textmill.conf) and alone, on the
+#                               first N (200) news-1k documents, one worker, empty index
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -77,5 +80,16 @@ PY
             "$build/textmill" run -c "$conf" -w 1 < "$f" 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
         echo "$kind, stage dedup alone: $s instructions = $(( s / b )) per byte, $(( s / n )) per document"
     done ;;
-*) echo "usage: $0 score|speed|speed1m|cg [N]" >&2; exit 2 ;;
+cgpipe)
+    n=${2:-200}
+    head -n "$n" "$corpus" > "$tmp/dedup-cgpipe.jsonl"
+    b=$(python3 -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1])))" "$tmp/dedup-cgpipe.jsonl")
+    for c in "$root/daemon/textmill.conf" "$conf"; do
+        s=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect='dd_process*' \
+            "$build/textmill" run -c "$c" -w 1 < "$tmp/dedup-cgpipe.jsonl" 2>&1 >/dev/null |
+            sed -n 's/.*Collected : //p')
+        echo "$(basename "$c"): $n docs, $b input bytes: stage dedup $s instructions =" \
+             "$(python3 -c "print(round($s / $b, 1))") per byte, $(( s / n )) per document"
+    done ;;
+*) echo "usage: $0 score|speed|speed1m|cg|cgpipe [N]" >&2; exit 2 ;;
 esac

@@ -36,15 +36,21 @@ typedef struct dd_lookup {
 typedef struct dd_query {
     const dd_sketch_t *sk;
     const uint32_t *keys;   /* probe these against the anchor postings: */
-    const float *weights;   /* a hit on keys[i] scores weights[i] */
+    const uint64_t *key_hash; /* dd_anchors_hash(keys[i]), or NULL */
+    const uint16_t *key_df; /* a hit on keys[i] scores dd_key_weight(key_df[i]) */
     size_t nkeys;
     size_t nlow;            /* keys[0..nlow) always; the rest only when those
                                find no candidate (very frequent shingles) */
     const uint32_t *anchors;/* and add the document under these if inserted */
+    const uint64_t *anchor_hash; /* dd_anchors_hash(anchors[i]), or NULL */
     size_t nanchors;
     unsigned max_candidates;
     int64_t now_ms;
 } dd_query_t;
+
+/* What a shared key scores for a candidate: rarer keys (fewer recent
+ * documents hold the shingle) count more. */
+static inline float dd_key_weight(unsigned df) { return 1.0f / (float)(1 + df); }
 
 typedef struct dd_backend dd_backend_t;
 struct dd_backend {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <textmill/json.h>
 #include <textmill/stage.h>
 
 #include "backend.h"
@@ -24,6 +25,7 @@
 #include "dftable.h"
 #include "fold.h"
 #include "html.h"
+#include "memindex.h"
 #include "normalize.h"
 #include "sketch.h"
 #include "verify.h"
@@ -136,13 +138,18 @@ typedef struct dd_stage {
     /* ordered-lane scratch (process_ordered runs one document at a time) */
     uint8_t *flags;
     uint16_t *xdf;
-    float *weights;
+    uint16_t *kdf;   /* keys' document frequencies */
     uint32_t *keys, *anchors;
+    uint64_t *khash, *ahash;  /* their anchor-table hashes */
     size_t cap;
     uint32_t *ybuf;  /* a candidate's own entries (dd_compare scratch) */
     uint16_t *ydf;
     size_t ycap;
     dd_xset_t xset;  /* the new document's sample as a set */
+    char *abuf;      /* the annotation's JSON text */
+    size_t acap;
+    char *vbuf[2];   /* the verdict's cluster and matched ids */
+    size_t vcap[2];
     uint64_t ordered_docs;
     int debug; /* log every comparison (log level debug) */
     tm_metric_t *m_unique, *m_exact, *m_near, *m_docs, *m_mem, *m_disk;
@@ -201,13 +208,18 @@ static void dd_destroy(void *instance)
     dd_norm_release(&st->norm);
     dd_fold_free(st->fold);
     free(st->xdf);
-    free(st->weights);
+    free(st->kdf);
     free(st->flags);
     free(st->keys);
+    free(st->khash);
+    free(st->ahash);
     free(st->anchors);
     free(st->ybuf);
     free(st->ydf);
     dd_xset_free(&st->xset);
+    free(st->abuf);
+    free(st->vbuf[0]);
+    free(st->vbuf[1]);
     free(st);
 }
 
@@ -364,6 +376,39 @@ static void dd_thread_fini(void *instance, void *ts)
     }
 }
 
+/* What process() hands to process_ordered() for one document, in one
+ * allocation: the sketch (its sample in the arrays that follow) and what
+ * can be worked out from the sample without the index's state, so the
+ * ordered lane (one document at a time) does only what needs the order. */
+typedef struct dd_handoff {
+    dd_sketch_t sk;
+    dd_dfslot_t *dfslot;   /* per sample entry: its boilerplate-table counters */
+    uint64_t *ahash;       /* ... and its anchor-table hash (dd_anchors_hash) */
+} dd_handoff_t;
+
+static dd_handoff_t *dd__handoff_new(const dd_stage_t *st, const dd_sketch_t *sk)
+{
+    size_t n = sk->s.n;
+    dd_handoff_t *w =
+        malloc(sizeof *w + n * (sizeof *w->dfslot + sizeof *w->ahash + sizeof *w->sk.s.h));
+    if (w == NULL)
+        return NULL;
+    w->sk = *sk;
+    w->dfslot = (dd_dfslot_t *)(void *)(w + 1);
+    w->ahash = (uint64_t *)(void *)(w->dfslot + n);
+    w->sk.s.h = (uint32_t *)(void *)(w->ahash + n);
+    if (n > 0)
+        memcpy(w->sk.s.h, sk->s.h, n * sizeof *sk->s.h);
+    else
+        w->sk.s.h = NULL;
+    /* also requests the table lines: when the ordered lane runs next on
+     * this worker (the usual case) they are then in cache */
+    dd_df_slots(st->df, w->sk.s.h, n, w->dfslot);
+    for (size_t i = 0; i < n; i++)
+        w->ahash[i] = dd_anchors_hash(w->sk.s.h[i]);
+    return w;
+}
+
 static int dd_process(void *instance, void *ts, tm_doc_t *doc, tm_err_t *err)
 {
     dd_stage_t *st = instance;
@@ -388,19 +433,15 @@ static int dd_process(void *instance, void *ts, tm_doc_t *doc, tm_err_t *err)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory normalizing");
         goto out;
     }
-    dd_sketch_t *sk = malloc(sizeof *sk);
-    if (sk == NULL || dd_sketch_build(&st->sc, s, text, len, sk) != 0) {
-        if (sk != NULL)
-            free(sk->s.h);
-        free(sk);
+    dd_sketch_t sk;
+    dd_handoff_t *w = NULL;
+    if (dd_sketch_build(&st->sc, s, text, len, &sk) != 0 ||
+        (w = dd__handoff_new(st, &sk)) == NULL) {
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory sketching");
         goto out;
     }
-    /* The ordered lane looks these up first; when it runs next on this
-     * worker (the usual case) their lines are then in cache. */
-    dd_df_prefetch(st->df, sk->s.h, sk->s.n);
-    if (h->doc_stash_put(doc, sk, dd_sketch_free) != TM_OK) {
-        dd_sketch_free(sk);
+    if (h->doc_stash_put(doc, w, free) != TM_OK) {
+        free(w);
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
     }
 out:
@@ -421,9 +462,9 @@ static int dd__grow_scratch(dd_stage_t *st, size_t n)
     uint16_t *x = realloc(st->xdf, c * sizeof *x);
     if (x != NULL)
         st->xdf = x;
-    float *w = realloc(st->weights, c * sizeof *w);
+    uint16_t *w = realloc(st->kdf, c * sizeof *w);
     if (w != NULL)
-        st->weights = w;
+        st->kdf = w;
     uint8_t *f = realloc(st->flags, c);
     if (f != NULL)
         st->flags = f;
@@ -432,7 +473,12 @@ static int dd__grow_scratch(dd_stage_t *st, size_t n)
         st->keys = k;
     if (a != NULL)
         st->anchors = a;
-    if (x == NULL || w == NULL || f == NULL || k == NULL || a == NULL)
+    uint64_t *kh = realloc(st->khash, c * 8), *ah = realloc(st->ahash, c * 8);
+    if (kh != NULL)
+        st->khash = kh;
+    if (ah != NULL)
+        st->ahash = ah;
+    if (x == NULL || w == NULL || f == NULL || k == NULL || a == NULL || kh == NULL || ah == NULL)
         return -1;
     st->cap = c;
     return 0;
@@ -455,24 +501,25 @@ static int dd__grow_ycmp(dd_stage_t *st, size_t n)
     return 0;
 }
 
-static char *dd__strndup(const char *s, size_t n)
+/* A copy of s[0, n) with a NUL in the stage's buffer k (0: the verdict's
+ * cluster, 1: its matched document), reused from document to document
+ * (the ordered lane runs one at a time); NULL when out of memory. */
+static const char *dd__vstr(dd_stage_t *st, int k, const char *s, size_t n)
 {
-    char *p = malloc(n + 1);
-    if (p != NULL) {
-        memcpy(p, s, n);
-        p[n] = '\0';
+    if (n + 1 > st->vcap[k]) {
+        size_t c = n + 1 < 64 ? 64 : n + 1;
+        char *p = realloc(st->vbuf[k], c);
+        if (p == NULL)
+            return NULL;
+        st->vbuf[k] = p;
+        st->vcap[k] = c;
     }
-    return p;
+    memcpy(st->vbuf[k], s, n);
+    st->vbuf[k][n] = '\0';
+    return st->vbuf[k];
 }
 
-void dd_verdict_clear(dd_verdict_t *v)
-{
-    free(v->cluster);
-    free(v->matched);
-    memset(v, 0, sizeof *v);
-}
-
-static double dd__round3(double x) { return (double)(long)(x * 1000.0 + 0.5) / 1000.0; }
+static void dd_verdict_clear(dd_verdict_t *v) { memset(v, 0, sizeof *v); }
 
 static int64_t dd__wall_ms(void)
 {
@@ -481,39 +528,96 @@ static int64_t dd__wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The annotation's JSON text (dd__annotate) ---- */
+
+#define DD_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+static char *dd__put_str(char *p, const char *s)
+{
+    return p + tm_json_write_string(p, s, strlen(s));
+}
+
+char *dd_json_milli(char *p, long k)
+{
+    p += tm_json_write_u64(p, (uint64_t)(k / 1000));
+    long f = k % 1000;
+    if (f != 0) {
+        *p++ = '.';
+        *p++ = (char)('0' + f / 100);
+        if (f % 100 != 0) {
+            *p++ = (char)('0' + f / 10 % 10);
+            if (f % 10 != 0)
+                *p++ = (char)('0' + f % 10);
+        }
+    }
+    return p;
+}
+
+/* x rounded to 3 places, as dd__round3 rounds it. */
+static long dd__milli(double x) { return (long)(x * 1000.0 + 0.5); }
+
+/* annotations.dedup, written as JSON text (attached pre-serialised: no
+ * tree of a dozen nodes per document for the host to walk).  The bytes
+ * are the ones the host would print from the equivalent cJSON tree:
+ * strings through <textmill/json.h>, numbers as its "%.15g". */
 static int dd__annotate(dd_stage_t *st, tm_doc_t *doc, const dd_verdict_t *v, int indexed,
                         tm_err_t *err)
 {
     const tm_host_t *h = st->host;
     static const char *const names[] = {"unique", "exact_duplicate", "near_duplicate"};
-    cJSON *a = cJSON_CreateObject();
-    if (a == NULL)
-        return tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
-    cJSON_AddStringToObject(a, "status", names[v->status]);
+    const char *id = h->doc_id(doc);
+    const char *cluster = v->status == DD_UNIQUE ? id : v->cluster;
+    size_t need = 320 + 6 * (strlen(cluster) + (v->status == DD_UNIQUE ? 0 : strlen(v->cluster)) +
+                             (v->matched != NULL ? strlen(v->matched) : 0));
+    if (need > st->acap) {
+        char *nb = realloc(st->abuf, need);
+        if (nb == NULL)
+            return tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
+        st->abuf = nb;
+        st->acap = need;
+    }
+    char *p = st->abuf;
+    p = DD_LIT(p, "{\"status\":");
+    p = dd__put_str(p, names[v->status]);
+    p = DD_LIT(p, ",\"duplicate_of\":");
     if (v->status == DD_UNIQUE)
-        cJSON_AddNullToObject(a, "duplicate_of");
+        p = DD_LIT(p, "null");
     else
-        cJSON_AddStringToObject(a, "duplicate_of", v->cluster);
-    cJSON_AddStringToObject(a, "cluster", v->status == DD_UNIQUE ? h->doc_id(doc) : v->cluster);
+        p = dd__put_str(p, v->cluster);
+    p = DD_LIT(p, ",\"cluster\":");
+    p = dd__put_str(p, cluster);
     if (v->status == DD_EXACT) {
-        cJSON_AddNumberToObject(a, "similarity", 1.0);
-        cJSON_AddStringToObject(a, "measure", "exact");
-        cJSON_AddBoolToObject(a, "byte_identical", v->byte_identical);
+        p = DD_LIT(p, ",\"similarity\":1,\"measure\":\"exact\",\"byte_identical\":");
+        p = v->byte_identical ? DD_LIT(p, "true") : DD_LIT(p, "false");
     } else if (v->status == DD_NEAR) {
-        cJSON_AddNumberToObject(a, "similarity", dd__round3(v->jaccard));
-        cJSON_AddStringToObject(a, "measure", v->subset ? "containment" : "jaccard");
-        cJSON_AddNumberToObject(a, "containment", dd__round3(v->containment));
-        cJSON_AddBoolToObject(a, "truncated", v->subset);
+        p = DD_LIT(p, ",\"similarity\":");
+        p = dd_json_milli(p, dd__milli(v->jaccard));
+        p = v->subset ? DD_LIT(p, ",\"measure\":\"containment\"")
+                      : DD_LIT(p, ",\"measure\":\"jaccard\"");
+        p = DD_LIT(p, ",\"containment\":");
+        p = dd_json_milli(p, dd__milli(v->containment));
+        p = DD_LIT(p, ",\"truncated\":");
+        p = v->subset ? DD_LIT(p, "true") : DD_LIT(p, "false");
     } else if (v->matched != NULL) {
         /* the closest document that was not close enough, for tuning */
-        cJSON_AddNumberToObject(a, "similarity", dd__round3(v->jaccard));
-        cJSON_AddNumberToObject(a, "containment", dd__round3(v->containment));
+        p = DD_LIT(p, ",\"similarity\":");
+        p = dd_json_milli(p, dd__milli(v->jaccard));
+        p = DD_LIT(p, ",\"containment\":");
+        p = dd_json_milli(p, dd__milli(v->containment));
     }
-    if (v->matched != NULL)
-        cJSON_AddStringToObject(a, v->status == DD_UNIQUE ? "nearest" : "matched", v->matched);
-    cJSON_AddNumberToObject(a, "candidates", v->candidates);
+    if (v->matched != NULL) {
+        p = v->status == DD_UNIQUE ? DD_LIT(p, ",\"nearest\":") : DD_LIT(p, ",\"matched\":");
+        p = dd__put_str(p, v->matched);
+    }
+    p = DD_LIT(p, ",\"candidates\":");
+    p += tm_json_write_u64(p, v->candidates);
     if (!indexed)
-        cJSON_AddBoolToObject(a, "indexed", 0);
+        p = DD_LIT(p, ",\"indexed\":false");
+    *p++ = '}';
+    *p = '\0';
+    cJSON *a = cJSON_CreateRaw(st->abuf);
+    if (a == NULL)
+        return tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
     if (h->doc_annotate(doc, "dedup", a) != TM_OK)
         return tm_err_set(err, TM_EDOC, "annotate_failed", "dedup: cannot annotate");
     unsigned flags = 0;
@@ -546,9 +650,10 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     dd_stage_t *st = instance;
     const tm_host_t *h = st->host;
     (void)ts;
-    dd_sketch_t *sk = h->doc_stash_take(doc);
-    if (sk == NULL)
+    dd_handoff_t *w = h->doc_stash_take(doc);
+    if (w == NULL)
         return TM_OK; /* process() failed and said why */
+    dd_sketch_t *sk = &w->sk;
     dd_verdict_t v = {0};
     int rc = TM_OK;
     if ((st->ordered_docs++ & 1023) == 0)
@@ -556,47 +661,54 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     if (sk->empty) {
         /* Nothing to compare: not a duplicate of anything, not indexed. */
         rc = dd__annotate(st, doc, &v, 0, err);
-        dd_sketch_free(sk);
+        free(w);
         return rc;
     }
     const dd_sample_t *x = &sk->s;
     if (dd__grow_scratch(st, x->n) != 0) {
-        dd_sketch_free(sk);
+        free(w);
         return tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
     }
     /* Document frequencies, probe keys (rare ones first) and index keys. */
     uint32_t atau = dd_rate_tau(st->sc.anchor_rate);
     unsigned anchor_df = st->vc.boilerplate_margin > 0 ? st->vc.boilerplate_margin + 1 : UINT16_MAX;
     size_t nk = 0, na = 0, nlow = 0;
-    dd_df_get_many(st->df, x->h, x->n, st->xdf);
-    for (uint32_t i = 0; i < x->n; i++) {
-        st->flags[i] = 0;
-        if (st->xdf[i] < st->posting_max)
-            nlow++;
-    }
+    dd_df_get_slots(st->df, w->dfslot, x->n, st->xdf);
+    for (uint32_t i = 0; i < x->n; i++)
+        nlow += st->xdf[i] < st->posting_max;
     size_t lo = 0, hi = nlow;
     for (uint32_t i = 0; i < x->n; i++) {
-        uint32_t hv = x->h[i];
         unsigned f = st->xdf[i];
         size_t k = f < st->posting_max ? lo++ : hi++;
-        st->keys[k] = hv;
-        st->weights[k] = 1.0f / (float)(1 + f);
-        /* Index keys: sorted ascending, so the hashes below the anchor
-         * threshold come first, then the smallest others make up
-         * anchor_min.  Shingles already common need no more postings. */
-        if (f < anchor_df && (hv <= atau || na < st->sc.anchor_min) && na < st->sc.anchor_max) {
+        st->keys[k] = x->h[i];
+        st->khash[k] = w->ahash[i];
+        st->kdf[k] = (uint16_t)f;
+    }
+    /* Index keys: the sample is sorted ascending, so the hashes below the
+     * anchor threshold come first, then the smallest others make up
+     * anchor_min (and none after).  Shingles already common need no more
+     * postings. */
+    memset(st->flags, 0, x->n);
+    for (uint32_t i = 0; i < x->n && na < st->sc.anchor_max; i++) {
+        uint32_t hv = x->h[i];
+        if (hv > atau && na >= st->sc.anchor_min)
+            break;
+        if (st->xdf[i] < anchor_df) {
+            st->ahash[na] = w->ahash[i];
             st->anchors[na++] = hv;
-            st->flags[i] |= DD_F_ANCHOR;
+            st->flags[i] = DD_F_ANCHOR;
         }
     }
     nk = x->n;
     dd_query_t q = {
         .sk = sk,
         .keys = st->keys,
-        .weights = st->weights,
+        .key_hash = st->khash,
+        .key_df = st->kdf,
         .nkeys = nk,
         .nlow = nlow,
         .anchors = st->anchors,
+        .anchor_hash = st->ahash,
         .nanchors = na,
         .max_candidates = st->max_candidates,
         .now_ms = dd__wall_ms(),
@@ -604,14 +716,14 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     dd_lookup_t lk;
     rc = st->be->lookup(st->be, &q, &lk, err);
     if (rc != TM_OK) {
-        dd_sketch_free(sk);
+        free(w);
         return rc < 0 ? rc : TM_EDOC;
     }
     int indexed = 0;
     if (lk.exact) {
         v.status = DD_EXACT;
-        v.cluster = dd__strndup(lk.exact_rec.cluster, lk.exact_rec.cluster_len);
-        v.matched = dd__strndup(lk.exact_rec.id, lk.exact_rec.id_len);
+        v.cluster = dd__vstr(st, 0, lk.exact_rec.cluster, lk.exact_rec.cluster_len);
+        v.matched = dd__vstr(st, 1, lk.exact_rec.id, lk.exact_rec.id_len);
         v.cluster_seq = lk.exact_rec.cluster_seq;
         v.byte_identical = lk.exact_rec.raw == sk->raw;
         st->be->skip(st->be);
@@ -674,8 +786,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             v.jaccard = bc.jaccard;
             v.containment = bc.cx;
             v.subset = bc.cx >= st->vc.containment && bc.ny * 4 > bc.nx * 5;
-            v.cluster = dd__strndup(y->cluster, y->cluster_len);
-            v.matched = dd__strndup(y->id, y->id_len);
+            v.cluster = dd__vstr(st, 0, y->cluster, y->cluster_len);
+            v.matched = dd__vstr(st, 1, y->id, y->id_len);
             v.cluster_seq = y->cluster_seq;
             rec.status = DD_NEAR;
             rec.cluster_seq = y->cluster_seq;
@@ -686,7 +798,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             if (nearest != NULL) {
                 v.jaccard = nc.jaccard;
                 v.containment = nc.cx;
-                v.matched = dd__strndup(nearest->rec.id, nearest->rec.id_len);
+                v.matched = dd__vstr(st, 1, nearest->rec.id, nearest->rec.id_len);
             }
             rec.status = DD_UNIQUE;
             rec.cluster_seq = lk.seq;
@@ -697,7 +809,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             (nearest != NULL && best == NULL && v.matched == NULL)) {
             st->be->skip(st->be);
             dd_verdict_clear(&v);
-            dd_sketch_free(sk);
+            free(w);
             return tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory");
         }
         /* rec.cluster may point into the candidate's stored bytes: insert
@@ -709,8 +821,8 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
             dd_verdict_clear(&v);
             memset(&v, 0, sizeof v);
             v.status = DD_EXACT;
-            v.cluster = dd__strndup(first.cluster, first.cluster_len);
-            v.matched = dd__strndup(first.id, first.id_len);
+            v.cluster = dd__vstr(st, 0, first.cluster, first.cluster_len);
+            v.matched = dd__vstr(st, 1, first.id, first.id_len);
             v.cluster_seq = first.cluster_seq;
             v.byte_identical = first.raw == sk->raw;
             v.candidates = (unsigned)lk.ncand;
@@ -722,13 +834,13 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
                             "dedup: the shared index changed under this document; not checked");
         } else if (rc == TM_OK) {
             indexed = 1;
-            dd_df_add(st->df, x->h, x->n, rec.cluster_seq);
+            dd_df_add_slots(st->df, w->dfslot, x->n, rec.cluster_seq);
         }
     }
     if (rc == TM_OK)
         rc = dd__annotate(st, doc, &v, indexed || v.status == DD_EXACT, err);
     dd_verdict_clear(&v);
-    dd_sketch_free(sk);
+    free(w);
     return rc;
 }
 

@@ -9,6 +9,7 @@
  *   normalize.c  text -> canonical form and word-token hashes (utf8proc)
  *   fold.c       data tables: HTML entities and punctuation folding
  *   sketch.c     shingles, exact hash, threshold sample, anchors, records
+ *   texthash.c   XXH3 of whole texts compiled for AVX2 (chosen at run time)
  *   dftable.c    sliding-window document frequency of shingles (boilerplate)
  *   verify.c     candidate verification: Jaccard and containment
  *   memindex.c   in-memory exact-hash map and anchor multimap
@@ -70,7 +71,6 @@ typedef struct dd_sketch {
     int empty;                 /* no word at all: not indexed */
 } dd_sketch_t;
 
-void dd_sketch_free(void *sk);
 
 /* Per-sample-entry flags kept in a record. */
 #define DD_F_ANCHOR 0x2u       /* inserted as an index key */
@@ -99,11 +99,14 @@ typedef struct dd_verdict {
     int subset;                /* this text is contained in the match (truncated copy) */
     int byte_identical;        /* exact: the raw bytes match too */
     uint64_t cluster_seq;
-    char *cluster;             /* owned: id of the cluster's first document */
-    char *matched;             /* owned: id of the document compared with */
+    const char *cluster;       /* id of the cluster's first document */
+    const char *matched;       /* id of the document compared with */
     unsigned candidates;       /* candidates verified */
 } dd_verdict_t;
 
-void dd_verdict_clear(dd_verdict_t *v);
+/* Write k / 1000 (0 <= k < 10^15) at p as the host prints the double
+ * nearest it in JSON ("%.15g": "1", "0.5", "0.987", "0"); returns the end.
+ * Room: 20 bytes. */
+char *dd_json_milli(char *p, long k);
 
 #endif

@@ -13,8 +13,10 @@
 struct dd_df {
     uint16_t *t;       /* lines of 32 counters (64 bytes) */
     uint32_t lines_mask;
-    /* FIFO of contributed hashes (ring) and of per-document counts */
+    /* FIFO of contributed counters (ring: counter a's index, counter b's
+     * lane in the same line) and of per-document counts */
     uint32_t *fifo;
+    uint8_t *fifo_b;
     size_t fifo_cap, fifo_head, fifo_used;
     struct dd_dfdoc { uint32_t n; uint64_t cluster; } *docs;
     size_t docs_cap, docs_head, docs_used;
@@ -67,11 +69,16 @@ unsigned dd_df_cluster(const dd_df_t *df, uint64_t cluster)
  * a lookup costs one cache miss instead of two. */
 #define DD_LINE 32
 
-static inline uint16_t *dd__line(const dd_df_t *df, uint32_t h)
+static inline uint32_t dd__line_no(const dd_df_t *df, uint32_t h)
 {
     uint32_t x = h * 0x9E3779B1u;
     x ^= x >> 16;
-    return df->t + (size_t)(x & df->lines_mask) * DD_LINE;
+    return x & df->lines_mask;
+}
+
+static inline uint16_t *dd__line(const dd_df_t *df, uint32_t h)
+{
+    return df->t + (size_t)dd__line_no(df, h) * DD_LINE;
 }
 
 static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
@@ -79,32 +86,51 @@ static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
     uint32_t x = h * 0x85EBCA77u;
     x ^= x >> 13;
     *a = x & (DD_LINE - 1);
-    *b = (*a + 1 + ((x >> 5) % (DD_LINE - 1))) & (DD_LINE - 1); /* != *a */
+    /* (x >> 5) % 31 as one multiply: exact for every value below 2^27
+     * (checked exhaustively); the compiler's general sequence is longer */
+    uint32_t v = x >> 5, q = (uint32_t)(((uint64_t)v * 138547333u) >> 32);
+    *b = (*a + 1 + (v - q * (DD_LINE - 1))) & (DD_LINE - 1); /* != *a */
+}
+
+/* h's counters as a slot: counter a's index in t (lines * 32 < 2^32) in
+ * the low half, counter b's lane in its line above. */
+static inline dd_dfslot_t dd__slot(const dd_df_t *df, uint32_t h)
+{
+    unsigned a, b;
+    dd__pos(h, &a, &b);
+    return (uint64_t)b << 32 | ((uint64_t)dd__line_no(df, h) * DD_LINE + a);
+}
+
+static inline uint32_t dd__slot_a(dd_dfslot_t s) { return (uint32_t)s; }
+static inline uint32_t dd__slot_b(dd_dfslot_t s)
+{
+    return ((uint32_t)s & ~(uint32_t)(DD_LINE - 1)) | (uint32_t)(s >> 32);
+}
+
+static inline unsigned dd__get_slot(const dd_df_t *df, dd_dfslot_t s)
+{
+    unsigned x = df->t[dd__slot_a(s)], y = df->t[dd__slot_b(s)];
+    return x < y ? x : y;
 }
 
 static inline unsigned dd__get(const dd_df_t *df, uint32_t h)
 {
-    const uint16_t *l = dd__line(df, h);
-    unsigned a, b;
-    dd__pos(h, &a, &b);
-    return l[a] < l[b] ? l[a] : l[b];
+    return dd__get_slot(df, dd__slot(df, h));
 }
 
-static inline void dd__bump(dd_df_t *df, uint32_t h, int up)
+static inline void dd__bump1(uint16_t *c, int up)
 {
-    uint16_t *l = dd__line(df, h);
-    unsigned a, b;
-    dd__pos(h, &a, &b);
-    unsigned p[2] = {a, b};
-    for (int r = 0; r < 2; r++) {
-        uint16_t *c = &l[p[r]];
-        if (up) {
-            if (*c < UINT16_MAX)
-                (*c)++;
-        } else if (*c > 0 && *c < UINT16_MAX) {
-            (*c)--; /* saturated counters stay (never under-estimate) */
-        }
-    }
+    unsigned v = *c;
+    if (up)
+        *c = (uint16_t)(v + (v < UINT16_MAX));
+    else /* saturated counters stay (never under-estimate) */
+        *c = (uint16_t)(v - (v > 0 && v < UINT16_MAX));
+}
+
+static inline void dd__bump(dd_df_t *df, uint32_t a, uint32_t b, int up)
+{
+    dd__bump1(&df->t[a], up);
+    dd__bump1(&df->t[b], up);
 }
 
 dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
@@ -135,8 +161,9 @@ dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
     df->lines_mask = (uint32_t)(w / DD_LINE - 1);
     df->t = dd_table_alloc(w * sizeof(uint16_t)); /* page-aligned when big */
     df->fifo = malloc(df->fifo_cap * sizeof *df->fifo);
+    df->fifo_b = malloc(df->fifo_cap);
     df->docs = malloc(df->docs_cap * sizeof *df->docs);
-    if (df->t == NULL || df->fifo == NULL || df->docs == NULL ||
+    if (df->t == NULL || df->fifo == NULL || df->fifo_b == NULL || df->docs == NULL ||
         df->cl == NULL) {
         dd_df_free(df);
         return NULL;
@@ -150,6 +177,7 @@ void dd_df_free(dd_df_t *df)
         return;
     dd_table_free(df->t, ((size_t)df->lines_mask + 1) * DD_LINE * sizeof(uint16_t));
     free(df->fifo);
+    free(df->fifo_b);
     free(df->docs);
     free(df->cl);
     free(df);
@@ -174,10 +202,25 @@ void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *ou
     }
 }
 
-void dd_df_prefetch(const dd_df_t *df, const uint32_t *h, size_t n)
+void dd_df_slots(const dd_df_t *df, const uint32_t *h, size_t n, dd_dfslot_t *slot)
 {
-    for (size_t i = 0; i < n; i++)
-        __builtin_prefetch(dd__line(df, h[i]));
+    for (size_t i = 0; i < n; i++) {
+        slot[i] = dd__slot(df, h[i]);
+        __builtin_prefetch(df->t + dd__slot_a(slot[i]));
+    }
+}
+
+void dd_df_get_slots(const dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint16_t *out)
+{
+    for (size_t g = 0; g < n; g += DD_GROUP) {
+        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
+        for (size_t i = g; i < e; i++)
+            __builtin_prefetch(df->t + dd__slot_a(slot[i]));
+        for (size_t i = g; i < e; i++) {
+            unsigned v = dd__get_slot(df, slot[i]);
+            out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+        }
+    }
 }
 
 static void dd__expire_one(dd_df_t *df)
@@ -197,12 +240,13 @@ static void dd__expire_one(dd_df_t *df)
         uint32_t e = n - i < DD_GROUP ? n : i + DD_GROUP;
         size_t p = head;
         for (uint32_t k = i; k < e; k++) {
-            __builtin_prefetch(dd__line(df, df->fifo[p]));
+            __builtin_prefetch(df->t + df->fifo[p]);
             if (++p == df->fifo_cap)
                 p = 0;
         }
         for (uint32_t k = i; k < e; k++) {
-            dd__bump(df, df->fifo[head], 0);
+            uint32_t a = df->fifo[head];
+            dd__bump(df, a, (a & ~(uint32_t)(DD_LINE - 1)) | df->fifo_b[head], 0);
             if (++head == df->fifo_cap)
                 head = 0;
         }
@@ -211,10 +255,12 @@ static void dd__expire_one(dd_df_t *df)
     df->fifo_used -= n;
 }
 
-int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
+/* Make room for n contributions and count the document in its cluster;
+ * returns the FIFO position for them, or SIZE_MAX when n is too large. */
+static size_t dd__add_begin(dd_df_t *df, size_t n, uint64_t cluster)
 {
     if (n > df->fifo_cap)
-        return -1;
+        return SIZE_MAX;
     while (df->docs_used > 0 && (df->docs_used == df->docs_cap || df->fifo_used + n > df->fifo_cap))
         dd__expire_one(df);
     if (cluster != 0) {
@@ -234,27 +280,55 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
     size_t tail = df->fifo_head + df->fifo_used;
     if (tail >= df->fifo_cap)
         tail -= df->fifo_cap;
-    for (size_t g = 0; g < n; g += DD_GROUP) {
-        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
-        for (size_t i = g; i < e; i++)
-            __builtin_prefetch(dd__line(df, h[i]));
-        for (size_t i = g; i < e; i++) {
-            df->fifo[tail] = h[i];
-            if (++tail == df->fifo_cap)
-                tail = 0;
-            dd__bump(df, h[i], 1);
-        }
-    }
+    return tail;
+}
+
+static void dd__add_end(dd_df_t *df, size_t n, uint64_t cluster)
+{
     df->fifo_used += n;
     df->docs[(df->docs_head + df->docs_used) % df->docs_cap] =
         (struct dd_dfdoc){(uint32_t)n, cluster};
     df->docs_used++;
+}
+
+int dd_df_add_slots(dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint64_t cluster)
+{
+    size_t tail = dd__add_begin(df, n, cluster);
+    if (tail == SIZE_MAX)
+        return -1;
+    /* no prefetching: the lane read these lines (dd_df_get_slots) just
+     * before */
+    for (size_t i = 0; i < n; i++) {
+        df->fifo[tail] = dd__slot_a(slot[i]);
+        df->fifo_b[tail] = (uint8_t)(slot[i] >> 32);
+        if (++tail == df->fifo_cap)
+            tail = 0;
+        dd__bump(df, dd__slot_a(slot[i]), dd__slot_b(slot[i]), 1);
+    }
+    dd__add_end(df, n, cluster);
+    return 0;
+}
+
+int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
+{
+    size_t tail = dd__add_begin(df, n, cluster);
+    if (tail == SIZE_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        dd_dfslot_t sl = dd__slot(df, h[i]);
+        df->fifo[tail] = dd__slot_a(sl);
+        df->fifo_b[tail] = (uint8_t)(sl >> 32);
+        if (++tail == df->fifo_cap)
+            tail = 0;
+        dd__bump(df, dd__slot_a(sl), dd__slot_b(sl), 1);
+    }
+    dd__add_end(df, n, cluster);
     return 0;
 }
 
 size_t dd_df_bytes(const dd_df_t *df)
 {
     return ((size_t)df->lines_mask + 1) * DD_LINE * sizeof(uint16_t) +
-           df->fifo_cap * sizeof *df->fifo +
+           df->fifo_cap * (sizeof *df->fifo + 1) +
            df->docs_cap * sizeof *df->docs + (df->cl_mask + 1) * sizeof *df->cl;
 }

@@ -33,9 +33,18 @@ unsigned dd_df_get(const dd_df_t *df, uint32_t h);
 /* The same for h[0..n), saturated to 65535, with prefetching. */
 void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out);
 
-/* Request the table lines of h[0..n) (a hint; the table's memory never
- * moves, so any thread may call this while another updates counts). */
-void dd_df_prefetch(const dd_df_t *df, const uint32_t *h, size_t n);
+/* Where a hash's two counters are in the table.  It depends only on the
+ * table's size, fixed at dd_df_new, so process() works it out on any
+ * thread while the ordered lane updates counts. */
+typedef uint64_t dd_dfslot_t;
+
+/* slot[i] for h[i], i < n, and a request for each one's table line (a
+ * hint: the table's memory never moves). */
+void dd_df_slots(const dd_df_t *df, const uint32_t *h, size_t n, dd_dfslot_t *slot);
+/* dd_df_get_many from slots. */
+void dd_df_get_slots(const dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint16_t *out);
+/* dd_df_add from slots. */
+int dd_df_add_slots(dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint64_t cluster);
 
 /* Add one document of cluster `cluster` with sampled shingles h[0..n)
  * (n may be 0), expiring the oldest document(s) to make room.  Returns 0,

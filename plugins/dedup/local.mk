@@ -4,6 +4,7 @@ DD_SOURCES = plugins/dedup/dedup.c plugins/dedup/dedup.h \
 	plugins/dedup/fold.c plugins/dedup/fold.h \
 	plugins/dedup/html.c plugins/dedup/html.h \
 	plugins/dedup/sketch.c plugins/dedup/sketch.h \
+	plugins/dedup/texthash.c plugins/dedup/texthash.h \
 	plugins/dedup/dftable.c plugins/dedup/dftable.h \
 	plugins/dedup/verify.c plugins/dedup/verify.h \
 	plugins/dedup/candset.c plugins/dedup/candset.h \

@@ -176,7 +176,7 @@ struct dd_anchors {
 };
 
 static inline uint32_t dd__akey(uint32_t k) { return k == 0 ? 1 : k; }
-static inline size_t dd__ahome(uint32_t k, size_t mask) { return (size_t)dd__mix64(k) & mask; }
+static inline size_t dd__ahome(uint32_t k, size_t mask) { return (size_t)dd_anchors_hash(k) & mask; }
 
 dd_anchors_t *dd_anchors_new(void)
 {
@@ -222,10 +222,16 @@ static int dd__agrow(dd_anchors_t *a)
 
 int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq, unsigned max_postings)
 {
+    return dd_anchors_add_h(a, key, dd_anchors_hash(key), seq, max_postings);
+}
+
+int dd_anchors_add_h(dd_anchors_t *a, uint32_t key, uint64_t hash, uint32_t seq,
+                     unsigned max_postings)
+{
     if ((a->count + 1) * 4 > (a->mask + 1) * 3 && dd__agrow(a) != 0)
         return -1;
     key = dd__akey(key);
-    size_t i = dd__ahome(key, a->mask);
+    size_t i = (size_t)hash & a->mask;
     unsigned have = 0;
     while (a->t[i].key != 0) {
         if (a->t[i].key == key) {
@@ -272,9 +278,15 @@ void dd_anchors_del(dd_anchors_t *a, uint32_t key, uint32_t seq)
 size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key, void (*fn)(void *, uint32_t),
                       void *ctx)
 {
+    return dd_anchors_get_h(a, key, dd_anchors_hash(key), fn, ctx);
+}
+
+size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
+                        void (*fn)(void *, uint32_t), void *ctx)
+{
     key = dd__akey(key);
     size_t n = 0;
-    for (size_t i = dd__ahome(key, a->mask); a->t[i].key != 0; i = (i + 1) & a->mask) {
+    for (size_t i = (size_t)hash & a->mask; a->t[i].key != 0; i = (i + 1) & a->mask) {
         if (a->t[i].key == key) {
             fn(ctx, a->t[i].seq);
             n++;
@@ -285,7 +297,12 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key, void (*fn)(void *, ui
 
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)
 {
-    __builtin_prefetch(&a->t[dd__ahome(dd__akey(key), a->mask)]);
+    dd_anchors_prefetch_h(a, dd_anchors_hash(key));
+}
+
+void dd_anchors_prefetch_h(const dd_anchors_t *a, uint64_t hash)
+{
+    __builtin_prefetch(&a->t[(size_t)hash & a->mask]);
 }
 
 size_t dd_anchors_count(const dd_anchors_t *a) { return a->count; }

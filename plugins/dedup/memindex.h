@@ -35,16 +35,34 @@ size_t dd_exactmap_bytes(const dd_exactmap_t *m);
 
 dd_anchors_t *dd_anchors_new(void);
 void dd_anchors_free(dd_anchors_t *a);
+/* The table hash of key (a mix of it; key 0 is stored as 1): a pure
+ * function, so process() can work it out for the ordered lane; the _h
+ * functions take it instead of hashing key. */
+static inline uint64_t dd_anchors_hash(uint32_t key)
+{
+    uint64_t x = key == 0 ? 1 : key;
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
 /* Add a posting unless key already has max_postings; returns 1 when
  * added, 0 when the key is full, -1 when out of memory. */
 int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq_lo, unsigned max_postings);
+int dd_anchors_add_h(dd_anchors_t *a, uint32_t key, uint64_t hash, uint32_t seq_lo,
+                     unsigned max_postings);
 /* Remove one posting (no-op when absent). */
 void dd_anchors_del(dd_anchors_t *a, uint32_t key, uint32_t seq_lo);
 /* Call fn for each posting of key; returns the number of postings. */
 size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
                       void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
+                        void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
 /* Hint that key will be looked up soon. */
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
+void dd_anchors_prefetch_h(const dd_anchors_t *a, uint64_t hash);
 size_t dd_anchors_count(const dd_anchors_t *a);
 size_t dd_anchors_bytes(const dd_anchors_t *a);
 

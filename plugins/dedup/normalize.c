@@ -4,7 +4,8 @@
  *
  * ASCII needs no NFKC: lower-casing is all NFKC + case folding does to it.
  * Plain ASCII text (letters, digits, punctuation, single spaces) goes 16
- * bytes at a time through SSE2 compares (dd__blocks: the span it copies is
+ * bytes at a time through SSE2 compares, or 32 with AVX2 when the CPU has
+ * it (dd__blocks, dd__blocks32: the span it copies is
  * exactly what the byte-by-byte rules would output, and it leaves their
  * state); everything else is handled byte by byte.  A token that contains
  * any other character is collected as
@@ -578,9 +579,9 @@ static int dd__blocks_enter(dd_norm_t *n, const unsigned char *t, size_t len, si
         n->tok_start = s->canon_len;
     }
     /* Room for the whole rest (canon grows by at most one byte per input
-     * byte here, plus one 16-byte store past the end) and for its tokens
+     * byte here, plus one 16- or 32-byte store past the end) and for its tokens
      * (at most one per two bytes). */
-    if (n->oom || dd__canon_reserve(n, len - i + 16) != 0 ||
+    if (n->oom || dd__canon_reserve(n, len - i + 32) != 0 ||
         dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + (len - i) / 2 + 2, sizeof *s->tok) != 0) {
         n->oom = 1;
         return -1;
@@ -633,16 +634,24 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
          * the span; one on the span's last byte stays open (what follows
          * decides: this path, the next block, or the byte-by-byte one). */
         unsigned ends = W & ~(W >> 1) & (m >> 1);
-        while (ends != 0) {
-            unsigned k = (unsigned)__builtin_ctz(ends);
-            /* starts and ends alternate: the start before this end, if it
-             * is in this block, is the lowest one left */
-            if (starts != 0 && (unsigned)__builtin_ctz(starts) <= k) {
+        if (ends != 0) {
+            /* Starts and ends alternate: the first end closes the token
+             * carried in (when the block starts inside it) or the first
+             * one starting here; every later end, the next start. */
+            if (!(carry & W)) {
                 ts = ol + (unsigned)__builtin_ctz(starts);
                 starts &= starts - 1;
             }
-            tok[nt++] = XXH3_64bits((const char *)out + ts, ol + k + 1 - ts);
+            tok[nt++] = XXH3_64bits((const char *)out + ts,
+                                    ol + (unsigned)__builtin_ctz(ends) + 1 - ts);
             ends &= ends - 1;
+            while (ends != 0) {
+                size_t b = ol + (unsigned)__builtin_ctz(starts);
+                tok[nt++] = XXH3_64bits((const char *)out + b,
+                                        (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
         }
         if (starts != 0)
             ts = ol + (unsigned)__builtin_ctz(starts);
@@ -658,6 +667,147 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
     n->in_tok = (int)carry;
     *pi = i;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX2__)
+#define DD_HAVE_BLOCKS32 1
+#include <immintrin.h>
+
+/* dd__blocks with 32-byte blocks (AVX2), for CPUs that have it: the same
+ * rules, masks of 32 bits; it stops where dd__blocks would, and leaves the
+ * same state.  Runs only after __builtin_cpu_supports("avx2"). */
+__attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
+                                                                   const unsigned char *t,
+                                                                   size_t len, size_t *pi)
+{
+    dd_scratch_t *s = n->s;
+    size_t i = *pi;
+    unsigned char *out = (unsigned char *)s->canon;
+    uint64_t *tok = s->tok;
+    size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
+    uint32_t carry = n->in_tok && dd__fastvis[t[i]] == 2;
+    const dd_uni_entry_t *uni = n->o->uni;
+    /* The constants are read from memory in the loop (operands of the
+     * compares): the call to XXH3's long-input path in it clobbers every
+     * vector register, and GCC would otherwise build each one again from
+     * immediates per block. */
+    static const uint8_t kc[9][32] __attribute__((aligned(32))) = {
+#define DD_K32(v) {v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, \
+                   v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}
+        DD_K32(0x20), DD_K32(0x60), DD_K32(0x7B), DD_K32(0x2F), DD_K32(0x3A),
+        DD_K32(0x7F), DD_K32('&'), DD_K32('<'), DD_K32('`'),
+#undef DD_K32
+    };
+    const uint8_t(*kp)[32] = kc;
+    __asm__("" : "+r"(kp)); /* opaque: loaded, not rebuilt from immediates */
+#define DD_K(j) _mm256_load_si256((const __m256i *)(const void *)kp[j])
+    while (i + 33 <= len) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(t + i));
+        /* letters: x | 0x20 in 'a'..'z' (upper case ones differ by 0x20) */
+        __m256i xl = _mm256_or_si256(x, DD_K(0));
+        __m256i lt = _mm256_and_si256(_mm256_cmpgt_epi8(xl, DD_K(1)), _mm256_cmpgt_epi8(DD_K(2), xl));
+        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, DD_K(3)), _mm256_cmpgt_epi8(DD_K(4), x));
+        __m256i pr = _mm256_and_si256(_mm256_cmpgt_epi8(x, DD_K(0)), _mm256_cmpgt_epi8(DD_K(5), x));
+        __m256i ex = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, DD_K(6)), _mm256_cmpeq_epi8(x, DD_K(7))),
+            _mm256_cmpeq_epi8(x, DD_K(8)));
+        uint32_t W = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(lt, dg));
+        uint32_t V = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(ex, pr));
+        uint32_t S = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, DD_K(0)));
+        uint32_t Vn = (V >> 1) | (dd__fastvis[t[i + 32]] != 0 ? 0x80000000u : 0u);
+        uint32_t stop = ~(V | (S & Vn));
+        if (stop & 1u)
+            break;
+        /* lower-cased: letters get 0x20 (lower-case ones have it) */
+        _mm256_storeu_si256((__m256i *)(void *)(out + ol),
+                            _mm256_or_si256(x, _mm256_and_si256(lt, DD_K(0))));
+        unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 32u;
+        uint32_t m = cnt == 32 ? 0xFFFFFFFFu : (UINT32_C(1) << cnt) - 1u;
+        if (carry && !(W & 1u))
+            tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+        W &= m;
+        uint32_t starts = W & ~((W << 1) | carry);
+        uint32_t ends = W & ~(W >> 1) & (m >> 1);
+        if (ends != 0) {
+            /* Starts and ends alternate: the first end closes the token
+             * carried in (when the block starts inside it) or the first
+             * one starting here; every later end, the next start. */
+            if (!(carry & W)) {
+                ts = ol + (unsigned)__builtin_ctz(starts);
+                starts &= starts - 1;
+            }
+            tok[nt++] = XXH3_64bits((const char *)out + ts,
+                                    ol + (unsigned)__builtin_ctz(ends) + 1 - ts);
+            ends &= ends - 1;
+            while (ends != 0) {
+                size_t b = ol + (unsigned)__builtin_ctz(starts);
+                tok[nt++] = XXH3_64bits((const char *)out + b,
+                                        (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
+        }
+        if (starts != 0)
+            ts = ol + (unsigned)__builtin_ctz(starts);
+        carry = (W >> (cnt - 1)) & 1u;
+        ol += cnt;
+        i += cnt;
+        if (cnt < 32) {
+            /* What stopped the span, when the byte-by-byte path would come
+             * straight back here, is done here too (the same output and
+             * state): a run of separators (line breaks, spaces, controls)
+             * followed by a visible byte, which ends the open token and
+             * gives one space; and General Punctuation the start-up table
+             * folds into at most as many bytes (curly quotes, dashes), which
+             * ends the open token and is copied as folded. */
+            int more = 0;
+            for (;;) {
+                unsigned char c = t[i];
+                if (c <= 0x20 || c == 0x7F) {
+                    size_t q = i + 1;
+                    while (q < len && (t[q] <= 0x20 || t[q] == 0x7F))
+                        q++;
+                    if (q + 33 > len || dd__fastvis[t[q]] == 0)
+                        break;
+                    if (carry)
+                        tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+                    carry = 0;
+                    out[ol++] = ' ';
+                    i = q;
+                    more = 1;
+                    break;
+                }
+                if (c != 0xE2 || uni == NULL || i + 2 >= len || (t[i + 1] & 0xFE) != 0x80 ||
+                    (t[i + 2] & 0xC0) != 0x80)
+                    break;
+                const dd_uni_entry_t *e =
+                    &uni[DD_UNI_LAT1 + ((t[i + 1] & 0x3F) << 6 | (t[i + 2] & 0x3F))];
+                if (e->kind != DD_UNI_PUNCT || e->len > 3)
+                    break;
+                if (carry)
+                    tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+                carry = 0;
+                memcpy(out + ol, e->out, 3); /* room: 32 bytes past the end */
+                ol += e->len;
+                i += 3;
+                if (i + 33 > len)
+                    break;
+                if (dd__fastvis[t[i]] != 0) {
+                    more = 1;
+                    break;
+                }
+            }
+            if (!more)
+                break;
+        }
+    }
+#undef DD_K
+    s->canon_len = ol;
+    s->ntok = nt;
+    n->tok_start = ts;
+    n->in_tok = (int)carry;
+    *pi = i;
+}
+#endif
 #endif
 
 int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scratch_t *s)
@@ -669,6 +819,9 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
     s->raw_len = 0;
     if (dd_grow((void **)&s->canon, &s->canon_cap, len + 16, 1) != 0)
         return -1;
+#ifdef DD_HAVE_BLOCKS32
+    const int avx2 = !o->sse2_only && len >= 64 && __builtin_cpu_supports("avx2");
+#endif
     size_t i = 0;
     while (i < len && !n.oom) {
         unsigned char c = t[i];
@@ -677,6 +830,12 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
             if (dd__fastvis[c] != 0 && !n.tok_uni && i + 17 <= len) {
                 if (dd__blocks_enter(&n, t, len, i) != 0)
                     break;
+#ifdef DD_HAVE_BLOCKS32
+                if (avx2 && i + 33 <= len) {
+                    dd__blocks32(&n, t, len, &i);
+                    continue;
+                }
+#endif
                 dd__blocks(&n, t, len, &i);
                 continue;
             }

@@ -46,6 +46,8 @@ typedef struct dd_norm_opts {
     const dd_fold_t *fold;  /* borrowed */
     int fold_diacritics;
     int strip_markup;       /* tag residue and character references */
+    int sse2_only;          /* ASCII blocks of 16 bytes even when the CPU has
+                               AVX2 (32-byte blocks): for tests */
     dd_uni_entry_t *uni;    /* NULL (every character takes the full path), or
                                DD_UNI_LAT1 + DD_UNI_GENP entries (dd_norm_prepare) */
 } dd_norm_opts_t;

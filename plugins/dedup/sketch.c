@@ -8,18 +8,36 @@
 
 #include <stdlib.h>
 
+#include "texthash.h"
+
 /* inlined (same values as libxxhash): one hash per shingle */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-void dd_sketch_free(void *p)
+/* The 4-word shingle hash written out (dd__shingle_hashes): needs a
+ * 128-bit multiply and a little-endian host; elsewhere XXH3_64bits. */
+#if defined(__SIZEOF_INT128__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DD_SHINGLE4_DIRECT 1
+#else
+#define DD_SHINGLE4_DIRECT 0
+#endif
+
+#if DD_SHINGLE4_DIRECT
+/* XXH3's 128-bit multiply folded to 64 bits (XXH_mult128to64 ^ high). */
+static inline uint64_t dd__mulfold(uint64_t a, uint64_t b)
 {
-    dd_sketch_t *sk = p;
-    if (sk == NULL)
-        return;
-    free(sk->s.h);
-    free(sk);
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* GCC moves an __int128 product through the stack; mulq does not */
+    uint64_t lo, hi;
+    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(a), "rm"(b) : "cc");
+    return lo ^ hi;
+#else
+    unsigned __int128 p = (unsigned __int128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+#endif
 }
+#endif
 
 static void dd__insertion_sort(uint32_t *a, size_t n)
 {
@@ -34,15 +52,16 @@ static void dd__insertion_sort(uint32_t *a, size_t n)
     }
 }
 
-/* Bucket sort for article-sized inputs (up to 2048 values): the values
- * are hashes, spread evenly, so one scatter pass by their top bits leaves
- * about one value per bucket and a final insertion sort has almost
- * nothing to move.  No data-dependent branch in the scatter: a
- * comparison sort mispredicts about half of its n log n branches here.
+/* Bucket sort for article-sized inputs (up to 2048 values), repeats
+ * dropped; returns the new count.  The values are hashes, spread evenly,
+ * so one scatter pass by their top bits leaves about one value per bucket
+ * and the final insertion has almost nothing to move.  No data-dependent
+ * branch in the scatter: a comparison sort mispredicts about half of its
+ * n log n branches here.
  * Worst case (values crowded into one bucket) is the insertion sort's
  * n^2 on at most 2048 values. */
 #define DD_BUCKET_MAX_BITS 11
-static void dd__bucket_sort(uint32_t *a, size_t n, uint32_t *tmp)
+static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
 {
     uint32_t mx = 0;
     for (size_t i = 0; i < n; i++)
@@ -61,8 +80,26 @@ static void dd__bucket_sort(uint32_t *a, size_t n, uint32_t *tmp)
         cnt[b + 1] += cnt[b];
     for (size_t i = 0; i < n; i++)
         tmp[cnt[a[i] >> shift]++] = a[i];
-    memcpy(a, tmp, n * sizeof *a);
-    dd__insertion_sort(a, n);
+    /* Back into a by insertion, dropping repeats on the way: the values
+     * come in bucket order, so almost every one goes at the end. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = tmp[i];
+        if (m == 0 || a[m - 1] < v) {
+            a[m++] = v;
+            continue;
+        }
+        size_t j = m;
+        while (j > 0 && a[j - 1] > v)
+            j--;
+        if (j > 0 && a[j - 1] == v)
+            continue;
+        for (size_t k = m; k > j; k--)
+            a[k] = a[k - 1];
+        a[j] = v;
+        m++;
+    }
+    return m;
 }
 
 /* Sort, then drop repeats: bucket sort for article-sized inputs, LSD
@@ -74,7 +111,7 @@ size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
     if (n <= 32) {
         dd__insertion_sort(a, n);
     } else if (n <= ((size_t)1 << DD_BUCKET_MAX_BITS)) {
-        dd__bucket_sort(a, n, tmp);
+        return dd__bucket_sort_unique(a, n, tmp);
     } else {
         uint32_t *src = a, *dst = tmp;
         for (unsigned shift = 0; shift < 32; shift += 8) {
@@ -108,12 +145,36 @@ __attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, s
 {
     size_t m = 0;
     if (span == 4) {
+#if DD_SHINGLE4_DIRECT
+        /* XXH3_64bits of 32 bytes (seed 0, the default secret), written
+         * out: XXH3_len_17to128_64b with its two 16-byte mixes, on the
+         * token hashes as they are in memory (little-endian, what XXH3
+         * reads), without the library's length dispatch per shingle and
+         * with its multiply kept in registers.  test_dedup compares it
+         * with XXH3_64bits. */
+        const uint64_t s0 = XXH_readLE64(XXH3_kSecret), s1 = XXH_readLE64(XXH3_kSecret + 8),
+                       s2 = XXH_readLE64(XXH3_kSecret + 16),
+                       s3 = XXH_readLE64(XXH3_kSecret + 24);
+        const uint64_t acc0 = 32 * XXH_PRIME64_1;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t acc = acc0 + dd__mulfold(tok[i] ^ s0, tok[i + 1] ^ s1) +
+                           dd__mulfold(tok[i + 2] ^ s2, tok[i + 3] ^ s3);
+            acc ^= acc >> 37;
+            acc *= UINT64_C(0x165667919E3779F9);
+            acc ^= acc >> 32;
+            uint32_t h = (uint32_t)(acc >> 32);
+            all[i] = h;
+            smp[m] = h;
+            m += h <= tau;
+        }
+#else
         for (size_t i = 0; i < n; i++) {
             uint32_t h = (uint32_t)(XXH3_64bits(tok + i, 4 * sizeof *tok) >> 32);
             all[i] = h;
             smp[m] = h;
             m += h <= tau;
         }
+#endif
     } else {
         for (size_t i = 0; i < n; i++) {
             uint32_t h = (uint32_t)(XXH3_64bits(tok + i, span * sizeof *tok) >> 32);
@@ -125,12 +186,22 @@ __attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, s
     return m;
 }
 
+uint64_t dd_text_hash(const void *p, size_t len)
+{
+#ifdef DD_XXH3_AVX2
+    /* short texts take XXH3's scalar paths either way */
+    if (len > 240 && __builtin_cpu_supports("avx2"))
+        return dd_xxh3_avx2(p, len);
+#endif
+    return XXH3_64bits(p, len);
+}
+
 int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
                     dd_sketch_t *sk)
 {
     memset(sk, 0, sizeof *sk);
-    sk->exact = XXH3_64bits(s->canon, s->canon_len);
-    sk->raw = XXH3_64bits(raw, raw_len);
+    sk->exact = dd_text_hash(s->canon, s->canon_len);
+    sk->raw = dd_text_hash(raw, raw_len);
     sk->n_tokens = s->ntok > UINT32_MAX ? UINT32_MAX : (uint32_t)s->ntok;
     if (s->ntok == 0) {
         sk->empty = 1;
@@ -164,10 +235,7 @@ int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, 
         tau = src[c->sample_max - 1];
         have = c->sample_max;
     }
-    sk->s.h = malloc((have ? have : 1) * sizeof *sk->s.h);
-    if (sk->s.h == NULL)
-        return -1;
-    memcpy(sk->s.h, src, have * sizeof *sk->s.h);
+    sk->s.h = src; /* in the scratch */
     sk->s.n = (uint32_t)have;
     sk->s.tau = tau;
     sk->n_shingles = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);

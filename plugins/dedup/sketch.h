@@ -23,9 +23,14 @@
 #include "normalize.h"
 
 /* Build sk from the normalized scratch (s->tok, s->canon) and the raw
- * text.  Returns 0, or -1 when out of memory. */
+ * text.  sk->s.h points into the scratch (s->sh): valid until its next
+ * use.  Returns 0, or -1 when out of memory. */
 int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, size_t raw_len,
                     dd_sketch_t *sk);
+
+/* XXH3_64bits(p, len), through its AVX2 path when the CPU has it
+ * (texthash.h). */
+uint64_t dd_text_hash(const void *p, size_t len);
 
 /* The threshold (inclusive) for a rate: keep h <= dd_rate_tau(rate). */
 static inline uint32_t dd_rate_tau(unsigned rate)

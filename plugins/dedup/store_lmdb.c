@@ -93,7 +93,7 @@ typedef struct dd_lmdb {
     uint64_t map_size;
 
     dd_candset_t cs;
-    float hit_w;       /* weight of the key being probed */
+    unsigned hit_df;   /* document frequency of the key being probed */
     dd_cand_t *cand;
     size_t cand_cap;
     unsigned since_drop; /* inserts since the map's pages were dropped */
@@ -337,15 +337,21 @@ static uint64_t dd__full_seq(const dd_lmdb_t *b, uint32_t lo)
     return b->next_seq - (uint64_t)(uint32_t)(cur - lo);
 }
 
-static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r)
+/* ah: the table hashes of r's anchors in order (the query's), or NULL */
+static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const uint64_t *ah)
 {
     if (dd_exactmap_get(b->exact, r->exact) == 0 &&
         dd_exactmap_put(b->exact, r->exact, r->seq) != 0)
         return -1;
-    for (uint32_t i = 0; i < r->n; i++)
-        if ((r->flags[i] & DD_F_ANCHOR) &&
-            dd_anchors_add(b->anchors, dd_rec_hash(r, i), (uint32_t)r->seq, b->cfg.posting_max) < 0)
+    size_t na = 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        if (!(r->flags[i] & DD_F_ANCHOR))
+            continue;
+        uint32_t key = dd_rec_hash(r, i);
+        uint64_t h = ah != NULL ? ah[na++] : dd_anchors_hash(key);
+        if (dd_anchors_add_h(b->anchors, key, h, (uint32_t)r->seq, b->cfg.posting_max) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -384,7 +390,7 @@ static void dd__evict(dd_lmdb_t *b, int64_t now_ms, int room_for_one)
 static void dd__hit_cb(void *ctx, uint32_t lo)
 {
     dd_lmdb_t *b = ctx;
-    dd_candset_hit(&b->cs, dd__full_seq(b, lo), b->hit_w);
+    dd_candset_hit(&b->cs, dd__full_seq(b, lo), dd_key_weight(b->hit_df));
 }
 
 static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out, tm_err_t *err)
@@ -422,17 +428,29 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
      * index each is a cache miss, and these then overlap. */
     for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
         size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
-        for (size_t i = g; i < e; i++)
-            dd_anchors_prefetch(b->anchors, q->keys[i]);
-        for (size_t i = g; i < e; i++) {
-            b->hit_w = q->weights[i];
-            dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+        if (q->key_hash != NULL) {
+            for (size_t i = g; i < e; i++)
+                dd_anchors_prefetch_h(b->anchors, q->key_hash[i]);
+            for (size_t i = g; i < e; i++) {
+                b->hit_df = q->key_df[i];
+                dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
+            }
+        } else {
+            for (size_t i = g; i < e; i++)
+                dd_anchors_prefetch(b->anchors, q->keys[i]);
+            for (size_t i = g; i < e; i++) {
+                b->hit_df = q->key_df[i];
+                dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+            }
         }
     }
     if (b->cs.count == 0)
         for (size_t i = q->nlow; i < q->nkeys; i++) {
-            b->hit_w = q->weights[i];
-            dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+            b->hit_df = q->key_df[i];
+            if (q->key_hash != NULL)
+                dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
+            else
+                dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
         }
     size_t k = dd_candset_top(&b->cs, q->max_candidates);
     if (k > b->cand_cap) {
@@ -492,7 +510,7 @@ static int dd__insert(dd_backend_t *base, const dd_query_t *q, const dd_record_t
         b->oldest = rec->seq;
     b->next_seq = rec->seq + 1;
     b->live++;
-    if (dd__mem_add(b, &view) != 0)
+    if (dd__mem_add(b, &view, q->anchor_hash) != 0)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory (index)");
     if (++b->since_drop >= DD_DROP_PAGES_EVERY) {
         b->since_drop = 0;
@@ -741,7 +759,7 @@ static int dd__replay(dd_lmdb_t *b, const dd_replay_t *rp, tm_err_t *err)
         if (++count % 65536 == 0)
             dd__drop_map_pages(b); /* records already read: keep RSS flat */
         b->next_seq = seq + 1; /* dd__full_seq needs the current end */
-        if (dd__mem_add(b, &r) != 0) {
+        if (dd__mem_add(b, &r, NULL) != 0) {
             mdb_cursor_close(cur);
             return tm_err_set(err, TM_ENOMEM, "out_of_memory",
                               "dedup: out of memory loading %llu records from %s",

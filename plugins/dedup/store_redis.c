@@ -287,7 +287,7 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
                                      ? strtoull(r->element[j]->str, NULL, 10)
                                      : 0;
                     if (s != 0)
-                        dd_candset_hit(&b->cs, s, q->weights[i]);
+                        dd_candset_hit(&b->cs, s, dd_key_weight(q->key_df[i]));
                 }
             freeReplyObject(r);
         }

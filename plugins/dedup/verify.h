@@ -33,7 +33,7 @@ typedef struct dd_xset {
     uint16_t *df;          /* the entry's document frequency, 4 per bucket (+4) */
     uint8_t *occ;          /* per bucket: lanes in use (bits 0-3); bit 4: a
                               full bucket spilled into the next ones */
-    uint32_t mask, shift;  /* buckets - 1; 32 - log2(buckets) (buckets >= 16) */
+    uint32_t mask;         /* buckets - 1 (buckets: a power of two >= 16) */
     size_t cap;            /* buckets allocated */
     uint32_t n;            /* entries */
     /* content entries of x for the last few limits (all entries <= tau) */

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "../support/testhost.h"
+#include "../../plugins/dedup/dedup.h"
 #include "../../plugins/dedup/normalize.h"
+#include "../../plugins/dedup/sketch.h"
 
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -101,7 +103,11 @@ static cJSON *run(tm_testhost_t *th, const char *id, const char *text)
         fail_msg("run %s: %d %s: %s", id, rc, err.code, err.message);
     const cJSON *a = tm_testhost_annotation(doc, "dedup");
     assert_non_null(a);
-    cJSON *c = cJSON_Duplicate(a, 1);
+    /* the stage attaches its annotation as JSON text (the daemon parses
+     * it for readers; the test host does not) */
+    assert_true(cJSON_IsRaw(a));
+    cJSON *c = cJSON_Parse(a->valuestring);
+    assert_non_null(c);
     tm_doc_destroy(&doc);
     return c;
 }
@@ -161,6 +167,51 @@ static void test_exact_and_normalised_exact(void **state)
     cJSON_Delete(r);
     free(a), free(b), free(c), free(u);
     tm_testhost_close(&th);
+}
+
+/* Ids that JSON must escape (quote, backslash, controls, non-ASCII) come
+ * back intact from the annotation's JSON text, and the numbers are the
+ * ones the host prints (3 places, trailing zeros dropped). */
+static void test_annotation_text_escapes_ids(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage(NULL, NULL);
+    const char *odd = "q\"b\\s\x01\t\x1f/\xc3\xa9<\xe2\x80\xa8>";
+    char *a = article(3, 4);
+    cJSON *r = run(th, odd, a);
+    EXPECT(r, "unique", NULL);
+    assert_string_equal(str(r, "cluster"), odd);
+    cJSON_Delete(r);
+    r = run(th, "plain", a);
+    EXPECT(r, "exact_duplicate", odd);
+    assert_string_equal(str(r, "matched"), odd);
+    assert_true(num(r, "similarity") == 1.0);
+    cJSON_Delete(r);
+    /* a near copy: every number on the 1/1000 grid */
+    char *b = concat3("Breaking: ", a, " Read more at the site.");
+    r = run(th, "near", b);
+    EXPECT(r, "near_duplicate", odd);
+    double sim = num(r, "similarity"), con = num(r, "containment");
+    assert_true(sim > 0 && sim <= 1 && con > 0 && con <= 1);
+    assert_true(sim * 1000 == (double)(long)(sim * 1000 + 0.5));
+    assert_true(con * 1000 == (double)(long)(con * 1000 + 0.5));
+    cJSON_Delete(r);
+    free(a), free(b);
+    tm_testhost_close(&th);
+}
+
+/* The annotation's numbers: k / 1000 written as printf's "%.15g" writes
+ * the double nearest it (what the host printed from the cJSON tree). */
+static void test_json_milli_is_printf(void **state)
+{
+    (void)state;
+    for (long k = 0; k <= 100000; k++) {
+        char want[64], got[64];
+        snprintf(want, sizeof want, "%.15g", (double)k / 1000.0);
+        char *e = dd_json_milli(got, k);
+        *e = '\0';
+        assert_string_equal(got, want);
+    }
 }
 
 static void test_near_copy_under_other_chrome(void **state)
@@ -431,6 +482,101 @@ static size_t ascii_model(const char *t, char *canon, uint64_t *tok, size_t *nto
     return n;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* dd_sort_unique (insertion, bucket and radix paths) against qsort and a
+ * pass dropping repeats: spread hashes, many repeats, values crowded into
+ * a few buckets, zeros and the maximum. */
+static void test_sort_unique(void **state)
+{
+    (void)state;
+    uint32_t *a = malloc(5000 * sizeof *a), *b = malloc(5000 * sizeof *b),
+             *tmp = malloc(5000 * sizeof *tmp);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(tmp);
+    uint32_t x = 2463534242u;
+    for (size_t n = 0; n <= 4600; n += n < 80 ? 1 : 113) {
+        for (int kind = 0; kind < 4; kind++) {
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                a[i] = kind == 0   ? x
+                       : kind == 1 ? x % 97          /* many repeats */
+                       : kind == 2 ? (x & 0xFF) | 0x40000000u /* one bucket */
+                                   : (x & 1 ? 0 : UINT32_MAX);
+            }
+            memcpy(b, a, n * sizeof *a);
+            qsort(b, n, sizeof *b, cmp_u32);
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (m == 0 || b[m - 1] != b[i])
+                    b[m++] = b[i];
+            assert_int_equal(dd_sort_unique(a, n, tmp), m);
+            assert_memory_equal(a, b, m * sizeof *a);
+        }
+    }
+    free(a), free(b), free(tmp);
+}
+
+/* The whole-text hash (AVX2 path when the CPU has it) gives XXH3_64bits's
+ * values at every length and alignment. */
+static void test_text_hash_is_xxh3(void **state)
+{
+    (void)state;
+    size_t cap = 9000;
+    unsigned char *buf = malloc(cap + 64);
+    assert_non_null(buf);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < cap + 64; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (unsigned char)x;
+    }
+    for (size_t len = 0; len <= cap; len += len < 300 ? 1 : 97)
+        for (size_t off = 0; off < 64; off += 13)
+            assert_true(dd_text_hash(buf + off, len) == XXH3_64bits(buf + off, len));
+    free(buf);
+}
+
+/* Shingle hashes (sketch.c writes XXH3 of 32 bytes out by hand): with
+ * every hash kept, the sample is exactly the sorted distinct top halves of
+ * XXH3_64bits over each run of four token hashes. */
+static void test_shingle_hash_is_xxh3(void **state)
+{
+    (void)state;
+    dd_sketch_cfg_t c = {.shingle_size = 4, .sample_rate = 1, .sample_min = 1,
+                         .sample_max = 65536, .anchor_rate = 1, .anchor_min = 0,
+                         .anchor_max = 1};
+    dd_scratch_t s = {0};
+    uint64_t x = 88172645463325252ull;
+    for (size_t ntok = 4; ntok < 700; ntok += 37) {
+        assert_int_equal(dd_grow((void **)&s.tok, &s.tok_cap, ntok, sizeof *s.tok), 0);
+        for (size_t i = 0; i < ntok; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            s.tok[i] = i % 5 == 4 ? 0 : i % 7 == 6 ? ~0ull : x; /* edge values too */
+        }
+        s.ntok = ntok;
+        s.canon_len = 0;
+        dd_sketch_t sk;
+        assert_int_equal(dd_sketch_build(&c, &s, "", 0, &sk), 0);
+        uint32_t *want = malloc(ntok * sizeof *want), *tmp = malloc(ntok * sizeof *tmp);
+        assert_non_null(want);
+        assert_non_null(tmp);
+        size_t n = ntok - 3;
+        for (size_t i = 0; i < n; i++)
+            want[i] = (uint32_t)(XXH3_64bits(s.tok + i, 32) >> 32);
+        n = dd_sort_unique(want, n, tmp);
+        assert_int_equal(sk.s.n, n);
+        assert_memory_equal(sk.s.h, want, n * sizeof *want);
+        free(want);
+        free(tmp);
+    }
+    dd_scratch_free(&s);
+}
+
 static void test_normalize_blocks_match_model(void **state)
 {
     (void)state;
@@ -442,7 +588,9 @@ static void test_normalize_blocks_match_model(void **state)
     char text[256], canon[256];
     uint64_t tok[256];
     uint32_t x = 2463534242u;
-    for (int iter = 0; iter < 20000; iter++) {
+    /* even iterations: 32-byte blocks when the CPU has AVX2; odd: 16-byte */
+    for (int iter = 0; iter < 40000; iter++) {
+        o.sse2_only = iter & 1;
         size_t n = 0;
         while (n < 200) {
             x ^= x << 13;
@@ -508,8 +656,15 @@ static void test_normalize_prepared_table_matches_full_path(void **state)
     dd_fold_t *fold = NULL;
     assert_int_equal(dd_fold_load(ent, pf, &fold, &err), TM_OK);
     /* '@' stands for the character */
-    static const char *const ctx[] = {"ab@cd", "ab @ cd", "@x", "x@", "A@@B", "caf\xc3\xa9@s",
-                                      "1@2", "@", "word@\xcc\x81next"};
+    /* the long ones take the 32-byte block path around the character */
+    static const char *const ctx[] = {
+        "ab@cd", "ab @ cd", "@x", "x@", "A@@B", "caf\xc3\xa9@s", "1@2", "@", "word@\xcc\x81next",
+        "The quick brown fox jumps over the lazy dog@s and then the next words follow on",
+        "A first line of plain words that is long enough for the blocks,@ and on and on here",
+        "Plain words before it@@ and more of them after it, plenty for a 32-byte block path",
+        "Plain words before it @\n\nand more of them after it, plenty for a 32-byte block path",
+        "Words words words words words words@\xc3\xa9t\xc3\xa9 words words words words words",
+        "Short then a very long run of text that goes on@ 12345 and further words past the end"};
     dd_scratch_t s1 = {0}, s2 = {0};
     size_t prepared = 0;
     for (int cfg = 0; cfg < 8; cfg++) {
@@ -528,7 +683,7 @@ static void test_normalize_prepared_table_matches_full_path(void **state)
             int ul = (int)utf8proc_encode_char(cp, (utf8proc_uint8_t *)u);
             u[ul] = '\0';
             for (size_t k = 0; k < sizeof ctx / sizeof ctx[0]; k++) {
-                char text[64];
+                char text[256];
                 size_t tl = 0;
                 for (const char *c = ctx[k]; *c; c++) {
                     if (*c == '@') {
@@ -564,6 +719,8 @@ int main(void)
     snprintf(data_dir, sizeof data_dir, "%s/plugins/dedup", src != NULL ? src : ".");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_and_normalised_exact),
+        cmocka_unit_test(test_annotation_text_escapes_ids),
+        cmocka_unit_test(test_json_milli_is_printf),
         cmocka_unit_test(test_near_copy_under_other_chrome),
         cmocka_unit_test(test_truncated_copy_has_containment),
         cmocka_unit_test(test_copy_of_copy_points_to_earliest),
@@ -573,6 +730,9 @@ int main(void)
         cmocka_unit_test(test_index_survives_restart),
         cmocka_unit_test(test_corrupt_index_refused),
         cmocka_unit_test(test_config_validated),
+        cmocka_unit_test(test_sort_unique),
+        cmocka_unit_test(test_text_hash_is_xxh3),
+        cmocka_unit_test(test_shingle_hash_is_xxh3),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };

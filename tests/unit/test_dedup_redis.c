@@ -121,11 +121,15 @@ static const char *run(tm_testhost_t *th, const char *id, const char *text, char
         if (of != NULL)
             snprintf(of, ofsz, "%s", err.message);
     } else {
-        const cJSON *a = tm_testhost_annotation(doc, "dedup");
+        const cJSON *raw = tm_testhost_annotation(doc, "dedup");
+        assert_true(cJSON_IsRaw(raw)); /* JSON text, parsed here */
+        cJSON *a = cJSON_Parse(raw->valuestring);
+        assert_non_null(a);
         snprintf(out, sizeof out, "%s", cJSON_GetObjectItem(a, "status")->valuestring);
         const cJSON *d = cJSON_GetObjectItem(a, "duplicate_of");
         if (of != NULL)
             snprintf(of, ofsz, "%s", cJSON_IsString(d) ? d->valuestring : "");
+        cJSON_Delete(a);
     }
     tm_doc_destroy(&doc);
     return out;
