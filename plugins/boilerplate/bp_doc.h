@@ -67,6 +67,7 @@ typedef struct bp_scratch {
     void *blocks;
     size_t capblocks;
     bp_buf_t tmp, tmp2;
+    bp_scan_t scan;      /* the plain-text path's byte-class bitmaps */
     void *html;          /* HTML extractor scratch */
 } bp_scratch_t;
 

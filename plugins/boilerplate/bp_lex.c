@@ -64,6 +64,107 @@ static inline int bp__u2(const char *s, size_t i, size_t end)
 
 #define BP_FOLD 96 /* bytes of a word's fold that are hashed */
 
+/* The general word loop: the word that starts at s[i] (a word character),
+ * any characters, folded into a small buffer while scanning.  Appends its
+ * token and returns the index after it, or SIZE_MAX (no memory). */
+static size_t bp__word_general(const char *s, size_t i, size_t end, const bp_lex_t *lex,
+                               bp_toks_t *t)
+{
+    unsigned char c;
+    /* a word: fold into a small buffer while scanning */
+    size_t w0 = i;
+    char fold[BP_FOLD + 16]; /* + 16: bp_hash_word loads 16 bytes */
+    size_t fo = 0;
+    unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
+    int first_upper = -1;
+    while (i < end) {
+        c = (unsigned char)s[i];
+        unsigned cls;
+        int32_t cp;
+        size_t j = i;
+        /* ASCII fast path: most words of most pages */
+        if (c < 0x80 && fo < BP_FOLD) {
+            unsigned a = bp__ascii[c];
+            if (!(a & 1))
+                break;
+            fold[fo++] = (char)(c | ((a & 2) << 4)); /* 'A' | 0x20 = 'a' */
+            nchars++;
+            i++;
+            if (a & 6) {
+                nletters++;
+                nupper += (a >> 1) & 1;
+                if (first_upper < 0)
+                    first_upper = (a & 2) ? 1 : 0;
+            } else if (a & 8) {
+                ndigits++;
+            }
+            continue;
+        }
+        if (c < 0x80) {
+            unsigned a = bp__ascii[c];
+            if (!(a & 1))
+                break;
+            cls = (a & 2) ? (BP_CC_UPPER | BP_CC_LETTER) : (a & 4) ? (BP_CC_LOWER | BP_CC_LETTER)
+                  : (a & 8)                               ? BP_CC_DIGIT
+                                                          : 0;
+            cp = c;
+            j = i + 1;
+            if (fo < BP_FOLD)
+                fold[fo++] = (char)bp_ascii_lower(c);
+        } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
+            /* 2-byte characters from the tables */
+            int k = bp__u2(s, i, end);
+            cls = lex->u2cls[k];
+            if (!(cls & BP_CC_WORD))
+                break;
+            j = i + 2;
+            if (fo + 4 <= BP_FOLD)
+                fo += bp_utf8_put(lex->u2low[k], fold + fo);
+        } else {
+            cp = bp_utf8_next(s, end, &j);
+            unsigned cc = bp_cclass(cp);
+            if (!(cc & BP_CC_WORD))
+                break;
+            cls = cc;
+            if (fo + 4 <= BP_FOLD) {
+                int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
+                fo += bp_utf8_put(lc, fold + fo);
+            }
+        }
+        if (cls & BP_CC_LETTER) {
+            nletters++;
+            if (cls & BP_CC_UPPER)
+                nupper++;
+            if (first_upper < 0)
+                first_upper = (cls & BP_CC_UPPER) ? 1 : (cls & BP_CC_LOWER) ? 0 : 2;
+        }
+        if (cls & BP_CC_DIGIT)
+            ndigits++;
+        nchars++;
+        i = j;
+    }
+    if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+        return SIZE_MAX;
+    bp_tok_t *tk = &t->v[t->n++];
+    tk->start = (uint32_t)w0;
+    tk->end = (uint32_t)i;
+    tk->h = bp_hash_word(fold, fo);
+    uint32_t f = 0;
+    if (first_upper == 1)
+        f |= BP_TF_UPPER;
+    else if (first_upper == 0)
+        f |= BP_TF_LOWER;
+    if (nletters >= 2 && nupper == nletters)
+        f |= BP_TF_CAPS;
+    if (ndigits == nchars)
+        f |= BP_TF_DIGIT;
+    if (nletters)
+        f |= BP_TF_ALPHA;
+    tk->flags = f;
+    tk->wi = UINT32_MAX;
+    return i;
+}
+
 int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const bp_lex_t *lex,
                    bp_toks_t *t)
 {
@@ -145,98 +246,110 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const 
             }
         }
 #endif
-        /* a word: fold into a small buffer while scanning */
-        size_t w0 = i;
-        char fold[BP_FOLD + 16]; /* + 16: bp_hash_word loads 16 bytes */
-        size_t fo = 0;
-        unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
-        int first_upper = -1;
-        while (i < end) {
-            c = (unsigned char)s[i];
-            unsigned cls;
-            int32_t cp;
-            size_t j = i;
-            /* ASCII fast path: most words of most pages */
-            if (c < 0x80 && fo < BP_FOLD) {
-                unsigned a = bp__ascii[c];
-                if (!(a & 1))
-                    break;
-                fold[fo++] = (char)(c | ((a & 2) << 4)); /* 'A' | 0x20 = 'a' */
-                nchars++;
-                i++;
-                if (a & 6) {
-                    nletters++;
-                    nupper += (a >> 1) & 1;
-                    if (first_upper < 0)
-                        first_upper = (a & 2) ? 1 : 0;
-                } else if (a & 8) {
-                    ndigits++;
-                }
-                continue;
-            }
-            if (c < 0x80) {
-                unsigned a = bp__ascii[c];
-                if (!(a & 1))
-                    break;
-                cls = (a & 2) ? (BP_CC_UPPER | BP_CC_LETTER) : (a & 4) ? (BP_CC_LOWER | BP_CC_LETTER)
-                      : (a & 8)                               ? BP_CC_DIGIT
-                                                              : 0;
-                cp = c;
-                j = i + 1;
-                if (fo < BP_FOLD)
-                    fold[fo++] = (char)bp_ascii_lower(c);
-            } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
-                /* 2-byte characters from the tables */
-                int k = bp__u2(s, i, end);
-                cls = lex->u2cls[k];
-                if (!(cls & BP_CC_WORD))
-                    break;
-                j = i + 2;
-                if (fo + 4 <= BP_FOLD)
-                    fo += bp_utf8_put(lex->u2low[k], fold + fo);
-            } else {
-                cp = bp_utf8_next(s, end, &j);
-                unsigned cc = bp_cclass(cp);
-                if (!(cc & BP_CC_WORD))
-                    break;
-                cls = cc;
-                if (fo + 4 <= BP_FOLD) {
-                    int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
-                    fo += bp_utf8_put(lc, fold + fo);
-                }
-            }
-            if (cls & BP_CC_LETTER) {
-                nletters++;
-                if (cls & BP_CC_UPPER)
-                    nupper++;
-                if (first_upper < 0)
-                    first_upper = (cls & BP_CC_UPPER) ? 1 : (cls & BP_CC_LOWER) ? 0 : 2;
-            }
-            if (cls & BP_CC_DIGIT)
-                ndigits++;
-            nchars++;
-            i = j;
-        }
-        if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+        i = bp__word_general(s, i, end, lex, t);
+        if (i == SIZE_MAX)
             return -1;
-        bp_tok_t *tk = &t->v[t->n++];
-        tk->start = (uint32_t)w0;
-        tk->end = (uint32_t)i;
-        tk->h = bp_hash_word(fold, fo);
-        uint32_t f = 0;
-        if (first_upper == 1)
-            f |= BP_TF_UPPER;
-        else if (first_upper == 0)
-            f |= BP_TF_LOWER;
-        if (nletters >= 2 && nupper == nletters)
-            f |= BP_TF_CAPS;
-        if (ndigits == nchars)
-            f |= BP_TF_DIGIT;
-        if (nletters)
-            f |= BP_TF_ALPHA;
-        tk->flags = f;
-        tk->wi = UINT32_MAX;
     }
+    return 0;
+}
+
+/* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
+ * s[p] (16 bytes readable there); mask: n low bits; up: bit k set when the
+ * word's byte k is a capital. */
+static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint64_t mask,
+                                   uint64_t up)
+{
+    const uint64_t lower = UINT64_C(0x2020202020202020);
+    uint64_t h;
+    if (n <= 8)
+        h = bp_hash_u64((bp_load_le64(s + p) | lower) & (~UINT64_C(0) >> (64 - 8 * n)));
+    else
+        h = bp_hash_u128(bp_load_le64(s + p) | lower,
+                         (bp_load_le64(s + p + 8) | lower) & (~UINT64_C(0) >> (128 - 8 * n)));
+    tk->start = (uint32_t)p;
+    tk->end = (uint32_t)(p + n);
+    tk->h = h;
+    up &= mask;
+    /* BP_TF_UPPER (1) or BP_TF_LOWER (16) by the first letter; BP_TF_CAPS
+     * (2) when two or more, all capitals */
+    tk->flags = BP_TF_ALPHA | (BP_TF_LOWER >> (4 * (up & 1))) |
+                ((uint32_t)((up == mask) & (n >= 2)) * BP_TF_CAPS);
+    tk->wi = UINT32_MAX;
+}
+
+int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
+{
+    size_t len = sc->len;
+    size_t nchunks = (len + 63) >> 6;
+    uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
+    /* the array in locals (the token stores cannot alias them); a chunk
+     * starts at most 32 runs, so room for 32 tokens is made per chunk */
+    bp_tok_t *v = t->v;
+    size_t tn = t->n, tcap = t->cap;
+    for (size_t c = 0; c < nchunks; c++) {
+        const uint64_t *w = sc->w + BP_SC_NFIELDS * c;
+        uint64_t C = w[BP_SC_CAND], L = w[BP_SC_LETTER], U = w[BP_SC_UPPER];
+        /* the first byte of each run of word-candidate bytes */
+        uint64_t S = C & ~((C << 1) | prev_top);
+        prev_top = C >> 63;
+        if (S == 0)
+            continue;
+        if (tcap - tn < 32) {
+            t->n = tn;
+            if (bp_grow(&t->v, &t->cap, tn + 32, sizeof *t->v) != 0)
+                return -1;
+            v = t->v;
+            tcap = t->cap;
+        }
+        do {
+            unsigned k = (unsigned)__builtin_ctzll(S);
+            S &= S - 1;
+            size_t p = 64 * c + k, e;
+            uint64_t z = ~C >> k; /* 0 when the run reaches the chunk's end */
+            if (z != 0) {
+                size_t n = (size_t)__builtin_ctzll(z);
+                e = p + n;
+                uint64_t m = (UINT64_C(1) << n) - 1; /* n <= 63 */
+                if (n <= 16 && ((L >> k) & m) == m && len - p >= 16) {
+                    bp__letters_tok(&v[tn++], s, p, n, m, U >> k);
+                    continue;
+                }
+            } else {
+                uint64_t cw = bp_scan_bits(sc, BP_SC_CAND, p);
+                size_t n = cw == ~UINT64_C(0) ? 64 : (size_t)__builtin_ctzll(~cw);
+                e = p + n;
+                if (n <= 16 && len - p >= 16) {
+                    uint64_t m = (UINT64_C(1) << n) - 1;
+                    if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
+                        bp__letters_tok(&v[tn++], s, p, n, m, bp_scan_bits(sc, BP_SC_UPPER, p));
+                        continue;
+                    }
+                }
+                /* a run of 64 bytes or more: find its end */
+                for (size_t q = p + 64; n == 64; q += 64) {
+                    uint64_t x = q < len ? ~bp_scan_bits(sc, BP_SC_CAND, q) : 1;
+                    if (x != 0) {
+                        e = q + (size_t)__builtin_ctzll(x);
+                        n = 0;
+                    }
+                }
+            }
+            /* digits, '_', non-ASCII characters, long words, the last
+             * bytes of the text: the general tokenizer on the run (it
+             * ends at an ASCII non-word byte or at the end) */
+            if (e > len)
+                e = len;
+            t->n = tn;
+            if (bp_tokenize_in(s, p, e, len, lex, t) != 0)
+                return -1;
+            tn = t->n;
+            if (t->cap - tn < 32 && bp_grow(&t->v, &t->cap, tn + 32, sizeof *t->v) != 0)
+                return -1;
+            v = t->v;
+            tcap = t->cap;
+        } while (S != 0);
+    }
+    t->n = tn;
     return 0;
 }
 

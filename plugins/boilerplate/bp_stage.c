@@ -185,6 +185,7 @@ static void bp_thread_fini(void *instance, void *thread_state)
     free(t->s.blocks);
     bp_buf_free(&t->s.tmp);
     bp_buf_free(&t->s.tmp2);
+    bp_scan_free(&t->s.scan);
     bp_html_scratch_free(t->s.html);
     bp_result_free(&t->r);
     free(t);

@@ -92,54 +92,16 @@ static const unsigned char bp__punct[256] = {
     ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2, [':'] = 4,
 };
 
-/* Where the byte scans below may skip ahead: the number of bytes from t[i]
- * to the first one that can be in bp__punct (a byte in 0x21-0x3f, '|' or
- * 0xC2), 8 when none of the next 8 is (t[i, end) may be read; the
- * candidate may lie past the block the caller scans); 0 when fewer than 8
- * bytes can be read. */
-static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (end - i < 8)
-        return 0;
-    uint64_t w;
-    memcpy(&w, t + i, 8);
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
-    uint64_t l = w & ~highs;
-    /* 0x21 <= l <= 0x3f: l + 0x5f has the high bit, l + 0x40 has not */
-    uint64_t mid = (l + ones * 0x5F) & ~(l + ones * 0x40);
-    uint64_t bar = l ^ (ones * '|');
-    bar = ~(((bar & ~highs) + ~highs) | bar); /* high bit where l == '|' */
-    /* of the bytes >= 0x80 only 0xC2 (NBSP, ©, «, ») matters: other
-     * scripts' letters are skipped too */
-    uint64_t c2 = w ^ (ones * 0xC2);
-    c2 = ~(((c2 & ~highs) + ~highs) | c2);
-    uint64_t m = ((mid | bar) & ~w & highs) | (c2 & highs);
-    return m ? (uint32_t)__builtin_ctzll(m) >> 3 : 8;
-#else
-    (void)t;
-    (void)i;
-    (void)end;
-    return 0;
-#endif
-}
-
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
  * end directly followed by an upper-case letter, after a lower-case word). */
-static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce,
-                          uint32_t lim)
+static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
 {
     uint32_t start = cs;
     int glued = 0;
-    for (uint32_t i = cs + 2; i + 1 < ce; i++) {
-        uint32_t sk = bp__skip(t, i, lim);
-        if (sk == 8) {
-            i += 7;
-            continue;
-        }
-        i += sk;
-        if (i + 1 >= ce)
-            break;
+    const bp_scan_t *sc = &s->scan;
+    /* only the bytes of bp__punct can be glue points */
+    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs + 2, ce); i + 1 < ce;
+         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
         unsigned char c = (unsigned char)t[i];
         if (!(bp__punct[c] & 1))
             continue;
@@ -181,7 +143,7 @@ static int bp__segment(bp_scratch_t *s, size_t *nb, const char *t, size_t len)
         /* NBSP-only lines are blank too */
         while (cs + 1 < ce && (unsigned char)t[cs] == 0xC2 && (unsigned char)t[cs + 1] == 0xA0)
             cs += 2;
-        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce, (uint32_t)len) != 0)
+        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce) != 0)
             return -1;
         i = le + 1;
     }
@@ -246,7 +208,7 @@ static void bp__ending(const char *t, bp_block_t *b)
         b->flags |= BF_SENT_END; /* 。 */
 }
 
-static void bp__surface(const char *t, bp_block_t *b, uint32_t lim)
+static void bp__surface(const char *t, bp_block_t *b, const bp_scan_t *sc)
 {
     const unsigned char *u = (const unsigned char *)t;
     uint32_t cs = b->cs, ce = b->ce;
@@ -277,18 +239,9 @@ static void bp__surface(const char *t, bp_block_t *b, uint32_t lim)
         (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
         b->flags |= BF_ARROW;
     unsigned pipes = 0, labels = 0;
-    for (uint32_t i = cs; i < ce; i++) {
-        uint32_t sk = bp__skip(t, i, lim);
-        if (sk == 8) {
-            i += 7;
-            continue;
-        }
-        i += sk;
-        if (i >= ce)
-            break;
+    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs, ce); i < ce;
+         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
         unsigned char c = u[i];
-        if (!bp__punct[c])
-            continue;
         if ((c == '.' || c == '!' || c == '?') && i + 2 < ce && u[i + 1] == ' ' &&
             ((u[i + 2] >= 'A' && u[i + 2] <= 'Z') || u[i + 2] == '"' || u[i + 2] == 0xE2) &&
             i > cs && u[i - 1] >= 'a' && u[i - 1] <= 'z')
@@ -574,7 +527,7 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
         }
     b->ncue = bc;
     bp__ending(x->t, b);
-    bp__surface(x->t, b, (uint32_t)x->len);
+    bp__surface(x->t, b, &x->s->scan);
     if (x->markdown) {
         size_t lb = 0, nl = 0;
         bp_md_link_stats(x->t + b->cs, b->ce - b->cs, &lb, &nl);
@@ -1144,18 +1097,42 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     bp_tctx_t x = {.c = c, .s = s, .t = t, .len = len, .markdown = markdown};
     size_t nb = 0;
     r->path = markdown ? "markdown" : "text";
-    if (bp__segment(s, &nb, t, len) != 0)
+    if (bp_scan_build(&s->scan, t, len) != 0 || bp__segment(s, &nb, t, len) != 0)
         return -1;
     bp_block_t *b = s->blocks;
     x.b = b;
     x.nb = nb;
-    /* tokens for all blocks */
+    /* tokens for all blocks: the whole text's, shared out to the blocks
+     * (words never cross a block's edge: blocks end at white space or
+     * after a sentence's full stop); should a token lie across an edge
+     * or outside every block, each block is tokenized on its own */
     s->toks.n = 0;
-    for (size_t i = 0; i < nb; i++) {
-        b[i].tok0 = (uint32_t)s->toks.n;
-        if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &c->lex, &s->toks) != 0)
-            return -1;
-        b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
+    if (bp_tokenize_text(t, &s->scan, &c->lex, &s->toks) != 0)
+        return -1;
+    {
+        const bp_tok_t *tk = s->toks.v;
+        size_t n = s->toks.n, k = 0;
+        int ok = 1;
+        for (size_t i = 0; i < nb && ok; i++) {
+            if (k < n && tk[k].start < b[i].cs)
+                ok = 0;
+            b[i].tok0 = (uint32_t)k;
+            while (k < n && tk[k].start < b[i].ce) {
+                if (tk[k].end > b[i].ce)
+                    ok = 0;
+                k++;
+            }
+            b[i].ntok = (uint32_t)k - b[i].tok0;
+        }
+        if (!ok || k != n) {
+            s->toks.n = 0;
+            for (size_t i = 0; i < nb; i++) {
+                b[i].tok0 = (uint32_t)s->toks.n;
+                if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &c->lex, &s->toks) != 0)
+                    return -1;
+                b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
+            }
+        }
     }
     bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
     x.lang = bp__detect_lang(&c->lex, s->toks.v, s->toks.n, lang_hint);
