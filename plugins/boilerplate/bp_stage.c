@@ -141,6 +141,8 @@ static int bp_create(const tm_host_t *host, const cJSON *config, void **instance
         bp_destroy(st);
         return tm_err_set(err, TM_ENOMEM, "out_of_memory", "boilerplate: out of memory");
     }
+    c->k.read_more = bp_lex_kind_find(&c->lex, "read_more");
+    c->k.author_bio = bp_lex_kind_find(&c->lex, "author_bio");
 #define BP_CFG(k) cJSON_GetObjectItemCaseSensitive(config, k)
     c->keep_header = cJSON_IsTrue(BP_CFG("keep_header"));
     c->sniff_html = cJSON_IsTrue(BP_CFG("sniff_html"));
@@ -186,6 +188,8 @@ static void bp_thread_fini(void *instance, void *thread_state)
     bp_buf_free(&t->s.tmp);
     bp_buf_free(&t->s.tmp2);
     bp_scan_free(&t->s.scan);
+    free(t->s.whist);
+    free(t->s.wseen);
     bp_html_scratch_free(t->s.html);
     bp_result_free(&t->r);
     free(t);

@@ -459,15 +459,10 @@ static int bp__split_teasers(bp_tctx_t *x)
     return 0;
 }
 
-static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const char *hint)
+/* Stop-word hits per language in toks[0, lim) (lim: at most 4000) into
+ * cnt[BP_MAX_LANGS]. */
+static void bp__lang_counts(const bp_lex_t *lex, const bp_tok_t *toks, size_t lim, unsigned *cnt)
 {
-    if (hint != NULL) {
-        for (int i = 0; i < lex->nlangs; i++)
-            if (strncmp(lex->langs[i], hint, 2) == 0)
-                return i;
-    }
-    unsigned cnt[BP_MAX_LANGS] = {0};
-    size_t lim = n < 4000 ? n : 4000;
     for (size_t i = 0; i < lim; i++) {
         if (toks[i].wi == UINT32_MAX)
             continue;
@@ -477,6 +472,19 @@ static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, 
             cnt[l]++;
             m &= m - 1;
         }
+    }
+}
+
+#define BP_LANG_TOKENS 4000 /* language detection reads the first tokens */
+
+/* The text's language from the hint, else from cnt (stop-word hits per
+ * language in the first lim tokens), or -1. */
+static int bp__detect_lang(const bp_lex_t *lex, const unsigned *cnt, size_t lim, const char *hint)
+{
+    if (hint != NULL) {
+        for (int i = 0; i < lex->nlangs; i++)
+            if (strncmp(lex->langs[i], hint, 2) == 0)
+                return i;
     }
     int best = -1;
     unsigned bc = 0;
@@ -491,40 +499,61 @@ static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, 
     return best;
 }
 
+/* Token counts by flags, packed in two words of two 32-bit lanes each,
+ * indexed by a token's flags & 15 (BP_TF_UPPER 1, CAPS 2, DIGIT 4, ALPHA
+ * 8): [0] nalpha | nupper << 32, [1] ncaps | ndigit << 32 (upper and caps
+ * count only with ALPHA). */
+static const uint64_t bp__fcount[16][2] = {
+#define BP__FC(f)                                                                            \
+    {(uint64_t)(((f) >> 3) & 1) | ((uint64_t)(((f) >> 3) & (f) & 1) << 32),                 \
+     (uint64_t)(((f) >> 3) & ((f) >> 1) & 1) | ((uint64_t)(((f) >> 2) & 1) << 32)}
+    BP__FC(0),  BP__FC(1),  BP__FC(2),  BP__FC(3),  BP__FC(4),  BP__FC(5),
+    BP__FC(6),  BP__FC(7),  BP__FC(8),  BP__FC(9),  BP__FC(10), BP__FC(11),
+    BP__FC(12), BP__FC(13), BP__FC(14), BP__FC(15),
+#undef BP__FC
+};
+
 static void bp__features(bp_tctx_t *x, bp_block_t *b)
 {
     const bp_lex_t *lex = &x->c->lex;
     const bp_tok_t *tk = x->s->toks.v + b->tok0;
-    unsigned cue[32] = {0};
+    unsigned cue[32];
+    uint32_t cuemask = 0, nstop = 0;
+    uint32_t langbit = x->lang >= 0 ? 1u << x->lang : 0;
+    uint64_t c0 = 0, c1 = 0;
     for (uint32_t i = 0; i < b->ntok; i++) {
-        uint32_t f = tk[i].flags;
-        if (f & BP_TF_ALPHA) {
-            b->nalpha++;
-            if (f & BP_TF_UPPER)
-                b->nupper++;
-            if (f & BP_TF_CAPS)
-                b->ncaps++;
-        }
-        if (f & BP_TF_DIGIT)
-            b->ndigit++;
+        uint32_t f = tk[i].flags & 15;
+        c0 += bp__fcount[f][0];
+        c1 += bp__fcount[f][1];
         if (tk[i].wi != UINT32_MAX) {
             const bp_winfo_t *w = &lex->winfo[tk[i].wi];
-            if (x->lang >= 0 && (w->langs & (1u << x->lang)))
-                b->nstop++;
+            nstop += (w->langs & langbit) != 0;
             uint32_t m = w->cue_kinds;
-            while (m) {
-                int k = __builtin_ctz(m);
-                cue[k]++;
-                m &= m - 1;
+            if (m) {
+                uint32_t fresh = m & ~cuemask;
+                cuemask |= m;
+                while (m) {
+                    int k = __builtin_ctz(m);
+                    cue[k] = (fresh >> k & 1) ? 1 : cue[k] + 1;
+                    m &= m - 1;
+                }
             }
         }
     }
+    b->nalpha += (uint32_t)c0;
+    b->nupper += (uint32_t)(c0 >> 32);
+    b->ncaps += (uint32_t)c1;
+    b->ndigit += (uint32_t)(c1 >> 32);
+    b->nstop += nstop;
+    /* the kind with most cue words, the first of equals */
     unsigned bc = 0;
-    for (int k = 0; k < 32; k++)
+    for (uint32_t m = cuemask; m; m &= m - 1) {
+        int k = __builtin_ctz(m);
         if (cue[k] > bc) {
             bc = cue[k];
             b->cue_kind = k;
         }
+    }
     b->ncue = bc;
     bp__ending(x->t, b);
     bp__surface(x->t, b, &x->s->scan);
@@ -757,7 +786,7 @@ static void bp__cards(bp_tctx_t *x)
     bp_block_t *b = x->b;
     size_t nb = x->nb;
     size_t i = 0;
-    int read_more = bp_lex_kind_find(&x->c->lex, "read_more");
+    int read_more = x->c->k.read_more;
     while (i < nb) {
         if (b[i].cls != C_BOILER || b[i].pat < 0 || x->c->lex.pats[b[i].pat].mode != BP_PM_LINE ||
             (b[i].pat_kind != read_more && b[i].pat_kind != x->c->k.related_link)) {
@@ -889,7 +918,7 @@ static void bp__author_bio(bp_tctx_t *x)
 {
     bp_block_t *b = x->b;
     size_t nb = x->nb;
-    int bio = bp_lex_kind_find(&x->c->lex, "author_bio");
+    int bio = x->c->k.author_bio;
     if (bio < 0)
         return;
     const bp_lex_t *lex = &x->c->lex;
@@ -1095,6 +1124,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                   const char *lang_hint, bp_result_t *r)
 {
     bp_tctx_t x = {.c = c, .s = s, .t = t, .len = len, .markdown = markdown};
+    unsigned lcnt[BP_MAX_LANGS];
     size_t nb = 0;
     r->path = markdown ? "markdown" : "text";
     if (bp_scan_build(&s->scan, t, len) != 0 || bp__segment(s, &nb, t, len) != 0)
@@ -1110,9 +1140,20 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
     if (bp_tokenize_text(t, &s->scan, &c->lex, &s->toks) != 0)
         return -1;
     {
-        const bp_tok_t *tk = s->toks.v;
-        size_t n = s->toks.n, k = 0;
+        bp_tok_t *tk = s->toks.v;
+        size_t n = s->toks.n, k = 0, nseen = 0;
+        size_t lim = n < BP_LANG_TOKENS ? n : BP_LANG_TOKENS;
         int ok = 1;
+        if (s->nwhist != c->lex.nwinfo) {
+            free(s->whist);
+            free(s->wseen);
+            s->whist = calloc(c->lex.nwinfo + 1, sizeof *s->whist);
+            s->wseen = malloc((c->lex.nwinfo + 1) * sizeof *s->wseen);
+            s->nwhist = s->whist && s->wseen ? c->lex.nwinfo : 0;
+            if (s->nwhist != c->lex.nwinfo)
+                return -1;
+        }
+        uint32_t *whist = s->whist, *wseen = s->wseen;
         for (size_t i = 0; i < nb && ok; i++) {
             if (k < n && tk[k].start < b[i].cs)
                 ok = 0;
@@ -1120,6 +1161,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             while (k < n && tk[k].start < b[i].ce) {
                 if (tk[k].end > b[i].ce)
                     ok = 0;
+                uint32_t *v = bp_map_get(&c->lex.words, tk[k].h);
+                tk[k].wi = v != NULL ? *v : UINT32_MAX;
+                /* how often each known word occurs among the first lim
+                 * tokens, for the language counts */
+                if (v != NULL && k < lim && whist[*v]++ == 0)
+                    wseen[nseen++] = *v;
                 k++;
             }
             b[i].ntok = (uint32_t)k - b[i].tok0;
@@ -1132,10 +1179,22 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                     return -1;
                 b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
             }
+            bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
         }
+        memset(lcnt, 0, sizeof lcnt);
+        for (size_t j = 0; j < nseen; j++) {
+            uint32_t w = wseen[j], h = whist[w];
+            whist[w] = 0;
+            if (ok && k == n)
+                for (uint32_t m = c->lex.winfo[w].langs; m; m &= m - 1)
+                    lcnt[__builtin_ctz(m)] += h;
+        }
+        if (!ok || k != n)
+            bp__lang_counts(&c->lex, s->toks.v, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
+                            lcnt);
     }
-    bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
-    x.lang = bp__detect_lang(&c->lex, s->toks.v, s->toks.n, lang_hint);
+    x.lang = bp__detect_lang(&c->lex, lcnt, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
+                             lang_hint);
     if (x.lang >= 0)
         bp_result_set(&r->lang, c->lex.langs[x.lang], strlen(c->lex.langs[x.lang]));
     if (bp__split_teasers(&x) != 0)
