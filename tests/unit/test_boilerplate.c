@@ -73,7 +73,9 @@ static void run_text(tm_testhost_t *th, run_t *r, const char *text, size_t len, 
     r->doc = tm_testhost_doc("t", text, len, ct);
     assert_non_null(r->doc);
     r->rc = tm_testhost_run(th, r->doc, &r->err);
-    r->ann = tm_testhost_annotation(r->doc, "boilerplate");
+    /* through the ABI, as a later stage reads it: the stage attaches its
+     * annotation as raw JSON, which the host parses on first read */
+    r->ann = tm_testhost_host(th)->doc_annotation(r->doc, "boilerplate");
 }
 
 static void run_fixture(tm_testhost_t *th, run_t *r, const char *name, const char *ct)
@@ -544,6 +546,49 @@ static void test_tokenizer_whole_text(void **state)
     free(b.v);
 }
 
+/* The annotation is written as raw JSON: exactly the text cJSON prints for
+ * the same tree (keys, order, integers, string escapes), valid JSON, with
+ * removed_truncated when max_removed_spans cuts the list. */
+static void test_raw_annotation(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage("{\"max_removed_spans\": 1}");
+    size_t len;
+    char *t = slurp("appeal.txt", &len);
+    /* a headline (as long as the fixture's) with quotation marks and a
+     * backslash in it */
+    const char *head = "Harbour council approves new ferry timetable";
+    const char *odd = "Harbour \"council\" approves new ferry\\timetab";
+    assert_int_equal(strlen(odd), strlen(head));
+    char *p = strstr(t, head);
+    assert_non_null(p);
+    memcpy(p, odd, strlen(head));
+    tm_doc_t *doc = tm_testhost_doc("t", t, len, NULL);
+    assert_non_null(doc);
+    tm_err_t err = {{0}, {0}};
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    const cJSON *raw = tm_testhost_annotation(doc, "boilerplate");
+    assert_non_null(raw);
+    assert_true(cJSON_IsRaw(raw));
+    char *rawtext = strdup(raw->valuestring);
+    assert_non_null(rawtext);
+    const cJSON *ann = tm_testhost_host(th)->doc_annotation(doc, "boilerplate");
+    assert_non_null(ann);
+    char *printed = cJSON_PrintUnformatted(ann);
+    assert_non_null(printed);
+    assert_string_equal(rawtext, printed);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ann, "removed")), 1);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ann, "removed_truncated")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(ann, "input_bytes")->valueint, (int)len);
+    assert_string_equal(str(ann, "title"), odd);
+    assert_non_null(strstr(rawtext, "\"title\":\"Harbour \\\"council\\\" approves new ferry\\\\timetab\""));
+    free(printed);
+    free(rawtext);
+    free(t);
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+}
+
 static void test_author_bio(void **state)
 {
     (void)state;
@@ -929,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_tokenizer_whole_text),
         cmocka_unit_test(test_author_bio),
+        cmocka_unit_test(test_raw_annotation),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),
