@@ -253,28 +253,44 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const 
     return 0;
 }
 
+/* Byte masks of a word of n (0-16) bytes: its bytes 0-7 and 8-15. */
+static const uint64_t bp__wmask[17][2] = {
+#define BP__WM(n)                                                                            \
+    {(n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * (n) % 64)) - 1,                          \
+     (n) <= 8 ? 0 : (n) >= 16 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * ((n) - 8) % 64)) - 1}
+    BP__WM(0),  BP__WM(1),  BP__WM(2),  BP__WM(3),  BP__WM(4),  BP__WM(5),
+    BP__WM(6),  BP__WM(7),  BP__WM(8),  BP__WM(9),  BP__WM(10), BP__WM(11),
+    BP__WM(12), BP__WM(13), BP__WM(14), BP__WM(15), BP__WM(16),
+#undef BP__WM
+};
+
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
- * s[p] (16 bytes readable there); mask: n low bits; up: bit k set when the
- * word's byte k is a capital. */
-static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint64_t mask,
-                                   uint64_t up)
+ * s[p] (16 bytes readable there); ncap: how many of its first bytes are
+ * capitals in a row (>= n: all). */
+static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, size_t ncap)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
-    uint64_t h;
-    if (n <= 8)
-        h = bp_hash_u64((bp_load_le64(s + p) | lower) & (~UINT64_C(0) >> (64 - 8 * n)));
-    else
-        h = bp_hash_u128(bp_load_le64(s + p) | lower,
-                         (bp_load_le64(s + p + 8) | lower) & (~UINT64_C(0) >> (128 - 8 * n)));
+    uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
+    uint64_t h = n <= 8 ? bp_hash_u64(w1)
+                        : bp_hash_u128(w1, (bp_load_le64(s + p + 8) | lower) & bp__wmask[n][1]);
     tk->start = (uint32_t)p;
     tk->end = (uint32_t)(p + n);
     tk->h = h;
-    up &= mask;
     /* BP_TF_UPPER (1) or BP_TF_LOWER (16) by the first letter; BP_TF_CAPS
      * (2) when two or more, all capitals */
-    tk->flags = BP_TF_ALPHA | (BP_TF_LOWER >> (4 * (up & 1))) |
-                ((uint32_t)((up == mask) & (n >= 2)) * BP_TF_CAPS);
+    tk->flags = BP_TF_ALPHA | (BP_TF_LOWER >> (4 * (ncap != 0))) |
+                ((uint32_t)((ncap >= n) & (n >= 2)) * BP_TF_CAPS);
     tk->wi = UINT32_MAX;
+}
+
+/* The general tokenizer on one run of word-candidate bytes s[p, e) (it
+ * ends at an ASCII non-word byte or at the end); out of the hot loop. */
+__attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
+                                                   const bp_lex_t *lex, bp_toks_t *t)
+{
+    if (bp_tokenize_in(s, p, e, len, lex, t) != 0)
+        return -1;
+    return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
 int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
@@ -282,46 +298,58 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
     size_t len = sc->len;
     size_t nchunks = (len + 63) >> 6;
     uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
-    /* the array in locals (the token stores cannot alias them); a chunk
-     * starts at most 32 runs, so room for 32 tokens is made per chunk */
-    bp_tok_t *v = t->v;
-    size_t tn = t->n, tcap = t->cap;
+    /* a chunk starts at most 32 runs: room for 32 tokens is made per chunk */
     for (size_t c = 0; c < nchunks; c++) {
         const uint64_t *w = sc->w + BP_SC_NFIELDS * c;
-        uint64_t C = w[BP_SC_CAND], L = w[BP_SC_LETTER], U = w[BP_SC_UPPER];
+        uint64_t C = w[BP_SC_CAND];
         /* the first byte of each run of word-candidate bytes */
         uint64_t S = C & ~((C << 1) | prev_top);
         prev_top = C >> 63;
         if (S == 0)
             continue;
-        if (tcap - tn < 32) {
+        if (t->cap - t->n < 32 && bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) != 0)
+            return -1;
+        uint64_t notC = ~C, notL = ~w[BP_SC_LETTER], notU = ~w[BP_SC_UPPER];
+        size_t base = 64 * c;
+        /* words of the chunk that may read 16 bytes from their start */
+        int roomy = base + 64 + 16 <= len;
+        while (S != 0) {
+            bp_tok_t *v = t->v;
+            size_t tn = t->n;
+            unsigned k;
+            /* the hot loop: words of 1-16 ASCII letters inside the chunk */
+            for (;;) {
+                k = (unsigned)__builtin_ctzll(S);
+                uint64_t z = notC >> k; /* 0 when the run reaches the chunk's end */
+                size_t n = (size_t)__builtin_ctzll(z | (UINT64_C(1) << 63));
+                size_t nl = (size_t)__builtin_ctzll(notL >> k | (UINT64_C(1) << 63));
+                size_t p = base + k;
+                if (z == 0 || n > 16 || nl < n || (!roomy && len - p < 16))
+                    break;
+                bp__letters_tok(&v[tn++], s, p, n, (size_t)__builtin_ctzll(notU >> k | (UINT64_C(1) << 63)));
+                S &= S - 1;
+                if (S == 0)
+                    break;
+            }
             t->n = tn;
-            if (bp_grow(&t->v, &t->cap, tn + 32, sizeof *t->v) != 0)
-                return -1;
-            v = t->v;
-            tcap = t->cap;
-        }
-        do {
-            unsigned k = (unsigned)__builtin_ctzll(S);
+            if (S == 0)
+                break;
             S &= S - 1;
-            size_t p = 64 * c + k, e;
-            uint64_t z = ~C >> k; /* 0 when the run reaches the chunk's end */
+            size_t p = base + k, e;
+            uint64_t z = notC >> k;
             if (z != 0) {
-                size_t n = (size_t)__builtin_ctzll(z);
-                e = p + n;
-                uint64_t m = (UINT64_C(1) << n) - 1; /* n <= 63 */
-                if (n <= 16 && ((L >> k) & m) == m && len - p >= 16) {
-                    bp__letters_tok(&v[tn++], s, p, n, m, U >> k);
-                    continue;
-                }
+                e = p + (size_t)__builtin_ctzll(z);
             } else {
+                /* the run reaches the next chunk */
                 uint64_t cw = bp_scan_bits(sc, BP_SC_CAND, p);
                 size_t n = cw == ~UINT64_C(0) ? 64 : (size_t)__builtin_ctzll(~cw);
                 e = p + n;
                 if (n <= 16 && len - p >= 16) {
                     uint64_t m = (UINT64_C(1) << n) - 1;
                     if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
-                        bp__letters_tok(&v[tn++], s, p, n, m, bp_scan_bits(sc, BP_SC_UPPER, p));
+                        uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
+                        bp__letters_tok(&t->v[t->n++], s, p, n,
+                                        nu ? (size_t)__builtin_ctzll(nu) : 64);
                         continue;
                     }
                 }
@@ -335,21 +363,11 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                 }
             }
             /* digits, '_', non-ASCII characters, long words, the last
-             * bytes of the text: the general tokenizer on the run (it
-             * ends at an ASCII non-word byte or at the end) */
-            if (e > len)
-                e = len;
-            t->n = tn;
-            if (bp_tokenize_in(s, p, e, len, lex, t) != 0)
+             * bytes of the text: the general tokenizer on the run */
+            if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
                 return -1;
-            tn = t->n;
-            if (t->cap - tn < 32 && bp_grow(&t->v, &t->cap, tn + 32, sizeof *t->v) != 0)
-                return -1;
-            v = t->v;
-            tcap = t->cap;
-        } while (S != 0);
+        }
     }
-    t->n = tn;
     return 0;
 }
 

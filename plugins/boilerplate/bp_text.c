@@ -1154,22 +1154,30 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 return -1;
         }
         uint32_t *whist = s->whist, *wseen = s->wseen;
+        /* tokens are sorted and do not overlap: only a block's first
+         * token can start before it, only its last one end after it */
         for (size_t i = 0; i < nb && ok; i++) {
-            if (k < n && tk[k].start < b[i].cs)
+            uint32_t cs = b[i].cs, ce = b[i].ce;
+            if (k < n && tk[k].start < cs)
                 ok = 0;
-            b[i].tok0 = (uint32_t)k;
-            while (k < n && tk[k].start < b[i].ce) {
-                if (tk[k].end > b[i].ce)
-                    ok = 0;
-                uint32_t *v = bp_map_get(&c->lex.words, tk[k].h);
-                tk[k].wi = v != NULL ? *v : UINT32_MAX;
+            size_t k0 = k;
+            while (k < n && tk[k].start < ce)
+                k++;
+            if (k > k0 && tk[k - 1].end > ce)
+                ok = 0;
+            b[i].tok0 = (uint32_t)k0;
+            b[i].ntok = (uint32_t)(k - k0);
+        }
+        if (ok && k == n) {
+            const bp_map_t *words = &c->lex.words;
+            for (size_t j = 0; j < n; j++) {
+                uint32_t *v = bp_map_get(words, tk[j].h);
+                tk[j].wi = v != NULL ? *v : UINT32_MAX;
                 /* how often each known word occurs among the first lim
                  * tokens, for the language counts */
-                if (v != NULL && k < lim && whist[*v]++ == 0)
+                if (v != NULL && j < lim && whist[*v]++ == 0)
                     wseen[nseen++] = *v;
-                k++;
             }
-            b[i].ntok = (uint32_t)k - b[i].tok0;
         }
         if (!ok || k != n) {
             s->toks.n = 0;
