@@ -167,7 +167,18 @@ static size_t bp__closer_len(const char *t, size_t cs, size_t i)
     return 0;
 }
 
-static void bp__ending(const char *t, bp_block_t *b)
+/* Does t[k, e) hold "://"?  Only at a ':' of the punctuation bitmap. */
+static int bp__has_scheme(const char *t, const bp_scan_t *sc, size_t k, size_t e)
+{
+    for (size_t i = bp_scan_next(sc, BP_SC_PUNCT, k, e); i + 3 <= e;
+         i = bp_scan_next(sc, BP_SC_PUNCT, i + 1, e))
+        if (t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/')
+            return 1;
+    return 0;
+}
+
+/* sc: the text's bitmaps, or NULL (the HTML path's teasers) */
+static void bp__ending(const char *t, bp_block_t *b, const bp_scan_t *sc)
 {
     size_t i = b->ce;
     size_t guard = 0;
@@ -180,7 +191,8 @@ static void bp__ending(const char *t, bp_block_t *b)
         while (k > b->cs && t[k - 1] != ' ')
             k--;
         if (k > b->cs && i - k >= 8 &&
-            (memmem(t + k, i - k, "://", 3) != NULL || memcmp(t + k, "www.", 4) == 0)) {
+            ((sc != NULL ? bp__has_scheme(t, sc, k, i) : memmem(t + k, i - k, "://", 3) != NULL) ||
+             memcmp(t + k, "www.", 4) == 0)) {
             while (k > b->cs && t[k - 1] == ' ')
                 k--;
             i = k;
@@ -399,7 +411,7 @@ uint32_t bp_teaser_split(const bp_conf_t *c, const char *t, uint32_t cs, uint32_
     if (n - k < 6 || rest >= ce || tend <= cs)
         return 0;
     bp_block_t r = {.cs = rest, .ce = ce};
-    bp__ending(t, &r);
+    bp__ending(t, &r, NULL);
     if (!(r.flags & BF_SENT_END))
         return 0;
     if (lang >= 0) {
@@ -555,7 +567,7 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
         }
     }
     b->ncue = bc;
-    bp__ending(x->t, b);
+    bp__ending(x->t, b, &x->s->scan);
     bp__surface(x->t, b, &x->s->scan);
     if (x->markdown) {
         size_t lb = 0, nl = 0;
@@ -1040,11 +1052,6 @@ static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
     return w >= 3 && w <= 45;
 }
 
-static uint64_t bp__block_hash(const char *t, const bp_block_t *b)
-{
-    return bp_hash_bytes(t + b->cs, b->ce - b->cs);
-}
-
 static void bp__text_meta(bp_tctx_t *x, bp_result_t *r, size_t a)
 {
     const bp_conf_t *c = x->c;
@@ -1493,17 +1500,20 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
      * recurs further apart (the same question put to each interviewee)
      * is the article's */
     {
-        uint64_t prev[64];
+        /* up to 64 distinct kept blocks, by length then bytes */
+        uint32_t plen[64];
         size_t previ[64];
         size_t np = 0;
         for (size_t i = 0; i < nb; i++) {
             if (!b[i].keep || b[i].nbytes > 400)
                 continue;
-            uint64_t h = bp__block_hash(t, &b[i]);
-            size_t dup = SIZE_MAX;
+            uint32_t bl = b[i].ce - b[i].cs;
+            size_t dup = SIZE_MAX, dk = 0;
             for (size_t k = 0; k < np; k++)
-                if (prev[k] == h)
+                if (plen[k] == bl && memcmp(t + b[previ[k]].cs, t + b[i].cs, bl) == 0) {
                     dup = previ[k];
+                    dk = k;
+                }
             int sentence = b[i].cls == C_GOOD ||
                            (b[i].cls == C_NEAR && (b[i].flags & BF_SENT_END) && i > dup + 3);
             if (dup != SIZE_MAX && (!sentence || b[i].header)) {
@@ -1511,11 +1521,9 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 b[i].kind = c->k.low_content;
             } else if (dup == SIZE_MAX && np < 64) {
                 previ[np] = i;
-                prev[np++] = h;
+                plen[np++] = bl;
             } else if (dup != SIZE_MAX) {
-                for (size_t k = 0; k < np; k++)
-                    if (prev[k] == h)
-                        previ[k] = i;
+                previ[dk] = i;
             }
         }
     }
