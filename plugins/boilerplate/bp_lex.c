@@ -288,7 +288,23 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
 __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
                                                    const bp_lex_t *lex, bp_toks_t *t)
 {
-    if (bp_tokenize_in(s, p, e, len, lex, t) != 0)
+    /* a character of U+2000-U+203F that is no word character (’ “ ” — …)
+     * ends a word and is skipped, as the general loop does after decoding
+     * it: split the run there (E2 is never a continuation byte, so the
+     * general loop reaches it at a character boundary) */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t a = p;
+    for (const unsigned char *q = memchr(u + p, 0xE2, e - p); q != NULL && (size_t)(q - u) + 2 < e;
+         q = memchr(q + 1, 0xE2, e - (size_t)(q + 1 - u))) {
+        if (q[1] != 0x80 || (q[2] & 0xC0) != 0x80 || (lex->u3gp[q[2] & 0x3F] & BP_CC_WORD))
+            continue;
+        size_t qi = (size_t)(q - u);
+        if (qi > a && bp_tokenize_in(s, a, qi, len, lex, t) != 0)
+            return -1;
+        a = qi + 3;
+        q += 2;
+    }
+    if (a < e && bp_tokenize_in(s, a, e, len, lex, t) != 0)
         return -1;
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
@@ -1065,6 +1081,8 @@ void bp_lex_init(bp_lex_t *lex)
         lex->u2cls[cp - 0x80] = (uint8_t)cc;
         lex->u2low[cp - 0x80] = (uint16_t)((cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp);
     }
+    for (int32_t cp = 0x2000; cp < 0x2040; cp++)
+        lex->u3gp[cp - 0x2000] = (uint8_t)bp_cclass(cp);
     for (int i = 0; i < BP_NCONN; i++)
         lex->conn[i] = bp_hash_folded(w[i], strlen(w[i]));
 }

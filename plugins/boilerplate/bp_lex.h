@@ -154,6 +154,10 @@ typedef struct bp_lex {
      * so the tokenizer needs no utf8proc call for them */
     uint8_t u2cls[0x780];
     uint16_t u2low[0x780];
+    /* U+2000-U+203F (E2 80 xx: spaces, dashes, curly quotes, ellipsis,
+     * bullets): bp_cclass, so runs of word bytes split at them without a
+     * utf8proc call */
+    uint8_t u3gp[0x40];
     /* wire agencies: hash of the folded name -> 1 */
     bp_map_t agencies;
     char **agency_names;
