@@ -265,9 +265,9 @@ static const uint64_t bp__wmask[17][2] = {
 };
 
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
- * s[p] (16 bytes readable there); ncap: how many of its first bytes are
- * capitals in a row (>= n: all). */
-static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, size_t ncap)
+ * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
+ * or BP_TF_LOWER by the first letter, BP_TF_CAPS). */
+static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -276,11 +276,17 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->start = (uint32_t)p;
     tk->end = (uint32_t)(p + n);
     tk->h = h;
-    /* BP_TF_UPPER (1) or BP_TF_LOWER (16) by the first letter; BP_TF_CAPS
-     * (2) when two or more, all capitals */
-    tk->flags = BP_TF_ALPHA | (BP_TF_LOWER >> (4 * (ncap != 0))) |
-                ((uint32_t)((ncap >= n) & (n >= 2)) * BP_TF_CAPS);
+    tk->flags = f;
     tk->wi = UINT32_MAX;
+}
+
+/* The flags of a word of n ASCII letters whose first ncap letters are
+ * capitals (ncap >= n: all). */
+static inline uint32_t bp__letters_flags(size_t n, size_t ncap)
+{
+    if (ncap == 0)
+        return BP_TF_ALPHA | BP_TF_LOWER;
+    return BP_TF_ALPHA | BP_TF_UPPER | (ncap >= n && n >= 2 ? BP_TF_CAPS : 0);
 }
 
 /* The general tokenizer on one run of word-candidate bytes s[p, e) (it
@@ -329,25 +335,27 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
         size_t base = 64 * c;
         /* words of the chunk that may read 16 bytes from their start */
         int roomy = base + 64 + 16 <= len;
+        const uint64_t top = UINT64_C(1) << 63; /* bounds every count below at 63 */
         while (S != 0) {
-            bp_tok_t *v = t->v;
-            size_t tn = t->n;
+            bp_tok_t *out = t->v + t->n;
             unsigned k;
-            /* the hot loop: words of 1-16 ASCII letters inside the chunk */
+            /* the hot loop: words of 1-16 ASCII letters inside the chunk (a
+             * run reaching the chunk's end counts 63 and leaves it) */
             for (;;) {
                 k = (unsigned)__builtin_ctzll(S);
-                uint64_t z = notC >> k; /* 0 when the run reaches the chunk's end */
-                size_t n = (size_t)__builtin_ctzll(z | (UINT64_C(1) << 63));
-                size_t nl = (size_t)__builtin_ctzll(notL >> k | (UINT64_C(1) << 63));
+                size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
+                size_t nl = (size_t)__builtin_ctzll((notL >> k) | top);
                 size_t p = base + k;
-                if (z == 0 || n > 16 || nl < n || (!roomy && len - p < 16))
+                if (n > 16 || nl < n || (!roomy && len - p < 16))
                     break;
-                bp__letters_tok(&v[tn++], s, p, n, (size_t)__builtin_ctzll(notU >> k | (UINT64_C(1) << 63)));
+                uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
+                                             : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
+                bp__letters_tok(out++, s, p, n, f);
                 S &= S - 1;
                 if (S == 0)
                     break;
             }
-            t->n = tn;
+            t->n = (size_t)(out - t->v);
             if (S == 0)
                 break;
             S &= S - 1;
@@ -365,7 +373,7 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                     if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
                         uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
                         bp__letters_tok(&t->v[t->n++], s, p, n,
-                                        nu ? (size_t)__builtin_ctzll(nu) : 64);
+                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64));
                         continue;
                     }
                 }
