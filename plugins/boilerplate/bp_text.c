@@ -1168,8 +1168,23 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (k < n && tk[k].start < cs)
                 ok = 0;
             size_t k0 = k;
-            while (k < n && tk[k].start < ce)
-                k++;
+            /* the first token at or after ce: gallop, then halve */
+            if (k < n && tk[k].start < ce) {
+                size_t lo = k, step = 1; /* tk[lo].start < ce */
+                while (lo + step < n && tk[lo + step].start < ce) {
+                    lo += step;
+                    step *= 2;
+                }
+                size_t hi = lo + step < n ? lo + step : n; /* tk[hi].start >= ce, or hi == n */
+                while (hi - lo > 1) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (tk[mid].start < ce)
+                        lo = mid;
+                    else
+                        hi = mid;
+                }
+                k = hi;
+            }
             if (k > k0 && tk[k - 1].end > ce)
                 ok = 0;
             b[i].tok0 = (uint32_t)k0;
