@@ -289,6 +289,21 @@ static inline uint32_t bp__letters_flags(size_t n, size_t ncap)
     return BP_TF_ALPHA | BP_TF_UPPER | (ncap >= n && n >= 2 ? BP_TF_CAPS : 0);
 }
 
+/* The flags the general loop gives a word of n (1-16) ASCII letters and
+ * digits; lm, um: bit i set when its byte i is a letter, a capital. */
+static inline uint32_t bp__alnum_flags(size_t n, uint64_t lm, uint64_t um)
+{
+    uint64_t mask = (UINT64_C(1) << n) - 1;
+    lm &= mask;
+    um &= mask;
+    if (lm == 0)
+        return BP_TF_DIGIT;
+    uint32_t f = BP_TF_ALPHA | ((lm & -lm & um) ? BP_TF_UPPER : BP_TF_LOWER);
+    if ((lm & (lm - 1)) != 0 && um == lm)
+        f |= BP_TF_CAPS;
+    return f;
+}
+
 /* The general tokenizer on one run of word-candidate bytes s[p, e) (it
  * ends at an ASCII non-word byte or at the end); out of the hot loop. */
 __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
@@ -362,7 +377,16 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             size_t p = base + k, e;
             uint64_t z = notC >> k;
             if (z != 0) {
-                e = p + (size_t)__builtin_ctzll(z);
+                size_t n = (size_t)__builtin_ctzll(z);
+                e = p + n;
+                /* letters and digits ("2019", "G20", "mp3"): the flags from
+                 * the letter and capital masks */
+                if (n <= 16 && len - p >= 16 &&
+                    (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
+                    bp__letters_tok(&t->v[t->n++], s, p, n,
+                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k));
+                    continue;
+                }
             } else {
                 /* the run reaches the next chunk */
                 uint64_t cw = bp_scan_bits(sc, BP_SC_CAND, p);

@@ -28,6 +28,8 @@ static inline unsigned bp__cls(unsigned c)
         m |= 1u << BP_SC_LETTER;
     if (upper)
         m |= 1u << BP_SC_UPPER;
+    if (upper || lower || (c >= '0' && c <= '9'))
+        m |= 1u << BP_SC_ALNUM;
     return m;
 }
 
@@ -44,6 +46,8 @@ static void bp__chunk_tail(const unsigned char *t, size_t n, uint64_t *out)
 }
 
 #endif
+
+_Static_assert(BP_SC_NFIELDS == 5, "the vector code below stores each field by name");
 
 #if defined(__SSE2__)
 /* The fields of the 64 bytes at p into out[0 .. NFIELDS), 16 bytes at a
@@ -76,8 +80,12 @@ static inline void bp__chunk_sse2(const unsigned char *p, uint64_t *out)
         m[BP_SC_CAND] = (uint16_t)_mm_movemask_epi8(_mm_or_si128(word, v));
         m[BP_SC_LETTER] = (uint16_t)_mm_movemask_epi8(let);
         m[BP_SC_UPPER] = (uint16_t)_mm_movemask_epi8(up);
-        for (int f = 0; f < BP_SC_NFIELDS; f++)
-            memcpy((char *)(out + f) + 2 * k, &m[f], 2);
+        m[BP_SC_ALNUM] = (uint16_t)_mm_movemask_epi8(_mm_or_si128(let, dig));
+        memcpy((char *)(out + BP_SC_PUNCT) + 2 * k, &m[BP_SC_PUNCT], 2);
+        memcpy((char *)(out + BP_SC_CAND) + 2 * k, &m[BP_SC_CAND], 2);
+        memcpy((char *)(out + BP_SC_LETTER) + 2 * k, &m[BP_SC_LETTER], 2);
+        memcpy((char *)(out + BP_SC_UPPER) + 2 * k, &m[BP_SC_UPPER], 2);
+        memcpy((char *)(out + BP_SC_ALNUM) + 2 * k, &m[BP_SC_ALNUM], 2);
     }
 }
 #endif
@@ -114,8 +122,13 @@ __attribute__((target("avx2"))) static void bp__chunks_avx2(const unsigned char 
             m[BP_SC_CAND] = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(word, v));
             m[BP_SC_LETTER] = (uint32_t)_mm256_movemask_epi8(let);
             m[BP_SC_UPPER] = (uint32_t)_mm256_movemask_epi8(up);
-            for (int f = 0; f < BP_SC_NFIELDS; f++)
-                memcpy((char *)(out + f) + 4 * k, &m[f], 4);
+            m[BP_SC_ALNUM] = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(let, dig));
+            /* unrolled: one 32-bit store per field */
+            memcpy((char *)(out + BP_SC_PUNCT) + 4 * k, &m[BP_SC_PUNCT], 4);
+            memcpy((char *)(out + BP_SC_CAND) + 4 * k, &m[BP_SC_CAND], 4);
+            memcpy((char *)(out + BP_SC_LETTER) + 4 * k, &m[BP_SC_LETTER], 4);
+            memcpy((char *)(out + BP_SC_UPPER) + 4 * k, &m[BP_SC_UPPER], 4);
+            memcpy((char *)(out + BP_SC_ALNUM) + 4 * k, &m[BP_SC_ALNUM], 4);
         }
     }
 }

@@ -3,7 +3,7 @@
  * bytes at a time with SSE2 where available): for every byte, whether it is
  * one of the punctuation bytes the block scans look at, whether it may be
  * part of a word (an ASCII word character or any byte >= 0x80), whether it
- * is an ASCII letter, an ASCII capital.  The plain-text path's line
+ * is an ASCII letter, an ASCII capital, an ASCII letter or digit.  The plain-text path's line
  * splitter, block surface features and tokenizer then jump from one
  * interesting byte to the next instead of testing every byte.
  */
@@ -18,7 +18,8 @@ enum {
     BP_SC_CAND = 1,   /* [A-Za-z0-9_] or a byte >= 0x80 */
     BP_SC_LETTER = 2, /* [A-Za-z] */
     BP_SC_UPPER = 3,  /* [A-Z] */
-    BP_SC_NFIELDS = 4
+    BP_SC_ALNUM = 4,  /* [A-Za-z0-9] */
+    BP_SC_NFIELDS = 5
 };
 
 typedef struct bp_scan {

@@ -469,6 +469,7 @@ static void test_tokenizer_whole_text(void **state)
     static const char *const pieces[] = {
         "a", "I", "to", "the", "News", "NASA", "report", "Reports", "abcdefgh", "ABCDEFGHI",
         "Establishment", "abcdefghijklmnop", "Abcdefghijklmnopq", "x1", "2019", "self_made", "_",
+        "G20", "mp3", "4K", "COVID19", "Q3", "B52s", "iPhone5", "x1Y", "1234567890123456", "12345678901234567",
         "\xc3\xa9t\xc3\xa9", "Z\xc3\xbcrich", "\xd0\x9c\xd0\xbe\xd1\x81", "don\xe2\x80\x99t",
         "\xe2\x80\x9cQuote\xe2\x80\x9d", "\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x98\x80", "\xc3",
         "\xe2\x80", "\x80\xbf", "\xff", "\xc2\xa0", "\xc2\xa9", " ", "  ", "\n", ".", "!?", ",",
@@ -514,6 +515,7 @@ static void test_tokenizer_whole_text(void **state)
             assert_int_equal(bp_scan_bit(&sc, BP_SC_LETTER, i), letter);
             assert_int_equal(bp_scan_bit(&sc, BP_SC_CAND, i), cand);
             assert_int_equal(bp_scan_bit(&sc, BP_SC_PUNCT, i), punct);
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_ALNUM, i), letter || (c >= '0' && c <= '9'));
         }
         assert_int_equal(bp_scan_bits(&sc, BP_SC_CAND, len), 0);
         a.n = b.n = 0;
