@@ -256,8 +256,9 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const 
 /* Byte masks of a word of n (0-16) bytes: its bytes 0-7 and 8-15. */
 static const uint64_t bp__wmask[17][2] = {
 #define BP__WM(n)                                                                            \
-    {(n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * (n) % 64)) - 1,                          \
-     (n) <= 8 ? 0 : (n) >= 16 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * ((n) - 8) % 64)) - 1}
+    /* (8n) % 64: 8n below 8 bytes, 8(n - 8) between 8 and 16 */                           \
+    {(n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << ((8 * (n)) % 64)) - 1,                        \
+     (n) <= 8 ? 0 : (n) >= 16 ? ~UINT64_C(0) : (UINT64_C(1) << ((8 * (n)) % 64)) - 1}
     BP__WM(0),  BP__WM(1),  BP__WM(2),  BP__WM(3),  BP__WM(4),  BP__WM(5),
     BP__WM(6),  BP__WM(7),  BP__WM(8),  BP__WM(9),  BP__WM(10), BP__WM(11),
     BP__WM(12), BP__WM(13), BP__WM(14), BP__WM(15), BP__WM(16),
