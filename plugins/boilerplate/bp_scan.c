@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
+/* BP_SCAN_NO_SIMD: the per-byte code only (to test it on x86) */
+#if defined(__SSE2__) && !defined(BP_SCAN_NO_SIMD)
+#define BP_SCAN_SSE2 1
 #include <emmintrin.h>
 #endif
 
-#if !defined(__SSE2__)
+#if !defined(BP_SCAN_SSE2)
 /* The fields byte c is in (bit f: field f). */
 static inline unsigned bp__cls(unsigned c)
 {
@@ -49,7 +51,7 @@ static void bp__chunk_tail(const unsigned char *t, size_t n, uint64_t *out)
 
 _Static_assert(BP_SC_NFIELDS == 5, "the vector code below stores each field by name");
 
-#if defined(__SSE2__)
+#if defined(BP_SCAN_SSE2)
 /* The fields of the 64 bytes at p into out[0 .. NFIELDS), 16 bytes at a
  * time: each 16-bit mask is stored straight into its quarter of the
  * field's word (x86 is little-endian). */
@@ -90,7 +92,7 @@ static inline void bp__chunk_sse2(const unsigned char *p, uint64_t *out)
 }
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(BP_SCAN_NO_SIMD)
 #include <immintrin.h>
 #define BP_HAVE_AVX2 1
 /* The same as bp__chunk_sse2 with 32-byte AVX2 vectors (chosen at run
@@ -155,13 +157,13 @@ int bp_scan_build(bp_scan_t *sc, const char *t, size_t len)
     }
 #endif
     for (; c < full; c++) {
-#if defined(__SSE2__)
+#if defined(BP_SCAN_SSE2)
         bp__chunk_sse2(u + 64 * c, sc->w + BP_SC_NFIELDS * c);
 #else
         bp__chunk_tail(u + 64 * c, 64, sc->w + BP_SC_NFIELDS * c);
 #endif
     }
-#if defined(__SSE2__)
+#if defined(BP_SCAN_SSE2)
     /* the last partial chunk through the vector code, from a zeroed copy
      * (byte 0 is in no field) */
     {
