@@ -469,7 +469,10 @@ static void test_tokenizer_whole_text(void **state)
     static const char *const pieces[] = {
         "a", "I", "to", "the", "News", "NASA", "report", "Reports", "abcdefgh", "ABCDEFGHI",
         "Establishment", "abcdefghijklmnop", "Abcdefghijklmnopq", "x1", "2019", "self_made", "_",
-        "G20", "mp3", "4K", "COVID19", "Q3", "B52s", "iPhone5", "x1Y", "1234567890123456", "12345678901234567",
+        "G20", "mp3", "4K", "COVID19", "Q3", "B52s", "iPhone5", "x1Y",
+        "It\xe2\x80\x99s", "1990\xe2\x80\x99s",
+        "\xe2\x80\x9cNASA\xe2\x80\x9d", "war\xe2\x80\x94" "and", "x\xe2\x80\xa6Yz9",
+        "1234567890123456", "12345678901234567",
         "\xc3\xa9t\xc3\xa9", "Z\xc3\xbcrich", "\xd0\x9c\xd0\xbe\xd1\x81", "don\xe2\x80\x99t",
         "\xe2\x80\x9cQuote\xe2\x80\x9d", "\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x98\x80", "\xc3",
         "\xe2\x80", "\x80\xbf", "\xff", "\xc2\xa0", "\xc2\xa9", " ", "  ", "\n", ".", "!?", ",",
