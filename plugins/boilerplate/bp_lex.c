@@ -1324,6 +1324,12 @@ int bp_lex_finish(bp_lex_t *lex)
         lex->ents[i].maxw = bp__pat_bound(lex, p);
         lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
     }
+    memset(lex->bgfilter, 0, sizeof lex->bgfilter);
+    for (size_t j = 0; j < lex->bigrams.cap; j++) {
+        uint64_t k = lex->bigrams.e[j].key;
+        if (k != 0)
+            lex->bgfilter[(k >> 46) & 63] |= UINT64_C(1) << ((k >> 40) & 63);
+    }
     memset(lex->meta_floats, 0, sizeof lex->meta_floats);
     for (size_t i = 0; i < lex->npats; i++) {
         const bp_pattern_t *p = &lex->pats[i];
@@ -1362,7 +1368,10 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
                 bp__try(lex, en->pat, toks, n, ti, bi, which, m);
             }
             if (lex->winfo[wi].bigram && ti + 1 < n) {
-                uint32_t *hd = bp_map_get(&lex->bigrams, bp__bigram(toks[ti].h, toks[ti + 1].h));
+                uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
+                uint32_t *hd = (lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1
+                                   ? bp_map_get(&lex->bigrams, bk)
+                                   : NULL;
                 for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
                     const bp_ent_t *en = &lex->ents[e];
                     if ((ti > 0 && en->anchored) || n > en->maxw)

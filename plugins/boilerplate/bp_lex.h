@@ -142,6 +142,9 @@ typedef struct bp_lex {
     bp_ent_t *ents;
     size_t nents, capents;
     bp_map_t bigrams;   /* hash of two words -> first entry in ents */
+    /* bit (key >> 40) & 4095 set for every key of bigrams (bp_lex_finish):
+     * most word pairs are told apart without probing the map */
+    uint64_t bgfilter[64];
     /* patterns whose first token is not a literal (checked at every start) */
     bp_ent_t *wild;
     size_t nwild, capwild;
