@@ -1563,11 +1563,23 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (bp_result_span(r, c, b[i].cs, b[i].ce, b[i].kind >= 0 ? b[i].kind : c->k.low_content) != 0)
                 return -1;
 
-    /* output: kept blocks with their original separators */
+    /* output: kept blocks with their original separators; a run of
+     * consecutive kept blocks is one slice of the text (the separator of
+     * neighbours is the text between them), copied at once */
+    int md = markdown && c->markdown_links;
+    size_t ps = 0, pe = 0; /* the slice pending, when pe > ps */
     long prev = -1;
     for (size_t i = 0; i < nb; i++) {
         if (!b[i].keep)
             continue;
+        if (!md && prev >= 0 && (size_t)prev + 1 == i) {
+            pe = b[i].ce;
+            prev = (long)i;
+            continue;
+        }
+        if (pe > ps && bp_buf_put(&r->out, t + ps, pe - ps) != 0)
+            return -1;
+        ps = pe = 0;
         if (prev >= 0) {
             size_t p = (size_t)prev;
             const char *sep = t + b[p].ce;
@@ -1594,14 +1606,17 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (bp_buf_put(&r->out, sep, sl) != 0)
                 return -1;
         }
-        if (markdown && c->markdown_links) {
+        if (md) {
             if (bp_md_reduce(t + b[i].cs, b[i].ce - b[i].cs, &r->out) != 0)
                 return -1;
-        } else if (bp_buf_put(&r->out, t + b[i].cs, b[i].ce - b[i].cs) != 0) {
-            return -1;
+        } else {
+            ps = b[i].cs;
+            pe = b[i].ce;
         }
         prev = (long)i;
     }
+    if (pe > ps && bp_buf_put(&r->out, t + ps, pe - ps) != 0)
+        return -1;
     if (r->out.p == NULL && bp_buf_put(&r->out, "", 0) != 0)
         return -1;
     return 0;
