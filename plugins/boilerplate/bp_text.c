@@ -66,7 +66,7 @@ typedef struct bp_block {
 
 static int bp__add_block(bp_scratch_t *s, size_t *nb, uint32_t cs, uint32_t ce, int glued)
 {
-    if (bp_grow(&s->blocks, &s->capblocks, *nb + 1, sizeof(bp_block_t)) != 0)
+    if (*nb >= s->capblocks && bp_grow(&s->blocks, &s->capblocks, *nb + 1, sizeof(bp_block_t)) != 0)
         return -1;
     bp_block_t *b = &((bp_block_t *)s->blocks)[(*nb)++];
     memset(b, 0, sizeof *b);
