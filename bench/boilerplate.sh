@@ -3,6 +3,9 @@
 # Usage (from the worktree root, after make):
 #   bench/boilerplate.sh score [set...]   # default: seeds text-dev html-dev
 #   bench/boilerplate.sh speed            # single worker, --stats, text and HTML
+#   bench/boilerplate.sh instr [N]        # callgrind instructions per input byte of the
+#                                         # stage on N (200) salted news-1k documents, the
+#                                         # way bench/batch.py counts each stage
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${BP_EVAL:-/work/shared/eval/boilerplate}
@@ -36,8 +39,30 @@ speed)
     echo "== news-1k"
     "$BUILD/textmill" run -c "$OUT/bp.conf" --workers 1 --stats < /work/shared/corpus/news-1k.jsonl > /dev/null
     ;;
+instr)
+    # chains [] and [boilerplate] (the default pipeline's first stage),
+    # each minus its run on no input (start-up), over the input's text bytes
+    BENCH_DIR=$ROOT/bench BUILD=$BUILD ROOT=$ROOT N=${1:-200} OUT=$OUT python3 - <<'PY'
+import json, os, sys
+sys.path.insert(0, os.environ["BENCH_DIR"])
+import batch
+build, root, out = os.environ["BUILD"], os.environ["ROOT"], os.environ["OUT"]
+env = dict(os.environ, TEXTMILL_PLUGIN_DIR=os.path.join(build, "plugins"),
+           TEXTMILL_DATA_DIR=os.path.join(root, "plugins"))
+small = os.path.join(out, "instr.jsonl")
+nbytes = batch.salted_corpus("/work/shared/corpus/news-1k.jsonl", int(os.environ["N"]), small)
+pipe = batch.default_pipeline(root)
+total = []
+for k in (0, 1):
+    conf = os.path.join(out, "instr%d.conf" % k)
+    json.dump({"log_level": "warn", "pipeline": pipe[:k]}, open(conf, "w"))
+    total.append(batch.callgrind_instructions(build, conf, small, env, out))
+print("host %.1f, boilerplate %.1f instructions per input byte (%d bytes)"
+      % (total[0] / nbytes, (total[1] - total[0]) / nbytes, nbytes))
+PY
+    ;;
 *)
-    echo "usage: $0 score [set...] | speed" >&2
+    echo "usage: $0 score [set...] | speed | instr [N]" >&2
     exit 2
     ;;
 esac

@@ -18,6 +18,8 @@
 typedef struct bp_kinds {
     int navigation, related_link, low_content, header, footer, comments, share, advertisement,
         photo_credit, markup, hidden, form, reprint_notice, donation_appeal, source_url, copyright;
+    /* kinds only the phrase files name (-1 when none does) */
+    int read_more, author_bio;
 } bp_kinds_t;
 
 typedef struct bp_conf {
@@ -67,6 +69,10 @@ typedef struct bp_scratch {
     void *blocks;
     size_t capblocks;
     bp_buf_t tmp, tmp2;
+    bp_scan_t scan;      /* the plain-text path's byte-class bitmaps */
+    uint32_t *whist;     /* per word of the lex: occurrences in this text (all 0 between texts) */
+    uint32_t *wseen;     /* the words whist counts */
+    size_t nwhist;       /* entries of both (lex->nwinfo) */
     void *html;          /* HTML extractor scratch */
 } bp_scratch_t;
 

@@ -64,6 +64,107 @@ static inline int bp__u2(const char *s, size_t i, size_t end)
 
 #define BP_FOLD 96 /* bytes of a word's fold that are hashed */
 
+/* The general word loop: the word that starts at s[i] (a word character),
+ * any characters, folded into a small buffer while scanning.  Appends its
+ * token and returns the index after it, or SIZE_MAX (no memory). */
+static size_t bp__word_general(const char *s, size_t i, size_t end, const bp_lex_t *lex,
+                               bp_toks_t *t)
+{
+    unsigned char c;
+    /* a word: fold into a small buffer while scanning */
+    size_t w0 = i;
+    char fold[BP_FOLD + 16]; /* + 16: bp_hash_word loads 16 bytes */
+    size_t fo = 0;
+    unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
+    int first_upper = -1;
+    while (i < end) {
+        c = (unsigned char)s[i];
+        unsigned cls;
+        int32_t cp;
+        size_t j = i;
+        /* ASCII fast path: most words of most pages */
+        if (c < 0x80 && fo < BP_FOLD) {
+            unsigned a = bp__ascii[c];
+            if (!(a & 1))
+                break;
+            fold[fo++] = (char)(c | ((a & 2) << 4)); /* 'A' | 0x20 = 'a' */
+            nchars++;
+            i++;
+            if (a & 6) {
+                nletters++;
+                nupper += (a >> 1) & 1;
+                if (first_upper < 0)
+                    first_upper = (a & 2) ? 1 : 0;
+            } else if (a & 8) {
+                ndigits++;
+            }
+            continue;
+        }
+        if (c < 0x80) {
+            unsigned a = bp__ascii[c];
+            if (!(a & 1))
+                break;
+            cls = (a & 2) ? (BP_CC_UPPER | BP_CC_LETTER) : (a & 4) ? (BP_CC_LOWER | BP_CC_LETTER)
+                  : (a & 8)                               ? BP_CC_DIGIT
+                                                          : 0;
+            cp = c;
+            j = i + 1;
+            if (fo < BP_FOLD)
+                fold[fo++] = (char)bp_ascii_lower(c);
+        } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
+            /* 2-byte characters from the tables */
+            int k = bp__u2(s, i, end);
+            cls = lex->u2cls[k];
+            if (!(cls & BP_CC_WORD))
+                break;
+            j = i + 2;
+            if (fo + 4 <= BP_FOLD)
+                fo += bp_utf8_put(lex->u2low[k], fold + fo);
+        } else {
+            cp = bp_utf8_next(s, end, &j);
+            unsigned cc = bp_cclass(cp);
+            if (!(cc & BP_CC_WORD))
+                break;
+            cls = cc;
+            if (fo + 4 <= BP_FOLD) {
+                int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
+                fo += bp_utf8_put(lc, fold + fo);
+            }
+        }
+        if (cls & BP_CC_LETTER) {
+            nletters++;
+            if (cls & BP_CC_UPPER)
+                nupper++;
+            if (first_upper < 0)
+                first_upper = (cls & BP_CC_UPPER) ? 1 : (cls & BP_CC_LOWER) ? 0 : 2;
+        }
+        if (cls & BP_CC_DIGIT)
+            ndigits++;
+        nchars++;
+        i = j;
+    }
+    if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+        return SIZE_MAX;
+    bp_tok_t *tk = &t->v[t->n++];
+    tk->start = (uint32_t)w0;
+    tk->end = (uint32_t)i;
+    tk->h = bp_hash_word(fold, fo);
+    uint32_t f = 0;
+    if (first_upper == 1)
+        f |= BP_TF_UPPER;
+    else if (first_upper == 0)
+        f |= BP_TF_LOWER;
+    if (nletters >= 2 && nupper == nletters)
+        f |= BP_TF_CAPS;
+    if (ndigits == nchars)
+        f |= BP_TF_DIGIT;
+    if (nletters)
+        f |= BP_TF_ALPHA;
+    tk->flags = f;
+    tk->wi = UINT32_MAX;
+    return i;
+}
+
 int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const bp_lex_t *lex,
                    bp_toks_t *t)
 {
@@ -145,97 +246,176 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const 
             }
         }
 #endif
-        /* a word: fold into a small buffer while scanning */
-        size_t w0 = i;
-        char fold[BP_FOLD + 16]; /* + 16: bp_hash_word loads 16 bytes */
-        size_t fo = 0;
-        unsigned nletters = 0, nupper = 0, ndigits = 0, nchars = 0;
-        int first_upper = -1;
-        while (i < end) {
-            c = (unsigned char)s[i];
-            unsigned cls;
-            int32_t cp;
-            size_t j = i;
-            /* ASCII fast path: most words of most pages */
-            if (c < 0x80 && fo < BP_FOLD) {
-                unsigned a = bp__ascii[c];
-                if (!(a & 1))
-                    break;
-                fold[fo++] = (char)(c | ((a & 2) << 4)); /* 'A' | 0x20 = 'a' */
-                nchars++;
-                i++;
-                if (a & 6) {
-                    nletters++;
-                    nupper += (a >> 1) & 1;
-                    if (first_upper < 0)
-                        first_upper = (a & 2) ? 1 : 0;
-                } else if (a & 8) {
-                    ndigits++;
-                }
-                continue;
-            }
-            if (c < 0x80) {
-                unsigned a = bp__ascii[c];
-                if (!(a & 1))
-                    break;
-                cls = (a & 2) ? (BP_CC_UPPER | BP_CC_LETTER) : (a & 4) ? (BP_CC_LOWER | BP_CC_LETTER)
-                      : (a & 8)                               ? BP_CC_DIGIT
-                                                              : 0;
-                cp = c;
-                j = i + 1;
-                if (fo < BP_FOLD)
-                    fold[fo++] = (char)bp_ascii_lower(c);
-            } else if (lex != NULL && bp__u2(s, i, end) >= 0) {
-                /* 2-byte characters from the tables */
-                int k = bp__u2(s, i, end);
-                cls = lex->u2cls[k];
-                if (!(cls & BP_CC_WORD))
-                    break;
-                j = i + 2;
-                if (fo + 4 <= BP_FOLD)
-                    fo += bp_utf8_put(lex->u2low[k], fold + fo);
-            } else {
-                cp = bp_utf8_next(s, end, &j);
-                unsigned cc = bp_cclass(cp);
-                if (!(cc & BP_CC_WORD))
-                    break;
-                cls = cc;
-                if (fo + 4 <= BP_FOLD) {
-                    int32_t lc = (cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp;
-                    fo += bp_utf8_put(lc, fold + fo);
-                }
-            }
-            if (cls & BP_CC_LETTER) {
-                nletters++;
-                if (cls & BP_CC_UPPER)
-                    nupper++;
-                if (first_upper < 0)
-                    first_upper = (cls & BP_CC_UPPER) ? 1 : (cls & BP_CC_LOWER) ? 0 : 2;
-            }
-            if (cls & BP_CC_DIGIT)
-                ndigits++;
-            nchars++;
-            i = j;
-        }
-        if (t->n >= t->cap && bp_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v) != 0)
+        i = bp__word_general(s, i, end, lex, t);
+        if (i == SIZE_MAX)
             return -1;
-        bp_tok_t *tk = &t->v[t->n++];
-        tk->start = (uint32_t)w0;
-        tk->end = (uint32_t)i;
-        tk->h = bp_hash_word(fold, fo);
-        uint32_t f = 0;
-        if (first_upper == 1)
-            f |= BP_TF_UPPER;
-        else if (first_upper == 0)
-            f |= BP_TF_LOWER;
-        if (nletters >= 2 && nupper == nletters)
-            f |= BP_TF_CAPS;
-        if (ndigits == nchars)
-            f |= BP_TF_DIGIT;
-        if (nletters)
-            f |= BP_TF_ALPHA;
-        tk->flags = f;
-        tk->wi = UINT32_MAX;
+    }
+    return 0;
+}
+
+/* Byte masks of a word of n (0-16) bytes: its bytes 0-7 and 8-15. */
+static const uint64_t bp__wmask[17][2] = {
+#define BP__WM(n)                                                                            \
+    /* (8n) % 64: 8n below 8 bytes, 8(n - 8) between 8 and 16 */                           \
+    {(n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << ((8 * (n)) % 64)) - 1,                        \
+     (n) <= 8 ? 0 : (n) >= 16 ? ~UINT64_C(0) : (UINT64_C(1) << ((8 * (n)) % 64)) - 1}
+    BP__WM(0),  BP__WM(1),  BP__WM(2),  BP__WM(3),  BP__WM(4),  BP__WM(5),
+    BP__WM(6),  BP__WM(7),  BP__WM(8),  BP__WM(9),  BP__WM(10), BP__WM(11),
+    BP__WM(12), BP__WM(13), BP__WM(14), BP__WM(15), BP__WM(16),
+#undef BP__WM
+};
+
+/* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
+ * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
+ * or BP_TF_LOWER by the first letter, BP_TF_CAPS). */
+static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f)
+{
+    const uint64_t lower = UINT64_C(0x2020202020202020);
+    uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
+    uint64_t h = n <= 8 ? bp_hash_u64(w1)
+                        : bp_hash_u128(w1, (bp_load_le64(s + p + 8) | lower) & bp__wmask[n][1]);
+    tk->start = (uint32_t)p;
+    tk->end = (uint32_t)(p + n);
+    tk->h = h;
+    tk->flags = f;
+    tk->wi = UINT32_MAX;
+}
+
+/* The flags of a word of n ASCII letters whose first ncap letters are
+ * capitals (ncap >= n: all). */
+static inline uint32_t bp__letters_flags(size_t n, size_t ncap)
+{
+    if (ncap == 0)
+        return BP_TF_ALPHA | BP_TF_LOWER;
+    return BP_TF_ALPHA | BP_TF_UPPER | (ncap >= n && n >= 2 ? BP_TF_CAPS : 0);
+}
+
+/* The flags the general loop gives a word of n (1-16) ASCII letters and
+ * digits; lm, um: bit i set when its byte i is a letter, a capital. */
+static inline uint32_t bp__alnum_flags(size_t n, uint64_t lm, uint64_t um)
+{
+    uint64_t mask = (UINT64_C(1) << n) - 1;
+    lm &= mask;
+    um &= mask;
+    if (lm == 0)
+        return BP_TF_DIGIT;
+    uint32_t f = BP_TF_ALPHA | ((lm & -lm & um) ? BP_TF_UPPER : BP_TF_LOWER);
+    if ((lm & (lm - 1)) != 0 && um == lm)
+        f |= BP_TF_CAPS;
+    return f;
+}
+
+/* The general tokenizer on one run of word-candidate bytes s[p, e) (it
+ * ends at an ASCII non-word byte or at the end); out of the hot loop. */
+__attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
+                                                   const bp_lex_t *lex, bp_toks_t *t)
+{
+    /* a character of U+2000-U+203F that is no word character (’ “ ” — …)
+     * ends a word and is skipped, as the general loop does after decoding
+     * it: split the run there (E2 is never a continuation byte, so the
+     * general loop reaches it at a character boundary) */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t a = p;
+    for (const unsigned char *q = memchr(u + p, 0xE2, e - p); q != NULL && (size_t)(q - u) + 2 < e;
+         q = memchr(q + 1, 0xE2, e - (size_t)(q + 1 - u))) {
+        if (q[1] != 0x80 || (q[2] & 0xC0) != 0x80 || (lex->u3gp[q[2] & 0x3F] & BP_CC_WORD))
+            continue;
+        size_t qi = (size_t)(q - u);
+        if (qi > a && bp_tokenize_in(s, a, qi, len, lex, t) != 0)
+            return -1;
+        a = qi + 3;
+        q += 2;
+    }
+    if (a < e && bp_tokenize_in(s, a, e, len, lex, t) != 0)
+        return -1;
+    return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
+}
+
+int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
+{
+    size_t len = sc->len;
+    size_t nchunks = (len + 63) >> 6;
+    uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
+    /* a chunk starts at most 32 runs: room for 32 tokens is made per chunk */
+    for (size_t c = 0; c < nchunks; c++) {
+        const uint64_t *w = sc->w + BP_SC_NFIELDS * c;
+        uint64_t C = w[BP_SC_CAND];
+        /* the first byte of each run of word-candidate bytes */
+        uint64_t S = C & ~((C << 1) | prev_top);
+        prev_top = C >> 63;
+        if (S == 0)
+            continue;
+        if (t->cap - t->n < 32 && bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) != 0)
+            return -1;
+        uint64_t notC = ~C, notL = ~w[BP_SC_LETTER], notU = ~w[BP_SC_UPPER];
+        size_t base = 64 * c;
+        /* words of the chunk that may read 16 bytes from their start */
+        int roomy = base + 64 + 16 <= len;
+        const uint64_t top = UINT64_C(1) << 63; /* bounds every count below at 63 */
+        while (S != 0) {
+            bp_tok_t *out = t->v + t->n;
+            unsigned k;
+            /* the hot loop: words of 1-16 ASCII letters inside the chunk (a
+             * run reaching the chunk's end counts 63 and leaves it) */
+            for (;;) {
+                k = (unsigned)__builtin_ctzll(S);
+                size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
+                size_t nl = (size_t)__builtin_ctzll((notL >> k) | top);
+                size_t p = base + k;
+                if (n > 16 || nl < n || (!roomy && len - p < 16))
+                    break;
+                uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
+                                             : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
+                bp__letters_tok(out++, s, p, n, f);
+                S &= S - 1;
+                if (S == 0)
+                    break;
+            }
+            t->n = (size_t)(out - t->v);
+            if (S == 0)
+                break;
+            S &= S - 1;
+            size_t p = base + k, e;
+            uint64_t z = notC >> k;
+            if (z != 0) {
+                size_t n = (size_t)__builtin_ctzll(z);
+                e = p + n;
+                /* letters and digits ("2019", "G20", "mp3"): the flags from
+                 * the letter and capital masks */
+                if (n <= 16 && len - p >= 16 &&
+                    (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
+                    bp__letters_tok(&t->v[t->n++], s, p, n,
+                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k));
+                    continue;
+                }
+            } else {
+                /* the run reaches the next chunk */
+                uint64_t cw = bp_scan_bits(sc, BP_SC_CAND, p);
+                size_t n = cw == ~UINT64_C(0) ? 64 : (size_t)__builtin_ctzll(~cw);
+                e = p + n;
+                if (n <= 16 && len - p >= 16) {
+                    uint64_t m = (UINT64_C(1) << n) - 1;
+                    if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
+                        uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
+                        bp__letters_tok(&t->v[t->n++], s, p, n,
+                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64));
+                        continue;
+                    }
+                }
+                /* a run of 64 bytes or more: find its end */
+                for (size_t q = p + 64; n == 64; q += 64) {
+                    uint64_t x = q < len ? ~bp_scan_bits(sc, BP_SC_CAND, q) : 1;
+                    if (x != 0) {
+                        e = q + (size_t)__builtin_ctzll(x);
+                        n = 0;
+                    }
+                }
+            }
+            /* digits, '_', non-ASCII characters, long words, the last
+             * bytes of the text: the general tokenizer on the run */
+            if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -934,6 +1114,8 @@ void bp_lex_init(bp_lex_t *lex)
         lex->u2cls[cp - 0x80] = (uint8_t)cc;
         lex->u2low[cp - 0x80] = (uint16_t)((cc & BP_CC_UPPER) ? utf8proc_tolower(cp) : cp);
     }
+    for (int32_t cp = 0x2000; cp < 0x2040; cp++)
+        lex->u3gp[cp - 0x2000] = (uint8_t)bp_cclass(cp);
     for (int i = 0; i < BP_NCONN; i++)
         lex->conn[i] = bp_hash_folded(w[i], strlen(w[i]));
 }
@@ -1142,6 +1324,12 @@ int bp_lex_finish(bp_lex_t *lex)
         lex->ents[i].maxw = bp__pat_bound(lex, p);
         lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
     }
+    memset(lex->bgfilter, 0, sizeof lex->bgfilter);
+    for (size_t j = 0; j < lex->bigrams.cap; j++) {
+        uint64_t k = lex->bigrams.e[j].key;
+        if (k != 0)
+            lex->bgfilter[(k >> 46) & 63] |= UINT64_C(1) << ((k >> 40) & 63);
+    }
     memset(lex->meta_floats, 0, sizeof lex->meta_floats);
     for (size_t i = 0; i < lex->npats; i++) {
         const bp_pattern_t *p = &lex->pats[i];
@@ -1180,7 +1368,10 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
                 bp__try(lex, en->pat, toks, n, ti, bi, which, m);
             }
             if (lex->winfo[wi].bigram && ti + 1 < n) {
-                uint32_t *hd = bp_map_get(&lex->bigrams, bp__bigram(toks[ti].h, toks[ti + 1].h));
+                uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
+                uint32_t *hd = (lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1
+                                   ? bp_map_get(&lex->bigrams, bk)
+                                   : NULL;
                 for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
                     const bp_ent_t *en = &lex->ents[e];
                     if ((ti > 0 && en->anchored) || n > en->maxw)

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bp_scan.h"
 #include "bp_util.h"
 
 #define BP_MAX_LANGS 32
@@ -67,6 +68,11 @@ int bp_tokenize(const char *s, size_t start, size_t end, bp_toks_t *t);
 struct bp_lex;
 int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit,
                    const struct bp_lex *lex, bp_toks_t *t);
+/* The tokens of the whole text s[0, sc->len) (sc: its bitmaps), the same
+ * as bp_tokenize_in(s, 0, len, len, lex, t), faster: words of 1-16 ASCII
+ * letters come from the bitmaps and one or two 8-byte loads, the rest of
+ * each run of word-candidate bytes goes to bp_tokenize_in. */
+int bp_tokenize_text(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t);
 
 enum bp_pat_mode { BP_PM_LINE = 1, BP_PM_PREFIX, BP_PM_SUFFIX, BP_PM_CONTAINS };
 enum bp_pat_opts {
@@ -136,6 +142,9 @@ typedef struct bp_lex {
     bp_ent_t *ents;
     size_t nents, capents;
     bp_map_t bigrams;   /* hash of two words -> first entry in ents */
+    /* bit (key >> 40) & 4095 set for every key of bigrams (bp_lex_finish):
+     * most word pairs are told apart without probing the map */
+    uint64_t bgfilter[64];
     /* patterns whose first token is not a literal (checked at every start) */
     bp_ent_t *wild;
     size_t nwild, capwild;
@@ -148,6 +157,10 @@ typedef struct bp_lex {
      * so the tokenizer needs no utf8proc call for them */
     uint8_t u2cls[0x780];
     uint16_t u2low[0x780];
+    /* U+2000-U+203F (E2 80 xx: spaces, dashes, curly quotes, ellipsis,
+     * bullets): bp_cclass, so runs of word bytes split at them without a
+     * utf8proc call */
+    uint8_t u3gp[0x40];
     /* wire agencies: hash of the folded name -> 1 */
     bp_map_t agencies;
     char **agency_names;

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <textmill/json.h>
 #include <textmill/stage.h>
 
 #include "bp_doc.h"
@@ -141,6 +142,8 @@ static int bp_create(const tm_host_t *host, const cJSON *config, void **instance
         bp_destroy(st);
         return tm_err_set(err, TM_ENOMEM, "out_of_memory", "boilerplate: out of memory");
     }
+    c->k.read_more = bp_lex_kind_find(&c->lex, "read_more");
+    c->k.author_bio = bp_lex_kind_find(&c->lex, "author_bio");
 #define BP_CFG(k) cJSON_GetObjectItemCaseSensitive(config, k)
     c->keep_header = cJSON_IsTrue(BP_CFG("keep_header"));
     c->sniff_html = cJSON_IsTrue(BP_CFG("sniff_html"));
@@ -185,46 +188,112 @@ static void bp_thread_fini(void *instance, void *thread_state)
     free(t->s.blocks);
     bp_buf_free(&t->s.tmp);
     bp_buf_free(&t->s.tmp2);
+    bp_scan_free(&t->s.scan);
+    free(t->s.whist);
+    free(t->s.wseen);
     bp_html_scratch_free(t->s.html);
     bp_result_free(&t->r);
     free(t);
 }
 
-static void bp__add_str(cJSON *a, const char *key, const bp_buf_t *b)
+/* Append s[0, n) as a JSON string (the host's escaping); room is made by
+ * the caller. */
+static char *bp__jstr(char *o, const char *s, size_t n)
 {
-    if (b->len)
-        cJSON_AddStringToObject(a, key, b->p);
+    return o + tm_json_write_string(o, s, n);
 }
 
-static cJSON *bp__annotation(const bp_conf_t *c, const bp_result_t *r, size_t in_len)
+static char *bp__jkey(char *o, const char *key)
 {
-    cJSON *a = cJSON_CreateObject();
-    if (a == NULL)
+    size_t n = strlen(key);
+    *o++ = '"';
+    memcpy(o, key, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    return o;
+}
+
+/* The annotation bp__annotation builds, written straight as the JSON text
+ * the host would print from that tree (compact, keys in the same order,
+ * integers in decimal, strings escaped by <textmill/json.h>) and attached
+ * as a cJSON_Raw item: no tree is built and walked again per document.
+ * Strings stop at a NUL byte, as cJSON's do.  buf: scratch.  NULL when out
+ * of memory. */
+static cJSON *bp__annotation_raw(const bp_conf_t *c, const bp_result_t *r, size_t in_len,
+                                 bp_buf_t *buf)
+{
+    const bp_buf_t *strs[] = {&r->lang, &r->title, &r->byline, &r->published};
+    size_t need = 256 + 32 + 6 * sizeof r->published_iso;
+    for (size_t i = 0; i < r->nspans; i++)
+        need += 48 + 6 * strlen(c->lex.kinds[r->spans[i].kind]);
+    for (size_t i = 0; i < 4; i++)
+        need += 16 + 6 * strs[i]->len;
+    need += 32 + 6 * r->syndicated.len;
+    buf->len = 0;
+    if (bp_buf_reserve(buf, need) != 0)
         return NULL;
-    cJSON *arr = cJSON_AddArrayToObject(a, "removed");
-    for (size_t i = 0; arr && i < r->nspans; i++) {
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL)
-            break;
-        cJSON_AddNumberToObject(o, "start", r->spans[i].start);
-        cJSON_AddNumberToObject(o, "end", r->spans[i].end);
-        cJSON_AddStringToObject(o, "kind", c->lex.kinds[r->spans[i].kind]);
-        cJSON_AddItemToArray(arr, o);
+    char *o = buf->p;
+    *o++ = '{';
+    o = bp__jkey(o, "removed");
+    *o++ = '[';
+    for (size_t i = 0; i < r->nspans; i++) {
+        if (i)
+            *o++ = ',';
+        *o++ = '{';
+        o = bp__jkey(o, "start");
+        o += tm_json_write_u64(o, r->spans[i].start);
+        *o++ = ',';
+        o = bp__jkey(o, "end");
+        o += tm_json_write_u64(o, r->spans[i].end);
+        *o++ = ',';
+        o = bp__jkey(o, "kind");
+        const char *k = c->lex.kinds[r->spans[i].kind];
+        o = bp__jstr(o, k, strlen(k));
+        *o++ = '}';
     }
-    if (r->truncated)
-        cJSON_AddTrueToObject(a, "removed_truncated");
-    cJSON_AddNumberToObject(a, "removed_bytes", (double)r->removed_bytes);
-    cJSON_AddNumberToObject(a, "input_bytes", (double)in_len);
-    cJSON_AddNumberToObject(a, "output_bytes", (double)r->out.len);
-    cJSON_AddStringToObject(a, "format", r->path ? r->path : "text");
-    bp__add_str(a, "lang", &r->lang);
-    bp__add_str(a, "title", &r->title);
-    bp__add_str(a, "byline", &r->byline);
-    bp__add_str(a, "published", &r->published);
-    if (r->published_iso[0])
-        cJSON_AddStringToObject(a, "published_iso", r->published_iso);
-    bp__add_str(a, "syndicated_from", &r->syndicated);
-    return a;
+    *o++ = ']';
+    if (r->truncated) {
+        *o++ = ',';
+        o = bp__jkey(o, "removed_truncated");
+        memcpy(o, "true", 4);
+        o += 4;
+    }
+    *o++ = ',';
+    o = bp__jkey(o, "removed_bytes");
+    o += tm_json_write_u64(o, r->removed_bytes);
+    *o++ = ',';
+    o = bp__jkey(o, "input_bytes");
+    o += tm_json_write_u64(o, in_len);
+    *o++ = ',';
+    o = bp__jkey(o, "output_bytes");
+    o += tm_json_write_u64(o, r->out.len);
+    *o++ = ',';
+    o = bp__jkey(o, "format");
+    const char *fmt = r->path ? r->path : "text";
+    o = bp__jstr(o, fmt, strlen(fmt));
+    static const char *const keys[] = {"lang", "title", "byline", "published"};
+    for (size_t i = 0; i < 4; i++) {
+        if (!strs[i]->len)
+            continue;
+        *o++ = ',';
+        o = bp__jkey(o, keys[i]);
+        o = bp__jstr(o, strs[i]->p, strlen(strs[i]->p));
+    }
+    if (r->published_iso[0]) {
+        *o++ = ',';
+        o = bp__jkey(o, "published_iso");
+        o = bp__jstr(o, r->published_iso, strlen(r->published_iso));
+    }
+    if (r->syndicated.len) {
+        *o++ = ',';
+        o = bp__jkey(o, "syndicated_from");
+        o = bp__jstr(o, r->syndicated.p, strlen(r->syndicated.p));
+    }
+    *o++ = '}';
+    *o = '\0';
+    buf->len = (size_t)(o - buf->p);
+    return cJSON_CreateRaw(buf->p);
 }
 
 static int bp_process(void *instance, void *thread_state, tm_doc_t *doc, tm_err_t *err)
@@ -252,7 +321,7 @@ static int bp_process(void *instance, void *thread_state, tm_doc_t *doc, tm_err_
     if (rc != 0)
         return tm_err_set(err, TM_EDOC, "out_of_memory", "boilerplate: out of memory");
     bp_result_finish(r, c);
-    cJSON *a = bp__annotation(c, r, len);
+    cJSON *a = bp__annotation_raw(c, r, len, &tls->s.tmp);
     if (a == NULL)
         return tm_err_set(err, TM_EDOC, "out_of_memory", "boilerplate: out of memory");
     h->metric_add(st->m_removed, (double)(len - (r->out.len < len ? r->out.len : len)));

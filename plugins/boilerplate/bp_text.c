@@ -66,7 +66,7 @@ typedef struct bp_block {
 
 static int bp__add_block(bp_scratch_t *s, size_t *nb, uint32_t cs, uint32_t ce, int glued)
 {
-    if (bp_grow(&s->blocks, &s->capblocks, *nb + 1, sizeof(bp_block_t)) != 0)
+    if (*nb >= s->capblocks && bp_grow(&s->blocks, &s->capblocks, *nb + 1, sizeof(bp_block_t)) != 0)
         return -1;
     bp_block_t *b = &((bp_block_t *)s->blocks)[(*nb)++];
     memset(b, 0, sizeof *b);
@@ -92,54 +92,16 @@ static const unsigned char bp__punct[256] = {
     ['.'] = 1, ['!'] = 1, ['?'] = 1, ['/'] = 2, ['|'] = 2, [0xC2] = 2, [':'] = 4,
 };
 
-/* Where the byte scans below may skip ahead: the number of bytes from t[i]
- * to the first one that can be in bp__punct (a byte in 0x21-0x3f, '|' or
- * 0xC2), 8 when none of the next 8 is (t[i, end) may be read; the
- * candidate may lie past the block the caller scans); 0 when fewer than 8
- * bytes can be read. */
-static inline uint32_t bp__skip(const char *t, uint32_t i, uint32_t end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (end - i < 8)
-        return 0;
-    uint64_t w;
-    memcpy(&w, t + i, 8);
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
-    uint64_t l = w & ~highs;
-    /* 0x21 <= l <= 0x3f: l + 0x5f has the high bit, l + 0x40 has not */
-    uint64_t mid = (l + ones * 0x5F) & ~(l + ones * 0x40);
-    uint64_t bar = l ^ (ones * '|');
-    bar = ~(((bar & ~highs) + ~highs) | bar); /* high bit where l == '|' */
-    /* of the bytes >= 0x80 only 0xC2 (NBSP, ©, «, ») matters: other
-     * scripts' letters are skipped too */
-    uint64_t c2 = w ^ (ones * 0xC2);
-    c2 = ~(((c2 & ~highs) + ~highs) | c2);
-    uint64_t m = ((mid | bar) & ~w & highs) | (c2 & highs);
-    return m ? (uint32_t)__builtin_ctzll(m) >> 3 : 8;
-#else
-    (void)t;
-    (void)i;
-    (void)end;
-    return 0;
-#endif
-}
-
 /* Split one line [cs, ce) at glue points: "difference.Vladimir" (a sentence
  * end directly followed by an upper-case letter, after a lower-case word). */
-static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce,
-                          uint32_t lim)
+static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t cs, uint32_t ce)
 {
     uint32_t start = cs;
     int glued = 0;
-    for (uint32_t i = cs + 2; i + 1 < ce; i++) {
-        uint32_t sk = bp__skip(t, i, lim);
-        if (sk == 8) {
-            i += 7;
-            continue;
-        }
-        i += sk;
-        if (i + 1 >= ce)
-            break;
+    const bp_scan_t *sc = &s->scan;
+    /* only the bytes of bp__punct can be glue points */
+    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs + 2, ce); i + 1 < ce;
+         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
         unsigned char c = (unsigned char)t[i];
         if (!(bp__punct[c] & 1))
             continue;
@@ -181,7 +143,7 @@ static int bp__segment(bp_scratch_t *s, size_t *nb, const char *t, size_t len)
         /* NBSP-only lines are blank too */
         while (cs + 1 < ce && (unsigned char)t[cs] == 0xC2 && (unsigned char)t[cs + 1] == 0xA0)
             cs += 2;
-        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce, (uint32_t)len) != 0)
+        if (ce > cs && bp__split_line(s, nb, t, (uint32_t)cs, (uint32_t)ce) != 0)
             return -1;
         i = le + 1;
     }
@@ -205,7 +167,18 @@ static size_t bp__closer_len(const char *t, size_t cs, size_t i)
     return 0;
 }
 
-static void bp__ending(const char *t, bp_block_t *b)
+/* Does t[k, e) hold "://"?  Only at a ':' of the punctuation bitmap. */
+static int bp__has_scheme(const char *t, const bp_scan_t *sc, size_t k, size_t e)
+{
+    for (size_t i = bp_scan_next(sc, BP_SC_PUNCT, k, e); i + 3 <= e;
+         i = bp_scan_next(sc, BP_SC_PUNCT, i + 1, e))
+        if (t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/')
+            return 1;
+    return 0;
+}
+
+/* sc: the text's bitmaps, or NULL (the HTML path's teasers) */
+static void bp__ending(const char *t, bp_block_t *b, const bp_scan_t *sc)
 {
     size_t i = b->ce;
     size_t guard = 0;
@@ -218,7 +191,8 @@ static void bp__ending(const char *t, bp_block_t *b)
         while (k > b->cs && t[k - 1] != ' ')
             k--;
         if (k > b->cs && i - k >= 8 &&
-            (memmem(t + k, i - k, "://", 3) != NULL || memcmp(t + k, "www.", 4) == 0)) {
+            ((sc != NULL ? bp__has_scheme(t, sc, k, i) : memmem(t + k, i - k, "://", 3) != NULL) ||
+             memcmp(t + k, "www.", 4) == 0)) {
             while (k > b->cs && t[k - 1] == ' ')
                 k--;
             i = k;
@@ -246,7 +220,7 @@ static void bp__ending(const char *t, bp_block_t *b)
         b->flags |= BF_SENT_END; /* 。 */
 }
 
-static void bp__surface(const char *t, bp_block_t *b, uint32_t lim)
+static void bp__surface(const char *t, bp_block_t *b, const bp_scan_t *sc)
 {
     const unsigned char *u = (const unsigned char *)t;
     uint32_t cs = b->cs, ce = b->ce;
@@ -277,18 +251,9 @@ static void bp__surface(const char *t, bp_block_t *b, uint32_t lim)
         (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
         b->flags |= BF_ARROW;
     unsigned pipes = 0, labels = 0;
-    for (uint32_t i = cs; i < ce; i++) {
-        uint32_t sk = bp__skip(t, i, lim);
-        if (sk == 8) {
-            i += 7;
-            continue;
-        }
-        i += sk;
-        if (i >= ce)
-            break;
+    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs, ce); i < ce;
+         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
         unsigned char c = u[i];
-        if (!bp__punct[c])
-            continue;
         if ((c == '.' || c == '!' || c == '?') && i + 2 < ce && u[i + 1] == ' ' &&
             ((u[i + 2] >= 'A' && u[i + 2] <= 'Z') || u[i + 2] == '"' || u[i + 2] == 0xE2) &&
             i > cs && u[i - 1] >= 'a' && u[i - 1] <= 'z')
@@ -446,7 +411,7 @@ uint32_t bp_teaser_split(const bp_conf_t *c, const char *t, uint32_t cs, uint32_
     if (n - k < 6 || rest >= ce || tend <= cs)
         return 0;
     bp_block_t r = {.cs = rest, .ce = ce};
-    bp__ending(t, &r);
+    bp__ending(t, &r, NULL);
     if (!(r.flags & BF_SENT_END))
         return 0;
     if (lang >= 0) {
@@ -506,15 +471,10 @@ static int bp__split_teasers(bp_tctx_t *x)
     return 0;
 }
 
-static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const char *hint)
+/* Stop-word hits per language in toks[0, lim) (lim: at most 4000) into
+ * cnt[BP_MAX_LANGS]. */
+static void bp__lang_counts(const bp_lex_t *lex, const bp_tok_t *toks, size_t lim, unsigned *cnt)
 {
-    if (hint != NULL) {
-        for (int i = 0; i < lex->nlangs; i++)
-            if (strncmp(lex->langs[i], hint, 2) == 0)
-                return i;
-    }
-    unsigned cnt[BP_MAX_LANGS] = {0};
-    size_t lim = n < 4000 ? n : 4000;
     for (size_t i = 0; i < lim; i++) {
         if (toks[i].wi == UINT32_MAX)
             continue;
@@ -524,6 +484,19 @@ static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, 
             cnt[l]++;
             m &= m - 1;
         }
+    }
+}
+
+#define BP_LANG_TOKENS 4000 /* language detection reads the first tokens */
+
+/* The text's language from the hint, else from cnt (stop-word hits per
+ * language in the first lim tokens), or -1. */
+static int bp__detect_lang(const bp_lex_t *lex, const unsigned *cnt, size_t lim, const char *hint)
+{
+    if (hint != NULL) {
+        for (int i = 0; i < lex->nlangs; i++)
+            if (strncmp(lex->langs[i], hint, 2) == 0)
+                return i;
     }
     int best = -1;
     unsigned bc = 0;
@@ -538,43 +511,64 @@ static int bp__detect_lang(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, 
     return best;
 }
 
+/* Token counts by flags, packed in two words of two 32-bit lanes each,
+ * indexed by a token's flags & 15 (BP_TF_UPPER 1, CAPS 2, DIGIT 4, ALPHA
+ * 8): [0] nalpha | nupper << 32, [1] ncaps | ndigit << 32 (upper and caps
+ * count only with ALPHA). */
+static const uint64_t bp__fcount[16][2] = {
+#define BP__FC(f)                                                                            \
+    {(uint64_t)(((f) >> 3) & 1) | ((uint64_t)(((f) >> 3) & (f) & 1) << 32),                 \
+     (uint64_t)(((f) >> 3) & ((f) >> 1) & 1) | ((uint64_t)(((f) >> 2) & 1) << 32)}
+    BP__FC(0),  BP__FC(1),  BP__FC(2),  BP__FC(3),  BP__FC(4),  BP__FC(5),
+    BP__FC(6),  BP__FC(7),  BP__FC(8),  BP__FC(9),  BP__FC(10), BP__FC(11),
+    BP__FC(12), BP__FC(13), BP__FC(14), BP__FC(15),
+#undef BP__FC
+};
+
 static void bp__features(bp_tctx_t *x, bp_block_t *b)
 {
     const bp_lex_t *lex = &x->c->lex;
     const bp_tok_t *tk = x->s->toks.v + b->tok0;
-    unsigned cue[32] = {0};
+    unsigned cue[32];
+    uint32_t cuemask = 0, nstop = 0;
+    uint32_t langbit = x->lang >= 0 ? 1u << x->lang : 0;
+    uint64_t c0 = 0, c1 = 0;
     for (uint32_t i = 0; i < b->ntok; i++) {
-        uint32_t f = tk[i].flags;
-        if (f & BP_TF_ALPHA) {
-            b->nalpha++;
-            if (f & BP_TF_UPPER)
-                b->nupper++;
-            if (f & BP_TF_CAPS)
-                b->ncaps++;
-        }
-        if (f & BP_TF_DIGIT)
-            b->ndigit++;
+        uint32_t f = tk[i].flags & 15;
+        c0 += bp__fcount[f][0];
+        c1 += bp__fcount[f][1];
         if (tk[i].wi != UINT32_MAX) {
             const bp_winfo_t *w = &lex->winfo[tk[i].wi];
-            if (x->lang >= 0 && (w->langs & (1u << x->lang)))
-                b->nstop++;
+            nstop += (w->langs & langbit) != 0;
             uint32_t m = w->cue_kinds;
-            while (m) {
-                int k = __builtin_ctz(m);
-                cue[k]++;
-                m &= m - 1;
+            if (m) {
+                uint32_t fresh = m & ~cuemask;
+                cuemask |= m;
+                while (m) {
+                    int k = __builtin_ctz(m);
+                    cue[k] = (fresh >> k & 1) ? 1 : cue[k] + 1;
+                    m &= m - 1;
+                }
             }
         }
     }
+    b->nalpha += (uint32_t)c0;
+    b->nupper += (uint32_t)(c0 >> 32);
+    b->ncaps += (uint32_t)c1;
+    b->ndigit += (uint32_t)(c1 >> 32);
+    b->nstop += nstop;
+    /* the kind with most cue words, the first of equals */
     unsigned bc = 0;
-    for (int k = 0; k < 32; k++)
+    for (uint32_t m = cuemask; m; m &= m - 1) {
+        int k = __builtin_ctz(m);
         if (cue[k] > bc) {
             bc = cue[k];
             b->cue_kind = k;
         }
+    }
     b->ncue = bc;
-    bp__ending(x->t, b);
-    bp__surface(x->t, b, (uint32_t)x->len);
+    bp__ending(x->t, b, &x->s->scan);
+    bp__surface(x->t, b, &x->s->scan);
     if (x->markdown) {
         size_t lb = 0, nl = 0;
         bp_md_link_stats(x->t + b->cs, b->ce - b->cs, &lb, &nl);
@@ -804,7 +798,7 @@ static void bp__cards(bp_tctx_t *x)
     bp_block_t *b = x->b;
     size_t nb = x->nb;
     size_t i = 0;
-    int read_more = bp_lex_kind_find(&x->c->lex, "read_more");
+    int read_more = x->c->k.read_more;
     while (i < nb) {
         if (b[i].cls != C_BOILER || b[i].pat < 0 || x->c->lex.pats[b[i].pat].mode != BP_PM_LINE ||
             (b[i].pat_kind != read_more && b[i].pat_kind != x->c->k.related_link)) {
@@ -936,7 +930,7 @@ static void bp__author_bio(bp_tctx_t *x)
 {
     bp_block_t *b = x->b;
     size_t nb = x->nb;
-    int bio = bp_lex_kind_find(&x->c->lex, "author_bio");
+    int bio = x->c->k.author_bio;
     if (bio < 0)
         return;
     const bp_lex_t *lex = &x->c->lex;
@@ -1058,11 +1052,6 @@ static int bp__headerish(const bp_tctx_t *x, const bp_block_t *b)
     return w >= 3 && w <= 45;
 }
 
-static uint64_t bp__block_hash(const char *t, const bp_block_t *b)
-{
-    return bp_hash_bytes(t + b->cs, b->ce - b->cs);
-}
-
 static void bp__text_meta(bp_tctx_t *x, bp_result_t *r, size_t a)
 {
     const bp_conf_t *c = x->c;
@@ -1142,23 +1131,100 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                   const char *lang_hint, bp_result_t *r)
 {
     bp_tctx_t x = {.c = c, .s = s, .t = t, .len = len, .markdown = markdown};
+    unsigned lcnt[BP_MAX_LANGS];
     size_t nb = 0;
     r->path = markdown ? "markdown" : "text";
-    if (bp__segment(s, &nb, t, len) != 0)
+    if (bp_scan_build(&s->scan, t, len) != 0 || bp__segment(s, &nb, t, len) != 0)
         return -1;
     bp_block_t *b = s->blocks;
     x.b = b;
     x.nb = nb;
-    /* tokens for all blocks */
+    /* tokens for all blocks: the whole text's, shared out to the blocks
+     * (words never cross a block's edge: blocks end at white space or
+     * after a sentence's full stop); should a token lie across an edge
+     * or outside every block, each block is tokenized on its own */
     s->toks.n = 0;
-    for (size_t i = 0; i < nb; i++) {
-        b[i].tok0 = (uint32_t)s->toks.n;
-        if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &c->lex, &s->toks) != 0)
-            return -1;
-        b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
+    if (bp_tokenize_text(t, &s->scan, &c->lex, &s->toks) != 0)
+        return -1;
+    {
+        bp_tok_t *tk = s->toks.v;
+        size_t n = s->toks.n, k = 0, nseen = 0;
+        size_t lim = n < BP_LANG_TOKENS ? n : BP_LANG_TOKENS;
+        int ok = 1;
+        if (s->nwhist != c->lex.nwinfo) {
+            free(s->whist);
+            free(s->wseen);
+            s->whist = calloc(c->lex.nwinfo + 1, sizeof *s->whist);
+            s->wseen = malloc((c->lex.nwinfo + 1) * sizeof *s->wseen);
+            s->nwhist = s->whist && s->wseen ? c->lex.nwinfo : 0;
+            if (s->nwhist != c->lex.nwinfo)
+                return -1;
+        }
+        uint32_t *whist = s->whist, *wseen = s->wseen;
+        /* tokens are sorted and do not overlap: only a block's first
+         * token can start before it, only its last one end after it */
+        for (size_t i = 0; i < nb && ok; i++) {
+            uint32_t cs = b[i].cs, ce = b[i].ce;
+            if (k < n && tk[k].start < cs)
+                ok = 0;
+            size_t k0 = k;
+            /* the first token at or after ce: gallop, then halve */
+            if (k < n && tk[k].start < ce) {
+                size_t lo = k, step = 1; /* tk[lo].start < ce */
+                while (lo + step < n && tk[lo + step].start < ce) {
+                    lo += step;
+                    step *= 2;
+                }
+                size_t hi = lo + step < n ? lo + step : n; /* tk[hi].start >= ce, or hi == n */
+                while (hi - lo > 1) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (tk[mid].start < ce)
+                        lo = mid;
+                    else
+                        hi = mid;
+                }
+                k = hi;
+            }
+            if (k > k0 && tk[k - 1].end > ce)
+                ok = 0;
+            b[i].tok0 = (uint32_t)k0;
+            b[i].ntok = (uint32_t)(k - k0);
+        }
+        if (ok && k == n) {
+            const bp_map_t *words = &c->lex.words;
+            for (size_t j = 0; j < n; j++) {
+                uint32_t *v = bp_map_get(words, tk[j].h);
+                tk[j].wi = v != NULL ? *v : UINT32_MAX;
+                /* how often each known word occurs among the first lim
+                 * tokens, for the language counts */
+                if (v != NULL && j < lim && whist[*v]++ == 0)
+                    wseen[nseen++] = *v;
+            }
+        }
+        if (!ok || k != n) {
+            s->toks.n = 0;
+            for (size_t i = 0; i < nb; i++) {
+                b[i].tok0 = (uint32_t)s->toks.n;
+                if (bp_tokenize_in(t, b[i].cs, b[i].ce, len, &c->lex, &s->toks) != 0)
+                    return -1;
+                b[i].ntok = (uint32_t)s->toks.n - b[i].tok0;
+            }
+            bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
+        }
+        memset(lcnt, 0, sizeof lcnt);
+        for (size_t j = 0; j < nseen; j++) {
+            uint32_t w = wseen[j], h = whist[w];
+            whist[w] = 0;
+            if (ok && k == n)
+                for (uint32_t m = c->lex.winfo[w].langs; m; m &= m - 1)
+                    lcnt[__builtin_ctz(m)] += h;
+        }
+        if (!ok || k != n)
+            bp__lang_counts(&c->lex, s->toks.v, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
+                            lcnt);
     }
-    bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
-    x.lang = bp__detect_lang(&c->lex, s->toks.v, s->toks.n, lang_hint);
+    x.lang = bp__detect_lang(&c->lex, lcnt, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
+                             lang_hint);
     if (x.lang >= 0)
         bp_result_set(&r->lang, c->lex.langs[x.lang], strlen(c->lex.langs[x.lang]));
     if (bp__split_teasers(&x) != 0)
@@ -1449,17 +1515,20 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
      * recurs further apart (the same question put to each interviewee)
      * is the article's */
     {
-        uint64_t prev[64];
+        /* up to 64 distinct kept blocks, by length then bytes */
+        uint32_t plen[64];
         size_t previ[64];
         size_t np = 0;
         for (size_t i = 0; i < nb; i++) {
             if (!b[i].keep || b[i].nbytes > 400)
                 continue;
-            uint64_t h = bp__block_hash(t, &b[i]);
-            size_t dup = SIZE_MAX;
+            uint32_t bl = b[i].ce - b[i].cs;
+            size_t dup = SIZE_MAX, dk = 0;
             for (size_t k = 0; k < np; k++)
-                if (prev[k] == h)
+                if (plen[k] == bl && memcmp(t + b[previ[k]].cs, t + b[i].cs, bl) == 0) {
                     dup = previ[k];
+                    dk = k;
+                }
             int sentence = b[i].cls == C_GOOD ||
                            (b[i].cls == C_NEAR && (b[i].flags & BF_SENT_END) && i > dup + 3);
             if (dup != SIZE_MAX && (!sentence || b[i].header)) {
@@ -1467,11 +1536,9 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
                 b[i].kind = c->k.low_content;
             } else if (dup == SIZE_MAX && np < 64) {
                 previ[np] = i;
-                prev[np++] = h;
+                plen[np++] = bl;
             } else if (dup != SIZE_MAX) {
-                for (size_t k = 0; k < np; k++)
-                    if (prev[k] == h)
-                        previ[k] = i;
+                previ[dk] = i;
             }
         }
     }
@@ -1496,11 +1563,23 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (bp_result_span(r, c, b[i].cs, b[i].ce, b[i].kind >= 0 ? b[i].kind : c->k.low_content) != 0)
                 return -1;
 
-    /* output: kept blocks with their original separators */
+    /* output: kept blocks with their original separators; a run of
+     * consecutive kept blocks is one slice of the text (the separator of
+     * neighbours is the text between them), copied at once */
+    int md = markdown && c->markdown_links;
+    size_t ps = 0, pe = 0; /* the slice pending, when pe > ps */
     long prev = -1;
     for (size_t i = 0; i < nb; i++) {
         if (!b[i].keep)
             continue;
+        if (!md && prev >= 0 && (size_t)prev + 1 == i) {
+            pe = b[i].ce;
+            prev = (long)i;
+            continue;
+        }
+        if (pe > ps && bp_buf_put(&r->out, t + ps, pe - ps) != 0)
+            return -1;
+        ps = pe = 0;
         if (prev >= 0) {
             size_t p = (size_t)prev;
             const char *sep = t + b[p].ce;
@@ -1527,14 +1606,17 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             if (bp_buf_put(&r->out, sep, sl) != 0)
                 return -1;
         }
-        if (markdown && c->markdown_links) {
+        if (md) {
             if (bp_md_reduce(t + b[i].cs, b[i].ce - b[i].cs, &r->out) != 0)
                 return -1;
-        } else if (bp_buf_put(&r->out, t + b[i].cs, b[i].ce - b[i].cs) != 0) {
-            return -1;
+        } else {
+            ps = b[i].cs;
+            pe = b[i].ce;
         }
         prev = (long)i;
     }
+    if (pe > ps && bp_buf_put(&r->out, t + ps, pe - ps) != 0)
+        return -1;
     if (r->out.p == NULL && bp_buf_put(&r->out, "", 0) != 0)
         return -1;
     return 0;

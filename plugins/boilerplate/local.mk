@@ -4,7 +4,8 @@ BP_SOURCES = plugins/boilerplate/bp_stage.c plugins/boilerplate/bp_util.c \
 	plugins/boilerplate/bp_hints.c plugins/boilerplate/bp_hints.h \
 	plugins/boilerplate/bp_doc.h plugins/boilerplate/bp_text.c plugins/boilerplate/bp_meta.c \
 	plugins/boilerplate/bp_md.c plugins/boilerplate/bp_html.c \
-	plugins/boilerplate/bp_html.h plugins/boilerplate/bp_html_pre.c
+	plugins/boilerplate/bp_html.h plugins/boilerplate/bp_html_pre.c \
+	plugins/boilerplate/bp_scan.c plugins/boilerplate/bp_scan.h
 BP_CFLAGS = $(UTF8PROC_CFLAGS) $(XXHASH_CFLAGS) $(GUMBO_CFLAGS)
 BP_LIBS = $(CJSON_LIBS) $(UTF8PROC_LIBS) $(XXHASH_LIBS) $(GUMBO_LIBS)
 

@@ -73,7 +73,9 @@ static void run_text(tm_testhost_t *th, run_t *r, const char *text, size_t len, 
     r->doc = tm_testhost_doc("t", text, len, ct);
     assert_non_null(r->doc);
     r->rc = tm_testhost_run(th, r->doc, &r->err);
-    r->ann = tm_testhost_annotation(r->doc, "boilerplate");
+    /* through the ABI, as a later stage reads it: the stage attaches its
+     * annotation as raw JSON, which the host parses on first read */
+    r->ann = tm_testhost_host(th)->doc_annotation(r->doc, "boilerplate");
 }
 
 static void run_fixture(tm_testhost_t *th, run_t *r, const char *name, const char *ct)
@@ -453,6 +455,143 @@ static void test_tokenizer_fast_path(void **state)
     assert_true(a.v[1].h == bp_hash_folded("SAID", 4));
     free(a.v);
     free(b.v);
+}
+
+/* The whole-text tokenizer (bitmaps, runs of word bytes) makes exactly the
+ * tokens of the general one, and the bitmaps say what each byte is: texts
+ * built from ASCII words of every length around 8, 16 and 64 bytes,
+ * capitals, digits, '_', 2-, 3- and 4-byte characters (letters and not),
+ * invalid and truncated UTF-8, punctuation, at every offset against the
+ * 64-byte chunks. */
+static void test_tokenizer_whole_text(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "a", "I", "to", "the", "News", "NASA", "report", "Reports", "abcdefgh", "ABCDEFGHI",
+        "Establishment", "abcdefghijklmnop", "Abcdefghijklmnopq", "x1", "2019", "self_made", "_",
+        "G20", "mp3", "4K", "COVID19", "Q3", "B52s", "iPhone5", "x1Y",
+        "It\xe2\x80\x99s", "1990\xe2\x80\x99s",
+        "\xe2\x80\x9cNASA\xe2\x80\x9d", "war\xe2\x80\x94" "and", "x\xe2\x80\xa6Yz9",
+        "1234567890123456", "12345678901234567",
+        "\xc3\xa9t\xc3\xa9", "Z\xc3\xbcrich", "\xd0\x9c\xd0\xbe\xd1\x81", "don\xe2\x80\x99t",
+        "\xe2\x80\x9cQuote\xe2\x80\x9d", "\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x98\x80", "\xc3",
+        "\xe2\x80", "\x80\xbf", "\xff", "\xc2\xa0", "\xc2\xa9", " ", "  ", "\n", ".", "!?", ",",
+        "/", "|", ":", "-", "'", "(x)", "www.example.com", "http://a.b/c_d"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    bp_lex_t *lex = calloc(1, sizeof *lex);
+    assert_non_null(lex);
+    bp_lex_init(lex);
+    bp_scan_t sc = {0};
+    bp_toks_t a = {0}, b = {0};
+    char text[1200];
+    uint32_t rng = 12345;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        /* a long letter run now and then: words past 16 and 64 bytes */
+        size_t target = 1 + (size_t)(round % 700);
+        while (len < target) {
+            rng = rng * 1103515245u + 12345u;
+            uint32_t r = rng >> 8;
+            const char *pc = pieces[r % np];
+            size_t pl = strlen(pc);
+            if (r % 97 == 0) {
+                size_t run = 60 + r % 20;
+                if (len + run >= sizeof text)
+                    break;
+                for (size_t k = 0; k < run; k++)
+                    text[len++] = (char)((k % 5 == 0) ? 'A' + (int)(k % 26) : 'a' + (int)(k % 26));
+                continue;
+            }
+            if (len + pl >= sizeof text)
+                break;
+            memcpy(text + len, pc, pl);
+            len += pl;
+        }
+        assert_int_equal(bp_scan_build(&sc, text, len), 0);
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)text[i];
+            int upper = c >= 'A' && c <= 'Z', letter = upper || (c >= 'a' && c <= 'z');
+            int cand = letter || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+            int punct = c == '.' || c == '!' || c == '?' || c == '/' || c == '|' || c == ':' ||
+                        c == 0xC2;
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_UPPER, i), upper);
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_LETTER, i), letter);
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_CAND, i), cand);
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_PUNCT, i), punct);
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_ALNUM, i), letter || (c >= '0' && c <= '9'));
+        }
+        assert_int_equal(bp_scan_bits(&sc, BP_SC_CAND, len), 0);
+        a.n = b.n = 0;
+        assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
+        assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &b), 0);
+        assert_int_equal(a.n, b.n);
+        for (size_t k = 0; k < a.n; k++) {
+            assert_int_equal(a.v[k].start, b.v[k].start);
+            assert_int_equal(a.v[k].end, b.v[k].end);
+            assert_true(a.v[k].h == b.v[k].h);
+            assert_int_equal(a.v[k].flags, b.v[k].flags);
+        }
+    }
+    /* a run of capitals longer than a chunk, and the empty text */
+    memset(text, 'Q', 150);
+    assert_int_equal(bp_scan_build(&sc, text, 150), 0);
+    a.n = 0;
+    assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(a.v[0].end, 150);
+    assert_int_equal(a.v[0].flags, BP_TF_ALPHA | BP_TF_UPPER | BP_TF_CAPS);
+    assert_int_equal(bp_scan_build(&sc, text, 0), 0);
+    a.n = 0;
+    assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
+    assert_int_equal(a.n, 0);
+    bp_scan_free(&sc);
+    bp_lex_free(lex);
+    free(lex);
+    free(a.v);
+    free(b.v);
+}
+
+/* The annotation is written as raw JSON: exactly the text cJSON prints for
+ * the same tree (keys, order, integers, string escapes), valid JSON, with
+ * removed_truncated when max_removed_spans cuts the list. */
+static void test_raw_annotation(void **state)
+{
+    (void)state;
+    tm_testhost_t *th = open_stage("{\"max_removed_spans\": 1}");
+    size_t len;
+    char *t = slurp("appeal.txt", &len);
+    /* a headline (as long as the fixture's) with quotation marks and a
+     * backslash in it */
+    const char *head = "Harbour council approves new ferry timetable";
+    const char *odd = "Harbour \"council\" approves new ferry\\timetab";
+    assert_int_equal(strlen(odd), strlen(head));
+    char *p = strstr(t, head);
+    assert_non_null(p);
+    memcpy(p, odd, strlen(head));
+    tm_doc_t *doc = tm_testhost_doc("t", t, len, NULL);
+    assert_non_null(doc);
+    tm_err_t err = {{0}, {0}};
+    assert_int_equal(tm_testhost_run(th, doc, &err), TM_OK);
+    const cJSON *raw = tm_testhost_annotation(doc, "boilerplate");
+    assert_non_null(raw);
+    assert_true(cJSON_IsRaw(raw));
+    char *rawtext = strdup(raw->valuestring);
+    assert_non_null(rawtext);
+    const cJSON *ann = tm_testhost_host(th)->doc_annotation(doc, "boilerplate");
+    assert_non_null(ann);
+    char *printed = cJSON_PrintUnformatted(ann);
+    assert_non_null(printed);
+    assert_string_equal(rawtext, printed);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ann, "removed")), 1);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ann, "removed_truncated")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(ann, "input_bytes")->valueint, (int)len);
+    assert_string_equal(str(ann, "title"), odd);
+    assert_non_null(strstr(rawtext, "\"title\":\"Harbour \\\"council\\\" approves new ferry\\\\timetab\""));
+    free(printed);
+    free(rawtext);
+    free(t);
+    tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
 }
 
 static void test_author_bio(void **state)
@@ -838,7 +977,9 @@ int main(void)
         cmocka_unit_test(test_numeric_table_and_arrow_cards),
         cmocka_unit_test(test_list_article_details),
         cmocka_unit_test(test_tokenizer_fast_path),
+        cmocka_unit_test(test_tokenizer_whole_text),
         cmocka_unit_test(test_author_bio),
+        cmocka_unit_test(test_raw_annotation),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
         cmocka_unit_test(test_html_sent_as_plain_text_is_sniffed),

@@ -1,0 +1,65 @@
+/*
+ * bp_scan.h - byte-class bitmaps of a whole text, built in one pass (16
+ * bytes at a time with SSE2 where available): for every byte, whether it is
+ * one of the punctuation bytes the block scans look at, whether it may be
+ * part of a word (an ASCII word character or any byte >= 0x80), whether it
+ * is an ASCII letter, an ASCII capital, an ASCII letter or digit.  The plain-text path's line
+ * splitter, block surface features and tokenizer then jump from one
+ * interesting byte to the next instead of testing every byte.
+ */
+#ifndef BP_SCAN_H
+#define BP_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    BP_SC_PUNCT = 0,  /* . ! ? / | : and 0xC2 (NBSP, ©, «, ») */
+    BP_SC_CAND = 1,   /* [A-Za-z0-9_] or a byte >= 0x80 */
+    BP_SC_LETTER = 2, /* [A-Za-z] */
+    BP_SC_UPPER = 3,  /* [A-Z] */
+    BP_SC_ALNUM = 4,  /* [A-Za-z0-9] */
+    BP_SC_NFIELDS = 5
+};
+
+typedef struct bp_scan {
+    /* chunk c (bytes 64c .. 64c+63) holds its NFIELDS words at
+     * w[NFIELDS * c + field]; bits past the text are 0, and two chunks
+     * past the end are allocated so bp_scan_bits may read ahead */
+    uint64_t *w;
+    size_t cap;  /* words allocated */
+    size_t len;  /* the text's length */
+} bp_scan_t;
+
+/* Build the bitmaps of t[0, len).  Returns 0 or -1 (no memory). */
+int bp_scan_build(bp_scan_t *sc, const char *t, size_t len);
+void bp_scan_free(bp_scan_t *sc);
+
+/* 64 bits of field f starting at byte i (bit k: byte i + k); i <= len. */
+static inline uint64_t bp_scan_bits(const bp_scan_t *sc, int f, size_t i)
+{
+    const uint64_t *p = sc->w + BP_SC_NFIELDS * (i >> 6) + f;
+    unsigned s = (unsigned)(i & 63);
+    /* (x << 1) << (63 - s): no shift by 64 when s == 0 */
+    return (p[0] >> s) | ((p[BP_SC_NFIELDS] << 1) << (63 - s));
+}
+
+/* Is bit f of byte i set? */
+static inline int bp_scan_bit(const bp_scan_t *sc, int f, size_t i)
+{
+    return (int)((sc->w[BP_SC_NFIELDS * (i >> 6) + f] >> (i & 63)) & 1);
+}
+
+/* The first byte >= i (and < end) with bit f set, or a value >= end. */
+static inline size_t bp_scan_next(const bp_scan_t *sc, int f, size_t i, size_t end)
+{
+    while (i < end) {
+        uint64_t m = bp_scan_bits(sc, f, i);
+        if (m != 0)
+            return i + (size_t)__builtin_ctzll(m);
+        i += 64;
+    }
+    return end;
+}
+
+#endif
