@@ -540,7 +540,7 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
  * end.  "..." is one ellipsis, "--" one dash; a period right after a word
  * that takes one (or a single capital) is an abbreviation's. */
 static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
-                               uint32_t cp, size_t l, int spb, qt_tok_t *tk)
+                               uint32_t cp, size_t l, unsigned spb, qt_tok_t *tk)
 {
     tk->kind = TK_PUNCT;
     tk->cp = cp;
@@ -588,7 +588,9 @@ int qt_tokenize(qt_doc_t *d)
     const unsigned char *t = (const unsigned char *)d->t;
     size_t n = d->n, i = 0;
     uint32_t para = 0;
-    int spb = 1, pstart = 1;
+    /* the flags of the next token: TF_SPB after whitespace (or at the
+     * start), TF_PSTART after a paragraph break (or at the start) */
+    unsigned nfl = TF_SPB | TF_PSTART;
     if (qt_vec_grow((void **)&d->tok, &d->cap_tok, n / 4 + 16, sizeof *d->tok) != 0)
         return -1;
     while (i < n) {
@@ -604,10 +606,7 @@ int qt_tokenize(qt_doc_t *d)
             memset(tk, 0, sizeof *tk);
             tk->q = -1;
             tk->para = para;
-            if (spb)
-                tk->flags |= TF_SPB;
-            if (pstart)
-                tk->flags |= TF_PSTART;
+            tk->flags = (uint16_t)nfl;
             if (fast_word(d, t, n, &i, tk))
                 goto token_listed; /* fast_word listed it in d->cues / d->caps */
             int fold;
@@ -623,18 +622,15 @@ int qt_tokenize(qt_doc_t *d)
             memset(tk, 0, sizeof *tk);
             tk->q = -1;
             tk->para = para;
-            if (spb)
-                tk->flags |= TF_SPB;
-            if (pstart)
-                tk->flags |= TF_PSTART;
-            i = punct_tok(d, t, n, i, c, 1, spb, tk);
+            tk->flags = (uint16_t)nfl;
+            i = punct_tok(d, t, n, i, c, 1, nfl & TF_SPB, tk);
             goto token_listed; /* no classes, not a word: in neither list */
         }
         if (c == ' ') {
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
             i++;
-            spb = 1;
+            nfl |= TF_SPB;
             continue;
         }
         if (c == '\n') {
@@ -650,10 +646,10 @@ int qt_tokenize(qt_doc_t *d)
                 if (push_tok(d, &pt) != 0)
                     return -1;
                 para++;
-                pstart = 1;
+                nfl |= TF_PSTART;
             }
             i++;
-            spb = 1;
+            nfl |= TF_SPB;
             continue;
         }
         uint32_t cp;
@@ -665,7 +661,7 @@ int qt_tokenize(qt_doc_t *d)
                 if (d->n_tok > 0)
                     d->tok[d->n_tok - 1].flags |= TF_SPA;
                 i++;
-                spb = 1;
+                nfl |= TF_SPB;
                 continue;
             }
         } else {
@@ -675,7 +671,7 @@ int qt_tokenize(qt_doc_t *d)
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
             i += l;
-            spb = 1;
+            nfl |= TF_SPB;
             continue;
         }
         /* the new token, written in place */
@@ -686,10 +682,7 @@ int qt_tokenize(qt_doc_t *d)
         memset(tk, 0, sizeof *tk);
         tk->q = -1;
         tk->para = para;
-        if (spb)
-            tk->flags |= TF_SPB;
-        if (pstart)
-            tk->flags |= TF_PSTART;
+        tk->flags = (uint16_t)nfl;
         int qc = (cp < 0x80 && cp != '"' && cp != '\'') ? 0 : qm_code(cp);
         /* '90s, ’em: an apostrophe starting a word */
         if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
@@ -741,7 +734,7 @@ int qt_tokenize(qt_doc_t *d)
             if (QT_PUSH(d, marks, (int32_t)d->n_tok) != 0)
                 return -1;
         } else {
-            i = punct_tok(d, t, n, i, cp, l, spb, tk);
+            i = punct_tok(d, t, n, i, cp, l, nfl & TF_SPB, tk);
         }
     token_done:
         if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
@@ -752,13 +745,12 @@ int qt_tokenize(qt_doc_t *d)
             QT_PUSH(d, caps, (int32_t)d->n_tok) != 0)
             return -1;
     token_listed:
-        spb = 0;
-        pstart = 0;
+        nfl = 0;
         d->n_tok++;
         if (t[i] == ' ') { /* the usual single space, as the ' ' case above (t[n] is NUL) */
             tk->flags |= TF_SPA;
             i++;
-            spb = 1;
+            nfl |= TF_SPB;
         }
     }
     if (d->n_tok > 0)
