@@ -883,8 +883,11 @@ void qt_sentences(qt_doc_t *d)
      * tokenizer never writes two in a row, nor one first), so the token
      * after one, and token 0, start paragraphs. */
     int newpara = 1;
-    for (size_t i = 0; i < d->n_tok; i++) {
-        qt_tok_t *tk = &d->tok[i];
+    /* the token array does not move here (only sstart / pstart grow) */
+    qt_tok_t *const tok = d->tok;
+    const size_t n_tok = d->n_tok;
+    for (size_t i = 0; i < n_tok; i++) {
+        qt_tok_t *tk = &tok[i];
         if (newpara) {
             if (i > 0) {
                 title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
@@ -917,7 +920,7 @@ void qt_sentences(qt_doc_t *d)
                 starts_sentence(d, i + 1)) {
                 /* "... probably not." He left. */
                 size_t j = i + 1;
-                if (j < d->n_tok && d->tok[j].kind != TK_PARA)
+                if (j < n_tok && tok[j].kind != TK_PARA)
                     pending = 1;
             }
             continue;
@@ -935,13 +938,13 @@ void qt_sentences(qt_doc_t *d)
         } else if (tk->kind == TK_PUNCT) {
             if (tk_stop(d, (int32_t)i)) {
                 size_t j = i + 1;
-                while (j < d->n_tok && d->tok[j].kind == TK_PUNCT &&
-                       (d->tok[j].cp == ')' || d->tok[j].cp == ']' || tk_stop(d, (int32_t)j)))
+                while (j < n_tok && tok[j].kind == TK_PUNCT &&
+                       (tok[j].cp == ')' || tok[j].cp == ']' || tk_stop(d, (int32_t)j)))
                     j++;
                 if (starts_sentence(d, j))
                     pending = 1;
             } else if (tk->cp == '.' && (tk->flags & TF_ABBR) && i > 0 &&
-                       !(d->tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
+                       !(tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
                 pending = 1;
             }
         }
