@@ -431,12 +431,11 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
-    unsigned acc = 0, f;
-    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound check */
-    while ((f = wtab[t[j]]) != 0) {
-        acc |= f;
+    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound
+     * check; the letters' case is looked at only where it matters (a
+     * capitalised word's TF_UPPER) */
+    while (wtab[t[j]] != 0)
         j++;
-    }
     unsigned first = wtab[t[st]];
     int digits_first = !(first & (W_UP | W_LOW));
     size_t w = j - st;
@@ -450,15 +449,18 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         /* a word: listed for collect_runs (d->oom on failure) */
         (void)QT_PUSH(d, caps, (int32_t)d->n_tok);
         tk->flags |= TF_CAP;
-        if (!(acc & W_LOW) && w >= 2 && (wtab[t[st + 1]] & W_UP))
-            tk->flags |= TF_UPPER;
-        else if (!(acc & W_LOW)) {
-            int letters = 0;
-            for (size_t k = st; k < j && letters < 2; k++)
-                letters += (wtab[t[k]] & W_UP) != 0;
-            if (letters >= 2)
-                tk->flags |= TF_UPPER;
+        /* all caps: no lower-case letter, two upper-case ones or more (a
+         * capitalised word usually stops at its second letter) */
+        unsigned ups = 0;
+        size_t k = st;
+        for (; k < j; k++) {
+            unsigned f = wtab[t[k]];
+            if (f & W_LOW)
+                break;
+            ups += (f & W_UP) != 0;
         }
+        if (k == j && ups >= 2)
+            tk->flags |= TF_UPPER;
     }
     tk->s = (uint32_t)st;
     tk->e = tk->ce = (uint32_t)j;
@@ -477,12 +479,11 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         } else {
             memcpy(&x, t + st, w);
         }
-        if (acc & W_UP)
-            x |= 0x2020202020202020ull & keep;
+        x |= 0x2020202020202020ull & keep; /* digits have bit 0x20 set already */
 #else
         unsigned char kb[8] = {0};
         for (size_t k = 0; k < w; k++)
-            kb[k] = (unsigned char)(t[st + k] | ((acc & W_UP) ? 0x20 : 0));
+            kb[k] = (unsigned char)(t[st + k] | 0x20);
         memcpy(&x, kb, 8);
 #endif
         tk->h = x;
@@ -504,22 +505,20 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         tk->h = 0;
         return 1;
     }
-    const char *lw = (const char *)t + st;
+    /* hash the lower-cased copy (the word itself when it has no upper-case
+     * letter); for ASCII letters and digits that is setting bit 0x20 of
+     * every byte (digits have it already) */
     char buf[QT_MAX_WORD];
-    if (acc & W_UP) {
-        /* upper-case letters: hash the lower-cased copy; for ASCII letters
-         * and digits that is setting bit 0x20 of every byte */
-        size_t k = 0;
-        for (; k + 8 <= w; k += 8) {
-            uint64_t x;
-            memcpy(&x, t + st + k, 8);
-            x |= 0x2020202020202020ull;
-            memcpy(buf + k, &x, 8);
-        }
-        for (; k < w; k++)
-            buf[k] = (char)(t[st + k] | 0x20);
-        lw = buf;
+    size_t k = 0;
+    for (; k + 8 <= w; k += 8) {
+        uint64_t x;
+        memcpy(&x, t + st + k, 8);
+        x |= 0x2020202020202020ull;
+        memcpy(buf + k, &x, 8);
     }
+    for (; k < w; k++)
+        buf[k] = (char)(t[st + k] | 0x20);
+    const char *lw = buf;
     tk->h = qt_hash_lowered(lw, w);
     const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
     if (le != NULL) {
