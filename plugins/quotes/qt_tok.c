@@ -860,13 +860,44 @@ static int starts_sentence_strong(const qt_doc_t *d, size_t j)
  * there are not parts of names.  A paragraph is title case when at least two
  * function words or verb forms past its sentence starts are capitalised and
  * at most one word in eight outside quotations is lower case. */
-static void title_case_para(qt_doc_t *d, size_t from, size_t to, size_t words, size_t lower,
-                            size_t capfn)
+static void title_case_para(qt_doc_t *d, size_t from, size_t to)
 {
-    if (capfn < 2 || lower * 8 > words)
+    size_t words = 0, lower = 0;
+    for (size_t i = from; i < to; i++) {
+        const qt_tok_t *tk = &d->tok[i];
+        if (tk->kind != TK_WORD || tk->q >= 0)
+            continue;
+        words++;
+        if (!(tk->flags & (TF_CAP | TF_UPPER)) && d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z')
+            lower++;
+    }
+    if (lower * 8 > words)
         return;
     for (size_t i = from; i < to; i++)
         d->tok[i].flags |= TF_TCASE;
+}
+
+/* The title-case paragraphs, once every TF_SSTART is set: the capitalised
+ * function words are counted from d->caps (every capitalised word, in
+ * order), and only a paragraph with two of them has its words counted. */
+static void title_case(qt_doc_t *d)
+{
+    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
+    uint32_t para = UINT32_MAX;
+    size_t capfn = 0;
+    for (size_t ci = 0; ci < d->n_caps; ci++) {
+        const qt_tok_t *tk = &d->tok[d->caps[ci]];
+        if (tk->q >= 0 || !(tk->lex & fn) || (tk->flags & TF_SSTART))
+            continue;
+        if (tk->para != para) {
+            para = tk->para;
+            capfn = 0;
+        }
+        if (++capfn == 2 && para < d->n_pstart) {
+            size_t to = para + 1 < d->n_pstart ? (size_t)d->pstart[para + 1] : d->n_tok;
+            title_case_para(d, (size_t)d->pstart[para], to);
+        }
+    }
 }
 
 void qt_sentences(qt_doc_t *d)
@@ -875,9 +906,6 @@ void qt_sentences(qt_doc_t *d)
     int pending = 1;
     d->n_sstart = 0;
     d->n_pstart = 0;
-    /* title case, counted per paragraph in the same pass (title_case_para) */
-    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
-    size_t tc_from = 0, tc_words = 0, tc_lower = 0, tc_capfn = 0;
     /* A paragraph's index changes only right after its TK_PARA token (the
      * tokenizer never writes two in a row, nor one first), so the token
      * after one, and token 0, start paragraphs. */
@@ -888,11 +916,6 @@ void qt_sentences(qt_doc_t *d)
     for (size_t i = 0; i < n_tok; i++) {
         qt_tok_t *tk = &tok[i];
         if (newpara) {
-            if (i > 0) {
-                title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
-                tc_from = i;
-                tc_words = tc_lower = tc_capfn = 0;
-            }
             while (d->n_pstart <= tk->para)
                 if (QT_PUSH(d, pstart, (int32_t)i) != 0)
                     return;
@@ -925,13 +948,6 @@ void qt_sentences(qt_doc_t *d)
             continue;
         }
         if (tk->kind == TK_WORD) {
-            tc_words++;
-            if (tk->flags & (TF_CAP | TF_UPPER)) {
-                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
-                    tc_capfn++;
-            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
-                tc_lower++;
-            }
             if ((tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1))
                 pending = 1;
         } else if (tk->kind == TK_PUNCT) {
@@ -950,7 +966,7 @@ void qt_sentences(qt_doc_t *d)
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
-    title_case_para(d, tc_from, d->n_tok, tc_words, tc_lower, tc_capfn);
+    title_case(d);
     /* every flag qt_namey_rule reads is final now; only capitalised words
      * (d->caps) can be names */
     for (size_t ci = 0; ci < d->n_caps; ci++) {
