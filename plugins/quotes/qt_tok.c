@@ -908,23 +908,25 @@ void qt_sentences(qt_doc_t *d)
     d->n_pstart = 0;
     /* A paragraph's index changes only right after its TK_PARA token (the
      * tokenizer never writes two in a row, nor one first), so the token
-     * after one, and token 0, start paragraphs. */
-    int newpara = 1;
-    /* the token array does not move here (only sstart / pstart grow) */
+     * after one, and token 0, start paragraphs: d->pstart is filled at
+     * token 0 and at each TK_PARA, not tested on every token.  The token
+     * array does not move here (only sstart / pstart grow). */
     qt_tok_t *const tok = d->tok;
     const size_t n_tok = d->n_tok;
+    if (n_tok > 0) /* token 0 starts paragraph 0 (and the tokenizer's index is 0 there) */
+        while (d->n_pstart <= tok[0].para)
+            if (QT_PUSH(d, pstart, 0) != 0)
+                return;
     for (size_t i = 0; i < n_tok; i++) {
         qt_tok_t *tk = &tok[i];
-        if (newpara) {
-            while (d->n_pstart <= tk->para)
-                if (QT_PUSH(d, pstart, (int32_t)i) != 0)
-                    return;
-            newpara = 0;
-        }
         if (tk->kind == TK_PARA) {
             tk->sent = sent;
             pending = 1;
-            newpara = 1;
+            /* the next token starts a paragraph */
+            if (i + 1 < n_tok)
+                while (d->n_pstart <= tok[i + 1].para)
+                    if (QT_PUSH(d, pstart, (int32_t)(i + 1)) != 0)
+                        return;
             continue;
         }
         if (pending) {
