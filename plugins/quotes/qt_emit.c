@@ -408,11 +408,9 @@ cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speake
 
 /* ------------------------------------------------------------ raw JSON */
 
-/* Room for n more bytes in d->js (plus a NUL); 0 when there is none. */
-static int js_room(qt_doc_t *d, size_t n)
+/* Grows d->js to hold n more bytes plus a NUL (js_room's rare case). */
+static int js_grow(qt_doc_t *d, size_t n)
 {
-    if (d->n_js + n + 1 <= d->cap_js)
-        return 1;
     if (qt_vec_grow((void **)&d->js, &d->cap_js, d->n_js + n + 1, 1) != 0) {
         d->oom = 1;
         return 0;
@@ -420,7 +418,16 @@ static int js_room(qt_doc_t *d, size_t n)
     return 1;
 }
 
-static void js_put(qt_doc_t *d, const char *s, size_t n)
+/* Room for n more bytes in d->js (plus a NUL); 0 when there is none.
+ * Inline: the writers below call it for every literal and number. */
+static QT_INLINE int js_room(qt_doc_t *d, size_t n)
+{
+    if (d->n_js + n + 1 <= d->cap_js)
+        return 1;
+    return js_grow(d, n);
+}
+
+static QT_INLINE void js_put(qt_doc_t *d, const char *s, size_t n)
 {
     if (js_room(d, n)) {
         memcpy(d->js + d->n_js, s, n);
@@ -430,7 +437,7 @@ static void js_put(qt_doc_t *d, const char *s, size_t n)
 
 #define JS_LIT(d, lit) js_put((d), (lit), sizeof(lit) - 1)
 
-static void js_uint(qt_doc_t *d, uint32_t v)
+static QT_INLINE void js_uint(qt_doc_t *d, uint32_t v)
 {
     if (js_room(d, 20))
         d->n_js += tm_json_write_u64(d->js + d->n_js, v);

@@ -431,12 +431,11 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
-    unsigned acc = 0, f;
-    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound check */
-    while ((f = wtab[t[j]]) != 0) {
-        acc |= f;
+    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound
+     * check; the letters' case is looked at only where it matters (a
+     * capitalised word's TF_UPPER) */
+    while (wtab[t[j]] != 0)
         j++;
-    }
     unsigned first = wtab[t[st]];
     int digits_first = !(first & (W_UP | W_LOW));
     size_t w = j - st;
@@ -450,15 +449,18 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         /* a word: listed for collect_runs (d->oom on failure) */
         (void)QT_PUSH(d, caps, (int32_t)d->n_tok);
         tk->flags |= TF_CAP;
-        if (!(acc & W_LOW) && w >= 2 && (wtab[t[st + 1]] & W_UP))
-            tk->flags |= TF_UPPER;
-        else if (!(acc & W_LOW)) {
-            int letters = 0;
-            for (size_t k = st; k < j && letters < 2; k++)
-                letters += (wtab[t[k]] & W_UP) != 0;
-            if (letters >= 2)
-                tk->flags |= TF_UPPER;
+        /* all caps: no lower-case letter, two upper-case ones or more (a
+         * capitalised word usually stops at its second letter) */
+        unsigned ups = 0;
+        size_t k = st;
+        for (; k < j; k++) {
+            unsigned f = wtab[t[k]];
+            if (f & W_LOW)
+                break;
+            ups += (f & W_UP) != 0;
         }
+        if (k == j && ups >= 2)
+            tk->flags |= TF_UPPER;
     }
     tk->s = (uint32_t)st;
     tk->e = tk->ce = (uint32_t)j;
@@ -477,12 +479,11 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         } else {
             memcpy(&x, t + st, w);
         }
-        if (acc & W_UP)
-            x |= 0x2020202020202020ull & keep;
+        x |= 0x2020202020202020ull & keep; /* digits have bit 0x20 set already */
 #else
         unsigned char kb[8] = {0};
         for (size_t k = 0; k < w; k++)
-            kb[k] = (unsigned char)(t[st + k] | ((acc & W_UP) ? 0x20 : 0));
+            kb[k] = (unsigned char)(t[st + k] | 0x20);
         memcpy(&x, kb, 8);
 #endif
         tk->h = x;
@@ -504,22 +505,20 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         tk->h = 0;
         return 1;
     }
-    const char *lw = (const char *)t + st;
+    /* hash the lower-cased copy (the word itself when it has no upper-case
+     * letter); for ASCII letters and digits that is setting bit 0x20 of
+     * every byte (digits have it already) */
     char buf[QT_MAX_WORD];
-    if (acc & W_UP) {
-        /* upper-case letters: hash the lower-cased copy; for ASCII letters
-         * and digits that is setting bit 0x20 of every byte */
-        size_t k = 0;
-        for (; k + 8 <= w; k += 8) {
-            uint64_t x;
-            memcpy(&x, t + st + k, 8);
-            x |= 0x2020202020202020ull;
-            memcpy(buf + k, &x, 8);
-        }
-        for (; k < w; k++)
-            buf[k] = (char)(t[st + k] | 0x20);
-        lw = buf;
+    size_t k = 0;
+    for (; k + 8 <= w; k += 8) {
+        uint64_t x;
+        memcpy(&x, t + st + k, 8);
+        x |= 0x2020202020202020ull;
+        memcpy(buf + k, &x, 8);
     }
+    for (; k < w; k++)
+        buf[k] = (char)(t[st + k] | 0x20);
+    const char *lw = buf;
     tk->h = qt_hash_lowered(lw, w);
     const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
     if (le != NULL) {
@@ -540,7 +539,7 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
  * end.  "..." is one ellipsis, "--" one dash; a period right after a word
  * that takes one (or a single capital) is an abbreviation's. */
 static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
-                               uint32_t cp, size_t l, int spb, qt_tok_t *tk)
+                               uint32_t cp, size_t l, unsigned spb, qt_tok_t *tk)
 {
     tk->kind = TK_PUNCT;
     tk->cp = cp;
@@ -588,7 +587,9 @@ int qt_tokenize(qt_doc_t *d)
     const unsigned char *t = (const unsigned char *)d->t;
     size_t n = d->n, i = 0;
     uint32_t para = 0;
-    int spb = 1, pstart = 1;
+    /* the flags of the next token: TF_SPB after whitespace (or at the
+     * start), TF_PSTART after a paragraph break (or at the start) */
+    unsigned nfl = TF_SPB | TF_PSTART;
     if (qt_vec_grow((void **)&d->tok, &d->cap_tok, n / 4 + 16, sizeof *d->tok) != 0)
         return -1;
     while (i < n) {
@@ -604,10 +605,7 @@ int qt_tokenize(qt_doc_t *d)
             memset(tk, 0, sizeof *tk);
             tk->q = -1;
             tk->para = para;
-            if (spb)
-                tk->flags |= TF_SPB;
-            if (pstart)
-                tk->flags |= TF_PSTART;
+            tk->flags = (uint16_t)nfl;
             if (fast_word(d, t, n, &i, tk))
                 goto token_listed; /* fast_word listed it in d->cues / d->caps */
             int fold;
@@ -623,18 +621,15 @@ int qt_tokenize(qt_doc_t *d)
             memset(tk, 0, sizeof *tk);
             tk->q = -1;
             tk->para = para;
-            if (spb)
-                tk->flags |= TF_SPB;
-            if (pstart)
-                tk->flags |= TF_PSTART;
-            i = punct_tok(d, t, n, i, c, 1, spb, tk);
+            tk->flags = (uint16_t)nfl;
+            i = punct_tok(d, t, n, i, c, 1, nfl & TF_SPB, tk);
             goto token_listed; /* no classes, not a word: in neither list */
         }
         if (c == ' ') {
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
             i++;
-            spb = 1;
+            nfl |= TF_SPB;
             continue;
         }
         if (c == '\n') {
@@ -650,10 +645,10 @@ int qt_tokenize(qt_doc_t *d)
                 if (push_tok(d, &pt) != 0)
                     return -1;
                 para++;
-                pstart = 1;
+                nfl |= TF_PSTART;
             }
             i++;
-            spb = 1;
+            nfl |= TF_SPB;
             continue;
         }
         uint32_t cp;
@@ -665,7 +660,7 @@ int qt_tokenize(qt_doc_t *d)
                 if (d->n_tok > 0)
                     d->tok[d->n_tok - 1].flags |= TF_SPA;
                 i++;
-                spb = 1;
+                nfl |= TF_SPB;
                 continue;
             }
         } else {
@@ -675,7 +670,7 @@ int qt_tokenize(qt_doc_t *d)
             if (d->n_tok > 0)
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
             i += l;
-            spb = 1;
+            nfl |= TF_SPB;
             continue;
         }
         /* the new token, written in place */
@@ -686,10 +681,7 @@ int qt_tokenize(qt_doc_t *d)
         memset(tk, 0, sizeof *tk);
         tk->q = -1;
         tk->para = para;
-        if (spb)
-            tk->flags |= TF_SPB;
-        if (pstart)
-            tk->flags |= TF_PSTART;
+        tk->flags = (uint16_t)nfl;
         int qc = (cp < 0x80 && cp != '"' && cp != '\'') ? 0 : qm_code(cp);
         /* '90s, ’em: an apostrophe starting a word */
         if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
@@ -741,7 +733,7 @@ int qt_tokenize(qt_doc_t *d)
             if (QT_PUSH(d, marks, (int32_t)d->n_tok) != 0)
                 return -1;
         } else {
-            i = punct_tok(d, t, n, i, cp, l, spb, tk);
+            i = punct_tok(d, t, n, i, cp, l, nfl & TF_SPB, tk);
         }
     token_done:
         if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
@@ -752,13 +744,12 @@ int qt_tokenize(qt_doc_t *d)
             QT_PUSH(d, caps, (int32_t)d->n_tok) != 0)
             return -1;
     token_listed:
-        spb = 0;
-        pstart = 0;
+        nfl = 0;
         d->n_tok++;
         if (t[i] == ' ') { /* the usual single space, as the ' ' case above (t[n] is NUL) */
             tk->flags |= TF_SPA;
             i++;
-            spb = 1;
+            nfl |= TF_SPB;
         }
     }
     if (d->n_tok > 0)
@@ -869,13 +860,44 @@ static int starts_sentence_strong(const qt_doc_t *d, size_t j)
  * there are not parts of names.  A paragraph is title case when at least two
  * function words or verb forms past its sentence starts are capitalised and
  * at most one word in eight outside quotations is lower case. */
-static void title_case_para(qt_doc_t *d, size_t from, size_t to, size_t words, size_t lower,
-                            size_t capfn)
+static void title_case_para(qt_doc_t *d, size_t from, size_t to)
 {
-    if (capfn < 2 || lower * 8 > words)
+    size_t words = 0, lower = 0;
+    for (size_t i = from; i < to; i++) {
+        const qt_tok_t *tk = &d->tok[i];
+        if (tk->kind != TK_WORD || tk->q >= 0)
+            continue;
+        words++;
+        if (!(tk->flags & (TF_CAP | TF_UPPER)) && d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z')
+            lower++;
+    }
+    if (lower * 8 > words)
         return;
     for (size_t i = from; i < to; i++)
         d->tok[i].flags |= TF_TCASE;
+}
+
+/* The title-case paragraphs, once every TF_SSTART is set: the capitalised
+ * function words are counted from d->caps (every capitalised word, in
+ * order), and only a paragraph with two of them has its words counted. */
+static void title_case(qt_doc_t *d)
+{
+    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
+    uint32_t para = UINT32_MAX;
+    size_t capfn = 0;
+    for (size_t ci = 0; ci < d->n_caps; ci++) {
+        const qt_tok_t *tk = &d->tok[d->caps[ci]];
+        if (tk->q >= 0 || !(tk->lex & fn) || (tk->flags & TF_SSTART))
+            continue;
+        if (tk->para != para) {
+            para = tk->para;
+            capfn = 0;
+        }
+        if (++capfn == 2 && para < d->n_pstart) {
+            size_t to = para + 1 < d->n_pstart ? (size_t)d->pstart[para + 1] : d->n_tok;
+            title_case_para(d, (size_t)d->pstart[para], to);
+        }
+    }
 }
 
 void qt_sentences(qt_doc_t *d)
@@ -884,30 +906,27 @@ void qt_sentences(qt_doc_t *d)
     int pending = 1;
     d->n_sstart = 0;
     d->n_pstart = 0;
-    /* title case, counted per paragraph in the same pass (title_case_para) */
-    const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
-    size_t tc_from = 0, tc_words = 0, tc_lower = 0, tc_capfn = 0;
     /* A paragraph's index changes only right after its TK_PARA token (the
      * tokenizer never writes two in a row, nor one first), so the token
-     * after one, and token 0, start paragraphs. */
-    int newpara = 1;
-    for (size_t i = 0; i < d->n_tok; i++) {
-        qt_tok_t *tk = &d->tok[i];
-        if (newpara) {
-            if (i > 0) {
-                title_case_para(d, tc_from, i, tc_words, tc_lower, tc_capfn);
-                tc_from = i;
-                tc_words = tc_lower = tc_capfn = 0;
-            }
-            while (d->n_pstart <= tk->para)
-                if (QT_PUSH(d, pstart, (int32_t)i) != 0)
-                    return;
-            newpara = 0;
-        }
+     * after one, and token 0, start paragraphs: d->pstart is filled at
+     * token 0 and at each TK_PARA, not tested on every token.  The token
+     * array does not move here (only sstart / pstart grow). */
+    qt_tok_t *const tok = d->tok;
+    const size_t n_tok = d->n_tok;
+    if (n_tok > 0) /* token 0 starts paragraph 0 (and the tokenizer's index is 0 there) */
+        while (d->n_pstart <= tok[0].para)
+            if (QT_PUSH(d, pstart, 0) != 0)
+                return;
+    for (size_t i = 0; i < n_tok; i++) {
+        qt_tok_t *tk = &tok[i];
         if (tk->kind == TK_PARA) {
             tk->sent = sent;
             pending = 1;
-            newpara = 1;
+            /* the next token starts a paragraph */
+            if (i + 1 < n_tok)
+                while (d->n_pstart <= tok[i + 1].para)
+                    if (QT_PUSH(d, pstart, (int32_t)(i + 1)) != 0)
+                        return;
             continue;
         }
         if (pending) {
@@ -925,38 +944,31 @@ void qt_sentences(qt_doc_t *d)
                 starts_sentence(d, i + 1)) {
                 /* "... probably not." He left. */
                 size_t j = i + 1;
-                if (j < d->n_tok && d->tok[j].kind != TK_PARA)
+                if (j < n_tok && tok[j].kind != TK_PARA)
                     pending = 1;
             }
             continue;
         }
         if (tk->kind == TK_WORD) {
-            tc_words++;
-            if (tk->flags & (TF_CAP | TF_UPPER)) {
-                if ((tk->lex & fn) && !(tk->flags & TF_SSTART))
-                    tc_capfn++;
-            } else if (d->t[tk->s] >= 'a' && d->t[tk->s] <= 'z') {
-                tc_lower++;
-            }
             if ((tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1))
                 pending = 1;
         } else if (tk->kind == TK_PUNCT) {
             if (tk_stop(d, (int32_t)i)) {
                 size_t j = i + 1;
-                while (j < d->n_tok && d->tok[j].kind == TK_PUNCT &&
-                       (d->tok[j].cp == ')' || d->tok[j].cp == ']' || tk_stop(d, (int32_t)j)))
+                while (j < n_tok && tok[j].kind == TK_PUNCT &&
+                       (tok[j].cp == ')' || tok[j].cp == ']' || tk_stop(d, (int32_t)j)))
                     j++;
                 if (starts_sentence(d, j))
                     pending = 1;
             } else if (tk->cp == '.' && (tk->flags & TF_ABBR) && i > 0 &&
-                       !(d->tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
+                       !(tok[i - 1].lex & LX_TITLE) && starts_sentence_strong(d, i + 1)) {
                 pending = 1;
             }
         }
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
-    title_case_para(d, tc_from, d->n_tok, tc_words, tc_lower, tc_capfn);
+    title_case(d);
     /* every flag qt_namey_rule reads is final now; only capitalised words
      * (d->caps) can be names */
     for (size_t ci = 0; ci < d->n_caps; ci++) {
