@@ -18,6 +18,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->tok_quote);
     free(p->deferred);
     free(p->forms);
+    free(p->forms_used);
     free(p->m_tmp);
     memset(p, 0, sizeof *p);
 }
@@ -410,10 +411,23 @@ static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
     size_t cap = 64; /* load at most 2/3 (distinct forms are fewer than tokens) */
     while (cap < d->ntok + d->ntok / 2)
         cap *= 2;
-    if (!pp__grow((void **)&p->forms, &p->forms_cap, cap, sizeof *p->forms))
-        return 0;
-    memset(p->forms, 0, cap * sizeof *p->forms);
+    if (cap > p->forms_cap) {
+        /* A bigger table, zeroed once; the slots in use are always cleared
+         * at the next pp_find (pp__forms_clear), so it stays zero. */
+        uint64_t *nf = calloc(cap, sizeof *nf);
+        uint32_t *nu = realloc(p->forms_used, cap * sizeof *nu);
+        if (nu != NULL)
+            p->forms_used = nu;
+        if (nf == NULL || nu == NULL) {
+            free(nf);
+            return 0;
+        }
+        free(p->forms);
+        p->forms = nf;
+        p->forms_cap = cap;
+    }
     p->forms_mask = cap - 1;
+    size_t nused = 0;
     for (size_t i = 0; i < d->ntok; i++) {
         const st_token_t *t = &d->tok[i];
         if (t->low_len == 0 || (t->flags & TK_EMOJI))
@@ -422,8 +436,11 @@ static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
         size_t k = (size_t)(t->hash >> 7) & p->forms_mask;
         while (p->forms[k] != 0 && (p->forms[k] & ~(uint64_t)1) != key)
             k = (k + 1) & p->forms_mask;
+        if (p->forms[k] == 0)
+            p->forms_used[nused++] = (uint32_t)k;
         p->forms[k] |= key | ((t->flags & TK_CAP) ? 0 : 1);
     }
+    p->forms_nused = nused;
     p->forms_built = 1;
     return 1;
 }
@@ -865,6 +882,9 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             const cJSON *targets, size_t max_mentions)
 {
     p->nm = p->ne = p->nq = p->buf_len = 0;
+    for (size_t j = 0; j < p->forms_nused; j++) /* the last document's forms */
+        p->forms[p->forms_used[j]] = 0;
+    p->forms_nused = 0;
     p->forms_built = 0;
     if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
         !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
