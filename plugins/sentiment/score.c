@@ -283,6 +283,14 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     size_t nl = 0;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
+        if (t->e == NULL) {
+            /* No entry: the fields below as st_tokenize left them (no
+             * TK_SKIP or TK_LEARNED, phrase_len 1, eflags, lex, boost and
+             * score 0). */
+            if (list != NULL && (t->flags & TK_NT))
+                list[nl++] = (uint32_t)i;
+            continue;
+        }
         t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
         t->phrase_len = 1;
         t->eflags = t->e != NULL ? t->lxflags : 0;

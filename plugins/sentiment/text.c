@@ -332,6 +332,7 @@ static inline st_token_t *st__open(st_state_t *st, size_t a, size_t b, size_t ne
         return NULL; /* (need 0: the caller reserved the room) */
     st_token_t *t = &d->tok[d->ntok];
     memset(t, 0, sizeof *t);
+    t->phrase_len = 1; /* as the scorer sets it for a word without entry */
     t->start = (uint32_t)a;
     t->end = (uint32_t)b;
     t->sent = (uint32_t)d->nsent;
@@ -431,6 +432,7 @@ static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t
             return 0;
         st_token_t *t = &d->tok[d->ntok];
         memset(t, 0, sizeof *t);
+        t->phrase_len = 1; /* as the scorer sets it for a word without entry */
         t->start = (uint32_t)a;
         t->end = (uint32_t)b;
         t->sent = (uint32_t)d->nsent;

@@ -43,7 +43,8 @@ typedef struct st_token {
     uint16_t lxflags;     /* e->flags, or 0 without an entry (read without touching e) */
     uint16_t pad0;
     const sl_entry_t *e;  /* lexicon entry of the lower-case form, or NULL */
-    /* Filled by the scorer: */
+    /* Filled by the scorer (st_tokenize leaves them as the scorer would
+     * set them for a word without lexicon entry: phrase_len 1, the rest 0): */
     uint16_t eflags;      /* effective SL_* flags after phrase matching */
     uint8_t phrase_len;   /* >1: first word of a matched phrase of that many words */
     uint8_t pad;
