@@ -758,7 +758,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
      * in token order, and everything is sorted once at the end. */
     size_t nnamed = p->nm, cur = 0;
     int32_t unresolved[4] = {-1, -1, -1, -1};
-    for (size_t i = 0; i < d->ntok; i++) {
+    for (size_t ci = 0; ci < d->ncand; ci++) { /* (st_doc_t.cand: no other token goes on below) */
+        const size_t i = d->cand[ci];
         const st_token_t *t = &d->tok[i];
         /* Only "the" (a title after it) and pronouns go on. */
         if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])

@@ -18,6 +18,7 @@ void st_doc_free(st_doc_t *d)
     free(d->sent);
     free(d->low);
     free(d->slist);
+    free(d->cand);
     memset(d, 0, sizeof *d);
 }
 
@@ -206,6 +207,7 @@ typedef struct st_state {
     unsigned excl, quest;
     size_t resolved;      /* tokens before this one have their lexicon entry */
     size_t words, caps;   /* word tokens (no emoji), and those in capitals */
+    int oom;              /* the candidate list (d->cand) could not grow */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -248,6 +250,20 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
         t->e = lx->flat != NULL ? sl_get_flat(lx, t->hash, t->low_len)
                                 : sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
+    }
+}
+
+/* Token i's lookup is final (tokens are finished in order): list it in
+ * d->cand when the pronoun pass reads it. */
+static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
+{
+    const st_token_t *t = &d->tok[i];
+    if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
+        if (!st__grow((void **)&d->cand, &d->cand_cap, d->ncand + 1, sizeof *d->cand)) {
+            st->oom = 1;
+            return;
+        }
+        d->cand[d->ncand++] = (uint32_t)i;
     }
 }
 
@@ -312,6 +328,7 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
      * need none, so the lag may grow; the rest are looked up at the end). */
     if (st->resolved + ST_LAG < d->ntok) {
         st__resolve(d, st->lx, &d->tok[st->resolved]);
+        st__finished(st, d, st->resolved);
         st->resolved++;
     }
     st->last_end = b;
@@ -806,7 +823,7 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
 {
     d->text = text;
     d->len = len;
-    d->ntok = d->nsent = d->low_len = 0;
+    d->ntok = d->nsent = d->low_len = d->ncand = 0;
     d->excl = d->quest = 0;
     st_state_t st = {.d = d, .lx = lx, .s = (const unsigned char *)text, .len = len,
                      .sent_start = SIZE_MAX};
@@ -875,8 +892,12 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
-    for (size_t t = st.resolved; t < d->ntok; t++)
+    for (size_t t = st.resolved; t < d->ntok; t++) {
         st__resolve(d, lx, &d->tok[t]);
+        st__finished(&st, d, t);
+    }
+    if (st.oom)
+        return TM_ENOMEM;
     /* VADER's "cap differential": some, but not all, words in capitals
      * (counted as the tokens were made). */
     d->cap_diff = st.caps > 0 && st.caps < st.words;

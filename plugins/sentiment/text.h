@@ -79,6 +79,11 @@ typedef struct st_doc {
     int cap_diff;            /* some but not all words in capitals */
     uint32_t *slist;         /* the scorer's scratch: a sentence's rule-relevant tokens */
     size_t slist_cap;
+    /* The tokens the people rules' pronoun pass reads, in order: those with
+     * a lexicon entry whose form has 3 bytes ("the") or that is a pronoun
+     * (SL_PRONOUN).  Listed as their lookups finish. */
+    uint32_t *cand;
+    size_t ncand, cand_cap;
 } st_doc_t;
 
 void st_doc_init(st_doc_t *d);
