@@ -506,6 +506,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
     if (pass == 0)
         p->ndeferred = 0;
     size_t nloop = pass == 0 ? d->nsent : p->ndeferred;
+    size_t ci = 0; /* into d->capw: i only grows through the pass */
     for (size_t li = 0; li < nloop; li++) {
         size_t si = pass == 0 ? li : p->deferred[li];
         const st_sentence_t *se = &d->sent[si];
@@ -517,7 +518,11 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                 return 1;
             const st_token_t *t = &d->tok[i];
             if (!(t->flags & (TK_CAP | TK_WEIRD))) {
-                i++; /* no capital and no hyphen: no name starts here (see below) */
+                /* No capital and no hyphen: no name starts here (see below);
+                 * on to the next token that has one (st_doc_t.capw). */
+                while (ci < d->ncapw && d->capw[ci] <= i)
+                    ci++;
+                i = ci < d->ncapw && d->capw[ci] < b ? d->capw[ci] : b;
                 continue;
             }
             /* Most tokens are not capitalised: then only a particle name

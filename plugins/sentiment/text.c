@@ -19,6 +19,7 @@ void st_doc_free(st_doc_t *d)
     free(d->low);
     free(d->slist);
     free(d->cand);
+    free(d->capw);
     memset(d, 0, sizeof *d);
 }
 
@@ -254,7 +255,8 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
 }
 
 /* Token i's lookup is final (tokens are finished in order): list it in
- * d->cand when the pronoun pass reads it. */
+ * d->cand when the pronoun pass reads it, in d->capw when a name may start
+ * at it. */
 static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
 {
     const st_token_t *t = &d->tok[i];
@@ -264,6 +266,13 @@ static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
             return;
         }
         d->cand[d->ncand++] = (uint32_t)i;
+    }
+    if (t->flags & (TK_CAP | TK_WEIRD)) {
+        if (!st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + 1, sizeof *d->capw)) {
+            st->oom = 1;
+            return;
+        }
+        d->capw[d->ncapw++] = (uint32_t)i;
     }
 }
 
@@ -823,7 +832,7 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
 {
     d->text = text;
     d->len = len;
-    d->ntok = d->nsent = d->low_len = d->ncand = 0;
+    d->ntok = d->nsent = d->low_len = d->ncand = d->ncapw = 0;
     d->excl = d->quest = 0;
     st_state_t st = {.d = d, .lx = lx, .s = (const unsigned char *)text, .len = len,
                      .sent_start = SIZE_MAX};

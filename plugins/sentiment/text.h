@@ -84,6 +84,9 @@ typedef struct st_doc {
      * (SL_PRONOUN).  Listed as their lookups finish. */
     uint32_t *cand;
     size_t ncand, cand_cap;
+    /* The tokens a name may start at (TK_CAP or TK_WEIRD), in order. */
+    uint32_t *capw;
+    size_t ncapw, capw_cap;
 } st_doc_t;
 
 void st_doc_init(st_doc_t *d);
