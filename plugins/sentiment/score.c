@@ -92,12 +92,18 @@ static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
     return t->e->lean * 0.01;
 }
 
-/* Match phrases in tokens [a, b).  Returns 1 when one matched. */
-static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
+/* Match phrases in tokens [a, b).  starts: NULL, or the tokens in [a, b)
+ * with a lexicon entry that may start a phrase (SL_PHRASE_START), nstarts
+ * of them in order (the only ones the loop below goes on with).  Returns 1
+ * when one matched. */
+static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b,
+                       const uint32_t *starts, size_t nstarts)
 {
     int matched = 0;
     char buf[384];
-    for (size_t i = a; i < b; i++) {
+    const size_t nvisit = starts != NULL ? nstarts : b - a;
+    for (size_t v = 0; v < nvisit; v++) {
+        const size_t i = starts != NULL ? starts[v] : a + v;
         st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
@@ -280,7 +286,10 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
                          st_sentence_t *se, uint32_t *list)
 {
     size_t a = se->tok_begin, b = se->tok_end;
-    size_t nl = 0;
+    size_t nl = 0, nps = 0;
+    /* The phrase starts, after the rule list's room (sv_score gives list
+     * room for 2 * ntok). */
+    uint32_t *ps = list != NULL ? list + d->ntok : NULL;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
         if (t->e == NULL) {
@@ -292,6 +301,8 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             continue;
         }
         t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
+        if (ps != NULL && (t->lxflags & SL_PHRASE_START))
+            ps[nps++] = (uint32_t)i;
         t->phrase_len = 1;
         t->eflags = t->e != NULL ? t->lxflags : 0;
         t->lex = (t->eflags & SL_VALENCE) ? t->e->valence : 0.0f;
@@ -312,7 +323,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         }
     }
     /* A matched phrase changes its words' classes: then every token. */
-    if (lx->max_phrase_words >= 2 && sv__phrases(d, lx, a, b))
+    if (lx->max_phrase_words >= 2 && (ps == NULL || nps > 0) && sv__phrases(d, lx, a, b, ps, nps))
         list = NULL;
     const int use_list = list != NULL;
     const size_t nvisit = use_list ? nl : b - a;
@@ -426,11 +437,11 @@ void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
     /* The sentences' token lists (scratch kept across documents); without
      * the memory the rule loops visit every token instead. */
     uint32_t *list = NULL;
-    if (d->ntok <= d->slist_cap) {
+    if (2 * d->ntok <= d->slist_cap) {
         list = d->slist;
     } else {
         size_t cap = d->slist_cap ? d->slist_cap : 1024;
-        while (cap < d->ntok)
+        while (cap < 2 * d->ntok)
             cap *= 2;
         uint32_t *nl = realloc(d->slist, cap * sizeof *nl);
         if (nl != NULL) {
