@@ -261,14 +261,14 @@ static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
 {
     const st_token_t *t = &d->tok[i];
     if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
-        if (!st__grow((void **)&d->cand, &d->cand_cap, d->ncand + 1, sizeof *d->cand)) {
+        if (d->ncand == d->cand_cap && !st__grow((void **)&d->cand, &d->cand_cap, d->ncand + 1, sizeof *d->cand)) {
             st->oom = 1;
             return;
         }
         d->cand[d->ncand++] = (uint32_t)i;
     }
     if (t->flags & (TK_CAP | TK_WEIRD)) {
-        if (!st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + 1, sizeof *d->capw)) {
+        if (d->ncapw == d->capw_cap && !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + 1, sizeof *d->capw)) {
             st->oom = 1;
             return;
         }
@@ -352,7 +352,7 @@ static inline st_token_t *st__open(st_state_t *st, size_t a, size_t b, size_t ne
         return NULL;
     if (st->sent_start == SIZE_MAX)
         st->sent_start = a;
-    if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
+    if (d->ntok >= d->tok_cap && !st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
         return NULL;
     if (need > 0 && !st__low_reserve(d, need))
         return NULL; /* (need 0: the caller reserved the room) */
