@@ -295,30 +295,33 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         if (t->e == NULL) {
             /* No entry: the fields below as st_tokenize left them (no
              * TK_SKIP or TK_LEARNED, phrase_len 1, eflags, lex, boost and
-             * score 0). */
+             * score 0: sv_score runs once per st_tokenize). */
             if (list != NULL && (t->flags & TK_NT))
                 list[nl++] = (uint32_t)i;
             continue;
         }
-        t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
-        if (ps != NULL && (t->lxflags & SL_PHRASE_START))
+        /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
+         * left them, see the note above, unless set below.) */
+        uint16_t ef = t->lxflags;
+        if (ps != NULL && (ef & SL_PHRASE_START))
             ps[nps++] = (uint32_t)i;
-        t->phrase_len = 1;
-        t->eflags = t->e != NULL ? t->lxflags : 0;
-        t->lex = (t->eflags & SL_VALENCE) ? t->e->valence : 0.0f;
-        if (!(t->eflags & SL_VALENCE) && (t->eflags & SL_LEARNED) && p->learned_weight > 0 &&
-            !(t->eflags & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
+        float lex = 0.0f;
+        if (ef & SL_VALENCE) {
+            lex = t->e->valence;
+        } else if ((ef & SL_LEARNED) && p->learned_weight > 0 &&
+                   !(ef & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
                            SL_TITLE)) &&
-            !(t->flags & TK_NT)) {
-            t->eflags |= SL_VALENCE;
+                   !(t->flags & TK_NT)) {
+            ef |= SL_VALENCE;
             t->flags |= TK_LEARNED;
-            t->lex = (float)(t->e->learned * p->learned_weight);
+            lex = (float)(t->e->learned * p->learned_weight);
         }
-        t->boost = (t->eflags & SL_BOOSTER) ? t->e->booster : 0.0f;
-        t->score = 0;
+        t->eflags = ef;
+        t->lex = lex;
+        if (ef & SL_BOOSTER)
+            t->boost = t->e->booster;
         if (list != NULL) {
-            if ((t->eflags & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) ||
-                (t->e != NULL && t->e->lean != 0))
+            if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0)
                 list[nl++] = (uint32_t)i;
         }
     }
