@@ -47,9 +47,14 @@ static int pp__str(pp_doc_t *p, const char *s, size_t n, int lower, uint32_t *of
         return 0;
     *off = (uint32_t)p->buf_len;
     char *o = p->buf + p->buf_len;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        o[i] = (lower && c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    if (!lower) {
+        if (n > 0)
+            memcpy(o, s, n);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            o[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
     }
     o[n] = '\0';
     p->buf_len += n + 1;
