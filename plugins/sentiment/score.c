@@ -183,9 +183,12 @@ static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b,
     return matched;
 }
 
-/* The previous unskipped token before j within [a, ...), or SIZE_MAX. */
-static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j)
+/* The previous unskipped token before j within [a, ...), or SIZE_MAX.
+ * noskip: the sentence has no skipped token (it matched no phrase). */
+static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j, const int noskip)
 {
+    if (noskip)
+        return j > a ? j - 1 : SIZE_MAX;
     while (j > a) {
         j--;
         if (!(d->tok[j].flags & TK_SKIP))
@@ -198,13 +201,13 @@ static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j)
  * adjusted by the words before it (boosters, negations, the VADER special
  * cases) and by capitals. */
 static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t b, size_t i,
-                            int cap_diff)
+                            int cap_diff, const int noskip)
 {
     st_token_t *t = &d->tok[i];
     double base = t->lex, v = base;
-    size_t p1 = sv__prev(d, a, i);
-    size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1) : SIZE_MAX;
-    size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2) : SIZE_MAX;
+    size_t p1 = sv__prev(d, a, i, noskip);
+    size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1, noskip) : SIZE_MAX;
+    size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2, noskip) : SIZE_MAX;
     /* "no" before another sentiment word is a negation, not a word. */
     if (IS(t, "no")) {
         for (size_t j = i + 1; j < b; j++) {
@@ -226,7 +229,7 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
     size_t j = i;
     int window = p->negation_window > 3 ? p->negation_window : 3;
     for (int k = 1; k <= window; k++) {
-        j = sv__prev(d, a, j);
+        j = sv__prev(d, a, j, noskip);
         if (j == SIZE_MAX)
             break;
         const st_token_t *m = &d->tok[j];
@@ -344,7 +347,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             continue; /* a degree word is not itself a sentiment word */
         if (!(t->eflags & SL_VALENCE))
             continue;
-        sv__word(d, p, a, b, i, cap_diff);
+        sv__word(d, p, a, b, i, cap_diff, use_list); /* (a listed sentence matched no phrase) */
     }
     if (contrast != SIZE_MAX) {
         for (size_t k = 0; k < nvisit; k++) {
