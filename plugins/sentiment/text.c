@@ -780,7 +780,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
             q++;
         }
         /* A connector between word characters joins them. */
-        if ((size_t)(q - s) + 1 < len && (f & FC_CONN) && (st__fc[q[1]] & FC_ALNUM)) {
+        if ((f & FC_CONN) && (size_t)(q - s) + 1 < len && (st__fc[q[1]] & FC_ALNUM)) {
             *o++ = (char)*q;
             seen |= TF_WD;
             q++;
