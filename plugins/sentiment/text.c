@@ -825,7 +825,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     for (size_t k = wend; k < b; k++)
         st__punct(st, s[k], k, 1);
     /* A space after the chunk changes nothing: step over it here. */
-    return b < len && s[b] == ' ' ? b + 1 : b;
+    return s[b] == ' ' ? b + 1 : b; /* (b <= len, and s[len] is the NUL) */
 }
 
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
