@@ -30,6 +30,8 @@ void pm_free(pm_model_t *m)
     memset(m, 0, sizeof *m);
 }
 
+static void pm__flag_rows(pm_model_t *m);
+
 static int pm__bad(tm_err_t *err, const char *path, long line, const char *what)
 {
     return tm_err_set(err, TM_EINVAL, "model_invalid", "sentiment: %s:%ld: %s", path, line, what);
@@ -201,6 +203,7 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
             m->nrows = nset;
             free(m->w);
             m->w = NULL;
+            pm__flag_rows(m);
         }
     }
 out:
@@ -246,6 +249,7 @@ enum {
     F_BIAS_UNUSED, F_S, F_L, F_R, F_L1, F_R1, F_L2, F_R2, F_LB, F_RB, F_NUM, F_BIN, F_KIND,
     F_TITLE, F_NEARL, F_NEARR, F_NPERS, F_POS, F_SPKQ, F_INQ, F_LEXW, F_BETWEEN, F_VERB,
 };
+_Static_assert(F_VERB < PM_FLAG_TMPLS, "model.h: PM_FLAG_TMPLS covers every template");
 
 #define PM_CONTEXT 60 /* tokens of context on each side, at most */
 
@@ -262,6 +266,7 @@ typedef struct pm_ctx {
     const uint32_t *rank;
     const int16_t *rows;
     uint32_t dmask;
+    const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
@@ -344,9 +349,41 @@ __attribute__((always_inline)) static inline void pm__pair_feat(pm_ctx_t *c, int
     pm__add(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)), v);
 }
 
+__attribute__((always_inline)) static inline uint64_t pm__flag_hash(int tmpl, int value)
+{
+    return pm__mix(pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7)));
+}
+
 __attribute__((always_inline)) static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
 {
-    pm__add(c, pm__mix(pm__seed(tmpl) ^ (0xD6E8FEB86659FD93ull * (uint64_t)(value + 7))), v);
+    if (c->fused && c->flag_row != NULL && value >= PM_FLAG_MIN && value < PM_FLAG_MIN + PM_FLAG_VALS) {
+        /* The row found at load time: the same row pm__add would find, added
+         * in the same order and arithmetic. */
+        int32_t r = c->flag_row[tmpl * PM_FLAG_VALS + (value - PM_FLAG_MIN)];
+        if (r >= 0) {
+            const int16_t *rw = c->rows + (size_t)r * PM_CLASSES;
+            double dv = v;
+            c->a0 += dv * rw[0];
+            c->a1 += dv * rw[1];
+            c->a2 += dv * rw[2];
+        }
+        return;
+    }
+    pm__add(c, pm__flag_hash(tmpl, value), v);
+}
+
+/* model->flag_row: the weight row of every (template, value) flag feature
+ * for hashing space model->dim. */
+static void pm__flag_rows(pm_model_t *m)
+{
+    uint32_t dmask = m->dim - 1;
+    for (int t = 0; t < PM_FLAG_TMPLS; t++)
+        for (int v = 0; v < PM_FLAG_VALS; v++) {
+            uint32_t idx = (uint32_t)pm__flag_hash(t, v + PM_FLAG_MIN) & dmask;
+            uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+            m->flag_row[t * PM_FLAG_VALS + v] =
+                (word & bit) ? (int32_t)(m->rank[idx >> 6] + (uint32_t)pm__popcount(word & (bit - 1))) : -1;
+        }
 }
 
 static int pm__bin(double x)
@@ -408,6 +445,8 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         c.rank = c.model->rank;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        if ((c.mask & c.dmask) == c.dmask)
+            c.flag_row = c.model->flag_row;
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;

@@ -35,6 +35,12 @@ typedef struct pm_model {
     size_t nrows;
     float bias[PM_CLASSES];
     int loaded;
+    /* The row of each flag feature (a template and a small value, see
+     * model.c), found once at load time: -1 for none. */
+#define PM_FLAG_TMPLS 24
+#define PM_FLAG_MIN (-8)
+#define PM_FLAG_VALS 40
+    int32_t flag_row[PM_FLAG_TMPLS * PM_FLAG_VALS];
 } pm_model_t;
 
 typedef struct pm_feat {

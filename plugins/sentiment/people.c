@@ -18,6 +18,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->tok_quote);
     free(p->deferred);
     free(p->forms);
+    free(p->forms_used);
     free(p->m_tmp);
     memset(p, 0, sizeof *p);
 }
@@ -46,9 +47,14 @@ static int pp__str(pp_doc_t *p, const char *s, size_t n, int lower, uint32_t *of
         return 0;
     *off = (uint32_t)p->buf_len;
     char *o = p->buf + p->buf_len;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        o[i] = (lower && c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    if (!lower) {
+        if (n > 0)
+            memcpy(o, s, n);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            o[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
     }
     o[n] = '\0';
     p->buf_len += n + 1;
@@ -410,10 +416,23 @@ static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
     size_t cap = 64; /* load at most 2/3 (distinct forms are fewer than tokens) */
     while (cap < d->ntok + d->ntok / 2)
         cap *= 2;
-    if (!pp__grow((void **)&p->forms, &p->forms_cap, cap, sizeof *p->forms))
-        return 0;
-    memset(p->forms, 0, cap * sizeof *p->forms);
+    if (cap > p->forms_cap) {
+        /* A bigger table, zeroed once; the slots in use are always cleared
+         * at the next pp_find (pp__forms_clear), so it stays zero. */
+        uint64_t *nf = calloc(cap, sizeof *nf);
+        uint32_t *nu = realloc(p->forms_used, cap * sizeof *nu);
+        if (nu != NULL)
+            p->forms_used = nu;
+        if (nf == NULL || nu == NULL) {
+            free(nf);
+            return 0;
+        }
+        free(p->forms);
+        p->forms = nf;
+        p->forms_cap = cap;
+    }
     p->forms_mask = cap - 1;
+    size_t nused = 0;
     for (size_t i = 0; i < d->ntok; i++) {
         const st_token_t *t = &d->tok[i];
         if (t->low_len == 0 || (t->flags & TK_EMOJI))
@@ -422,8 +441,11 @@ static int pp__forms_build(pp_doc_t *p, const st_doc_t *d)
         size_t k = (size_t)(t->hash >> 7) & p->forms_mask;
         while (p->forms[k] != 0 && (p->forms[k] & ~(uint64_t)1) != key)
             k = (k + 1) & p->forms_mask;
+        if (p->forms[k] == 0)
+            p->forms_used[nused++] = (uint32_t)k;
         p->forms[k] |= key | ((t->flags & TK_CAP) ? 0 : 1);
     }
+    p->forms_nused = nused;
     p->forms_built = 1;
     return 1;
 }
@@ -489,6 +511,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
     if (pass == 0)
         p->ndeferred = 0;
     size_t nloop = pass == 0 ? d->nsent : p->ndeferred;
+    size_t ci = 0; /* into d->capw: i only grows through the pass */
     for (size_t li = 0; li < nloop; li++) {
         size_t si = pass == 0 ? li : p->deferred[li];
         const st_sentence_t *se = &d->sent[si];
@@ -500,7 +523,11 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                 return 1;
             const st_token_t *t = &d->tok[i];
             if (!(t->flags & (TK_CAP | TK_WEIRD))) {
-                i++; /* no capital and no hyphen: no name starts here (see below) */
+                /* No capital and no hyphen: no name starts here (see below);
+                 * on to the next token that has one (st_doc_t.capw). */
+                while (ci < d->ncapw && d->capw[ci] <= i)
+                    ci++;
+                i = ci < d->ncapw && d->capw[ci] < b ? d->capw[ci] : b;
                 continue;
             }
             /* Most tokens are not capitalised: then only a particle name
@@ -741,7 +768,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
      * in token order, and everything is sorted once at the end. */
     size_t nnamed = p->nm, cur = 0;
     int32_t unresolved[4] = {-1, -1, -1, -1};
-    for (size_t i = 0; i < d->ntok; i++) {
+    for (size_t ci = 0; ci < d->ncand; ci++) { /* (st_doc_t.cand: no other token goes on below) */
+        const size_t i = d->cand[ci];
         const st_token_t *t = &d->tok[i];
         /* Only "the" (a title after it) and pronouns go on. */
         if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])
@@ -865,6 +893,9 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             const cJSON *targets, size_t max_mentions)
 {
     p->nm = p->ne = p->nq = p->buf_len = 0;
+    for (size_t j = 0; j < p->forms_nused; j++) /* the last document's forms */
+        p->forms[p->forms_used[j]] = 0;
+    p->forms_nused = 0;
     p->forms_built = 0;
     if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
         !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))

@@ -65,10 +65,14 @@ typedef struct pp_doc {
     uint32_t *deferred;           /* sentences with sentence-initial candidates */
     size_t ndeferred, deferred_cap;
     /* The document's word forms (token hashes, bit 0 of the stored value:
-     * seen in lower case), built on first use by the name rules. */
+     * seen in lower case), built on first use by the name rules.  All zero
+     * between documents: the slots a document filled (forms_used) are
+     * cleared at the next pp_find, not the whole table. */
     uint64_t *forms;
     size_t forms_cap, forms_mask;
     int forms_built;
+    uint32_t *forms_used;
+    size_t forms_nused;
     const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */
     pp_mention_t *m_tmp;          /* merge buffer for sorting mentions */
     size_t m_tmp_cap;

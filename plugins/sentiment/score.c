@@ -92,12 +92,18 @@ static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
     return t->e->lean * 0.01;
 }
 
-/* Match phrases in tokens [a, b).  Returns 1 when one matched. */
-static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
+/* Match phrases in tokens [a, b).  starts: NULL, or the tokens in [a, b)
+ * with a lexicon entry that may start a phrase (SL_PHRASE_START), nstarts
+ * of them in order (the only ones the loop below goes on with).  Returns 1
+ * when one matched. */
+static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b,
+                       const uint32_t *starts, size_t nstarts)
 {
     int matched = 0;
     char buf[384];
-    for (size_t i = a; i < b; i++) {
+    const size_t nvisit = starts != NULL ? nstarts : b - a;
+    for (size_t v = 0; v < nvisit; v++) {
+        const size_t i = starts != NULL ? starts[v] : a + v;
         st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
@@ -177,9 +183,12 @@ static int sv__phrases(st_doc_t *d, const sl_lexicon_t *lx, size_t a, size_t b)
     return matched;
 }
 
-/* The previous unskipped token before j within [a, ...), or SIZE_MAX. */
-static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j)
+/* The previous unskipped token before j within [a, ...), or SIZE_MAX.
+ * noskip: the sentence has no skipped token (it matched no phrase). */
+static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j, const int noskip)
 {
+    if (noskip)
+        return j > a ? j - 1 : SIZE_MAX;
     while (j > a) {
         j--;
         if (!(d->tok[j].flags & TK_SKIP))
@@ -192,13 +201,13 @@ static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j)
  * adjusted by the words before it (boosters, negations, the VADER special
  * cases) and by capitals. */
 static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t b, size_t i,
-                            int cap_diff)
+                            int cap_diff, const int noskip)
 {
     st_token_t *t = &d->tok[i];
     double base = t->lex, v = base;
-    size_t p1 = sv__prev(d, a, i);
-    size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1) : SIZE_MAX;
-    size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2) : SIZE_MAX;
+    size_t p1 = sv__prev(d, a, i, noskip);
+    size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1, noskip) : SIZE_MAX;
+    size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2, noskip) : SIZE_MAX;
     /* "no" before another sentiment word is a negation, not a word. */
     if (IS(t, "no")) {
         for (size_t j = i + 1; j < b; j++) {
@@ -220,7 +229,7 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
     size_t j = i;
     int window = p->negation_window > 3 ? p->negation_window : 3;
     for (int k = 1; k <= window; k++) {
-        j = sv__prev(d, a, j);
+        j = sv__prev(d, a, j, noskip);
         if (j == SIZE_MAX)
             break;
         const st_token_t *m = &d->tok[j];
@@ -280,31 +289,47 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
                          st_sentence_t *se, uint32_t *list)
 {
     size_t a = se->tok_begin, b = se->tok_end;
-    size_t nl = 0;
+    size_t nl = 0, nps = 0;
+    /* The phrase starts, after the rule list's room (sv_score gives list
+     * room for 2 * ntok). */
+    uint32_t *ps = list != NULL ? list + d->ntok : NULL;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
-        t->flags &= (uint16_t)~(TK_SKIP | TK_LEARNED);
-        t->phrase_len = 1;
-        t->eflags = t->e != NULL ? t->lxflags : 0;
-        t->lex = (t->eflags & SL_VALENCE) ? t->e->valence : 0.0f;
-        if (!(t->eflags & SL_VALENCE) && (t->eflags & SL_LEARNED) && p->learned_weight > 0 &&
-            !(t->eflags & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
-                           SL_TITLE)) &&
-            !(t->flags & TK_NT)) {
-            t->eflags |= SL_VALENCE;
-            t->flags |= TK_LEARNED;
-            t->lex = (float)(t->e->learned * p->learned_weight);
+        if (t->e == NULL) {
+            /* No entry: the fields below as st_tokenize left them (no
+             * TK_SKIP or TK_LEARNED, phrase_len 1, eflags, lex, boost and
+             * score 0: sv_score runs once per st_tokenize). */
+            if (list != NULL && (t->flags & TK_NT))
+                list[nl++] = (uint32_t)i;
+            continue;
         }
-        t->boost = (t->eflags & SL_BOOSTER) ? t->e->booster : 0.0f;
-        t->score = 0;
+        /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
+         * left them, see the note above, unless set below.) */
+        uint16_t ef = t->lxflags;
+        if (ps != NULL && (ef & SL_PHRASE_START))
+            ps[nps++] = (uint32_t)i;
+        float lex = 0.0f;
+        if (ef & SL_VALENCE) {
+            lex = t->e->valence;
+        } else if ((ef & SL_LEARNED) && p->learned_weight > 0 &&
+                   !(ef & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
+                           SL_TITLE)) &&
+                   !(t->flags & TK_NT)) {
+            ef |= SL_VALENCE;
+            t->flags |= TK_LEARNED;
+            lex = (float)(t->e->learned * p->learned_weight);
+        }
+        t->eflags = ef;
+        t->lex = lex;
+        if (ef & SL_BOOSTER)
+            t->boost = t->e->booster;
         if (list != NULL) {
-            if ((t->eflags & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) ||
-                (t->e != NULL && t->e->lean != 0))
+            if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0)
                 list[nl++] = (uint32_t)i;
         }
     }
     /* A matched phrase changes its words' classes: then every token. */
-    if (lx->max_phrase_words >= 2 && sv__phrases(d, lx, a, b))
+    if (lx->max_phrase_words >= 2 && (ps == NULL || nps > 0) && sv__phrases(d, lx, a, b, ps, nps))
         list = NULL;
     const int use_list = list != NULL;
     const size_t nvisit = use_list ? nl : b - a;
@@ -322,7 +347,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             continue; /* a degree word is not itself a sentiment word */
         if (!(t->eflags & SL_VALENCE))
             continue;
-        sv__word(d, p, a, b, i, cap_diff);
+        sv__word(d, p, a, b, i, cap_diff, use_list); /* (a listed sentence matched no phrase) */
     }
     if (contrast != SIZE_MAX) {
         for (size_t k = 0; k < nvisit; k++) {
@@ -418,11 +443,11 @@ void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
     /* The sentences' token lists (scratch kept across documents); without
      * the memory the rule loops visit every token instead. */
     uint32_t *list = NULL;
-    if (d->ntok <= d->slist_cap) {
+    if (2 * d->ntok <= d->slist_cap) {
         list = d->slist;
     } else {
         size_t cap = d->slist_cap ? d->slist_cap : 1024;
-        while (cap < d->ntok)
+        while (cap < 2 * d->ntok)
             cap *= 2;
         uint32_t *nl = realloc(d->slist, cap * sizeof *nl);
         if (nl != NULL) {

@@ -40,7 +40,8 @@ void sv_params_default(sv_params_t *p);
 void sv_params_prepare(sv_params_t *p);
 
 /* Score every sentence of a tokenized document: fills each token's score
- * and each sentence's sums and compound. */
+ * and each sentence's sums and compound.  Once per st_tokenize: words
+ * without lexicon entry keep the scorer fields st_tokenize gave them. */
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p);
 
 /* Normalise a valence sum to -1..1 (never NaN). */

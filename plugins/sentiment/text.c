@@ -18,6 +18,8 @@ void st_doc_free(st_doc_t *d)
     free(d->sent);
     free(d->low);
     free(d->slist);
+    free(d->cand);
+    free(d->capw);
     memset(d, 0, sizeof *d);
 }
 
@@ -206,6 +208,7 @@ typedef struct st_state {
     unsigned excl, quest;
     size_t resolved;      /* tokens before this one have their lexicon entry */
     size_t words, caps;   /* word tokens (no emoji), and those in capitals */
+    int oom;              /* the candidate list (d->cand) could not grow */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -248,6 +251,28 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
         t->e = lx->flat != NULL ? sl_get_flat(lx, t->hash, t->low_len)
                                 : sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
+    }
+}
+
+/* Token i's lookup is final (tokens are finished in order): list it in
+ * d->cand when the pronoun pass reads it, in d->capw when a name may start
+ * at it. */
+static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
+{
+    const st_token_t *t = &d->tok[i];
+    if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
+        if (d->ncand == d->cand_cap && !st__grow((void **)&d->cand, &d->cand_cap, d->ncand + 1, sizeof *d->cand)) {
+            st->oom = 1;
+            return;
+        }
+        d->cand[d->ncand++] = (uint32_t)i;
+    }
+    if (t->flags & (TK_CAP | TK_WEIRD)) {
+        if (d->ncapw == d->capw_cap && !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + 1, sizeof *d->capw)) {
+            st->oom = 1;
+            return;
+        }
+        d->capw[d->ncapw++] = (uint32_t)i;
     }
 }
 
@@ -312,6 +337,7 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
      * need none, so the lag may grow; the rest are looked up at the end). */
     if (st->resolved + ST_LAG < d->ntok) {
         st__resolve(d, st->lx, &d->tok[st->resolved]);
+        st__finished(st, d, st->resolved);
         st->resolved++;
     }
     st->last_end = b;
@@ -326,12 +352,13 @@ static inline st_token_t *st__open(st_state_t *st, size_t a, size_t b, size_t ne
         return NULL;
     if (st->sent_start == SIZE_MAX)
         st->sent_start = a;
-    if (!st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
+    if (d->ntok >= d->tok_cap && !st__grow((void **)&d->tok, &d->tok_cap, d->ntok + 1, sizeof *d->tok))
         return NULL;
     if (need > 0 && !st__low_reserve(d, need))
         return NULL; /* (need 0: the caller reserved the room) */
     st_token_t *t = &d->tok[d->ntok];
     memset(t, 0, sizeof *t);
+    t->phrase_len = 1; /* as the scorer sets it for a word without entry */
     t->start = (uint32_t)a;
     t->end = (uint32_t)b;
     t->sent = (uint32_t)d->nsent;
@@ -431,6 +458,7 @@ static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t
             return 0;
         st_token_t *t = &d->tok[d->ntok];
         memset(t, 0, sizeof *t);
+        t->phrase_len = 1; /* as the scorer sets it for a word without entry */
         t->start = (uint32_t)a;
         t->end = (uint32_t)b;
         t->sent = (uint32_t)d->nsent;
@@ -752,7 +780,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
             q++;
         }
         /* A connector between word characters joins them. */
-        if ((size_t)(q - s) + 1 < len && (f & FC_CONN) && (st__fc[q[1]] & FC_ALNUM)) {
+        if ((f & FC_CONN) && (size_t)(q - s) + 1 < len && (st__fc[q[1]] & FC_ALNUM)) {
             *o++ = (char)*q;
             seen |= TF_WD;
             q++;
@@ -797,14 +825,14 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     for (size_t k = wend; k < b; k++)
         st__punct(st, s[k], k, 1);
     /* A space after the chunk changes nothing: step over it here. */
-    return b < len && s[b] == ' ' ? b + 1 : b;
+    return s[b] == ' ' ? b + 1 : b; /* (b <= len, and s[len] is the NUL) */
 }
 
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
 {
     d->text = text;
     d->len = len;
-    d->ntok = d->nsent = d->low_len = 0;
+    d->ntok = d->nsent = d->low_len = d->ncand = d->ncapw = 0;
     d->excl = d->quest = 0;
     st_state_t st = {.d = d, .lx = lx, .s = (const unsigned char *)text, .len = len,
                      .sent_start = SIZE_MAX};
@@ -873,8 +901,12 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
-    for (size_t t = st.resolved; t < d->ntok; t++)
+    for (size_t t = st.resolved; t < d->ntok; t++) {
         st__resolve(d, lx, &d->tok[t]);
+        st__finished(&st, d, t);
+    }
+    if (st.oom)
+        return TM_ENOMEM;
     /* VADER's "cap differential": some, but not all, words in capitals
      * (counted as the tokens were made). */
     d->cap_diff = st.caps > 0 && st.caps < st.words;

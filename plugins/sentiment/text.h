@@ -43,7 +43,8 @@ typedef struct st_token {
     uint16_t lxflags;     /* e->flags, or 0 without an entry (read without touching e) */
     uint16_t pad0;
     const sl_entry_t *e;  /* lexicon entry of the lower-case form, or NULL */
-    /* Filled by the scorer: */
+    /* Filled by the scorer (st_tokenize leaves them as the scorer would
+     * set them for a word without lexicon entry: phrase_len 1, the rest 0): */
     uint16_t eflags;      /* effective SL_* flags after phrase matching */
     uint8_t phrase_len;   /* >1: first word of a matched phrase of that many words */
     uint8_t pad;
@@ -78,6 +79,14 @@ typedef struct st_doc {
     int cap_diff;            /* some but not all words in capitals */
     uint32_t *slist;         /* the scorer's scratch: a sentence's rule-relevant tokens */
     size_t slist_cap;
+    /* The tokens the people rules' pronoun pass reads, in order: those with
+     * a lexicon entry whose form has 3 bytes ("the") or that is a pronoun
+     * (SL_PRONOUN).  Listed as their lookups finish. */
+    uint32_t *cand;
+    size_t ncand, cand_cap;
+    /* The tokens a name may start at (TK_CAP or TK_WEIRD), in order. */
+    uint32_t *capw;
+    size_t ncapw, capw_cap;
 } st_doc_t;
 
 void st_doc_init(st_doc_t *d);

@@ -638,6 +638,28 @@ static void test_tokenizer_shapes(void **state)
         assert_true(t->e == sl_get(&lx, want[i].low, strlen(want[i].low)));
     }
     assert_int_equal(d.nsent, 4);
+    /* The lists the people rules walk (st_doc_t.cand and .capw): exactly
+     * the tokens their definitions name, in order; and the scorer's fields
+     * as the scorer would set them for a word without entry. */
+    size_t nc = 0, nw = 0;
+    for (size_t i = 0; i < d.ntok; i++) {
+        const st_token_t *t = &d.tok[i];
+        if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
+            assert_true(nc < d.ncand);
+            assert_int_equal(d.cand[nc++], i);
+        }
+        if (t->flags & (TK_CAP | TK_WEIRD)) {
+            assert_true(nw < d.ncapw);
+            assert_int_equal(d.capw[nw++], i);
+        }
+        assert_int_equal(t->phrase_len, 1);
+        assert_int_equal(t->eflags, 0);
+        assert_true(t->lex == 0.0f && t->boost == 0.0f && t->score == 0.0f);
+    }
+    assert_int_equal(nc, d.ncand);
+    assert_int_equal(nw, d.ncapw);
+    assert_int_equal(d.ncapw, 9); /* trump u.s i'm don't e-mail abc yes 3m rock'n'roll */
+    assert_true(d.ncand >= 2);    /* "yes" and "fun" have entries */
     st_doc_free(&d);
     sl_free(&lx);
 }
