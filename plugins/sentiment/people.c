@@ -871,11 +871,12 @@ static int pp__num(const cJSON *o, const char *k, double *v)
 }
 
 /* A [start, end) span from JSON, checked against the text; tokens it covers. */
-static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e, size_t *tb,
-                    size_t *te)
+/* The span o gives under the keys ks and ke (e.g. "start", "end"). */
+static int pp__span_at(const st_doc_t *d, const cJSON *o, const char *ks, const char *ke,
+                       uint32_t *s, uint32_t *e, size_t *tb, size_t *te)
 {
     double a, b;
-    if (!cJSON_IsObject(o) || !pp__num(o, "start", &a) || !pp__num(o, "end", &b))
+    if (!cJSON_IsObject(o) || !pp__num(o, ks, &a) || !pp__num(o, ke, &b))
         return 0;
     if (!(a >= 0) || !(b > a) || b > (double)d->len)
         return 0;
@@ -887,6 +888,12 @@ static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e,
         j++;
     *te = j;
     return *te > *tb;
+}
+
+static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e, size_t *tb,
+                    size_t *te)
+{
+    return pp__span_at(d, o, "start", "end", s, e, tb, te);
 }
 
 int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *speakers,
@@ -966,10 +973,9 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                     }
             }
             /* The speaker's mentions in the quote's sentence(s) speak. */
-            const cJSON *smn = cJSON_GetObjectItemCaseSensitive(q, "speaker_mention");
             uint32_t ss, se2;
             size_t stb, ste;
-            if (ok && smn != NULL && pp__span(d, smn, &ss, &se2, &stb, &ste)) {
+            if (ok && pp__span_at(d, q, "speaker_start", "speaker_end", &ss, &se2, &stb, &ste)) {
                 for (size_t k = 0; k < p->nm; k++)
                     if (p->m[k].start < se2 && ss < p->m[k].end)
                         p->m[k].speaker = 1;

@@ -528,8 +528,8 @@ static void test_entities_from_quotes_stage(void **state)
     tm_doc_t *doc = tm_testhost_doc("q", text, (size_t)-1, NULL);
     const tm_host_t *h = tm_testhost_host(g_th);
     cJSON *quotes = cJSON_Parse("[{\"start\": 0, \"end\": 28, \"text\": \"This treaty is a disgrace,\","
-                                " \"speaker\": \"Vladimir Putin\", \"speaker_mention\": "
-                                "{\"start\": 29, \"end\": 34}, \"cue\": \"told\", \"type\": "
+                                " \"speaker\": \"Vladimir Putin\", \"speaker_mention\": \"Putin\","
+                                " \"speaker_start\": 29, \"speaker_end\": 34, \"cue\": \"told\", \"type\": "
                                 "\"direct\", \"confidence\": 0.9},"
                                 " {\"start\": 5, \"end\": 1}]");
     cJSON *speakers = cJSON_Parse("[{\"name\": \"Vladimir Putin\", \"role\": \"president\", "
@@ -728,6 +728,48 @@ static void test_model_fused_sums(void **state)
     sl_free(&lx);
 }
 
+/* A quote's speaker span (speaker_start/speaker_end, as the quotes stage
+ * writes them) marks the mention there as speaking; a mention elsewhere is
+ * not marked. */
+static void test_quote_speaker_span_marks_mention(void **state)
+{
+    (void)state;
+    sl_lexicon_t lx;
+    tm_err_t err = {{0}, {0}};
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
+    assert_int_equal(sl_freeze(&lx), TM_OK);
+    const char *text = "\"This treaty is a disgrace,\" Putin told reporters. "
+                       "Vladimir Putin later met Angela Merkel.";
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    cJSON *quotes = cJSON_Parse("[{\"start\": 0, \"end\": 28, \"speaker\": \"Vladimir Putin\","
+                                " \"speaker_mention\": \"Putin\", \"speaker_start\": 29,"
+                                " \"speaker_end\": 34}]");
+    cJSON *speakers = cJSON_Parse("[{\"name\": \"Vladimir Putin\", \"mentions\": ["
+                                  "{\"start\": 29, \"end\": 34, \"text\": \"Putin\"},"
+                                  " {\"start\": 51, \"end\": 65, \"text\": \"Vladimir Putin\"}]}]");
+    pp_doc_t p;
+    pp_doc_init(&p);
+    p.lx = &lx;
+    assert_int_equal(pp_find(&p, &d, quotes, speakers, NULL, 100), TM_OK);
+    int spoke = -1, later = -1;
+    for (size_t k = 0; k < p.nm; k++) {
+        if (p.m[k].start == 29 && p.m[k].end == 34)
+            spoke = p.m[k].speaker;
+        if (p.m[k].start == 51 && p.m[k].end == 65)
+            later = p.m[k].speaker;
+    }
+    assert_int_equal(spoke, 1);
+    assert_int_equal(later, 0);
+    cJSON_Delete(quotes);
+    cJSON_Delete(speakers);
+    pp_doc_free(&p);
+    st_doc_free(&d);
+    sl_free(&lx);
+}
+
 static void expect_num4(double v, const char *want)
 {
     jw_buf_t b = {0};
@@ -869,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_meta_targets),
         cmocka_unit_test(test_json_output),
         cmocka_unit_test(test_model_fused_sums),
+        cmocka_unit_test(test_quote_speaker_span_marks_mention),
         cmocka_unit_test(test_tokenizer_shapes),
         cmocka_unit_test(test_not_people),
     };
