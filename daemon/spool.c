@@ -661,7 +661,7 @@ uint64_t tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len)
         return 0;
     }
     /* Allocated under the lock, so the queue is in key order (MDB_APPEND). */
-    a->key = sp->next_key++;
+    uint64_t key = a->key = sp->next_key++;
     if (sp->app_tail != NULL)
         sp->app_tail->next = a;
     else
@@ -670,7 +670,9 @@ uint64_t tm_spool_append(tm_spool_t *sp, void *item, char *raw, size_t len)
     sp->app_len++;
     pthread_cond_signal(&sp->cond);
     pthread_mutex_unlock(&sp->lock);
-    return a->key;
+    /* Not a->key: once the lock is released the writer may already have
+     * committed the append and freed it (TSan caught the read). */
+    return key;
 }
 
 static void tm__queue_retire(tm_spool_t *sp, uint64_t key, char *dead, size_t dead_len, int now,
