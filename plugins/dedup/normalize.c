@@ -589,6 +589,50 @@ static int dd__blocks_enter(dd_norm_t *n, const unsigned char *t, size_t len, si
     return 0;
 }
 
+/* The tokens one block of the span closes, shared by the 16-byte and the
+ * 32-byte paths.  W: the block's letters and digits, already cut to the
+ * span's m (its first cnt bytes, cnt >= 1); carry: a token open from the
+ * previous block (it started at *ts) continues into this one.  Hashes each
+ * token that ends inside the block into tok[nt...], leaves *ts at the start
+ * of the one left open, and returns the new count.  Always inlined, so each
+ * path keeps its own code. */
+static inline __attribute__((always_inline)) size_t
+dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, unsigned carry,
+                 size_t *ts, uint64_t *tok, size_t nt)
+{
+    /* A token open from the previous block ends here when this block
+     * starts with punctuation or a space. */
+    if (carry && !(W & 1u))
+        tok[nt++] = XXH3_64bits((const char *)out + *ts, ol - *ts);
+    uint32_t starts = W & ~((W << 1) | carry);
+    /* Tokens end where a letter/digit is followed by another byte of the
+     * span; one on the span's last byte stays open (what follows decides:
+     * this path, the next block, or the byte-by-byte one). */
+    uint32_t ends = W & ~(W >> 1) & (m >> 1);
+    if (ends != 0) {
+        /* Starts and ends alternate: the first end closes the token
+         * carried in (when the block starts inside it) or the first one
+         * starting here; every later end, the next start. */
+        if (!(carry & W)) {
+            *ts = ol + (unsigned)__builtin_ctz(starts);
+            starts &= starts - 1;
+        }
+        tok[nt++] = XXH3_64bits((const char *)out + *ts,
+                                ol + (unsigned)__builtin_ctz(ends) + 1 - *ts);
+        ends &= ends - 1;
+        while (ends != 0) {
+            size_t b = ol + (unsigned)__builtin_ctz(starts);
+            tok[nt++] = XXH3_64bits((const char *)out + b,
+                                    (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
+            starts &= starts - 1;
+            ends &= ends - 1;
+        }
+    }
+    if (starts != 0)
+        *ts = ol + (unsigned)__builtin_ctz(starts);
+    return nt;
+}
+
 /* Flattened: XXH3 is inlined for every token. */
 __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned char *t, size_t len,
                                                 size_t *pi)
@@ -624,37 +668,8 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
         _mm_storeu_si128((__m128i *)(void *)(out + ol), _mm_or_si128(x, _mm_and_si128(up, c20)));
         unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 16u;
         unsigned m = cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u;
-        /* A token open from the previous block ends here when this block
-         * starts with punctuation or a space. */
-        if (carry && !(W & 1u))
-            tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
         W &= m;
-        unsigned starts = W & ~((W << 1) | carry);
-        /* Tokens end where a letter/digit is followed by another byte of
-         * the span; one on the span's last byte stays open (what follows
-         * decides: this path, the next block, or the byte-by-byte one). */
-        unsigned ends = W & ~(W >> 1) & (m >> 1);
-        if (ends != 0) {
-            /* Starts and ends alternate: the first end closes the token
-             * carried in (when the block starts inside it) or the first
-             * one starting here; every later end, the next start. */
-            if (!(carry & W)) {
-                ts = ol + (unsigned)__builtin_ctz(starts);
-                starts &= starts - 1;
-            }
-            tok[nt++] = XXH3_64bits((const char *)out + ts,
-                                    ol + (unsigned)__builtin_ctz(ends) + 1 - ts);
-            ends &= ends - 1;
-            while (ends != 0) {
-                size_t b = ol + (unsigned)__builtin_ctz(starts);
-                tok[nt++] = XXH3_64bits((const char *)out + b,
-                                        (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
-                starts &= starts - 1;
-                ends &= ends - 1;
-            }
-        }
-        if (starts != 0)
-            ts = ol + (unsigned)__builtin_ctz(starts);
+        nt = dd__block_tokens(out, ol, W, m, carry, &ts, tok, nt);
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
@@ -722,32 +737,8 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
                             _mm256_or_si256(x, _mm256_and_si256(lt, DD_K(0))));
         unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 32u;
         uint32_t m = cnt == 32 ? 0xFFFFFFFFu : (UINT32_C(1) << cnt) - 1u;
-        if (carry && !(W & 1u))
-            tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
         W &= m;
-        uint32_t starts = W & ~((W << 1) | carry);
-        uint32_t ends = W & ~(W >> 1) & (m >> 1);
-        if (ends != 0) {
-            /* Starts and ends alternate: the first end closes the token
-             * carried in (when the block starts inside it) or the first
-             * one starting here; every later end, the next start. */
-            if (!(carry & W)) {
-                ts = ol + (unsigned)__builtin_ctz(starts);
-                starts &= starts - 1;
-            }
-            tok[nt++] = XXH3_64bits((const char *)out + ts,
-                                    ol + (unsigned)__builtin_ctz(ends) + 1 - ts);
-            ends &= ends - 1;
-            while (ends != 0) {
-                size_t b = ol + (unsigned)__builtin_ctz(starts);
-                tok[nt++] = XXH3_64bits((const char *)out + b,
-                                        (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
-                starts &= starts - 1;
-                ends &= ends - 1;
-            }
-        }
-        if (starts != 0)
-            ts = ol + (unsigned)__builtin_ctz(starts);
+        nt = dd__block_tokens(out, ol, W, m, carry, &ts, tok, nt);
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
