@@ -576,6 +576,21 @@ static const uint8_t ptab[256] = {
     ['_'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
 };
 
+/* The next token slot, zeroed but for its defaults (no quote, paragraph
+ * para, flags nfl); not yet counted in d->n_tok.  NULL when out of memory. */
+static QT_INLINE qt_tok_t *new_tok(qt_doc_t *d, uint32_t para, unsigned nfl)
+{
+    if (d->n_tok == d->cap_tok &&
+        qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+        return NULL;
+    qt_tok_t *tk = &d->tok[d->n_tok];
+    memset(tk, 0, sizeof *tk);
+    tk->q = -1;
+    tk->para = para;
+    tk->flags = (uint16_t)nfl;
+    return tk;
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -598,14 +613,8 @@ int qt_tokenize(qt_doc_t *d)
         if (wtab[c]) {
             /* an ASCII letter or digit (most tokens): no space, quote mark
              * or code point to look at */
-            if (d->n_tok == d->cap_tok &&
-                qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+            if ((tk = new_tok(d, para, nfl)) == NULL)
                 return -1;
-            tk = &d->tok[d->n_tok];
-            memset(tk, 0, sizeof *tk);
-            tk->q = -1;
-            tk->para = para;
-            tk->flags = (uint16_t)nfl;
             if (fast_word(d, t, n, &i, tk))
                 goto token_listed; /* fast_word listed it in d->cues / d->caps */
             int fold;
@@ -614,14 +623,8 @@ int qt_tokenize(qt_doc_t *d)
             goto token_done;
         }
         if (ptab[c]) {
-            if (d->n_tok == d->cap_tok &&
-                qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+            if ((tk = new_tok(d, para, nfl)) == NULL)
                 return -1;
-            tk = &d->tok[d->n_tok];
-            memset(tk, 0, sizeof *tk);
-            tk->q = -1;
-            tk->para = para;
-            tk->flags = (uint16_t)nfl;
             i = punct_tok(d, t, n, i, c, 1, nfl & TF_SPB, tk);
             goto token_listed; /* no classes, not a word: in neither list */
         }
@@ -674,14 +677,8 @@ int qt_tokenize(qt_doc_t *d)
             continue;
         }
         /* the new token, written in place */
-        if (d->n_tok == d->cap_tok &&
-            qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 1, sizeof *d->tok) != 0)
+        if ((tk = new_tok(d, para, nfl)) == NULL)
             return -1;
-        tk = &d->tok[d->n_tok];
-        memset(tk, 0, sizeof *tk);
-        tk->q = -1;
-        tk->para = para;
-        tk->flags = (uint16_t)nfl;
         int qc = (cp < 0x80 && cp != '"' && cp != '\'') ? 0 : qm_code(cp);
         /* '90s, ’em: an apostrophe starting a word */
         if ((qc == QM_SQ || qc == QM_RSQ || qc == QM_LSQ) && i + l + 1 < n && t[i + l] >= '0' &&
