@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -56,7 +57,7 @@ static void tm__usage(FILE *out)
             "  -d, --duration S       or send for S seconds\n"
             "  -s, --salt             prefix each text with its id (defeats caches)\n"
             "      --drain-timeout MS wait this long for the last results (default 10000)\n"
-            "      --pid PID          report this process's RSS (the daemon's)\n"
+            "      --pid PID          report this process's RSS and CPU per document (the daemon's)\n"
             "      --json             print one JSON object instead of text\n",
             TM_DEFAULT_INGEST, TM_DEFAULT_PUBLISH);
 }
@@ -197,6 +198,39 @@ static double tm__pct(const uint64_t *v, size_t n, double q)
     return (double)v[i] / 1e6; /* ms */
 }
 
+/* CPU seconds (user + system, all threads) the process PID has used, or -1
+ * when /proc does not tell.  Field 14 and 15 of /proc/PID/stat, counted
+ * after the command name, which may itself hold spaces and parentheses. */
+static double tm__proc_cpu_s(long pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')');
+    unsigned long long ut, st;
+    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                            &st) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? (double)(ut + st) / (double)hz : -1;
+}
+
+/* CPU seconds this process (the bench client, its ZeroMQ I/O thread
+ * included) has used. */
+static double tm__self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void tm__rss(long pid, double *rss_mb, double *hwm_mb)
 {
     char path[64], line[256];
@@ -327,6 +361,9 @@ int tm_cmd_bench(int argc, char **argv)
     }
 
     uint64_t sent = 0, results = 0, rejected = 0, errors = 0, done_bytes = 0;
+    /* CPU per document for both ends: on a small machine the client and
+     * the daemon share the cores, so the sum bounds the throughput. */
+    double cpu_self0 = tm__self_cpu_s(), cpu_pid0 = pid > 0 ? tm__proc_cpu_s(pid) : -1;
     uint64_t t_start = tm_now_ns(), t_last = t_start;
     uint64_t t_end_send = duration > 0 ? t_start + (uint64_t)(duration * 1e9) : UINT64_MAX;
     uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
@@ -430,6 +467,14 @@ int tm_cmd_bench(int argc, char **argv)
         }
     }
 
+    double cpu_self1 = tm__self_cpu_s(), cpu_pid1 = pid > 0 ? tm__proc_cpu_s(pid) : -1;
+    uint64_t finished = results + rejected + errors;
+    double client_us = finished > 0 && cpu_self0 >= 0 && cpu_self1 >= 0
+                           ? (cpu_self1 - cpu_self0) * 1e6 / (double)finished
+                           : -1;
+    double daemon_us = finished > 0 && cpu_pid0 >= 0 && cpu_pid1 >= 0
+                           ? (cpu_pid1 - cpu_pid0) * 1e6 / (double)finished
+                           : -1;
     lat = malloc((results > 0 ? results : 1) * sizeof *lat);
     size_t nl = 0;
     for (uint64_t k = 0; k < sent && lat != NULL; k++)
@@ -451,11 +496,12 @@ int tm_cmd_bench(int argc, char **argv)
                "\"results\":%llu,\"rejected\":%llu,\"errors\":%llu,\"lost\":%llu,"
                "\"seconds\":%.3f,\"docs_per_s\":%.0f,\"mb_per_s\":%.2f,\"mean_doc_bytes\":%.0f,"
                "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
-               "\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f}\n",
+               "\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f,\"daemon_cpu_us_per_doc\":%.1f,"
+               "\"client_cpu_us_per_doc\":%.1f}\n",
                rate > 0 ? "open" : "closed", rate > 0 ? 0 : window, rate, salt ? "true" : "false",
                (unsigned long long)sent, (unsigned long long)results, (unsigned long long)rejected,
                (unsigned long long)errors, (unsigned long long)lost, secs, dps, mbps,
-               corpus.mean_bytes, p50, p90, p99, p999, pmax, rss, hwm);
+               corpus.mean_bytes, p50, p90, p99, p999, pmax, rss, hwm, daemon_us, client_us);
     } else {
         if (rate > 0)
             printf("textmill bench: open loop at %.0f docs/s, %s%s\n", rate, argv[optind],
@@ -472,6 +518,11 @@ int tm_cmd_bench(int argc, char **argv)
                p999, pmax);
         if (rss >= 0)
             printf("  daemon RSS %.1f MB (peak %.1f MB)\n", rss, hwm);
+        if (daemon_us >= 0)
+            printf("  CPU per document: daemon %.1f us, this client %.1f us\n", daemon_us,
+                   client_us);
+        else if (client_us >= 0)
+            printf("  CPU per document: this client %.1f us\n", client_us);
     }
     if (lost > 0)
         status = 2;

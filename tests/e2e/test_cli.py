@@ -164,13 +164,19 @@ class Clients(unittest.TestCase):
             got = [json.loads(l) for l in out.splitlines()]
             self.assertEqual(sorted(g["id"] for g in got), ["j1", "page.html", "story.txt"])
             bench = run([TEXTMILL, "bench", "-i", ep["ingest"], "-p", ep["publish"], "-n", "500",
-                         "-W", "16", "--salt", "--json", tmtest.SEEDS], timeout=60)
+                         "-W", "16", "--salt", "--json", "--pid", str(d.proc.pid), tmtest.SEEDS],
+                        timeout=60)
             self.assertEqual(bench.returncode, 0, bench.stderr)
             res = json.loads(bench.stdout)
             self.assertEqual(res["results"], 500)
             self.assertEqual(res["lost"], 0)
             self.assertGreater(res["docs_per_s"], 0)
             self.assertGreaterEqual(res["p99_ms"], res["p50_ms"])
+            # --pid: the daemon's memory and both ends' CPU per document.
+            self.assertGreater(res["rss_mb"], 1)
+            # /proc counts in clock ticks (10 ms): a short run may round to 0.
+            self.assertGreaterEqual(res["daemon_cpu_us_per_doc"], 0)
+            self.assertGreater(res["client_cpu_us_per_doc"], 0)
         finally:
             code = d.stop()
             d.cleanup()
