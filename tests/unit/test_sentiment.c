@@ -886,9 +886,24 @@ static void test_not_people(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* sl_hash (the inlined short-input path) gives XXH3_64bits' values: the
+ * trained weights are keyed by them. */
+static void test_hash_is_xxh3(void **state)
+{
+    (void)state;
+    char buf[80];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char)('a' + (i * 7) % 26);
+    for (size_t off = 0; off < 3; off++)
+        for (size_t n = 0; n + off <= 64; n++)
+            assert_true(sl_hash(buf + off, n) == XXH3_64bits(buf + off, n));
+    assert_true(sl_hash("trump", 5) == XXH3_64bits("trump", 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_is_xxh3),
         cmocka_unit_test(test_polarity),
         cmocka_unit_test(test_negation),
         cmocka_unit_test(test_negation_bias_and_un_prefix),
