@@ -260,6 +260,11 @@ typedef struct pm_ctx {
     int store;
     int fused; /* a constant in each copy of the builders: model set, store 0 */
     double a0, a1, a2;
+    /* Sums of the features of value 1 made before any other (window and
+     * sentence words): integer rows added as integers, exactly what the
+     * double sums would hold (all partial sums are integers far below
+     * 2^53), folded into a0..a2 by pm__fold before the first other value. */
+    int64_t i0, i1, i2;
     const pm_bits_t *bits;
     const int16_t *rows;
     uint32_t dmask;
@@ -301,6 +306,35 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
     o->n++;
 }
 
+/* A feature of value 1 (fused builders: into the integer sums). */
+__attribute__((always_inline)) static inline void pm__add1(pm_ctx_t *c, uint64_t h)
+{
+    if (!c->fused) {
+        pm__add(c, h, 1.0f);
+        return;
+    }
+    uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+    const pm_bits_t *pb = &c->bits[idx >> 6];
+    uint64_t word = pb->set, bit = 1ull << (idx & 63);
+    if (word & bit) {
+        const int16_t *rw = c->rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+        c->i0 += rw[0];
+        c->i1 += rw[1];
+        c->i2 += rw[2];
+    }
+}
+
+/* The integer sums into a0..a2 (0 until then: the same doubles). */
+__attribute__((always_inline)) static inline void pm__fold(pm_ctx_t *c)
+{
+    if (c->fused) {
+        c->a0 += (double)c->i0;
+        c->a1 += (double)c->i1;
+        c->a2 += (double)c->i2;
+        c->i0 = c->i1 = c->i2 = 0;
+    }
+}
+
 /* The sums made, into the output's acc. */
 static inline void pm__done(pm_ctx_t *c)
 {
@@ -340,6 +374,16 @@ __attribute__((always_inline)) static inline uint64_t pm__word(const st_doc_t *d
 __attribute__((always_inline)) static inline void pm__word_feat(pm_ctx_t *c, int tmpl, uint64_t wh, float v)
 {
     pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
+}
+
+__attribute__((always_inline)) static inline void pm__word_feat1(pm_ctx_t *c, int tmpl, uint64_t wh)
+{
+    pm__add1(c, pm__mix(wh ^ pm__seed(tmpl)));
+}
+
+__attribute__((always_inline)) static inline void pm__pair_feat1(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2)
+{
+    pm__add1(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)));
 }
 
 __attribute__((always_inline)) static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
@@ -424,8 +468,9 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
         }
         if ((t->flags & TK_SKIP) && !p->tok_person[i])
             continue;
-        pm__word_feat(&c, F_S, pm__word(d, p, i), 1.0f);
+        pm__word_feat1(&c, F_S, pm__word(d, p, i));
     }
+    pm__fold(&c);
     pm__done(&c);
     return !c.oom;
 }
@@ -483,27 +528,28 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         const st_token_t *t = &d->tok[i];
         uint64_t w = pm__word(d, p, i);
         lexL += (t->flags & TK_LEARNED) ? 0.0 : t->score;
-        pm__word_feat(&c, F_L, w, 1.0f);
+        pm__word_feat1(&c, F_L, w);
         if (tb - i == 1)
-            pm__word_feat(&c, F_L1, w, 1.0f);
+            pm__word_feat1(&c, F_L1, w);
         else if (tb - i == 2)
-            pm__word_feat(&c, F_L2, w, 1.0f);
+            pm__word_feat1(&c, F_L2, w);
         if (i + 1 < tb)
-            pm__pair_feat(&c, F_LB, w, pm__word(d, p, i + 1), 1.0f);
+            pm__pair_feat1(&c, F_LB, w, pm__word(d, p, i + 1));
     }
     size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
     for (size_t i = te; i < wb; i++) {
         const st_token_t *t = &d->tok[i];
         uint64_t w = pm__word(d, p, i);
         lexR += (t->flags & TK_LEARNED) ? 0.0 : t->score;
-        pm__word_feat(&c, F_R, w, 1.0f);
+        pm__word_feat1(&c, F_R, w);
         if (i == te)
-            pm__word_feat(&c, F_R1, w, 1.0f);
+            pm__word_feat1(&c, F_R1, w);
         else if (i == te + 1)
-            pm__word_feat(&c, F_R2, w, 1.0f);
+            pm__word_feat1(&c, F_R2, w);
         if (i + 1 < wb)
-            pm__pair_feat(&c, F_RB, w, pm__word(d, p, i + 1), 1.0f);
+            pm__pair_feat1(&c, F_RB, w, pm__word(d, p, i + 1));
     }
+    pm__fold(&c); /* the first value that is not 1 follows */
     /* Lexicon scores as real values (VADER scale / 4). */
     pm__flag(&c, F_NUM, 0, (float)(lexL / 4));
     pm__flag(&c, F_NUM, 1, (float)(lexR / 4));
