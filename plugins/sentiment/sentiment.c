@@ -269,15 +269,6 @@ static const char *label_of(double c) { return c >= 0.05 ? "positive" : c <= -0.
 
 static double round3(double x) { return isfinite(x) ? round(x * 1000.0) / 1000.0 : 0.0; }
 
-/* {"start":S,"end":E  (the object is left open) */
-static void jw_span_open(jw_buf_t *b, uint32_t s, uint32_t e)
-{
-    JW_LIT(b, "{\"start\":");
-    jw_uint(b, s);
-    JW_LIT(b, ",\"end\":");
-    jw_uint(b, e);
-}
-
 static void jw_span(jw_buf_t *b, uint32_t s, uint32_t e)
 {
     jw_span_open(b, s, e);
