@@ -76,6 +76,21 @@ void jw_uint(jw_buf_t *b, uint64_t v)
         b->len += tm_json_write_u64(b->s + b->len, v);
 }
 
+void jw_span_open(jw_buf_t *b, uint32_t s, uint32_t e)
+{
+    /* 9 + 10 + 7 + 10 bytes at most */
+    if (!jw_reserve(b, 40))
+        return;
+    char *o = b->s + b->len;
+    memcpy(o, "{\"start\":", 9);
+    o += 9;
+    o += jw__u32(o, s);
+    memcpy(o, ",\"end\":", 7);
+    o += 7;
+    o += jw__u32(o, e);
+    b->len = (size_t)(o - b->s);
+}
+
 void jw_num4(jw_buf_t *b, double v)
 {
     if (!isfinite(v))

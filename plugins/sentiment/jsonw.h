@@ -52,6 +52,8 @@ static inline void jw_char(jw_buf_t *b, char c)
 }
 /* An unsigned integer. */
 void jw_uint(jw_buf_t *b, uint64_t v);
+/* {"start":S,"end":E  (an offsets object, left open), with one room check. */
+void jw_span_open(jw_buf_t *b, uint32_t s, uint32_t e);
 /* A number rounded to 4 decimals, trailing zeros dropped ("0.25", "-1",
  * "0"); non-finite values are written as 0. */
 void jw_num4(jw_buf_t *b, double v);

@@ -153,9 +153,17 @@ static inline void sl_prefetch(const sl_lexicon_t *lx, uint64_t h)
         sl__prefetch1(&lx->flat[(size_t)h & lx->flat_mask]);
 }
 
-/* The hash of a key: XXH3-64, xxHash's header-only build inlined (every
- * token is hashed; the short-input path is a few dozen instructions). */
-static inline uint64_t sl_hash(const char *key, size_t len) { return XXH3_64bits(key, len); }
+/* The hash of a key: XXH3-64 with seed 0, the value XXH3_64bits gives.
+ * Every token is hashed and nearly all are at most 16 bytes: for those, the
+ * header's own short-input path (what XXH3_64bits calls for them, with the
+ * default secret and seed 0) inlined here, without the call and the length
+ * dispatch of the whole function. */
+__attribute__((always_inline)) static inline uint64_t sl_hash(const char *key, size_t len)
+{
+    if (len <= 16)
+        return XXH3_len_0to16_64b((const xxh_u8 *)key, len, XXH3_kSecret, 0);
+    return XXH3_64bits(key, len);
+}
 
 /* The phrase-pair filter (see sl_lexicon.pairs): 0 when no phrase starts
  * with the words whose hashes are h1 and h2; 1 when one may. */

@@ -26,7 +26,7 @@
 void pm_free(pm_model_t *m)
 {
     free(m->w);
-    free(m->block); /* present, rank and rows */
+    free(m->block); /* bits and rows */
     memset(m, 0, sizeof *m);
 }
 
@@ -164,19 +164,17 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
             const float *w = m->w + i * PM_CLASSES;
             nset += w[0] != 0 || w[1] != 0 || w[2] != 0;
         }
-        /* One block, read at random: bitmap, ranks, rows. */
-        size_t bp = words * sizeof *m->present, br = words * sizeof *m->rank,
-               bw = (nset + 1) * PM_CLASSES * sizeof *m->rows;
-        m->block = sl_alloc_table(bp + br + bw);
+        /* One block, read at random: bitmap with ranks, rows. */
+        size_t bp = words * sizeof *m->bits, bw = (nset + 1) * PM_CLASSES * sizeof *m->rows;
+        m->block = sl_alloc_table(bp + bw);
         if (m->block != NULL) {
-            memset(m->block, 0, bp + br);
-            m->present = (uint64_t *)m->block;
-            m->rank = (uint32_t *)((char *)m->block + bp);
-            m->rows = (int16_t *)((char *)m->block + bp + br);
+            memset(m->block, 0, bp);
+            m->bits = (pm_bits_t *)m->block;
+            m->rows = (int16_t *)((char *)m->block + bp);
             for (size_t i = 0; i < m->dim; i++) {
                 const float *w = m->w + i * PM_CLASSES;
                 if (w[0] != 0 || w[1] != 0 || w[2] != 0)
-                    m->present[i >> 6] |= 1ull << (i & 63);
+                    m->bits[i >> 6].set |= 1ull << (i & 63);
             }
         }
         /* 16-bit weights: a quarter of the cache footprint of floats, and
@@ -185,14 +183,14 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
         for (size_t i = 0; i < (size_t)m->dim * PM_CLASSES; i++)
             maxabs = fabsf(m->w[i]) > maxabs ? fabsf(m->w[i]) : maxabs;
         m->scale = maxabs > 0 ? maxabs / 32767.0f : 1.0f;
-        if (m->present == NULL || m->rank == NULL || m->rows == NULL) {
+        if (m->bits == NULL || m->rows == NULL) {
             rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "sentiment: out of memory");
         } else {
             size_t r = 0;
             for (size_t wd = 0; wd < words; wd++) {
-                m->rank[wd] = (uint32_t)r;
+                m->bits[wd].rank = r;
                 for (size_t b = 0; b < 64; b++) {
-                    if (!(m->present[wd] & (1ull << b)))
+                    if (!(m->bits[wd].set & (1ull << b)))
                         continue;
                     const float *src = m->w + (wd * 64 + b) * PM_CLASSES;
                     for (int k = 0; k < PM_CLASSES; k++)
@@ -262,8 +260,12 @@ typedef struct pm_ctx {
     int store;
     int fused; /* a constant in each copy of the builders: model set, store 0 */
     double a0, a1, a2;
-    const uint64_t *present;
-    const uint32_t *rank;
+    /* Sums of the features of value 1 made before any other (window and
+     * sentence words): integer rows added as integers, exactly what the
+     * double sums would hold (all partial sums are integers far below
+     * 2^53), folded into a0..a2 by pm__fold before the first other value. */
+    int64_t i0, i1, i2;
+    const pm_bits_t *bits;
     const int16_t *rows;
     uint32_t dmask;
     const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
@@ -276,10 +278,11 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
         /* The feature's weight row (none for a feature never seen in
          * training), added as pm__accumulate adds it. */
         uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
-        uint64_t word = c->present[idx >> 6], bit = 1ull << (idx & 63);
+        const pm_bits_t *pb = &c->bits[idx >> 6];
+        uint64_t word = pb->set, bit = 1ull << (idx & 63);
         if (word & bit) {
             const int16_t *rw =
-                c->rows + (c->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+                c->rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
             double dv = v;
             c->a0 += dv * rw[0];
             c->a1 += dv * rw[1];
@@ -301,6 +304,35 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
     o->f[o->n].idx = (uint32_t)(h & c->mask);
     o->f[o->n].val = v;
     o->n++;
+}
+
+/* A feature of value 1 (fused builders: into the integer sums). */
+__attribute__((always_inline)) static inline void pm__add1(pm_ctx_t *c, uint64_t h)
+{
+    if (!c->fused) {
+        pm__add(c, h, 1.0f);
+        return;
+    }
+    uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+    const pm_bits_t *pb = &c->bits[idx >> 6];
+    uint64_t word = pb->set, bit = 1ull << (idx & 63);
+    if (word & bit) {
+        const int16_t *rw = c->rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+        c->i0 += rw[0];
+        c->i1 += rw[1];
+        c->i2 += rw[2];
+    }
+}
+
+/* The integer sums into a0..a2 (0 until then: the same doubles). */
+__attribute__((always_inline)) static inline void pm__fold(pm_ctx_t *c)
+{
+    if (c->fused) {
+        c->a0 += (double)c->i0;
+        c->a1 += (double)c->i1;
+        c->a2 += (double)c->i2;
+        c->i0 = c->i1 = c->i2 = 0;
+    }
 }
 
 /* The sums made, into the output's acc. */
@@ -344,6 +376,16 @@ __attribute__((always_inline)) static inline void pm__word_feat(pm_ctx_t *c, int
     pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
 }
 
+__attribute__((always_inline)) static inline void pm__word_feat1(pm_ctx_t *c, int tmpl, uint64_t wh)
+{
+    pm__add1(c, pm__mix(wh ^ pm__seed(tmpl)));
+}
+
+__attribute__((always_inline)) static inline void pm__pair_feat1(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2)
+{
+    pm__add1(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)));
+}
+
 __attribute__((always_inline)) static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
 {
     pm__add(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)), v);
@@ -380,9 +422,9 @@ static void pm__flag_rows(pm_model_t *m)
     for (int t = 0; t < PM_FLAG_TMPLS; t++)
         for (int v = 0; v < PM_FLAG_VALS; v++) {
             uint32_t idx = (uint32_t)pm__flag_hash(t, v + PM_FLAG_MIN) & dmask;
-            uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+            uint64_t word = m->bits[idx >> 6].set, bit = 1ull << (idx & 63);
             m->flag_row[t * PM_FLAG_VALS + v] =
-                (word & bit) ? (int32_t)(m->rank[idx >> 6] + (uint32_t)pm__popcount(word & (bit - 1))) : -1;
+                (word & bit) ? (int32_t)(m->bits[idx >> 6].rank + pm__popcount(word & (bit - 1))) : -1;
         }
 }
 
@@ -405,8 +447,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
 {
     pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store, .fused = fused};
     if (c.model != NULL) {
-        c.present = c.model->present;
-        c.rank = c.model->rank;
+        c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
     }
@@ -427,8 +468,9 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
         }
         if ((t->flags & TK_SKIP) && !p->tok_person[i])
             continue;
-        pm__word_feat(&c, F_S, pm__word(d, p, i), 1.0f);
+        pm__word_feat1(&c, F_S, pm__word(d, p, i));
     }
+    pm__fold(&c);
     pm__done(&c);
     return !c.oom;
 }
@@ -441,8 +483,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
     const pp_mention_t *m = &p->m[mi];
     pm_ctx_t c = {.out = out, .mask = dim - 1, .model = out->model, .store = out->store, .fused = fused};
     if (c.model != NULL) {
-        c.present = c.model->present;
-        c.rank = c.model->rank;
+        c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
         if ((c.mask & c.dmask) == c.dmask)
@@ -487,27 +528,28 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         const st_token_t *t = &d->tok[i];
         uint64_t w = pm__word(d, p, i);
         lexL += (t->flags & TK_LEARNED) ? 0.0 : t->score;
-        pm__word_feat(&c, F_L, w, 1.0f);
+        pm__word_feat1(&c, F_L, w);
         if (tb - i == 1)
-            pm__word_feat(&c, F_L1, w, 1.0f);
+            pm__word_feat1(&c, F_L1, w);
         else if (tb - i == 2)
-            pm__word_feat(&c, F_L2, w, 1.0f);
+            pm__word_feat1(&c, F_L2, w);
         if (i + 1 < tb)
-            pm__pair_feat(&c, F_LB, w, pm__word(d, p, i + 1), 1.0f);
+            pm__pair_feat1(&c, F_LB, w, pm__word(d, p, i + 1));
     }
     size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
     for (size_t i = te; i < wb; i++) {
         const st_token_t *t = &d->tok[i];
         uint64_t w = pm__word(d, p, i);
         lexR += (t->flags & TK_LEARNED) ? 0.0 : t->score;
-        pm__word_feat(&c, F_R, w, 1.0f);
+        pm__word_feat1(&c, F_R, w);
         if (i == te)
-            pm__word_feat(&c, F_R1, w, 1.0f);
+            pm__word_feat1(&c, F_R1, w);
         else if (i == te + 1)
-            pm__word_feat(&c, F_R2, w, 1.0f);
+            pm__word_feat1(&c, F_R2, w);
         if (i + 1 < wb)
-            pm__pair_feat(&c, F_RB, w, pm__word(d, p, i + 1), 1.0f);
+            pm__pair_feat1(&c, F_RB, w, pm__word(d, p, i + 1));
     }
+    pm__fold(&c); /* the first value that is not 1 follows */
     /* Lexicon scores as real values (VADER scale / 4). */
     pm__flag(&c, F_NUM, 0, (float)(lexL / 4));
     pm__flag(&c, F_NUM, 1, (float)(lexR / 4));
@@ -618,12 +660,12 @@ PM_CLONES static void pm__accumulate(const pm_model_t *m, const pm_feats_t *f, d
         size_t n = f->n - base < PM_BATCH ? f->n - base : PM_BATCH;
         for (size_t j = 0; j < n; j++) {
             uint32_t idx = f->f[base + j].idx & (m->dim - 1);
-            uint64_t word = m->present[idx >> 6], bit = 1ull << (idx & 63);
+            uint64_t word = m->bits[idx >> 6].set, bit = 1ull << (idx & 63);
             if (!(word & bit)) {
                 rw[j] = NULL; /* a feature never seen in training */
                 continue;
             }
-            size_t row = m->rank[idx >> 6] + (size_t)pm__popcount(word & (bit - 1));
+            size_t row = m->bits[idx >> 6].rank + (size_t)pm__popcount(word & (bit - 1));
             rw[j] = m->rows + row * PM_CLASSES;
             sl__prefetch1(rw[j]);
         }

@@ -21,16 +21,22 @@
 
 #define PM_CLASSES 3 /* negative, neutral, positive */
 
+/* 64 feature indices: which have weights, and the rows before them. */
+typedef struct pm_bits {
+    uint64_t set;
+    uint64_t rank;
+} pm_bits_t;
+
 typedef struct pm_model {
     uint32_t dim;     /* power of two */
     float *w;         /* dim x PM_CLASSES while loading; freed after */
-    /* Compact form for prediction: a bit per feature index that has weights,
-     * the number of set bits before each 64-bit word, and the weight rows of
-     * the set indices in order.  The bitmap and counts stay in cache. */
-    uint64_t *present;
-    uint32_t *rank;
+    /* Compact form for prediction: a bit per feature index that has weights
+     * and, beside each 64-bit word of the bitmap, the number of set bits
+     * before it (one cache line holds both), and the weight rows of the set
+     * indices in order.  The bitmap and counts stay in cache. */
+    pm_bits_t *bits;
     int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale */
-    void *block;      /* the one allocation holding present, rank and rows */
+    void *block;      /* the one allocation holding bits and rows */
     float scale;
     size_t nrows;
     float bias[PM_CLASSES];

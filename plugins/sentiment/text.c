@@ -207,7 +207,7 @@ typedef struct st_state {
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
     size_t resolved;      /* tokens before this one have their lexicon entry */
-    size_t words, caps;   /* word tokens (no emoji), and those in capitals */
+    size_t emoji, caps;   /* emoji description tokens; word tokens in capitals */
     int oom;              /* the candidate list (d->cand) could not grow */
 } st_state_t;
 
@@ -321,16 +321,16 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     }
     t->low_len = (uint16_t)look;
     o[look] = '\0';
-    t->flags = flags;
-    st->words++;
     st->caps += (flags & TK_UPPER) != 0;
-    t->hash = sl_hash(o, look);
-    /* The lookup itself waits ST_LAG tokens, while its cache lines load. */
-    t->e = NULL;
+    uint64_t h = sl_hash(o, look);
+    t->hash = h;
+    /* The lookup itself waits ST_LAG tokens, while its cache lines load
+     * (t->e is NULL until then: st__open zeroed t). */
     if (look > 0) {
-        t->flags |= TK_PENDING;
-        sl_prefetch(st->lx, t->hash);
+        flags |= TK_PENDING;
+        sl_prefetch(st->lx, h);
     }
+    t->flags = flags;
     d->low_len += look + 1;
     d->ntok++;
     /* One lookup per token, ST_LAG behind (the emoji path adds tokens that
@@ -472,6 +472,7 @@ static int st__emit_emoji(st_state_t *st, const sl_emoji_t *em, size_t a, size_t
         t->e = sl_get_hashed(st->lx, t->hash, word, wl);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
         d->ntok++;
+        st->emoji++;
     }
     st->last_end = b;
     return 1;
@@ -909,6 +910,6 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
         return TM_ENOMEM;
     /* VADER's "cap differential": some, but not all, words in capitals
      * (counted as the tokens were made). */
-    d->cap_diff = st.caps > 0 && st.caps < st.words;
+    d->cap_diff = st.caps > 0 && st.caps < d->ntok - st.emoji; /* (the rest are words) */
     return TM_OK;
 }

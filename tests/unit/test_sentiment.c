@@ -728,6 +728,38 @@ static void test_model_fused_sums(void **state)
     sl_free(&lx);
 }
 
+/* A quote's compound counts the '!' in its span, wherever they fall (the
+ * count takes 16 bytes at a time, then the rest). */
+static double quote_compound(const char *text, size_t qend)
+{
+    tm_err_t err = {{0}, {0}};
+    tm_doc_t *doc = tm_testhost_doc("qp", text, (size_t)-1, NULL);
+    const tm_host_t *h = tm_testhost_host(g_th);
+    char js[64];
+    snprintf(js, sizeof js, "[{\"start\": 0, \"end\": %zu}]", qend);
+    assert_int_equal(h->doc_annotate(doc, "quotes", cJSON_Parse(js)), TM_OK);
+    assert_int_equal(tm_testhost_run(g_th, doc, &err), TM_OK);
+    double c = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(ann(doc), "quotes"), 0),
+                                   "compound")->valuedouble;
+    tm_doc_destroy(&doc);
+    return c;
+}
+
+static void test_quote_exclamations(void **state)
+{
+    (void)state;
+    /* 40 bytes of quote: one '!' inside the first 16-byte block, two in the tail. */
+    const char *plain = "\"It is good. It was a good day, good..\" she said.";
+    const char *one = "\"It is good! It was a good day, good..\" she said.";
+    const char *three = "\"It is good! It was a good day, good!!\" she said.";
+    double c0 = quote_compound(plain, 40), c1 = quote_compound(one, 40), c3 = quote_compound(three, 40);
+    assert_true(c0 > 0.05);
+    assert_true(c1 > c0);
+    assert_true(c3 > c1);
+    /* '!' outside the span do not count. */
+    assert_true(quote_compound(three, 11) == quote_compound(plain, 11));
+}
+
 /* A quote's speaker span (speaker_start/speaker_end, as the quotes stage
  * writes them) marks the mention there as speaking; a mention elsewhere is
  * not marked. */
@@ -886,9 +918,24 @@ static void test_not_people(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* sl_hash (the inlined short-input path) gives XXH3_64bits' values: the
+ * trained weights are keyed by them. */
+static void test_hash_is_xxh3(void **state)
+{
+    (void)state;
+    char buf[80];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char)('a' + (i * 7) % 26);
+    for (size_t off = 0; off < 3; off++)
+        for (size_t n = 0; n + off <= 64; n++)
+            assert_true(sl_hash(buf + off, n) == XXH3_64bits(buf + off, n));
+    assert_true(sl_hash("trump", 5) == XXH3_64bits("trump", 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_is_xxh3),
         cmocka_unit_test(test_polarity),
         cmocka_unit_test(test_negation),
         cmocka_unit_test(test_negation_bias_and_un_prefix),
@@ -908,6 +955,7 @@ int main(void)
         cmocka_unit_test(test_entities_detected),
         cmocka_unit_test(test_entities_names),
         cmocka_unit_test(test_entities_from_quotes_stage),
+        cmocka_unit_test(test_quote_exclamations),
         cmocka_unit_test(test_meta_targets),
         cmocka_unit_test(test_json_output),
         cmocka_unit_test(test_model_fused_sums),
