@@ -79,11 +79,16 @@ static void test_many_submitters(void **state)
             assert_int_equal(atomic_load(&items[t][i].bad_worker), 0);
 }
 
+static atomic_int blocker_started, blocker_release;
+
 static void block_run(tm_task_t *t, unsigned worker)
 {
     (void)worker;
     item_t *it = (item_t *)t;
-    usleep(50 * 1000); /* holds the only worker while the others queue up */
+    atomic_store(&blocker_started, 1);
+    /* Holds the only worker until the test has queued the others (10 s at most). */
+    for (int i = 0; i < 10000 && !atomic_load(&blocker_release); i++)
+        usleep(1000);
     it->order = atomic_fetch_add(it->clock, 1);
 }
 
@@ -97,11 +102,18 @@ static void test_submit_front_goes_first(void **state)
     item_t blocker = {.task.run = block_run, .clock = &clock};
     item_t a = {.task.run = run_item, .runs = &runs, .clock = &clock, .nworkers = 1};
     item_t b = a, front = a;
+    atomic_store(&blocker_started, 0);
+    atomic_store(&blocker_release, 0);
     tm_pool_submit(pool, &blocker.task);
-    usleep(10 * 1000);
+    /* Queue the rest only once the worker holds the blocker (a fixed sleep
+     * was not enough on a loaded machine), which it keeps until released. */
+    for (int i = 0; i < 10000 && !atomic_load(&blocker_started); i++)
+        usleep(1000);
+    assert_int_equal(atomic_load(&blocker_started), 1);
     tm_pool_submit(pool, &a.task);
     tm_pool_submit(pool, &b.task);
     tm_pool_submit_front(pool, &front.task);
+    atomic_store(&blocker_release, 1);
     tm_pool_destroy(&pool);
     assert_int_equal(blocker.order, 0);
     assert_int_equal(front.order, 1);
