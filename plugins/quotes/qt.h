@@ -371,6 +371,8 @@ typedef struct qt_doc {
     QT_VEC(int32_t, cues);     /* tokens with LX_CUE or LX_PHRASE, in order (qt_tokenize) */
     QT_VEC(int32_t, caps);     /* word tokens with TF_CAP or TF_UPPER, in order (qt_tokenize) */
     QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
+    QT_VEC(int32_t, sev);      /* tokens that may end a sentence, in order (qt_tokenize): paragraph
+                                * breaks, . ! ? and ellipsis, dotted words */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
     int oom;                   /* out of memory (QT_OOM_BUG: an annotation miscounted) */
 } qt_doc_t;

@@ -56,7 +56,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
-    d->n_cues = d->n_caps = d->n_pers = 0;
+    d->n_cues = d->n_caps = d->n_pers = d->n_sev = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -80,6 +80,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->cues);
     free(d->caps);
     free(d->pers);
+    free(d->sev);
     memset(d, 0, sizeof *d);
 }
 
@@ -538,7 +539,7 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
 /* A punctuation token (code point cp of l bytes at i) into tk; returns its
  * end.  "..." is one ellipsis, "--" one dash; a period right after a word
  * that takes one (or a single capital) is an abbreviation's. */
-static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
+static inline size_t punct_tok(qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
                                uint32_t cp, size_t l, unsigned spb, qt_tok_t *tk)
 {
     tk->kind = TK_PUNCT;
@@ -563,6 +564,9 @@ static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t
             ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
             tk->flags |= TF_ABBR;
     }
+    /* a possible sentence end, for qt_sentences (d->oom on failure) */
+    if (tk->cp == '.' || tk->cp == '!' || tk->cp == '?' || tk->cp == 0x2026)
+        (void)QT_PUSH(d, sev, (int32_t)d->n_tok);
     return e;
 }
 
@@ -645,7 +649,7 @@ int qt_tokenize(qt_doc_t *d)
                 pt.q = -1;
                 pt.para = para;
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
-                if (push_tok(d, &pt) != 0)
+                if (QT_PUSH(d, sev, (int32_t)d->n_tok) != 0 || push_tok(d, &pt) != 0)
                     return -1;
                 para++;
                 nfl |= TF_PSTART;
@@ -734,6 +738,8 @@ int qt_tokenize(qt_doc_t *d)
         }
     token_done:
         if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
+            return -1;
+        if (tk->kind == TK_WORD && (tk->flags & TF_DOTTED) && QT_PUSH(d, sev, (int32_t)d->n_tok) != 0)
             return -1;
         if (tk->kind == TK_WORD && (tk->lex & LX_PERSON) && QT_PUSH(d, pers, (int32_t)d->n_tok) != 0)
             return -1;
@@ -897,56 +903,59 @@ static void title_case(qt_doc_t *d)
     }
 }
 
+/* Token i starts a sentence (d->oom on failure). */
+static QT_INLINE void start_sentence(qt_doc_t *d, size_t i)
+{
+    if (QT_PUSH(d, sstart, (int32_t)i) == 0)
+        d->tok[i].flags |= TF_SSTART;
+}
+
+/* The sentence splitter.  Only the tokens the tokenizer listed in d->sev
+ * (paragraph breaks, . ! ? and ellipsis, dotted words) and the quote marks
+ * (d->marks: a quotation's closing mark may end its sentence) can end a
+ * sentence, so only they are visited, in token order (the two lists are
+ * sorted and disjoint); when one ends its sentence, the next token starts
+ * one unless it is a paragraph break (which is itself visited and does the
+ * same).  Each token's sentence index is then filled in from the starts. */
 void qt_sentences(qt_doc_t *d)
 {
-    uint32_t sent = 0;
-    int pending = 1;
     d->n_sstart = 0;
     d->n_pstart = 0;
-    /* A paragraph's index changes only right after its TK_PARA token (the
-     * tokenizer never writes two in a row, nor one first), so the token
-     * after one, and token 0, start paragraphs: d->pstart is filled at
-     * token 0 and at each TK_PARA, not tested on every token.  The token
-     * array does not move here (only sstart / pstart grow). */
+    /* the token array does not move here (only sstart / pstart grow) */
     qt_tok_t *const tok = d->tok;
     const size_t n_tok = d->n_tok;
-    if (n_tok > 0) /* token 0 starts paragraph 0 (and the tokenizer's index is 0 there) */
+    if (n_tok > 0) {
+        /* token 0 starts paragraph 0 (and the tokenizer's index is 0 there) */
         while (d->n_pstart <= tok[0].para)
             if (QT_PUSH(d, pstart, 0) != 0)
                 return;
-    for (size_t i = 0; i < n_tok; i++) {
+        if (tok[0].kind != TK_PARA) /* (the tokenizer never writes one first) */
+            start_sentence(d, 0);
+    }
+    const int32_t *ev = d->sev, *mk = d->marks;
+    size_t a = 0, b = 0, na = d->n_sev, nb = d->n_marks;
+    while (a < na || b < nb) {
+        size_t i;
+        if (b >= nb || (a < na && ev[a] < mk[b]))
+            i = (size_t)ev[a++];
+        else
+            i = (size_t)mk[b++];
         qt_tok_t *tk = &tok[i];
+        int pending = 0;
         if (tk->kind == TK_PARA) {
-            tk->sent = sent;
             pending = 1;
             /* the next token starts a paragraph */
             if (i + 1 < n_tok)
                 while (d->n_pstart <= tok[i + 1].para)
                     if (QT_PUSH(d, pstart, (int32_t)(i + 1)) != 0)
                         return;
-            continue;
-        }
-        if (pending) {
-            if (d->n_sstart > 0)
-                sent++;
-            if (QT_PUSH(d, sstart, (int32_t)i) != 0)
-                return;
-            tk->flags |= TF_SSTART;
-            pending = 0;
-        }
-        tk->sent = sent;
-        if (tk->q >= 0) {
+        } else if (tk->q >= 0) {
             const qt_quote_t *q = &d->q[tk->q];
+            /* "... probably not." He left. */
             if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
-                starts_sentence(d, i + 1)) {
-                /* "... probably not." He left. */
-                size_t j = i + 1;
-                if (j < n_tok && tok[j].kind != TK_PARA)
-                    pending = 1;
-            }
-            continue;
-        }
-        if (tk->kind == TK_WORD) {
+                starts_sentence(d, i + 1))
+                pending = 1;
+        } else if (tk->kind == TK_WORD) {
             if ((tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1))
                 pending = 1;
         } else if (tk->kind == TK_PUNCT) {
@@ -962,6 +971,18 @@ void qt_sentences(qt_doc_t *d)
                 pending = 1;
             }
         }
+        if (pending && i + 1 < n_tok && tok[i + 1].kind != TK_PARA)
+            start_sentence(d, i + 1);
+    }
+    if (d->oom)
+        return;
+    /* each token's sentence: a paragraph break belongs to the sentence
+     * before it */
+    for (size_t s = 0; s < d->n_sstart; s++) {
+        size_t from = (size_t)d->sstart[s];
+        size_t to = s + 1 < d->n_sstart ? (size_t)d->sstart[s + 1] : n_tok;
+        for (size_t k = from; k < to; k++)
+            tok[k].sent = (uint32_t)s;
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
