@@ -20,6 +20,10 @@
 
 #include <utf8proc.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
 {
     if (need <= *cap)
@@ -428,15 +432,73 @@ static const uint8_t nxtab[256] = {
 #undef NX8
 #undef NX64
 
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QT_SSE2_WORDS 1
+/* The first w bytes of a uint64_t (w = 0..8). */
+static const uint64_t keep_tab[9] = {
+    0, 0xffull, 0xffffull, 0xffffffull, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull,
+    0xffffffffffffffull, ~0ull,
+};
+
+/* Bit k set when byte k of v is an ASCII letter or digit (wtab's W_ALNUM);
+ * *low gets the bytes lower-cased by setting bit 0x20 (exact for letters
+ * and digits).  Signed compares: a byte b is in [lo, lo + len) when
+ * b + (0x80 - lo), wrapped, is below -0x80 + len. */
+static QT_INLINE unsigned alnum_mask16(__m128i v, __m128i *low)
+{
+    __m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i let = _mm_cmpgt_epi8(_mm_set1_epi8((char)(-0x80 + 26)),
+                                 _mm_add_epi8(lc, _mm_set1_epi8((char)(0x80 - 'a'))));
+    __m128i dig = _mm_cmpgt_epi8(_mm_set1_epi8((char)(-0x80 + 10)),
+                                 _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))));
+    *low = lc;
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(let, dig));
+}
+#endif
+
 static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
                             qt_tok_t *tk)
 {
     size_t st = *pi, j = st;
-    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound
-     * check; the letters' case is looked at only where it matters (a
-     * capitalised word's TF_UPPER) */
-    while (wtab[t[j]] != 0)
-        j++;
+#ifdef QT_SSE2_WORDS
+    /* sixteen bytes at a time while they lie within the text and its NUL;
+     * the first block's lower-cased bytes are the lexicon key of a word of
+     * up to eight bytes */
+    uint64_t key8 = 0;
+    int have_key8 = 0;
+    if (st + 16 <= n + 1) {
+        __m128i low;
+        unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
+        unsigned stop = ~m & 0xffffu;
+        if (stop != 0) {
+            j = st + (unsigned)__builtin_ctz(stop);
+            key8 = (uint64_t)_mm_cvtsi128_si64(low);
+            have_key8 = 1;
+        } else {
+            j = st + 16;
+            while (j + 16 <= n + 1) {
+                m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + j)), &low);
+                stop = ~m & 0xffffu;
+                if (stop != 0)
+                    break;
+                j += 16;
+            }
+            if (stop != 0)
+                j += (unsigned)__builtin_ctz(stop);
+            else
+                while (wtab[t[j]] != 0)
+                    j++;
+        }
+    } else
+#endif
+    {
+        /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no
+         * bound check */
+        while (wtab[t[j]] != 0)
+            j++;
+    }
+    /* the letters' case is looked at only where it matters (a capitalised
+     * word's TF_UPPER) */
     unsigned first = wtab[t[st]];
     int digits_first = !(first & (W_UP | W_LOW));
     size_t w = j - st;
@@ -472,21 +534,28 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
          * digits); one eight-byte load when it stays within the text and
          * its NUL */
         uint64_t x = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        uint64_t keep = ~0ull >> (64 - 8 * w); /* the first w bytes; 1 <= w <= 8 */
-        if (st + 8 <= n + 1) {
-            memcpy(&x, t + st, 8);
-            x &= keep;
-        } else {
-            memcpy(&x, t + st, w);
-        }
-        x |= 0x2020202020202020ull & keep; /* digits have bit 0x20 set already */
-#else
-        unsigned char kb[8] = {0};
-        for (size_t k = 0; k < w; k++)
-            kb[k] = (unsigned char)(t[st + k] | 0x20);
-        memcpy(&x, kb, 8);
+#ifdef QT_SSE2_WORDS
+        if (have_key8) {
+            x = key8 & keep_tab[w]; /* the block's lower-cased bytes */
+        } else
 #endif
+        {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            uint64_t keep = ~0ull >> (64 - 8 * w); /* the first w bytes; 1 <= w <= 8 */
+            if (st + 8 <= n + 1) {
+                memcpy(&x, t + st, 8);
+                x &= keep;
+            } else {
+                memcpy(&x, t + st, w);
+            }
+            x |= 0x2020202020202020ull & keep; /* digits have bit 0x20 set already */
+#else
+            unsigned char kb[8] = {0};
+            for (size_t k = 0; k < w; k++)
+                kb[k] = (unsigned char)(t[st + k] | 0x20);
+            memcpy(&x, kb, 8);
+#endif
+        }
         tk->h = x;
         const qt_lexent_t *le = qt_lex_get(d->lx, x);
         if (le != NULL) {
