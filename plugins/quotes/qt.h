@@ -410,6 +410,12 @@ cJSON *qt_emit_speakers(qt_doc_t *d);
  * *count gets the number of quotations. */
 char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count);
 char *qt_emit_speakers_raw(qt_doc_t *d);
+/* The annotation as the stage attaches it: a cJSON_Raw item holding the
+ * JSON text, with (tree != 0) the same value as a tree on its child, all in
+ * one allocation that cJSON_Delete of the item frees (see qt_emit.c).
+ * NULL (d->oom set) when out of memory. */
+cJSON *qt_emit_quotes_both(qt_doc_t *d, size_t *count, int tree);
+cJSON *qt_emit_speakers_both(qt_doc_t *d, int tree);
 
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);

@@ -35,6 +35,10 @@
 
 #include <textmill/json.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* ------------------------------------------------------------ cJSON trees
  *
  * Each annotation is an ordinary cJSON tree living in ONE allocation: the
@@ -148,40 +152,62 @@ static QT_INLINE void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k
 }
 
 /* Runs count (or fn) to count, allocates the block, runs fn to fill it.
+ * With raw (rawlen bytes of JSON text, NUL-terminated, saying the same as
+ * the tree), the block also holds a cJSON_Raw item before the nodes, with a
+ * copy of raw after the strings and the tree as its child; that item is
+ * returned, and carries cJSON_IsReference (cJSON_Delete frees the block,
+ * and so the tree and the text, without descending).  With rawlen but no
+ * count/fn, the raw item alone.
  * NULL (and d->oom) when out of memory, or when the count disagrees with
  * the filling (a bug: the fill pass never writes past the counted room). */
 static cJSON *ja_build(qt_doc_t *d, void (*count)(qt_doc_t *, ja_t *),
-                       void (*fn)(qt_doc_t *, ja_t *))
+                       void (*fn)(qt_doc_t *, ja_t *), const char *raw, size_t rawlen)
 {
     ja_t a;
     memset(&a, 0, sizeof a);
-    (count != NULL ? count : fn)(d, &a);
-    if (a.nn == 0 || a.nn > (SIZE_MAX - a.nb) / sizeof(cJSON)) {
+    if (fn != NULL) {
+        (count != NULL ? count : fn)(d, &a);
+        if (a.nn == 0) {
+            d->oom = 1;
+            return NULL;
+        }
+    }
+    size_t lead = raw != NULL ? 1 : 0, tail = raw != NULL ? rawlen + 1 : 0;
+    if (a.nn > (SIZE_MAX - a.nb - tail) / sizeof(cJSON) - lead) {
         d->oom = 1;
         return NULL;
     }
-    size_t nodes = a.nn * sizeof(cJSON);
-    char *blk = cJSON_malloc(nodes + a.nb);
+    size_t nodes = (lead + a.nn) * sizeof(cJSON);
+    char *blk = cJSON_malloc(nodes + a.nb + tail);
     if (blk == NULL) {
         d->oom = 1;
         return NULL;
     }
-    ja_t f;
-    memset(&f, 0, sizeof f);
-    f.fill = 1;
-    f.cap_nn = a.nn;
-    f.cap_nb = a.nb;
-    f.node = (cJSON *)(void *)blk;
-    f.str = blk + nodes;
-    fn(d, &f);
-    if (f.nn != a.nn || f.nb != a.nb) {
-        cJSON_free(blk);
-        d->oom = QT_OOM_BUG;
-        return NULL;
+    cJSON *root = NULL;
+    if (fn != NULL) {
+        ja_t f;
+        memset(&f, 0, sizeof f);
+        f.fill = 1;
+        f.cap_nn = a.nn;
+        f.cap_nb = a.nb;
+        f.node = (cJSON *)(void *)blk + lead;
+        f.str = blk + nodes;
+        fn(d, &f);
+        if (f.nn != a.nn || f.nb != a.nb) {
+            cJSON_free(blk);
+            d->oom = QT_OOM_BUG;
+            return NULL;
+        }
+        root = (cJSON *)(void *)blk + lead;
+        root->type |= cJSON_IsReference; /* cJSON_Delete: free the block, do not descend */
     }
-    cJSON *root = (cJSON *)(void *)blk;
-    root->type |= cJSON_IsReference; /* cJSON_Delete: free the block, do not descend */
-    return root;
+    if (raw == NULL)
+        return root;
+    char *text = blk + nodes + a.nb;
+    memcpy(text, raw, rawlen + 1);
+    cJSON *item = (cJSON *)(void *)blk;
+    *item = (cJSON){.type = cJSON_Raw | cJSON_IsReference, .valuestring = text, .child = root};
+    return item;
 }
 
 static double confidence(const qt_doc_t *d, const qt_quote_t *q)
@@ -347,7 +373,7 @@ cJSON *qt_emit_quotes(qt_doc_t *d)
 {
     if (qt__order_emitted(d) != 0)
         return NULL;
-    return ja_build(d, quotes_count, quotes_tree);
+    return ja_build(d, quotes_count, quotes_tree, NULL, 0);
 }
 
 static void speakers_tree(qt_doc_t *d, ja_t *a)
@@ -404,7 +430,7 @@ static void speakers_count(qt_doc_t *d, ja_t *a)
     a->nb = nb;
 }
 
-cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speakers_tree); }
+cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speakers_tree, NULL, 0); }
 
 /* ------------------------------------------------------------ raw JSON */
 
@@ -451,7 +477,43 @@ static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
     /* at most 6 bytes per input byte (\u00XX) plus the quotes */
     if (!js_room(d, 6 * n + 2))
         return;
+#ifdef __SSE2__
+    /* Sixteen bytes at a time while they lie within the text and its NUL
+     * (t[d->n]): a block with no byte to escape is stored as it is (the
+     * output has room for 6 bytes per input byte); the rest, from the first
+     * block that has one, as the SDK writes it.  The last block may reach
+     * past the string: its bytes there neither count nor stay (k stops at
+     * n), and with n >= 4 they fit in the room (n + 16 < 6n + 2). */
+    char *o = d->js + d->n_js;
+    const char *src = d->t + s;
+    size_t k = 0;
+    *o++ = '"';
+    if (n >= 4) { /* (a block stored past a short string's end would overrun its room) */
+        size_t lim = d->n + 1 - s; /* bytes readable from src */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      c1f = _mm_set1_epi8(0x1f);
+        while (k < n && k + 16 <= lim) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + k));
+            __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                       _mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v)); /* v <= 0x1f */
+            unsigned m = (unsigned)_mm_movemask_epi8(bad);
+            size_t left = n - k;
+            if (left < 16)
+                m &= (1u << left) - 1; /* bytes past the string do not count */
+            if (m != 0)
+                break;
+            _mm_storeu_si128((__m128i *)(void *)(o + k), v);
+            k += left < 16 ? left : 16;
+        }
+    }
+    o += k;
+    if (k < n)
+        o += tm_json_escape(o, src + k, n - k);
+    *o++ = '"';
+    d->n_js = (size_t)(o - d->js);
+#else
     d->n_js += tm_json_write_string(d->js + d->n_js, d->t + s, n);
+#endif
 }
 
 /* A confidence: confidence() returns k / 100.0 for an integer k in 0..100,
@@ -608,4 +670,26 @@ char *qt_emit_speakers_raw(qt_doc_t *d)
     }
     JS_LIT(d, "]");
     return js_finish(d);
+}
+
+/* ------------------------------------------------------------ both */
+
+cJSON *qt_emit_quotes_both(qt_doc_t *d, size_t *count, int tree)
+{
+    /* the raw writer orders the quotations (d->keys, d->tmp2), which the
+     * tree reads as they are */
+    const char *js = qt_emit_quotes_raw(d, count);
+    if (js == NULL)
+        return NULL;
+    return tree ? ja_build(d, quotes_count, quotes_tree, js, d->n_js)
+                : ja_build(d, NULL, NULL, js, d->n_js);
+}
+
+cJSON *qt_emit_speakers_both(qt_doc_t *d, int tree)
+{
+    const char *js = qt_emit_speakers_raw(d);
+    if (js == NULL)
+        return NULL;
+    return tree ? ja_build(d, speakers_count, speakers_tree, js, d->n_js)
+                : ja_build(d, NULL, NULL, js, d->n_js);
 }
