@@ -190,7 +190,7 @@ enum {
     TF_SPA = 1u << 7,     /* whitespace (or end) right after */
     TF_DOTTED = 1u << 8,  /* word with internal periods (U.S.) */
     TF_NAME = 1u << 9,    /* could be part of a proper name */
-    TF_LY = 1u << 10,     /* lower-case word ending in -ly (adverb) */
+    /* 1u << 10: free (an -ly adverb is qt_tok_ly(), computed where it is asked) */
     TF_USED = 1u << 11,   /* cue already used by a quotation */
     TF_PSTART = 1u << 12, /* first token of a paragraph */
     TF_TCASE = 1u << 13,  /* in a title-case paragraph ("France Asked Trump And Putin To …") */
@@ -435,6 +435,28 @@ int qt_np_sentence_subject(const qt_doc_t *d, int32_t from, int32_t lim, qt_np_t
 void qt_np_finish(const qt_doc_t *d, qt_np_t *np);
 /* Record an appositive role phrase starting at a ("a senior aide to X"). */
 void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim);
+
+/* A lower-case word ending in -ly (an adverb, as a rule): a word token
+ * without TF_CAP whose lexicon form (ASCII lower-cased, typographic
+ * apostrophes folded to one byte; the core, without a possessive 's) has 5
+ * to QT_MAX_WORD bytes and ends in "ly".  Computed where it is asked (a few
+ * tokens near cues) rather than for every word. */
+static inline int qt_tok_ly(const qt_doc_t *d, const qt_tok_t *tk)
+{
+    if (tk->kind != TK_WORD || (tk->flags & TF_CAP))
+        return 0;
+    const unsigned char *b = (const unsigned char *)d->t + tk->s;
+    size_t n = tk->ce - tk->s;
+    if (n < 5 || (b[n - 1] | 0x20) != 'y' || (b[n - 2] | 0x20) != 'l')
+        return 0;
+    if (n > 3 * QT_MAX_WORD) /* folding shortens by at most two bytes in three */
+        return 0;
+    size_t fl = 0; /* the folded length, as lookup() folds */
+    for (size_t i = 0; i < n; i++, fl++)
+        if (b[i] == 0xE2 && i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0x99 || b[i + 2] == 0x98))
+            i += 2;
+    return fl >= 5 && fl <= QT_MAX_WORD;
+}
 
 /* Token helpers. */
 static inline int tk_is(const qt_doc_t *d, int32_t i, uint32_t cls)

@@ -46,7 +46,7 @@ static int skip_adv(const qt_doc_t *d, int32_t k, int32_t lim)
         const qt_tok_t *t = &d->tok[k];
         if (t->kind == TK_WORD && !(t->flags & TF_INQ) &&
             (((t->lex & (LX_ADV | LX_AUX | LX_NEG)) && !(t->lex & (LX_PRON | LX_DET))) ||
-             (t->flags & TF_LY)))
+             qt_tok_ly(d, t)))
             k++;
         else
             break;
@@ -209,7 +209,7 @@ static int attr_after(qt_doc_t *d, qt_quote_t *q)
         }
         if (cue >= 0) {
             int32_t e = cue - 1;
-            while (e > j && (tk_punct(d, e, ')') || (d->tok[e].flags & TF_LY) ||
+            while (e > j && (tk_punct(d, e, ')') || qt_tok_ly(d, &d->tok[e]) ||
                              tk_is(d, e, LX_ADV))) {
                 if (tk_punct(d, e, ')')) {
                     while (e > j && !tk_punct(d, e, '('))
@@ -278,7 +278,7 @@ static int32_t skip_to_content(const qt_doc_t *d, int32_t c, int32_t lim)
         if (t->lex & LX_THAT)
             break;
         if ((t->lex & (LX_TIME)) || ((t->lex & LX_ADV) && !(t->lex & (LX_PRON | LX_DET))) ||
-            (t->flags & TF_LY)) {
+            qt_tok_ly(d, t)) {
             p++;
             continue;
         }

@@ -406,8 +406,6 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
         tk->lex = le->cls;
         tk->extra = le->extra;
     }
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && n >= 5 && w[n - 1] == 'y' && w[n - 2] == 'l')
-        tk->flags |= TF_LY;
 }
 
 /* The common case of scan_word + lookup in one pass: a run of ASCII letters
@@ -566,9 +564,6 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
             if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
                 (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
         }
-        if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
-            tk->kind == TK_WORD && !(tk->flags & TF_CAP))
-            tk->flags |= TF_LY;
         return 1;
     }
     if (w > QT_MAX_WORD) {
@@ -599,16 +594,13 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
             (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
     }
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
-        lw[w - 2] == 'l')
-        tk->flags |= TF_LY;
     return 1;
 }
 
 /* A punctuation token (code point cp of l bytes at i) into tk; returns its
  * end.  "..." is one ellipsis, "--" one dash; a period right after a word
  * that takes one (or a single capital) is an abbreviation's. */
-static inline size_t punct_tok(qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
+static QT_INLINE size_t punct_tok(qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
                                uint32_t cp, size_t l, unsigned spb, qt_tok_t *tk)
 {
     tk->kind = TK_PUNCT;
