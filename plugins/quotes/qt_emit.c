@@ -59,10 +59,9 @@
  * instead. */
 
 typedef struct {
-    int fill;     /* 0: count only; 1: fill the block */
     size_t nn;    /* nodes */
     size_t nb;    /* string bytes (with their NULs) */
-    size_t cap_nn, cap_nb; /* fill: the block's room (never written past) */
+    size_t cap_nn, cap_nb; /* the block's room (never written past; 0 when counting) */
     cJSON *node;  /* fill: next free node */
     char *str;    /* fill: next free string byte */
 } ja_t;
@@ -76,31 +75,27 @@ typedef struct {
  * NULL for an array element or the root).  NULL when counting. */
 static QT_INLINE cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
 {
-    a->nn++;
-    if (!a->fill || a->nn > a->cap_nn) /* counting, or a count that was short */
+    /* counting (cap_nn 0), or a count that was short: nothing written */
+    if (a->nn++ >= a->cap_nn)
         return NULL;
     cJSON *v = a->node++;
     /* every field, as cJSON_New_Item's memset would leave it */
-    v->next = v->prev = v->child = NULL;
-    v->type = type;
-    v->valuestring = NULL;
-    v->valueint = 0;
-    v->valuedouble = 0;
-    v->string = NULL;
+    *v = (cJSON){.type = type};
     if (b == NULL)
         return v;
     if (k != NULL) {
         v->string = (char *)(uintptr_t)k;
-        v->type |= cJSON_StringIsConst;
+        v->type = type | cJSON_StringIsConst;
     }
     /* linked as cJSON's add_item_to_array links it */
-    if (b->obj->child == NULL) {
-        b->obj->child = v;
+    cJSON *obj = b->obj;
+    if (obj->child == NULL) {
+        obj->child = v;
         v->prev = v;
     } else {
         b->last->next = v;
         v->prev = b->last;
-        b->obj->child->prev = v;
+        obj->child->prev = v;
     }
     b->last = v;
     return v;
@@ -125,6 +120,16 @@ static QT_INLINE void put_num(ja_t *a, jb_t *b, const char *k, double x)
         v->valueint = INT_MIN;
     else
         v->valueint = (int)x;
+}
+
+/* A non-negative integer (as cJSON_CreateNumber stores it). */
+static QT_INLINE void put_u32(ja_t *a, jb_t *b, const char *k, uint32_t x)
+{
+    cJSON *v = ja_item(a, b, k, cJSON_Number);
+    if (v == NULL)
+        return;
+    v->valuedouble = (double)x;
+    v->valueint = x >= (uint32_t)INT_MAX ? INT_MAX : (int)x;
 }
 
 static QT_INLINE void put_null(ja_t *a, jb_t *b, const char *k) { (void)ja_item(a, b, k, cJSON_NULL); }
@@ -187,7 +192,6 @@ static cJSON *ja_build(qt_doc_t *d, void (*count)(qt_doc_t *, ja_t *),
     if (fn != NULL) {
         ja_t f;
         memset(&f, 0, sizeof f);
-        f.fill = 1;
         f.cap_nn = a.nn;
         f.cap_nb = a.nb;
         f.node = (cJSON *)(void *)blk + lead;
@@ -288,8 +292,8 @@ static void quotes_tree(qt_doc_t *d, ja_t *a)
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
         ja_open(a, &arr, NULL, cJSON_Object, &ob);
         jb_t *o = &ob;
-        put_num(a, o, "start", (double)q->s);
-        put_num(a, o, "end", (double)q->e);
+        put_u32(a, o, "start", (uint32_t)q->s);
+        put_u32(a, o, "end", (uint32_t)q->e);
         add_str(d, a, o, "text", q->s, q->e);
         if (q->ent >= 0) {
             uint32_t s, e;
@@ -318,17 +322,17 @@ static void quotes_tree(qt_doc_t *d, ja_t *a)
         put_ref(a, o, "type", type_name(q->type));
         put_num(a, o, "confidence", confidence(d, q));
         if (q->sp.s >= 0) {
-            put_num(a, o, "speaker_start", (double)d->tok[q->sp.s].s);
-            put_num(a, o, "speaker_end", (double)d->tok[q->sp.e].ce);
+            put_u32(a, o, "speaker_start", (uint32_t)d->tok[q->sp.s].s);
+            put_u32(a, o, "speaker_end", (uint32_t)d->tok[q->sp.e].ce);
         }
         if (q->cue >= 0) {
             int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-            put_num(a, o, "cue_start", (double)d->tok[q->cue].s);
-            put_num(a, o, "cue_end", (double)d->tok[ce].e);
+            put_u32(a, o, "cue_start", (uint32_t)d->tok[q->cue].s);
+            put_u32(a, o, "cue_end", (uint32_t)d->tok[ce].e);
         }
-        put_num(a, o, "paragraph", (double)q->para);
+        put_u32(a, o, "paragraph", (uint32_t)q->para);
         if (q->host >= 0 && d->tmp2[q->host] >= 0)
-            put_num(a, o, "fragment_of", (double)d->tmp2[q->host]);
+            put_u32(a, o, "fragment_of", (uint32_t)d->tmp2[q->host]);
     }
 }
 
@@ -397,11 +401,11 @@ static void speakers_tree(qt_doc_t *d, ja_t *a)
         ja_open(a, &o, "mentions", cJSON_Array, &ms);
         for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
             ja_open(a, &ms, NULL, cJSON_Object, &mo);
-            put_num(a, &mo, "start", (double)d->men[m].s);
-            put_num(a, &mo, "end", (double)d->men[m].e);
+            put_u32(a, &mo, "start", (uint32_t)d->men[m].s);
+            put_u32(a, &mo, "end", (uint32_t)d->men[m].e);
             add_str(d, a, &mo, "text", d->men[m].s, d->men[m].e);
         }
-        put_num(a, &o, "quotes", (double)en->nquotes);
+        put_u32(a, &o, "quotes", (uint32_t)en->nquotes);
     }
 }
 

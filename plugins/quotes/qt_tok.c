@@ -454,8 +454,8 @@ static QT_INLINE unsigned alnum_mask16(__m128i v, __m128i *low)
 }
 #endif
 
-static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
-                            qt_tok_t *tk)
+static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
+                            qt_tok_t *restrict tk)
 {
     size_t st = *pi, j = st;
 #ifdef QT_SSE2_WORDS
