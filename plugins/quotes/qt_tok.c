@@ -454,47 +454,17 @@ static QT_INLINE unsigned alnum_mask16(__m128i v, __m128i *low)
 }
 #endif
 
+/* (word_lane below does the same for a run of words, sixteen bytes at a
+ * time; fast_word takes the words it leaves: longer ones, the text's last
+ * sixteen bytes, a full token array) */
 static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
                             qt_tok_t *restrict tk)
 {
     size_t st = *pi, j = st;
-#ifdef QT_SSE2_WORDS
-    /* sixteen bytes at a time while they lie within the text and its NUL;
-     * the first block's lower-cased bytes are the lexicon key of a word of
-     * up to eight bytes */
-    uint64_t key8 = 0;
-    int have_key8 = 0;
-    if (st + 16 <= n + 1) {
-        __m128i low;
-        unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
-        unsigned stop = ~m & 0xffffu;
-        if (stop != 0) {
-            j = st + (unsigned)__builtin_ctz(stop);
-            key8 = (uint64_t)_mm_cvtsi128_si64(low);
-            have_key8 = 1;
-        } else {
-            j = st + 16;
-            while (j + 16 <= n + 1) {
-                m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + j)), &low);
-                stop = ~m & 0xffffu;
-                if (stop != 0)
-                    break;
-                j += 16;
-            }
-            if (stop != 0)
-                j += (unsigned)__builtin_ctz(stop);
-            else
-                while (wtab[t[j]] != 0)
-                    j++;
-        }
-    } else
-#endif
-    {
-        /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no
-         * bound check */
-        while (wtab[t[j]] != 0)
-            j++;
-    }
+    /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound
+     * check */
+    while (wtab[t[j]] != 0)
+        j++;
     /* the letters' case is looked at only where it matters (a capitalised
      * word's TF_UPPER) */
     unsigned first = wtab[t[st]];
@@ -532,28 +502,21 @@ static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, siz
          * digits); one eight-byte load when it stays within the text and
          * its NUL */
         uint64_t x = 0;
-#ifdef QT_SSE2_WORDS
-        if (have_key8) {
-            x = key8 & keep_tab[w]; /* the block's lower-cased bytes */
-        } else
-#endif
-        {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            uint64_t keep = ~0ull >> (64 - 8 * w); /* the first w bytes; 1 <= w <= 8 */
-            if (st + 8 <= n + 1) {
-                memcpy(&x, t + st, 8);
-                x &= keep;
-            } else {
-                memcpy(&x, t + st, w);
-            }
-            x |= 0x2020202020202020ull & keep; /* digits have bit 0x20 set already */
-#else
-            unsigned char kb[8] = {0};
-            for (size_t k = 0; k < w; k++)
-                kb[k] = (unsigned char)(t[st + k] | 0x20);
-            memcpy(&x, kb, 8);
-#endif
+        uint64_t keep = ~0ull >> (64 - 8 * w); /* the first w bytes; 1 <= w <= 8 */
+        if (st + 8 <= n + 1) {
+            memcpy(&x, t + st, 8);
+            x &= keep;
+        } else {
+            memcpy(&x, t + st, w);
         }
+        x |= 0x2020202020202020ull & keep; /* digits have bit 0x20 set already */
+#else
+        unsigned char kb[8] = {0};
+        for (size_t k = 0; k < w; k++)
+            kb[k] = (unsigned char)(t[st + k] | 0x20);
+        memcpy(&x, kb, 8);
+#endif
         tk->h = x;
         const qt_lexent_t *le = qt_lex_get(d->lx, x);
         if (le != NULL) {
@@ -656,6 +619,90 @@ static QT_INLINE qt_tok_t *new_tok(qt_doc_t *d, uint32_t para, unsigned nfl)
     return tk;
 }
 
+#ifdef QT_SSE2_WORDS
+/* The common run: plain ASCII words (letters and digits, up to fifteen
+ * bytes), each followed by one space or by a byte that ends it for good.
+ * The same tokens, flags, keys and lists as new_tok + fast_word +
+ * token_listed, with the token count, array and room in registers.  Stops
+ * (before the word) at anything else: a longer word, a word fast_word would
+ * hand to the full scanner, the end of the room, the last 16 bytes of the
+ * text.  Returns the tokens made; *pi and *pnfl move on past them. */
+static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
+                        uint32_t para, unsigned *pnfl)
+{
+    qt_tok_t *const tok = d->tok;
+    const qt_lex_t *const lx = d->lx;
+    const size_t n0 = d->n_tok, cap = d->cap_tok;
+    size_t nt = n0, i = *pi;
+    unsigned nfl = *pnfl;
+    while (nt < cap && i + 16 <= n + 1) {
+        const size_t st = i;
+        __m128i low;
+        unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
+        unsigned stop = ~m & 0xffffu;
+        if (stop == 0 || (m & 1u) == 0) /* a long word (or no word) */
+            break;
+        const size_t j = st + (unsigned)__builtin_ctz(stop), w = j - st;
+        const unsigned first = wtab[t[st]];
+        const int digits_first = !(first & (W_UP | W_LOW));
+        const unsigned nx = nxtab[t[j]];
+        if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+                        ((nx & NX_DOT) && (digits_first || w == 1))))
+            break;
+        qt_tok_t *restrict tk = &tok[nt];
+        *tk = (qt_tok_t){.s = (uint32_t)st, .e = (uint32_t)j, .ce = (uint32_t)j, .q = -1,
+                         .para = para, .flags = (uint16_t)nfl,
+                         .kind = digits_first ? TK_NUM : TK_WORD};
+        if (first & W_UP) {
+            (void)QT_PUSH(d, caps, (int32_t)nt);
+            unsigned ups = 0;
+            size_t k = st;
+            for (; k < j; k++) {
+                unsigned f = wtab[t[k]];
+                if (f & W_LOW)
+                    break;
+                ups += (f & W_UP) != 0;
+            }
+            tk->flags = (uint16_t)(nfl | TF_CAP | (k == j && ups >= 2 ? TF_UPPER : 0));
+        }
+        uint64_t h;
+        if (w <= 8) {
+            h = (uint64_t)_mm_cvtsi128_si64(low) & keep_tab[w];
+        } else {
+            char buf[16];
+            _mm_storeu_si128((__m128i *)(void *)buf, low);
+            h = qt_hash_lowered(buf, w);
+        }
+        tk->h = h;
+        const qt_lexent_t *le = qt_lex_get(lx, h);
+        if (le != NULL) {
+            tk->lex = le->cls;
+            tk->extra = le->extra;
+            if (le->cls & (LX_CUE | LX_PHRASE))
+                (void)QT_PUSH(d, cues, (int32_t)nt);
+            if ((le->cls & LX_PERSON) && !digits_first)
+                (void)QT_PUSH(d, pers, (int32_t)nt);
+        }
+        nt++;
+        if (t[j] == ' ') {
+            tk->flags |= TF_SPA;
+            i = j + 1;
+            nfl = TF_SPB;
+            if (!wtab[t[i]])
+                break;
+        } else {
+            i = j;
+            nfl = 0;
+            break;
+        }
+    }
+    d->n_tok = nt;
+    *pi = i;
+    *pnfl = nfl;
+    return nt - n0;
+}
+#endif
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -678,6 +725,10 @@ int qt_tokenize(qt_doc_t *d)
         if (wtab[c]) {
             /* an ASCII letter or digit (most tokens): no space, quote mark
              * or code point to look at */
+#ifdef QT_SSE2_WORDS
+            if (word_lane(d, t, n, &i, para, &nfl) != 0)
+                continue;
+#endif
             if ((tk = new_tok(d, para, nfl)) == NULL)
                 return -1;
             if (fast_word(d, t, n, &i, tk))
