@@ -467,20 +467,13 @@ static QT_INLINE void js_put(qt_doc_t *d, const char *s, size_t n)
 
 #define JS_LIT(d, lit) js_put((d), (lit), sizeof(lit) - 1)
 
-static QT_INLINE void js_uint(qt_doc_t *d, uint32_t v)
-{
-    if (js_room(d, 20))
-        d->n_js += tm_json_write_u64(d->js + d->n_js, v);
-}
-
 /* A JSON string of text bytes [s, e), escaped as the codec escapes (the
- * SDK's textmill/json.h, which the host's encoder uses too). */
-static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
+ * SDK's textmill/json.h, which the host's encoder uses too), written at o,
+ * which has room for JS_STR_ROOM(e - s) bytes; returns its end. */
+#define JS_STR_ROOM(n) (6 * (size_t)(n) + 2) /* 6 bytes per input byte (\u00XX), the quotes */
+static char *js_str_at(const qt_doc_t *d, char *o, uint32_t s, uint32_t e)
 {
     size_t n = e > s ? e - s : 0;
-    /* at most 6 bytes per input byte (\u00XX) plus the quotes */
-    if (!js_room(d, 6 * n + 2))
-        return;
 #ifdef __SSE2__
     /* Sixteen bytes at a time while they lie within the text and its NUL
      * (t[d->n]): a block with no byte to escape is stored as it is (the
@@ -488,7 +481,6 @@ static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
      * block that has one, as the SDK writes it.  The last block may reach
      * past the string: its bytes there neither count nor stay (k stops at
      * n), and with n >= 4 they fit in the room (n + 16 < 6n + 2). */
-    char *o = d->js + d->n_js;
     const char *src = d->t + s;
     size_t k = 0;
     *o++ = '"';
@@ -514,15 +506,15 @@ static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
     if (k < n)
         o += tm_json_escape(o, src + k, n - k);
     *o++ = '"';
-    d->n_js = (size_t)(o - d->js);
+    return o;
 #else
-    d->n_js += tm_json_write_string(d->js + d->n_js, d->t + s, n);
+    return o + tm_json_write_string(o, d->t + s, n);
 #endif
 }
 
 /* A confidence: confidence() returns k / 100.0 for an integer k in 0..100,
  * which %.15g prints as the shortest decimal ("0.92", "0.8", "1", "0"). */
-static void js_conf(qt_doc_t *d, double c)
+static char *js_conf_at(char *o, double c)
 {
     int k = (int)(c * 100 + 0.5);
     char num[32];
@@ -541,7 +533,8 @@ static void js_conf(qt_doc_t *d, double c)
     } else { /* not reached with today's confidence(); the codec's spelling */
         n = snprintf(num, sizeof num, "%.15g", c);
     }
-    js_put(d, num, (size_t)n);
+    memcpy(o, num, (size_t)n);
+    return o + n;
 }
 
 /* "key": with the separator before it unless it opens the object. */
@@ -555,12 +548,20 @@ static char *js_finish(qt_doc_t *d)
     return d->js;
 }
 
-static void js_optstr(qt_doc_t *d, int have, uint32_t s, uint32_t e)
+/* Writing at a local pointer o into room reserved beforehand (js_room for
+ * a whole quotation, speaker or mention: a bound on what it can take). */
+#define O_LIT(lit) (memcpy(o, (lit), sizeof(lit) - 1), o += sizeof(lit) - 1)
+#define O_KEY(lit) O_LIT("," lit ":")
+#define O_UINT(v) (o += tm_json_write_u64(o, (v)))
+#define O_ROOM_FIXED 512 /* the keys, punctuation and numbers of one record */
+
+/* The text bytes [s, e) as a JSON string at o, or null when !have. */
+static QT_INLINE char *js_optstr_at(const qt_doc_t *d, char *o, int have, uint32_t s, uint32_t e)
 {
     if (have)
-        js_str(d, s, e);
-    else
-        JS_LIT(d, "null");
+        return js_str_at(d, o, s, e);
+    memcpy(o, "null", 4);
+    return o + 4;
 }
 
 char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
@@ -572,61 +573,73 @@ char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
     JS_LIT(d, "[");
     for (size_t k = 0; k < d->n_keys && !d->oom; k++) {
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
-        if (k > 0)
-            JS_LIT(d, ",");
-        JS_LIT(d, "{\"start\":");
-        js_uint(d, q->s);
-        JS_KEY(d, "\"end\"");
-        js_uint(d, q->e);
-        JS_KEY(d, "\"text\"");
-        js_str(d, q->s, q->e);
-        JS_KEY(d, "\"speaker\"");
-        if (q->ent >= 0) {
-            uint32_t s, e;
-            ent_name(d, &d->ent[q->ent], &s, &e);
-            js_str(d, s, e);
-        } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
-            js_str(d, d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce);
-        } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
-            js_str(d, d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
-        } else {
-            JS_LIT(d, "null");
-        }
-        JS_KEY(d, "\"speaker_mention\"");
-        js_optstr(d, q->sp.s >= 0, q->sp.s >= 0 ? d->tok[q->sp.s].s : 0,
-                  q->sp.s >= 0 ? d->tok[q->sp.e].ce : 0);
-        int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-        JS_KEY(d, "\"cue\"");
-        js_optstr(d, q->cue >= 0, q->cue >= 0 ? d->tok[q->cue].s : 0,
-                  q->cue >= 0 ? d->tok[ce].e : 0);
-        JS_KEY(d, "\"type\"");
-        if (q->type == QT_MIXED)
-            JS_LIT(d, "\"mixed\"");
-        else if (q->type == QT_INDIRECT)
-            JS_LIT(d, "\"indirect\"");
+        /* the spans of the speaker (have_spk: a name or role to print),
+         * mention and cue */
+        uint32_t spk_s = 0, spk_e = 0, men_s = 0, men_e = 0, cue_s = 0, cue_e = 0;
+        int have_spk = 1;
+        if (q->ent >= 0)
+            ent_name(d, &d->ent[q->ent], &spk_s, &spk_e);
+        else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0)
+            spk_s = d->tok[q->sp.name_s].s, spk_e = d->tok[q->sp.name_e].ce;
+        else if (q->sp.s >= 0 && q->sp.kind != NP_PRON)
+            spk_s = d->tok[q->sp.s].s, spk_e = d->tok[q->sp.e].ce;
         else
-            JS_LIT(d, "\"direct\"");
-        JS_KEY(d, "\"confidence\"");
-        js_conf(d, confidence(d, q));
+            have_spk = 0;
+        if (q->sp.s >= 0)
+            men_s = d->tok[q->sp.s].s, men_e = d->tok[q->sp.e].ce;
+        if (q->cue >= 0) {
+            int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
+            cue_s = d->tok[q->cue].s, cue_e = d->tok[ce].e;
+        }
+        size_t room = O_ROOM_FIXED + JS_STR_ROOM(span(q->s, q->e)) +
+                      JS_STR_ROOM(span(spk_s, spk_e)) + JS_STR_ROOM(span(men_s, men_e)) +
+                      JS_STR_ROOM(span(cue_s, cue_e));
+        if (!js_room(d, room))
+            break;
+        char *o = d->js + d->n_js;
+        if (k > 0)
+            O_LIT(",");
+        O_LIT("{\"start\":");
+        O_UINT(q->s);
+        O_KEY("\"end\"");
+        O_UINT(q->e);
+        O_KEY("\"text\"");
+        o = js_str_at(d, o, q->s, q->e);
+        O_KEY("\"speaker\"");
+        o = js_optstr_at(d, o, have_spk, spk_s, spk_e);
+        O_KEY("\"speaker_mention\"");
+        o = js_optstr_at(d, o, q->sp.s >= 0, men_s, men_e);
+        O_KEY("\"cue\"");
+        o = js_optstr_at(d, o, q->cue >= 0, cue_s, cue_e);
+        O_KEY("\"type\"");
+        if (q->type == QT_MIXED)
+            O_LIT("\"mixed\"");
+        else if (q->type == QT_INDIRECT)
+            O_LIT("\"indirect\"");
+        else
+            O_LIT("\"direct\"");
+        O_KEY("\"confidence\"");
+        o = js_conf_at(o, confidence(d, q));
         if (q->sp.s >= 0) {
-            JS_KEY(d, "\"speaker_start\"");
-            js_uint(d, d->tok[q->sp.s].s);
-            JS_KEY(d, "\"speaker_end\"");
-            js_uint(d, d->tok[q->sp.e].ce);
+            O_KEY("\"speaker_start\"");
+            O_UINT(men_s);
+            O_KEY("\"speaker_end\"");
+            O_UINT(men_e);
         }
         if (q->cue >= 0) {
-            JS_KEY(d, "\"cue_start\"");
-            js_uint(d, d->tok[q->cue].s);
-            JS_KEY(d, "\"cue_end\"");
-            js_uint(d, d->tok[ce].e);
+            O_KEY("\"cue_start\"");
+            O_UINT(cue_s);
+            O_KEY("\"cue_end\"");
+            O_UINT(cue_e);
         }
-        JS_KEY(d, "\"paragraph\"");
-        js_uint(d, (uint32_t)q->para);
+        O_KEY("\"paragraph\"");
+        O_UINT((uint32_t)q->para);
         if (q->host >= 0 && d->tmp2[q->host] >= 0) {
-            JS_KEY(d, "\"fragment_of\"");
-            js_uint(d, (uint32_t)d->tmp2[q->host]);
+            O_KEY("\"fragment_of\"");
+            O_UINT((uint32_t)d->tmp2[q->host]);
         }
-        JS_LIT(d, "}");
+        O_LIT("}");
+        d->n_js = (size_t)(o - d->js);
         ++*count;
     }
     JS_LIT(d, "]");
@@ -644,37 +657,55 @@ char *qt_emit_speakers_raw(qt_doc_t *d)
             continue;
         if (!en->nquotes && !en->person)
             continue;
-        if (!first)
-            JS_LIT(d, ",");
-        first = 0;
-        uint32_t s, e;
+        uint32_t s, e, rs = 0, re = 0;
         ent_name(d, en, &s, &e);
-        JS_LIT(d, "{\"name\":");
-        js_str(d, s, e);
-        JS_KEY(d, "\"role\"");
-        js_optstr(d, en->role_s >= 0, en->role_s >= 0 ? d->tok[en->role_s].s : 0,
-                  en->role_s >= 0 ? d->tok[en->role_e].ce : 0);
-        JS_KEY(d, "\"mentions\"");
-        JS_LIT(d, "[");
+        if (en->role_s >= 0)
+            rs = d->tok[en->role_s].s, re = d->tok[en->role_e].ce;
+        if (!js_room(d, O_ROOM_FIXED + JS_STR_ROOM(span(s, e)) + JS_STR_ROOM(span(rs, re))))
+            break;
+        char *o = d->js + d->n_js;
+        if (!first)
+            O_LIT(",");
+        first = 0;
+        O_LIT("{\"name\":");
+        o = js_str_at(d, o, s, e);
+        O_KEY("\"role\"");
+        o = js_optstr_at(d, o, en->role_s >= 0, rs, re);
+        O_KEY("\"mentions\"");
+        O_LIT("[");
+        d->n_js = (size_t)(o - d->js);
         for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
+            const qt_mention_t *mn = &d->men[m];
+            if (!js_room(d, O_ROOM_FIXED + JS_STR_ROOM(span(mn->s, mn->e))))
+                break;
+            o = d->js + d->n_js;
             if (m != en->men_head)
-                JS_LIT(d, ",");
-            JS_LIT(d, "{\"start\":");
-            js_uint(d, d->men[m].s);
-            JS_KEY(d, "\"end\"");
-            js_uint(d, d->men[m].e);
-            JS_KEY(d, "\"text\"");
-            js_str(d, d->men[m].s, d->men[m].e);
-            JS_LIT(d, "}");
+                O_LIT(",");
+            O_LIT("{\"start\":");
+            O_UINT(mn->s);
+            O_KEY("\"end\"");
+            O_UINT(mn->e);
+            O_KEY("\"text\"");
+            o = js_str_at(d, o, mn->s, mn->e);
+            O_LIT("}");
+            d->n_js = (size_t)(o - d->js);
         }
-        JS_LIT(d, "]");
-        JS_KEY(d, "\"quotes\"");
-        js_uint(d, (uint32_t)en->nquotes);
-        JS_LIT(d, "}");
+        if (d->oom || !js_room(d, O_ROOM_FIXED))
+            break;
+        o = d->js + d->n_js;
+        O_LIT("]");
+        O_KEY("\"quotes\"");
+        O_UINT((uint32_t)en->nquotes);
+        O_LIT("}");
+        d->n_js = (size_t)(o - d->js);
     }
     JS_LIT(d, "]");
     return js_finish(d);
 }
+
+#undef O_LIT
+#undef O_KEY
+#undef O_UINT
 
 /* ------------------------------------------------------------ both */
 
