@@ -122,8 +122,9 @@ typedef struct qt_phrase {
 
 typedef struct qt_lex {
     uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit qt_hmix(h) >> (64 - bits) per entry */
-    qt_lexent_t *tab;   /* open addressing, power-of-two size */
+    qt_lexent_t *tab;   /* open addressing, power-of-two size, slot = top bits of qt_hmix() */
     size_t mask;
+    unsigned shift;     /* 64 - log2(size) */
     size_t count;
     qt_phrase_t *phr;
     size_t nphr, capphr;
@@ -160,7 +161,7 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
     if (!(lx->filter[b >> 6] & (1ull << (b & 63))))
         return NULL; /* most words are in no list: one L1-resident bit says so
                       * (and a bit is set only once tab holds an entry) */
-    size_t j = (size_t)(m >> 32) & lx->mask;
+    size_t j = (size_t)(m >> lx->shift); /* the top bits: they depend on every byte */
     while (lx->tab[j].used) {
         if (lx->tab[j].h == h)
             return &lx->tab[j];
