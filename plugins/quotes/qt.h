@@ -381,6 +381,8 @@ typedef struct qt_doc {
 /* qsort, skipped when the array is already in order (a stable sort would
  * leave it as it is; glibc's qsort is a merge sort). */
 void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+/* Sorts n integers ascending (the same order whatever the algorithm). */
+void qt_sort_u64(uint64_t *a, size_t n);
 
 #define QT_OOM_BUG 2 /* d->oom: qt_emit's count disagreed with its filling (a bug) */
 

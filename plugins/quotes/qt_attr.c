@@ -458,12 +458,6 @@ void qt_attribute(qt_doc_t *d)
 
 static int has_speaker(const qt_quote_t *q) { return q->sp.s >= 0; }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void inherit(qt_quote_t *q, const qt_quote_t *src, int32_t srcidx, int how)
 {
     q->sp = src->sp;
@@ -559,7 +553,7 @@ void qt_propagate(qt_doc_t *d)
         if (QT_PUSH(d, keys, ((uint64_t)d->q[i].s << 32) | (uint64_t)i) != 0)
             return;
     if (d->n_keys > 1)
-        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort_u64(d->keys, d->n_keys);
     for (size_t i = 0; i < d->n_keys; i++)
         if (QT_PUSH(d, tmp, (int32_t)(d->keys[i] & 0xffffffffu)) != 0)
             return;

@@ -242,12 +242,6 @@ static const char *type_name(int t)
     return t == QT_MIXED ? "mixed" : t == QT_INDIRECT ? "indirect" : "direct";
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void ent_name(const qt_doc_t *d, const qt_ent_t *en, uint32_t *s, uint32_t *e)
 {
     *s = d->tok[en->name_s].s;
@@ -271,7 +265,7 @@ static int qt__order_emitted(qt_doc_t *d)
             break;
     }
     if (d->n_keys > 1)
-        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort_u64(d->keys, d->n_keys);
     d->n_tmp2 = 0;
     if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
         d->oom = 1;
