@@ -731,6 +731,77 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
 }
 #endif
 
+/* A word of ASCII letters and digits (a letter first) with one inner
+ * apostrophe, straight or typographic, before more of them: "Trump’s",
+ * "don't", "we’re".  What scan_word + lookup make of it (a trailing "'s" is
+ * a possessive outside the core; the key folds the apostrophe), without
+ * their general loop; 0 (nothing done) for anything else, and for a word
+ * the full scanner might extend (a non-ASCII byte, an apostrophe, hyphen or
+ * "&" after it, or a period before a letter). */
+static int apos_word(qt_doc_t *d, const unsigned char *t, size_t *pi, qt_tok_t *tk)
+{
+    const size_t st = *pi;
+    const unsigned first = wtab[t[st]];
+    if (!(first & (W_UP | W_LOW)))
+        return 0;
+    /* t[n] is NUL, which continues nothing: no bound checks */
+    size_t j = st;
+    unsigned acc = 0;
+    while (wtab[t[j]] != 0)
+        acc |= wtab[t[j++]];
+    size_t al = t[j] == '\'' ? 1 : (t[j] == 0xE2 && t[j + 1] == 0x80 && t[j + 2] == 0x99) ? 3 : 0;
+    if (al == 0 || !(wtab[t[j + al]] & (W_UP | W_LOW)))
+        return 0;
+    size_t e = j + al;
+    while (wtab[t[e]] != 0)
+        acc |= wtab[t[e++]];
+    const unsigned b = t[e];
+    if (b >= 0x80 || b == '\'' || b == '-' || b == '&' ||
+        (b == '.' && (t[e + 1] >= 0x80 || ascii_cls[t[e + 1]] == 1)))
+        return 0;
+    tk->kind = TK_WORD;
+    if (first & W_UP) {
+        tk->flags |= TF_CAP;
+        if (!(acc & W_LOW)) {
+            /* scan_word's all-caps rule: two capitals (or lead bytes) */
+            int letters = 0;
+            for (size_t k = st; k < e && letters < 2; k++)
+                letters += (wtab[t[k]] & W_UP) != 0 || t[k] >= 0xC0;
+            if (letters >= 2)
+                tk->flags |= TF_UPPER;
+        }
+    }
+    const size_t la = j - st, lb = e - j - al;
+    const int poss = lb == 1 && t[e - 1] == 's';
+    tk->s = (uint32_t)st;
+    tk->e = tk->ce = (uint32_t)e;
+    if (poss) {
+        tk->ce = (uint32_t)j;
+        tk->flags |= TF_POSS;
+    }
+    *pi = e;
+    const size_t kn = poss ? la : la + 1 + lb;
+    if (kn > QT_MAX_WORD) {
+        tk->h = 0;
+        return 1;
+    }
+    char buf[QT_MAX_WORD];
+    for (size_t k = 0; k < la; k++)
+        buf[k] = (char)(t[st + k] | 0x20); /* exact for ASCII letters and digits */
+    if (!poss) {
+        buf[la] = '\'';
+        for (size_t k = 0; k < lb; k++)
+            buf[la + 1 + k] = (char)(t[j + al + k] | 0x20);
+    }
+    tk->h = qt_hash_lowered(buf, kn);
+    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+    if (le != NULL) {
+        tk->lex = le->cls;
+        tk->extra = le->extra;
+    }
+    return 1;
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -761,6 +832,8 @@ int qt_tokenize(qt_doc_t *d)
                 return -1;
             if (fast_word(d, t, n, &i, tk))
                 goto token_listed; /* fast_word listed it in d->cues / d->caps */
+            if (apos_word(d, t, &i, tk))
+                goto token_done;
             int fold;
             i = scan_word(t, n, i, tk, &fold);
             lookup(d, tk, fold);
