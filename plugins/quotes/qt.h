@@ -407,10 +407,9 @@ void qt_attribute(qt_doc_t *d);
 void qt_report(qt_doc_t *d);
 void qt_propagate(qt_doc_t *d);
 void qt_coref(qt_doc_t *d);
-cJSON *qt_emit_quotes(qt_doc_t *d);
-cJSON *qt_emit_speakers(qt_doc_t *d);
-/* The same as JSON text in d->js, NUL-terminated (NULL when out of memory);
- * *count gets the number of quotations. */
+/* annotations.quotes / annotations.speakers as JSON text in d->js,
+ * NUL-terminated (NULL when out of memory); *count gets the number of
+ * quotations. */
 char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count);
 char *qt_emit_speakers_raw(qt_doc_t *d);
 /* The annotation as the stage attaches it: a cJSON_Raw item holding the

@@ -17,13 +17,15 @@
  * personal title: name, role (or null), mentions [{start, end, text}],
  * quotes (how many quotations are attributed to it).
  *
- * Two writers with the same content: cJSON trees (qt_emit_quotes,
- * qt_emit_speakers), and pre-serialised JSON (qt_emit_quotes_raw,
+ * Two writers with the same content: cJSON trees (quotes_tree,
+ * speakers_tree), and pre-serialised JSON (qt_emit_quotes_raw,
  * qt_emit_speakers_raw) written straight into a per-thread buffer, spelled
  * exactly as the core's codec prints the trees (integers as integers, other
  * numbers with %.15g, the codec's string escapes), so the result text is
- * byte-identical and there is no cJSON node per field to build, encode and
- * free.
+ * the same either way.  qt_emit_quotes_both / qt_emit_speakers_both attach
+ * both in one allocation: a cJSON raw item holding the text, with the tree
+ * on its child (the core copies the text into the result; later stages read
+ * the tree; nobody encodes or parses anything).
  */
 #include "qt.h"
 
@@ -53,10 +55,9 @@
  * by one, which the ABI rules out anyway (doc_annotation returns const).
  *
  * A counting pass (nodes and string bytes: a lean copy of the emitter's
- * branches, quotes_count / speakers_count, or the emitter itself in counting
- * mode) sizes the block, then the emitter fills it; the filling never writes
- * past the counted room, and a disagreement (a bug) fails the document
- * instead. */
+ * branches, quotes_count / speakers_count) sizes the block, then the
+ * emitter fills it; the filling never writes past the counted room, and a
+ * disagreement (a bug) fails the document instead. */
 
 typedef struct {
     size_t nn;    /* nodes */
@@ -367,12 +368,6 @@ static void quotes_count(qt_doc_t *d, ja_t *a)
     a->nb = nb;
 }
 
-cJSON *qt_emit_quotes(qt_doc_t *d)
-{
-    if (qt__order_emitted(d) != 0)
-        return NULL;
-    return ja_build(d, quotes_count, quotes_tree, NULL, 0);
-}
 
 static void speakers_tree(qt_doc_t *d, ja_t *a)
 {
@@ -428,7 +423,6 @@ static void speakers_count(qt_doc_t *d, ja_t *a)
     a->nb = nb;
 }
 
-cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speakers_tree, NULL, 0); }
 
 /* ------------------------------------------------------------ raw JSON */
 
