@@ -122,8 +122,9 @@ typedef struct qt_phrase {
 
 typedef struct qt_lex {
     uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit qt_hmix(h) >> (64 - bits) per entry */
-    qt_lexent_t *tab;   /* open addressing, power-of-two size */
+    qt_lexent_t *tab;   /* open addressing, power-of-two size, slot = top bits of qt_hmix() */
     size_t mask;
+    unsigned shift;     /* 64 - log2(size) */
     size_t count;
     qt_phrase_t *phr;
     size_t nphr, capphr;
@@ -160,7 +161,7 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
     if (!(lx->filter[b >> 6] & (1ull << (b & 63))))
         return NULL; /* most words are in no list: one L1-resident bit says so
                       * (and a bit is set only once tab holds an entry) */
-    size_t j = (size_t)(m >> 32) & lx->mask;
+    size_t j = (size_t)(m >> lx->shift); /* the top bits: they depend on every byte */
     while (lx->tab[j].used) {
         if (lx->tab[j].h == h)
             return &lx->tab[j];
@@ -190,7 +191,7 @@ enum {
     TF_SPA = 1u << 7,     /* whitespace (or end) right after */
     TF_DOTTED = 1u << 8,  /* word with internal periods (U.S.) */
     TF_NAME = 1u << 9,    /* could be part of a proper name */
-    TF_LY = 1u << 10,     /* lower-case word ending in -ly (adverb) */
+    /* 1u << 10: free (an -ly adverb is qt_tok_ly(), computed where it is asked) */
     TF_USED = 1u << 11,   /* cue already used by a quotation */
     TF_PSTART = 1u << 12, /* first token of a paragraph */
     TF_TCASE = 1u << 13,  /* in a title-case paragraph ("France Asked Trump And Putin To …") */
@@ -371,6 +372,8 @@ typedef struct qt_doc {
     QT_VEC(int32_t, cues);     /* tokens with LX_CUE or LX_PHRASE, in order (qt_tokenize) */
     QT_VEC(int32_t, caps);     /* word tokens with TF_CAP or TF_UPPER, in order (qt_tokenize) */
     QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
+    QT_VEC(int32_t, sev);      /* tokens that may end a sentence, in order (qt_tokenize): paragraph
+                                * breaks, . ! ? and ellipsis, dotted words */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
     int oom;                   /* out of memory (QT_OOM_BUG: an annotation miscounted) */
 } qt_doc_t;
@@ -378,6 +381,8 @@ typedef struct qt_doc {
 /* qsort, skipped when the array is already in order (a stable sort would
  * leave it as it is; glibc's qsort is a merge sort). */
 void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+/* Sorts n integers ascending (the same order whatever the algorithm). */
+void qt_sort_u64(uint64_t *a, size_t n);
 
 #define QT_OOM_BUG 2 /* d->oom: qt_emit's count disagreed with its filling (a bug) */
 
@@ -402,12 +407,17 @@ void qt_attribute(qt_doc_t *d);
 void qt_report(qt_doc_t *d);
 void qt_propagate(qt_doc_t *d);
 void qt_coref(qt_doc_t *d);
-cJSON *qt_emit_quotes(qt_doc_t *d);
-cJSON *qt_emit_speakers(qt_doc_t *d);
-/* The same as JSON text in d->js, NUL-terminated (NULL when out of memory);
- * *count gets the number of quotations. */
+/* annotations.quotes / annotations.speakers as JSON text in d->js,
+ * NUL-terminated (NULL when out of memory); *count gets the number of
+ * quotations. */
 char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count);
 char *qt_emit_speakers_raw(qt_doc_t *d);
+/* The annotation as the stage attaches it: a cJSON_Raw item holding the
+ * JSON text, with (tree != 0) the same value as a tree on its child, all in
+ * one allocation that cJSON_Delete of the item frees (see qt_emit.c).
+ * NULL (d->oom set) when out of memory. */
+cJSON *qt_emit_quotes_both(qt_doc_t *d, size_t *count, int tree);
+cJSON *qt_emit_speakers_both(qt_doc_t *d, int tree);
 
 /* Noun phrases (qt_np.c). */
 int qt_np_left(const qt_doc_t *d, int32_t end, int32_t lim, qt_np_t *np);
@@ -427,6 +437,28 @@ int qt_np_sentence_subject(const qt_doc_t *d, int32_t from, int32_t lim, qt_np_t
 void qt_np_finish(const qt_doc_t *d, qt_np_t *np);
 /* Record an appositive role phrase starting at a ("a senior aide to X"). */
 void qt_np_appos(const qt_doc_t *d, qt_np_t *np, int32_t a, int32_t lim);
+
+/* A lower-case word ending in -ly (an adverb, as a rule): a word token
+ * without TF_CAP whose lexicon form (ASCII lower-cased, typographic
+ * apostrophes folded to one byte; the core, without a possessive 's) has 5
+ * to QT_MAX_WORD bytes and ends in "ly".  Computed where it is asked (a few
+ * tokens near cues) rather than for every word. */
+static inline int qt_tok_ly(const qt_doc_t *d, const qt_tok_t *tk)
+{
+    if (tk->kind != TK_WORD || (tk->flags & TF_CAP))
+        return 0;
+    const unsigned char *b = (const unsigned char *)d->t + tk->s;
+    size_t n = tk->ce - tk->s;
+    if (n < 5 || (b[n - 1] | 0x20) != 'y' || (b[n - 2] | 0x20) != 'l')
+        return 0;
+    if (n > 3 * QT_MAX_WORD) /* folding shortens by at most two bytes in three */
+        return 0;
+    size_t fl = 0; /* the folded length, as lookup() folds */
+    for (size_t i = 0; i < n; i++, fl++)
+        if (b[i] == 0xE2 && i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0x99 || b[i + 2] == 0x98))
+            i += 2;
+    return fl >= 5 && fl <= QT_MAX_WORD;
+}
 
 /* Token helpers. */
 static inline int tk_is(const qt_doc_t *d, int32_t i, uint32_t cls)

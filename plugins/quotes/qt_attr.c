@@ -46,7 +46,7 @@ static int skip_adv(const qt_doc_t *d, int32_t k, int32_t lim)
         const qt_tok_t *t = &d->tok[k];
         if (t->kind == TK_WORD && !(t->flags & TF_INQ) &&
             (((t->lex & (LX_ADV | LX_AUX | LX_NEG)) && !(t->lex & (LX_PRON | LX_DET))) ||
-             (t->flags & TF_LY)))
+             qt_tok_ly(d, t)))
             k++;
         else
             break;
@@ -209,7 +209,7 @@ static int attr_after(qt_doc_t *d, qt_quote_t *q)
         }
         if (cue >= 0) {
             int32_t e = cue - 1;
-            while (e > j && (tk_punct(d, e, ')') || (d->tok[e].flags & TF_LY) ||
+            while (e > j && (tk_punct(d, e, ')') || qt_tok_ly(d, &d->tok[e]) ||
                              tk_is(d, e, LX_ADV))) {
                 if (tk_punct(d, e, ')')) {
                     while (e > j && !tk_punct(d, e, '('))
@@ -278,7 +278,7 @@ static int32_t skip_to_content(const qt_doc_t *d, int32_t c, int32_t lim)
         if (t->lex & LX_THAT)
             break;
         if ((t->lex & (LX_TIME)) || ((t->lex & LX_ADV) && !(t->lex & (LX_PRON | LX_DET))) ||
-            (t->flags & TF_LY)) {
+            qt_tok_ly(d, t)) {
             p++;
             continue;
         }
@@ -458,12 +458,6 @@ void qt_attribute(qt_doc_t *d)
 
 static int has_speaker(const qt_quote_t *q) { return q->sp.s >= 0; }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void inherit(qt_quote_t *q, const qt_quote_t *src, int32_t srcidx, int how)
 {
     q->sp = src->sp;
@@ -559,7 +553,7 @@ void qt_propagate(qt_doc_t *d)
         if (QT_PUSH(d, keys, ((uint64_t)d->q[i].s << 32) | (uint64_t)i) != 0)
             return;
     if (d->n_keys > 1)
-        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort_u64(d->keys, d->n_keys);
     for (size_t i = 0; i < d->n_keys; i++)
         if (QT_PUSH(d, tmp, (int32_t)(d->keys[i] & 0xffffffffu)) != 0)
             return;

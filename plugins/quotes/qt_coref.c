@@ -530,12 +530,6 @@ static int32_t resolve_np(qt_doc_t *d, walk_t *w, const qt_np_t *np, uint32_t pa
     return -1;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_men(const void *a, const void *b)
 {
     const qt_mention_t *x = a, *y = b;
@@ -599,7 +593,7 @@ void qt_coref(qt_doc_t *d)
             return;
     }
     if (d->n_keys > 1)
-        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort_u64(d->keys, d->n_keys);
     walk_t w;
     memset(&w, 0, sizeof w);
     for (size_t k = 0; k < d->n_keys; k++) {

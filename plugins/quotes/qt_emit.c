@@ -17,13 +17,15 @@
  * personal title: name, role (or null), mentions [{start, end, text}],
  * quotes (how many quotations are attributed to it).
  *
- * Two writers with the same content: cJSON trees (qt_emit_quotes,
- * qt_emit_speakers), and pre-serialised JSON (qt_emit_quotes_raw,
+ * Two writers with the same content: cJSON trees (quotes_tree,
+ * speakers_tree), and pre-serialised JSON (qt_emit_quotes_raw,
  * qt_emit_speakers_raw) written straight into a per-thread buffer, spelled
  * exactly as the core's codec prints the trees (integers as integers, other
  * numbers with %.15g, the codec's string escapes), so the result text is
- * byte-identical and there is no cJSON node per field to build, encode and
- * free.
+ * the same either way.  qt_emit_quotes_both / qt_emit_speakers_both attach
+ * both in one allocation: a cJSON raw item holding the text, with the tree
+ * on its child (the core copies the text into the result; later stages read
+ * the tree; nobody encodes or parses anything).
  */
 #include "qt.h"
 
@@ -34,6 +36,10 @@
 #include <string.h>
 
 #include <textmill/json.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ cJSON trees
  *
@@ -49,16 +55,14 @@
  * by one, which the ABI rules out anyway (doc_annotation returns const).
  *
  * A counting pass (nodes and string bytes: a lean copy of the emitter's
- * branches, quotes_count / speakers_count, or the emitter itself in counting
- * mode) sizes the block, then the emitter fills it; the filling never writes
- * past the counted room, and a disagreement (a bug) fails the document
- * instead. */
+ * branches, quotes_count / speakers_count) sizes the block, then the
+ * emitter fills it; the filling never writes past the counted room, and a
+ * disagreement (a bug) fails the document instead. */
 
 typedef struct {
-    int fill;     /* 0: count only; 1: fill the block */
     size_t nn;    /* nodes */
     size_t nb;    /* string bytes (with their NULs) */
-    size_t cap_nn, cap_nb; /* fill: the block's room (never written past) */
+    size_t cap_nn, cap_nb; /* the block's room (never written past; 0 when counting) */
     cJSON *node;  /* fill: next free node */
     char *str;    /* fill: next free string byte */
 } ja_t;
@@ -72,31 +76,27 @@ typedef struct {
  * NULL for an array element or the root).  NULL when counting. */
 static QT_INLINE cJSON *ja_item(ja_t *a, jb_t *b, const char *k, int type)
 {
-    a->nn++;
-    if (!a->fill || a->nn > a->cap_nn) /* counting, or a count that was short */
+    /* counting (cap_nn 0), or a count that was short: nothing written */
+    if (a->nn++ >= a->cap_nn)
         return NULL;
     cJSON *v = a->node++;
     /* every field, as cJSON_New_Item's memset would leave it */
-    v->next = v->prev = v->child = NULL;
-    v->type = type;
-    v->valuestring = NULL;
-    v->valueint = 0;
-    v->valuedouble = 0;
-    v->string = NULL;
+    *v = (cJSON){.type = type};
     if (b == NULL)
         return v;
     if (k != NULL) {
         v->string = (char *)(uintptr_t)k;
-        v->type |= cJSON_StringIsConst;
+        v->type = type | cJSON_StringIsConst;
     }
     /* linked as cJSON's add_item_to_array links it */
-    if (b->obj->child == NULL) {
-        b->obj->child = v;
+    cJSON *obj = b->obj;
+    if (obj->child == NULL) {
+        obj->child = v;
         v->prev = v;
     } else {
         b->last->next = v;
         v->prev = b->last;
-        b->obj->child->prev = v;
+        obj->child->prev = v;
     }
     b->last = v;
     return v;
@@ -121,6 +121,16 @@ static QT_INLINE void put_num(ja_t *a, jb_t *b, const char *k, double x)
         v->valueint = INT_MIN;
     else
         v->valueint = (int)x;
+}
+
+/* A non-negative integer (as cJSON_CreateNumber stores it). */
+static QT_INLINE void put_u32(ja_t *a, jb_t *b, const char *k, uint32_t x)
+{
+    cJSON *v = ja_item(a, b, k, cJSON_Number);
+    if (v == NULL)
+        return;
+    v->valuedouble = (double)x;
+    v->valueint = x >= (uint32_t)INT_MAX ? INT_MAX : (int)x;
 }
 
 static QT_INLINE void put_null(ja_t *a, jb_t *b, const char *k) { (void)ja_item(a, b, k, cJSON_NULL); }
@@ -148,40 +158,61 @@ static QT_INLINE void add_str(const qt_doc_t *d, ja_t *a, jb_t *b, const char *k
 }
 
 /* Runs count (or fn) to count, allocates the block, runs fn to fill it.
+ * With raw (rawlen bytes of JSON text, NUL-terminated, saying the same as
+ * the tree), the block also holds a cJSON_Raw item before the nodes, with a
+ * copy of raw after the strings and the tree as its child; that item is
+ * returned, and carries cJSON_IsReference (cJSON_Delete frees the block,
+ * and so the tree and the text, without descending).  With rawlen but no
+ * count/fn, the raw item alone.
  * NULL (and d->oom) when out of memory, or when the count disagrees with
  * the filling (a bug: the fill pass never writes past the counted room). */
 static cJSON *ja_build(qt_doc_t *d, void (*count)(qt_doc_t *, ja_t *),
-                       void (*fn)(qt_doc_t *, ja_t *))
+                       void (*fn)(qt_doc_t *, ja_t *), const char *raw, size_t rawlen)
 {
     ja_t a;
     memset(&a, 0, sizeof a);
-    (count != NULL ? count : fn)(d, &a);
-    if (a.nn == 0 || a.nn > (SIZE_MAX - a.nb) / sizeof(cJSON)) {
+    if (fn != NULL) {
+        (count != NULL ? count : fn)(d, &a);
+        if (a.nn == 0) {
+            d->oom = 1;
+            return NULL;
+        }
+    }
+    size_t lead = raw != NULL ? 1 : 0, tail = raw != NULL ? rawlen + 1 : 0;
+    if (a.nn > (SIZE_MAX - a.nb - tail) / sizeof(cJSON) - lead) {
         d->oom = 1;
         return NULL;
     }
-    size_t nodes = a.nn * sizeof(cJSON);
-    char *blk = cJSON_malloc(nodes + a.nb);
+    size_t nodes = (lead + a.nn) * sizeof(cJSON);
+    char *blk = cJSON_malloc(nodes + a.nb + tail);
     if (blk == NULL) {
         d->oom = 1;
         return NULL;
     }
-    ja_t f;
-    memset(&f, 0, sizeof f);
-    f.fill = 1;
-    f.cap_nn = a.nn;
-    f.cap_nb = a.nb;
-    f.node = (cJSON *)(void *)blk;
-    f.str = blk + nodes;
-    fn(d, &f);
-    if (f.nn != a.nn || f.nb != a.nb) {
-        cJSON_free(blk);
-        d->oom = QT_OOM_BUG;
-        return NULL;
+    cJSON *root = NULL;
+    if (fn != NULL) {
+        ja_t f;
+        memset(&f, 0, sizeof f);
+        f.cap_nn = a.nn;
+        f.cap_nb = a.nb;
+        f.node = (cJSON *)(void *)blk + lead;
+        f.str = blk + nodes;
+        fn(d, &f);
+        if (f.nn != a.nn || f.nb != a.nb) {
+            cJSON_free(blk);
+            d->oom = QT_OOM_BUG;
+            return NULL;
+        }
+        root = (cJSON *)(void *)blk + lead;
+        root->type |= cJSON_IsReference; /* cJSON_Delete: free the block, do not descend */
     }
-    cJSON *root = (cJSON *)(void *)blk;
-    root->type |= cJSON_IsReference; /* cJSON_Delete: free the block, do not descend */
-    return root;
+    if (raw == NULL)
+        return root;
+    char *text = blk + nodes + a.nb;
+    memcpy(text, raw, rawlen + 1);
+    cJSON *item = (cJSON *)(void *)blk;
+    *item = (cJSON){.type = cJSON_Raw | cJSON_IsReference, .valuestring = text, .child = root};
+    return item;
 }
 
 static double confidence(const qt_doc_t *d, const qt_quote_t *q)
@@ -212,12 +243,6 @@ static const char *type_name(int t)
     return t == QT_MIXED ? "mixed" : t == QT_INDIRECT ? "indirect" : "direct";
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void ent_name(const qt_doc_t *d, const qt_ent_t *en, uint32_t *s, uint32_t *e)
 {
     *s = d->tok[en->name_s].s;
@@ -241,7 +266,7 @@ static int qt__order_emitted(qt_doc_t *d)
             break;
     }
     if (d->n_keys > 1)
-        qt_sort(d->keys, d->n_keys, sizeof *d->keys, cmp_u64);
+        qt_sort_u64(d->keys, d->n_keys);
     d->n_tmp2 = 0;
     if (qt_vec_grow((void **)&d->tmp2, &d->cap_tmp2, d->n_q + 1, sizeof *d->tmp2) != 0) {
         d->oom = 1;
@@ -262,8 +287,8 @@ static void quotes_tree(qt_doc_t *d, ja_t *a)
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
         ja_open(a, &arr, NULL, cJSON_Object, &ob);
         jb_t *o = &ob;
-        put_num(a, o, "start", (double)q->s);
-        put_num(a, o, "end", (double)q->e);
+        put_u32(a, o, "start", (uint32_t)q->s);
+        put_u32(a, o, "end", (uint32_t)q->e);
         add_str(d, a, o, "text", q->s, q->e);
         if (q->ent >= 0) {
             uint32_t s, e;
@@ -292,17 +317,17 @@ static void quotes_tree(qt_doc_t *d, ja_t *a)
         put_ref(a, o, "type", type_name(q->type));
         put_num(a, o, "confidence", confidence(d, q));
         if (q->sp.s >= 0) {
-            put_num(a, o, "speaker_start", (double)d->tok[q->sp.s].s);
-            put_num(a, o, "speaker_end", (double)d->tok[q->sp.e].ce);
+            put_u32(a, o, "speaker_start", (uint32_t)d->tok[q->sp.s].s);
+            put_u32(a, o, "speaker_end", (uint32_t)d->tok[q->sp.e].ce);
         }
         if (q->cue >= 0) {
             int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-            put_num(a, o, "cue_start", (double)d->tok[q->cue].s);
-            put_num(a, o, "cue_end", (double)d->tok[ce].e);
+            put_u32(a, o, "cue_start", (uint32_t)d->tok[q->cue].s);
+            put_u32(a, o, "cue_end", (uint32_t)d->tok[ce].e);
         }
-        put_num(a, o, "paragraph", (double)q->para);
+        put_u32(a, o, "paragraph", (uint32_t)q->para);
         if (q->host >= 0 && d->tmp2[q->host] >= 0)
-            put_num(a, o, "fragment_of", (double)d->tmp2[q->host]);
+            put_u32(a, o, "fragment_of", (uint32_t)d->tmp2[q->host]);
     }
 }
 
@@ -343,12 +368,6 @@ static void quotes_count(qt_doc_t *d, ja_t *a)
     a->nb = nb;
 }
 
-cJSON *qt_emit_quotes(qt_doc_t *d)
-{
-    if (qt__order_emitted(d) != 0)
-        return NULL;
-    return ja_build(d, quotes_count, quotes_tree);
-}
 
 static void speakers_tree(qt_doc_t *d, ja_t *a)
 {
@@ -371,11 +390,11 @@ static void speakers_tree(qt_doc_t *d, ja_t *a)
         ja_open(a, &o, "mentions", cJSON_Array, &ms);
         for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
             ja_open(a, &ms, NULL, cJSON_Object, &mo);
-            put_num(a, &mo, "start", (double)d->men[m].s);
-            put_num(a, &mo, "end", (double)d->men[m].e);
+            put_u32(a, &mo, "start", (uint32_t)d->men[m].s);
+            put_u32(a, &mo, "end", (uint32_t)d->men[m].e);
             add_str(d, a, &mo, "text", d->men[m].s, d->men[m].e);
         }
-        put_num(a, &o, "quotes", (double)en->nquotes);
+        put_u32(a, &o, "quotes", (uint32_t)en->nquotes);
     }
 }
 
@@ -404,7 +423,6 @@ static void speakers_count(qt_doc_t *d, ja_t *a)
     a->nb = nb;
 }
 
-cJSON *qt_emit_speakers(qt_doc_t *d) { return ja_build(d, speakers_count, speakers_tree); }
 
 /* ------------------------------------------------------------ raw JSON */
 
@@ -437,26 +455,54 @@ static QT_INLINE void js_put(qt_doc_t *d, const char *s, size_t n)
 
 #define JS_LIT(d, lit) js_put((d), (lit), sizeof(lit) - 1)
 
-static QT_INLINE void js_uint(qt_doc_t *d, uint32_t v)
-{
-    if (js_room(d, 20))
-        d->n_js += tm_json_write_u64(d->js + d->n_js, v);
-}
-
 /* A JSON string of text bytes [s, e), escaped as the codec escapes (the
- * SDK's textmill/json.h, which the host's encoder uses too). */
-static void js_str(qt_doc_t *d, uint32_t s, uint32_t e)
+ * SDK's textmill/json.h, which the host's encoder uses too), written at o,
+ * which has room for JS_STR_ROOM(e - s) bytes; returns its end. */
+#define JS_STR_ROOM(n) (6 * (size_t)(n) + 2) /* 6 bytes per input byte (\u00XX), the quotes */
+static char *js_str_at(const qt_doc_t *d, char *o, uint32_t s, uint32_t e)
 {
     size_t n = e > s ? e - s : 0;
-    /* at most 6 bytes per input byte (\u00XX) plus the quotes */
-    if (!js_room(d, 6 * n + 2))
-        return;
-    d->n_js += tm_json_write_string(d->js + d->n_js, d->t + s, n);
+#ifdef __SSE2__
+    /* Sixteen bytes at a time while they lie within the text and its NUL
+     * (t[d->n]): a block with no byte to escape is stored as it is (the
+     * output has room for 6 bytes per input byte); the rest, from the first
+     * block that has one, as the SDK writes it.  The last block may reach
+     * past the string: its bytes there neither count nor stay (k stops at
+     * n), and with n >= 4 they fit in the room (n + 16 < 6n + 2). */
+    const char *src = d->t + s;
+    size_t k = 0;
+    *o++ = '"';
+    if (n >= 4) { /* (a block stored past a short string's end would overrun its room) */
+        size_t lim = d->n + 1 - s; /* bytes readable from src */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      c1f = _mm_set1_epi8(0x1f);
+        while (k < n && k + 16 <= lim) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + k));
+            __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                       _mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v)); /* v <= 0x1f */
+            unsigned m = (unsigned)_mm_movemask_epi8(bad);
+            size_t left = n - k;
+            if (left < 16)
+                m &= (1u << left) - 1; /* bytes past the string do not count */
+            if (m != 0)
+                break;
+            _mm_storeu_si128((__m128i *)(void *)(o + k), v);
+            k += left < 16 ? left : 16;
+        }
+    }
+    o += k;
+    if (k < n)
+        o += tm_json_escape(o, src + k, n - k);
+    *o++ = '"';
+    return o;
+#else
+    return o + tm_json_write_string(o, d->t + s, n);
+#endif
 }
 
 /* A confidence: confidence() returns k / 100.0 for an integer k in 0..100,
  * which %.15g prints as the shortest decimal ("0.92", "0.8", "1", "0"). */
-static void js_conf(qt_doc_t *d, double c)
+static char *js_conf_at(char *o, double c)
 {
     int k = (int)(c * 100 + 0.5);
     char num[32];
@@ -475,7 +521,8 @@ static void js_conf(qt_doc_t *d, double c)
     } else { /* not reached with today's confidence(); the codec's spelling */
         n = snprintf(num, sizeof num, "%.15g", c);
     }
-    js_put(d, num, (size_t)n);
+    memcpy(o, num, (size_t)n);
+    return o + n;
 }
 
 /* "key": with the separator before it unless it opens the object. */
@@ -489,12 +536,20 @@ static char *js_finish(qt_doc_t *d)
     return d->js;
 }
 
-static void js_optstr(qt_doc_t *d, int have, uint32_t s, uint32_t e)
+/* Writing at a local pointer o into room reserved beforehand (js_room for
+ * a whole quotation, speaker or mention: a bound on what it can take). */
+#define O_LIT(lit) (memcpy(o, (lit), sizeof(lit) - 1), o += sizeof(lit) - 1)
+#define O_KEY(lit) O_LIT("," lit ":")
+#define O_UINT(v) (o += tm_json_write_u64(o, (v)))
+#define O_ROOM_FIXED 512 /* the keys, punctuation and numbers of one record */
+
+/* The text bytes [s, e) as a JSON string at o, or null when !have. */
+static QT_INLINE char *js_optstr_at(const qt_doc_t *d, char *o, int have, uint32_t s, uint32_t e)
 {
     if (have)
-        js_str(d, s, e);
-    else
-        JS_LIT(d, "null");
+        return js_str_at(d, o, s, e);
+    memcpy(o, "null", 4);
+    return o + 4;
 }
 
 char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
@@ -506,61 +561,73 @@ char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
     JS_LIT(d, "[");
     for (size_t k = 0; k < d->n_keys && !d->oom; k++) {
         const qt_quote_t *q = &d->q[d->keys[k] & 0xffffffffu];
-        if (k > 0)
-            JS_LIT(d, ",");
-        JS_LIT(d, "{\"start\":");
-        js_uint(d, q->s);
-        JS_KEY(d, "\"end\"");
-        js_uint(d, q->e);
-        JS_KEY(d, "\"text\"");
-        js_str(d, q->s, q->e);
-        JS_KEY(d, "\"speaker\"");
-        if (q->ent >= 0) {
-            uint32_t s, e;
-            ent_name(d, &d->ent[q->ent], &s, &e);
-            js_str(d, s, e);
-        } else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0) {
-            js_str(d, d->tok[q->sp.name_s].s, d->tok[q->sp.name_e].ce);
-        } else if (q->sp.s >= 0 && q->sp.kind != NP_PRON) {
-            js_str(d, d->tok[q->sp.s].s, d->tok[q->sp.e].ce);
-        } else {
-            JS_LIT(d, "null");
-        }
-        JS_KEY(d, "\"speaker_mention\"");
-        js_optstr(d, q->sp.s >= 0, q->sp.s >= 0 ? d->tok[q->sp.s].s : 0,
-                  q->sp.s >= 0 ? d->tok[q->sp.e].ce : 0);
-        int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
-        JS_KEY(d, "\"cue\"");
-        js_optstr(d, q->cue >= 0, q->cue >= 0 ? d->tok[q->cue].s : 0,
-                  q->cue >= 0 ? d->tok[ce].e : 0);
-        JS_KEY(d, "\"type\"");
-        if (q->type == QT_MIXED)
-            JS_LIT(d, "\"mixed\"");
-        else if (q->type == QT_INDIRECT)
-            JS_LIT(d, "\"indirect\"");
+        /* the spans of the speaker (have_spk: a name or role to print),
+         * mention and cue */
+        uint32_t spk_s = 0, spk_e = 0, men_s = 0, men_e = 0, cue_s = 0, cue_e = 0;
+        int have_spk = 1;
+        if (q->ent >= 0)
+            ent_name(d, &d->ent[q->ent], &spk_s, &spk_e);
+        else if (q->sp.s >= 0 && q->sp.kind == NP_NAME && q->sp.name_s >= 0)
+            spk_s = d->tok[q->sp.name_s].s, spk_e = d->tok[q->sp.name_e].ce;
+        else if (q->sp.s >= 0 && q->sp.kind != NP_PRON)
+            spk_s = d->tok[q->sp.s].s, spk_e = d->tok[q->sp.e].ce;
         else
-            JS_LIT(d, "\"direct\"");
-        JS_KEY(d, "\"confidence\"");
-        js_conf(d, confidence(d, q));
+            have_spk = 0;
+        if (q->sp.s >= 0)
+            men_s = d->tok[q->sp.s].s, men_e = d->tok[q->sp.e].ce;
+        if (q->cue >= 0) {
+            int32_t ce = q->cue_e >= q->cue ? q->cue_e : q->cue;
+            cue_s = d->tok[q->cue].s, cue_e = d->tok[ce].e;
+        }
+        size_t room = O_ROOM_FIXED + JS_STR_ROOM(span(q->s, q->e)) +
+                      JS_STR_ROOM(span(spk_s, spk_e)) + JS_STR_ROOM(span(men_s, men_e)) +
+                      JS_STR_ROOM(span(cue_s, cue_e));
+        if (!js_room(d, room))
+            break;
+        char *o = d->js + d->n_js;
+        if (k > 0)
+            O_LIT(",");
+        O_LIT("{\"start\":");
+        O_UINT(q->s);
+        O_KEY("\"end\"");
+        O_UINT(q->e);
+        O_KEY("\"text\"");
+        o = js_str_at(d, o, q->s, q->e);
+        O_KEY("\"speaker\"");
+        o = js_optstr_at(d, o, have_spk, spk_s, spk_e);
+        O_KEY("\"speaker_mention\"");
+        o = js_optstr_at(d, o, q->sp.s >= 0, men_s, men_e);
+        O_KEY("\"cue\"");
+        o = js_optstr_at(d, o, q->cue >= 0, cue_s, cue_e);
+        O_KEY("\"type\"");
+        if (q->type == QT_MIXED)
+            O_LIT("\"mixed\"");
+        else if (q->type == QT_INDIRECT)
+            O_LIT("\"indirect\"");
+        else
+            O_LIT("\"direct\"");
+        O_KEY("\"confidence\"");
+        o = js_conf_at(o, confidence(d, q));
         if (q->sp.s >= 0) {
-            JS_KEY(d, "\"speaker_start\"");
-            js_uint(d, d->tok[q->sp.s].s);
-            JS_KEY(d, "\"speaker_end\"");
-            js_uint(d, d->tok[q->sp.e].ce);
+            O_KEY("\"speaker_start\"");
+            O_UINT(men_s);
+            O_KEY("\"speaker_end\"");
+            O_UINT(men_e);
         }
         if (q->cue >= 0) {
-            JS_KEY(d, "\"cue_start\"");
-            js_uint(d, d->tok[q->cue].s);
-            JS_KEY(d, "\"cue_end\"");
-            js_uint(d, d->tok[ce].e);
+            O_KEY("\"cue_start\"");
+            O_UINT(cue_s);
+            O_KEY("\"cue_end\"");
+            O_UINT(cue_e);
         }
-        JS_KEY(d, "\"paragraph\"");
-        js_uint(d, (uint32_t)q->para);
+        O_KEY("\"paragraph\"");
+        O_UINT((uint32_t)q->para);
         if (q->host >= 0 && d->tmp2[q->host] >= 0) {
-            JS_KEY(d, "\"fragment_of\"");
-            js_uint(d, (uint32_t)d->tmp2[q->host]);
+            O_KEY("\"fragment_of\"");
+            O_UINT((uint32_t)d->tmp2[q->host]);
         }
-        JS_LIT(d, "}");
+        O_LIT("}");
+        d->n_js = (size_t)(o - d->js);
         ++*count;
     }
     JS_LIT(d, "]");
@@ -578,34 +645,74 @@ char *qt_emit_speakers_raw(qt_doc_t *d)
             continue;
         if (!en->nquotes && !en->person)
             continue;
-        if (!first)
-            JS_LIT(d, ",");
-        first = 0;
-        uint32_t s, e;
+        uint32_t s, e, rs = 0, re = 0;
         ent_name(d, en, &s, &e);
-        JS_LIT(d, "{\"name\":");
-        js_str(d, s, e);
-        JS_KEY(d, "\"role\"");
-        js_optstr(d, en->role_s >= 0, en->role_s >= 0 ? d->tok[en->role_s].s : 0,
-                  en->role_s >= 0 ? d->tok[en->role_e].ce : 0);
-        JS_KEY(d, "\"mentions\"");
-        JS_LIT(d, "[");
+        if (en->role_s >= 0)
+            rs = d->tok[en->role_s].s, re = d->tok[en->role_e].ce;
+        if (!js_room(d, O_ROOM_FIXED + JS_STR_ROOM(span(s, e)) + JS_STR_ROOM(span(rs, re))))
+            break;
+        char *o = d->js + d->n_js;
+        if (!first)
+            O_LIT(",");
+        first = 0;
+        O_LIT("{\"name\":");
+        o = js_str_at(d, o, s, e);
+        O_KEY("\"role\"");
+        o = js_optstr_at(d, o, en->role_s >= 0, rs, re);
+        O_KEY("\"mentions\"");
+        O_LIT("[");
+        d->n_js = (size_t)(o - d->js);
         for (int32_t m = en->men_head; m >= 0; m = d->men[m].next) {
+            const qt_mention_t *mn = &d->men[m];
+            if (!js_room(d, O_ROOM_FIXED + JS_STR_ROOM(span(mn->s, mn->e))))
+                break;
+            o = d->js + d->n_js;
             if (m != en->men_head)
-                JS_LIT(d, ",");
-            JS_LIT(d, "{\"start\":");
-            js_uint(d, d->men[m].s);
-            JS_KEY(d, "\"end\"");
-            js_uint(d, d->men[m].e);
-            JS_KEY(d, "\"text\"");
-            js_str(d, d->men[m].s, d->men[m].e);
-            JS_LIT(d, "}");
+                O_LIT(",");
+            O_LIT("{\"start\":");
+            O_UINT(mn->s);
+            O_KEY("\"end\"");
+            O_UINT(mn->e);
+            O_KEY("\"text\"");
+            o = js_str_at(d, o, mn->s, mn->e);
+            O_LIT("}");
+            d->n_js = (size_t)(o - d->js);
         }
-        JS_LIT(d, "]");
-        JS_KEY(d, "\"quotes\"");
-        js_uint(d, (uint32_t)en->nquotes);
-        JS_LIT(d, "}");
+        if (d->oom || !js_room(d, O_ROOM_FIXED))
+            break;
+        o = d->js + d->n_js;
+        O_LIT("]");
+        O_KEY("\"quotes\"");
+        O_UINT((uint32_t)en->nquotes);
+        O_LIT("}");
+        d->n_js = (size_t)(o - d->js);
     }
     JS_LIT(d, "]");
     return js_finish(d);
+}
+
+#undef O_LIT
+#undef O_KEY
+#undef O_UINT
+
+/* ------------------------------------------------------------ both */
+
+cJSON *qt_emit_quotes_both(qt_doc_t *d, size_t *count, int tree)
+{
+    /* the raw writer orders the quotations (d->keys, d->tmp2), which the
+     * tree reads as they are */
+    const char *js = qt_emit_quotes_raw(d, count);
+    if (js == NULL)
+        return NULL;
+    return tree ? ja_build(d, quotes_count, quotes_tree, js, d->n_js)
+                : ja_build(d, NULL, NULL, js, d->n_js);
+}
+
+cJSON *qt_emit_speakers_both(qt_doc_t *d, int tree)
+{
+    const char *js = qt_emit_speakers_raw(d);
+    if (js == NULL)
+        return NULL;
+    return tree ? ja_build(d, speakers_count, speakers_tree, js, d->n_js)
+                : ja_build(d, NULL, NULL, js, d->n_js);
 }

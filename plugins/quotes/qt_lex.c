@@ -89,10 +89,13 @@ static int lex_rehash(qt_lex_t *lx, size_t newsize)
     qt_lexent_t *nt = calloc(newsize, sizeof *nt);
     if (nt == NULL)
         return -1;
+    unsigned shift = 64;
+    for (size_t k = newsize; k > 1; k >>= 1)
+        shift--;
     for (size_t i = 0; lx->tab != NULL && i <= lx->mask; i++) {
         if (!lx->tab[i].used)
             continue;
-        size_t j = (size_t)(qt_hmix(lx->tab[i].h) >> 32) & (newsize - 1);
+        size_t j = (size_t)(qt_hmix(lx->tab[i].h) >> shift);
         while (nt[j].used)
             j = (j + 1) & (newsize - 1);
         nt[j] = lx->tab[i];
@@ -100,6 +103,7 @@ static int lex_rehash(qt_lex_t *lx, size_t newsize)
     free(lx->tab);
     lx->tab = nt;
     lx->mask = newsize - 1;
+    lx->shift = shift;
     return 0;
 }
 
@@ -109,7 +113,7 @@ static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
         if (lex_rehash(lx, lx->tab == NULL ? 1024 : (lx->mask + 1) * 2) != 0)
             return -1;
     }
-    size_t j = (size_t)(qt_hmix(h) >> 32) & lx->mask;
+    size_t j = (size_t)(qt_hmix(h) >> lx->shift);
     while (lx->tab[j].used && lx->tab[j].h != h)
         j = (j + 1) & lx->mask;
     if (!lx->tab[j].used) {

@@ -83,10 +83,10 @@ static QT_INLINE int plain_lower(const qt_doc_t *d, int32_t i)
     if (i < 0 || (size_t)i >= d->n_tok)
         return 0;
     const qt_tok_t *tk = &d->tok[i];
-    return tk->kind == TK_WORD && !(tk->flags & (TF_CAP | TF_INQ | TF_LY)) &&
+    return tk->kind == TK_WORD && !(tk->flags & (TF_CAP | TF_INQ)) &&
            !(tk->lex & (LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_WH | LX_FUNC |
                         LX_TIME | LX_NEG | LX_THAT | LX_ADV | LX_CUE | LX_ROLE | LX_TITLE |
-                        LX_MOD));
+                        LX_MOD)) && !qt_tok_ly(d, tk);
 }
 
 static QT_INLINE int year_old(const qt_doc_t *d, int32_t i)
@@ -387,7 +387,7 @@ int qt_np_right(const qt_doc_t *d, int32_t start, int32_t lim, qt_np_t *np)
                 if (det && last < 0 && m <= lim) {
                     int32_t v = m;
                     while (v <= lim && v - m < 2 && d->tok[v].kind == TK_WORD &&
-                           ((d->tok[v].lex & LX_ADV) || (d->tok[v].flags & TF_LY)))
+                           ((d->tok[v].lex & LX_ADV) || qt_tok_ly(d, &d->tok[v])))
                         v++;
                     if (qt_cue_verb(d, v, LX_SPEECH | LX_BELIEF | LX_FRAG)) {
                         last = m - 1;
@@ -447,7 +447,7 @@ int qt_cue_verb_noun(const qt_doc_t *d, int32_t k)
         if (p->kind == TK_WORD && !(p->flags & TF_POSS) &&
             (((p->lex & LX_PRON) && (p->extra & LXX_SUBJ)) ||
              ((p->lex & (LX_AUX | LX_ADV | LX_NEG)) && !(p->lex & (LX_DET | LX_PRON))) ||
-             (p->flags & TF_LY) || qt_tok_eq(d, k - 1, "to")))
+             qt_tok_ly(d, p) || qt_tok_eq(d, k - 1, "to")))
             return 1;
         int pn = p->kind == TK_WORD && !(p->flags & TF_POSS) &&
                  ((p->flags & TF_CAP) || (p->lex & LX_ROLE)) && !(p->lex & (LX_DET | LX_PREP)) &&
@@ -474,7 +474,7 @@ static int skippable_mid(const qt_doc_t *d, int32_t k)
         return 0;
     if (t->lex & (LX_ADV | LX_AUX | LX_NEG))
         return !(t->lex & (LX_PRON | LX_DET));
-    return (t->flags & TF_LY) != 0;
+    return qt_tok_ly(d, t);
 }
 
 /* Good left edge for a subject: sentence start, a conjunction, a comma. */
@@ -529,7 +529,7 @@ int qt_np_sentence_subject(const qt_doc_t *d, int32_t from, int32_t lim, qt_np_t
             i++;
             continue;
         }
-        if (t->kind == TK_WORD && ((t->lex & (LX_PREP | LX_TIME | LX_ADV)) || (t->flags & TF_LY)) &&
+        if (t->kind == TK_WORD && ((t->lex & (LX_PREP | LX_TIME | LX_ADV)) || qt_tok_ly(d, t)) &&
             !(t->lex & (LX_PRON | LX_DET))) {
             /* an introductory phrase closed by a comma */
             int32_t k = i + 1;
@@ -714,7 +714,7 @@ int qt_np_subject_of(const qt_doc_t *d, int32_t cue, qt_np_t *np)
                 (t->lex & (LX_CUE | LX_WH | LX_THAT | LX_CONJ | LX_PRON)))
                 return 0;
             if (!(t->lex & (LX_AUX | LX_ADV | LX_NEG | LX_PREP | LX_DET | LX_TIME)) &&
-                !(t->flags & TF_LY) && !(m > np->e + 1 && tk_is(d, m - 1, LX_DET | LX_PREP)))
+                !qt_tok_ly(d, t) && !(m > np->e + 1 && tk_is(d, m - 1, LX_DET | LX_PREP)))
                 return 0;
         }
         return 1;

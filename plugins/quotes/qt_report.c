@@ -331,7 +331,7 @@ static void forward(qt_doc_t *d, int32_t c, const qt_np_t *np)
                 p++;
                 continue;
             }
-            if (t->kind == TK_WORD && ((t->lex & LX_TIME) || (t->flags & TF_LY) ||
+            if (t->kind == TK_WORD && ((t->lex & LX_TIME) || qt_tok_ly(d, t) ||
                                        ((t->lex & LX_ADV) && !(t->lex & (LX_PRON | LX_DET)))) &&
                 !(t->lex & LX_THAT)) {
                 p++;

@@ -20,6 +20,10 @@
 
 #include <utf8proc.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 int qt_vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
 {
     if (need <= *cap)
@@ -48,6 +52,34 @@ void qt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const v
         qsort(base, n, size, cmp);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void qt_sort_u64(uint64_t *a, size_t n)
+{
+    size_t i = 1;
+    while (i < n && a[i - 1] <= a[i])
+        i++;
+    if (i >= n)
+        return;
+    if (n > 32) {
+        qsort(a, n, sizeof *a, cmp_u64);
+        return;
+    }
+    /* a few keys (a document's quotations, speakers): insertion, from the
+     * first one out of order */
+    for (; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
 void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, const qt_cfg_t *cfg)
 {
     d->t = t;
@@ -56,7 +88,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
-    d->n_cues = d->n_caps = d->n_pers = 0;
+    d->n_cues = d->n_caps = d->n_pers = d->n_sev = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -80,6 +112,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->cues);
     free(d->caps);
     free(d->pers);
+    free(d->sev);
     memset(d, 0, sizeof *d);
 }
 
@@ -401,8 +434,6 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
         tk->lex = le->cls;
         tk->extra = le->extra;
     }
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && n >= 5 && w[n - 1] == 'y' && w[n - 2] == 'l')
-        tk->flags |= TF_LY;
 }
 
 /* The common case of scan_word + lookup in one pass: a run of ASCII letters
@@ -427,15 +458,43 @@ static const uint8_t nxtab[256] = {
 #undef NX8
 #undef NX64
 
-static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, size_t *pi,
-                            qt_tok_t *tk)
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QT_SSE2_WORDS 1
+/* The first w bytes of a uint64_t (w = 0..8). */
+static const uint64_t keep_tab[9] = {
+    0, 0xffull, 0xffffull, 0xffffffull, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull,
+    0xffffffffffffffull, ~0ull,
+};
+
+/* Bit k set when byte k of v is an ASCII letter or digit (wtab's W_ALNUM);
+ * *low gets the bytes lower-cased by setting bit 0x20 (exact for letters
+ * and digits).  Signed compares: a byte b is in [lo, lo + len) when
+ * b + (0x80 - lo), wrapped, is below -0x80 + len. */
+static QT_INLINE unsigned alnum_mask16(__m128i v, __m128i *low)
+{
+    __m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i let = _mm_cmpgt_epi8(_mm_set1_epi8((char)(-0x80 + 26)),
+                                 _mm_add_epi8(lc, _mm_set1_epi8((char)(0x80 - 'a'))));
+    __m128i dig = _mm_cmpgt_epi8(_mm_set1_epi8((char)(-0x80 + 10)),
+                                 _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))));
+    *low = lc;
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(let, dig));
+}
+#endif
+
+/* (word_lane below does the same for a run of words, sixteen bytes at a
+ * time; fast_word takes the words it leaves: longer ones, the text's last
+ * sixteen bytes, a full token array) */
+static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
+                            qt_tok_t *restrict tk)
 {
     size_t st = *pi, j = st;
     /* the text is NUL-terminated (doc_text) and wtab['\0'] is 0: no bound
-     * check; the letters' case is looked at only where it matters (a
-     * capitalised word's TF_UPPER) */
+     * check */
     while (wtab[t[j]] != 0)
         j++;
+    /* the letters' case is looked at only where it matters (a capitalised
+     * word's TF_UPPER) */
     unsigned first = wtab[t[st]];
     int digits_first = !(first & (W_UP | W_LOW));
     size_t w = j - st;
@@ -496,9 +555,6 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
             if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
                 (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
         }
-        if ((t[j - 1] | 0x20) == 'y' && w >= 5 && (t[j - 2] | 0x20) == 'l' &&
-            tk->kind == TK_WORD && !(tk->flags & TF_CAP))
-            tk->flags |= TF_LY;
         return 1;
     }
     if (w > QT_MAX_WORD) {
@@ -529,16 +585,13 @@ static QT_INLINE int fast_word(qt_doc_t *d, const unsigned char *t, size_t n, si
         if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
             (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
     }
-    if (tk->kind == TK_WORD && !(tk->flags & TF_CAP) && w >= 5 && lw[w - 1] == 'y' &&
-        lw[w - 2] == 'l')
-        tk->flags |= TF_LY;
     return 1;
 }
 
 /* A punctuation token (code point cp of l bytes at i) into tk; returns its
  * end.  "..." is one ellipsis, "--" one dash; a period right after a word
  * that takes one (or a single capital) is an abbreviation's. */
-static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
+static QT_INLINE size_t punct_tok(qt_doc_t *d, const unsigned char *t, size_t n, size_t i,
                                uint32_t cp, size_t l, unsigned spb, qt_tok_t *tk)
 {
     tk->kind = TK_PUNCT;
@@ -563,6 +616,9 @@ static inline size_t punct_tok(const qt_doc_t *d, const unsigned char *t, size_t
             ((pw->lex & LX_ABBR) || (pw->ce - pw->s == 1 && (pw->flags & TF_CAP))))
             tk->flags |= TF_ABBR;
     }
+    /* a possible sentence end, for qt_sentences (d->oom on failure) */
+    if (tk->cp == '.' || tk->cp == '!' || tk->cp == '?' || tk->cp == 0x2026)
+        (void)QT_PUSH(d, sev, (int32_t)d->n_tok);
     return e;
 }
 
@@ -591,6 +647,161 @@ static QT_INLINE qt_tok_t *new_tok(qt_doc_t *d, uint32_t para, unsigned nfl)
     return tk;
 }
 
+#ifdef QT_SSE2_WORDS
+/* The common run: plain ASCII words (letters and digits, up to fifteen
+ * bytes), each followed by one space or by a byte that ends it for good.
+ * The same tokens, flags, keys and lists as new_tok + fast_word +
+ * token_listed, with the token count, array and room in registers.  Stops
+ * (before the word) at anything else: a longer word, a word fast_word would
+ * hand to the full scanner, the end of the room, the last 16 bytes of the
+ * text.  Returns the tokens made; *pi and *pnfl move on past them. */
+static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
+                        uint32_t para, unsigned *pnfl)
+{
+    qt_tok_t *const tok = d->tok;
+    const qt_lex_t *const lx = d->lx;
+    const size_t n0 = d->n_tok, cap = d->cap_tok;
+    size_t nt = n0, i = *pi;
+    unsigned nfl = *pnfl;
+    while (nt < cap && i + 16 <= n + 1) {
+        const size_t st = i;
+        __m128i low;
+        unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
+        unsigned stop = ~m & 0xffffu;
+        if (stop == 0 || (m & 1u) == 0) /* a long word (or no word) */
+            break;
+        const size_t j = st + (unsigned)__builtin_ctz(stop), w = j - st;
+        const unsigned first = wtab[t[st]];
+        const int digits_first = !(first & (W_UP | W_LOW));
+        const unsigned nx = nxtab[t[j]];
+        if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+                        ((nx & NX_DOT) && (digits_first || w == 1))))
+            break;
+        qt_tok_t *restrict tk = &tok[nt];
+        *tk = (qt_tok_t){.s = (uint32_t)st, .e = (uint32_t)j, .ce = (uint32_t)j, .q = -1,
+                         .para = para, .flags = (uint16_t)nfl,
+                         .kind = digits_first ? TK_NUM : TK_WORD};
+        if (first & W_UP) {
+            (void)QT_PUSH(d, caps, (int32_t)nt);
+            unsigned ups = 0;
+            size_t k = st;
+            for (; k < j; k++) {
+                unsigned f = wtab[t[k]];
+                if (f & W_LOW)
+                    break;
+                ups += (f & W_UP) != 0;
+            }
+            tk->flags = (uint16_t)(nfl | TF_CAP | (k == j && ups >= 2 ? TF_UPPER : 0));
+        }
+        uint64_t h;
+        if (w <= 8) {
+            h = (uint64_t)_mm_cvtsi128_si64(low) & keep_tab[w];
+        } else {
+            char buf[16];
+            _mm_storeu_si128((__m128i *)(void *)buf, low);
+            h = qt_hash_lowered(buf, w);
+        }
+        tk->h = h;
+        const qt_lexent_t *le = qt_lex_get(lx, h);
+        if (le != NULL) {
+            tk->lex = le->cls;
+            tk->extra = le->extra;
+            if (le->cls & (LX_CUE | LX_PHRASE))
+                (void)QT_PUSH(d, cues, (int32_t)nt);
+            if ((le->cls & LX_PERSON) && !digits_first)
+                (void)QT_PUSH(d, pers, (int32_t)nt);
+        }
+        nt++;
+        if (t[j] == ' ') {
+            tk->flags |= TF_SPA;
+            i = j + 1;
+            nfl = TF_SPB;
+            if (!wtab[t[i]])
+                break;
+        } else {
+            i = j;
+            nfl = 0;
+            break;
+        }
+    }
+    d->n_tok = nt;
+    *pi = i;
+    *pnfl = nfl;
+    return nt - n0;
+}
+#endif
+
+/* A word of ASCII letters and digits (a letter first) with one inner
+ * apostrophe, straight or typographic, before more of them: "Trump’s",
+ * "don't", "we’re".  What scan_word + lookup make of it (a trailing "'s" is
+ * a possessive outside the core; the key folds the apostrophe), without
+ * their general loop; 0 (nothing done) for anything else, and for a word
+ * the full scanner might extend (a non-ASCII byte, an apostrophe, hyphen or
+ * "&" after it, or a period before a letter). */
+static int apos_word(qt_doc_t *d, const unsigned char *t, size_t *pi, qt_tok_t *tk)
+{
+    const size_t st = *pi;
+    const unsigned first = wtab[t[st]];
+    if (!(first & (W_UP | W_LOW)))
+        return 0;
+    /* t[n] is NUL, which continues nothing: no bound checks */
+    size_t j = st;
+    unsigned acc = 0;
+    while (wtab[t[j]] != 0)
+        acc |= wtab[t[j++]];
+    size_t al = t[j] == '\'' ? 1 : (t[j] == 0xE2 && t[j + 1] == 0x80 && t[j + 2] == 0x99) ? 3 : 0;
+    if (al == 0 || !(wtab[t[j + al]] & (W_UP | W_LOW)))
+        return 0;
+    size_t e = j + al;
+    while (wtab[t[e]] != 0)
+        acc |= wtab[t[e++]];
+    const unsigned b = t[e];
+    if (b >= 0x80 || b == '\'' || b == '-' || b == '&' ||
+        (b == '.' && (t[e + 1] >= 0x80 || ascii_cls[t[e + 1]] == 1)))
+        return 0;
+    tk->kind = TK_WORD;
+    if (first & W_UP) {
+        tk->flags |= TF_CAP;
+        if (!(acc & W_LOW)) {
+            /* scan_word's all-caps rule: two capitals (or lead bytes) */
+            int letters = 0;
+            for (size_t k = st; k < e && letters < 2; k++)
+                letters += (wtab[t[k]] & W_UP) != 0 || t[k] >= 0xC0;
+            if (letters >= 2)
+                tk->flags |= TF_UPPER;
+        }
+    }
+    const size_t la = j - st, lb = e - j - al;
+    const int poss = lb == 1 && t[e - 1] == 's';
+    tk->s = (uint32_t)st;
+    tk->e = tk->ce = (uint32_t)e;
+    if (poss) {
+        tk->ce = (uint32_t)j;
+        tk->flags |= TF_POSS;
+    }
+    *pi = e;
+    const size_t kn = poss ? la : la + 1 + lb;
+    if (kn > QT_MAX_WORD) {
+        tk->h = 0;
+        return 1;
+    }
+    char buf[QT_MAX_WORD];
+    for (size_t k = 0; k < la; k++)
+        buf[k] = (char)(t[st + k] | 0x20); /* exact for ASCII letters and digits */
+    if (!poss) {
+        buf[la] = '\'';
+        for (size_t k = 0; k < lb; k++)
+            buf[la + 1 + k] = (char)(t[j + al + k] | 0x20);
+    }
+    tk->h = qt_hash_lowered(buf, kn);
+    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
+    if (le != NULL) {
+        tk->lex = le->cls;
+        tk->extra = le->extra;
+    }
+    return 1;
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -613,10 +824,16 @@ int qt_tokenize(qt_doc_t *d)
         if (wtab[c]) {
             /* an ASCII letter or digit (most tokens): no space, quote mark
              * or code point to look at */
+#ifdef QT_SSE2_WORDS
+            if (word_lane(d, t, n, &i, para, &nfl) != 0)
+                continue;
+#endif
             if ((tk = new_tok(d, para, nfl)) == NULL)
                 return -1;
             if (fast_word(d, t, n, &i, tk))
                 goto token_listed; /* fast_word listed it in d->cues / d->caps */
+            if (apos_word(d, t, &i, tk))
+                goto token_done;
             int fold;
             i = scan_word(t, n, i, tk, &fold);
             lookup(d, tk, fold);
@@ -645,7 +862,7 @@ int qt_tokenize(qt_doc_t *d)
                 pt.q = -1;
                 pt.para = para;
                 d->tok[d->n_tok - 1].flags |= TF_SPA;
-                if (push_tok(d, &pt) != 0)
+                if (QT_PUSH(d, sev, (int32_t)d->n_tok) != 0 || push_tok(d, &pt) != 0)
                     return -1;
                 para++;
                 nfl |= TF_PSTART;
@@ -734,6 +951,8 @@ int qt_tokenize(qt_doc_t *d)
         }
     token_done:
         if ((tk->lex & (LX_CUE | LX_PHRASE)) && QT_PUSH(d, cues, (int32_t)d->n_tok) != 0)
+            return -1;
+        if (tk->kind == TK_WORD && (tk->flags & TF_DOTTED) && QT_PUSH(d, sev, (int32_t)d->n_tok) != 0)
             return -1;
         if (tk->kind == TK_WORD && (tk->lex & LX_PERSON) && QT_PUSH(d, pers, (int32_t)d->n_tok) != 0)
             return -1;
@@ -897,56 +1116,59 @@ static void title_case(qt_doc_t *d)
     }
 }
 
+/* Token i starts a sentence (d->oom on failure). */
+static QT_INLINE void start_sentence(qt_doc_t *d, size_t i)
+{
+    if (QT_PUSH(d, sstart, (int32_t)i) == 0)
+        d->tok[i].flags |= TF_SSTART;
+}
+
+/* The sentence splitter.  Only the tokens the tokenizer listed in d->sev
+ * (paragraph breaks, . ! ? and ellipsis, dotted words) and the quote marks
+ * (d->marks: a quotation's closing mark may end its sentence) can end a
+ * sentence, so only they are visited, in token order (the two lists are
+ * sorted and disjoint); when one ends its sentence, the next token starts
+ * one unless it is a paragraph break (which is itself visited and does the
+ * same).  Each token's sentence index is then filled in from the starts. */
 void qt_sentences(qt_doc_t *d)
 {
-    uint32_t sent = 0;
-    int pending = 1;
     d->n_sstart = 0;
     d->n_pstart = 0;
-    /* A paragraph's index changes only right after its TK_PARA token (the
-     * tokenizer never writes two in a row, nor one first), so the token
-     * after one, and token 0, start paragraphs: d->pstart is filled at
-     * token 0 and at each TK_PARA, not tested on every token.  The token
-     * array does not move here (only sstart / pstart grow). */
+    /* the token array does not move here (only sstart / pstart grow) */
     qt_tok_t *const tok = d->tok;
     const size_t n_tok = d->n_tok;
-    if (n_tok > 0) /* token 0 starts paragraph 0 (and the tokenizer's index is 0 there) */
+    if (n_tok > 0) {
+        /* token 0 starts paragraph 0 (and the tokenizer's index is 0 there) */
         while (d->n_pstart <= tok[0].para)
             if (QT_PUSH(d, pstart, 0) != 0)
                 return;
-    for (size_t i = 0; i < n_tok; i++) {
+        if (tok[0].kind != TK_PARA) /* (the tokenizer never writes one first) */
+            start_sentence(d, 0);
+    }
+    const int32_t *ev = d->sev, *mk = d->marks;
+    size_t a = 0, b = 0, na = d->n_sev, nb = d->n_marks;
+    while (a < na || b < nb) {
+        size_t i;
+        if (b >= nb || (a < na && ev[a] < mk[b]))
+            i = (size_t)ev[a++];
+        else
+            i = (size_t)mk[b++];
         qt_tok_t *tk = &tok[i];
+        int pending = 0;
         if (tk->kind == TK_PARA) {
-            tk->sent = sent;
             pending = 1;
             /* the next token starts a paragraph */
             if (i + 1 < n_tok)
                 while (d->n_pstart <= tok[i + 1].para)
                     if (QT_PUSH(d, pstart, (int32_t)(i + 1)) != 0)
                         return;
-            continue;
-        }
-        if (pending) {
-            if (d->n_sstart > 0)
-                sent++;
-            if (QT_PUSH(d, sstart, (int32_t)i) != 0)
-                return;
-            tk->flags |= TF_SSTART;
-            pending = 0;
-        }
-        tk->sent = sent;
-        if (tk->q >= 0) {
+        } else if (tk->q >= 0) {
             const qt_quote_t *q = &d->q[tk->q];
+            /* "... probably not." He left. */
             if ((int32_t)i == q->close && q->ce > q->cs && (q->flags & QF_ENDS_STOP) &&
-                starts_sentence(d, i + 1)) {
-                /* "... probably not." He left. */
-                size_t j = i + 1;
-                if (j < n_tok && tok[j].kind != TK_PARA)
-                    pending = 1;
-            }
-            continue;
-        }
-        if (tk->kind == TK_WORD) {
+                starts_sentence(d, i + 1))
+                pending = 1;
+        } else if (tk->kind == TK_WORD) {
             if ((tk->flags & TF_DOTTED) && starts_sentence_strong(d, i + 1))
                 pending = 1;
         } else if (tk->kind == TK_PUNCT) {
@@ -962,6 +1184,18 @@ void qt_sentences(qt_doc_t *d)
                 pending = 1;
             }
         }
+        if (pending && i + 1 < n_tok && tok[i + 1].kind != TK_PARA)
+            start_sentence(d, i + 1);
+    }
+    if (d->oom)
+        return;
+    /* each token's sentence: a paragraph break belongs to the sentence
+     * before it */
+    for (size_t s = 0; s < d->n_sstart; s++) {
+        size_t from = (size_t)d->sstart[s];
+        size_t to = s + 1 < d->n_sstart ? (size_t)d->sstart[s + 1] : n_tok;
+        for (size_t k = from; k < to; k++)
+            tok[k].sent = (uint32_t)s;
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);

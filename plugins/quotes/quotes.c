@@ -167,20 +167,6 @@ static void trim_scratch(qt_doc_t *d)
     }
 }
 
-/* A raw item holding a copy of js (the stage's per-thread buffer, which
- * the tree emitter does not touch), with tree as its child; NULL (tree
- * freed) when either is missing or memory runs out. */
-static cJSON *qt__raw_with_tree(const char *js, cJSON *tree, const qt_doc_t *d)
-{
-    cJSON *raw = js != NULL && tree != NULL && !d->oom ? cJSON_CreateRaw(js) : NULL;
-    if (raw == NULL) {
-        cJSON_Delete(tree);
-        return NULL;
-    }
-    raw->child = tree;
-    return raw;
-}
-
 static int quotes_process(void *instance, void *thread_state, tm_doc_t *doc, tm_err_t *err)
 {
     quotes_stage_t *st = instance;
@@ -213,31 +199,15 @@ static int quotes_process(void *instance, void *thread_state, tm_doc_t *doc, tm_
     if (d->oom)
         goto oom;
     size_t nq = 0;
-    if (st->cfg.raw_output) {
-        const char *js = qt_emit_quotes_raw(d, &nq);
-        if (js == NULL || (quotes = cJSON_CreateRaw(js)) == NULL)
-            goto oom;
-        if (st->cfg.speakers) {
-            js = qt_emit_speakers_raw(d);
-            if (js == NULL || (speakers = cJSON_CreateRaw(js)) == NULL)
-                goto oom;
-        }
-    } else {
-        /* Both: the JSON text goes into the result as it is (the core
-         * encodes nothing), and the tree, hung on the raw item's child, is
-         * what sentiment reads (nobody parses anything).  stage.h,
-         * doc_annotation, describes the pairing. */
-        const char *js = qt_emit_quotes_raw(d, &nq);
-        quotes = qt__raw_with_tree(js, qt_emit_quotes(d), d);
-        if (quotes == NULL)
-            goto oom;
-        if (st->cfg.speakers) {
-            js = qt_emit_speakers_raw(d);
-            speakers = qt__raw_with_tree(js, qt_emit_speakers(d), d);
-            if (speakers == NULL)
-                goto oom;
-        }
-    }
+    /* The JSON text goes into the result as it is (the core encodes
+     * nothing), and the tree, hung on the raw item's child, is what
+     * sentiment reads (nobody parses anything); stage.h, doc_annotation,
+     * describes the pairing.  raw_output: the text alone. */
+    int tree = !st->cfg.raw_output;
+    if ((quotes = qt_emit_quotes_both(d, &nq, tree)) == NULL)
+        goto oom;
+    if (st->cfg.speakers && (speakers = qt_emit_speakers_both(d, tree)) == NULL)
+        goto oom;
     h->metric_add(st->m_quotes, (double)nq);
     if (nq > 0)
         h->metric_add(st->m_docs, 1);

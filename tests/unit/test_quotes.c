@@ -6,12 +6,15 @@
  * scare quotes, indirect speech) and checks the expected quotations,
  * speakers and roles; the other tests check the annotation invariants
  * (offsets, mentions), the configuration errors, the options and bad input;
- * test_raw_output checks that raw_output gives byte-identical results.
+ * test_raw_output checks that raw_output gives byte-identical results;
+ * test_word_forms checks the tokenizer's word keys, possessives, case flags
+ * and -ly adverbs.
  */
 #include "unit.h"
 
 #include "../../daemon/codec.h"
 #include "../support/testhost.h"
+#include "../../plugins/quotes/qt.h"
 
 const tm_stage_desc_t *tm_stage_entry_v1(void);
 
@@ -565,6 +568,78 @@ static void test_raw_output(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The tokenizer's word forms, whichever of its paths makes them (the run
+ * of plain words, the byte loop, the apostrophe words, the full scanner):
+ * every word's key is the lexicon's hash of its core (qt_hash_word: ASCII
+ * lower-cased, apostrophes folded), a trailing 's is a possessive outside
+ * the core, and the case flags and -ly adverbs follow their rules. */
+static void test_word_forms(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_add(&lx, "don't", 5, LX_AUX | LX_NEG, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    static const struct {
+        const char *word; /* as written, then a space */
+        size_t core;      /* bytes of the core */
+        unsigned flags;   /* expected of TF_CAP | TF_UPPER | TF_POSS */
+        int ly;           /* qt_tok_ly */
+        uint32_t lex;     /* expected classes */
+    } cases[] = {
+        {"Mayor\xe2\x80\x99s", 5, TF_CAP | TF_POSS, 0, LX_TITLE | LX_PERSON},
+        {"mayor's", 5, TF_POSS, 0, LX_TITLE | LX_PERSON},
+        {"MAYOR\xe2\x80\x99S", 9, TF_CAP | TF_UPPER, 0, 0},
+        {"Don\xe2\x80\x99t", 7, TF_CAP, 0, LX_AUX | LX_NEG},
+        {"DON'T", 5, TF_CAP | TF_UPPER, 0, LX_AUX | LX_NEG},
+        {"I\xe2\x80\x99M", 5, TF_CAP | TF_UPPER, 0, 0},
+        {"rock\xe2\x80\x99n\xe2\x80\x99roll", 15, 0, 0, 0},
+        {"well-known", 10, 0, 0, 0},
+        {"quickly", 7, 0, 1, 0},
+        {"Quickly", 7, TF_CAP, 0, 0},
+        {"QUICKLY", 7, TF_CAP | TF_UPPER, 0, 0},
+        {"a\xe2\x80\x99" "bly", 7, 0, 1, 0},  /* folded: 5 bytes */
+        {"x\xe2\x80\x99ly", 6, 0, 0, 0},   /* folded: 4 bytes */
+        {"re'ally", 7, 0, 1, 0},
+        {"extraordinarily", 15, 0, 1, 0},
+        {"counterrevolutionarily", 22, 0, 1, 0},
+        {"fly", 3, 0, 0, 0},
+        {"U.S.", 4, TF_CAP | TF_UPPER, 0, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        /* the word at the start, in the middle (after a plain word) and
+         * at the very end of a text */
+        char text[160];
+        for (int where = 0; where < 3; where++) {
+            const char *w = cases[c].word;
+            int len = where == 0   ? snprintf(text, sizeof text, "%s said it today.", w)
+                      : where == 1 ? snprintf(text, sizeof text, "And %s said it.", w)
+                                   : snprintf(text, sizeof text, "It was %s", w);
+            size_t at = where == 0 ? 0 : where == 1 ? 4 : 7;
+            qt_doc_t d;
+            memset(&d, 0, sizeof d);
+            qt_doc_reset(&d, text, (size_t)len, &lx, &cfg);
+            assert_int_equal(qt_tokenize(&d), 0);
+            const qt_tok_t *tk = NULL;
+            for (size_t k = 0; k < d.n_tok; k++)
+                if (d.tok[k].s == at)
+                    tk = &d.tok[k];
+            if (tk == NULL)
+                fail_msg("case %zu (%d): no token at %zu", c, where, at);
+            if (tk->e != at + strlen(w) || tk->ce != at + cases[c].core ||
+                (tk->flags & (TF_CAP | TF_UPPER | TF_POSS)) != cases[c].flags ||
+                qt_tok_ly(&d, tk) != cases[c].ly || tk->lex != cases[c].lex ||
+                tk->h != qt_hash_word(text + tk->s, tk->ce - tk->s))
+                fail_msg("case %zu (%d) \"%s\": e %u ce %u flags %#x ly %d lex %#x", c, where, w,
+                         tk->e, tk->ce, tk->flags, qt_tok_ly(&d, tk), tk->lex);
+            qt_doc_free(&d);
+        }
+    }
+    qt_lex_free(&lx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_raw_output),
+        cmocka_unit_test(test_word_forms),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
