@@ -543,7 +543,9 @@ static void test_text_hash_is_xxh3(void **state)
 
 /* Shingle hashes (sketch.c writes XXH3 of 32 bytes out by hand): with
  * every hash kept, the sample is exactly the sorted distinct top halves of
- * XXH3_64bits over each run of four token hashes. */
+ * XXH3_64bits over each run of four token hashes.  Both ways to keep them
+ * all: rate 1 (the unrolled loop that only samples), and a sample_min no
+ * text reaches (the short-text path, which hashes every shingle again). */
 static void test_shingle_hash_is_xxh3(void **state)
 {
     (void)state;
@@ -552,7 +554,12 @@ static void test_shingle_hash_is_xxh3(void **state)
                          .anchor_max = 1};
     dd_scratch_t s = {0};
     uint64_t x = 88172645463325252ull;
-    for (size_t ntok = 4; ntok < 700; ntok += 37) {
+    for (size_t iter = 0; iter < 40; iter++) {
+        size_t ntok = 4 + (iter % 20) * 37;
+        if (iter == 20) {
+            c.sample_rate = 4096;
+            c.sample_min = 65536;
+        }
         assert_int_equal(dd_grow((void **)&s.tok, &s.tok_cap, ntok, sizeof *s.tok), 0);
         for (size_t i = 0; i < ntok; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
