@@ -61,11 +61,8 @@ static void dd__insertion_sort(uint32_t *a, size_t n)
  * Worst case (values crowded into one bucket) is the insertion sort's
  * n^2 on at most 2048 values. */
 #define DD_BUCKET_MAX_BITS 11
-static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp, uint32_t mx)
 {
-    uint32_t mx = 0;
-    for (size_t i = 0; i < n; i++)
-        mx = a[i] > mx ? a[i] : mx;
     unsigned lb = 0;
     while (((size_t)1 << lb) < n && lb < DD_BUCKET_MAX_BITS)
         lb++;
@@ -89,29 +86,44 @@ static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
             a[m++] = v;
             continue;
         }
+        /* Shift the larger ones up while looking (one short loop, not a
+         * search and then a call to memmove); a repeat, found at the end
+         * of the search, moves them back. */
         size_t j = m;
-        while (j > 0 && a[j - 1] > v)
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
             j--;
-        if (j > 0 && a[j - 1] == v)
+        }
+        if (j > 0 && a[j - 1] == v) {
+            for (size_t k = j; k < m; k++)
+                a[k] = a[k + 1];
             continue;
-        for (size_t k = m; k > j; k--)
-            a[k] = a[k - 1];
+        }
         a[j] = v;
         m++;
     }
     return m;
 }
 
+size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+{
+    uint32_t mx = 0;
+    if (n > 32 && n <= ((size_t)1 << DD_BUCKET_MAX_BITS))
+        for (size_t i = 0; i < n; i++)
+            mx = a[i] > mx ? a[i] : mx;
+    return dd_sort_unique_max(a, n, tmp, mx);
+}
+
 /* Sort, then drop repeats: bucket sort for article-sized inputs, LSD
  * radix (8 bits per pass, linear) for long texts. */
-size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+size_t dd_sort_unique_max(uint32_t *a, size_t n, uint32_t *tmp, uint32_t mx)
 {
     if (n < 2)
         return n;
     if (n <= 32) {
         dd__insertion_sort(a, n);
     } else if (n <= ((size_t)1 << DD_BUCKET_MAX_BITS)) {
-        return dd__bucket_sort_unique(a, n, tmp);
+        return dd__bucket_sort_unique(a, n, tmp, mx);
     } else {
         uint32_t *src = a, *dst = tmp;
         for (unsigned shift = 0; shift < 32; shift += 8) {
@@ -254,7 +266,7 @@ int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, 
     uint32_t *all = s->sh, *smp = s->sh + n, *tmp = s->sh + 2 * n;
     uint32_t tau = dd_rate_tau(c->sample_rate);
     size_t m = dd__shingle_hashes(s->tok, n, span, tau, NULL, smp);
-    m = dd_sort_unique(smp, m, tmp);
+    m = dd_sort_unique_max(smp, m, tmp, tau); /* the sampled ones are <= tau */
     uint32_t *src = smp;
     size_t have = m;
     if (m < c->sample_min && tau != UINT32_MAX) {
