@@ -295,6 +295,29 @@ size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
     return n;
 }
 
+/* Groups of probes: all slots of a group are requested first, so their
+ * cache misses on a large index overlap. */
+#define DD_ANCHOR_GROUP 64
+
+void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                           size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                           void *ctx)
+{
+    const dd_aslot_t *t = a->t;
+    const size_t mask = a->mask;
+    for (size_t g = 0; g < n; g += DD_ANCHOR_GROUP) {
+        size_t e = n - g < DD_ANCHOR_GROUP ? n : g + DD_ANCHOR_GROUP;
+        for (size_t i = g; i < e; i++)
+            __builtin_prefetch(&t[(size_t)hash[i] & mask]);
+        for (size_t i = g; i < e; i++) {
+            const uint32_t key = dd__akey(keys[i]);
+            for (size_t j = (size_t)hash[i] & mask; t[j].key != 0; j = (j + 1) & mask)
+                if (t[j].key == key)
+                    fn(ctx, i, t[j].seq);
+        }
+    }
+}
+
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)
 {
     dd_anchors_prefetch_h(a, dd_anchors_hash(key));

@@ -60,6 +60,12 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
                       void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
 size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
                         void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+/* dd_anchors_get_h for keys[0..n) with their table hashes: fn(ctx, i,
+ * seq_lo) for each posting of keys[i], in order of i.  The table must not
+ * change meanwhile (fn must not add or remove postings). */
+void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                           size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                           void *ctx);
 /* Hint that key will be looked up soon. */
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
 void dd_anchors_prefetch_h(const dd_anchors_t *a, uint64_t hash);

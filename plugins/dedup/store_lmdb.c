@@ -94,6 +94,7 @@ typedef struct dd_lmdb {
 
     dd_candset_t cs;
     unsigned hit_df;   /* document frequency of the key being probed */
+    const uint16_t *hit_dfs; /* ...of the batch's keys (dd__hit_many_cb) */
     dd_cand_t *cand;
     size_t cand_cap;
     unsigned since_drop; /* inserts since the map's pages were dropped */
@@ -393,6 +394,14 @@ static void dd__hit_cb(void *ctx, uint32_t lo)
     dd_candset_hit(&b->cs, dd__full_seq(b, lo), dd_key_weight(b->hit_df));
 }
 
+/* dd_anchors_get_many_h's: a hit on key i of the batch, whose document
+ * frequency is hit_dfs[i] */
+static void dd__hit_many_cb(void *ctx, size_t i, uint32_t lo)
+{
+    dd_lmdb_t *b = ctx;
+    dd_candset_hit(&b->cs, dd__full_seq(b, lo), dd_key_weight(b->hit_dfs[i]));
+}
+
 static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out, tm_err_t *err)
 {
     dd_lmdb_t *b = (dd_lmdb_t *)base;
@@ -426,16 +435,12 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
     dd_candset_reset(&b->cs);
     /* Probes go in groups whose slots are all requested first: on a large
      * index each is a cache miss, and these then overlap. */
-    for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
-        size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
-        if (q->key_hash != NULL) {
-            for (size_t i = g; i < e; i++)
-                dd_anchors_prefetch_h(b->anchors, q->key_hash[i]);
-            for (size_t i = g; i < e; i++) {
-                b->hit_df = q->key_df[i];
-                dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
-            }
-        } else {
+    if (q->key_hash != NULL) {
+        b->hit_dfs = q->key_df;
+        dd_anchors_get_many_h(b->anchors, q->keys, q->key_hash, q->nlow, dd__hit_many_cb, b);
+    } else {
+        for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
+            size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
             for (size_t i = g; i < e; i++)
                 dd_anchors_prefetch(b->anchors, q->keys[i]);
             for (size_t i = g; i < e; i++) {
@@ -444,14 +449,18 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
             }
         }
     }
-    if (b->cs.count == 0)
-        for (size_t i = q->nlow; i < q->nkeys; i++) {
-            b->hit_df = q->key_df[i];
-            if (q->key_hash != NULL)
-                dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
-            else
+    if (b->cs.count == 0 && q->nkeys > q->nlow) {
+        if (q->key_hash != NULL) {
+            b->hit_dfs = q->key_df + q->nlow;
+            dd_anchors_get_many_h(b->anchors, q->keys + q->nlow, q->key_hash + q->nlow,
+                                  q->nkeys - q->nlow, dd__hit_many_cb, b);
+        } else {
+            for (size_t i = q->nlow; i < q->nkeys; i++) {
+                b->hit_df = q->key_df[i];
                 dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+            }
         }
+    }
     size_t k = dd_candset_top(&b->cs, q->max_candidates);
     if (k > b->cand_cap) {
         dd_cand_t *nc = realloc(b->cand, k * sizeof *nc);

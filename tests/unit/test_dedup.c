@@ -14,6 +14,7 @@
 
 #include "../support/testhost.h"
 #include "../../plugins/dedup/dedup.h"
+#include "../../plugins/dedup/memindex.h"
 #include "../../plugins/dedup/normalize.h"
 #include "../../plugins/dedup/sketch.h"
 
@@ -584,6 +585,60 @@ static void test_shingle_hash_is_xxh3(void **state)
     dd_scratch_free(&s);
 }
 
+/* The batch probe of the anchor postings gives the postings of every key,
+ * in key order, exactly as one dd_anchors_get per key: keys with many
+ * postings, repeats, absent keys and key 0 (stored as 1), in a table
+ * crowded enough that probe runs cross. */
+struct anchor_log {
+    uint32_t got[4096][2];
+    size_t n;
+};
+static void anchor_one(void *ctx, uint32_t seq)
+{
+    struct anchor_log *l = ctx;
+    l->got[l->n][0] = UINT32_MAX; /* filled in by the caller's key index */
+    l->got[l->n++][1] = seq;
+}
+static void anchor_many(void *ctx, size_t i, uint32_t seq)
+{
+    struct anchor_log *l = ctx;
+    l->got[l->n][0] = (uint32_t)i;
+    l->got[l->n++][1] = seq;
+}
+static void test_anchor_batch_probe(void **state)
+{
+    (void)state;
+    dd_anchors_t *a = dd_anchors_new();
+    assert_non_null(a);
+    uint32_t x = 2463534242u;
+    for (uint32_t seq = 1; seq <= 600; seq++)
+        for (int k = 0; k < 5; k++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            uint32_t key = k == 0 ? seq % 7 : k == 1 ? 1000 + seq % 50 : x % 3000;
+            assert_true(dd_anchors_add(a, key, seq, 64) >= 0);
+        }
+    uint32_t keys[300];
+    uint64_t hash[300];
+    for (size_t i = 0; i < 300; i++) {
+        keys[i] = i < 10 ? (uint32_t)i : i < 60 ? 1000 + (uint32_t)i % 60 : (uint32_t)(i * 37 % 5000);
+        hash[i] = dd_anchors_hash(keys[i]);
+    }
+    static struct anchor_log want, got;
+    want.n = got.n = 0;
+    for (size_t i = 0; i < 300; i++) {
+        size_t before = want.n;
+        size_t c = dd_anchors_get(a, keys[i], anchor_one, &want);
+        assert_int_equal(c, want.n - before);
+        for (size_t k = before; k < want.n; k++)
+            want.got[k][0] = (uint32_t)i;
+    }
+    assert_true(want.n > 600);
+    dd_anchors_get_many_h(a, keys, hash, 300, anchor_many, &got);
+    assert_int_equal(got.n, want.n);
+    assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+    dd_anchors_free(a);
+}
+
 static void test_normalize_blocks_match_model(void **state)
 {
     (void)state;
@@ -740,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_sort_unique),
         cmocka_unit_test(test_text_hash_is_xxh3),
         cmocka_unit_test(test_shingle_hash_is_xxh3),
+        cmocka_unit_test(test_anchor_batch_probe),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
