@@ -15,6 +15,7 @@
 #include "../support/testhost.h"
 #include "../../plugins/dedup/dedup.h"
 #include "../../plugins/dedup/memindex.h"
+#include "../../plugins/dedup/dftable.h"
 #include "../../plugins/dedup/normalize.h"
 #include "../../plugins/dedup/sketch.h"
 
@@ -639,6 +640,39 @@ static void test_anchor_batch_probe(void **state)
     dd_anchors_free(a);
 }
 
+/* The boilerplate table's counter slots worked out in bulk (eight at a
+ * time with AVX2 when the CPU has it) are the one-hash reference's, for
+ * every count (the tail after the last group of eight too), edge hashes,
+ * and two table sizes; and counts added from slots read back per hash. */
+static void test_df_slots_match_reference(void **state)
+{
+    (void)state;
+    static uint32_t h[1000];
+    static dd_dfslot_t slot[1000];
+    uint32_t x = 88675123u;
+    for (size_t i = 0; i < 1000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        h[i] = i < 4 ? (uint32_t[]){0, 1, UINT32_MAX, 0x80000000u}[i] : x;
+    }
+    for (int size = 0; size < 2; size++) {
+        dd_df_t *df = dd_df_new(size == 0 ? 50 : 10000, 256);
+        assert_non_null(df);
+        for (size_t n = 0; n <= 40; n++) {
+            memset(slot, 0xAB, sizeof slot);
+            dd_df_slots(df, h + n, n, slot);
+            for (size_t i = 0; i < n; i++)
+                assert_true(slot[i] == dd_df_slot(df, h[n + i]));
+        }
+        dd_df_slots(df, h, 1000, slot);
+        for (size_t i = 0; i < 1000; i++)
+            assert_true(slot[i] == dd_df_slot(df, h[i]));
+        assert_int_equal(dd_df_add_slots(df, slot, 200, 7), 0);
+        for (size_t i = 0; i < 200; i++)
+            assert_true(dd_df_get(df, h[i]) >= 1);
+        dd_df_free(df);
+    }
+}
+
 static void test_normalize_blocks_match_model(void **state)
 {
     (void)state;
@@ -796,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_text_hash_is_xxh3),
         cmocka_unit_test(test_shingle_hash_is_xxh3),
         cmocka_unit_test(test_anchor_batch_probe),
+        cmocka_unit_test(test_df_slots_match_reference),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
