@@ -46,22 +46,25 @@ int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
         nb *= 2;
     if (nb > s->cap) {
         free(s->key);
-        free(s->df);
+        free(s->pos);
         free(s->occ);
+        free(s->cont);
         s->key = aligned_alloc(16, nb * 4 * sizeof *s->key);
-        s->df = malloc((nb + 1) * 4 * sizeof *s->df);
+        s->pos = malloc(nb * sizeof *s->pos); /* n <= nb entries */
         s->occ = malloc(nb);
-        if (s->key == NULL || s->df == NULL || s->occ == NULL) {
+        s->cont = malloc(nb);
+        if (s->key == NULL || s->pos == NULL || s->occ == NULL || s->cont == NULL) {
             free(s->key);
-            free(s->df);
+            free(s->pos);
             free(s->occ);
+            free(s->cont);
             memset(s, 0, sizeof *s);
             return -1;
         }
         s->cap = nb;
     }
     memset(s->occ, 0, nb);
-    memset(s->df + nb * 4, 0, 4 * sizeof *s->df); /* read (and ignored) past the last bucket */
+    s->cont_lim = 0;
     s->mask = (uint32_t)(nb - 1);
     s->n = x->n;
     s->memo_lim[0] = s->memo_lim[1] = UINT32_MAX;
@@ -75,16 +78,30 @@ int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
         unsigned lane = (unsigned)__builtin_ctz(~(unsigned)s->occ[bk] & 0xF);
         s->occ[bk] |= (uint8_t)(1u << lane);
         s->key[bk * 4 + lane] = x->h[i];
-        s->df[bk * 4 + lane] = xdf[i];
+        s->pos[i] = bk * 4 + lane;
     }
+    (void)xdf;
     return 0;
+}
+
+/* s->cont for limit lim (>= 1) from x's frequencies xdf. */
+static void dd__xset_content(dd_xset_t *s, const uint16_t *xdf, unsigned lim)
+{
+    uint8_t *const cont = s->cont; /* locals: the byte stores could alias *s */
+    const uint32_t *const pos = s->pos;
+    const uint32_t n = s->n;
+    memset(cont, 0, (size_t)s->mask + 1);
+    for (uint32_t i = 0; i < n; i++)
+        cont[pos[i] >> 2] |= (uint8_t)((xdf[i] < lim) << (pos[i] & 3));
+    s->cont_lim = lim;
 }
 
 void dd_xset_free(dd_xset_t *s)
 {
     free(s->key);
-    free(s->df);
+    free(s->pos);
     free(s->occ);
+    free(s->cont);
     memset(s, 0, sizeof *s);
 }
 
@@ -148,17 +165,31 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
      * boilerplate), and its own, collected to be looked up afterwards in
      * one prefetched batch. */
     const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
-    const uint8_t *occ = xs->occ;
+    if (xs->cont_lim != lim1)
+        dd__xset_content(xs, xdf, lim1);
+    const uint8_t *occ = xs->occ, *cont = xs->cont;
     const uint32_t *key = xs->key;
-    const uint16_t *xsdf = xs->df;
-    const uint32_t mask = xs->mask, yn = y->n;
+    const uint32_t mask = xs->mask;
     const uint64_t nb = (uint64_t)mask + 1;
     const unsigned char *yh = (const unsigned char *)y->h;
-    for (uint32_t j = 0; j < yn; j++) {
+    /* y's entries <= tau: the first ye (ascending) */
+    uint32_t ye = y->n;
+    if (tau < y->tau) {
+        uint32_t lo = 0, hi = y->n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            uint32_t v;
+            memcpy(&v, yh + (size_t)mid * 4, 4);
+            if (v <= tau)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        ye = lo;
+    }
+    for (uint32_t j = 0; j < ye; j++) {
         uint32_t b;
         memcpy(&b, yh + (size_t)j * 4, 4);
-        if (b > tau)
-            break;
         uint32_t bk = dd__xh(b, nb);
         unsigned o = occ[bk];
         unsigned m = dd__xmatch(key + (size_t)bk * 4, b) & o;
@@ -170,12 +201,10 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
                 m = dd__xmatch(key + (size_t)bk * 4, b) & o;
             }
         }
-        /* lane 4 (no match) reads the next bucket's first slot: ignored */
-        unsigned f = xsdf[(size_t)bk * 4 + (unsigned)__builtin_ctz(m | 0x10)];
-        unsigned hit = m != 0;
-        ni += hit & (f < lim1);
+        /* shared, and content by x's frequency (one lane at most) */
+        ni += (m & cont[bk]) != 0;
         scratch[nyonly] = b;
-        nyonly += hit ^ 1u;
+        nyonly += m == 0;
     }
     ny = ni;
     /* Work cap: the discount can only lower ny (y's shingles found only in
