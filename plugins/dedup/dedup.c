@@ -328,6 +328,7 @@ static int dd_create(const tm_host_t *host, const cJSON *config, void **instance
             .max_docs = max_docs,
             .max_age_ms = max_age_ms,
             .posting_max = (unsigned)dd__int(config, "posting_max"),
+            .anchor_split = dd_rate_tau(st->sc.anchor_rate),
             .map_size = (uint64_t)dd__num(config, "map_size_mb") << 20,
             .commit_docs = (unsigned)dd__int(config, "commit_docs"),
             .commit_ms = (unsigned)dd__int(config, "commit_ms"),

@@ -33,7 +33,10 @@ void dd_exactmap_del(dd_exactmap_t *m, uint64_t h, uint64_t seq);
 size_t dd_exactmap_count(const dd_exactmap_t *m);
 size_t dd_exactmap_bytes(const dd_exactmap_t *m);
 
-dd_anchors_t *dd_anchors_new(void);
+/* Keys up to split and keys above it are kept in two tables (the index
+ * keys of a document are mostly its hashes up to the anchor threshold:
+ * pass that; UINT32_MAX: one table). */
+dd_anchors_t *dd_anchors_new(uint32_t split);
 void dd_anchors_free(dd_anchors_t *a);
 /* The table hash of key (a mix of it; key 0 is stored as 1): a pure
  * function, so process() can work it out for the ordered lane; the _h
@@ -68,7 +71,6 @@ void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const ui
                            void *ctx);
 /* Hint that key will be looked up soon. */
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
-void dd_anchors_prefetch_h(const dd_anchors_t *a, uint64_t hash);
 size_t dd_anchors_count(const dd_anchors_t *a);
 size_t dd_anchors_bytes(const dd_anchors_t *a);
 

@@ -850,7 +850,7 @@ int dd_lmdb_open(const tm_host_t *host, const dd_lmdb_cfg_t *cfg, dd_replay_fn r
     if ((rc = dd__lock(b, err)) != TM_OK)
         goto fail;
     b->exact = dd_exactmap_new();
-    b->anchors = dd_anchors_new();
+    b->anchors = dd_anchors_new(cfg->anchor_split);
     if (b->exact == NULL || b->anchors == NULL) {
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "dedup: out of memory");
         goto fail;

@@ -609,7 +609,7 @@ static void anchor_many(void *ctx, size_t i, uint32_t seq)
 static void test_anchor_batch_probe(void **state)
 {
     (void)state;
-    dd_anchors_t *a = dd_anchors_new();
+    dd_anchors_t *a = dd_anchors_new(1200); /* keys on both sides of the split */
     assert_non_null(a);
     uint32_t x = 2463534242u;
     for (uint32_t seq = 1; seq <= 600; seq++)
