@@ -82,11 +82,6 @@ static inline uint32_t dd__line_no(const dd_df_t *df, uint32_t h)
     return x & df->lines_mask;
 }
 
-static inline uint16_t *dd__line(const dd_df_t *df, uint32_t h)
-{
-    return df->t + (size_t)dd__line_no(df, h) * DD_LINE;
-}
-
 static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
 {
     uint32_t x = h * 0x85EBCA77u;
@@ -196,18 +191,6 @@ unsigned dd_df_get(const dd_df_t *df, uint32_t h) { return dd__get(df, h); }
  * their cache misses overlap instead of costing one memory latency each. */
 #define DD_GROUP 64
 
-void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
-{
-    for (size_t g = 0; g < n; g += DD_GROUP) {
-        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
-        for (size_t i = g; i < e; i++)
-            __builtin_prefetch(dd__line(df, h[i]));
-        for (size_t i = g; i < e; i++) {
-            unsigned v = dd__get(df, h[i]);
-            out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
-        }
-    }
-}
 
 dd_dfslot_t dd_df_slot(const dd_df_t *df, uint32_t h) { return dd__slot(df, h); }
 
@@ -263,6 +246,19 @@ void dd_df_slots(const dd_df_t *df, const uint32_t *h, size_t n, dd_dfslot_t *sl
     for (; i < n; i++) {
         slot[i] = dd__slot(df, h[i]);
         __builtin_prefetch(df->t + dd__slot_a(slot[i]));
+    }
+}
+
+void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
+{
+    dd_dfslot_t slot[DD_GROUP];
+    for (size_t g = 0; g < n; g += DD_GROUP) {
+        size_t e = n - g < DD_GROUP ? n - g : DD_GROUP;
+        dd_df_slots(df, h + g, e, slot); /* requests each line */
+        for (size_t i = 0; i < e; i++) {
+            unsigned v = dd__get_slot(df, slot[i]);
+            out[g + i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+        }
     }
 }
 

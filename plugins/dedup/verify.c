@@ -69,16 +69,23 @@ int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
     s->n = x->n;
     s->memo_lim[0] = s->memo_lim[1] = UINT32_MAX;
     s->memo_next = 0;
-    for (uint32_t i = 0; i < x->n; i++) {
-        uint32_t bk = dd__xh(x->h[i], (uint64_t)s->mask + 1);
-        while ((s->occ[bk] & 0xF) == 0xF) {
-            s->occ[bk] |= 0x10;
-            bk = (bk + 1) & s->mask;
+    /* locals: the byte stores to occ could otherwise alias *s and *x */
+    uint8_t *const occ = s->occ;
+    uint32_t *const key = s->key, *const pos = s->pos;
+    const uint32_t *const xh = x->h, n = x->n, mask = s->mask;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t h = xh[i];
+        uint32_t bk = dd__xh(h, (uint64_t)mask + 1);
+        unsigned o = occ[bk];
+        while (__builtin_expect((o & 0xF) == 0xF, 0)) {
+            occ[bk] = (uint8_t)(o | 0x10);
+            bk = (bk + 1) & mask;
+            o = occ[bk];
         }
-        unsigned lane = (unsigned)__builtin_ctz(~(unsigned)s->occ[bk] & 0xF);
-        s->occ[bk] |= (uint8_t)(1u << lane);
-        s->key[bk * 4 + lane] = x->h[i];
-        s->pos[i] = bk * 4 + lane;
+        unsigned lane = (unsigned)__builtin_ctz(~o & 0xF);
+        occ[bk] = (uint8_t)(o | (1u << lane));
+        key[bk * 4 + lane] = h;
+        pos[i] = bk * 4 + lane;
     }
     (void)xdf;
     return 0;

@@ -667,8 +667,16 @@ static void test_df_slots_match_reference(void **state)
         for (size_t i = 0; i < 1000; i++)
             assert_true(slot[i] == dd_df_slot(df, h[i]));
         assert_int_equal(dd_df_add_slots(df, slot, 200, 7), 0);
+        assert_int_equal(dd_df_add_slots(df, slot + 100, 200, 8), 0);
         for (size_t i = 0; i < 200; i++)
-            assert_true(dd_df_get(df, h[i]) >= 1);
+            assert_true(dd_df_get(df, h[i]) >= (i >= 100 ? 2u : 1u));
+        /* the bulk read (slots in groups) is the one-hash read */
+        static uint16_t got[1000];
+        for (size_t n = 0; n <= 1000; n += n < 80 ? 1 : 123) {
+            dd_df_get_many(df, h, n, got);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(got[i], dd_df_get(df, h[i]));
+        }
         dd_df_free(df);
     }
 }
