@@ -38,18 +38,15 @@ size_t dd_exactmap_bytes(const dd_exactmap_t *m);
  * pass that; UINT32_MAX: one table). */
 dd_anchors_t *dd_anchors_new(uint32_t split);
 void dd_anchors_free(dd_anchors_t *a);
-/* The table hash of key (a mix of it; key 0 is stored as 1): a pure
- * function, so process() can work it out for the ordered lane; the _h
- * functions take it instead of hashing key. */
+/* The table hash of key (key 0 is stored as 1): a pure function, so
+ * process() can work it out for the ordered lane; the _h functions take it
+ * instead of hashing key.  Keys are already hash values (shingle hashes),
+ * so one multiply spreads them enough: bits 32-63 of the product by the
+ * golden ratio (the table uses its low bits). */
 static inline uint64_t dd_anchors_hash(uint32_t key)
 {
     uint64_t x = key == 0 ? 1 : key;
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
+    return (x * UINT64_C(0x9E3779B97F4A7C15)) >> 32;
 }
 /* Add a posting unless key already has max_postings; returns 1 when
  * added, 0 when the key is full, -1 when out of memory. */
