@@ -677,13 +677,23 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     dd_df_get_slots(st->df, w->dfslot, x->n, st->xdf);
     for (uint32_t i = 0; i < x->n; i++)
         nlow += st->xdf[i] < st->posting_max;
-    size_t lo = 0, hi = nlow;
-    for (uint32_t i = 0; i < x->n; i++) {
-        unsigned f = st->xdf[i];
-        size_t k = f < st->posting_max ? lo++ : hi++;
-        st->keys[k] = x->h[i];
-        st->khash[k] = w->ahash[i];
-        st->kdf[k] = (uint16_t)f;
+    /* Usually every key is below posting_max: then the probe keys are the
+     * sample itself, in its order (no copies). */
+    const uint32_t *qkeys = x->h;
+    const uint64_t *qhash = w->ahash;
+    const uint16_t *qdf = st->xdf;
+    if (nlow < x->n) {
+        size_t lo = 0, hi = nlow;
+        for (uint32_t i = 0; i < x->n; i++) {
+            unsigned f = st->xdf[i];
+            size_t k = f < st->posting_max ? lo++ : hi++;
+            st->keys[k] = x->h[i];
+            st->khash[k] = w->ahash[i];
+            st->kdf[k] = (uint16_t)f;
+        }
+        qkeys = st->keys;
+        qhash = st->khash;
+        qdf = st->kdf;
     }
     /* Index keys: the sample is sorted ascending, so the hashes below the
      * anchor threshold come first, then the smallest others make up
@@ -703,9 +713,9 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     nk = x->n;
     dd_query_t q = {
         .sk = sk,
-        .keys = st->keys,
-        .key_hash = st->khash,
-        .key_df = st->kdf,
+        .keys = qkeys,
+        .key_hash = qhash,
+        .key_df = qdf,
         .nkeys = nk,
         .nlow = nlow,
         .anchors = st->anchors,
