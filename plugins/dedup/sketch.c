@@ -66,17 +66,18 @@ static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp, uint3
     unsigned lb = 0;
     while (((size_t)1 << lb) < n && lb < DD_BUCKET_MAX_BITS)
         lb++;
-    unsigned bits = mx != 0 ? 32u - (unsigned)__builtin_clz(mx) : 1u;
-    unsigned shift = bits > lb ? bits - lb : 0;
     uint32_t cnt[(1u << DD_BUCKET_MAX_BITS) + 1];
     size_t nb = (size_t)1 << lb;
+    /* bucket of v: v * nb / (mx + 1), as a multiply and a fixed shift
+     * (monotonic, and < nb for every v <= mx; v * mul < nb * 2^32 fits) */
+    const uint64_t mul = ((uint64_t)nb << 32) / ((uint64_t)mx + 1);
     memset(cnt, 0, (nb + 1) * sizeof cnt[0]);
     for (size_t i = 0; i < n; i++)
-        cnt[(a[i] >> shift) + 1]++;
+        cnt[((a[i] * mul) >> 32) + 1]++;
     for (size_t b = 0; b < nb; b++)
         cnt[b + 1] += cnt[b];
     for (size_t i = 0; i < n; i++)
-        tmp[cnt[a[i] >> shift]++] = a[i];
+        tmp[cnt[(a[i] * mul) >> 32]++] = a[i];
     /* Back into a by insertion, dropping repeats on the way: the values
      * come in bucket order, so almost every one goes at the end. */
     size_t m = 0;
