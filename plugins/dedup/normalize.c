@@ -689,8 +689,10 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
 
 /* dd__blocks with 32-byte blocks (AVX2), for CPUs that have it: the same
  * rules, masks of 32 bits; it stops where dd__blocks would, and leaves the
- * same state.  Runs only after __builtin_cpu_supports("avx2"). */
-__attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
+ * same state.  Runs only after __builtin_cpu_supports("avx2"), "bmi" and
+ * "bmi2" (every AVX2 CPU has them; blsr, shlx and rorx shorten the token
+ * loop and the inlined XXH3). */
+__attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_norm_t *n,
                                                                    const unsigned char *t,
                                                                    size_t len, size_t *pi)
 {
@@ -811,7 +813,8 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
     if (dd_grow((void **)&s->canon, &s->canon_cap, len + 16, 1) != 0)
         return -1;
 #ifdef DD_HAVE_BLOCKS32
-    const int avx2 = !o->sse2_only && len >= 64 && __builtin_cpu_supports("avx2");
+    const int avx2 = !o->sse2_only && len >= 64 && __builtin_cpu_supports("avx2") &&
+                     __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
 #endif
     size_t i = 0;
     while (i < len && !n.oom) {
