@@ -675,8 +675,7 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     unsigned anchor_df = st->vc.boilerplate_margin > 0 ? st->vc.boilerplate_margin + 1 : UINT16_MAX;
     size_t nk = 0, na = 0, nlow = 0;
     dd_df_get_slots(st->df, w->dfslot, x->n, st->xdf);
-    for (uint32_t i = 0; i < x->n; i++)
-        nlow += st->xdf[i] < st->posting_max;
+    nlow = dd_count_below(st->xdf, x->n, st->posting_max);
     /* Usually every key is below posting_max: then the probe keys are the
      * sample itself, in its order (no copies). */
     const uint32_t *qkeys = x->h;

@@ -125,6 +125,37 @@ static inline unsigned dd__xmatch(const uint32_t *k, uint32_t h)
 #endif
 }
 
+size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim)
+{
+    if (lim == 0)
+        return 0;
+    if (lim > UINT16_MAX)
+        return n;
+    size_t c = 0, i = 0;
+#if defined(__SSE2__)
+    /* v < lim  <=>  v saturating-minus (lim - 1) is 0; eight lanes at a
+     * time, counted in 16-bit lanes (-1 per hit) flushed every 4096
+     * blocks, before a lane could wrap */
+    const __m128i l1 = _mm_set1_epi16((short)(lim - 1)), z = _mm_setzero_si128();
+    while (i + 8 <= n) {
+        __m128i acc = z;
+        size_t e = n - i >= 8 * 4096 ? i + 8 * 4096 : i + ((n - i) & ~(size_t)7);
+        for (; i < e; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+            acc = _mm_add_epi16(acc, _mm_cmpeq_epi16(_mm_subs_epu16(x, l1), z));
+        }
+        /* -acc per lane, summed */
+        __m128i s = _mm_madd_epi16(_mm_sub_epi16(z, acc), _mm_set1_epi16(1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        c += (uint32_t)_mm_cvtsi128_si32(s);
+    }
+#endif
+    for (; i < n; i++)
+        c += v[i] < lim;
+    return c;
+}
+
 /* x's content entries among its first xe (those <= tau). */
 static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, unsigned lim)
 {
@@ -135,9 +166,7 @@ static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, uns
         for (int k = 0; k < 2; k++)
             if (xs->memo_lim[k] == lim)
                 return xs->memo_nx[k];
-    unsigned nx = 0;
-    for (uint32_t i = 0; i < xe; i++)
-        nx += xdf[i] < lim;
+    unsigned nx = (unsigned)dd_count_below(xdf, xe, lim);
     if (whole) {
         xs->memo_lim[xs->memo_next] = lim;
         xs->memo_nx[xs->memo_next] = nx;

@@ -46,6 +46,9 @@ typedef struct dd_xset {
     int memo_next;
 } dd_xset_t;
 
+/* How many of v[0..n) are below lim (SSE2, eight at a time). */
+size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim);
+
 /* Fill s with x's entries and their frequencies xdf.  Returns 0, or -1
  * when out of memory. */
 int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf);

@@ -16,6 +16,7 @@
 #include "../../plugins/dedup/dedup.h"
 #include "../../plugins/dedup/memindex.h"
 #include "../../plugins/dedup/dftable.h"
+#include "../../plugins/dedup/verify.h"
 #include "../../plugins/dedup/normalize.h"
 #include "../../plugins/dedup/sketch.h"
 
@@ -681,6 +682,33 @@ static void test_df_slots_match_reference(void **state)
     }
 }
 
+/* Counting frequencies below a limit (eight at a time) is the plain
+ * count: every limit edge (0, 1, 65535, 65536, a middle one), lengths
+ * around the vector width and past what 16-bit lane counters hold
+ * (300,000 entries: 37,500 per lane). */
+static void test_count_below(void **state)
+{
+    (void)state;
+    static uint16_t v[300000];
+    uint32_t x = 123456789u;
+    for (size_t i = 0; i < 300000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        v[i] = i % 11 == 0 ? 65535 : i % 13 == 0 ? 0 : (uint16_t)(x % 7 == 0 ? x : x % 40);
+    }
+    const unsigned lims[] = {0, 1, 2, 3, 17, 40, 65534, 65535, 65536, 100000};
+    const size_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 255, 32767, 32768, 32769, 70000, 300000};
+    for (size_t a = 0; a < sizeof lims / sizeof lims[0]; a++)
+        for (size_t b = 0; b < sizeof lens / sizeof lens[0]; b++) {
+            size_t want = 0;
+            for (size_t i = 0; i < lens[b]; i++)
+                want += v[i] < lims[a];
+            assert_int_equal(dd_count_below(v, lens[b], lims[a]), want);
+            if (lens[b] > 3)
+                assert_int_equal(dd_count_below(v + 3, lens[b] - 3, lims[a]),
+                                 want - (v[0] < lims[a]) - (v[1] < lims[a]) - (v[2] < lims[a]));
+        }
+}
+
 static void test_normalize_blocks_match_model(void **state)
 {
     (void)state;
@@ -839,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_shingle_hash_is_xxh3),
         cmocka_unit_test(test_anchor_batch_probe),
         cmocka_unit_test(test_df_slots_match_reference),
+        cmocka_unit_test(test_count_below),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
