@@ -338,19 +338,25 @@ static uint64_t dd__full_seq(const dd_lmdb_t *b, uint32_t lo)
     return b->next_seq - (uint64_t)(uint32_t)(cur - lo);
 }
 
-/* ah: the table hashes of r's anchors in order (the query's), or NULL */
-static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const uint64_t *ah)
+/* q: the query that found r's anchors (its anchors and their table
+ * hashes: r's flagged entries in order), or NULL (read the flags) */
+static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const dd_query_t *q)
 {
     if (dd_exactmap_get(b->exact, r->exact) == 0 &&
         dd_exactmap_put(b->exact, r->exact, r->seq) != 0)
         return -1;
-    size_t na = 0;
+    if (q != NULL && q->anchor_hash != NULL) {
+        for (size_t k = 0; k < q->nanchors; k++)
+            if (dd_anchors_add_h(b->anchors, q->anchors[k], q->anchor_hash[k], (uint32_t)r->seq,
+                                 b->cfg.posting_max) < 0)
+                return -1;
+        return 0;
+    }
     for (uint32_t i = 0; i < r->n; i++) {
         if (!(r->flags[i] & DD_F_ANCHOR))
             continue;
         uint32_t key = dd_rec_hash(r, i);
-        uint64_t h = ah != NULL ? ah[na++] : dd_anchors_hash(key);
-        if (dd_anchors_add_h(b->anchors, key, h, (uint32_t)r->seq, b->cfg.posting_max) < 0)
+        if (dd_anchors_add(b->anchors, key, (uint32_t)r->seq, b->cfg.posting_max) < 0)
             return -1;
     }
     return 0;
@@ -519,7 +525,7 @@ static int dd__insert(dd_backend_t *base, const dd_query_t *q, const dd_record_t
         b->oldest = rec->seq;
     b->next_seq = rec->seq + 1;
     b->live++;
-    if (dd__mem_add(b, &view, q->anchor_hash) != 0)
+    if (dd__mem_add(b, &view, q) != 0)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory (index)");
     if (++b->since_drop >= DD_DROP_PAGES_EVERY) {
         b->since_drop = 0;
