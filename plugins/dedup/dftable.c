@@ -355,14 +355,18 @@ int dd_df_add_slots(dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint64_t clu
     uint32_t *const fifo = df->fifo;
     uint8_t *const fifo_b = df->fifo_b;
     const size_t cap = df->fifo_cap;
-    for (size_t i = 0; i < n; i++) {
-        const uint32_t a = dd__slot_a(slot[i]), b = dd__slot_b(slot[i]);
-        fifo[tail] = a;
-        fifo_b[tail] = (uint8_t)(b & (DD_LINE - 1));
-        if (++tail == cap)
+    for (size_t i = 0; i < n;) {
+        /* up to the FIFO's end, then on from its start */
+        size_t e = cap - tail < n - i ? i + (cap - tail) : n;
+        for (; i < e; i++, tail++) {
+            const uint32_t a = dd__slot_a(slot[i]), b = dd__slot_b(slot[i]);
+            fifo[tail] = a;
+            fifo_b[tail] = (uint8_t)(b & (DD_LINE - 1));
+            dd__bump1(&t[a], 1);
+            dd__bump1(&t[b], 1);
+        }
+        if (tail == cap)
             tail = 0;
-        dd__bump1(&t[a], 1);
-        dd__bump1(&t[b], 1);
     }
     dd__add_end(df, n, cluster);
     return 0;
