@@ -405,8 +405,7 @@ static dd_handoff_t *dd__handoff_new(const dd_stage_t *st, const dd_sketch_t *sk
     /* also requests the table lines: when the ordered lane runs next on
      * this worker (the usual case) they are then in cache */
     dd_df_slots(st->df, w->sk.s.h, n, w->dfslot);
-    for (size_t i = 0; i < n; i++)
-        w->ahash[i] = dd_anchors_hash(w->sk.s.h[i]);
+    dd_anchors_hash_many(w->sk.s.h, n, w->ahash);
     return w;
 }
 

@@ -164,6 +164,40 @@ void dd_exactmap_del(dd_exactmap_t *m, uint64_t h, uint64_t seq)
 size_t dd_exactmap_count(const dd_exactmap_t *m) { return m->count; }
 size_t dd_exactmap_bytes(const dd_exactmap_t *m) { return (m->mask + 1) * sizeof *m->t; }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* dd_anchors_hash eight at a time; the rest is left to the caller.  Runs
+ * only after __builtin_cpu_supports("avx2"). */
+__attribute__((target("avx2"))) static size_t dd__ahash8(const uint32_t *key, size_t n,
+                                                         uint64_t *out)
+{
+    const __m256i z = _mm256_setzero_si256(), c = _mm256_set1_epi64x(0x9E3779B1);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i k = _mm256_loadu_si256((const __m256i *)(const void *)(key + i));
+        k = _mm256_sub_epi32(k, _mm256_cmpeq_epi32(k, z)); /* 0 -> 1 */
+        __m256i lo = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(k));
+        __m256i hi = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(k, 1));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i),
+                            _mm256_srli_epi64(_mm256_mul_epu32(lo, c), 32));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i + 4),
+                            _mm256_srli_epi64(_mm256_mul_epu32(hi, c), 32));
+    }
+    return i;
+}
+#endif
+
+void dd_anchors_hash_many(const uint32_t *key, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (n >= 8 && __builtin_cpu_supports("avx2"))
+        i = dd__ahash8(key, n, out);
+#endif
+    for (; i < n; i++)
+        out[i] = dd_anchors_hash(key[i]);
+}
+
 /* ---- anchors: multimap u32 key -> u32 seq_lo; key 0 marks empty ----
  * Two tables: keys up to `split` and keys above it.  A document's index
  * keys are its hashes below the anchor threshold (the split), and only a

@@ -41,13 +41,15 @@ void dd_anchors_free(dd_anchors_t *a);
 /* The table hash of key (key 0 is stored as 1): a pure function, so
  * process() can work it out for the ordered lane; the _h functions take it
  * instead of hashing key.  Keys are already hash values (shingle hashes),
- * so one multiply spreads them enough: bits 32-63 of the product by the
- * golden ratio (the table uses its low bits). */
+ * so one multiply spreads them enough: the high half of the 64-bit product
+ * with 2^32 / golden ratio (the table uses its low bits). */
 static inline uint64_t dd_anchors_hash(uint32_t key)
 {
     uint64_t x = key == 0 ? 1 : key;
-    return (x * UINT64_C(0x9E3779B97F4A7C15)) >> 32;
+    return (x * UINT64_C(0x9E3779B1)) >> 32;
 }
+/* out[i] = dd_anchors_hash(key[i]), i < n (AVX2 when the CPU has it). */
+void dd_anchors_hash_many(const uint32_t *key, size_t n, uint64_t *out);
 /* Add a posting unless key already has max_postings; returns 1 when
  * added, 0 when the key is full, -1 when out of memory. */
 int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq_lo, unsigned max_postings);
