@@ -97,10 +97,26 @@ static void dd__xset_content(dd_xset_t *s, const uint16_t *xdf, unsigned lim)
     uint8_t *const cont = s->cont; /* locals: the byte stores could alias *s */
     const uint32_t *const pos = s->pos;
     const uint32_t n = s->n;
-    memset(cont, 0, (size_t)s->mask + 1);
+    const size_t nb = (size_t)s->mask + 1;
+    s->cont_lim = lim;
+    if (dd_count_below(xdf, n, lim) == n) {
+        /* all content (the usual case): every occupied lane */
+        const uint8_t *const occ = s->occ;
+#if defined(__SSE2__)
+        const __m128i lanes = _mm_set1_epi8(0x0F);
+        for (size_t b = 0; b < nb; b += 16) /* nb: a multiple of 16 */
+            _mm_storeu_si128((__m128i *)(void *)(cont + b),
+                             _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(occ + b)),
+                                           lanes));
+#else
+        for (size_t b = 0; b < nb; b++)
+            cont[b] = occ[b] & 0x0F;
+#endif
+        return;
+    }
+    memset(cont, 0, nb);
     for (uint32_t i = 0; i < n; i++)
         cont[pos[i] >> 2] |= (uint8_t)((xdf[i] < lim) << (pos[i] & 3));
-    s->cont_lim = lim;
 }
 
 void dd_xset_free(dd_xset_t *s)
