@@ -78,6 +78,8 @@ typedef struct dd_lmdb_cfg {
     uint64_t max_docs;      /* window: documents kept (0 = unbounded) */
     int64_t max_age_ms;     /* window: age kept (0 = unbounded) */
     unsigned posting_max;   /* documents per anchor */
+    uint32_t anchor_split;  /* the anchor threshold (index keys are mostly
+                               below it; dd_anchors_new) */
     uint64_t map_size;      /* LMDB map size, bytes */
     unsigned commit_docs;   /* write a batch after this many documents ... */
     unsigned commit_ms;     /* ... or this many milliseconds */

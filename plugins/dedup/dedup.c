@@ -328,6 +328,7 @@ static int dd_create(const tm_host_t *host, const cJSON *config, void **instance
             .max_docs = max_docs,
             .max_age_ms = max_age_ms,
             .posting_max = (unsigned)dd__int(config, "posting_max"),
+            .anchor_split = dd_rate_tau(st->sc.anchor_rate),
             .map_size = (uint64_t)dd__num(config, "map_size_mb") << 20,
             .commit_docs = (unsigned)dd__int(config, "commit_docs"),
             .commit_ms = (unsigned)dd__int(config, "commit_ms"),
@@ -404,8 +405,7 @@ static dd_handoff_t *dd__handoff_new(const dd_stage_t *st, const dd_sketch_t *sk
     /* also requests the table lines: when the ordered lane runs next on
      * this worker (the usual case) they are then in cache */
     dd_df_slots(st->df, w->sk.s.h, n, w->dfslot);
-    for (size_t i = 0; i < n; i++)
-        w->ahash[i] = dd_anchors_hash(w->sk.s.h[i]);
+    dd_anchors_hash_many(w->sk.s.h, n, w->ahash);
     return w;
 }
 
@@ -674,15 +674,24 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     unsigned anchor_df = st->vc.boilerplate_margin > 0 ? st->vc.boilerplate_margin + 1 : UINT16_MAX;
     size_t nk = 0, na = 0, nlow = 0;
     dd_df_get_slots(st->df, w->dfslot, x->n, st->xdf);
-    for (uint32_t i = 0; i < x->n; i++)
-        nlow += st->xdf[i] < st->posting_max;
-    size_t lo = 0, hi = nlow;
-    for (uint32_t i = 0; i < x->n; i++) {
-        unsigned f = st->xdf[i];
-        size_t k = f < st->posting_max ? lo++ : hi++;
-        st->keys[k] = x->h[i];
-        st->khash[k] = w->ahash[i];
-        st->kdf[k] = (uint16_t)f;
+    nlow = dd_count_below(st->xdf, x->n, st->posting_max);
+    /* Usually every key is below posting_max: then the probe keys are the
+     * sample itself, in its order (no copies). */
+    const uint32_t *qkeys = x->h;
+    const uint64_t *qhash = w->ahash;
+    const uint16_t *qdf = st->xdf;
+    if (nlow < x->n) {
+        size_t lo = 0, hi = nlow;
+        for (uint32_t i = 0; i < x->n; i++) {
+            unsigned f = st->xdf[i];
+            size_t k = f < st->posting_max ? lo++ : hi++;
+            st->keys[k] = x->h[i];
+            st->khash[k] = w->ahash[i];
+            st->kdf[k] = (uint16_t)f;
+        }
+        qkeys = st->keys;
+        qhash = st->khash;
+        qdf = st->kdf;
     }
     /* Index keys: the sample is sorted ascending, so the hashes below the
      * anchor threshold come first, then the smallest others make up
@@ -702,9 +711,9 @@ static int dd_process_ordered(void *instance, void *ts, tm_doc_t *doc, tm_err_t 
     nk = x->n;
     dd_query_t q = {
         .sk = sk,
-        .keys = st->keys,
-        .key_hash = st->khash,
-        .key_df = st->kdf,
+        .keys = qkeys,
+        .key_hash = qhash,
+        .key_df = qdf,
         .nkeys = nk,
         .nlow = nlow,
         .anchors = st->anchors,

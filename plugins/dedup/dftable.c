@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DD_DF_AVX2 1 /* dd_df_slots: eight at a time when the CPU has AVX2 */
+#include <immintrin.h>
+#endif
+
 struct dd_df {
     uint16_t *t;       /* lines of 32 counters (64 bytes) */
     uint32_t lines_mask;
@@ -23,6 +28,7 @@ struct dd_df {
     /* cluster -> documents in the window (open addressing, key 0 = empty) */
     struct dd_dfcl { uint64_t cluster; uint32_t count; } *cl;
     size_t cl_mask, cl_count;
+    int avx2; /* dd_df_slots may use AVX2 */
 };
 
 static inline size_t dd__clh(uint64_t k, size_t mask)
@@ -76,11 +82,6 @@ static inline uint32_t dd__line_no(const dd_df_t *df, uint32_t h)
     return x & df->lines_mask;
 }
 
-static inline uint16_t *dd__line(const dd_df_t *df, uint32_t h)
-{
-    return df->t + (size_t)dd__line_no(df, h) * DD_LINE;
-}
-
 static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
 {
     uint32_t x = h * 0x85EBCA77u;
@@ -93,19 +94,17 @@ static inline void dd__pos(uint32_t h, unsigned *a, unsigned *b)
 }
 
 /* h's counters as a slot: counter a's index in t (lines * 32 < 2^32) in
- * the low half, counter b's lane in its line above. */
+ * the low half, counter b's (in the same line) in the high half. */
 static inline dd_dfslot_t dd__slot(const dd_df_t *df, uint32_t h)
 {
     unsigned a, b;
     dd__pos(h, &a, &b);
-    return (uint64_t)b << 32 | ((uint64_t)dd__line_no(df, h) * DD_LINE + a);
+    uint32_t base = dd__line_no(df, h) * DD_LINE;
+    return (uint64_t)(base | b) << 32 | (base | a);
 }
 
 static inline uint32_t dd__slot_a(dd_dfslot_t s) { return (uint32_t)s; }
-static inline uint32_t dd__slot_b(dd_dfslot_t s)
-{
-    return ((uint32_t)s & ~(uint32_t)(DD_LINE - 1)) | (uint32_t)(s >> 32);
-}
+static inline uint32_t dd__slot_b(dd_dfslot_t s) { return (uint32_t)(s >> 32); }
 
 static inline unsigned dd__get_slot(const dd_df_t *df, dd_dfslot_t s)
 {
@@ -143,6 +142,9 @@ dd_df_t *dd_df_new(unsigned window, unsigned per_doc)
     if (per_doc == 0)
         per_doc = 1;
     df->docs_cap = window;
+#ifdef DD_DF_AVX2
+    df->avx2 = __builtin_cpu_supports("avx2");
+#endif
     /* at most `window` clusters are live: keep the table under half full */
     size_t cm = 64;
     while (cm < 2 * (size_t)window + 2)
@@ -189,24 +191,74 @@ unsigned dd_df_get(const dd_df_t *df, uint32_t h) { return dd__get(df, h); }
  * their cache misses overlap instead of costing one memory latency each. */
 #define DD_GROUP 64
 
-void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
+
+dd_dfslot_t dd_df_slot(const dd_df_t *df, uint32_t h) { return dd__slot(df, h); }
+
+#ifdef DD_DF_AVX2
+/* dd__slot of h[0..n & ~7) with AVX2, eight at a time: the same integer
+ * arithmetic (32-bit lanes; the multiply-high of dd__pos from two 64-bit
+ * products).  Runs only after __builtin_cpu_supports("avx2"). */
+__attribute__((target("avx2"))) static size_t dd__slots8(const dd_df_t *df, const uint32_t *h,
+                                                          size_t n, dd_dfslot_t *slot)
 {
-    for (size_t g = 0; g < n; g += DD_GROUP) {
-        size_t e = n - g < DD_GROUP ? n : g + DD_GROUP;
-        for (size_t i = g; i < e; i++)
-            __builtin_prefetch(dd__line(df, h[i]));
-        for (size_t i = g; i < e; i++) {
-            unsigned v = dd__get(df, h[i]);
-            out[i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
-        }
+    const __m256i k1 = _mm256_set1_epi32((int)0x85EBCA77u), k2 = _mm256_set1_epi32((int)0x9E3779B1u),
+                  kq = _mm256_set1_epi32(138547333), m31 = _mm256_set1_epi32(DD_LINE - 1),
+                  one = _mm256_set1_epi32(1),
+                  lmask = _mm256_set1_epi32((int)df->lines_mask);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i hv = _mm256_loadu_si256((const __m256i *)(const void *)(h + i));
+        /* dd__pos */
+        __m256i x = _mm256_mullo_epi32(hv, k1);
+        x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 13));
+        __m256i a = _mm256_and_si256(x, m31);
+        __m256i v = _mm256_srli_epi32(x, 5);
+        __m256i pe = _mm256_srli_epi64(_mm256_mul_epu32(v, kq), 32);
+        __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(v, 32), kq);
+        __m256i q = _mm256_blend_epi32(pe, po, 0xAA);
+        __m256i r = _mm256_sub_epi32(v, _mm256_sub_epi32(_mm256_slli_epi32(q, 5), q));
+        __m256i b = _mm256_and_si256(_mm256_add_epi32(_mm256_add_epi32(a, one), r), m31);
+        /* dd__line_no */
+        __m256i l = _mm256_mullo_epi32(hv, k2);
+        l = _mm256_and_si256(_mm256_xor_si256(l, _mm256_srli_epi32(l, 16)), lmask);
+        __m256i base = _mm256_slli_epi32(l, 5);
+        __m256i ai = _mm256_or_si256(base, a), bi = _mm256_or_si256(base, b);
+        /* (a | b << 32) per hash, in order */
+        __m256i lo = _mm256_unpacklo_epi32(ai, bi), hi = _mm256_unpackhi_epi32(ai, bi);
+        _mm256_storeu_si256((__m256i *)(void *)(slot + i), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(void *)(slot + i + 4),
+                            _mm256_permute2x128_si256(lo, hi, 0x31));
     }
+    return i;
 }
+#endif
 
 void dd_df_slots(const dd_df_t *df, const uint32_t *h, size_t n, dd_dfslot_t *slot)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef DD_DF_AVX2
+    if (df->avx2) {
+        i = dd__slots8(df, h, n, slot);
+        for (size_t k = 0; k < i; k++)
+            __builtin_prefetch(df->t + dd__slot_a(slot[k]));
+    }
+#endif
+    for (; i < n; i++) {
         slot[i] = dd__slot(df, h[i]);
         __builtin_prefetch(df->t + dd__slot_a(slot[i]));
+    }
+}
+
+void dd_df_get_many(const dd_df_t *df, const uint32_t *h, size_t n, uint16_t *out)
+{
+    dd_dfslot_t slot[DD_GROUP];
+    for (size_t g = 0; g < n; g += DD_GROUP) {
+        size_t e = n - g < DD_GROUP ? n - g : DD_GROUP;
+        dd_df_slots(df, h + g, e, slot); /* requests each line */
+        for (size_t i = 0; i < e; i++) {
+            unsigned v = dd__get_slot(df, slot[i]);
+            out[g + i] = (uint16_t)(v < UINT16_MAX ? v : UINT16_MAX);
+        }
     }
 }
 
@@ -297,13 +349,24 @@ int dd_df_add_slots(dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint64_t clu
     if (tail == SIZE_MAX)
         return -1;
     /* no prefetching: the lane read these lines (dd_df_get_slots) just
-     * before */
-    for (size_t i = 0; i < n; i++) {
-        df->fifo[tail] = dd__slot_a(slot[i]);
-        df->fifo_b[tail] = (uint8_t)(slot[i] >> 32);
-        if (++tail == df->fifo_cap)
+     * before.  The table and FIFO pointers in locals: the stores through
+     * them could otherwise alias *df, and be reloaded per entry. */
+    uint16_t *const t = df->t;
+    uint32_t *const fifo = df->fifo;
+    uint8_t *const fifo_b = df->fifo_b;
+    const size_t cap = df->fifo_cap;
+    for (size_t i = 0; i < n;) {
+        /* up to the FIFO's end, then on from its start */
+        size_t e = cap - tail < n - i ? i + (cap - tail) : n;
+        for (; i < e; i++, tail++) {
+            const uint32_t a = dd__slot_a(slot[i]), b = dd__slot_b(slot[i]);
+            fifo[tail] = a;
+            fifo_b[tail] = (uint8_t)(b & (DD_LINE - 1));
+            dd__bump1(&t[a], 1);
+            dd__bump1(&t[b], 1);
+        }
+        if (tail == cap)
             tail = 0;
-        dd__bump(df, dd__slot_a(slot[i]), dd__slot_b(slot[i]), 1);
     }
     dd__add_end(df, n, cluster);
     return 0;
@@ -317,7 +380,7 @@ int dd_df_add(dd_df_t *df, const uint32_t *h, size_t n, uint64_t cluster)
     for (size_t i = 0; i < n; i++) {
         dd_dfslot_t sl = dd__slot(df, h[i]);
         df->fifo[tail] = dd__slot_a(sl);
-        df->fifo_b[tail] = (uint8_t)(sl >> 32);
+        df->fifo_b[tail] = (uint8_t)(dd__slot_b(sl) & (DD_LINE - 1));
         if (++tail == df->fifo_cap)
             tail = 0;
         dd__bump(df, dd__slot_a(sl), dd__slot_b(sl), 1);

@@ -41,6 +41,8 @@ typedef uint64_t dd_dfslot_t;
 /* slot[i] for h[i], i < n, and a request for each one's table line (a
  * hint: the table's memory never moves). */
 void dd_df_slots(const dd_df_t *df, const uint32_t *h, size_t n, dd_dfslot_t *slot);
+/* One hash's slot: what dd_df_slots gives for it (its reference). */
+dd_dfslot_t dd_df_slot(const dd_df_t *df, uint32_t h);
 /* dd_df_get_many from slots. */
 void dd_df_get_slots(const dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint16_t *out);
 /* dd_df_add from slots. */

@@ -164,29 +164,92 @@ void dd_exactmap_del(dd_exactmap_t *m, uint64_t h, uint64_t seq)
 size_t dd_exactmap_count(const dd_exactmap_t *m) { return m->count; }
 size_t dd_exactmap_bytes(const dd_exactmap_t *m) { return (m->mask + 1) * sizeof *m->t; }
 
-/* ---- anchors: multimap u32 key -> u32 seq_lo; key 0 marks empty ---- */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* dd_anchors_hash eight at a time; the rest is left to the caller.  Runs
+ * only after __builtin_cpu_supports("avx2"). */
+__attribute__((target("avx2"))) static size_t dd__ahash8(const uint32_t *key, size_t n,
+                                                         uint64_t *out)
+{
+    const __m256i z = _mm256_setzero_si256(), c = _mm256_set1_epi64x(0x9E3779B1);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i k = _mm256_loadu_si256((const __m256i *)(const void *)(key + i));
+        k = _mm256_sub_epi32(k, _mm256_cmpeq_epi32(k, z)); /* 0 -> 1 */
+        __m256i lo = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(k));
+        __m256i hi = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(k, 1));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i),
+                            _mm256_srli_epi64(_mm256_mul_epu32(lo, c), 32));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i + 4),
+                            _mm256_srli_epi64(_mm256_mul_epu32(hi, c), 32));
+    }
+    return i;
+}
+#endif
+
+void dd_anchors_hash_many(const uint32_t *key, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (n >= 8 && __builtin_cpu_supports("avx2"))
+        i = dd__ahash8(key, n, out);
+#endif
+    for (; i < n; i++)
+        out[i] = dd_anchors_hash(key[i]);
+}
+
+/* ---- anchors: multimap u32 key -> u32 seq_lo; key 0 marks empty ----
+ * Two tables: keys up to `split` and keys above it.  A document's index
+ * keys are its hashes below the anchor threshold (the split), and only a
+ * short text, with fewer than anchor_min of those, adds larger ones; but
+ * every sampled hash is probed.  The probes above the split go to the
+ * small second table (or nowhere while it is empty) instead of walking
+ * the big one's runs.  A key's postings are all in one table, so what a
+ * key finds is the same. */
 
 typedef struct {
     uint32_t key, seq;
 } dd_aslot_t;
 
-struct dd_anchors {
+typedef struct dd_atab {
     dd_aslot_t *t;
     size_t mask, count;
+} dd_atab_t;
+
+struct dd_anchors {
+    dd_atab_t lo, hi;
+    uint32_t split;
 };
 
 static inline uint32_t dd__akey(uint32_t k) { return k == 0 ? 1 : k; }
 static inline size_t dd__ahome(uint32_t k, size_t mask) { return (size_t)dd_anchors_hash(k) & mask; }
 
-dd_anchors_t *dd_anchors_new(void)
+/* the table of key (already mapped by dd__akey) */
+static inline dd_atab_t *dd__atab(dd_anchors_t *a, uint32_t key)
+{
+    return key > a->split ? &a->hi : &a->lo;
+}
+static inline const dd_atab_t *dd__atab_c(const dd_anchors_t *a, uint32_t key)
+{
+    return key > a->split ? &a->hi : &a->lo;
+}
+
+static int dd__atab_init(dd_atab_t *a)
+{
+    a->mask = 4095;
+    a->count = 0;
+    a->t = dd_table_alloc((a->mask + 1) * sizeof *a->t);
+    return a->t == NULL ? -1 : 0;
+}
+
+dd_anchors_t *dd_anchors_new(uint32_t split)
 {
     dd_anchors_t *a = calloc(1, sizeof *a);
     if (a == NULL)
         return NULL;
-    a->mask = 4095;
-    a->t = dd_table_alloc((a->mask + 1) * sizeof *a->t);
-    if (a->t == NULL) {
-        free(a);
+    a->split = split;
+    if (dd__atab_init(&a->lo) != 0 || dd__atab_init(&a->hi) != 0) {
+        dd_anchors_free(a);
         return NULL;
     }
     return a;
@@ -196,11 +259,14 @@ void dd_anchors_free(dd_anchors_t *a)
 {
     if (a == NULL)
         return;
-    dd_table_free(a->t, (a->mask + 1) * sizeof *a->t);
+    if (a->lo.t != NULL)
+        dd_table_free(a->lo.t, (a->lo.mask + 1) * sizeof *a->lo.t);
+    if (a->hi.t != NULL)
+        dd_table_free(a->hi.t, (a->hi.mask + 1) * sizeof *a->hi.t);
     free(a);
 }
 
-static int dd__agrow(dd_anchors_t *a)
+static int dd__agrow(dd_atab_t *a)
 {
     size_t nmask = a->mask * 2 + 1;
     dd_aslot_t *nt = dd_table_alloc((nmask + 1) * sizeof *nt);
@@ -225,12 +291,13 @@ int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq, unsigned max_pos
     return dd_anchors_add_h(a, key, dd_anchors_hash(key), seq, max_postings);
 }
 
-int dd_anchors_add_h(dd_anchors_t *a, uint32_t key, uint64_t hash, uint32_t seq,
+int dd_anchors_add_h(dd_anchors_t *anc, uint32_t key, uint64_t hash, uint32_t seq,
                      unsigned max_postings)
 {
+    key = dd__akey(key);
+    dd_atab_t *a = dd__atab(anc, key);
     if ((a->count + 1) * 4 > (a->mask + 1) * 3 && dd__agrow(a) != 0)
         return -1;
-    key = dd__akey(key);
     size_t i = (size_t)hash & a->mask;
     unsigned have = 0;
     while (a->t[i].key != 0) {
@@ -248,9 +315,10 @@ int dd_anchors_add_h(dd_anchors_t *a, uint32_t key, uint64_t hash, uint32_t seq,
     return 1;
 }
 
-void dd_anchors_del(dd_anchors_t *a, uint32_t key, uint32_t seq)
+void dd_anchors_del(dd_anchors_t *anc, uint32_t key, uint32_t seq)
 {
     key = dd__akey(key);
+    dd_atab_t *a = dd__atab(anc, key);
     size_t i = dd__ahome(key, a->mask);
     for (;;) {
         if (a->t[i].key == 0)
@@ -281,10 +349,11 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key, void (*fn)(void *, ui
     return dd_anchors_get_h(a, key, dd_anchors_hash(key), fn, ctx);
 }
 
-size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
+size_t dd_anchors_get_h(const dd_anchors_t *anc, uint32_t key, uint64_t hash,
                         void (*fn)(void *, uint32_t), void *ctx)
 {
     key = dd__akey(key);
+    const dd_atab_t *a = dd__atab_c(anc, key);
     size_t n = 0;
     for (size_t i = (size_t)hash & a->mask; a->t[i].key != 0; i = (i + 1) & a->mask) {
         if (a->t[i].key == key) {
@@ -295,15 +364,56 @@ size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
     return n;
 }
 
+/* Groups of probes: all slots of a group are requested first, so their
+ * cache misses on a large index overlap. */
+#define DD_ANCHOR_GROUP 64
+
+void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                           size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                           void *ctx)
+{
+    const dd_aslot_t *const lt = a->lo.t, *const ht = a->hi.t;
+    const size_t lmask = a->lo.mask, hmask = a->hi.mask;
+    const uint32_t split = a->split;
+    const int lo_any = a->lo.count > 0, hi_any = a->hi.count > 0;
+    if (!lo_any && !hi_any)
+        return;
+    for (size_t g = 0; g < n; g += DD_ANCHOR_GROUP) {
+        size_t e = n - g < DD_ANCHOR_GROUP ? n : g + DD_ANCHOR_GROUP;
+        for (size_t i = g; i < e; i++)
+            if (dd__akey(keys[i]) <= split)
+                __builtin_prefetch(&lt[(size_t)hash[i] & lmask]);
+        for (size_t i = g; i < e; i++) {
+            const uint32_t key = dd__akey(keys[i]);
+            const dd_aslot_t *t;
+            size_t mask;
+            if (key <= split) {
+                if (!lo_any)
+                    continue;
+                t = lt;
+                mask = lmask;
+            } else {
+                if (!hi_any)
+                    continue;
+                t = ht;
+                mask = hmask;
+            }
+            for (size_t j = (size_t)hash[i] & mask; t[j].key != 0; j = (j + 1) & mask)
+                if (t[j].key == key)
+                    fn(ctx, i, t[j].seq);
+        }
+    }
+}
+
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)
 {
-    dd_anchors_prefetch_h(a, dd_anchors_hash(key));
+    key = dd__akey(key);
+    const dd_atab_t *t = dd__atab_c(a, key);
+    __builtin_prefetch(&t->t[(size_t)dd_anchors_hash(key) & t->mask]);
 }
 
-void dd_anchors_prefetch_h(const dd_anchors_t *a, uint64_t hash)
+size_t dd_anchors_count(const dd_anchors_t *a) { return a->lo.count + a->hi.count; }
+size_t dd_anchors_bytes(const dd_anchors_t *a)
 {
-    __builtin_prefetch(&a->t[(size_t)hash & a->mask]);
+    return (a->lo.mask + 1) * sizeof *a->lo.t + (a->hi.mask + 1) * sizeof *a->hi.t;
 }
-
-size_t dd_anchors_count(const dd_anchors_t *a) { return a->count; }
-size_t dd_anchors_bytes(const dd_anchors_t *a) { return (a->mask + 1) * sizeof *a->t; }

@@ -33,21 +33,23 @@ void dd_exactmap_del(dd_exactmap_t *m, uint64_t h, uint64_t seq);
 size_t dd_exactmap_count(const dd_exactmap_t *m);
 size_t dd_exactmap_bytes(const dd_exactmap_t *m);
 
-dd_anchors_t *dd_anchors_new(void);
+/* Keys up to split and keys above it are kept in two tables (the index
+ * keys of a document are mostly its hashes up to the anchor threshold:
+ * pass that; UINT32_MAX: one table). */
+dd_anchors_t *dd_anchors_new(uint32_t split);
 void dd_anchors_free(dd_anchors_t *a);
-/* The table hash of key (a mix of it; key 0 is stored as 1): a pure
- * function, so process() can work it out for the ordered lane; the _h
- * functions take it instead of hashing key. */
+/* The table hash of key (key 0 is stored as 1): a pure function, so
+ * process() can work it out for the ordered lane; the _h functions take it
+ * instead of hashing key.  Keys are already hash values (shingle hashes),
+ * so one multiply spreads them enough: the high half of the 64-bit product
+ * with 2^32 / golden ratio (the table uses its low bits). */
 static inline uint64_t dd_anchors_hash(uint32_t key)
 {
     uint64_t x = key == 0 ? 1 : key;
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
+    return (x * UINT64_C(0x9E3779B1)) >> 32;
 }
+/* out[i] = dd_anchors_hash(key[i]), i < n (AVX2 when the CPU has it). */
+void dd_anchors_hash_many(const uint32_t *key, size_t n, uint64_t *out);
 /* Add a posting unless key already has max_postings; returns 1 when
  * added, 0 when the key is full, -1 when out of memory. */
 int dd_anchors_add(dd_anchors_t *a, uint32_t key, uint32_t seq_lo, unsigned max_postings);
@@ -60,9 +62,14 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
                       void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
 size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
                         void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+/* dd_anchors_get_h for keys[0..n) with their table hashes: fn(ctx, i,
+ * seq_lo) for each posting of keys[i], in order of i.  The table must not
+ * change meanwhile (fn must not add or remove postings). */
+void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                           size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                           void *ctx);
 /* Hint that key will be looked up soon. */
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
-void dd_anchors_prefetch_h(const dd_anchors_t *a, uint64_t hash);
 size_t dd_anchors_count(const dd_anchors_t *a);
 size_t dd_anchors_bytes(const dd_anchors_t *a);
 

@@ -596,6 +596,36 @@ static int dd__blocks_enter(dd_norm_t *n, const unsigned char *t, size_t len, si
  * token that ends inside the block into tok[nt...], leaves *ts at the start
  * of the one left open, and returns the new count.  Always inlined, so each
  * path keeps its own code. */
+/* XXH3_64bits of a token of len >= 1 bytes (the block path never has an
+ * empty one), with the length dispatch in the order of token lengths in
+ * text (1-8 bytes most often): XXH3's own short-input functions, so the
+ * values are XXH3_64bits' (test_dedup's model uses XXH3_64bits). */
+static inline __attribute__((always_inline)) uint64_t dd__tok_xxh3(const unsigned char *p,
+                                                                   size_t len)
+{
+    if (len <= 8)
+        return len >= 4 ? XXH3_len_4to8_64b(p, len, XXH3_kSecret, 0)
+                        : XXH3_len_1to3_64b(p, len, XXH3_kSecret, 0);
+    if (len <= 16)
+        return XXH3_len_9to16_64b(p, len, XXH3_kSecret, 0);
+    return XXH3_64bits(p, len);
+}
+
+/* Trailing zeros of x != 0.  tzcnt written out: compilers put a
+ * dependency-breaking xor before each tzcnt for some CPUs, one more
+ * instruction per token; on CPUs without BMI1 the same bytes run as bsf,
+ * which gives the same result for x != 0. */
+static inline __attribute__((always_inline)) unsigned dd__ctz(uint32_t x)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint32_t r;
+    __asm__("tzcnt %1, %0" : "=r"(r) : "rm"(x) : "cc");
+    return r;
+#else
+    return (unsigned)__builtin_ctz(x);
+#endif
+}
+
 static inline __attribute__((always_inline)) size_t
 dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, unsigned carry,
                  size_t *ts, uint64_t *tok, size_t nt)
@@ -603,7 +633,7 @@ dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, un
     /* A token open from the previous block ends here when this block
      * starts with punctuation or a space. */
     if (carry && !(W & 1u))
-        tok[nt++] = XXH3_64bits((const char *)out + *ts, ol - *ts);
+        tok[nt++] = dd__tok_xxh3(out + *ts, ol - *ts);
     uint32_t starts = W & ~((W << 1) | carry);
     /* Tokens end where a letter/digit is followed by another byte of the
      * span; one on the span's last byte stays open (what follows decides:
@@ -614,22 +644,20 @@ dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, un
          * carried in (when the block starts inside it) or the first one
          * starting here; every later end, the next start. */
         if (!(carry & W)) {
-            *ts = ol + (unsigned)__builtin_ctz(starts);
+            *ts = ol + dd__ctz(starts);
             starts &= starts - 1;
         }
-        tok[nt++] = XXH3_64bits((const char *)out + *ts,
-                                ol + (unsigned)__builtin_ctz(ends) + 1 - *ts);
+        tok[nt++] = dd__tok_xxh3(out + *ts, ol + dd__ctz(ends) + 1 - *ts);
         ends &= ends - 1;
         while (ends != 0) {
-            size_t b = ol + (unsigned)__builtin_ctz(starts);
-            tok[nt++] = XXH3_64bits((const char *)out + b,
-                                    (unsigned)__builtin_ctz(ends) + 1 - (b - ol));
+            size_t b = ol + dd__ctz(starts);
+            tok[nt++] = dd__tok_xxh3(out + b, dd__ctz(ends) + 1 - (b - ol));
             starts &= starts - 1;
             ends &= ends - 1;
         }
     }
     if (starts != 0)
-        *ts = ol + (unsigned)__builtin_ctz(starts);
+        *ts = ol + dd__ctz(starts);
     return nt;
 }
 
@@ -689,8 +717,10 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
 
 /* dd__blocks with 32-byte blocks (AVX2), for CPUs that have it: the same
  * rules, masks of 32 bits; it stops where dd__blocks would, and leaves the
- * same state.  Runs only after __builtin_cpu_supports("avx2"). */
-__attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
+ * same state.  Runs only after __builtin_cpu_supports("avx2"), "bmi" and
+ * "bmi2" (every AVX2 CPU has them; blsr, shlx and rorx shorten the token
+ * loop and the inlined XXH3). */
+__attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_norm_t *n,
                                                                    const unsigned char *t,
                                                                    size_t len, size_t *pi)
 {
@@ -760,7 +790,7 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
                     if (q + 33 > len || dd__fastvis[t[q]] == 0)
                         break;
                     if (carry)
-                        tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+                        tok[nt++] = dd__tok_xxh3(out + ts, ol - ts);
                     carry = 0;
                     out[ol++] = ' ';
                     i = q;
@@ -775,7 +805,7 @@ __attribute__((target("avx2"), flatten)) static void dd__blocks32(dd_norm_t *n,
                 if (e->kind != DD_UNI_PUNCT || e->len > 3)
                     break;
                 if (carry)
-                    tok[nt++] = XXH3_64bits((const char *)out + ts, ol - ts);
+                    tok[nt++] = dd__tok_xxh3(out + ts, ol - ts);
                 carry = 0;
                 memcpy(out + ol, e->out, 3); /* room: 32 bytes past the end */
                 ol += e->len;
@@ -811,7 +841,8 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
     if (dd_grow((void **)&s->canon, &s->canon_cap, len + 16, 1) != 0)
         return -1;
 #ifdef DD_HAVE_BLOCKS32
-    const int avx2 = !o->sse2_only && len >= 64 && __builtin_cpu_supports("avx2");
+    const int avx2 = !o->sse2_only && len >= 64 && __builtin_cpu_supports("avx2") &&
+                     __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
 #endif
     size_t i = 0;
     while (i < len && !n.oom) {

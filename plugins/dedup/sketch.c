@@ -61,25 +61,23 @@ static void dd__insertion_sort(uint32_t *a, size_t n)
  * Worst case (values crowded into one bucket) is the insertion sort's
  * n^2 on at most 2048 values. */
 #define DD_BUCKET_MAX_BITS 11
-static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp, uint32_t mx)
 {
-    uint32_t mx = 0;
-    for (size_t i = 0; i < n; i++)
-        mx = a[i] > mx ? a[i] : mx;
     unsigned lb = 0;
     while (((size_t)1 << lb) < n && lb < DD_BUCKET_MAX_BITS)
         lb++;
-    unsigned bits = mx != 0 ? 32u - (unsigned)__builtin_clz(mx) : 1u;
-    unsigned shift = bits > lb ? bits - lb : 0;
     uint32_t cnt[(1u << DD_BUCKET_MAX_BITS) + 1];
     size_t nb = (size_t)1 << lb;
+    /* bucket of v: v * nb / (mx + 1), as a multiply and a fixed shift
+     * (monotonic, and < nb for every v <= mx; v * mul < nb * 2^32 fits) */
+    const uint64_t mul = ((uint64_t)nb << 32) / ((uint64_t)mx + 1);
     memset(cnt, 0, (nb + 1) * sizeof cnt[0]);
     for (size_t i = 0; i < n; i++)
-        cnt[(a[i] >> shift) + 1]++;
+        cnt[((a[i] * mul) >> 32) + 1]++;
     for (size_t b = 0; b < nb; b++)
         cnt[b + 1] += cnt[b];
     for (size_t i = 0; i < n; i++)
-        tmp[cnt[a[i] >> shift]++] = a[i];
+        tmp[cnt[(a[i] * mul) >> 32]++] = a[i];
     /* Back into a by insertion, dropping repeats on the way: the values
      * come in bucket order, so almost every one goes at the end. */
     size_t m = 0;
@@ -89,29 +87,44 @@ static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
             a[m++] = v;
             continue;
         }
+        /* Shift the larger ones up while looking (one short loop, not a
+         * search and then a call to memmove); a repeat, found at the end
+         * of the search, moves them back. */
         size_t j = m;
-        while (j > 0 && a[j - 1] > v)
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
             j--;
-        if (j > 0 && a[j - 1] == v)
+        }
+        if (j > 0 && a[j - 1] == v) {
+            for (size_t k = j; k < m; k++)
+                a[k] = a[k + 1];
             continue;
-        for (size_t k = m; k > j; k--)
-            a[k] = a[k - 1];
+        }
         a[j] = v;
         m++;
     }
     return m;
 }
 
+size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+{
+    uint32_t mx = 0;
+    if (n > 32 && n <= ((size_t)1 << DD_BUCKET_MAX_BITS))
+        for (size_t i = 0; i < n; i++)
+            mx = a[i] > mx ? a[i] : mx;
+    return dd_sort_unique_max(a, n, tmp, mx);
+}
+
 /* Sort, then drop repeats: bucket sort for article-sized inputs, LSD
  * radix (8 bits per pass, linear) for long texts. */
-size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
+size_t dd_sort_unique_max(uint32_t *a, size_t n, uint32_t *tmp, uint32_t mx)
 {
     if (n < 2)
         return n;
     if (n <= 32) {
         dd__insertion_sort(a, n);
     } else if (n <= ((size_t)1 << DD_BUCKET_MAX_BITS)) {
-        return dd__bucket_sort_unique(a, n, tmp);
+        return dd__bucket_sort_unique(a, n, tmp, mx);
     } else {
         uint32_t *src = a, *dst = tmp;
         for (unsigned shift = 0; shift < 32; shift += 8) {
@@ -135,46 +148,83 @@ size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp)
     return m;
 }
 
-/* Hash every shingle (span token hashes) to 32 bits: all[i], and the ones
- * <= tau into smp; returns how many.  Flattened so that XXH3 is inlined,
- * and for the default 4-word shingles with its length a constant (32
- * bytes: one straight-line path of XXH3's 17-128 byte case). */
+#if DD_SHINGLE4_DIRECT
+/* The top 32 bits of XXH3_64bits over the 32 bytes of four token hashes
+ * (seed 0, the default secret), written out: XXH3_len_17to128_64b with
+ * its two 16-byte mixes, on the token hashes as they are in memory
+ * (little-endian, what XXH3 reads), without the library's length dispatch
+ * and with its multiply kept in registers.  XXH3's last step (acc ^= acc
+ * >> 32) leaves the top 32 bits as they are, so it is left out. */
+static inline __attribute__((always_inline)) uint32_t dd__shingle4(uint64_t a, uint64_t b,
+                                                                   uint64_t c, uint64_t d)
+{
+    uint64_t acc = 32 * XXH_PRIME64_1 +
+                   dd__mulfold(a ^ XXH_readLE64(XXH3_kSecret), b ^ XXH_readLE64(XXH3_kSecret + 8)) +
+                   dd__mulfold(c ^ XXH_readLE64(XXH3_kSecret + 16),
+                               d ^ XXH_readLE64(XXH3_kSecret + 24));
+    acc ^= acc >> 37;
+    acc *= UINT64_C(0x165667919E3779F9);
+    return (uint32_t)(acc >> 32);
+}
+#endif
+
+/* Hash every shingle (span token hashes) to 32 bits: the ones <= tau into
+ * smp, returning how many, and when all is not NULL every one into all[i]
+ * (only a short text needs them all: dd_sketch_build asks again then).
+ * Flattened so that XXH3 is inlined, and for the default 4-word shingles
+ * with its length a constant (32 bytes: one straight-line path of XXH3's
+ * 17-128 byte case). */
 __attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, size_t n,
                                                             size_t span, uint32_t tau,
                                                             uint32_t *all, uint32_t *smp)
 {
     size_t m = 0;
-    if (span == 4) {
 #if DD_SHINGLE4_DIRECT
-        /* XXH3_64bits of 32 bytes (seed 0, the default secret), written
-         * out: XXH3_len_17to128_64b with its two 16-byte mixes, on the
-         * token hashes as they are in memory (little-endian, what XXH3
-         * reads), without the library's length dispatch per shingle and
-         * with its multiply kept in registers.  test_dedup compares it
-         * with XXH3_64bits. */
-        const uint64_t s0 = XXH_readLE64(XXH3_kSecret), s1 = XXH_readLE64(XXH3_kSecret + 8),
-                       s2 = XXH_readLE64(XXH3_kSecret + 16),
-                       s3 = XXH_readLE64(XXH3_kSecret + 24);
-        const uint64_t acc0 = 32 * XXH_PRIME64_1;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t acc = acc0 + dd__mulfold(tok[i] ^ s0, tok[i + 1] ^ s1) +
-                           dd__mulfold(tok[i + 2] ^ s2, tok[i + 3] ^ s3);
-            acc ^= acc >> 37;
-            acc *= UINT64_C(0x165667919E3779F9);
-            acc ^= acc >> 32;
-            uint32_t h = (uint32_t)(acc >> 32);
-            all[i] = h;
-            smp[m] = h;
-            m += h <= tau;
+    if (span == 4) {
+        /* dd__shingle4 (test_dedup compares it with XXH3_64bits). */
+#define DD_SH4(ta, tb, tc, td)                                                            \
+    do {                                                                                  \
+        uint32_t h_ = dd__shingle4(ta, tb, tc, td);                                       \
+        smp[m] = h_;                                                                      \
+        m += h_ <= tau;                                                                   \
+    } while (0)
+        if (all != NULL) {
+            for (size_t i = 0; i < n; i++) {
+                uint32_t h = dd__shingle4(tok[i], tok[i + 1], tok[i + 2], tok[i + 3]);
+                all[i] = h;
+                smp[m] = h;
+                m += h <= tau;
+            }
+            return m;
         }
-#else
-        for (size_t i = 0; i < n; i++) {
-            uint32_t h = (uint32_t)(XXH3_64bits(tok + i, 4 * sizeof *tok) >> 32);
-            all[i] = h;
-            smp[m] = h;
-            m += h <= tau;
+        /* Unrolled by four, a shingle's four token hashes rotating
+         * through four registers: one load per shingle. */
+        size_t i = 0;
+        if (n >= 4) {
+            uint64_t a = tok[0], b = tok[1], c = tok[2], d;
+            for (; i + 4 <= n; i += 4) {
+                d = tok[i + 3];
+                DD_SH4(a, b, c, d);
+                a = tok[i + 4];
+                DD_SH4(b, c, d, a);
+                b = tok[i + 5];
+                DD_SH4(c, d, a, b);
+                c = tok[i + 6]; /* i + 6 < n + 3 tokens */
+                DD_SH4(d, a, b, c);
+            }
         }
+        for (; i < n; i++)
+            DD_SH4(tok[i], tok[i + 1], tok[i + 2], tok[i + 3]);
+#undef DD_SH4
+        return m;
+    }
 #endif
+    if (all == NULL) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = (uint32_t)(XXH3_64bits(tok + i, span * sizeof *tok) >> 32);
+            smp[m] = h;
+            m += h <= tau;
+        }
     } else {
         for (size_t i = 0; i < n; i++) {
             uint32_t h = (uint32_t)(XXH3_64bits(tok + i, span * sizeof *tok) >> 32);
@@ -216,12 +266,14 @@ int dd_sketch_build(const dd_sketch_cfg_t *c, dd_scratch_t *s, const char *raw, 
         return -1;
     uint32_t *all = s->sh, *smp = s->sh + n, *tmp = s->sh + 2 * n;
     uint32_t tau = dd_rate_tau(c->sample_rate);
-    size_t m = dd__shingle_hashes(s->tok, n, span, tau, all, smp);
-    m = dd_sort_unique(smp, m, tmp);
+    size_t m = dd__shingle_hashes(s->tok, n, span, tau, NULL, smp);
+    m = dd_sort_unique_max(smp, m, tmp, tau); /* the sampled ones are <= tau */
     uint32_t *src = smp;
     size_t have = m;
     if (m < c->sample_min && tau != UINT32_MAX) {
-        /* A short text: take the sample_min smallest of all its shingles. */
+        /* A short text: take the sample_min smallest of all its shingles
+         * (hashed again, this time keeping every one). */
+        dd__shingle_hashes(s->tok, n, span, tau, all, smp);
         have = dd_sort_unique(all, n, smp);
         src = all;
         if (have > c->sample_min) {

@@ -41,6 +41,9 @@ static inline uint32_t dd_rate_tau(unsigned rate)
 /* Sort ascending and drop repeats; returns the new count.  tmp has room
  * for n entries. */
 size_t dd_sort_unique(uint32_t *a, size_t n, uint32_t *tmp);
+/* The same when every a[i] <= mx is known (mx: their bucket range; the
+ * closer to the largest value, the fewer values share a bucket). */
+size_t dd_sort_unique_max(uint32_t *a, size_t n, uint32_t *tmp, uint32_t mx);
 
 /* ---- records ---- */
 

@@ -94,6 +94,7 @@ typedef struct dd_lmdb {
 
     dd_candset_t cs;
     unsigned hit_df;   /* document frequency of the key being probed */
+    const uint16_t *hit_dfs; /* ...of the batch's keys (dd__hit_many_cb) */
     dd_cand_t *cand;
     size_t cand_cap;
     unsigned since_drop; /* inserts since the map's pages were dropped */
@@ -337,19 +338,25 @@ static uint64_t dd__full_seq(const dd_lmdb_t *b, uint32_t lo)
     return b->next_seq - (uint64_t)(uint32_t)(cur - lo);
 }
 
-/* ah: the table hashes of r's anchors in order (the query's), or NULL */
-static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const uint64_t *ah)
+/* q: the query that found r's anchors (its anchors and their table
+ * hashes: r's flagged entries in order), or NULL (read the flags) */
+static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const dd_query_t *q)
 {
     if (dd_exactmap_get(b->exact, r->exact) == 0 &&
         dd_exactmap_put(b->exact, r->exact, r->seq) != 0)
         return -1;
-    size_t na = 0;
+    if (q != NULL && q->anchor_hash != NULL) {
+        for (size_t k = 0; k < q->nanchors; k++)
+            if (dd_anchors_add_h(b->anchors, q->anchors[k], q->anchor_hash[k], (uint32_t)r->seq,
+                                 b->cfg.posting_max) < 0)
+                return -1;
+        return 0;
+    }
     for (uint32_t i = 0; i < r->n; i++) {
         if (!(r->flags[i] & DD_F_ANCHOR))
             continue;
         uint32_t key = dd_rec_hash(r, i);
-        uint64_t h = ah != NULL ? ah[na++] : dd_anchors_hash(key);
-        if (dd_anchors_add_h(b->anchors, key, h, (uint32_t)r->seq, b->cfg.posting_max) < 0)
+        if (dd_anchors_add(b->anchors, key, (uint32_t)r->seq, b->cfg.posting_max) < 0)
             return -1;
     }
     return 0;
@@ -393,6 +400,14 @@ static void dd__hit_cb(void *ctx, uint32_t lo)
     dd_candset_hit(&b->cs, dd__full_seq(b, lo), dd_key_weight(b->hit_df));
 }
 
+/* dd_anchors_get_many_h's: a hit on key i of the batch, whose document
+ * frequency is hit_dfs[i] */
+static void dd__hit_many_cb(void *ctx, size_t i, uint32_t lo)
+{
+    dd_lmdb_t *b = ctx;
+    dd_candset_hit(&b->cs, dd__full_seq(b, lo), dd_key_weight(b->hit_dfs[i]));
+}
+
 static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out, tm_err_t *err)
 {
     dd_lmdb_t *b = (dd_lmdb_t *)base;
@@ -426,16 +441,12 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
     dd_candset_reset(&b->cs);
     /* Probes go in groups whose slots are all requested first: on a large
      * index each is a cache miss, and these then overlap. */
-    for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
-        size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
-        if (q->key_hash != NULL) {
-            for (size_t i = g; i < e; i++)
-                dd_anchors_prefetch_h(b->anchors, q->key_hash[i]);
-            for (size_t i = g; i < e; i++) {
-                b->hit_df = q->key_df[i];
-                dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
-            }
-        } else {
+    if (q->key_hash != NULL) {
+        b->hit_dfs = q->key_df;
+        dd_anchors_get_many_h(b->anchors, q->keys, q->key_hash, q->nlow, dd__hit_many_cb, b);
+    } else {
+        for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
+            size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
             for (size_t i = g; i < e; i++)
                 dd_anchors_prefetch(b->anchors, q->keys[i]);
             for (size_t i = g; i < e; i++) {
@@ -444,14 +455,18 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
             }
         }
     }
-    if (b->cs.count == 0)
-        for (size_t i = q->nlow; i < q->nkeys; i++) {
-            b->hit_df = q->key_df[i];
-            if (q->key_hash != NULL)
-                dd_anchors_get_h(b->anchors, q->keys[i], q->key_hash[i], dd__hit_cb, b);
-            else
+    if (b->cs.count == 0 && q->nkeys > q->nlow) {
+        if (q->key_hash != NULL) {
+            b->hit_dfs = q->key_df + q->nlow;
+            dd_anchors_get_many_h(b->anchors, q->keys + q->nlow, q->key_hash + q->nlow,
+                                  q->nkeys - q->nlow, dd__hit_many_cb, b);
+        } else {
+            for (size_t i = q->nlow; i < q->nkeys; i++) {
+                b->hit_df = q->key_df[i];
                 dd_anchors_get(b->anchors, q->keys[i], dd__hit_cb, b);
+            }
         }
+    }
     size_t k = dd_candset_top(&b->cs, q->max_candidates);
     if (k > b->cand_cap) {
         dd_cand_t *nc = realloc(b->cand, k * sizeof *nc);
@@ -510,7 +525,7 @@ static int dd__insert(dd_backend_t *base, const dd_query_t *q, const dd_record_t
         b->oldest = rec->seq;
     b->next_seq = rec->seq + 1;
     b->live++;
-    if (dd__mem_add(b, &view, q->anchor_hash) != 0)
+    if (dd__mem_add(b, &view, q) != 0)
         rc = tm_err_set(err, TM_EDOC, "out_of_memory", "dedup: out of memory (index)");
     if (++b->since_drop >= DD_DROP_PAGES_EVERY) {
         b->since_drop = 0;
@@ -841,7 +856,7 @@ int dd_lmdb_open(const tm_host_t *host, const dd_lmdb_cfg_t *cfg, dd_replay_fn r
     if ((rc = dd__lock(b, err)) != TM_OK)
         goto fail;
     b->exact = dd_exactmap_new();
-    b->anchors = dd_anchors_new();
+    b->anchors = dd_anchors_new(cfg->anchor_split);
     if (b->exact == NULL || b->anchors == NULL) {
         rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "dedup: out of memory");
         goto fail;

@@ -46,45 +46,85 @@ int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
         nb *= 2;
     if (nb > s->cap) {
         free(s->key);
-        free(s->df);
+        free(s->pos);
         free(s->occ);
+        free(s->cont);
         s->key = aligned_alloc(16, nb * 4 * sizeof *s->key);
-        s->df = malloc((nb + 1) * 4 * sizeof *s->df);
+        s->pos = malloc(nb * sizeof *s->pos); /* n <= nb entries */
         s->occ = malloc(nb);
-        if (s->key == NULL || s->df == NULL || s->occ == NULL) {
+        s->cont = malloc(nb);
+        if (s->key == NULL || s->pos == NULL || s->occ == NULL || s->cont == NULL) {
             free(s->key);
-            free(s->df);
+            free(s->pos);
             free(s->occ);
+            free(s->cont);
             memset(s, 0, sizeof *s);
             return -1;
         }
         s->cap = nb;
     }
     memset(s->occ, 0, nb);
-    memset(s->df + nb * 4, 0, 4 * sizeof *s->df); /* read (and ignored) past the last bucket */
+    s->cont_lim = 0;
     s->mask = (uint32_t)(nb - 1);
     s->n = x->n;
     s->memo_lim[0] = s->memo_lim[1] = UINT32_MAX;
     s->memo_next = 0;
-    for (uint32_t i = 0; i < x->n; i++) {
-        uint32_t bk = dd__xh(x->h[i], (uint64_t)s->mask + 1);
-        while ((s->occ[bk] & 0xF) == 0xF) {
-            s->occ[bk] |= 0x10;
-            bk = (bk + 1) & s->mask;
+    /* locals: the byte stores to occ could otherwise alias *s and *x */
+    uint8_t *const occ = s->occ;
+    uint32_t *const key = s->key, *const pos = s->pos;
+    const uint32_t *const xh = x->h, n = x->n, mask = s->mask;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t h = xh[i];
+        uint32_t bk = dd__xh(h, (uint64_t)mask + 1);
+        unsigned o = occ[bk];
+        while (__builtin_expect((o & 0xF) == 0xF, 0)) {
+            occ[bk] = (uint8_t)(o | 0x10);
+            bk = (bk + 1) & mask;
+            o = occ[bk];
         }
-        unsigned lane = (unsigned)__builtin_ctz(~(unsigned)s->occ[bk] & 0xF);
-        s->occ[bk] |= (uint8_t)(1u << lane);
-        s->key[bk * 4 + lane] = x->h[i];
-        s->df[bk * 4 + lane] = xdf[i];
+        unsigned lane = (unsigned)__builtin_ctz(~o & 0xF);
+        occ[bk] = (uint8_t)(o | (1u << lane));
+        key[bk * 4 + lane] = h;
+        pos[i] = bk * 4 + lane;
     }
+    (void)xdf;
     return 0;
+}
+
+/* s->cont for limit lim (>= 1) from x's frequencies xdf. */
+static void dd__xset_content(dd_xset_t *s, const uint16_t *xdf, unsigned lim)
+{
+    uint8_t *const cont = s->cont; /* locals: the byte stores could alias *s */
+    const uint32_t *const pos = s->pos;
+    const uint32_t n = s->n;
+    const size_t nb = (size_t)s->mask + 1;
+    s->cont_lim = lim;
+    if (dd_count_below(xdf, n, lim) == n) {
+        /* all content (the usual case): every occupied lane */
+        const uint8_t *const occ = s->occ;
+#if defined(__SSE2__)
+        const __m128i lanes = _mm_set1_epi8(0x0F);
+        for (size_t b = 0; b < nb; b += 16) /* nb: a multiple of 16 */
+            _mm_storeu_si128((__m128i *)(void *)(cont + b),
+                             _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(occ + b)),
+                                           lanes));
+#else
+        for (size_t b = 0; b < nb; b++)
+            cont[b] = occ[b] & 0x0F;
+#endif
+        return;
+    }
+    memset(cont, 0, nb);
+    for (uint32_t i = 0; i < n; i++)
+        cont[pos[i] >> 2] |= (uint8_t)((xdf[i] < lim) << (pos[i] & 3));
 }
 
 void dd_xset_free(dd_xset_t *s)
 {
     free(s->key);
-    free(s->df);
+    free(s->pos);
     free(s->occ);
+    free(s->cont);
     memset(s, 0, sizeof *s);
 }
 
@@ -101,6 +141,37 @@ static inline unsigned dd__xmatch(const uint32_t *k, uint32_t h)
 #endif
 }
 
+size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim)
+{
+    if (lim == 0)
+        return 0;
+    if (lim > UINT16_MAX)
+        return n;
+    size_t c = 0, i = 0;
+#if defined(__SSE2__)
+    /* v < lim  <=>  v saturating-minus (lim - 1) is 0; eight lanes at a
+     * time, counted in 16-bit lanes (-1 per hit) flushed every 4096
+     * blocks, before a lane could wrap */
+    const __m128i l1 = _mm_set1_epi16((short)(lim - 1)), z = _mm_setzero_si128();
+    while (i + 8 <= n) {
+        __m128i acc = z;
+        size_t e = n - i >= 8 * 4096 ? i + 8 * 4096 : i + ((n - i) & ~(size_t)7);
+        for (; i < e; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+            acc = _mm_add_epi16(acc, _mm_cmpeq_epi16(_mm_subs_epu16(x, l1), z));
+        }
+        /* -acc per lane, summed */
+        __m128i s = _mm_madd_epi16(_mm_sub_epi16(z, acc), _mm_set1_epi16(1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        c += (uint32_t)_mm_cvtsi128_si32(s);
+    }
+#endif
+    for (; i < n; i++)
+        c += v[i] < lim;
+    return c;
+}
+
 /* x's content entries among its first xe (those <= tau). */
 static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, unsigned lim)
 {
@@ -111,9 +182,7 @@ static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, uns
         for (int k = 0; k < 2; k++)
             if (xs->memo_lim[k] == lim)
                 return xs->memo_nx[k];
-    unsigned nx = 0;
-    for (uint32_t i = 0; i < xe; i++)
-        nx += xdf[i] < lim;
+    unsigned nx = (unsigned)dd_count_below(xdf, xe, lim);
     if (whole) {
         xs->memo_lim[xs->memo_next] = lim;
         xs->memo_nx[xs->memo_next] = nx;
@@ -148,17 +217,31 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
      * boilerplate), and its own, collected to be looked up afterwards in
      * one prefetched batch. */
     const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
-    const uint8_t *occ = xs->occ;
+    if (xs->cont_lim != lim1)
+        dd__xset_content(xs, xdf, lim1);
+    const uint8_t *occ = xs->occ, *cont = xs->cont;
     const uint32_t *key = xs->key;
-    const uint16_t *xsdf = xs->df;
-    const uint32_t mask = xs->mask, yn = y->n;
+    const uint32_t mask = xs->mask;
     const uint64_t nb = (uint64_t)mask + 1;
     const unsigned char *yh = (const unsigned char *)y->h;
-    for (uint32_t j = 0; j < yn; j++) {
+    /* y's entries <= tau: the first ye (ascending) */
+    uint32_t ye = y->n;
+    if (tau < y->tau) {
+        uint32_t lo = 0, hi = y->n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            uint32_t v;
+            memcpy(&v, yh + (size_t)mid * 4, 4);
+            if (v <= tau)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        ye = lo;
+    }
+    for (uint32_t j = 0; j < ye; j++) {
         uint32_t b;
         memcpy(&b, yh + (size_t)j * 4, 4);
-        if (b > tau)
-            break;
         uint32_t bk = dd__xh(b, nb);
         unsigned o = occ[bk];
         unsigned m = dd__xmatch(key + (size_t)bk * 4, b) & o;
@@ -170,12 +253,10 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
                 m = dd__xmatch(key + (size_t)bk * 4, b) & o;
             }
         }
-        /* lane 4 (no match) reads the next bucket's first slot: ignored */
-        unsigned f = xsdf[(size_t)bk * 4 + (unsigned)__builtin_ctz(m | 0x10)];
-        unsigned hit = m != 0;
-        ni += hit & (f < lim1);
+        /* shared, and content by x's frequency (one lane at most) */
+        ni += (m & cont[bk]) != 0;
         scratch[nyonly] = b;
-        nyonly += hit ^ 1u;
+        nyonly += m == 0;
     }
     ny = ni;
     /* Work cap: the discount can only lower ny (y's shingles found only in

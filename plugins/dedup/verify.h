@@ -23,16 +23,21 @@ typedef struct dd_cmp {
 } dd_cmp_t;
 
 /* The new document's sample as a hash set, built once per document:
- * buckets of 4 hashes (one SSE2 compare) holding each entry's document
- * frequency, so that a candidate is compared in one pass over its own
- * entries, with no data-dependent branch per entry (a merge of the two
- * sorted lists takes a three-way branch per step that the CPU cannot
- * predict on random hash values). */
+ * buckets of 4 hashes (one SSE2 compare), so that a candidate is compared
+ * in one pass over its own entries, with no data-dependent branch per
+ * entry (a merge of the two sorted lists takes a three-way branch per step
+ * that the CPU cannot predict on random hash values).  Per bucket, which
+ * lanes hold content for the candidate's limit (document frequency below
+ * it), worked out again only when the limit changes: a hit is then one
+ * AND with the match. */
 typedef struct dd_xset {
     uint32_t *key;         /* 4 per bucket (16-byte aligned) */
-    uint16_t *df;          /* the entry's document frequency, 4 per bucket (+4) */
+    uint32_t *pos;         /* entry i's place: bucket * 4 + lane */
     uint8_t *occ;          /* per bucket: lanes in use (bits 0-3); bit 4: a
                               full bucket spilled into the next ones */
+    uint8_t *cont;         /* per bucket: lanes whose entry is content for
+                              cont_lim (frequency < cont_lim); 0: not built */
+    unsigned cont_lim;
     uint32_t mask;         /* buckets - 1 (buckets: a power of two >= 16) */
     size_t cap;            /* buckets allocated */
     uint32_t n;            /* entries */
@@ -40,6 +45,9 @@ typedef struct dd_xset {
     unsigned memo_lim[2], memo_nx[2];
     int memo_next;
 } dd_xset_t;
+
+/* How many of v[0..n) are below lim (SSE2, eight at a time). */
+size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim);
 
 /* Fill s with x's entries and their frequencies xdf.  Returns 0, or -1
  * when out of memory. */

@@ -14,6 +14,9 @@
 
 #include "../support/testhost.h"
 #include "../../plugins/dedup/dedup.h"
+#include "../../plugins/dedup/memindex.h"
+#include "../../plugins/dedup/dftable.h"
+#include "../../plugins/dedup/verify.h"
 #include "../../plugins/dedup/normalize.h"
 #include "../../plugins/dedup/sketch.h"
 
@@ -543,7 +546,9 @@ static void test_text_hash_is_xxh3(void **state)
 
 /* Shingle hashes (sketch.c writes XXH3 of 32 bytes out by hand): with
  * every hash kept, the sample is exactly the sorted distinct top halves of
- * XXH3_64bits over each run of four token hashes. */
+ * XXH3_64bits over each run of four token hashes.  Both ways to keep them
+ * all: rate 1 (the unrolled loop that only samples), and a sample_min no
+ * text reaches (the short-text path, which hashes every shingle again). */
 static void test_shingle_hash_is_xxh3(void **state)
 {
     (void)state;
@@ -552,7 +557,12 @@ static void test_shingle_hash_is_xxh3(void **state)
                          .anchor_max = 1};
     dd_scratch_t s = {0};
     uint64_t x = 88172645463325252ull;
-    for (size_t ntok = 4; ntok < 700; ntok += 37) {
+    for (size_t iter = 0; iter < 40; iter++) {
+        size_t ntok = 4 + (iter % 20) * 37;
+        if (iter == 20) {
+            c.sample_rate = 4096;
+            c.sample_min = 65536;
+        }
         assert_int_equal(dd_grow((void **)&s.tok, &s.tok_cap, ntok, sizeof *s.tok), 0);
         for (size_t i = 0; i < ntok; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -575,6 +585,140 @@ static void test_shingle_hash_is_xxh3(void **state)
         free(tmp);
     }
     dd_scratch_free(&s);
+}
+
+/* The batch probe of the anchor postings gives the postings of every key,
+ * in key order, exactly as one dd_anchors_get per key: keys with many
+ * postings, repeats, absent keys and key 0 (stored as 1), in a table
+ * crowded enough that probe runs cross. */
+struct anchor_log {
+    uint32_t got[4096][2];
+    size_t n;
+};
+static void anchor_one(void *ctx, uint32_t seq)
+{
+    struct anchor_log *l = ctx;
+    l->got[l->n][0] = UINT32_MAX; /* filled in by the caller's key index */
+    l->got[l->n++][1] = seq;
+}
+static void anchor_many(void *ctx, size_t i, uint32_t seq)
+{
+    struct anchor_log *l = ctx;
+    l->got[l->n][0] = (uint32_t)i;
+    l->got[l->n++][1] = seq;
+}
+static void test_anchor_batch_probe(void **state)
+{
+    (void)state;
+    dd_anchors_t *a = dd_anchors_new(1200); /* keys on both sides of the split */
+    assert_non_null(a);
+    uint32_t x = 2463534242u;
+    for (uint32_t seq = 1; seq <= 600; seq++)
+        for (int k = 0; k < 5; k++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            uint32_t key = k == 0 ? seq % 7 : k == 1 ? 1000 + seq % 50 : x % 3000;
+            assert_true(dd_anchors_add(a, key, seq, 64) >= 0);
+        }
+    uint32_t keys[300];
+    uint64_t hash[300];
+    for (size_t i = 0; i < 300; i++) {
+        keys[i] = i < 10 ? (uint32_t)i : i < 60 ? 1000 + (uint32_t)i % 60 : (uint32_t)(i * 37 % 5000);
+        hash[i] = dd_anchors_hash(keys[i]);
+    }
+    static struct anchor_log want, got;
+    want.n = got.n = 0;
+    for (size_t i = 0; i < 300; i++) {
+        size_t before = want.n;
+        size_t c = dd_anchors_get(a, keys[i], anchor_one, &want);
+        assert_int_equal(c, want.n - before);
+        for (size_t k = before; k < want.n; k++)
+            want.got[k][0] = (uint32_t)i;
+    }
+    assert_true(want.n > 600);
+    /* the bulk table hashes (eight at a time with AVX2) are the one-key ones */
+    uint64_t bulk[300];
+    for (size_t n = 0; n <= 300; n += n < 40 ? 1 : 37) {
+        memset(bulk, 0xAB, sizeof bulk);
+        dd_anchors_hash_many(keys, n, bulk);
+        for (size_t i = 0; i < n; i++)
+            assert_true(bulk[i] == hash[i]);
+    }
+    uint32_t edge[9] = {0, 1, UINT32_MAX, 0x80000000u, 2, 0, 7, UINT32_MAX - 1, 0};
+    dd_anchors_hash_many(edge, 9, bulk);
+    for (size_t i = 0; i < 9; i++)
+        assert_true(bulk[i] == dd_anchors_hash(edge[i]));
+    dd_anchors_get_many_h(a, keys, hash, 300, anchor_many, &got);
+    assert_int_equal(got.n, want.n);
+    assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+    dd_anchors_free(a);
+}
+
+/* The boilerplate table's counter slots worked out in bulk (eight at a
+ * time with AVX2 when the CPU has it) are the one-hash reference's, for
+ * every count (the tail after the last group of eight too), edge hashes,
+ * and two table sizes; and counts added from slots read back per hash. */
+static void test_df_slots_match_reference(void **state)
+{
+    (void)state;
+    static uint32_t h[1000];
+    static dd_dfslot_t slot[1000];
+    uint32_t x = 88675123u;
+    for (size_t i = 0; i < 1000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        h[i] = i < 4 ? (uint32_t[]){0, 1, UINT32_MAX, 0x80000000u}[i] : x;
+    }
+    for (int size = 0; size < 2; size++) {
+        dd_df_t *df = dd_df_new(size == 0 ? 50 : 10000, 256);
+        assert_non_null(df);
+        for (size_t n = 0; n <= 40; n++) {
+            memset(slot, 0xAB, sizeof slot);
+            dd_df_slots(df, h + n, n, slot);
+            for (size_t i = 0; i < n; i++)
+                assert_true(slot[i] == dd_df_slot(df, h[n + i]));
+        }
+        dd_df_slots(df, h, 1000, slot);
+        for (size_t i = 0; i < 1000; i++)
+            assert_true(slot[i] == dd_df_slot(df, h[i]));
+        assert_int_equal(dd_df_add_slots(df, slot, 200, 7), 0);
+        assert_int_equal(dd_df_add_slots(df, slot + 100, 200, 8), 0);
+        for (size_t i = 0; i < 200; i++)
+            assert_true(dd_df_get(df, h[i]) >= (i >= 100 ? 2u : 1u));
+        /* the bulk read (slots in groups) is the one-hash read */
+        static uint16_t got[1000];
+        for (size_t n = 0; n <= 1000; n += n < 80 ? 1 : 123) {
+            dd_df_get_many(df, h, n, got);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(got[i], dd_df_get(df, h[i]));
+        }
+        dd_df_free(df);
+    }
+}
+
+/* Counting frequencies below a limit (eight at a time) is the plain
+ * count: every limit edge (0, 1, 65535, 65536, a middle one), lengths
+ * around the vector width and past what 16-bit lane counters hold
+ * (300,000 entries: 37,500 per lane). */
+static void test_count_below(void **state)
+{
+    (void)state;
+    static uint16_t v[300000];
+    uint32_t x = 123456789u;
+    for (size_t i = 0; i < 300000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        v[i] = i % 11 == 0 ? 65535 : i % 13 == 0 ? 0 : (uint16_t)(x % 7 == 0 ? x : x % 40);
+    }
+    const unsigned lims[] = {0, 1, 2, 3, 17, 40, 65534, 65535, 65536, 100000};
+    const size_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 255, 32767, 32768, 32769, 70000, 300000};
+    for (size_t a = 0; a < sizeof lims / sizeof lims[0]; a++)
+        for (size_t b = 0; b < sizeof lens / sizeof lens[0]; b++) {
+            size_t want = 0;
+            for (size_t i = 0; i < lens[b]; i++)
+                want += v[i] < lims[a];
+            assert_int_equal(dd_count_below(v, lens[b], lims[a]), want);
+            if (lens[b] > 3)
+                assert_int_equal(dd_count_below(v + 3, lens[b] - 3, lims[a]),
+                                 want - (v[0] < lims[a]) - (v[1] < lims[a]) - (v[2] < lims[a]));
+        }
 }
 
 static void test_normalize_blocks_match_model(void **state)
@@ -733,6 +877,9 @@ int main(void)
         cmocka_unit_test(test_sort_unique),
         cmocka_unit_test(test_text_hash_is_xxh3),
         cmocka_unit_test(test_shingle_hash_is_xxh3),
+        cmocka_unit_test(test_anchor_batch_probe),
+        cmocka_unit_test(test_df_slots_match_reference),
+        cmocka_unit_test(test_count_below),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
