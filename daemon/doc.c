@@ -177,7 +177,10 @@ static int tm__doc_set_route(tm_doc_t *doc, const char *suffix, unsigned flags)
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'))
                 return TM_EINVAL;
         }
-        snprintf(doc->topic, sizeof doc->topic, "result.%s", suffix);
+        /* Fits, checked above; memcpy, since snprintf cost ~700
+         * instructions on a path every document takes once dedup runs. */
+        memcpy(doc->topic, "result.", sizeof "result." - 1);
+        memcpy(doc->topic + sizeof "result." - 1, suffix, n + 1);
     }
     doc->route_flags = flags;
     return TM_OK;
