@@ -436,6 +436,7 @@ static bp_winfo_t *bp__word(bp_lex_t *lex, uint64_t h)
     bp_winfo_t *w = &lex->winfo[lex->nwinfo++];
     memset(w, 0, sizeof *w);
     w->pat_head = UINT32_MAX;
+    w->fhead = UINT32_MAX;
     return w;
 }
 
@@ -737,7 +738,8 @@ static int bp__add_bigram(bp_lex_t *lex, uint64_t a, uint64_t b, uint32_t pi)
     bp_winfo_t *w = bp__word(lex, a);
     if (w == NULL || bp_grow(&lex->ents, &lex->capents, lex->nents + 1, sizeof *lex->ents) != 0)
         return -1;
-    w->bigram = 1;
+    uint8_t pm = lex->pats[pi].mode;
+    w->bigram |= pm == BP_PM_LINE || pm == BP_PM_PREFIX ? 1 : 2;
     uint64_t key = bp__bigram(a, b);
     uint32_t *hd = bp_map_get(&lex->bigrams, key);
     bp_ent_t *e = &lex->ents[lex->nents];
@@ -1324,6 +1326,16 @@ int bp_lex_finish(bp_lex_t *lex)
         lex->ents[i].maxw = bp__pat_bound(lex, p);
         lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
     }
+    /* the unanchored sub-chains, in chain order */
+    for (size_t i = 0; i < lex->nwinfo; i++) {
+        uint32_t *link = &lex->winfo[i].fhead;
+        for (uint32_t e = lex->winfo[i].pat_head; e != UINT32_MAX; e = lex->ents[e].next)
+            if (!lex->ents[e].anchored) {
+                *link = e;
+                link = &lex->ents[e].fnext;
+            }
+        *link = UINT32_MAX;
+    }
     memset(lex->bgfilter, 0, sizeof lex->bgfilter);
     for (size_t j = 0; j < lex->bigrams.cap; j++) {
         uint64_t k = lex->bigrams.e[j].key;
@@ -1346,6 +1358,22 @@ int bp_lex_finish(bp_lex_t *lex)
     return 0;
 }
 
+/* The patterns indexed by the bigram toks[ti], toks[ti + 1] (ti + 1 < n). */
+static void bp__try_bigram(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, size_t ti,
+                           const bp_blockinfo_t *bi, int which, bp_match_t *m)
+{
+    uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
+    uint32_t *hd = (lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1
+                       ? bp_map_get(&lex->bigrams, bk)
+                       : NULL;
+    for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
+        const bp_ent_t *en = &lex->ents[e];
+        if ((ti > 0 && en->anchored) || n > en->maxw)
+            continue;
+        bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+    }
+}
+
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
                  int which, bp_match_t *m)
 {
@@ -1358,46 +1386,52 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
      * can only match at the first token */
     if (which < 0 && -which < 4 && !lex->meta_floats[-which] && lim > 1)
         lim = 1;
-    for (size_t ti = 0; ti < lim; ti++) {
-        uint32_t wi = toks[ti].wi;
-        if (wi != UINT32_MAX) {
-            for (uint32_t e = lex->winfo[wi].pat_head; e != UINT32_MAX; e = lex->ents[e].next) {
-                const bp_ent_t *en = &lex->ents[e];
-                if ((ti > 0 && en->anchored) || n > en->maxw)
-                    continue;
-                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-            }
-            if (lex->winfo[wi].bigram && ti + 1 < n) {
-                uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
-                uint32_t *hd = (lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1
-                                   ? bp_map_get(&lex->bigrams, bk)
-                                   : NULL;
-                for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
-                    const bp_ent_t *en = &lex->ents[e];
-                    if ((ti > 0 && en->anchored) || n > en->maxw)
-                        continue;
-                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-                }
-            }
+    if (lim == 0)
+        return 0;
+    /* the first token: every entry of its word, of its bigram, and every
+     * pattern that can start anywhere */
+    uint32_t wi = toks[0].wi;
+    if (wi != UINT32_MAX) {
+        const bp_winfo_t *w = &lex->winfo[wi];
+        for (uint32_t e = w->pat_head; e != UINT32_MAX; e = lex->ents[e].next) {
+            const bp_ent_t *en = &lex->ents[e];
+            if (n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, 0, bi, which, m);
         }
-        /* patterns that can start anywhere: all of them at the first
-         * token, the contains/suffix ones after it (in the same order) */
-        if (ti == 0) {
-            if (n <= lex->wild_maxw)
-                for (size_t w = 0; w < lex->nwild; w++) {
-                    const bp_ent_t *en = &lex->wild[w];
-                    if (n > en->maxw)
-                        continue;
-                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-                }
-        } else if (n <= lex->wfloat_maxw) {
-            for (size_t w = 0; w < lex->nwfloat; w++) {
-                const bp_ent_t *en = &lex->wild[lex->wfloat[w]];
+        if (w->bigram && n > 1)
+            bp__try_bigram(lex, toks, n, 0, bi, which, m);
+    }
+    if (n <= lex->wild_maxw)
+        for (size_t k = 0; k < lex->nwild; k++) {
+            const bp_ent_t *en = &lex->wild[k];
+            if (n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, 0, bi, which, m);
+        }
+    /* the later tokens: only unanchored entries can match there; their
+     * sub-chain makes the same tries in the same order */
+    int wild = n <= lex->wfloat_maxw && lex->nwfloat > 0;
+    for (size_t ti = 1; ti < lim; ti++) {
+        wi = toks[ti].wi;
+        if (wi != UINT32_MAX) {
+            const bp_winfo_t *w = &lex->winfo[wi];
+            for (uint32_t e = w->fhead; e != UINT32_MAX; e = lex->ents[e].fnext) {
+                const bp_ent_t *en = &lex->ents[e];
                 if (n > en->maxw)
                     continue;
                 bp__try(lex, en->pat, toks, n, ti, bi, which, m);
             }
+            if ((w->bigram & 2) && ti + 1 < n)
+                bp__try_bigram(lex, toks, n, ti, bi, which, m);
         }
+        if (wild)
+            for (size_t k = 0; k < lex->nwfloat; k++) {
+                const bp_ent_t *en = &lex->wild[lex->wfloat[k]];
+                if (n > en->maxw)
+                    continue;
+                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+            }
     }
     return m->pat >= 0;
 }

@@ -113,12 +113,18 @@ typedef struct bp_winfo {
     uint32_t langs;     /* bit i: a stop word of language i */
     uint32_t pat_head;  /* first entry in lex->ents of patterns starting here, or UINT32_MAX */
     uint32_t cue_kinds; /* bit k: a cue word of kind k (k < 32) */
+    uint32_t fhead;     /* the first entry of pat_head's chain that is not
+                         * anchored (bp_lex_finish), or UINT32_MAX */
     uint8_t month;      /* 1-12 when a month name, else 0 */
-    uint8_t bigram;     /* some pattern is indexed by this word and the next */
+    uint8_t bigram;     /* some pattern is indexed by this word and the next:
+                         * bit 0 a line/prefix one, bit 1 a contains/suffix one */
 } bp_winfo_t;
 
 typedef struct bp_ent {
     uint32_t pat, next;
+    uint32_t fnext;    /* the next entry of the chain that is not anchored
+                        * (bp_lex_finish): words after a block's first one
+                        * walk only those */
     uint32_t maxw;     /* copy of the pattern's bound (bp_lex_finish) */
     uint8_t anchored;  /* line/prefix: only at the first word */
 } bp_ent_t;
