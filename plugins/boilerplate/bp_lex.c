@@ -1335,6 +1335,7 @@ int bp_lex_finish(bp_lex_t *lex)
                 link = &lex->ents[e].fnext;
             }
         *link = UINT32_MAX;
+        lex->winfo[i].floats = lex->winfo[i].fhead != UINT32_MAX || (lex->winfo[i].bigram & 2);
     }
     memset(lex->bgfilter, 0, sizeof lex->bgfilter);
     for (size_t j = 0; j < lex->bigrams.cap; j++) {
@@ -1414,7 +1415,7 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     int wild = n <= lex->wfloat_maxw && lex->nwfloat > 0;
     for (size_t ti = 1; ti < lim; ti++) {
         wi = toks[ti].wi;
-        if (wi != UINT32_MAX) {
+        if (wi != UINT32_MAX && lex->winfo[wi].floats) {
             const bp_winfo_t *w = &lex->winfo[wi];
             for (uint32_t e = w->fhead; e != UINT32_MAX; e = lex->ents[e].fnext) {
                 const bp_ent_t *en = &lex->ents[e];

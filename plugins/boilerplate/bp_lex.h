@@ -115,6 +115,8 @@ typedef struct bp_winfo {
     uint32_t cue_kinds; /* bit k: a cue word of kind k (k < 32) */
     uint32_t fhead;     /* the first entry of pat_head's chain that is not
                          * anchored (bp_lex_finish), or UINT32_MAX */
+    uint8_t floats;     /* fhead != UINT32_MAX or bigram & 2: the word may start a
+                         * match after a block's first token */
     uint8_t month;      /* 1-12 when a month name, else 0 */
     uint8_t bigram;     /* some pattern is indexed by this word and the next:
                          * bit 0 a line/prefix one, bit 1 a contains/suffix one */
