@@ -178,6 +178,20 @@ int bp_scan_build(bp_scan_t *sc, const char *t, size_t len)
     return 0;
 }
 
+void bp_scan_split_gp(bp_scan_t *sc, const char *t, const uint8_t *gp, unsigned word_mask)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    size_t len = sc->len;
+    for (const unsigned char *q = memchr(u, 0xE2, len); q != NULL && (size_t)(q - u) + 2 < len;
+         q = memchr(q + 1, 0xE2, len - (size_t)(q + 1 - u))) {
+        if (q[1] != 0x80 || (q[2] & 0xC0) != 0x80 || (gp[q[2] & 0x3F] & word_mask))
+            continue;
+        for (size_t i = (size_t)(q - u), e = i + 3; i < e; i++)
+            sc->w[BP_SC_NFIELDS * (i >> 6) + BP_SC_CAND] &= ~(UINT64_C(1) << (i & 63));
+        q += 2;
+    }
+}
+
 void bp_scan_free(bp_scan_t *sc)
 {
     free(sc->w);

@@ -1144,6 +1144,7 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
      * after a sentence's full stop); should a token lie across an edge
      * or outside every block, each block is tokenized on its own */
     s->toks.n = 0;
+    bp_scan_split_gp(&s->scan, t, c->lex.u3gp, BP_CC_WORD);
     if (bp_tokenize_text(t, &s->scan, &c->lex, &s->toks) != 0)
         return -1;
     {

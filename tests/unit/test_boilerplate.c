@@ -521,16 +521,32 @@ static void test_tokenizer_whole_text(void **state)
             assert_int_equal(bp_scan_bit(&sc, BP_SC_ALNUM, i), letter || (c >= '0' && c <= '9'));
         }
         assert_int_equal(bp_scan_bits(&sc, BP_SC_CAND, len), 0);
-        a.n = b.n = 0;
-        assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
-        assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &b), 0);
-        assert_int_equal(a.n, b.n);
-        for (size_t k = 0; k < a.n; k++) {
-            assert_int_equal(a.v[k].start, b.v[k].start);
-            assert_int_equal(a.v[k].end, b.v[k].end);
-            assert_true(a.v[k].h == b.v[k].h);
-            assert_int_equal(a.v[k].flags, b.v[k].flags);
+        /* the same tokens with the bitmaps as built, then with the
+         * punctuation of U+2000-U+203F taken out of the candidates */
+        for (int split = 0; split < 2; split++) {
+            if (split)
+                bp_scan_split_gp(&sc, text, lex->u3gp, BP_CC_WORD);
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
+            assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &b), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].start, b.v[k].start);
+                assert_int_equal(a.v[k].end, b.v[k].end);
+                assert_true(a.v[k].h == b.v[k].h);
+                assert_int_equal(a.v[k].flags, b.v[k].flags);
+            }
         }
+    }
+    /* the split clears exactly the three bytes of a non-word E2 80 xx,
+     * not those of one cut short by the end of the text */
+    {
+        static const char q[] = "a\xe2\x80\x9c" "b\xe2\x80";
+        static const int want[] = {1, 0, 0, 0, 1, 1, 1};
+        assert_int_equal(bp_scan_build(&sc, q, sizeof q - 1), 0);
+        bp_scan_split_gp(&sc, q, lex->u3gp, BP_CC_WORD);
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_CAND, i), want[i]);
     }
     /* a run of capitals longer than a chunk, and the empty text */
     memset(text, 'Q', 150);
