@@ -1340,6 +1340,33 @@ int bp_lex_finish(bp_lex_t *lex)
         *link = UINT32_MAX;
         lex->winfo[i].floats = lex->winfo[i].fhead != UINT32_MAX || (lex->winfo[i].bigram & 2);
     }
+    /* renumber the words: those with floats first (the order of the rest
+     * kept), and the word table's values with them */
+    if (lex->nwinfo > 0) {
+        uint32_t *perm = malloc(lex->nwinfo * sizeof *perm);
+        bp_winfo_t *nw = malloc(lex->nwinfo * sizeof *nw);
+        if (perm == NULL || nw == NULL) {
+            free(perm);
+            free(nw);
+            return -1;
+        }
+        uint32_t k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < lex->nwinfo; i++)
+                if (lex->winfo[i].floats == (pass == 0)) {
+                    perm[i] = k;
+                    nw[k++] = lex->winfo[i];
+                }
+        lex->nfloatw = 0;
+        while (lex->nfloatw < k && nw[lex->nfloatw].floats)
+            lex->nfloatw++;
+        memcpy(lex->winfo, nw, lex->nwinfo * sizeof *nw);
+        for (size_t j = 0; j < lex->words.cap; j++)
+            if (lex->words.e[j].key != 0)
+                lex->words.e[j].val = perm[lex->words.e[j].val];
+        free(perm);
+        free(nw);
+    }
     memset(lex->bgfilter, 0, sizeof lex->bgfilter);
     for (size_t j = 0; j < lex->bigrams.cap; j++) {
         uint64_t k = lex->bigrams.e[j].key;
@@ -1416,9 +1443,17 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     /* the later tokens: only unanchored entries can match there; their
      * sub-chain makes the same tries in the same order */
     int wild = n <= lex->wfloat_maxw && lex->nwfloat > 0;
+    const uint32_t nfw = lex->nfloatw;
     for (size_t ti = 1; ti < lim; ti++) {
+        if (!wild) {
+            /* skip to the next word that starts an unanchored pattern */
+            while (ti < lim && toks[ti].wi >= nfw)
+                ti++;
+            if (ti >= lim)
+                break;
+        }
         wi = toks[ti].wi;
-        if (wi != UINT32_MAX && lex->winfo[wi].floats) {
+        if (wi < nfw) {
             const bp_winfo_t *w = &lex->winfo[wi];
             for (uint32_t e = w->fhead; e != UINT32_MAX; e = lex->ents[e].fnext) {
                 const bp_ent_t *en = &lex->ents[e];

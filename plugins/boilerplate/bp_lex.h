@@ -135,6 +135,9 @@ typedef struct bp_lex {
     bp_map_t words;     /* word hash -> index in winfo */
     bp_winfo_t *winfo;
     size_t nwinfo, capwinfo;
+    /* bp_lex_finish puts the words with floats set first: winfo[0,
+     * nfloatw), so a token's wi < nfloatw tells them with no load */
+    uint32_t nfloatw;
     char langs[BP_MAX_LANGS][12];
     int nlangs;
     char **kinds;       /* boilerplate kinds, from [section] names */
