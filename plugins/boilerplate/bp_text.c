@@ -532,11 +532,9 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
     unsigned cue[32];
     uint32_t cuemask = 0, nstop = 0;
     uint32_t langbit = x->lang >= 0 ? 1u << x->lang : 0;
-    uint64_t c0 = 0, c1 = 0;
+    uint32_t fh[16] = {0}; /* tokens by flags & 15 */
     for (uint32_t i = 0; i < b->ntok; i++) {
-        uint32_t f = tk[i].flags & 15;
-        c0 += bp__fcount[f][0];
-        c1 += bp__fcount[f][1];
+        fh[tk[i].flags & 15]++;
         if (tk[i].wi != UINT32_MAX) {
             const bp_winfo_t *w = &lex->winfo[tk[i].wi];
             nstop += (w->langs & langbit) != 0;
@@ -551,6 +549,11 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
                 }
             }
         }
+    }
+    uint64_t c0 = 0, c1 = 0;
+    for (int f = 0; f < 16; f++) {
+        c0 += fh[f] * bp__fcount[f][0];
+        c1 += fh[f] * bp__fcount[f][1];
     }
     b->nalpha += (uint32_t)c0;
     b->nupper += (uint32_t)(c0 >> 32);
