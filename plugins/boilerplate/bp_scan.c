@@ -186,8 +186,11 @@ void bp_scan_split_gp(bp_scan_t *sc, const char *t, const uint8_t *gp, unsigned 
          q = memchr(q + 1, 0xE2, len - (size_t)(q + 1 - u))) {
         if (q[1] != 0x80 || (q[2] & 0xC0) != 0x80 || (gp[q[2] & 0x3F] & word_mask))
             continue;
-        for (size_t i = (size_t)(q - u), e = i + 3; i < e; i++)
-            sc->w[BP_SC_NFIELDS * (i >> 6) + BP_SC_CAND] &= ~(UINT64_C(1) << (i & 63));
+        size_t i = (size_t)(q - u);
+        uint64_t *w = &sc->w[BP_SC_NFIELDS * (i >> 6) + BP_SC_CAND];
+        w[0] &= ~(UINT64_C(7) << (i & 63));
+        if ((i & 63) > 61) /* the character ends in the next chunk */
+            w[BP_SC_NFIELDS] &= ~(UINT64_C(7) >> (64 - (i & 63)));
         q += 2;
     }
 }
