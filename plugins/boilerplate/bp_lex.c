@@ -265,10 +265,25 @@ static const uint64_t bp__wmask[17][2] = {
 #undef BP__WM
 };
 
+/* The index of the word hash h in a word table's slots (mask: their count
+ * - 1, at least one slot empty), or UINT32_MAX: bp_map_get, inlined. */
+static inline uint32_t bp__wi(const bp_hslot_t *e, size_t mask, uint64_t h)
+{
+    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+        uint64_t k = e[j].key;
+        if (k == h)
+            return e[j].val;
+        if (k == 0)
+            return UINT32_MAX;
+    }
+}
+
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
  * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
- * or BP_TF_LOWER by the first letter, BP_TF_CAPS). */
-static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f)
+ * or BP_TF_LOWER by the first letter, BP_TF_CAPS); its wi looked up in
+ * the word table's slots e (mask + 1 of them). */
+static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
+                                   const bp_hslot_t *e, size_t mask)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -278,7 +293,7 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->end = (uint32_t)(p + n);
     tk->h = h;
     tk->flags = f;
-    tk->wi = UINT32_MAX;
+    tk->wi = bp__wi(e, mask, h);
 }
 
 /* The flags of a word of n ASCII letters whose first ncap letters are
@@ -333,6 +348,9 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
 
 int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
 {
+    static const bp_hslot_t noslot[1]; /* an empty word table */
+    const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
+    size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
     size_t len = sc->len;
     size_t nchunks = (len + 63) >> 6;
     uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
@@ -366,7 +384,7 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                     break;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out++, s, p, n, f);
+                bp__letters_tok(out++, s, p, n, f, slots, smask);
                 S &= S - 1;
                 if (S == 0)
                     break;
@@ -385,7 +403,7 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                 if (n <= 16 && len - p >= 16 &&
                     (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                     bp__letters_tok(&t->v[t->n++], s, p, n,
-                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k));
+                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k), slots, smask);
                     continue;
                 }
             } else {
@@ -398,7 +416,8 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                     if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
                         uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
                         bp__letters_tok(&t->v[t->n++], s, p, n,
-                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64));
+                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64), slots,
+                                        smask);
                         continue;
                     }
                 }
@@ -413,8 +432,11 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             }
             /* digits, '_', non-ASCII characters, long words, the last
              * bytes of the text: the general tokenizer on the run */
+            size_t n0 = t->n;
             if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
                 return -1;
+            for (size_t j = n0; j < t->n; j++)
+                t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
         }
     }
     return 0;

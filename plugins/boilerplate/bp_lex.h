@@ -71,7 +71,8 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit,
 /* The tokens of the whole text s[0, sc->len) (sc: its bitmaps), the same
  * as bp_tokenize_in(s, 0, len, len, lex, t), faster: words of 1-16 ASCII
  * letters come from the bitmaps and one or two 8-byte loads, the rest of
- * each run of word-candidate bytes goes to bp_tokenize_in. */
+ * each run of word-candidate bytes goes to bp_tokenize_in.  Unlike
+ * bp_tokenize_in it also fills each token's wi (as bp_lex_lookup). */
 int bp_tokenize_text(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t);
 
 enum bp_pat_mode { BP_PM_LINE = 1, BP_PM_PREFIX, BP_PM_SUFFIX, BP_PM_CONTAINS };

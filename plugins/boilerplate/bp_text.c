@@ -1196,14 +1196,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].ntok = (uint32_t)(k - k0);
         }
         if (ok && k == n) {
-            const bp_map_t *words = &c->lex.words;
-            for (size_t j = 0; j < n; j++) {
-                uint32_t *v = bp_map_get(words, tk[j].h);
-                tk[j].wi = v != NULL ? *v : UINT32_MAX;
-                /* how often each known word occurs among the first lim
-                 * tokens, for the language counts */
-                if (v != NULL && j < lim && whist[*v]++ == 0)
-                    wseen[nseen++] = *v;
+            /* how often each known word (bp_tokenize_text looked them up)
+             * occurs among the first lim tokens, for the language counts */
+            for (size_t j = 0; j < lim; j++) {
+                uint32_t v = tk[j].wi;
+                if (v != UINT32_MAX && whist[v]++ == 0)
+                    wseen[nseen++] = v;
             }
         }
         if (!ok || k != n) {

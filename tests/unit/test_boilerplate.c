@@ -432,6 +432,8 @@ static void test_tokenizer_fast_path(void **state)
                 assert_int_equal(a.v[k].end, b.v[k].end);
                 assert_true(a.v[k].h == b.v[k].h);
                 assert_int_equal(a.v[k].flags, b.v[k].flags);
+                uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
+                assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
             }
         }
         a.n = 0;
@@ -481,6 +483,12 @@ static void test_tokenizer_whole_text(void **state)
     bp_lex_t *lex = calloc(1, sizeof *lex);
     assert_non_null(lex);
     bp_lex_init(lex);
+    /* a word table: bp_tokenize_text fills wi from it */
+    static const char *const known[] = {"the", "news", "report", "nasa", "establishment",
+                                        "abcdefghijklmnop", "z\xc3\xbcrich", "it", "s", "don",
+                                        "t", "quote", "2019", "g20", "x1"};
+    for (uint32_t i = 0; i < sizeof known / sizeof *known; i++)
+        assert_int_equal(bp_map_put(&lex->words, bp_hash_folded(known[i], strlen(known[i])), i), 0);
     bp_scan_t sc = {0};
     bp_toks_t a = {0}, b = {0};
     char text[1200];
@@ -535,6 +543,8 @@ static void test_tokenizer_whole_text(void **state)
                 assert_int_equal(a.v[k].end, b.v[k].end);
                 assert_true(a.v[k].h == b.v[k].h);
                 assert_int_equal(a.v[k].flags, b.v[k].flags);
+                uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
+                assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
             }
         }
     }
