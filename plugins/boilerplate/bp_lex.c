@@ -1094,6 +1094,7 @@ void bp_lex_free(bp_lex_t *lex)
 #endif
     bp_map_free(&lex->words);
     free(lex->winfo);
+    free(lex->langlanes);
     for (int i = 0; i < lex->nkinds; i++)
         free(lex->kinds[i]);
     free(lex->kinds);
@@ -1389,6 +1390,16 @@ int bp_lex_finish(bp_lex_t *lex)
         free(perm);
         free(nw);
     }
+    free(lex->langlanes);
+    lex->langq = lex->nlangs <= 16 ? 4 : 8;
+    lex->langlanes = calloc(lex->nwinfo * lex->langq + 1, sizeof *lex->langlanes);
+    if (lex->langlanes == NULL)
+        return -1;
+    for (size_t i = 0; i < lex->nwinfo; i++)
+        for (uint32_t m = lex->winfo[i].langs; m; m &= m - 1) {
+            unsigned l = (unsigned)__builtin_ctz(m);
+            lex->langlanes[lex->langq * i + l / 4] |= UINT64_C(1) << (16 * (l % 4));
+        }
     memset(lex->bgfilter, 0, sizeof lex->bgfilter);
     for (size_t j = 0; j < lex->bigrams.cap; j++) {
         uint64_t k = lex->bigrams.e[j].key;

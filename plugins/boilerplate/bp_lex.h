@@ -139,6 +139,12 @@ typedef struct bp_lex {
     /* bp_lex_finish puts the words with floats set first: winfo[0,
      * nfloatw), so a token's wi < nfloatw tells them with no load */
     uint32_t nfloatw;
+    /* language counting: word i's stop-word languages as 16-bit lanes of
+     * value 1, langq words of them at langlanes[langq * i] (langq: 4 for
+     * up to 16 languages, else 8), so that the counts of every language
+     * over a text's first tokens are langq additions per known word */
+    uint64_t *langlanes;
+    size_t langq;
     char langs[BP_MAX_LANGS][12];
     int nlangs;
     char **kinds;       /* boilerplate kinds, from [section] names */

@@ -488,6 +488,7 @@ static void bp__lang_counts(const bp_lex_t *lex, const bp_tok_t *toks, size_t li
 }
 
 #define BP_LANG_TOKENS 4000 /* language detection reads the first tokens */
+_Static_assert(BP_LANG_TOKENS < 65536, "the language counts are 16-bit lanes");
 
 /* The text's language from the hint, else from cnt (stop-word hits per
  * language in the first lim tokens), or -1. */
@@ -1153,19 +1154,9 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
         return -1;
     {
         bp_tok_t *tk = s->toks.v;
-        size_t n = s->toks.n, k = 0, nseen = 0;
+        size_t n = s->toks.n, k = 0;
         size_t lim = n < BP_LANG_TOKENS ? n : BP_LANG_TOKENS;
         int ok = 1;
-        if (s->nwhist != c->lex.nwinfo) {
-            free(s->whist);
-            free(s->wseen);
-            s->whist = calloc(c->lex.nwinfo + 1, sizeof *s->whist);
-            s->wseen = malloc((c->lex.nwinfo + 1) * sizeof *s->wseen);
-            s->nwhist = s->whist && s->wseen ? c->lex.nwinfo : 0;
-            if (s->nwhist != c->lex.nwinfo)
-                return -1;
-        }
-        uint32_t *whist = s->whist, *wseen = s->wseen;
         /* tokens are sorted and do not overlap: only a block's first
          * token can start before it, only its last one end after it */
         for (size_t i = 0; i < nb && ok; i++) {
@@ -1195,13 +1186,29 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].tok0 = (uint32_t)k0;
             b[i].ntok = (uint32_t)(k - k0);
         }
+        /* stop-word hits per language among the first lim tokens
+         * (bp_tokenize_text looked them up): 16-bit lanes, lim < 65536 */
+        uint64_t acc[8] = {0};
         if (ok && k == n) {
-            /* how often each known word (bp_tokenize_text looked them up)
-             * occurs among the first lim tokens, for the language counts */
-            for (size_t j = 0; j < lim; j++) {
-                uint32_t v = tk[j].wi;
-                if (v != UINT32_MAX && whist[v]++ == 0)
-                    wseen[nseen++] = v;
+            const uint64_t *ll = c->lex.langlanes;
+            if (c->lex.langq == 4) {
+                for (size_t j = 0; j < lim; j++) {
+                    uint32_t v = tk[j].wi;
+                    if (v != UINT32_MAX) {
+                        const uint64_t *q = ll + 4 * (size_t)v;
+                        acc[0] += q[0];
+                        acc[1] += q[1];
+                        acc[2] += q[2];
+                        acc[3] += q[3];
+                    }
+                }
+            } else {
+                for (size_t j = 0; j < lim; j++) {
+                    uint32_t v = tk[j].wi;
+                    if (v != UINT32_MAX)
+                        for (size_t q = 0; q < 8; q++)
+                            acc[q] += ll[8 * (size_t)v + q];
+                }
             }
         }
         if (!ok || k != n) {
@@ -1214,14 +1221,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             }
             bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
         }
-        memset(lcnt, 0, sizeof lcnt);
-        for (size_t j = 0; j < nseen; j++) {
-            uint32_t w = wseen[j], h = whist[w];
-            whist[w] = 0;
-            if (ok && k == n)
-                for (uint32_t m = c->lex.winfo[w].langs; m; m &= m - 1)
-                    lcnt[__builtin_ctz(m)] += h;
-        }
+        for (int l = 0; l < BP_MAX_LANGS; l++)
+            lcnt[l] = (unsigned)(acc[l / 4] >> (16 * (l % 4))) & 0xFFFF;
         if (!ok || k != n)
             bp__lang_counts(&c->lex, s->toks.v, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
                             lcnt);

@@ -620,6 +620,39 @@ static void test_raw_annotation(void **state)
     tm_testhost_close(&th);
 }
 
+/* The language comes from the stop words of the text's first tokens:
+ * each text below is counted for several lists (French "la", "de" and
+ * "des" are also in others), and the one with most hits wins. */
+static void test_language_from_stop_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *lang;
+    } cases[] = {
+        {"Die Stadt hat am Montag beschlossen, dass die neue Bruecke nicht vor dem "
+         "Sommer gebaut wird. Der Buergermeister sagte, es gebe noch keine Einigung "
+         "mit dem Land und den Firmen, die sich beworben haben.\n",
+         "de"},
+        {"La ville a decide lundi que le nouveau pont ne sera pas construit avant la fin "
+         "de l'annee. Le maire a dit qu'il n'y avait pas encore d'accord avec la region "
+         "et les entreprises qui se sont presentees.\n",
+         "fr"},
+        {"The city decided on Monday that the new bridge will not be built before the "
+         "summer. The mayor said there was still no agreement with the region and the "
+         "companies that had applied for the work.\n",
+         "en"},
+    };
+    tm_testhost_t *th = open_stage("{}");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        run_t r;
+        run_text(th, &r, cases[i].text, strlen(cases[i].text), NULL);
+        assert_non_null(str(r.ann, "lang"));
+        assert_string_equal(str(r.ann, "lang"), cases[i].lang);
+        run_free(&r);
+    }
+    tm_testhost_close(&th);
+}
+
 static void test_author_bio(void **state)
 {
     (void)state;
@@ -1005,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_tokenizer_whole_text),
         cmocka_unit_test(test_author_bio),
+        cmocka_unit_test(test_language_from_stop_words),
         cmocka_unit_test(test_raw_annotation),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
