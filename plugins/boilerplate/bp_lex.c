@@ -253,6 +253,11 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const 
     return 0;
 }
 
+/* The low n bits (n = 0-16). */
+static const uint64_t bp__lowbits[17] = {0x0,   0x1,   0x3,    0x7,    0xF,    0x1F,
+                                         0x3F,  0x7F,  0xFF,   0x1FF,  0x3FF,  0x7FF,
+                                         0xFFF, 0x1FFF, 0x3FFF, 0x7FFF, 0xFFFF};
+
 /* Byte masks of a word of n (0-16) bytes: its bytes 0-7 and 8-15. */
 static const uint64_t bp__wmask[17][2] = {
 #define BP__WM(n)                                                                            \
@@ -378,9 +383,9 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             for (;;) {
                 k = (unsigned)__builtin_ctzll(S);
                 size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
-                size_t nl = (size_t)__builtin_ctzll((notL >> k) | top);
                 size_t p = base + k;
-                if (n > 16 || nl < n || (!roomy && len - p < 16))
+                /* at most 16 bytes, all letters */
+                if (n > 16 || ((notL >> k) & bp__lowbits[n]) != 0 || (!roomy && len - p < 16))
                     break;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
