@@ -1427,20 +1427,28 @@ int bp_lex_finish(bp_lex_t *lex)
     return 0;
 }
 
-/* The patterns indexed by the bigram toks[ti], toks[ti + 1] (ti + 1 < n). */
-static void bp__try_bigram(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, size_t ti,
-                           const bp_blockinfo_t *bi, int which, bp_match_t *m)
+/* The patterns of the bigram whose key is bk (its chain), at toks[ti]. */
+__attribute__((noinline)) static void bp__bigram_chain(const bp_lex_t *lex, uint64_t bk, const bp_tok_t *toks,
+                                                     size_t n, size_t ti, const bp_blockinfo_t *bi,
+                                                     int which, bp_match_t *m)
 {
-    uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
-    uint32_t *hd = (lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1
-                       ? bp_map_get(&lex->bigrams, bk)
-                       : NULL;
+    uint32_t *hd = bp_map_get(&lex->bigrams, bk);
     for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
         const bp_ent_t *en = &lex->ents[e];
         if ((ti > 0 && en->anchored) || n > en->maxw)
             continue;
         bp__try(lex, en->pat, toks, n, ti, bi, which, m);
     }
+}
+
+/* The patterns indexed by the bigram toks[ti], toks[ti + 1] (ti + 1 < n):
+ * the filter rules out most pairs inline, the rest walk the chain. */
+static inline void bp__try_bigram(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, size_t ti,
+                                  const bp_blockinfo_t *bi, int which, bp_match_t *m)
+{
+    uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
+    if ((lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1)
+        bp__bigram_chain(lex, bk, toks, n, ti, bi, which, m);
 }
 
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
