@@ -351,9 +351,29 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
-int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
+/* Add the language lanes of the known words among toks[from, to) that are
+ * among the first BP_LANG_TOKENS into acc[0..3] (lex->langq == 4). */
+static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
+                                uint64_t *acc)
+{
+    for (size_t j = from; j < to && j < BP_LANG_TOKENS; j++) {
+        uint32_t v = toks[j].wi;
+        if (v != UINT32_MAX)
+            for (int q = 0; q < 4; q++)
+                acc[q] += lex->langlanes[4 * (size_t)v + q];
+    }
+}
+
+/* bp_tokenize_text; with count, also bp_tokenize_text_langs (a constant:
+ * the compiler makes two copies, the hot loop of the first one does not
+ * count). */
+static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s, const bp_scan_t *sc,
+                                                                 const bp_lex_t *lex, bp_toks_t *t,
+                                                                 uint64_t *lang4, const int count)
 {
     static const bp_hslot_t noslot[1]; /* an empty word table */
+    uint64_t acc[4] = {0, 0, 0, 0};
+    const uint64_t *lanes = lex->langlanes;
     const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
     size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
     size_t len = sc->len;
@@ -389,7 +409,13 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                     break;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out++, s, p, n, f, slots, smask);
+                bp__letters_tok(out, s, p, n, f, slots, smask);
+                if (count && out->wi != UINT32_MAX && (size_t)(out - t->v) < BP_LANG_TOKENS) {
+                    const uint64_t *q = lanes + 4 * (size_t)out->wi;
+                    for (int l = 0; l < 4; l++)
+                        acc[l] += q[l];
+                }
+                out++;
                 S &= S - 1;
                 if (S == 0)
                     break;
@@ -398,7 +424,7 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             if (S == 0)
                 break;
             S &= S - 1;
-            size_t p = base + k, e;
+            size_t p = base + k, e, n0 = t->n;
             uint64_t z = notC >> k;
             if (z != 0) {
                 size_t n = (size_t)__builtin_ctzll(z);
@@ -409,6 +435,8 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                     (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                     bp__letters_tok(&t->v[t->n++], s, p, n,
                                     bp__alnum_flags(n, ~notL >> k, ~notU >> k), slots, smask);
+                    if (count)
+                        bp__lang_add(lex, t->v, n0, t->n, acc);
                     continue;
                 }
             } else {
@@ -423,6 +451,8 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                         bp__letters_tok(&t->v[t->n++], s, p, n,
                                         bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64), slots,
                                         smask);
+                        if (count)
+                            bp__lang_add(lex, t->v, n0, t->n, acc);
                         continue;
                     }
                 }
@@ -437,14 +467,29 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             }
             /* digits, '_', non-ASCII characters, long words, the last
              * bytes of the text: the general tokenizer on the run */
-            size_t n0 = t->n;
             if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
                 return -1;
             for (size_t j = n0; j < t->n; j++)
                 t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
+            if (count)
+                bp__lang_add(lex, t->v, n0, t->n, acc);
         }
     }
+    if (count)
+        for (int l = 0; l < 4; l++)
+            lang4[l] += acc[l];
     return 0;
+}
+
+int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
+{
+    return bp__tokenize_text(s, sc, lex, t, NULL, 0);
+}
+
+int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t,
+                           uint64_t *lang4)
+{
+    return bp__tokenize_text(s, sc, lex, t, lang4, 1);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -74,6 +74,13 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit,
  * each run of word-candidate bytes goes to bp_tokenize_in.  Unlike
  * bp_tokenize_in it also fills each token's wi (as bp_lex_lookup). */
 int bp_tokenize_text(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t);
+/* Language detection reads a text's first BP_LANG_TOKENS tokens. */
+#define BP_LANG_TOKENS 4000
+/* bp_tokenize_text on an empty t (t->n == 0), which also adds the
+ * language lanes (lex->langlanes, lex->langq == 4) of the known words
+ * among the first BP_LANG_TOKENS tokens into lang4[0..3]. */
+int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t,
+                           uint64_t *lang4);
 
 enum bp_pat_mode { BP_PM_LINE = 1, BP_PM_PREFIX, BP_PM_SUFFIX, BP_PM_CONTAINS };
 enum bp_pat_opts {

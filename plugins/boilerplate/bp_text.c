@@ -487,7 +487,6 @@ static void bp__lang_counts(const bp_lex_t *lex, const bp_tok_t *toks, size_t li
     }
 }
 
-#define BP_LANG_TOKENS 4000 /* language detection reads the first tokens */
 _Static_assert(BP_LANG_TOKENS < 65536, "the language counts are 16-bit lanes");
 
 /* The text's language from the hint, else from cnt (stop-word hits per
@@ -1150,7 +1149,12 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
      * or outside every block, each block is tokenized on its own */
     s->toks.n = 0;
     bp_scan_split_gp(&s->scan, t, c->lex.u3gp, BP_CC_WORD);
-    if (bp_tokenize_text(t, &s->scan, &c->lex, &s->toks) != 0)
+    /* stop-word hits per language among the first BP_LANG_TOKENS tokens
+     * (16-bit lanes), counted by the tokenizer when it can */
+    uint64_t acc[8] = {0};
+    int counted = c->lex.langq == 4;
+    if ((counted ? bp_tokenize_text_langs(t, &s->scan, &c->lex, &s->toks, acc)
+                 : bp_tokenize_text(t, &s->scan, &c->lex, &s->toks)) != 0)
         return -1;
     {
         bp_tok_t *tk = s->toks.v;
@@ -1186,31 +1190,19 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].tok0 = (uint32_t)k0;
             b[i].ntok = (uint32_t)(k - k0);
         }
-        /* stop-word hits per language among the first lim tokens
-         * (bp_tokenize_text looked them up): 16-bit lanes, lim < 65536 */
-        uint64_t acc[8] = {0};
-        if (ok && k == n) {
+        /* the language counts of more than 16 languages (bp_tokenize_text
+         * looked the words up) */
+        if (ok && k == n && !counted) {
             const uint64_t *ll = c->lex.langlanes;
-            if (c->lex.langq == 4) {
-                for (size_t j = 0; j < lim; j++) {
-                    uint32_t v = tk[j].wi;
-                    if (v != UINT32_MAX) {
-                        const uint64_t *q = ll + 4 * (size_t)v;
-                        acc[0] += q[0];
-                        acc[1] += q[1];
-                        acc[2] += q[2];
-                        acc[3] += q[3];
-                    }
-                }
-            } else {
-                for (size_t j = 0; j < lim; j++) {
-                    uint32_t v = tk[j].wi;
-                    if (v != UINT32_MAX)
-                        for (size_t q = 0; q < 8; q++)
-                            acc[q] += ll[8 * (size_t)v + q];
-                }
+            for (size_t j = 0; j < lim; j++) {
+                uint32_t v = tk[j].wi;
+                if (v != UINT32_MAX)
+                    for (size_t q = 0; q < 8; q++)
+                        acc[q] += ll[8 * (size_t)v + q];
             }
         }
+        if (!ok || k != n)
+            memset(acc, 0, sizeof acc);
         if (!ok || k != n) {
             s->toks.n = 0;
             for (size_t i = 0; i < nb; i++) {

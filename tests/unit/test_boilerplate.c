@@ -487,8 +487,18 @@ static void test_tokenizer_whole_text(void **state)
     static const char *const known[] = {"the", "news", "report", "nasa", "establishment",
                                         "abcdefghijklmnop", "z\xc3\xbcrich", "it", "s", "don",
                                         "t", "quote", "2019", "g20", "x1"};
-    for (uint32_t i = 0; i < sizeof known / sizeof *known; i++)
+    const size_t nknown = sizeof known / sizeof *known;
+    for (uint32_t i = 0; i < nknown; i++)
         assert_int_equal(bp_map_put(&lex->words, bp_hash_folded(known[i], strlen(known[i])), i), 0);
+    /* ... and language lanes: word i counts for languages i % 16 and
+     * (i * 7) % 16 (bp_tokenize_text_langs adds them up) */
+    lex->langq = 4;
+    lex->langlanes = calloc(4 * nknown, sizeof *lex->langlanes);
+    assert_non_null(lex->langlanes);
+    for (size_t i = 0; i < nknown; i++) {
+        lex->langlanes[4 * i + (i % 16) / 4] |= UINT64_C(1) << (16 * (i % 4));
+        lex->langlanes[4 * i + ((i * 7) % 16) / 4] |= UINT64_C(1) << (16 * ((i * 7) % 4));
+    }
     bp_scan_t sc = {0};
     bp_toks_t a = {0}, b = {0};
     char text[1200];
@@ -546,7 +556,39 @@ static void test_tokenizer_whole_text(void **state)
                 uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
                 assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
             }
+            /* the same tokens with the language counts */
+            uint64_t lang4[4] = {0}, want[4] = {0};
+            b.n = 0;
+            assert_int_equal(bp_tokenize_text_langs(text, &sc, lex, &b, lang4), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].start, b.v[k].start);
+                assert_int_equal(b.v[k].wi, a.v[k].wi);
+                if (a.v[k].wi != UINT32_MAX)
+                    for (int q = 0; q < 4; q++)
+                        want[q] += lex->langlanes[4 * (size_t)a.v[k].wi + q];
+            }
+            for (int q = 0; q < 4; q++)
+                assert_true(lang4[q] == want[q]);
         }
+    }
+    /* only the first BP_LANG_TOKENS tokens count: 5000 words "the" (word
+     * 0: language 0, counted once per token in lane 0) */
+    {
+        size_t n = 5000, tl = 4 * n;
+        char *many = malloc(tl + 1);
+        assert_non_null(many);
+        for (size_t i = 0; i < n; i++)
+            memcpy(many + 4 * i, i % 3 ? "the " : "The ", 4);
+        many[tl] = '\0';
+        assert_int_equal(bp_scan_build(&sc, many, tl), 0);
+        uint64_t lang4[4] = {0};
+        b.n = 0;
+        assert_int_equal(bp_tokenize_text_langs(many, &sc, lex, &b, lang4), 0);
+        assert_int_equal(b.n, n);
+        assert_true(lang4[0] == BP_LANG_TOKENS);
+        assert_true(lang4[1] == 0 && lang4[2] == 0 && lang4[3] == 0);
+        free(many);
     }
     /* the split clears exactly the three bytes of a non-word E2 80 xx,
      * not those of one cut short by the end of the text */
