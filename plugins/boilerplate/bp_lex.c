@@ -1537,7 +1537,15 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     const uint32_t nfw = lex->nfloatw;
     for (size_t ti = 1; ti < lim; ti++) {
         if (!wild) {
-            /* skip to the next word that starts an unanchored pattern */
+            /* skip to the next word that starts an unanchored pattern,
+             * four tokens at a time */
+            while (ti + 4 <= lim) {
+                uint32_t a = toks[ti].wi, b = toks[ti + 1].wi, c = toks[ti + 2].wi, d = toks[ti + 3].wi;
+                uint32_t ab = a < b ? a : b, cd = c < d ? c : d;
+                if ((ab < cd ? ab : cd) < nfw)
+                    break;
+                ti += 4;
+            }
             while (ti < lim && toks[ti].wi >= nfw)
                 ti++;
             if (ti >= lim)
