@@ -1371,10 +1371,7 @@ static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
 }
 
 int bp_lex_finish(bp_lex_t *lex)
-{    /* every token of a text is looked up: a table at most 1/4 full
-     * (one probe for nearly every word) */
-    if (bp_map_reserve(&lex->words, 4 * lex->words.n) != 0)
-        return -1;
+{
     lex->anchor_maxw = 0;
     lex->float_maxw = 0;
     lex->wild_maxw = lex->wfloat_maxw = 0;

@@ -84,14 +84,6 @@ static int bp__map_rehash(bp_map_t *m, size_t cap)
     return 0;
 }
 
-int bp_map_reserve(bp_map_t *m, size_t cap)
-{
-    size_t c = 64;
-    while (c < cap)
-        c *= 2;
-    return c > m->cap ? bp__map_rehash(m, c) : 0;
-}
-
 int bp_map_put(bp_map_t *m, uint64_t key, uint32_t val)
 {
     if ((m->n + 1) * 2 > m->cap && bp__map_rehash(m, m->cap ? m->cap * 2 : 64) != 0)

@@ -38,9 +38,6 @@ typedef struct bp_map {
 } bp_map_t;
 
 int bp_map_put(bp_map_t *m, uint64_t key, uint32_t val);
-/* Make room for at least cap slots (a power of two, never fewer than
- * now), so that lookups probe fewer of them.  Returns 0 or -1. */
-int bp_map_reserve(bp_map_t *m, size_t cap);
 /* Returns a pointer to the value, or NULL. */
 static inline uint32_t *bp_map_get(const bp_map_t *m, uint64_t key)
 {
