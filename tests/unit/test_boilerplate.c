@@ -572,6 +572,20 @@ static void test_tokenizer_whole_text(void **state)
                 assert_true(lang4[q] == want[q]);
         }
     }
+    /* every byte value, at every offset of a 32-byte vector: the
+     * punctuation bitmap holds exactly . ! ? / | : and 0xC2 */
+    {
+        char all[256 * 3];
+        for (size_t i = 0; i < sizeof all; i++)
+            all[i] = (char)((i * 7 + i / 256) & 0xFF);
+        assert_int_equal(bp_scan_build(&sc, all, sizeof all), 0);
+        for (size_t i = 0; i < sizeof all; i++) {
+            unsigned char c = (unsigned char)all[i];
+            int punct = c == '.' || c == '!' || c == '?' || c == '/' || c == '|' || c == ':' ||
+                        c == 0xC2;
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_PUNCT, i), punct);
+        }
+    }
     /* only the first BP_LANG_TOKENS tokens count: 5000 words "the" (word
      * 0: language 0, counted once per token in lane 0) */
     {
