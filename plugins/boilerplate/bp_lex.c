@@ -1145,6 +1145,7 @@ void bp_lex_free(bp_lex_t *lex)
     bp_map_free(&lex->words);
     free(lex->winfo);
     free(lex->langlanes);
+    free(lex->wlc);
     for (int i = 0; i < lex->nkinds; i++)
         free(lex->kinds[i]);
     free(lex->kinds);
@@ -1442,6 +1443,12 @@ int bp_lex_finish(bp_lex_t *lex)
     lex->langlanes = calloc(lex->nwinfo * lex->langq + 1, sizeof *lex->langlanes);
     if (lex->langlanes == NULL)
         return -1;
+    free(lex->wlc);
+    lex->wlc = malloc((lex->nwinfo + 1) * sizeof *lex->wlc);
+    if (lex->wlc == NULL)
+        return -1;
+    for (size_t i = 0; i < lex->nwinfo; i++)
+        lex->wlc[i] = lex->winfo[i].langs | (uint64_t)lex->winfo[i].cue_kinds << 32;
     for (size_t i = 0; i < lex->nwinfo; i++)
         for (uint32_t m = lex->winfo[i].langs; m; m &= m - 1) {
             unsigned l = (unsigned)__builtin_ctz(m);

@@ -152,6 +152,9 @@ typedef struct bp_lex {
      * over a text's first tokens are langq additions per known word */
     uint64_t *langlanes;
     size_t langq;
+    /* word i's langs | (uint64_t)cue_kinds << 32, dense (bp_lex_finish):
+     * what a block's features read per known word */
+    uint64_t *wlc;
     char langs[BP_MAX_LANGS][12];
     int nlangs;
     char **kinds;       /* boilerplate kinds, from [section] names */

@@ -532,14 +532,14 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
     unsigned cue[32];
     uint32_t cuemask = 0, nstop = 0;
     uint32_t langbit = x->lang >= 0 ? 1u << x->lang : 0;
-    const bp_winfo_t *winfo = lex->winfo;
+    const uint64_t *wlc = lex->wlc;
     uint32_t fh[16] = {0}; /* tokens by flags & 15 */
     for (uint32_t i = 0; i < b->ntok; i++) {
         fh[tk[i].flags & 15]++;
         if (tk[i].wi != UINT32_MAX) {
-            const bp_winfo_t *w = &winfo[tk[i].wi];
-            nstop += (w->langs & langbit) != 0;
-            uint32_t m = w->cue_kinds;
+            uint64_t lc = wlc[tk[i].wi];
+            nstop += ((uint32_t)lc & langbit) != 0;
+            uint32_t m = (uint32_t)(lc >> 32);
             if (m) {
                 uint32_t fresh = m & ~cuemask;
                 cuemask |= m;
