@@ -812,6 +812,12 @@ static int bp__add_bigram(bp_lex_t *lex, uint64_t a, uint64_t b, uint32_t pi)
         return -1;
     uint8_t pm = lex->pats[pi].mode;
     w->bigram |= pm == BP_PM_LINE || pm == BP_PM_PREFIX ? 1 : 2;
+    if (pm != BP_PM_LINE && pm != BP_PM_PREFIX) {
+        /* bp__pat_bound of an unanchored pattern */
+        uint32_t bound = lex->pats[pi].maxw ? lex->pats[pi].maxw : UINT32_MAX;
+        if (bound > w->fmaxw)
+            w->fmaxw = bound;
+    }
     uint64_t key = bp__bigram(a, b);
     uint32_t *hd = bp_map_get(&lex->bigrams, key);
     bp_ent_t *e = &lex->ents[lex->nents];
@@ -1144,6 +1150,7 @@ void bp_lex_free(bp_lex_t *lex)
 #endif
     bp_map_free(&lex->words);
     free(lex->winfo);
+    free(lex->nfloat_n);
     free(lex->langlanes);
     free(lex->wlc);
     for (int i = 0; i < lex->nkinds; i++)
@@ -1371,6 +1378,12 @@ static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
     return len;
 }
 
+static int bp__cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
@@ -1407,27 +1420,42 @@ int bp_lex_finish(bp_lex_t *lex)
             if (!lex->ents[e].anchored) {
                 *link = e;
                 link = &lex->ents[e].fnext;
+                if (lex->ents[e].maxw > lex->winfo[i].fmaxw)
+                    lex->winfo[i].fmaxw = lex->ents[e].maxw;
             }
         *link = UINT32_MAX;
         lex->winfo[i].floats = lex->winfo[i].fhead != UINT32_MAX || (lex->winfo[i].bigram & 2);
     }
-    /* renumber the words: those with floats first (the order of the rest
-     * kept), and the word table's values with them */
+    /* renumber the words: those with floats first, longest fmaxw first
+     * (the order of equals and of the rest kept), and the word table's
+     * values with them */
     if (lex->nwinfo > 0) {
         uint32_t *perm = malloc(lex->nwinfo * sizeof *perm);
         bp_winfo_t *nw = malloc(lex->nwinfo * sizeof *nw);
-        if (perm == NULL || nw == NULL) {
+        uint64_t *order = malloc(lex->nwinfo * sizeof *order);
+        if (perm == NULL || nw == NULL || order == NULL) {
             free(perm);
             free(nw);
+            free(order);
             return -1;
         }
+        size_t nf = 0;
+        for (size_t i = 0; i < lex->nwinfo; i++)
+            if (lex->winfo[i].floats) /* sort key: ~fmaxw, then the index */
+                order[nf++] = (uint64_t)(UINT32_MAX - lex->winfo[i].fmaxw) << 32 | i;
+        qsort(order, nf, sizeof *order, bp__cmp_u64);
         uint32_t k = 0;
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t i = 0; i < lex->nwinfo; i++)
-                if (lex->winfo[i].floats == (pass == 0)) {
-                    perm[i] = k;
-                    nw[k++] = lex->winfo[i];
-                }
+        for (size_t j = 0; j < nf; j++) {
+            size_t i = (uint32_t)order[j];
+            perm[i] = k;
+            nw[k++] = lex->winfo[i];
+        }
+        free(order);
+        for (size_t i = 0; i < lex->nwinfo; i++)
+            if (!lex->winfo[i].floats) {
+                perm[i] = k;
+                nw[k++] = lex->winfo[i];
+            }
         lex->nfloatw = 0;
         while (lex->nfloatw < k && nw[lex->nfloatw].floats)
             lex->nfloatw++;
@@ -1472,6 +1500,17 @@ int bp_lex_finish(bp_lex_t *lex)
         } else if (b > lex->float_maxw) {
             lex->float_maxw = b;
         }
+    }
+    /* the float words that can start a match in a block of n tokens */
+    free(lex->nfloat_n);
+    lex->nfloat_nmax = lex->float_maxw < 4096 ? lex->float_maxw : 4096;
+    lex->nfloat_n = malloc((lex->nfloat_nmax + 1) * sizeof *lex->nfloat_n);
+    if (lex->nfloat_n == NULL)
+        return -1;
+    for (uint32_t n = 0, k = lex->nfloatw; n <= lex->nfloat_nmax; n++) {
+        while (k > 0 && lex->winfo[k - 1].fmaxw < n)
+            k--;
+        lex->nfloat_n[n] = k;
     }
     return 0;
 }
@@ -1538,7 +1577,9 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     /* the later tokens: only unanchored entries can match there; their
      * sub-chain makes the same tries in the same order */
     int wild = n <= lex->wfloat_maxw && lex->nwfloat > 0;
-    const uint32_t nfw = lex->nfloatw;
+    /* the words that can start an unanchored match in a block this long
+     * (the others' entries would all fail their maxw test) */
+    const uint32_t nfw = lex->nfloat_n[n < lex->nfloat_nmax ? n : lex->nfloat_nmax];
     for (size_t ti = 1; ti < lim; ti++) {
         if (!wild) {
             /* skip to the next word that starts an unanchored pattern,

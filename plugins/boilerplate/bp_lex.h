@@ -123,6 +123,8 @@ typedef struct bp_winfo {
     uint32_t cue_kinds; /* bit k: a cue word of kind k (k < 32) */
     uint32_t fhead;     /* the first entry of pat_head's chain that is not
                          * anchored (bp_lex_finish), or UINT32_MAX */
+    uint32_t fmaxw;     /* the longest block an unanchored pattern indexed by
+                         * this word (or by it and the next) can match */
     uint8_t floats;     /* fhead != UINT32_MAX or bigram & 2: the word may start a
                          * match after a block's first token */
     uint8_t month;      /* 1-12 when a month name, else 0 */
@@ -144,8 +146,13 @@ typedef struct bp_lex {
     bp_winfo_t *winfo;
     size_t nwinfo, capwinfo;
     /* bp_lex_finish puts the words with floats set first: winfo[0,
-     * nfloatw), so a token's wi < nfloatw tells them with no load */
+     * nfloatw), so a token's wi < nfloatw tells them with no load; they
+     * are sorted by fmaxw, longest first, and nfloat_n[n] (n <= nfloat_nmax)
+     * counts those with fmaxw >= n: in a block of n tokens only words
+     * below nfloat_n[min(n, nfloat_nmax)] can start an unanchored match */
     uint32_t nfloatw;
+    uint32_t *nfloat_n;
+    uint32_t nfloat_nmax;
     /* language counting: word i's stop-word languages as 16-bit lanes of
      * value 1, langq words of them at langlanes[langq * i] (langq: 4 for
      * up to 16 languages, else 8), so that the counts of every language
