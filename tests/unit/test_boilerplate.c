@@ -1047,6 +1047,19 @@ static void test_config_user_phrases_and_errors(void **state)
     assert_span(&r, "tide_table", "Tide times for the north harbour");
     assert_absent(r.doc->text, "Tide times");
     run_free(&r);
+    /* "contains,max=8": found after the first word in a block of 8 words,
+     * not in one of 9 */
+    const char *t2 = "The spring tide reached its highest level in a decade on Sunday, flooding "
+                     "the quay and the fish market for about an hour.\n"
+                     "Check the ferry timetable before you travel today\n"
+                     "Harbour staff said the water left no lasting damage to the buildings.\n"
+                     "Please check the ferry timetable before you travel today\n"
+                     "The council will inspect the sea wall again after the next storm.\n";
+    run_text(th, &r, t2, strlen(t2), NULL);
+    assert_int_equal(r.rc, TM_OK);
+    assert_span(&r, "ferry_notice", "Check the ferry timetable before you travel today");
+    assert_null(span_with(&r, "ferry_notice", "Please check"));
+    run_free(&r);
     tm_testhost_close(&th);
 
     tm_err_t err = {{0}, {0}};
