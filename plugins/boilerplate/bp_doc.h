@@ -70,9 +70,6 @@ typedef struct bp_scratch {
     size_t capblocks;
     bp_buf_t tmp, tmp2;
     bp_scan_t scan;      /* the plain-text path's byte-class bitmaps */
-    uint32_t *whist;     /* per word of the lex: occurrences in this text (all 0 between texts) */
-    uint32_t *wseen;     /* the words whist counts */
-    size_t nwhist;       /* entries of both (lex->nwinfo) */
     void *html;          /* HTML extractor scratch */
 } bp_scratch_t;
 

@@ -253,6 +253,11 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit, const 
     return 0;
 }
 
+/* The low n bits (n = 0-16). */
+static const uint64_t bp__lowbits[17] = {0x0,   0x1,   0x3,    0x7,    0xF,    0x1F,
+                                         0x3F,  0x7F,  0xFF,   0x1FF,  0x3FF,  0x7FF,
+                                         0xFFF, 0x1FFF, 0x3FFF, 0x7FFF, 0xFFFF};
+
 /* Byte masks of a word of n (0-16) bytes: its bytes 0-7 and 8-15. */
 static const uint64_t bp__wmask[17][2] = {
 #define BP__WM(n)                                                                            \
@@ -265,10 +270,25 @@ static const uint64_t bp__wmask[17][2] = {
 #undef BP__WM
 };
 
+/* The index of the word hash h in a word table's slots (mask: their count
+ * - 1, at least one slot empty), or UINT32_MAX: bp_map_get, inlined. */
+static inline uint32_t bp__wi(const bp_hslot_t *e, size_t mask, uint64_t h)
+{
+    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+        uint64_t k = e[j].key;
+        if (k == h)
+            return e[j].val;
+        if (k == 0)
+            return UINT32_MAX;
+    }
+}
+
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
  * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
- * or BP_TF_LOWER by the first letter, BP_TF_CAPS). */
-static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f)
+ * or BP_TF_LOWER by the first letter, BP_TF_CAPS); its wi looked up in
+ * the word table's slots e (mask + 1 of them). */
+static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
+                                   const bp_hslot_t *e, size_t mask)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -278,7 +298,7 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->end = (uint32_t)(p + n);
     tk->h = h;
     tk->flags = f;
-    tk->wi = UINT32_MAX;
+    tk->wi = bp__wi(e, mask, h);
 }
 
 /* The flags of a word of n ASCII letters whose first ncap letters are
@@ -331,8 +351,31 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
-int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
+/* Add the language lanes of the known words among toks[from, to) that are
+ * among the first BP_LANG_TOKENS into acc[0..3] (lex->langq == 4). */
+static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
+                                uint64_t *acc)
 {
+    for (size_t j = from; j < to && j < BP_LANG_TOKENS; j++) {
+        uint32_t v = toks[j].wi;
+        if (v != UINT32_MAX)
+            for (int q = 0; q < 4; q++)
+                acc[q] += lex->langlanes[4 * (size_t)v + q];
+    }
+}
+
+/* bp_tokenize_text; with count, also bp_tokenize_text_langs (a constant:
+ * the compiler makes two copies, the hot loop of the first one does not
+ * count). */
+static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s, const bp_scan_t *sc,
+                                                                 const bp_lex_t *lex, bp_toks_t *t,
+                                                                 uint64_t *lang4, const int count)
+{
+    static const bp_hslot_t noslot[1]; /* an empty word table */
+    uint64_t acc[4] = {0, 0, 0, 0};
+    const uint64_t *lanes = lex->langlanes;
+    const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
+    size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
     size_t len = sc->len;
     size_t nchunks = (len + 63) >> 6;
     uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
@@ -360,13 +403,19 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             for (;;) {
                 k = (unsigned)__builtin_ctzll(S);
                 size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
-                size_t nl = (size_t)__builtin_ctzll((notL >> k) | top);
                 size_t p = base + k;
-                if (n > 16 || nl < n || (!roomy && len - p < 16))
+                /* at most 16 bytes, all letters */
+                if (n > 16 || ((notL >> k) & bp__lowbits[n]) != 0 || (!roomy && len - p < 16))
                     break;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out++, s, p, n, f);
+                bp__letters_tok(out, s, p, n, f, slots, smask);
+                if (count && out->wi != UINT32_MAX && (size_t)(out - t->v) < BP_LANG_TOKENS) {
+                    const uint64_t *q = lanes + 4 * (size_t)out->wi;
+                    for (int l = 0; l < 4; l++)
+                        acc[l] += q[l];
+                }
+                out++;
                 S &= S - 1;
                 if (S == 0)
                     break;
@@ -375,7 +424,7 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
             if (S == 0)
                 break;
             S &= S - 1;
-            size_t p = base + k, e;
+            size_t p = base + k, e, n0 = t->n;
             uint64_t z = notC >> k;
             if (z != 0) {
                 size_t n = (size_t)__builtin_ctzll(z);
@@ -385,7 +434,9 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                 if (n <= 16 && len - p >= 16 &&
                     (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                     bp__letters_tok(&t->v[t->n++], s, p, n,
-                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k));
+                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k), slots, smask);
+                    if (count)
+                        bp__lang_add(lex, t->v, n0, t->n, acc);
                     continue;
                 }
             } else {
@@ -398,7 +449,10 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
                     if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
                         uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
                         bp__letters_tok(&t->v[t->n++], s, p, n,
-                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64));
+                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64), slots,
+                                        smask);
+                        if (count)
+                            bp__lang_add(lex, t->v, n0, t->n, acc);
                         continue;
                     }
                 }
@@ -415,9 +469,27 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
              * bytes of the text: the general tokenizer on the run */
             if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
                 return -1;
+            for (size_t j = n0; j < t->n; j++)
+                t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
+            if (count)
+                bp__lang_add(lex, t->v, n0, t->n, acc);
         }
     }
+    if (count)
+        for (int l = 0; l < 4; l++)
+            lang4[l] += acc[l];
     return 0;
+}
+
+int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t)
+{
+    return bp__tokenize_text(s, sc, lex, t, NULL, 0);
+}
+
+int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t,
+                           uint64_t *lang4)
+{
+    return bp__tokenize_text(s, sc, lex, t, lang4, 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -436,6 +508,7 @@ static bp_winfo_t *bp__word(bp_lex_t *lex, uint64_t h)
     bp_winfo_t *w = &lex->winfo[lex->nwinfo++];
     memset(w, 0, sizeof *w);
     w->pat_head = UINT32_MAX;
+    w->fhead = UINT32_MAX;
     return w;
 }
 
@@ -737,7 +810,14 @@ static int bp__add_bigram(bp_lex_t *lex, uint64_t a, uint64_t b, uint32_t pi)
     bp_winfo_t *w = bp__word(lex, a);
     if (w == NULL || bp_grow(&lex->ents, &lex->capents, lex->nents + 1, sizeof *lex->ents) != 0)
         return -1;
-    w->bigram = 1;
+    uint8_t pm = lex->pats[pi].mode;
+    w->bigram |= pm == BP_PM_LINE || pm == BP_PM_PREFIX ? 1 : 2;
+    if (pm != BP_PM_LINE && pm != BP_PM_PREFIX) {
+        /* bp__pat_bound of an unanchored pattern */
+        uint32_t bound = lex->pats[pi].maxw ? lex->pats[pi].maxw : UINT32_MAX;
+        if (bound > w->fmaxw)
+            w->fmaxw = bound;
+    }
     uint64_t key = bp__bigram(a, b);
     uint32_t *hd = bp_map_get(&lex->bigrams, key);
     bp_ent_t *e = &lex->ents[lex->nents];
@@ -1070,6 +1150,9 @@ void bp_lex_free(bp_lex_t *lex)
 #endif
     bp_map_free(&lex->words);
     free(lex->winfo);
+    free(lex->nfloat_n);
+    free(lex->langlanes);
+    free(lex->wlc);
     for (int i = 0; i < lex->nkinds; i++)
         free(lex->kinds[i]);
     free(lex->kinds);
@@ -1295,6 +1378,12 @@ static uint32_t bp__pat_bound(const bp_lex_t *lex, const bp_pattern_t *p)
     return len;
 }
 
+static int bp__cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
@@ -1324,6 +1413,75 @@ int bp_lex_finish(bp_lex_t *lex)
         lex->ents[i].maxw = bp__pat_bound(lex, p);
         lex->ents[i].anchored = p->mode == BP_PM_LINE || p->mode == BP_PM_PREFIX;
     }
+    /* the unanchored sub-chains, in chain order */
+    for (size_t i = 0; i < lex->nwinfo; i++) {
+        uint32_t *link = &lex->winfo[i].fhead;
+        for (uint32_t e = lex->winfo[i].pat_head; e != UINT32_MAX; e = lex->ents[e].next)
+            if (!lex->ents[e].anchored) {
+                *link = e;
+                link = &lex->ents[e].fnext;
+                if (lex->ents[e].maxw > lex->winfo[i].fmaxw)
+                    lex->winfo[i].fmaxw = lex->ents[e].maxw;
+            }
+        *link = UINT32_MAX;
+        lex->winfo[i].floats = lex->winfo[i].fhead != UINT32_MAX || (lex->winfo[i].bigram & 2);
+    }
+    /* renumber the words: those with floats first, longest fmaxw first
+     * (the order of equals and of the rest kept), and the word table's
+     * values with them */
+    if (lex->nwinfo > 0) {
+        uint32_t *perm = malloc(lex->nwinfo * sizeof *perm);
+        bp_winfo_t *nw = malloc(lex->nwinfo * sizeof *nw);
+        uint64_t *order = malloc(lex->nwinfo * sizeof *order);
+        if (perm == NULL || nw == NULL || order == NULL) {
+            free(perm);
+            free(nw);
+            free(order);
+            return -1;
+        }
+        size_t nf = 0;
+        for (size_t i = 0; i < lex->nwinfo; i++)
+            if (lex->winfo[i].floats) /* sort key: ~fmaxw, then the index */
+                order[nf++] = (uint64_t)(UINT32_MAX - lex->winfo[i].fmaxw) << 32 | i;
+        qsort(order, nf, sizeof *order, bp__cmp_u64);
+        uint32_t k = 0;
+        for (size_t j = 0; j < nf; j++) {
+            size_t i = (uint32_t)order[j];
+            perm[i] = k;
+            nw[k++] = lex->winfo[i];
+        }
+        free(order);
+        for (size_t i = 0; i < lex->nwinfo; i++)
+            if (!lex->winfo[i].floats) {
+                perm[i] = k;
+                nw[k++] = lex->winfo[i];
+            }
+        lex->nfloatw = 0;
+        while (lex->nfloatw < k && nw[lex->nfloatw].floats)
+            lex->nfloatw++;
+        memcpy(lex->winfo, nw, lex->nwinfo * sizeof *nw);
+        for (size_t j = 0; j < lex->words.cap; j++)
+            if (lex->words.e[j].key != 0)
+                lex->words.e[j].val = perm[lex->words.e[j].val];
+        free(perm);
+        free(nw);
+    }
+    free(lex->langlanes);
+    lex->langq = lex->nlangs <= 16 ? 4 : 8;
+    lex->langlanes = calloc(lex->nwinfo * lex->langq + 1, sizeof *lex->langlanes);
+    if (lex->langlanes == NULL)
+        return -1;
+    free(lex->wlc);
+    lex->wlc = malloc((lex->nwinfo + 1) * sizeof *lex->wlc);
+    if (lex->wlc == NULL)
+        return -1;
+    for (size_t i = 0; i < lex->nwinfo; i++)
+        lex->wlc[i] = lex->winfo[i].langs | (uint64_t)lex->winfo[i].cue_kinds << 32;
+    for (size_t i = 0; i < lex->nwinfo; i++)
+        for (uint32_t m = lex->winfo[i].langs; m; m &= m - 1) {
+            unsigned l = (unsigned)__builtin_ctz(m);
+            lex->langlanes[lex->langq * i + l / 4] |= UINT64_C(1) << (16 * (l % 4));
+        }
     memset(lex->bgfilter, 0, sizeof lex->bgfilter);
     for (size_t j = 0; j < lex->bigrams.cap; j++) {
         uint64_t k = lex->bigrams.e[j].key;
@@ -1343,7 +1501,42 @@ int bp_lex_finish(bp_lex_t *lex)
             lex->float_maxw = b;
         }
     }
+    /* the float words that can start a match in a block of n tokens */
+    free(lex->nfloat_n);
+    lex->nfloat_nmax = lex->float_maxw < 4096 ? lex->float_maxw : 4096;
+    lex->nfloat_n = malloc((lex->nfloat_nmax + 1) * sizeof *lex->nfloat_n);
+    if (lex->nfloat_n == NULL)
+        return -1;
+    for (uint32_t n = 0, k = lex->nfloatw; n <= lex->nfloat_nmax; n++) {
+        while (k > 0 && lex->winfo[k - 1].fmaxw < n)
+            k--;
+        lex->nfloat_n[n] = k;
+    }
     return 0;
+}
+
+/* The patterns of the bigram whose key is bk (its chain), at toks[ti]. */
+__attribute__((noinline)) static void bp__bigram_chain(const bp_lex_t *lex, uint64_t bk, const bp_tok_t *toks,
+                                                     size_t n, size_t ti, const bp_blockinfo_t *bi,
+                                                     int which, bp_match_t *m)
+{
+    uint32_t *hd = bp_map_get(&lex->bigrams, bk);
+    for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
+        const bp_ent_t *en = &lex->ents[e];
+        if ((ti > 0 && en->anchored) || n > en->maxw)
+            continue;
+        bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+    }
+}
+
+/* The patterns indexed by the bigram toks[ti], toks[ti + 1] (ti + 1 < n):
+ * the filter rules out most pairs inline, the rest walk the chain. */
+static inline void bp__try_bigram(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, size_t ti,
+                                  const bp_blockinfo_t *bi, int which, bp_match_t *m)
+{
+    uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
+    if ((lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1)
+        bp__bigram_chain(lex, bk, toks, n, ti, bi, which, m);
 }
 
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
@@ -1358,46 +1551,70 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
      * can only match at the first token */
     if (which < 0 && -which < 4 && !lex->meta_floats[-which] && lim > 1)
         lim = 1;
-    for (size_t ti = 0; ti < lim; ti++) {
-        uint32_t wi = toks[ti].wi;
-        if (wi != UINT32_MAX) {
-            for (uint32_t e = lex->winfo[wi].pat_head; e != UINT32_MAX; e = lex->ents[e].next) {
-                const bp_ent_t *en = &lex->ents[e];
-                if ((ti > 0 && en->anchored) || n > en->maxw)
-                    continue;
-                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-            }
-            if (lex->winfo[wi].bigram && ti + 1 < n) {
-                uint64_t bk = bp__bigram(toks[ti].h, toks[ti + 1].h);
-                uint32_t *hd = (lex->bgfilter[(bk >> 46) & 63] >> ((bk >> 40) & 63)) & 1
-                                   ? bp_map_get(&lex->bigrams, bk)
-                                   : NULL;
-                for (uint32_t e = hd ? *hd : UINT32_MAX; e != UINT32_MAX; e = lex->ents[e].next) {
-                    const bp_ent_t *en = &lex->ents[e];
-                    if ((ti > 0 && en->anchored) || n > en->maxw)
-                        continue;
-                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-                }
-            }
+    if (lim == 0)
+        return 0;
+    /* the first token: every entry of its word, of its bigram, and every
+     * pattern that can start anywhere */
+    uint32_t wi = toks[0].wi;
+    if (wi != UINT32_MAX) {
+        const bp_winfo_t *w = &lex->winfo[wi];
+        for (uint32_t e = w->pat_head; e != UINT32_MAX; e = lex->ents[e].next) {
+            const bp_ent_t *en = &lex->ents[e];
+            if (n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, 0, bi, which, m);
         }
-        /* patterns that can start anywhere: all of them at the first
-         * token, the contains/suffix ones after it (in the same order) */
-        if (ti == 0) {
-            if (n <= lex->wild_maxw)
-                for (size_t w = 0; w < lex->nwild; w++) {
-                    const bp_ent_t *en = &lex->wild[w];
-                    if (n > en->maxw)
-                        continue;
-                    bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-                }
-        } else if (n <= lex->wfloat_maxw) {
-            for (size_t w = 0; w < lex->nwfloat; w++) {
-                const bp_ent_t *en = &lex->wild[lex->wfloat[w]];
+        if (w->bigram && n > 1)
+            bp__try_bigram(lex, toks, n, 0, bi, which, m);
+    }
+    if (n <= lex->wild_maxw)
+        for (size_t k = 0; k < lex->nwild; k++) {
+            const bp_ent_t *en = &lex->wild[k];
+            if (n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, 0, bi, which, m);
+        }
+    /* the later tokens: only unanchored entries can match there; their
+     * sub-chain makes the same tries in the same order */
+    int wild = n <= lex->wfloat_maxw && lex->nwfloat > 0;
+    /* the words that can start an unanchored match in a block this long
+     * (the others' entries would all fail their maxw test) */
+    const uint32_t nfw = lex->nfloat_n[n < lex->nfloat_nmax ? n : lex->nfloat_nmax];
+    for (size_t ti = 1; ti < lim; ti++) {
+        if (!wild) {
+            /* skip to the next word that starts an unanchored pattern,
+             * four tokens at a time */
+            while (ti + 4 <= lim) {
+                uint32_t a = toks[ti].wi, b = toks[ti + 1].wi, c = toks[ti + 2].wi, d = toks[ti + 3].wi;
+                uint32_t ab = a < b ? a : b, cd = c < d ? c : d;
+                if ((ab < cd ? ab : cd) < nfw)
+                    break;
+                ti += 4;
+            }
+            while (ti < lim && toks[ti].wi >= nfw)
+                ti++;
+            if (ti >= lim)
+                break;
+        }
+        wi = toks[ti].wi;
+        if (wi < nfw) {
+            const bp_winfo_t *w = &lex->winfo[wi];
+            for (uint32_t e = w->fhead; e != UINT32_MAX; e = lex->ents[e].fnext) {
+                const bp_ent_t *en = &lex->ents[e];
                 if (n > en->maxw)
                     continue;
                 bp__try(lex, en->pat, toks, n, ti, bi, which, m);
             }
+            if ((w->bigram & 2) && ti + 1 < n)
+                bp__try_bigram(lex, toks, n, ti, bi, which, m);
         }
+        if (wild)
+            for (size_t k = 0; k < lex->nwfloat; k++) {
+                const bp_ent_t *en = &lex->wild[lex->wfloat[k]];
+                if (n > en->maxw)
+                    continue;
+                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+            }
     }
     return m->pat >= 0;
 }

@@ -71,8 +71,16 @@ int bp_tokenize_in(const char *s, size_t start, size_t end, size_t limit,
 /* The tokens of the whole text s[0, sc->len) (sc: its bitmaps), the same
  * as bp_tokenize_in(s, 0, len, len, lex, t), faster: words of 1-16 ASCII
  * letters come from the bitmaps and one or two 8-byte loads, the rest of
- * each run of word-candidate bytes goes to bp_tokenize_in. */
+ * each run of word-candidate bytes goes to bp_tokenize_in.  Unlike
+ * bp_tokenize_in it also fills each token's wi (as bp_lex_lookup). */
 int bp_tokenize_text(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t);
+/* Language detection reads a text's first BP_LANG_TOKENS tokens. */
+#define BP_LANG_TOKENS 4000
+/* bp_tokenize_text on an empty t (t->n == 0), which also adds the
+ * language lanes (lex->langlanes, lex->langq == 4) of the known words
+ * among the first BP_LANG_TOKENS tokens into lang4[0..3]. */
+int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t,
+                           uint64_t *lang4);
 
 enum bp_pat_mode { BP_PM_LINE = 1, BP_PM_PREFIX, BP_PM_SUFFIX, BP_PM_CONTAINS };
 enum bp_pat_opts {
@@ -113,12 +121,22 @@ typedef struct bp_winfo {
     uint32_t langs;     /* bit i: a stop word of language i */
     uint32_t pat_head;  /* first entry in lex->ents of patterns starting here, or UINT32_MAX */
     uint32_t cue_kinds; /* bit k: a cue word of kind k (k < 32) */
+    uint32_t fhead;     /* the first entry of pat_head's chain that is not
+                         * anchored (bp_lex_finish), or UINT32_MAX */
+    uint32_t fmaxw;     /* the longest block an unanchored pattern indexed by
+                         * this word (or by it and the next) can match */
+    uint8_t floats;     /* fhead != UINT32_MAX or bigram & 2: the word may start a
+                         * match after a block's first token */
     uint8_t month;      /* 1-12 when a month name, else 0 */
-    uint8_t bigram;     /* some pattern is indexed by this word and the next */
+    uint8_t bigram;     /* some pattern is indexed by this word and the next:
+                         * bit 0 a line/prefix one, bit 1 a contains/suffix one */
 } bp_winfo_t;
 
 typedef struct bp_ent {
     uint32_t pat, next;
+    uint32_t fnext;    /* the next entry of the chain that is not anchored
+                        * (bp_lex_finish): words after a block's first one
+                        * walk only those */
     uint32_t maxw;     /* copy of the pattern's bound (bp_lex_finish) */
     uint8_t anchored;  /* line/prefix: only at the first word */
 } bp_ent_t;
@@ -127,6 +145,23 @@ typedef struct bp_lex {
     bp_map_t words;     /* word hash -> index in winfo */
     bp_winfo_t *winfo;
     size_t nwinfo, capwinfo;
+    /* bp_lex_finish puts the words with floats set first: winfo[0,
+     * nfloatw), so a token's wi < nfloatw tells them with no load; they
+     * are sorted by fmaxw, longest first, and nfloat_n[n] (n <= nfloat_nmax)
+     * counts those with fmaxw >= n: in a block of n tokens only words
+     * below nfloat_n[min(n, nfloat_nmax)] can start an unanchored match */
+    uint32_t nfloatw;
+    uint32_t *nfloat_n;
+    uint32_t nfloat_nmax;
+    /* language counting: word i's stop-word languages as 16-bit lanes of
+     * value 1, langq words of them at langlanes[langq * i] (langq: 4 for
+     * up to 16 languages, else 8), so that the counts of every language
+     * over a text's first tokens are langq additions per known word */
+    uint64_t *langlanes;
+    size_t langq;
+    /* word i's langs | (uint64_t)cue_kinds << 32, dense (bp_lex_finish):
+     * what a block's features read per known word */
+    uint64_t *wlc;
     char langs[BP_MAX_LANGS][12];
     int nlangs;
     char **kinds;       /* boilerplate kinds, from [section] names */

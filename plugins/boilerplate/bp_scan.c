@@ -104,6 +104,14 @@ __attribute__((target("avx2"))) static void bp__chunks_avx2(const unsigned char 
     const __m256i adig = _mm256_set1_epi8((char)(0x80 - '0'));
     const __m256i lim26 = _mm256_set1_epi8((char)(-128 + 26)), lim10 = _mm256_set1_epi8((char)(-128 + 10));
     const __m256i bit5 = _mm256_set1_epi8(0x20), under = _mm256_set1_epi8('_');
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    /* by low nibble: . ! ? / | : and 0xC2; 0x00 (0xFF for nibble 0) where
+     * there is none, a byte whose low nibble differs */
+#define BP__PU1 (char)0xFF, 0x21, (char)0xC2, 0, 0, 0, 0, 0, 0, 0, 0x3A, 0, 0x7C, 0, 0x2E, 0x2F
+#define BP__PU2 (char)0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3F
+    const __m256i punct1 = _mm256_setr_epi8(BP__PU1, BP__PU1), punct2 = _mm256_setr_epi8(BP__PU2, BP__PU2);
+#undef BP__PU1
+#undef BP__PU2
     for (size_t c = 0; c < n; c++, p += 64, out += BP_SC_NFIELDS) {
         for (unsigned k = 0; k < 2; k++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
@@ -111,14 +119,12 @@ __attribute__((target("avx2"))) static void bp__chunks_avx2(const unsigned char 
             __m256i let = _mm256_cmpgt_epi8(lim26, _mm256_add_epi8(_mm256_or_si256(v, bit5), alow));
             __m256i dig = _mm256_cmpgt_epi8(lim10, _mm256_add_epi8(v, adig));
             __m256i word = _mm256_or_si256(_mm256_or_si256(let, dig), _mm256_cmpeq_epi8(v, under));
-            __m256i pu = _mm256_or_si256(
-                _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('.')),
-                                                _mm256_cmpeq_epi8(v, _mm256_set1_epi8('!'))),
-                                _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')),
-                                                _mm256_cmpeq_epi8(v, _mm256_set1_epi8('/')))),
-                _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('|')),
-                                                _mm256_cmpeq_epi8(v, _mm256_set1_epi8(':'))),
-                                _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC2))));
+            /* the punctuation bytes by their low nibble: each byte is
+             * compared with the one (two for F: '/' and '?') punctuation
+             * byte of its low nibble, or with a byte of another nibble */
+            __m256i lo = _mm256_and_si256(v, nib);
+            __m256i pu = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(punct1, lo), v),
+                                         _mm256_cmpeq_epi8(_mm256_shuffle_epi8(punct2, lo), v));
             uint32_t m[BP_SC_NFIELDS];
             m[BP_SC_PUNCT] = (uint32_t)_mm256_movemask_epi8(pu);
             m[BP_SC_CAND] = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(word, v));
@@ -176,6 +182,23 @@ int bp_scan_build(bp_scan_t *sc, const char *t, size_t len)
 #endif
     memset(sc->w + BP_SC_NFIELDS * (c + 1), 0, BP_SC_NFIELDS * sizeof *sc->w);
     return 0;
+}
+
+void bp_scan_split_gp(bp_scan_t *sc, const char *t, const uint8_t *gp, unsigned word_mask)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    size_t len = sc->len;
+    for (const unsigned char *q = memchr(u, 0xE2, len); q != NULL && (size_t)(q - u) + 2 < len;
+         q = memchr(q + 1, 0xE2, len - (size_t)(q + 1 - u))) {
+        if (q[1] != 0x80 || (q[2] & 0xC0) != 0x80 || (gp[q[2] & 0x3F] & word_mask))
+            continue;
+        size_t i = (size_t)(q - u);
+        uint64_t *w = &sc->w[BP_SC_NFIELDS * (i >> 6) + BP_SC_CAND];
+        w[0] &= ~(UINT64_C(7) << (i & 63));
+        if ((i & 63) > 61) /* the character ends in the next chunk */
+            w[BP_SC_NFIELDS] &= ~(UINT64_C(7) >> (64 - (i & 63)));
+        q += 2;
+    }
 }
 
 void bp_scan_free(bp_scan_t *sc)

@@ -35,6 +35,14 @@ typedef struct bp_scan {
 int bp_scan_build(bp_scan_t *sc, const char *t, size_t len);
 void bp_scan_free(bp_scan_t *sc);
 
+/* Clear the BP_SC_CAND bits of the characters U+2000-U+203F (E2 80 xx:
+ * curly quotes, dashes, ellipsis, bullets) whose class in gp[xx & 0x3F]
+ * (bp_cclass of U+2000 + (xx & 0x3F)) has no bit of word_mask: they end a
+ * word as an ASCII space does, so bp_tokenize_text takes the words around
+ * them on its ASCII paths (same tokens: an E2 byte is never inside
+ * another character).  t: the text the bitmaps were built from. */
+void bp_scan_split_gp(bp_scan_t *sc, const char *t, const uint8_t *gp, unsigned word_mask);
+
 /* 64 bits of field f starting at byte i (bit k: byte i + k); i <= len. */
 static inline uint64_t bp_scan_bits(const bp_scan_t *sc, int f, size_t i)
 {

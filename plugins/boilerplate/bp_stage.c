@@ -189,8 +189,6 @@ static void bp_thread_fini(void *instance, void *thread_state)
     bp_buf_free(&t->s.tmp);
     bp_buf_free(&t->s.tmp2);
     bp_scan_free(&t->s.scan);
-    free(t->s.whist);
-    free(t->s.wseen);
     bp_html_scratch_free(t->s.html);
     bp_result_free(&t->r);
     free(t);

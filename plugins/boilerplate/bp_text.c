@@ -487,7 +487,7 @@ static void bp__lang_counts(const bp_lex_t *lex, const bp_tok_t *toks, size_t li
     }
 }
 
-#define BP_LANG_TOKENS 4000 /* language detection reads the first tokens */
+_Static_assert(BP_LANG_TOKENS < 65536, "the language counts are 16-bit lanes");
 
 /* The text's language from the hint, else from cnt (stop-word hits per
  * language in the first lim tokens), or -1. */
@@ -532,15 +532,14 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
     unsigned cue[32];
     uint32_t cuemask = 0, nstop = 0;
     uint32_t langbit = x->lang >= 0 ? 1u << x->lang : 0;
-    uint64_t c0 = 0, c1 = 0;
+    const uint64_t *wlc = lex->wlc;
+    uint32_t fh[16] = {0}; /* tokens by flags & 15 */
     for (uint32_t i = 0; i < b->ntok; i++) {
-        uint32_t f = tk[i].flags & 15;
-        c0 += bp__fcount[f][0];
-        c1 += bp__fcount[f][1];
+        fh[tk[i].flags & 15]++;
         if (tk[i].wi != UINT32_MAX) {
-            const bp_winfo_t *w = &lex->winfo[tk[i].wi];
-            nstop += (w->langs & langbit) != 0;
-            uint32_t m = w->cue_kinds;
+            uint64_t lc = wlc[tk[i].wi];
+            nstop += ((uint32_t)lc & langbit) != 0;
+            uint32_t m = (uint32_t)(lc >> 32);
             if (m) {
                 uint32_t fresh = m & ~cuemask;
                 cuemask |= m;
@@ -551,6 +550,11 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
                 }
             }
         }
+    }
+    uint64_t c0 = 0, c1 = 0;
+    for (int f = 0; f < 16; f++) {
+        c0 += fh[f] * bp__fcount[f][0];
+        c1 += fh[f] * bp__fcount[f][1];
     }
     b->nalpha += (uint32_t)c0;
     b->nupper += (uint32_t)(c0 >> 32);
@@ -1144,23 +1148,19 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
      * after a sentence's full stop); should a token lie across an edge
      * or outside every block, each block is tokenized on its own */
     s->toks.n = 0;
-    if (bp_tokenize_text(t, &s->scan, &c->lex, &s->toks) != 0)
+    bp_scan_split_gp(&s->scan, t, c->lex.u3gp, BP_CC_WORD);
+    /* stop-word hits per language among the first BP_LANG_TOKENS tokens
+     * (16-bit lanes), counted by the tokenizer when it can */
+    uint64_t acc[8] = {0};
+    int counted = c->lex.langq == 4;
+    if ((counted ? bp_tokenize_text_langs(t, &s->scan, &c->lex, &s->toks, acc)
+                 : bp_tokenize_text(t, &s->scan, &c->lex, &s->toks)) != 0)
         return -1;
     {
         bp_tok_t *tk = s->toks.v;
-        size_t n = s->toks.n, k = 0, nseen = 0;
+        size_t n = s->toks.n, k = 0;
         size_t lim = n < BP_LANG_TOKENS ? n : BP_LANG_TOKENS;
         int ok = 1;
-        if (s->nwhist != c->lex.nwinfo) {
-            free(s->whist);
-            free(s->wseen);
-            s->whist = calloc(c->lex.nwinfo + 1, sizeof *s->whist);
-            s->wseen = malloc((c->lex.nwinfo + 1) * sizeof *s->wseen);
-            s->nwhist = s->whist && s->wseen ? c->lex.nwinfo : 0;
-            if (s->nwhist != c->lex.nwinfo)
-                return -1;
-        }
-        uint32_t *whist = s->whist, *wseen = s->wseen;
         /* tokens are sorted and do not overlap: only a block's first
          * token can start before it, only its last one end after it */
         for (size_t i = 0; i < nb && ok; i++) {
@@ -1190,17 +1190,19 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             b[i].tok0 = (uint32_t)k0;
             b[i].ntok = (uint32_t)(k - k0);
         }
-        if (ok && k == n) {
-            const bp_map_t *words = &c->lex.words;
-            for (size_t j = 0; j < n; j++) {
-                uint32_t *v = bp_map_get(words, tk[j].h);
-                tk[j].wi = v != NULL ? *v : UINT32_MAX;
-                /* how often each known word occurs among the first lim
-                 * tokens, for the language counts */
-                if (v != NULL && j < lim && whist[*v]++ == 0)
-                    wseen[nseen++] = *v;
+        /* the language counts of more than 16 languages (bp_tokenize_text
+         * looked the words up) */
+        if (ok && k == n && !counted) {
+            const uint64_t *ll = c->lex.langlanes;
+            for (size_t j = 0; j < lim; j++) {
+                uint32_t v = tk[j].wi;
+                if (v != UINT32_MAX)
+                    for (size_t q = 0; q < 8; q++)
+                        acc[q] += ll[8 * (size_t)v + q];
             }
         }
+        if (!ok || k != n)
+            memset(acc, 0, sizeof acc);
         if (!ok || k != n) {
             s->toks.n = 0;
             for (size_t i = 0; i < nb; i++) {
@@ -1211,14 +1213,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             }
             bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
         }
-        memset(lcnt, 0, sizeof lcnt);
-        for (size_t j = 0; j < nseen; j++) {
-            uint32_t w = wseen[j], h = whist[w];
-            whist[w] = 0;
-            if (ok && k == n)
-                for (uint32_t m = c->lex.winfo[w].langs; m; m &= m - 1)
-                    lcnt[__builtin_ctz(m)] += h;
-        }
+        for (int l = 0; l < BP_MAX_LANGS; l++)
+            lcnt[l] = (unsigned)(acc[l / 4] >> (16 * (l % 4))) & 0xFFFF;
         if (!ok || k != n)
             bp__lang_counts(&c->lex, s->toks.v, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
                             lcnt);

@@ -92,11 +92,15 @@ static inline uint64_t bp_mix64(uint64_t h)
     h ^= h >> 32;
     return h;
 }
-/* w: the word's bytes 0-7 (little-endian order, zero past the word). */
+/* w: the word's bytes 0-7 (little-endian order, zero past the word, not
+ * all zero).  One multiply by an odd constant and one xorshift: both are
+ * bijections that keep 0 at 0, so no two such words share a hash and none
+ * hashes to 0; the xorshift brings the product's high bits (which depend
+ * on every byte) down to the low ones that index the word table. */
 static inline uint64_t bp_hash_u64(uint64_t w)
 {
-    uint64_t h = bp_mix64(w);
-    return h ? h : 1;
+    uint64_t h = w * UINT64_C(0x9E3779B97F4A7C15);
+    return h ^ (h >> 32);
 }
 /* w1: bytes 0-7, w2: bytes 8-15 (zero past the word, not all zero). */
 static inline uint64_t bp_hash_u128(uint64_t w1, uint64_t w2)

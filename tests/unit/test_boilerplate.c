@@ -432,6 +432,8 @@ static void test_tokenizer_fast_path(void **state)
                 assert_int_equal(a.v[k].end, b.v[k].end);
                 assert_true(a.v[k].h == b.v[k].h);
                 assert_int_equal(a.v[k].flags, b.v[k].flags);
+                uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
+                assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
             }
         }
         a.n = 0;
@@ -481,6 +483,22 @@ static void test_tokenizer_whole_text(void **state)
     bp_lex_t *lex = calloc(1, sizeof *lex);
     assert_non_null(lex);
     bp_lex_init(lex);
+    /* a word table: bp_tokenize_text fills wi from it */
+    static const char *const known[] = {"the", "news", "report", "nasa", "establishment",
+                                        "abcdefghijklmnop", "z\xc3\xbcrich", "it", "s", "don",
+                                        "t", "quote", "2019", "g20", "x1"};
+    const size_t nknown = sizeof known / sizeof *known;
+    for (uint32_t i = 0; i < nknown; i++)
+        assert_int_equal(bp_map_put(&lex->words, bp_hash_folded(known[i], strlen(known[i])), i), 0);
+    /* ... and language lanes: word i counts for languages i % 16 and
+     * (i * 7) % 16 (bp_tokenize_text_langs adds them up) */
+    lex->langq = 4;
+    lex->langlanes = calloc(4 * nknown, sizeof *lex->langlanes);
+    assert_non_null(lex->langlanes);
+    for (size_t i = 0; i < nknown; i++) {
+        lex->langlanes[4 * i + (i % 16) / 4] |= UINT64_C(1) << (16 * (i % 4));
+        lex->langlanes[4 * i + ((i * 7) % 16) / 4] |= UINT64_C(1) << (16 * ((i * 7) % 4));
+    }
     bp_scan_t sc = {0};
     bp_toks_t a = {0}, b = {0};
     char text[1200];
@@ -521,16 +539,80 @@ static void test_tokenizer_whole_text(void **state)
             assert_int_equal(bp_scan_bit(&sc, BP_SC_ALNUM, i), letter || (c >= '0' && c <= '9'));
         }
         assert_int_equal(bp_scan_bits(&sc, BP_SC_CAND, len), 0);
-        a.n = b.n = 0;
-        assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
-        assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &b), 0);
-        assert_int_equal(a.n, b.n);
-        for (size_t k = 0; k < a.n; k++) {
-            assert_int_equal(a.v[k].start, b.v[k].start);
-            assert_int_equal(a.v[k].end, b.v[k].end);
-            assert_true(a.v[k].h == b.v[k].h);
-            assert_int_equal(a.v[k].flags, b.v[k].flags);
+        /* the same tokens with the bitmaps as built, then with the
+         * punctuation of U+2000-U+203F taken out of the candidates */
+        for (int split = 0; split < 2; split++) {
+            if (split)
+                bp_scan_split_gp(&sc, text, lex->u3gp, BP_CC_WORD);
+            a.n = b.n = 0;
+            assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
+            assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &b), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].start, b.v[k].start);
+                assert_int_equal(a.v[k].end, b.v[k].end);
+                assert_true(a.v[k].h == b.v[k].h);
+                assert_int_equal(a.v[k].flags, b.v[k].flags);
+                uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
+                assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
+            }
+            /* the same tokens with the language counts */
+            uint64_t lang4[4] = {0}, want[4] = {0};
+            b.n = 0;
+            assert_int_equal(bp_tokenize_text_langs(text, &sc, lex, &b, lang4), 0);
+            assert_int_equal(a.n, b.n);
+            for (size_t k = 0; k < a.n; k++) {
+                assert_int_equal(a.v[k].start, b.v[k].start);
+                assert_int_equal(b.v[k].wi, a.v[k].wi);
+                if (a.v[k].wi != UINT32_MAX)
+                    for (int q = 0; q < 4; q++)
+                        want[q] += lex->langlanes[4 * (size_t)a.v[k].wi + q];
+            }
+            for (int q = 0; q < 4; q++)
+                assert_true(lang4[q] == want[q]);
         }
+    }
+    /* every byte value, at every offset of a 32-byte vector: the
+     * punctuation bitmap holds exactly . ! ? / | : and 0xC2 */
+    {
+        char all[256 * 3];
+        for (size_t i = 0; i < sizeof all; i++)
+            all[i] = (char)((i * 7 + i / 256) & 0xFF);
+        assert_int_equal(bp_scan_build(&sc, all, sizeof all), 0);
+        for (size_t i = 0; i < sizeof all; i++) {
+            unsigned char c = (unsigned char)all[i];
+            int punct = c == '.' || c == '!' || c == '?' || c == '/' || c == '|' || c == ':' ||
+                        c == 0xC2;
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_PUNCT, i), punct);
+        }
+    }
+    /* only the first BP_LANG_TOKENS tokens count: 5000 words "the" (word
+     * 0: language 0, counted once per token in lane 0) */
+    {
+        size_t n = 5000, tl = 4 * n;
+        char *many = malloc(tl + 1);
+        assert_non_null(many);
+        for (size_t i = 0; i < n; i++)
+            memcpy(many + 4 * i, i % 3 ? "the " : "The ", 4);
+        many[tl] = '\0';
+        assert_int_equal(bp_scan_build(&sc, many, tl), 0);
+        uint64_t lang4[4] = {0};
+        b.n = 0;
+        assert_int_equal(bp_tokenize_text_langs(many, &sc, lex, &b, lang4), 0);
+        assert_int_equal(b.n, n);
+        assert_true(lang4[0] == BP_LANG_TOKENS);
+        assert_true(lang4[1] == 0 && lang4[2] == 0 && lang4[3] == 0);
+        free(many);
+    }
+    /* the split clears exactly the three bytes of a non-word E2 80 xx,
+     * not those of one cut short by the end of the text */
+    {
+        static const char q[] = "a\xe2\x80\x9c" "b\xe2\x80";
+        static const int want[] = {1, 0, 0, 0, 1, 1, 1};
+        assert_int_equal(bp_scan_build(&sc, q, sizeof q - 1), 0);
+        bp_scan_split_gp(&sc, q, lex->u3gp, BP_CC_WORD);
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+            assert_int_equal(bp_scan_bit(&sc, BP_SC_CAND, i), want[i]);
     }
     /* a run of capitals longer than a chunk, and the empty text */
     memset(text, 'Q', 150);
@@ -591,6 +673,39 @@ static void test_raw_annotation(void **state)
     free(rawtext);
     free(t);
     tm_doc_destroy(&doc);
+    tm_testhost_close(&th);
+}
+
+/* The language comes from the stop words of the text's first tokens:
+ * each text below is counted for several lists (French "la", "de" and
+ * "des" are also in others), and the one with most hits wins. */
+static void test_language_from_stop_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *lang;
+    } cases[] = {
+        {"Die Stadt hat am Montag beschlossen, dass die neue Bruecke nicht vor dem "
+         "Sommer gebaut wird. Der Buergermeister sagte, es gebe noch keine Einigung "
+         "mit dem Land und den Firmen, die sich beworben haben.\n",
+         "de"},
+        {"La ville a decide lundi que le nouveau pont ne sera pas construit avant la fin "
+         "de l'annee. Le maire a dit qu'il n'y avait pas encore d'accord avec la region "
+         "et les entreprises qui se sont presentees.\n",
+         "fr"},
+        {"The city decided on Monday that the new bridge will not be built before the "
+         "summer. The mayor said there was still no agreement with the region and the "
+         "companies that had applied for the work.\n",
+         "en"},
+    };
+    tm_testhost_t *th = open_stage("{}");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        run_t r;
+        run_text(th, &r, cases[i].text, strlen(cases[i].text), NULL);
+        assert_non_null(str(r.ann, "lang"));
+        assert_string_equal(str(r.ann, "lang"), cases[i].lang);
+        run_free(&r);
+    }
     tm_testhost_close(&th);
 }
 
@@ -932,6 +1047,19 @@ static void test_config_user_phrases_and_errors(void **state)
     assert_span(&r, "tide_table", "Tide times for the north harbour");
     assert_absent(r.doc->text, "Tide times");
     run_free(&r);
+    /* "contains,max=8": found after the first word in a block of 8 words,
+     * not in one of 9 */
+    const char *t2 = "The spring tide reached its highest level in a decade on Sunday, flooding "
+                     "the quay and the fish market for about an hour.\n"
+                     "Check the ferry timetable before you travel today\n"
+                     "Harbour staff said the water left no lasting damage to the buildings.\n"
+                     "Please check the ferry timetable before you travel today\n"
+                     "The council will inspect the sea wall again after the next storm.\n";
+    run_text(th, &r, t2, strlen(t2), NULL);
+    assert_int_equal(r.rc, TM_OK);
+    assert_span(&r, "ferry_notice", "Check the ferry timetable before you travel today");
+    assert_null(span_with(&r, "ferry_notice", "Please check"));
+    run_free(&r);
     tm_testhost_close(&th);
 
     tm_err_t err = {{0}, {0}};
@@ -979,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_tokenizer_whole_text),
         cmocka_unit_test(test_author_bio),
+        cmocka_unit_test(test_language_from_stop_words),
         cmocka_unit_test(test_raw_annotation),
         cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_html_wrapped_paragraphs),
