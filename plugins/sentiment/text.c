@@ -872,6 +872,7 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     const uint32_t sent = (uint32_t)d->nsent;
     size_t caps = 0, ntok = d->ntok, resolved = st->resolved;
     const size_t start = i;
+    size_t dot = SIZE_MAX;
     while (t < tend && i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
         unsigned lo = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, ka), l26));
@@ -880,20 +881,33 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         unsigned spc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
         unsigned word = lo | up | dg;
         unsigned n = (unsigned)__builtin_ctz(~word); /* bit 16 is clear: n <= 16 */
-        if (n == 0 || n == 16 || !((spc >> n) & 1))
+        if (n == 0 || n == 16)
             break;
         unsigned wm = (1u << n) - 1;
         up &= wm;
         lo &= wm;
         dg &= wm;
         unsigned letters = up | lo;
+        unsigned char term = s[i + n];
+        uint16_t after = 0;
+        if (term != ' ') {
+            /* "word, " and "word. " as st__fast_chunk takes them: the
+             * chunk is longer than 3 bytes and starts with a letter (no
+             * whole-chunk lookup), and is no "www." (web address). */
+            if (!((term == ',' || term == '.') && n >= 3 && n <= 14 && (letters & 1) &&
+                  ((spc >> (n + 1)) & 1)))
+                break;
+            if (term == '.' && n == 3 && (s[i] | 0x20) == 'w')
+                break;
+            after = term == ',' ? TK_COMMA_AFTER : TK_DOT_AFTER;
+        }
         /* Lower-case: 0x20 on the capitals (bytes past the word are
          * overwritten by the next form). */
         __m128i cap = _mm_cmplt_epi8(_mm_add_epi8(v, kA), l26);
         _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(cap, b20)));
         o[n] = '\0';
         unsigned seen = (up ? TF_UP : 0) | (lo ? TF_LO : 0) | (dg ? TF_DG : 0);
-        uint16_t flags = (uint16_t)(first | qflags | st__seen_flags[seen]);
+        uint16_t flags = (uint16_t)(first | qflags | after | st__seen_flags[seen]);
         if (up & letters & (0u - letters))
             flags |= TK_CAP; /* the first letter is a capital */
         first = 0;
@@ -912,8 +926,19 @@ static size_t st__word_lane(st_state_t *st, size_t i)
             st__finished(st, d, resolved);
             resolved++;
         }
-        st->last_end = i + n;
-        i += n + 1;
+        if (after != 0) {
+            i += n; /* at the punctuation */
+            if (after == TK_DOT_AFTER) {
+                dot = i; /* st__punct below: the sentence may end here */
+                i += 2;
+                break;
+            }
+            st->last_end = i + 1; /* what st__punct does for a ',' after a word */
+            i += 2;
+        } else {
+            st->last_end = i + n;
+            i += n + 1;
+        }
         if (!st__alnum[s[i]])
             break;
     }
@@ -925,6 +950,10 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         d->low_len = (size_t)(o - d->low);
         st->caps += caps;
         st->resolved = resolved;
+        if (dot != SIZE_MAX) {
+            st->last_end = dot; /* (the word's end) */
+            st__punct(st, '.', dot, 1);
+        }
     }
     return i;
 }
