@@ -210,9 +210,7 @@ typedef struct st_state {
     size_t last_end;      /* end of the last non-space character */
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
-    size_t resolved;      /* tokens before this one have their lexicon entry */
     size_t emoji, caps;   /* emoji description tokens; word tokens in capitals */
-    int oom;              /* the candidate list (d->cand) could not grow */
 } st_state_t;
 
 static int st__close_sentence(st_state_t *st)
@@ -255,28 +253,6 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
         t->e = lx->flat != NULL ? sl_get_flat(lx, t->hash, t->low_len)
                                 : sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
-    }
-}
-
-/* Token i's lookup is final (tokens are finished in order): list it in
- * d->cand when the pronoun pass reads it, in d->capw when a name may start
- * at it. */
-static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
-{
-    const st_token_t *t = &d->tok[i];
-    if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
-        if (d->ncand == d->cand_cap && !st__grow((void **)&d->cand, &d->cand_cap, d->ncand + 1, sizeof *d->cand)) {
-            st->oom = 1;
-            return;
-        }
-        d->cand[d->ncand++] = (uint32_t)i;
-    }
-    if (t->flags & (TK_CAP | TK_WEIRD)) {
-        if (d->ncapw == d->capw_cap && !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + 1, sizeof *d->capw)) {
-            st->oom = 1;
-            return;
-        }
-        d->capw[d->ncapw++] = (uint32_t)i;
     }
 }
 
@@ -328,22 +304,13 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     st->caps += (flags & TK_UPPER) != 0;
     uint64_t h = sl_hash(o, look);
     t->hash = h;
-    /* The lookup itself waits ST_LAG tokens, while its cache lines load
-     * (t->e is NULL until then: st__open zeroed t). */
-    if (look > 0) {
+    /* The lookup itself waits for the end of the document (t->e is NULL
+     * until then: st__open zeroed t). */
+    if (look > 0)
         flags |= TK_PENDING;
-        sl_prefetch(st->lx, h);
-    }
     t->flags = flags;
     d->low_len += look + 1;
     d->ntok++;
-    /* One lookup per token, ST_LAG behind (the emoji path adds tokens that
-     * need none, so the lag may grow; the rest are looked up at the end). */
-    if (st->resolved + ST_LAG < d->ntok) {
-        st__resolve(d, st->lx, &d->tok[st->resolved]);
-        st__finished(st, d, st->resolved);
-        st->resolved++;
-    }
     st->last_end = b;
 }
 
@@ -870,7 +837,7 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     const uint16_t qflags = st->in_quote ? TK_IN_QUOTE : 0;
     uint16_t first = st->quote_pending ? TK_QUOTE_BEFORE : 0;
     const uint32_t sent = (uint32_t)d->nsent;
-    size_t caps = 0, ntok = d->ntok, resolved = st->resolved;
+    size_t caps = 0, ntok = d->ntok;
     const size_t start = i;
     size_t dot = SIZE_MAX;
     while (t < tend && i + 16 <= len) {
@@ -913,19 +880,12 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         first = 0;
         caps += (flags & TK_UPPER) != 0;
         uint64_t h = sl_hash(o, n);
-        sl_prefetch(st->lx, h);
         *t = (st_token_t){.hash = h, .start = (uint32_t)i, .end = (uint32_t)(i + n),
                           .low = (uint32_t)(o - d->low), .low_len = (uint16_t)n,
                           .flags = (uint16_t)(flags | TK_PENDING), .sent = sent, .phrase_len = 1};
         t++;
         ntok++;
         o += n + 1;
-        /* The deferred lookups, ST_LAG behind (as st__finish does them). */
-        if (resolved + ST_LAG < ntok) {
-            st__resolve(d, st->lx, &d->tok[resolved]);
-            st__finished(st, d, resolved);
-            resolved++;
-        }
         if (after != 0) {
             i += n; /* at the punctuation */
             if (after == TK_DOT_AFTER) {
@@ -949,7 +909,6 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         d->ntok = ntok;
         d->low_len = (size_t)(o - d->low);
         st->caps += caps;
-        st->resolved = resolved;
         if (dot != SIZE_MAX) {
             st->last_end = dot; /* (the word's end) */
             st__punct(st, '.', dot, 1);
@@ -1039,12 +998,30 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
-    for (size_t t = st.resolved; t < d->ntok; t++) {
-        st__resolve(d, lx, &d->tok[t]);
-        st__finished(&st, d, t);
-    }
-    if (st.oom)
+    /* The lexicon lookups, all here in one pass, each slot prefetched
+     * ST_LAG tokens ahead; as each finishes, the token is listed in d->cand
+     * when the pronoun pass reads it (an entry whose form has 3 bytes, "the",
+     * or a pronoun) and in d->capw when a name may start at it (TK_CAP or
+     * TK_WEIRD).  Room for every token in both lists is made once. */
+    const size_t nt = d->ntok;
+    if (nt > 0 && (!st__grow((void **)&d->cand, &d->cand_cap, nt, sizeof *d->cand) ||
+                   !st__grow((void **)&d->capw, &d->capw_cap, nt, sizeof *d->capw)))
         return TM_ENOMEM;
+    st_token_t *const tok = d->tok;
+    uint32_t *const cand = d->cand, *const capw = d->capw;
+    size_t nc = 0, nw = 0;
+    for (size_t t = 0; t < nt; t++) {
+        if (lx->flat != NULL && t + ST_LAG < nt)
+            sl__prefetch1(&lx->flat[(size_t)tok[t + ST_LAG].hash & lx->flat_mask]);
+        st_token_t *k = &tok[t];
+        st__resolve(d, lx, k);
+        if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
+            cand[nc++] = (uint32_t)t;
+        if (k->flags & (TK_CAP | TK_WEIRD))
+            capw[nw++] = (uint32_t)t;
+    }
+    d->ncand = nc;
+    d->ncapw = nw;
     /* VADER's "cap differential": some, but not all, words in capitals
      * (counted as the tokens were made). */
     d->cap_diff = st.caps > 0 && st.caps < d->ntok - st.emoji; /* (the rest are words) */
