@@ -873,7 +873,9 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         __m128i cap = _mm_cmplt_epi8(_mm_add_epi8(v, kA), l26);
         _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(cap, b20)));
         o[n] = '\0';
-        unsigned seen = (up ? TF_UP : 0) | (lo ? TF_LO : 0) | (dg ? TF_DG : 0);
+        /* (x + 0xFFFF) >> 16: 1 when x (below 2^16) is not 0. */
+        unsigned seen = (((up + 0xFFFFu) >> 16) * TF_UP) | (((lo + 0xFFFFu) >> 16) * TF_LO) |
+                        (((dg + 0xFFFFu) >> 16) * TF_DG);
         uint16_t flags = (uint16_t)(first | qflags | after | st__seen_flags[seen]);
         if (up & letters & (0u - letters))
             flags |= TK_CAP; /* the first letter is a capital */
@@ -1010,11 +1012,24 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     st_token_t *const tok = d->tok;
     uint32_t *const cand = d->cand, *const capw = d->capw;
     size_t nc = 0, nw = 0;
+    const sl_slot_t *const flat = lx->flat;
+    const size_t fmask = lx->flat_mask;
+    if (flat != NULL)
+        for (size_t t = 0; t < nt && t < ST_LAG; t++)
+            sl__prefetch1(&flat[(size_t)tok[t].hash & fmask]);
     for (size_t t = 0; t < nt; t++) {
-        if (lx->flat != NULL && t + ST_LAG < nt)
-            sl__prefetch1(&lx->flat[(size_t)tok[t + ST_LAG].hash & lx->flat_mask]);
         st_token_t *k = &tok[t];
-        st__resolve(d, lx, k);
+        if (flat != NULL) {
+            if (t + ST_LAG < nt)
+                sl__prefetch1(&flat[(size_t)tok[t + ST_LAG].hash & fmask]);
+            if (k->flags & TK_PENDING) {
+                k->flags &= (uint16_t)~TK_PENDING;
+                k->e = sl_get_flat(lx, k->hash, k->low_len);
+                k->lxflags = k->e != NULL ? k->e->flags : 0;
+            }
+        } else {
+            st__resolve(d, lx, k);
+        }
         if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
             cand[nc++] = (uint32_t)t;
         if (k->flags & (TK_CAP | TK_WEIRD))
