@@ -802,13 +802,15 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
 
 #ifdef __SSE2__
 /* The word lane: a run of plain ASCII words, each of 1 to 15 letters and
- * digits followed by exactly one space (most of a news text), 16 bytes at a
- * time.  One load gives a word's end (the first byte that is no letter or
+ * digits followed by one space (most of a news text), or by ", " or ". "
+ * (3 bytes or more, starting with a letter), 16 bytes at a time; a word
+ * followed by a line break, or by ',' or '.' and a line break, is taken too
+ * and ends the run.  One load gives a word's end (the first byte that is no letter or
  * digit), its lower-case form (0x20 ORed into the capitals), the TF_* bits
  * of its characters and its first letter; the token is written whole, with
  * the counters kept in locals and stored once when the lane stops.  It
  * stops, with nothing of the stopping word changed, at a word that is
- * longer, not followed by a space, or too near the end of the text for a
+ * longer, followed by anything else, or too near the end of the text for a
  * 16-byte load, and at anything that is not a word (the general loop takes
  * it).  For the words it takes it gives what st__fast_chunk gives: one
  * token each, the same flags, hash and deferred lookup, no punctuation.
@@ -830,7 +832,7 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     const __m128i ka = _mm_set1_epi8((char)(0x80 - 'a')), kA = _mm_set1_epi8((char)(0x80 - 'A'));
     const __m128i k0 = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i l26 = _mm_set1_epi8((char)(-128 + 26)), l10 = _mm_set1_epi8((char)(-128 + 10));
-    const __m128i sp = _mm_set1_epi8(' '), b20 = _mm_set1_epi8(0x20);
+    const __m128i b20 = _mm_set1_epi8(0x20);
     st_token_t *t = d->tok + d->ntok;
     st_token_t *const tend = t + ST_LANE_MAX;
     char *o = d->low + d->low_len;
@@ -845,7 +847,6 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         unsigned lo = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, ka), l26));
         unsigned up = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, kA), l26));
         unsigned dg = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, k0), l10));
-        unsigned spc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
         unsigned word = lo | up | dg;
         unsigned n = (unsigned)__builtin_ctz(~word); /* bit 16 is clear: n <= 16 */
         if (n == 0 || n == 16)
@@ -857,16 +858,26 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         unsigned letters = up | lo;
         unsigned char term = s[i + n];
         uint16_t after = 0;
+        unsigned more = 1; /* 0: a line break ends the chunk, the lane stops there */
         if (term != ' ') {
-            /* "word, " and "word. " as st__fast_chunk takes them: the
-             * chunk is longer than 3 bytes and starts with a letter (no
-             * whole-chunk lookup), and is no "www." (web address). */
-            if (!((term == ',' || term == '.') && n >= 3 && n <= 14 && (letters & 1) &&
-                  ((spc >> (n + 1)) & 1)))
-                break;
-            if (term == '.' && n == 3 && (s[i] | 0x20) == 'w')
-                break;
-            after = term == ',' ? TK_COMMA_AFTER : TK_DOT_AFTER;
+            if (term == '\n') {
+                more = 0;
+            } else {
+                /* "word, " and "word. " (or a line break after the mark)
+                 * as st__fast_chunk takes them: the chunk is longer than 3
+                 * bytes and starts with a letter (no whole-chunk lookup),
+                 * and is no "www." (web address).  (s[i + n + 1] is at most
+                 * s[len], the NUL.) */
+                if (!((term == ',' || term == '.') && n >= 3 && (letters & 1)))
+                    break;
+                unsigned char nx = s[i + n + 1];
+                if (nx != ' ' && nx != '\n')
+                    break;
+                if (term == '.' && n == 3 && (s[i] | 0x20) == 'w')
+                    break;
+                after = term == ',' ? TK_COMMA_AFTER : TK_DOT_AFTER;
+                more = nx == ' ';
+            }
         }
         /* Lower-case: 0x20 on the capitals (bytes past the word are
          * overwritten by the next form). */
@@ -892,16 +903,16 @@ static size_t st__word_lane(st_state_t *st, size_t i)
             i += n; /* at the punctuation */
             if (after == TK_DOT_AFTER) {
                 dot = i; /* st__punct below: the sentence may end here */
-                i += 2;
+                i += 1 + more;
                 break;
             }
             st->last_end = i + 1; /* what st__punct does for a ',' after a word */
-            i += 2;
+            i += 1 + more;
         } else {
             st->last_end = i + n;
-            i += n + 1;
+            i += n + more;
         }
-        if (!st__alnum[s[i]])
+        if (!more || !st__alnum[s[i]])
             break;
     }
     if (i != start) {
