@@ -211,7 +211,48 @@ typedef struct st_state {
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
     size_t emoji, caps;   /* emoji description tokens; word tokens in capitals */
+    size_t looked;        /* tokens before this one are looked up and listed */
 } st_state_t;
+
+/* The lexicon lookups of the tokens made since the last call (their slots
+ * were prefetched when they were hashed), once per sentence, while the
+ * tokens are still in cache; as each finishes, the token is listed in
+ * d->cand when the pronoun pass reads it (an entry whose form has 3 bytes,
+ * "the", or a pronoun) and in d->capw when a name may start at it (TK_CAP or
+ * TK_WEIRD).  Room in both lists is made once per call.  0 on out of memory
+ * (nothing done then; a later call does it). */
+static int st__lookups(st_state_t *st)
+{
+    st_doc_t *d = st->d;
+    const sl_lexicon_t *lx = st->lx;
+    const size_t nt = d->ntok, from = st->looked;
+    if (nt == from)
+        return 1;
+    if (!st__grow((void **)&d->cand, &d->cand_cap, d->ncand + (nt - from), sizeof *d->cand) ||
+        !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + (nt - from), sizeof *d->capw))
+        return 0;
+    st_token_t *const tok = d->tok;
+    uint32_t *const cand = d->cand, *const capw = d->capw;
+    size_t nc = d->ncand, nw = d->ncapw;
+    const sl_slot_t *const flat = lx->flat;
+    for (size_t t = from; t < nt; t++) {
+        st_token_t *k = &tok[t];
+        if (k->flags & TK_PENDING) {
+            k->flags &= (uint16_t)~TK_PENDING;
+            k->e = flat != NULL ? sl_get_flat(lx, k->hash, k->low_len)
+                                : sl_get_hashed(lx, k->hash, d->low + k->low, k->low_len);
+            k->lxflags = k->e != NULL ? k->e->flags : 0;
+        }
+        if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
+            cand[nc++] = (uint32_t)t;
+        if (k->flags & (TK_CAP | TK_WEIRD))
+            capw[nw++] = (uint32_t)t;
+    }
+    d->ncand = nc;
+    d->ncapw = nw;
+    st->looked = nt;
+    return 1;
+}
 
 static int st__close_sentence(st_state_t *st)
 {
@@ -230,6 +271,8 @@ static int st__close_sentence(st_state_t *st)
         se->excl = (uint16_t)(st->excl > 65535 ? 65535 : st->excl);
         se->quest = (uint16_t)(st->quest > 65535 ? 65535 : st->quest);
         d->nsent++;
+        if (!st__lookups(st))
+            return 0;
     }
     st->sent_start = SIZE_MAX;
     st->sent_tok = d->ntok;
@@ -304,10 +347,13 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     st->caps += (flags & TK_UPPER) != 0;
     uint64_t h = sl_hash(o, look);
     t->hash = h;
-    /* The lookup itself waits for the end of the document (t->e is NULL
-     * until then: st__open zeroed t). */
-    if (look > 0)
+    /* The lookup itself waits for the end of the sentence (st__lookups),
+     * while its cache line loads (t->e is NULL until then: st__open zeroed
+     * t). */
+    if (look > 0) {
         flags |= TK_PENDING;
+        sl_prefetch(st->lx, h);
+    }
     t->flags = flags;
     d->low_len += look + 1;
     d->ntok++;
@@ -893,6 +939,7 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         first = 0;
         caps += (flags & TK_UPPER) != 0;
         uint64_t h = sl_hash(o, n);
+        sl_prefetch(st->lx, h);
         *t = (st_token_t){.hash = h, .start = (uint32_t)i, .end = (uint32_t)(i + n),
                           .low = (uint32_t)(o - d->low), .low_len = (uint16_t)n,
                           .flags = (uint16_t)(flags | TK_PENDING), .sent = sent, .phrase_len = 1};
@@ -1011,43 +1058,8 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
-    /* The lexicon lookups, all here in one pass, each slot prefetched
-     * ST_LAG tokens ahead; as each finishes, the token is listed in d->cand
-     * when the pronoun pass reads it (an entry whose form has 3 bytes, "the",
-     * or a pronoun) and in d->capw when a name may start at it (TK_CAP or
-     * TK_WEIRD).  Room for every token in both lists is made once. */
-    const size_t nt = d->ntok;
-    if (nt > 0 && (!st__grow((void **)&d->cand, &d->cand_cap, nt, sizeof *d->cand) ||
-                   !st__grow((void **)&d->capw, &d->capw_cap, nt, sizeof *d->capw)))
+    if (!st__lookups(&st)) /* (tokens after the last sentence: none, but cheap) */
         return TM_ENOMEM;
-    st_token_t *const tok = d->tok;
-    uint32_t *const cand = d->cand, *const capw = d->capw;
-    size_t nc = 0, nw = 0;
-    const sl_slot_t *const flat = lx->flat;
-    const size_t fmask = lx->flat_mask;
-    if (flat != NULL)
-        for (size_t t = 0; t < nt && t < ST_LAG; t++)
-            sl__prefetch1(&flat[(size_t)tok[t].hash & fmask]);
-    for (size_t t = 0; t < nt; t++) {
-        st_token_t *k = &tok[t];
-        if (flat != NULL) {
-            if (t + ST_LAG < nt)
-                sl__prefetch1(&flat[(size_t)tok[t + ST_LAG].hash & fmask]);
-            if (k->flags & TK_PENDING) {
-                k->flags &= (uint16_t)~TK_PENDING;
-                k->e = sl_get_flat(lx, k->hash, k->low_len);
-                k->lxflags = k->e != NULL ? k->e->flags : 0;
-            }
-        } else {
-            st__resolve(d, lx, k);
-        }
-        if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
-            cand[nc++] = (uint32_t)t;
-        if (k->flags & (TK_CAP | TK_WEIRD))
-            capw[nw++] = (uint32_t)t;
-    }
-    d->ncand = nc;
-    d->ncapw = nw;
     /* VADER's "cap differential": some, but not all, words in capitals
      * (counted as the tokens were made). */
     d->cap_diff = st.caps > 0 && st.caps < d->ntok - st.emoji; /* (the rest are words) */
