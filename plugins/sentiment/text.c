@@ -879,13 +879,18 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     const __m128i k0 = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i l26 = _mm_set1_epi8((char)(-128 + 26)), l10 = _mm_set1_epi8((char)(-128 + 10));
     const __m128i b20 = _mm_set1_epi8(0x20);
-    st_token_t *t = d->tok + d->ntok;
+    st_token_t *const tok0 = d->tok;
+    st_token_t *t = tok0 + d->ntok;
     st_token_t *const tend = t + ST_LANE_MAX;
-    char *o = d->low + d->low_len;
+    char *const low0 = d->low; /* locals: the stores below may alias d and st */
+    char *o = low0 + d->low_len;
+    const sl_slot_t *const flat = st->lx->flat;
+    const size_t fmask = st->lx->flat_mask;
+    size_t lend = st->last_end;
     const uint16_t qflags = st->in_quote ? TK_IN_QUOTE : 0;
     uint16_t first = st->quote_pending ? TK_QUOTE_BEFORE : 0;
     const uint32_t sent = (uint32_t)d->nsent;
-    size_t caps = 0, ntok = d->ntok;
+    size_t caps = 0;
     const size_t start = i;
     size_t dot = SIZE_MAX;
     while (t < tend && i + 16 <= len) {
@@ -939,24 +944,25 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         first = 0;
         caps += (flags & TK_UPPER) != 0;
         uint64_t h = sl_hash(o, n);
-        sl_prefetch(st->lx, h);
+        if (flat != NULL) /* (as sl_prefetch) */
+            sl__prefetch1(&flat[(size_t)h & fmask]);
         *t = (st_token_t){.hash = h, .start = (uint32_t)i, .end = (uint32_t)(i + n),
-                          .low = (uint32_t)(o - d->low), .low_len = (uint16_t)n,
+                          .low = (uint32_t)(o - low0), .low_len = (uint16_t)n,
                           .flags = (uint16_t)(flags | TK_PENDING), .sent = sent, .phrase_len = 1};
         t++;
-        ntok++;
         o += n + 1;
         if (after != 0) {
             i += n; /* at the punctuation */
             if (after == TK_DOT_AFTER) {
                 dot = i; /* st__punct below: the sentence may end here */
+                lend = i; /* (the word's end; st__punct moves it past the '.') */
                 i += 1 + more;
                 break;
             }
-            st->last_end = i + 1; /* what st__punct does for a ',' after a word */
+            lend = i + 1; /* what st__punct does for a ',' after a word */
             i += 1 + more;
         } else {
-            st->last_end = i + n;
+            lend = i + n;
             i += n + more;
         }
         if (!more || !st__alnum[s[i]])
@@ -966,13 +972,12 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         if (st->sent_start == SIZE_MAX)
             st->sent_start = start;
         st->quote_pending = 0;
-        d->ntok = ntok;
-        d->low_len = (size_t)(o - d->low);
+        d->ntok = (size_t)(t - tok0);
+        d->low_len = (size_t)(o - low0);
         st->caps += caps;
-        if (dot != SIZE_MAX) {
-            st->last_end = dot; /* (the word's end) */
+        st->last_end = lend;
+        if (dot != SIZE_MAX)
             st__punct(st, '.', dot, 1);
-        }
     }
     return i;
 }
