@@ -234,14 +234,17 @@ static int st__lookups(st_state_t *st)
     st_token_t *const tok = d->tok;
     uint32_t *const cand = d->cand, *const capw = d->capw;
     size_t nc = d->ncand, nw = d->ncapw;
+    /* (The table in locals: the token stores may alias lx.) */
     const sl_slot_t *const flat = lx->flat;
+    const size_t fmask = lx->flat_mask;
     for (size_t t = from; t < nt; t++) {
         st_token_t *k = &tok[t];
         if (k->flags & TK_PENDING) {
             k->flags &= (uint16_t)~TK_PENDING;
-            k->e = flat != NULL ? sl_get_flat(lx, k->hash, k->low_len)
-                                : sl_get_hashed(lx, k->hash, d->low + k->low, k->low_len);
-            k->lxflags = k->e != NULL ? k->e->flags : 0;
+            const sl_entry_t *e = flat != NULL ? sl_probe(flat, fmask, k->hash, k->low_len)
+                                               : sl_get_hashed(lx, k->hash, d->low + k->low, k->low_len);
+            k->e = e;
+            k->lxflags = e != NULL ? e->flags : 0;
         }
         if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
             cand[nc++] = (uint32_t)t;
