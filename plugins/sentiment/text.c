@@ -862,7 +862,8 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
  * longer, followed by anything else, or too near the end of the text for a
  * 16-byte load, and at anything that is not a word (the general loop takes
  * it).  For the words it takes it gives what st__fast_chunk gives: one
- * token each, the same flags, hash and deferred lookup, no punctuation.
+ * token each, the same flags, hash and deferred lookup, and the same
+ * punctuation effects (unit-tested against the general paths).
  * i: where a word starts (an ASCII letter or digit); returns where the lane
  * stopped (i when it took no word). */
 #define ST_LANE_MAX 64 /* words per call (room reserved up front) */
