@@ -219,18 +219,23 @@ static inline const sl_entry_t *sl_get_hashed(const sl_lexicon_t *lx, uint64_t h
             return &sl->e;
     }
 }
-/* The frozen table's probe alone (lx->flat must be set): for a key whose
+/* The frozen table's probe alone (lx->flat must be set; sl_probe takes
+ * the table and its mask, for a caller that keeps them in locals): for a key whose
  * slot was prefetched (the tokenizer's deferred lookups, where most words
  * are in the table and the Bloom test rarely saves a probe). */
-static inline const sl_entry_t *sl_get_flat(const sl_lexicon_t *lx, uint64_t h, size_t len)
+static inline const sl_entry_t *sl_probe(const sl_slot_t *flat, size_t mask, uint64_t h, size_t len)
 {
-    for (size_t i = (size_t)h & lx->flat_mask;; i = (i + 1) & lx->flat_mask) {
-        const sl_slot_t *sl = &lx->flat[i];
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        const sl_slot_t *sl = &flat[i];
         if (sl->e.key_len == 0)
             return NULL;
         if (sl->hash == h && sl->e.key_len == len)
             return &sl->e;
     }
+}
+static inline const sl_entry_t *sl_get_flat(const sl_lexicon_t *lx, uint64_t h, size_t len)
+{
+    return sl_probe(lx->flat, lx->flat_mask, h, len);
 }
 /* Get-or-insert; NULL on out of memory.  The pointer is valid until the
  * next sl_put (entries move when the table grows). */

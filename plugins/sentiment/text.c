@@ -10,6 +10,10 @@
 
 #include <utf8proc.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void st_doc_init(st_doc_t *d) { memset(d, 0, sizeof *d); }
 
 void st_doc_free(st_doc_t *d)
@@ -206,10 +210,52 @@ typedef struct st_state {
     size_t last_end;      /* end of the last non-space character */
     size_t sent_tok;      /* first token of the open sentence */
     unsigned excl, quest;
-    size_t resolved;      /* tokens before this one have their lexicon entry */
     size_t emoji, caps;   /* emoji description tokens; word tokens in capitals */
-    int oom;              /* the candidate list (d->cand) could not grow */
+    size_t looked;        /* tokens before this one are looked up and listed */
 } st_state_t;
+
+/* The lexicon lookups of the tokens made since the last call (their slots
+ * were prefetched when they were hashed), once per sentence, while the
+ * tokens are still in cache; as each finishes, the token is listed in
+ * d->cand when the pronoun pass reads it (an entry whose form has 3 bytes,
+ * "the", or a pronoun) and in d->capw when a name may start at it (TK_CAP or
+ * TK_WEIRD).  Room in both lists is made once per call.  0 on out of memory
+ * (nothing done then; a later call does it). */
+static int st__lookups(st_state_t *st)
+{
+    st_doc_t *d = st->d;
+    const sl_lexicon_t *lx = st->lx;
+    const size_t nt = d->ntok, from = st->looked;
+    if (nt == from)
+        return 1;
+    if (!st__grow((void **)&d->cand, &d->cand_cap, d->ncand + (nt - from), sizeof *d->cand) ||
+        !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + (nt - from), sizeof *d->capw))
+        return 0;
+    st_token_t *const tok = d->tok;
+    uint32_t *const cand = d->cand, *const capw = d->capw;
+    size_t nc = d->ncand, nw = d->ncapw;
+    /* (The table in locals: the token stores may alias lx.) */
+    const sl_slot_t *const flat = lx->flat;
+    const size_t fmask = lx->flat_mask;
+    for (size_t t = from; t < nt; t++) {
+        st_token_t *k = &tok[t];
+        if (k->flags & TK_PENDING) {
+            k->flags &= (uint16_t)~TK_PENDING;
+            const sl_entry_t *e = flat != NULL ? sl_probe(flat, fmask, k->hash, k->low_len)
+                                               : sl_get_hashed(lx, k->hash, d->low + k->low, k->low_len);
+            k->e = e;
+            k->lxflags = e != NULL ? e->flags : 0;
+        }
+        if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
+            cand[nc++] = (uint32_t)t;
+        if (k->flags & (TK_CAP | TK_WEIRD))
+            capw[nw++] = (uint32_t)t;
+    }
+    d->ncand = nc;
+    d->ncapw = nw;
+    st->looked = nt;
+    return 1;
+}
 
 static int st__close_sentence(st_state_t *st)
 {
@@ -228,6 +274,8 @@ static int st__close_sentence(st_state_t *st)
         se->excl = (uint16_t)(st->excl > 65535 ? 65535 : st->excl);
         se->quest = (uint16_t)(st->quest > 65535 ? 65535 : st->quest);
         d->nsent++;
+        if (!st__lookups(st))
+            return 0;
     }
     st->sent_start = SIZE_MAX;
     st->sent_tok = d->ntok;
@@ -251,28 +299,6 @@ static inline void st__resolve(st_doc_t *d, const sl_lexicon_t *lx, st_token_t *
         t->e = lx->flat != NULL ? sl_get_flat(lx, t->hash, t->low_len)
                                 : sl_get_hashed(lx, t->hash, d->low + t->low, t->low_len);
         t->lxflags = t->e != NULL ? t->e->flags : 0;
-    }
-}
-
-/* Token i's lookup is final (tokens are finished in order): list it in
- * d->cand when the pronoun pass reads it, in d->capw when a name may start
- * at it. */
-static inline void st__finished(st_state_t *st, st_doc_t *d, size_t i)
-{
-    const st_token_t *t = &d->tok[i];
-    if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
-        if (d->ncand == d->cand_cap && !st__grow((void **)&d->cand, &d->cand_cap, d->ncand + 1, sizeof *d->cand)) {
-            st->oom = 1;
-            return;
-        }
-        d->cand[d->ncand++] = (uint32_t)i;
-    }
-    if (t->flags & (TK_CAP | TK_WEIRD)) {
-        if (d->ncapw == d->capw_cap && !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + 1, sizeof *d->capw)) {
-            st->oom = 1;
-            return;
-        }
-        d->capw[d->ncapw++] = (uint32_t)i;
     }
 }
 
@@ -324,8 +350,9 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     st->caps += (flags & TK_UPPER) != 0;
     uint64_t h = sl_hash(o, look);
     t->hash = h;
-    /* The lookup itself waits ST_LAG tokens, while its cache lines load
-     * (t->e is NULL until then: st__open zeroed t). */
+    /* The lookup itself waits for the end of the sentence (st__lookups),
+     * while its cache line loads (t->e is NULL until then: st__open zeroed
+     * t). */
     if (look > 0) {
         flags |= TK_PENDING;
         sl_prefetch(st->lx, h);
@@ -333,13 +360,6 @@ __attribute__((always_inline)) static inline void st__finish(st_state_t *st, st_
     t->flags = flags;
     d->low_len += look + 1;
     d->ntok++;
-    /* One lookup per token, ST_LAG behind (the emoji path adds tokens that
-     * need none, so the lag may grow; the rest are looked up at the end). */
-    if (st->resolved + ST_LAG < d->ntok) {
-        st__resolve(d, st->lx, &d->tok[st->resolved]);
-        st__finished(st, d, st->resolved);
-        st->resolved++;
-    }
     st->last_end = b;
 }
 
@@ -829,6 +849,144 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     return s[b] == ' ' ? b + 1 : b; /* (b <= len, and s[len] is the NUL) */
 }
 
+#ifdef __SSE2__
+/* The word lane: a run of plain ASCII words, each of 1 to 15 letters and
+ * digits followed by one space (most of a news text), or by ", " or ". "
+ * (3 bytes or more, starting with a letter), 16 bytes at a time; a word
+ * followed by a line break, or by ',' or '.' and a line break, is taken too
+ * and ends the run.  One load gives a word's end (the first byte that is no letter or
+ * digit), its lower-case form (0x20 ORed into the capitals), the TF_* bits
+ * of its characters and its first letter; the token is written whole, with
+ * the counters kept in locals and stored once when the lane stops.  It
+ * stops, with nothing of the stopping word changed, at a word that is
+ * longer, followed by anything else, or too near the end of the text for a
+ * 16-byte load, and at anything that is not a word (the general loop takes
+ * it).  For the words it takes it gives what st__fast_chunk gives: one
+ * token each, the same flags, hash and deferred lookup, and the same
+ * punctuation effects (unit-tested against the general paths).
+ * i: where a word starts (an ASCII letter or digit); returns where the lane
+ * stopped (i when it took no word). */
+#define ST_LANE_MAX 64 /* words per call (room reserved up front) */
+static size_t st__word_lane(st_state_t *st, size_t i)
+{
+    st_doc_t *d = st->d;
+    const unsigned char *const s = st->s;
+    const size_t len = st->len;
+    if (st->pending_end || i + 16 > len)
+        return i;
+    if (d->ntok + ST_LANE_MAX > d->tok_cap &&
+        !st__grow((void **)&d->tok, &d->tok_cap, d->ntok + ST_LANE_MAX, sizeof *d->tok))
+        return i;
+    if (!st__low_reserve(d, ST_LANE_MAX * 17 + 16))
+        return i;
+    const __m128i ka = _mm_set1_epi8((char)(0x80 - 'a')), kA = _mm_set1_epi8((char)(0x80 - 'A'));
+    const __m128i k0 = _mm_set1_epi8((char)(0x80 - '0'));
+    const __m128i l26 = _mm_set1_epi8((char)(-128 + 26)), l10 = _mm_set1_epi8((char)(-128 + 10));
+    const __m128i b20 = _mm_set1_epi8(0x20);
+    st_token_t *const tok0 = d->tok;
+    st_token_t *t = tok0 + d->ntok;
+    st_token_t *const tend = t + ST_LANE_MAX;
+    char *const low0 = d->low; /* locals: the stores below may alias d and st */
+    char *o = low0 + d->low_len;
+    const sl_slot_t *const flat = st->lx->flat;
+    const size_t fmask = st->lx->flat_mask;
+    size_t lend = st->last_end;
+    const uint16_t qflags = st->in_quote ? TK_IN_QUOTE : 0;
+    uint16_t first = st->quote_pending ? TK_QUOTE_BEFORE : 0;
+    const uint32_t sent = (uint32_t)d->nsent;
+    size_t caps = 0;
+    const size_t start = i;
+    size_t dot = SIZE_MAX;
+    while (t < tend && i + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        unsigned lo = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, ka), l26));
+        unsigned up = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, kA), l26));
+        unsigned dg = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, k0), l10));
+        unsigned word = lo | up | dg;
+        unsigned n = (unsigned)__builtin_ctz(~word); /* bit 16 is clear: n <= 16 */
+        if (n == 0 || n == 16)
+            break;
+        unsigned wm = (1u << n) - 1;
+        up &= wm;
+        lo &= wm;
+        dg &= wm;
+        unsigned letters = up | lo;
+        unsigned char term = s[i + n];
+        uint16_t after = 0;
+        unsigned more = 1; /* 0: a line break ends the chunk, the lane stops there */
+        if (term != ' ') {
+            if (term == '\n') {
+                more = 0;
+            } else {
+                /* "word, " and "word. " (or a line break after the mark)
+                 * as st__fast_chunk takes them: the chunk is longer than 3
+                 * bytes and starts with a letter (no whole-chunk lookup),
+                 * and is no "www." (web address).  (s[i + n + 1] is at most
+                 * s[len], the NUL.) */
+                if (!((term == ',' || term == '.') && n >= 3 && (letters & 1)))
+                    break;
+                unsigned char nx = s[i + n + 1];
+                if (nx != ' ' && nx != '\n')
+                    break;
+                if (term == '.' && n == 3 && (s[i] | 0x20) == 'w')
+                    break;
+                after = term == ',' ? TK_COMMA_AFTER : TK_DOT_AFTER;
+                more = nx == ' ';
+            }
+        }
+        /* Lower-case: 0x20 on the capitals (bytes past the word are
+         * overwritten by the next form). */
+        __m128i cap = _mm_cmplt_epi8(_mm_add_epi8(v, kA), l26);
+        _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(cap, b20)));
+        o[n] = '\0';
+        /* (x + 0xFFFF) >> 16: 1 when x (below 2^16) is not 0. */
+        unsigned seen = (((up + 0xFFFFu) >> 16) * TF_UP) | (((lo + 0xFFFFu) >> 16) * TF_LO) |
+                        (((dg + 0xFFFFu) >> 16) * TF_DG);
+        uint16_t flags = (uint16_t)(first | qflags | after | st__seen_flags[seen]);
+        if (up & letters & (0u - letters))
+            flags |= TK_CAP; /* the first letter is a capital */
+        first = 0;
+        caps += (flags & TK_UPPER) != 0;
+        uint64_t h = sl_hash(o, n);
+        if (flat != NULL) /* (as sl_prefetch) */
+            sl__prefetch1(&flat[(size_t)h & fmask]);
+        *t = (st_token_t){.hash = h, .start = (uint32_t)i, .end = (uint32_t)(i + n),
+                          .low = (uint32_t)(o - low0), .low_len = (uint16_t)n,
+                          .flags = (uint16_t)(flags | TK_PENDING), .sent = sent, .phrase_len = 1};
+        t++;
+        o += n + 1;
+        if (after != 0) {
+            i += n; /* at the punctuation */
+            if (after == TK_DOT_AFTER) {
+                dot = i; /* st__punct below: the sentence may end here */
+                lend = i; /* (the word's end; st__punct moves it past the '.') */
+                i += 1 + more;
+                break;
+            }
+            lend = i + 1; /* what st__punct does for a ',' after a word */
+            i += 1 + more;
+        } else {
+            lend = i + n;
+            i += n + more;
+        }
+        if (!more || !st__alnum[s[i]])
+            break;
+    }
+    if (i != start) {
+        if (st->sent_start == SIZE_MAX)
+            st->sent_start = start;
+        st->quote_pending = 0;
+        d->ntok = (size_t)(t - tok0);
+        d->low_len = (size_t)(o - low0);
+        st->caps += caps;
+        st->last_end = lend;
+        if (dot != SIZE_MAX)
+            st__punct(st, '.', dot, 1);
+    }
+    return i;
+}
+#endif
+
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len)
 {
     d->text = text;
@@ -863,6 +1021,13 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
             continue;
         }
         if (c0 < 0x80 && (st__ascii[c0] & AB_WORD)) {
+#ifdef __SSE2__
+            size_t w = st__word_lane(&st, i);
+            if (w != i) {
+                i = w;
+                continue;
+            }
+#endif
             size_t e = st__fast_chunk(&st, i);
             if (e != 0) {
                 i = e;
@@ -902,11 +1067,7 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
     }
     if (!st__close_sentence(&st))
         return TM_ENOMEM;
-    for (size_t t = st.resolved; t < d->ntok; t++) {
-        st__resolve(d, lx, &d->tok[t]);
-        st__finished(&st, d, t);
-    }
-    if (st.oom)
+    if (!st__lookups(&st)) /* (tokens after the last sentence: none, but cheap) */
         return TM_ENOMEM;
     /* VADER's "cap differential": some, but not all, words in capitals
      * (counted as the tokens were made). */

@@ -664,6 +664,92 @@ static void test_tokenizer_shapes(void **state)
     sl_free(&lx);
 }
 
+/* The word lane (plain words followed by one space, ", " or ". ") gives
+ * what the general paths give: the same text with tabs for the spaces,
+ * which the lane leaves to them, has the same tokens (every field the
+ * tokenizer sets), sentences and lists; and a few of the lane's words have
+ * the flags and sentences below. */
+static void test_tokenizer_word_lane(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
+    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
+    assert_int_equal(sl_freeze(&lx), TM_OK);
+    const char *text = "\"Alpha beta2 GAMMA, delta. Www. wow. Mr. Smith went 3rd, x, yes. He said "
+                       "good things.\nzeta, eta.\nTheta 1234567890123456 abcdefghijklmnop said\" "
+                       "fine, ok. The end came here and she was happy                    ";
+    size_t len = strlen(text);
+    char *tabs = strdup(text);
+    assert_non_null(tabs);
+    for (size_t i = 0; i < len; i++)
+        if (tabs[i] == ' ')
+            tabs[i] = '\t';
+    st_doc_t a, b;
+    st_doc_init(&a);
+    st_doc_init(&b);
+    assert_int_equal(st_tokenize(&a, &lx, text, len), TM_OK);
+    assert_int_equal(st_tokenize(&b, &lx, tabs, len), TM_OK);
+    assert_true(a.ntok > 30);
+    assert_int_equal(a.ntok, b.ntok);
+    for (size_t i = 0; i < a.ntok; i++) {
+        const st_token_t *x = &a.tok[i], *y = &b.tok[i];
+        assert_int_equal(x->start, y->start);
+        assert_int_equal(x->end, y->end);
+        assert_string_equal(st_low(&a, x), st_low(&b, y));
+        assert_int_equal(x->low_len, y->low_len);
+        assert_int_equal(x->flags, y->flags);
+        assert_int_equal(x->sent, y->sent);
+        assert_true(x->hash == y->hash);
+        assert_true(x->e == y->e);
+        assert_int_equal(x->lxflags, y->lxflags);
+        assert_int_equal(x->phrase_len, 1);
+        assert_int_equal(x->eflags, 0);
+    }
+    assert_int_equal(a.nsent, b.nsent);
+    for (size_t i = 0; i < a.nsent; i++) {
+        assert_int_equal(a.sent[i].start, b.sent[i].start);
+        assert_int_equal(a.sent[i].end, b.sent[i].end);
+        assert_int_equal(a.sent[i].tok_begin, b.sent[i].tok_begin);
+        assert_int_equal(a.sent[i].tok_end, b.sent[i].tok_end);
+    }
+    assert_int_equal(a.ncand, b.ncand);
+    assert_memory_equal(a.cand, b.cand, a.ncand * sizeof *a.cand);
+    assert_int_equal(a.ncapw, b.ncapw);
+    assert_memory_equal(a.capw, b.capw, a.ncapw * sizeof *a.capw);
+    assert_int_equal(a.cap_diff, b.cap_diff);
+    /* "GAMMA," inside the quote; "delta." ends the first sentence; "Mr." does
+     * not end one; "eta." before a line break. */
+    assert_string_equal(st_low(&a, &a.tok[2]), "gamma");
+    assert_int_equal(a.tok[2].flags, TK_UPPER | TK_CAP | TK_ALPHA | TK_IN_QUOTE | TK_COMMA_AFTER);
+    assert_string_equal(st_low(&a, &a.tok[3]), "delta");
+    assert_int_equal(a.tok[3].flags, TK_ALPHA | TK_IN_QUOTE | TK_DOT_AFTER);
+    assert_int_equal(a.tok[3].sent, 0);
+    assert_int_equal(a.tok[4].sent, 1);
+    assert_string_equal(st_low(&a, &a.tok[0]), "alpha");
+    assert_int_equal(a.tok[0].flags, TK_CAP | TK_ALPHA | TK_IN_QUOTE | TK_QUOTE_BEFORE);
+    assert_string_equal(st_low(&a, &a.tok[1]), "beta2");
+    assert_int_equal(a.tok[1].flags, TK_ALPHA | TK_DIGIT | TK_IN_QUOTE);
+    size_t smith = 0, eta = 0;
+    for (size_t i = 0; i < a.ntok; i++) {
+        if (strcmp(st_low(&a, &a.tok[i]), "smith") == 0)
+            smith = i;
+        if (strcmp(st_low(&a, &a.tok[i]), "eta") == 0)
+            eta = i;
+    }
+    assert_true(smith > 0 && eta > 0);
+    assert_int_equal(a.tok[smith].sent, a.tok[smith - 1].sent); /* Mr. Smith */
+    assert_int_equal(a.tok[eta].flags & (TK_DOT_AFTER | TK_IN_QUOTE), TK_DOT_AFTER);
+    assert_int_equal(a.tok[eta + 1].sent, a.tok[eta].sent + 1);
+    st_doc_free(&a);
+    st_doc_free(&b);
+    free(tabs);
+    sl_free(&lx);
+}
+
 /* The people model's sums made while the features are built (what the
  * stage uses) are bit-identical to pm__accumulate's over the feature list
  * (what the debug output and training read), and keeping the list or not
@@ -961,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_model_fused_sums),
         cmocka_unit_test(test_quote_speaker_span_marks_mention),
         cmocka_unit_test(test_tokenizer_shapes),
+        cmocka_unit_test(test_tokenizer_word_lane),
         cmocka_unit_test(test_not_people),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
