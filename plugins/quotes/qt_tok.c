@@ -1194,7 +1194,14 @@ void qt_sentences(qt_doc_t *d)
     for (size_t s = 0; s < d->n_sstart; s++) {
         size_t from = (size_t)d->sstart[s];
         size_t to = s + 1 < d->n_sstart ? (size_t)d->sstart[s + 1] : n_tok;
-        for (size_t k = from; k < to; k++)
+        size_t k = from;
+        for (; k + 4 <= to; k += 4) { /* four stores per loop test */
+            tok[k].sent = (uint32_t)s;
+            tok[k + 1].sent = (uint32_t)s;
+            tok[k + 2].sent = (uint32_t)s;
+            tok[k + 3].sent = (uint32_t)s;
+        }
+        for (; k < to; k++)
             tok[k].sent = (uint32_t)s;
     }
     if (d->n_sstart == 0)
