@@ -663,7 +663,17 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
     const size_t n0 = d->n_tok, cap = d->cap_tok;
     size_t nt = n0, i = *pi;
     unsigned nfl = *pnfl;
-    while (nt < cap && i + 16 <= n + 1) {
+    /* one bound for both limits: a word starts at most at lim (its sixteen
+     * bytes within the text and its NUL), and every word but the last moves
+     * i on by two bytes or more (a letter or digit, then a space), so words
+     * starting at or before i + 2 * room - 1 fit in the room left */
+    const size_t room = cap - n0;
+    if (room == 0 || n + 1 < 16 || i > n + 1 - 16)
+        return 0;
+    size_t lim = n + 1 - 16;
+    if ((lim - i) / 2 >= room)
+        lim = i + 2 * room - 1;
+    while (i <= lim) {
         const size_t st = i;
         __m128i low;
         unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
