@@ -654,7 +654,8 @@ static QT_INLINE qt_tok_t *new_tok(qt_doc_t *d, uint32_t para, unsigned nfl)
  * token_listed, with the token count, array and room in registers.  Stops
  * (before the word) at anything else: a longer word, a word fast_word would
  * hand to the full scanner, the end of the room, the last 16 bytes of the
- * text.  Returns the tokens made; *pi and *pnfl move on past them. */
+ * text.  Called only at a letter or digit (t[*pi]).  Returns the tokens made;
+ * *pi and *pnfl move on past them. */
 static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
                         uint32_t para, unsigned *pnfl)
 {
@@ -678,7 +679,9 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         __m128i low;
         unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
         unsigned stop = ~m & 0xffffu;
-        if (stop == 0 || (m & 1u) == 0) /* a long word (or no word) */
+        /* bit 0 is set: the lane is entered at a letter or digit (wtab, the
+         * same bytes as alnum_mask16) and goes on only to one */
+        if (stop == 0) /* a long word */
             break;
         const size_t j = st + (unsigned)__builtin_ctz(stop), w = j - st;
         const unsigned first = wtab[t[st]];
