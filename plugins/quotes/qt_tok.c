@@ -686,10 +686,13 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         const size_t j = st + (unsigned)__builtin_ctz(stop), w = j - st;
         const unsigned first = wtab[t[st]];
         const int digits_first = !(first & (W_UP | W_LOW));
-        const unsigned nx = nxtab[t[j]];
-        if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
-                        ((nx & NX_DOT) && (digits_first || w == 1))))
-            break;
+        const unsigned nb = t[j]; /* a space, as a rule */
+        if (nb != ' ') {
+            const unsigned nx = nxtab[nb];
+            if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+                            ((nx & NX_DOT) && (digits_first || w == 1))))
+                break;
+        }
         qt_tok_t *restrict tk = &tok[nt];
         *tk = (qt_tok_t){.s = (uint32_t)st, .e = (uint32_t)j, .ce = (uint32_t)j, .q = -1,
                          .para = para, .flags = (uint16_t)nfl,
@@ -725,7 +728,7 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
                 (void)QT_PUSH(d, pers, (int32_t)nt);
         }
         nt++;
-        if (t[j] == ' ') {
+        if (nb == ' ') {
             tk->flags |= TF_SPA;
             i = j + 1;
             nfl = TF_SPB;
