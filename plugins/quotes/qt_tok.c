@@ -699,15 +699,17 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
                          .kind = digits_first ? TK_NUM : TK_WORD};
         if (first & W_UP) {
             (void)QT_PUSH(d, caps, (int32_t)nt);
-            unsigned ups = 0;
-            size_t k = st;
-            for (; k < j; k++) {
-                unsigned f = wtab[t[k]];
-                if (f & W_LOW)
-                    break;
-                ups += (f & W_UP) != 0;
-            }
-            tk->flags = (uint16_t)(nfl | TF_CAP | (k == j && ups >= 2 ? TF_UPPER : 0));
+            /* TF_UPPER: no lower-case letter and two upper-case ones in the
+             * word's w bytes (the masks of the block, reloaded here) */
+            const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + st));
+            const unsigned wm = (1u << w) - 1u;
+            const unsigned up = wm & (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(
+                                         _mm_set1_epi8((char)(-0x80 + 26)),
+                                         _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A')))));
+            const unsigned lo = wm & (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(
+                                         _mm_set1_epi8((char)(-0x80 + 26)),
+                                         _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'a')))));
+            tk->flags = (uint16_t)(nfl | TF_CAP | (lo == 0 && (up & (up - 1u)) != 0 ? TF_UPPER : 0));
         }
         uint64_t h;
         if (w <= 8) {
