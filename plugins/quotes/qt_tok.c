@@ -654,7 +654,8 @@ static QT_INLINE qt_tok_t *new_tok(qt_doc_t *d, uint32_t para, unsigned nfl)
  * token_listed, with the token count, array and room in registers.  Stops
  * (before the word) at anything else: a longer word, a word fast_word would
  * hand to the full scanner, the end of the room, the last 16 bytes of the
- * text.  Returns the tokens made; *pi and *pnfl move on past them. */
+ * text.  Called only at a letter or digit (t[*pi]).  Returns the tokens made;
+ * *pi and *pnfl move on past them. */
 static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, size_t *pi,
                         uint32_t para, unsigned *pnfl)
 {
@@ -663,35 +664,52 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
     const size_t n0 = d->n_tok, cap = d->cap_tok;
     size_t nt = n0, i = *pi;
     unsigned nfl = *pnfl;
-    while (nt < cap && i + 16 <= n + 1) {
+    /* one bound for both limits: a word starts at most at lim (its sixteen
+     * bytes within the text and its NUL), and every word but the last moves
+     * i on by two bytes or more (a letter or digit, then a space), so words
+     * starting at or before i + 2 * room - 1 fit in the room left */
+    const size_t room = cap - n0;
+    if (room == 0 || n + 1 < 16 || i > n + 1 - 16)
+        return 0;
+    size_t lim = n + 1 - 16;
+    if ((lim - i) / 2 >= room)
+        lim = i + 2 * room - 1;
+    while (i <= lim) {
         const size_t st = i;
         __m128i low;
         unsigned m = alnum_mask16(_mm_loadu_si128((const __m128i *)(const void *)(t + st)), &low);
         unsigned stop = ~m & 0xffffu;
-        if (stop == 0 || (m & 1u) == 0) /* a long word (or no word) */
+        /* bit 0 is set: the lane is entered at a letter or digit (wtab, the
+         * same bytes as alnum_mask16) and goes on only to one */
+        if (stop == 0) /* a long word */
             break;
         const size_t j = st + (unsigned)__builtin_ctz(stop), w = j - st;
         const unsigned first = wtab[t[st]];
         const int digits_first = !(first & (W_UP | W_LOW));
-        const unsigned nx = nxtab[t[j]];
-        if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
-                        ((nx & NX_DOT) && (digits_first || w == 1))))
-            break;
+        const unsigned nb = t[j]; /* a space, as a rule */
+        if (nb != ' ') {
+            const unsigned nx = nxtab[nb];
+            if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+                            ((nx & NX_DOT) && (digits_first || w == 1))))
+                break;
+        }
         qt_tok_t *restrict tk = &tok[nt];
         *tk = (qt_tok_t){.s = (uint32_t)st, .e = (uint32_t)j, .ce = (uint32_t)j, .q = -1,
                          .para = para, .flags = (uint16_t)nfl,
                          .kind = digits_first ? TK_NUM : TK_WORD};
         if (first & W_UP) {
             (void)QT_PUSH(d, caps, (int32_t)nt);
-            unsigned ups = 0;
-            size_t k = st;
-            for (; k < j; k++) {
-                unsigned f = wtab[t[k]];
-                if (f & W_LOW)
-                    break;
-                ups += (f & W_UP) != 0;
-            }
-            tk->flags = (uint16_t)(nfl | TF_CAP | (k == j && ups >= 2 ? TF_UPPER : 0));
+            /* TF_UPPER: no lower-case letter and two upper-case ones in the
+             * word's w bytes (the masks of the block, reloaded here) */
+            const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + st));
+            const unsigned wm = (1u << w) - 1u;
+            const unsigned up = wm & (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(
+                                         _mm_set1_epi8((char)(-0x80 + 26)),
+                                         _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A')))));
+            const unsigned lo = wm & (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(
+                                         _mm_set1_epi8((char)(-0x80 + 26)),
+                                         _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'a')))));
+            tk->flags = (uint16_t)(nfl | TF_CAP | (lo == 0 && (up & (up - 1u)) != 0 ? TF_UPPER : 0));
         }
         uint64_t h;
         if (w <= 8) {
@@ -712,7 +730,7 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
                 (void)QT_PUSH(d, pers, (int32_t)nt);
         }
         nt++;
-        if (t[j] == ' ') {
+        if (nb == ' ') {
             tk->flags |= TF_SPA;
             i = j + 1;
             nfl = TF_SPB;
@@ -1194,7 +1212,14 @@ void qt_sentences(qt_doc_t *d)
     for (size_t s = 0; s < d->n_sstart; s++) {
         size_t from = (size_t)d->sstart[s];
         size_t to = s + 1 < d->n_sstart ? (size_t)d->sstart[s + 1] : n_tok;
-        for (size_t k = from; k < to; k++)
+        size_t k = from;
+        for (; k + 4 <= to; k += 4) { /* four stores per loop test */
+            tok[k].sent = (uint32_t)s;
+            tok[k + 1].sent = (uint32_t)s;
+            tok[k + 2].sent = (uint32_t)s;
+            tok[k + 3].sent = (uint32_t)s;
+        }
+        for (; k < to; k++)
             tok[k].sent = (uint32_t)s;
     }
     if (d->n_sstart == 0)

@@ -600,6 +600,12 @@ static void test_word_forms(void **state)
         {"quickly", 7, 0, 1, 0},
         {"Quickly", 7, TF_CAP, 0, 0},
         {"QUICKLY", 7, TF_CAP | TF_UPPER, 0, 0},
+        /* TF_UPPER from word_lane's masks: two capitals, no lower case */
+        {"McDONALD", 8, TF_CAP, 0, 0},
+        {"A1B", 3, TF_CAP | TF_UPPER, 0, 0},
+        {"A1", 2, TF_CAP, 0, 0},
+        {"ABCDEFGHIJKLMNO", 15, TF_CAP | TF_UPPER, 0, 0},
+        {"ABCDEFGHIJKLMNo", 15, TF_CAP, 0, 0},
         {"a\xe2\x80\x99" "bly", 7, 0, 1, 0},  /* folded: 5 bytes */
         {"x\xe2\x80\x99ly", 6, 0, 0, 0},   /* folded: 4 bytes */
         {"re'ally", 7, 0, 1, 0},
