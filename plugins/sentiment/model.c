@@ -524,30 +524,38 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
             lexNeg -= s;
     }
     size_t wa = tb > sa + (size_t)W ? tb - (size_t)W : sa;
+    /* Each window word's hash made once (the pairs reuse it; value-1
+     * features go to integer sums, where order does not matter). */
+    uint64_t w = wa < tb ? pm__word(d, p, wa) : 0;
     for (size_t i = wa; i < tb; i++) {
         const st_token_t *t = &d->tok[i];
-        uint64_t w = pm__word(d, p, i);
         lexL += (t->flags & TK_LEARNED) ? 0.0 : t->score;
         pm__word_feat1(&c, F_L, w);
         if (tb - i == 1)
             pm__word_feat1(&c, F_L1, w);
         else if (tb - i == 2)
             pm__word_feat1(&c, F_L2, w);
-        if (i + 1 < tb)
-            pm__pair_feat1(&c, F_LB, w, pm__word(d, p, i + 1));
+        if (i + 1 < tb) {
+            uint64_t wn = pm__word(d, p, i + 1);
+            pm__pair_feat1(&c, F_LB, w, wn);
+            w = wn;
+        }
     }
     size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
+    w = te < wb ? pm__word(d, p, te) : 0;
     for (size_t i = te; i < wb; i++) {
         const st_token_t *t = &d->tok[i];
-        uint64_t w = pm__word(d, p, i);
         lexR += (t->flags & TK_LEARNED) ? 0.0 : t->score;
         pm__word_feat1(&c, F_R, w);
         if (i == te)
             pm__word_feat1(&c, F_R1, w);
         else if (i == te + 1)
             pm__word_feat1(&c, F_R2, w);
-        if (i + 1 < wb)
-            pm__pair_feat1(&c, F_RB, w, pm__word(d, p, i + 1));
+        if (i + 1 < wb) {
+            uint64_t wn = pm__word(d, p, i + 1);
+            pm__pair_feat1(&c, F_RB, w, wn);
+            w = wn;
+        }
     }
     pm__fold(&c); /* the first value that is not 1 follows */
     /* Lexicon scores as real values (VADER scale / 4). */
