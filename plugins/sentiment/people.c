@@ -872,7 +872,7 @@ static void pp__members(const cJSON *o, const char *const *keys, int nk, const c
         out[j] = NULL;
     for (const cJSON *c = o->child; c != NULL && c->string != NULL && left > 0; c = c->next)
         for (int j = 0; j < nk; j++)
-            if (out[j] == NULL && strcmp(keys[j], c->string) == 0) {
+            if (out[j] == NULL && keys[j][0] == c->string[0] && strcmp(keys[j], c->string) == 0) {
                 out[j] = c;
                 left--;
                 break;
