@@ -512,13 +512,22 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
-    memset(info, 0, sizeof *info);
+    info->qtok = 0;
+    info->qsum = info->outsum = 0;
+    info->sent = sent;
+    info->nlex = PM_SENT_LEX + 1; /* (none listed: the features scan) */
     if (sent >= d->nsent)
         return 1;
     const st_sentence_t *se = &d->sent[sent];
+    size_t nlex = 0;
     for (size_t i = se->tok_begin; i < se->tok_end; i++) {
         const st_token_t *t = &d->tok[i];
         double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        if (s != 0) {
+            if (nlex < PM_SENT_LEX)
+                info->lex[nlex] = (uint32_t)i;
+            nlex++;
+        }
         if (p->tok_quote[i]) {
             info->qtok++;
             info->qsum += s;
@@ -529,6 +538,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
             continue;
         pm__word_feat1(&c, F_S, pm__word(d, p, i));
     }
+    info->nlex = nlex;
     pm__fold(&c);
     pm__done(&c);
     return !c.oom;
@@ -629,7 +639,36 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
     pm__flag(&c, F_BIN, 10 + pm__bin(sv_normalize(lexL, sp->alpha)), 1.0f);
     pm__flag(&c, F_BIN, 20 + pm__bin(sv_normalize(lexR, sp->alpha)), 1.0f);
 
-    /* Nearest sentiment word on each side: sign and distance. */
+    /* Nearest sentiment word on each side: sign and distance (from the
+     * sentence's list when it has one: the last listed token before tb, if
+     * at sa or after, and the first at te or after, if before sb; the same
+     * tokens the scans find). */
+    size_t nearl = SIZE_MAX, nearr = SIZE_MAX;
+    if (info->sent == m->sent && info->nlex <= PM_SENT_LEX) {
+        size_t k = 0, n = info->nlex;
+        while (k < n && info->lex[k] < tb)
+            k++;
+        if (k > 0 && info->lex[k - 1] >= sa)
+            nearl = info->lex[k - 1];
+        while (k < n && info->lex[k] < te)
+            k++;
+        if (k < n && info->lex[k] < sb)
+            nearr = info->lex[k];
+        if (nearl != SIZE_MAX) {
+            double s = (d->tok[nearl].flags & TK_LEARNED) ? 0.0 : d->tok[nearl].score;
+            size_t dist = tb - nearl;
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARL, (s > 0 ? 10 : 20) + db, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, nearl), 1.0f);
+        }
+        if (nearr != SIZE_MAX) {
+            double s = (d->tok[nearr].flags & TK_LEARNED) ? 0.0 : d->tok[nearr].score;
+            size_t dist = nearr - te + 1;
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARR, (s > 0 ? 10 : 20) + db, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, nearr), 0.5f);
+        }
+    } else {
     for (size_t i = tb; i > sa; i--) {
         double s = (d->tok[i - 1].flags & TK_LEARNED) ? 0.0 : d->tok[i - 1].score;
         if (s != 0) {
@@ -649,6 +688,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
             pm__word_feat(&c, F_LEXW, pm__word(d, p, i), 0.5f);
             break;
         }
+    }
     }
 
     /* The mention itself. */

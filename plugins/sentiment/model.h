@@ -81,9 +81,16 @@ typedef struct pm_feats {
 } pm_feats_t;
 
 /* What a sentence contributes to all its mentions. */
+#define PM_SENT_LEX 64
 typedef struct pm_sentinfo {
     size_t qtok;         /* tokens inside quotations */
     double qsum, outsum; /* lexicon valence inside / outside quotations */
+    /* The sentence's tokens with a non-zero lexicon valence, in order (the
+     * nearest ones to each mention are looked up here, not scanned for);
+     * nlex > PM_SENT_LEX: too many, the features scan instead. */
+    size_t sent;
+    size_t nlex;
+    uint32_t lex[PM_SENT_LEX];
 } pm_sentinfo_t;
 
 /* Load weights ("FILE:LINE: what" on a malformed line). */

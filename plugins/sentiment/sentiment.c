@@ -386,7 +386,7 @@ static long write_entities(sentiment_stage_t *st, sentiment_tls_t *t)
         p->ent[e].prob[0] = p->ent[e].prob[1] = p->ent[e].prob[2] = 0;
     uint32_t cur_sent = UINT32_MAX;
     double shared[PM_CLASSES] = {0, 0, 0};
-    pm_sentinfo_t sinfo = {0, 0, 0};
+    pm_sentinfo_t sinfo = {.nlex = PM_SENT_LEX + 1}; /* set by pm_sentence_features */
     for (size_t i = 0; i < p->nm; i++) {
         pp_mention_t *m = &p->m[i];
         if (m->entity < 0 || (size_t)m->entity >= p->ne)
