@@ -798,6 +798,13 @@ static void test_model_fused_sums(void **state)
             assert_true(pm_features(&d, &p, &sp, i, m.dim, &si2, &memo));
             assert_int_equal(memo.n, 0);
             assert_memory_equal(fused.acc, memo.acc, sizeof fused.acc);
+            /* The nearest sentiment words from the sentence's list, as
+             * the scans find them (nlex over the limit: the scans). */
+            assert_true(si1.nlex <= PM_SENT_LEX);
+            pm_sentinfo_t scan = si1;
+            scan.nlex = PM_SENT_LEX + 1;
+            assert_true(pm_features(&d, &p, &sp, i, m.dim, &scan, &memo));
+            assert_memory_equal(fused.acc, memo.acc, sizeof fused.acc);
         }
     free(memo.memo);
     for (size_t i = 0; i < p.nm; i++) {
