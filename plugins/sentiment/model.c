@@ -269,6 +269,7 @@ typedef struct pm_ctx {
     const int16_t *rows;
     uint32_t dmask;
     const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
+    pm_memo_ent_t *memo;     /* out->memo in the fused builders, else NULL */
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
@@ -376,14 +377,71 @@ __attribute__((always_inline)) static inline void pm__word_feat(pm_ctx_t *c, int
     pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
 }
 
+/* The rows of the feature with hash input x (zeros for none). */
+static inline void pm__row1(const pm_bits_t *bits, const int16_t *rows, uint32_t mask, uint64_t x,
+                            int16_t r[PM_CLASSES])
+{
+    uint32_t idx = (uint32_t)pm__mix(x) & mask;
+    const pm_bits_t *pb = &bits[idx >> 6];
+    uint64_t word = pb->set, bit = 1ull << (idx & 63);
+    if (word & bit) {
+        const int16_t *rw = rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+        r[0] = rw[0];
+        r[1] = rw[1];
+        r[2] = rw[2];
+    } else {
+        r[0] = r[1] = r[2] = 0;
+    }
+}
+
+#define PM_MEMO_MASK ((1u << PM_MEMO_BITS) - 1)
+
+__attribute__((always_inline)) static inline size_t pm__memo_slot(uint64_t x)
+{
+    return (size_t)((x ^ (x >> 32)) & PM_MEMO_MASK);
+}
+
+/* A feature of value 1 from its hash input x: through the memo when there
+ * is one (a word's row is looked up once, then read back; adding a zero row
+ * to the integer sums changes nothing). */
+__attribute__((always_inline)) static inline void pm__add1x(pm_ctx_t *c, uint64_t x)
+{
+    if (c->fused && c->memo != NULL) {
+        pm_memo_ent_t *e = &c->memo[pm__memo_slot(x)];
+        if (e->key != x) {
+            e->key = x;
+            pm__row1(c->bits, c->rows, c->mask & c->dmask, x, e->r);
+        }
+        c->i0 += e->r[0];
+        c->i1 += e->r[1];
+        c->i2 += e->r[2];
+        return;
+    }
+    pm__add1(c, pm__mix(x));
+}
+
 __attribute__((always_inline)) static inline void pm__word_feat1(pm_ctx_t *c, int tmpl, uint64_t wh)
 {
-    pm__add1(c, pm__mix(wh ^ pm__seed(tmpl)));
+    pm__add1x(c, wh ^ pm__seed(tmpl));
 }
 
 __attribute__((always_inline)) static inline void pm__pair_feat1(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2)
 {
-    pm__add1(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)));
+    pm__add1x(c, (w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl));
+}
+
+pm_memo_ent_t *pm_memo_new(const pm_model_t *m, uint32_t dim)
+{
+    if (m == NULL || !m->loaded || m->bits == NULL || dim == 0)
+        return NULL;
+    pm_memo_ent_t *memo = malloc(((size_t)PM_MEMO_MASK + 1) * sizeof *memo);
+    if (memo == NULL)
+        return NULL;
+    pm_memo_ent_t e0 = {.key = 0};
+    pm__row1(m->bits, m->rows, (dim - 1) & (m->dim - 1), 0, e0.r);
+    for (size_t i = 0; i <= PM_MEMO_MASK; i++)
+        memo[i] = e0;
+    return memo;
 }
 
 __attribute__((always_inline)) static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
@@ -450,16 +508,26 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        c.memo = fused ? out->memo : NULL;
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
-    memset(info, 0, sizeof *info);
+    info->qtok = 0;
+    info->qsum = info->outsum = 0;
+    info->sent = sent;
+    info->nlex = PM_SENT_LEX + 1; /* (none listed: the features scan) */
     if (sent >= d->nsent)
         return 1;
     const st_sentence_t *se = &d->sent[sent];
+    size_t nlex = 0;
     for (size_t i = se->tok_begin; i < se->tok_end; i++) {
         const st_token_t *t = &d->tok[i];
         double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
+        if (s != 0) {
+            if (nlex < PM_SENT_LEX)
+                info->lex[nlex] = (uint32_t)i;
+            nlex++;
+        }
         if (p->tok_quote[i]) {
             info->qtok++;
             info->qsum += s;
@@ -470,6 +538,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
             continue;
         pm__word_feat1(&c, F_S, pm__word(d, p, i));
     }
+    info->nlex = nlex;
     pm__fold(&c);
     pm__done(&c);
     return !c.oom;
@@ -486,6 +555,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        c.memo = fused ? out->memo : NULL;
         if ((c.mask & c.dmask) == c.dmask)
             c.flag_row = c.model->flag_row;
     }
@@ -524,30 +594,38 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
             lexNeg -= s;
     }
     size_t wa = tb > sa + (size_t)W ? tb - (size_t)W : sa;
+    /* Each window word's hash made once (the pairs reuse it; value-1
+     * features go to integer sums, where order does not matter). */
+    uint64_t w = wa < tb ? pm__word(d, p, wa) : 0;
     for (size_t i = wa; i < tb; i++) {
         const st_token_t *t = &d->tok[i];
-        uint64_t w = pm__word(d, p, i);
         lexL += (t->flags & TK_LEARNED) ? 0.0 : t->score;
         pm__word_feat1(&c, F_L, w);
         if (tb - i == 1)
             pm__word_feat1(&c, F_L1, w);
         else if (tb - i == 2)
             pm__word_feat1(&c, F_L2, w);
-        if (i + 1 < tb)
-            pm__pair_feat1(&c, F_LB, w, pm__word(d, p, i + 1));
+        if (i + 1 < tb) {
+            uint64_t wn = pm__word(d, p, i + 1);
+            pm__pair_feat1(&c, F_LB, w, wn);
+            w = wn;
+        }
     }
     size_t wb = te + (size_t)W < sb ? te + (size_t)W : sb;
+    w = te < wb ? pm__word(d, p, te) : 0;
     for (size_t i = te; i < wb; i++) {
         const st_token_t *t = &d->tok[i];
-        uint64_t w = pm__word(d, p, i);
         lexR += (t->flags & TK_LEARNED) ? 0.0 : t->score;
         pm__word_feat1(&c, F_R, w);
         if (i == te)
             pm__word_feat1(&c, F_R1, w);
         else if (i == te + 1)
             pm__word_feat1(&c, F_R2, w);
-        if (i + 1 < wb)
-            pm__pair_feat1(&c, F_RB, w, pm__word(d, p, i + 1));
+        if (i + 1 < wb) {
+            uint64_t wn = pm__word(d, p, i + 1);
+            pm__pair_feat1(&c, F_RB, w, wn);
+            w = wn;
+        }
     }
     pm__fold(&c); /* the first value that is not 1 follows */
     /* Lexicon scores as real values (VADER scale / 4). */
@@ -561,7 +639,36 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
     pm__flag(&c, F_BIN, 10 + pm__bin(sv_normalize(lexL, sp->alpha)), 1.0f);
     pm__flag(&c, F_BIN, 20 + pm__bin(sv_normalize(lexR, sp->alpha)), 1.0f);
 
-    /* Nearest sentiment word on each side: sign and distance. */
+    /* Nearest sentiment word on each side: sign and distance (from the
+     * sentence's list when it has one: the last listed token before tb, if
+     * at sa or after, and the first at te or after, if before sb; the same
+     * tokens the scans find). */
+    size_t nearl = SIZE_MAX, nearr = SIZE_MAX;
+    if (info->sent == m->sent && info->nlex <= PM_SENT_LEX) {
+        size_t k = 0, n = info->nlex;
+        while (k < n && info->lex[k] < tb)
+            k++;
+        if (k > 0 && info->lex[k - 1] >= sa)
+            nearl = info->lex[k - 1];
+        while (k < n && info->lex[k] < te)
+            k++;
+        if (k < n && info->lex[k] < sb)
+            nearr = info->lex[k];
+        if (nearl != SIZE_MAX) {
+            double s = (d->tok[nearl].flags & TK_LEARNED) ? 0.0 : d->tok[nearl].score;
+            size_t dist = tb - nearl;
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARL, (s > 0 ? 10 : 20) + db, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, nearl), 1.0f);
+        }
+        if (nearr != SIZE_MAX) {
+            double s = (d->tok[nearr].flags & TK_LEARNED) ? 0.0 : d->tok[nearr].score;
+            size_t dist = nearr - te + 1;
+            int db = dist <= 1 ? 0 : dist <= 3 ? 1 : dist <= 6 ? 2 : 3;
+            pm__flag(&c, F_NEARR, (s > 0 ? 10 : 20) + db, 1.0f);
+            pm__word_feat(&c, F_LEXW, pm__word(d, p, nearr), 0.5f);
+        }
+    } else {
     for (size_t i = tb; i > sa; i--) {
         double s = (d->tok[i - 1].flags & TK_LEARNED) ? 0.0 : d->tok[i - 1].score;
         if (s != 0) {
@@ -581,6 +688,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
             pm__word_feat(&c, F_LEXW, pm__word(d, p, i), 0.5f);
             break;
         }
+    }
     }
 
     /* The mention itself. */

@@ -861,23 +861,32 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
     return 1;
 }
 
-static int pp__num(const cJSON *o, const char *k, double *v)
+/* The first member of object o under each of the nk keys (NULL for a key
+ * not there), in one walk over its members: what nk calls of
+ * cJSON_GetObjectItemCaseSensitive give (which also stop at a member
+ * without a key), without a walk and a strcmp per key. */
+static void pp__members(const cJSON *o, const char *const *keys, int nk, const cJSON **out)
 {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(x))
-        return 0;
-    *v = x->valuedouble;
-    return 1;
+    int left = nk;
+    for (int j = 0; j < nk; j++)
+        out[j] = NULL;
+    for (const cJSON *c = o->child; c != NULL && c->string != NULL && left > 0; c = c->next)
+        for (int j = 0; j < nk; j++)
+            if (out[j] == NULL && keys[j][0] == c->string[0] && strcmp(keys[j], c->string) == 0) {
+                out[j] = c;
+                left--;
+                break;
+            }
 }
 
-/* A [start, end) span from JSON, checked against the text; tokens it covers. */
-/* The span o gives under the keys ks and ke (e.g. "start", "end"). */
-static int pp__span_at(const st_doc_t *d, const cJSON *o, const char *ks, const char *ke,
-                       uint32_t *s, uint32_t *e, size_t *tb, size_t *te)
+/* A [start, end) span from the number members a and b, checked against the
+ * text; the tokens it covers. */
+static int pp__span_items(const st_doc_t *d, const cJSON *xa, const cJSON *xb, uint32_t *s,
+                          uint32_t *e, size_t *tb, size_t *te)
 {
-    double a, b;
-    if (!cJSON_IsObject(o) || !pp__num(o, ks, &a) || !pp__num(o, ke, &b))
+    if (!cJSON_IsNumber(xa) || !cJSON_IsNumber(xb))
         return 0;
+    double a = xa->valuedouble, b = xb->valuedouble;
     if (!(a >= 0) || !(b > a) || b > (double)d->len)
         return 0;
     *s = (uint32_t)a;
@@ -890,10 +899,16 @@ static int pp__span_at(const st_doc_t *d, const cJSON *o, const char *ks, const 
     return *te > *tb;
 }
 
+/* The span object o gives under "start" and "end". */
 static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e, size_t *tb,
                     size_t *te)
 {
-    return pp__span_at(d, o, "start", "end", s, e, tb, te);
+    static const char *const keys[2] = {"start", "end"};
+    const cJSON *x[2];
+    if (!cJSON_IsObject(o))
+        return 0;
+    pp__members(o, keys, 2, x);
+    return pp__span_items(d, x[0], x[1], s, e, tb, te);
 }
 
 int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *speakers,
@@ -951,7 +966,14 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
         cJSON_ArrayForEach(q, quotes) {
             uint32_t s = 0, e = 0;
             size_t tb = 0, te = 0;
-            int ok = pp__span(d, q, &s, &e, &tb, &te);
+            /* The quote's members in one walk. */
+            static const char *const qkeys[5] = {"start", "end", "speaker", "speaker_start",
+                                                 "speaker_end"};
+            const cJSON *qx[5] = {NULL, NULL, NULL, NULL, NULL};
+            int isobj = cJSON_IsObject(q);
+            if (isobj)
+                pp__members(q, qkeys, 5, qx);
+            int ok = isobj && pp__span_items(d, qx[0], qx[1], &s, &e, &tb, &te);
             if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
                 return TM_ENOMEM;
             pp_quote_t *pq = &p->q[p->nq++];
@@ -962,7 +984,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             pq->speaker_entity = -1;
             for (size_t i = tb; ok && i < te; i++)
                 p->tok_quote[i] = 1;
-            const cJSON *sn = cJSON_GetObjectItemCaseSensitive(q, "speaker");
+            const cJSON *sn = qx[2];
             if (ok && cJSON_IsString(sn)) {
                 for (size_t k = 0; k < p->ne; k++)
                     if (p->ent[k].from_quotes && p->ent[k].name_len == strlen(sn->valuestring) &&
@@ -975,7 +997,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             /* The speaker's mentions in the quote's sentence(s) speak. */
             uint32_t ss, se2;
             size_t stb, ste;
-            if (ok && pp__span_at(d, q, "speaker_start", "speaker_end", &ss, &se2, &stb, &ste)) {
+            if (ok && pp__span_items(d, qx[3], qx[4], &ss, &se2, &stb, &ste)) {
                 for (size_t k = 0; k < p->nm; k++)
                     if (p->m[k].start < se2 && ss < p->m[k].end)
                         p->m[k].speaker = 1;
