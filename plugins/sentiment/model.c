@@ -269,7 +269,6 @@ typedef struct pm_ctx {
     const int16_t *rows;
     uint32_t dmask;
     const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
-    pm_memo_ent_t *memo;     /* out->memo in the fused builders, else NULL */
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
@@ -377,71 +376,14 @@ __attribute__((always_inline)) static inline void pm__word_feat(pm_ctx_t *c, int
     pm__add(c, pm__mix(wh ^ pm__seed(tmpl)), v);
 }
 
-/* The rows of the feature with hash input x (zeros for none). */
-static inline void pm__row1(const pm_bits_t *bits, const int16_t *rows, uint32_t mask, uint64_t x,
-                            int16_t r[PM_CLASSES])
-{
-    uint32_t idx = (uint32_t)pm__mix(x) & mask;
-    const pm_bits_t *pb = &bits[idx >> 6];
-    uint64_t word = pb->set, bit = 1ull << (idx & 63);
-    if (word & bit) {
-        const int16_t *rw = rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
-        r[0] = rw[0];
-        r[1] = rw[1];
-        r[2] = rw[2];
-    } else {
-        r[0] = r[1] = r[2] = 0;
-    }
-}
-
-#define PM_MEMO_MASK ((1u << PM_MEMO_BITS) - 1)
-
-__attribute__((always_inline)) static inline size_t pm__memo_slot(uint64_t x)
-{
-    return (size_t)((x ^ (x >> 32)) & PM_MEMO_MASK);
-}
-
-/* A feature of value 1 from its hash input x: through the memo when there
- * is one (a word's row is looked up once, then read back; adding a zero row
- * to the integer sums changes nothing). */
-__attribute__((always_inline)) static inline void pm__add1x(pm_ctx_t *c, uint64_t x)
-{
-    if (c->fused && c->memo != NULL) {
-        pm_memo_ent_t *e = &c->memo[pm__memo_slot(x)];
-        if (e->key != x) {
-            e->key = x;
-            pm__row1(c->bits, c->rows, c->mask & c->dmask, x, e->r);
-        }
-        c->i0 += e->r[0];
-        c->i1 += e->r[1];
-        c->i2 += e->r[2];
-        return;
-    }
-    pm__add1(c, pm__mix(x));
-}
-
 __attribute__((always_inline)) static inline void pm__word_feat1(pm_ctx_t *c, int tmpl, uint64_t wh)
 {
-    pm__add1x(c, wh ^ pm__seed(tmpl));
+    pm__add1(c, pm__mix(wh ^ pm__seed(tmpl)));
 }
 
 __attribute__((always_inline)) static inline void pm__pair_feat1(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2)
 {
-    pm__add1x(c, (w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl));
-}
-
-pm_memo_ent_t *pm_memo_new(const pm_model_t *m, uint32_t dim)
-{
-    if (m == NULL || !m->loaded || m->bits == NULL || dim == 0)
-        return NULL;
-    pm_memo_ent_t *memo = malloc(((size_t)PM_MEMO_MASK + 1) * sizeof *memo);
-    if (memo == NULL)
-        return NULL;
-    pm_memo_ent_t e0 = {.key = 0};
-    pm__row1(m->bits, m->rows, (dim - 1) & (m->dim - 1), 0, e0.r);
-    for (size_t i = 0; i <= PM_MEMO_MASK; i++)
-        memo[i] = e0;
-    return memo;
+    pm__add1(c, pm__mix((w1 * 0x9E3779B97F4A7C15ull + w2) ^ pm__seed(tmpl)));
 }
 
 __attribute__((always_inline)) static inline void pm__pair_feat(pm_ctx_t *c, int tmpl, uint64_t w1, uint64_t w2, float v)
@@ -508,7 +450,6 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
-        c.memo = fused ? out->memo : NULL;
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
@@ -555,7 +496,6 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
-        c.memo = fused ? out->memo : NULL;
         if ((c.mask & c.dmask) == c.dmask)
             c.flag_row = c.model->flag_row;
     }

@@ -54,16 +54,6 @@ typedef struct pm_feat {
     float val;
 } pm_feat_t;
 
-/* A memo of the weight rows of value-1 word features (see pm_memo_new):
- * the key is the feature's hash input (word hash mixed with the template),
- * the rows those of the feature it hashes to (zeros for none). */
-typedef struct pm_memo_ent {
-    uint64_t key;
-    int16_t r[PM_CLASSES];
-    uint16_t pad;
-} pm_memo_ent_t;
-#define PM_MEMO_BITS 15
-
 typedef struct pm_feats {
     pm_feat_t *f;
     size_t n, cap;
@@ -74,10 +64,6 @@ typedef struct pm_feats {
     const pm_model_t *model;
     int store;
     double acc[PM_CLASSES];
-    /* Set by the caller (NULL: none): the memo the sums-only builders use
-     * for value-1 word features, made by pm_memo_new for this model and
-     * hashing space. */
-    pm_memo_ent_t *memo;
 } pm_feats_t;
 
 /* What a sentence contributes to all its mentions. */
@@ -107,13 +93,6 @@ int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, siz
  * "<person>"): the same for every mention in it, so scored once. */
 int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t sent, uint32_t dim,
                          pm_feats_t *out, pm_sentinfo_t *info);
-
-/* A memo for pm_feats_t.memo (2^PM_MEMO_BITS entries, every entry valid
- * from the start: key 0 with the rows of input 0), or NULL on out of
- * memory.  Free with free().  Rows of value-1 features go to integer sums,
- * so a feature's row taken from the memo gives the same sums as the row
- * looked up again. */
-pm_memo_ent_t *pm_memo_new(const pm_model_t *m, uint32_t dim);
 
 /* The summed weights of a feature vector (no bias). */
 void pm_scores(const pm_model_t *m, const pm_feats_t *f, double z[PM_CLASSES]);

@@ -36,7 +36,6 @@ typedef struct sentiment_tls {
     st_doc_t d;
     pp_doc_t p;
     pm_feats_t f, sf;
-    pm_memo_ent_t *memo;     /* the people model's row memo (made at the first use) */
     jw_buf_t out, dbg;       /* the lists being written; debug feature text */
     uint32_t *cnt, *order, *dbg_off; /* write_entities' grouping scratch */
     size_t cnt_cap, order_cap, dbg_cap;
@@ -256,7 +255,6 @@ static void sentiment_thread_fini(void *instance, void *tls)
     pp_doc_free(&t->p);
     free(t->f.f);
     free(t->sf.f);
-    free(t->memo);
     jw_free(&t->out);
     jw_free(&t->dbg);
     free(t->cnt);
@@ -379,9 +377,6 @@ static long write_entities(sentiment_stage_t *st, sentiment_tls_t *t)
      * for the debug output. */
     t->f.model = t->sf.model = &st->model;
     t->f.store = t->sf.store = st->debug_features;
-    if (t->memo == NULL)
-        t->memo = pm_memo_new(&st->model, st->model.dim); /* NULL: the features without it */
-    t->f.memo = t->sf.memo = t->memo;
     for (size_t e = 0; e < p->ne; e++)
         p->ent[e].prob[0] = p->ent[e].prob[1] = p->ent[e].prob[2] = 0;
     uint32_t cur_sent = UINT32_MAX;

@@ -781,32 +781,24 @@ static void test_model_fused_sums(void **state)
     p.lx = &lx;
     assert_int_equal(pp_find(&p, &d, NULL, NULL, NULL, 100), TM_OK);
     assert_true(p.nm >= 3);
-    pm_feats_t keep = {0}, fused = {0}, memo = {0};
-    keep.model = fused.model = memo.model = &m;
+    pm_feats_t keep = {0}, fused = {0}, other = {0};
+    keep.model = fused.model = other.model = &m;
     keep.store = 1;
-    /* The row memo gives the same sums, on the first pass (misses) and on
-     * the second (hits). */
-    memo.memo = pm_memo_new(&m, m.dim);
-    assert_non_null(memo.memo);
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < p.nm; i++) {
-            pm_sentinfo_t si1, si2;
-            assert_true(pm_sentence_features(&d, &p, p.m[i].sent, m.dim, &fused, &si1));
-            assert_true(pm_sentence_features(&d, &p, p.m[i].sent, m.dim, &memo, &si2));
-            assert_memory_equal(fused.acc, memo.acc, sizeof fused.acc);
-            assert_true(pm_features(&d, &p, &sp, i, m.dim, &si1, &fused));
-            assert_true(pm_features(&d, &p, &sp, i, m.dim, &si2, &memo));
-            assert_int_equal(memo.n, 0);
-            assert_memory_equal(fused.acc, memo.acc, sizeof fused.acc);
-            /* The nearest sentiment words from the sentence's list, as
-             * the scans find them (nlex over the limit: the scans). */
-            assert_true(si1.nlex <= PM_SENT_LEX);
-            pm_sentinfo_t scan = si1;
-            scan.nlex = PM_SENT_LEX + 1;
-            assert_true(pm_features(&d, &p, &sp, i, m.dim, &scan, &memo));
-            assert_memory_equal(fused.acc, memo.acc, sizeof fused.acc);
-        }
-    free(memo.memo);
+    for (size_t i = 0; i < p.nm; i++) {
+        pm_sentinfo_t si1, si2;
+        assert_true(pm_sentence_features(&d, &p, p.m[i].sent, m.dim, &fused, &si1));
+        assert_true(pm_sentence_features(&d, &p, p.m[i].sent, m.dim, &other, &si2));
+        assert_memory_equal(fused.acc, other.acc, sizeof fused.acc);
+        assert_true(pm_features(&d, &p, &sp, i, m.dim, &si1, &fused));
+        /* The nearest sentiment words from the sentence's list, as the
+         * scans find them (nlex over the limit: the scans). */
+        assert_true(si1.nlex <= PM_SENT_LEX);
+        pm_sentinfo_t scan = si2;
+        scan.nlex = PM_SENT_LEX + 1;
+        assert_true(pm_features(&d, &p, &sp, i, m.dim, &scan, &other));
+        assert_int_equal(other.n, 0);
+        assert_memory_equal(fused.acc, other.acc, sizeof fused.acc);
+    }
     for (size_t i = 0; i < p.nm; i++) {
         pm_sentinfo_t si1, si2;
         double z1[PM_CLASSES], z2[PM_CLASSES], z3[PM_CLASSES];
