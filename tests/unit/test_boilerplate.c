@@ -361,6 +361,21 @@ static void test_list_article_details(void **state)
     tm_testhost_close(&th);
 }
 
+/* Two tokenizer paths gave the same tokens, each with the word table's
+ * index of its word (or none). */
+static void assert_same_tokens(const bp_toks_t *a, const bp_toks_t *b, bp_lex_t *lex)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t k = 0; k < a->n; k++) {
+        assert_int_equal(a->v[k].start, b->v[k].start);
+        assert_int_equal(a->v[k].end, b->v[k].end);
+        assert_true(a->v[k].h == b->v[k].h);
+        assert_int_equal(a->v[k].flags, b->v[k].flags);
+        uint32_t *v = bp_map_get(&lex->words, b->v[k].h);
+        assert_int_equal(a->v[k].wi, v != NULL ? *v : UINT32_MAX);
+    }
+}
+
 /* The tokenizer's 8-bytes-at-a-time path makes the same tokens as the
  * general loop (which a word at the end of the text, with fewer than 8
  * bytes left, always takes). */
@@ -426,15 +441,7 @@ static void test_tokenizer_fast_path(void **state)
             a.n = b.n = 0;
             assert_int_equal(bp_tokenize_in(text, 0, e, len, lex, &a), 0);
             assert_int_equal(bp_tokenize(text, 0, e, &b), 0);
-            assert_int_equal(a.n, b.n);
-            for (size_t k = 0; k < a.n; k++) {
-                assert_int_equal(a.v[k].start, b.v[k].start);
-                assert_int_equal(a.v[k].end, b.v[k].end);
-                assert_true(a.v[k].h == b.v[k].h);
-                assert_int_equal(a.v[k].flags, b.v[k].flags);
-                uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
-                assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
-            }
+            assert_same_tokens(&a, &b, lex);
         }
         a.n = 0;
         assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &a), 0);
@@ -547,15 +554,7 @@ static void test_tokenizer_whole_text(void **state)
             a.n = b.n = 0;
             assert_int_equal(bp_tokenize_text(text, &sc, lex, &a), 0);
             assert_int_equal(bp_tokenize_in(text, 0, len, len, lex, &b), 0);
-            assert_int_equal(a.n, b.n);
-            for (size_t k = 0; k < a.n; k++) {
-                assert_int_equal(a.v[k].start, b.v[k].start);
-                assert_int_equal(a.v[k].end, b.v[k].end);
-                assert_true(a.v[k].h == b.v[k].h);
-                assert_int_equal(a.v[k].flags, b.v[k].flags);
-                uint32_t *v = bp_map_get(&lex->words, b.v[k].h);
-                assert_int_equal(a.v[k].wi, v != NULL ? *v : UINT32_MAX);
-            }
+            assert_same_tokens(&a, &b, lex);
             /* the same tokens with the language counts */
             uint64_t lang4[4] = {0}, want[4] = {0};
             b.n = 0;

@@ -586,6 +586,16 @@ static void test_meta_targets(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* The shipped lexicon: valences, rules and names, frozen. */
+static void load_shipped_lexicon(sl_lexicon_t *lx, tm_err_t *err)
+{
+    assert_int_equal(sl_init(lx), TM_OK);
+    assert_int_equal(sl_load_valences(lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", err), TM_OK);
+    assert_int_equal(sl_load_rules(lx, TM_SENTIMENT_DATA "/rules.txt", err), TM_OK);
+    assert_int_equal(sl_load_rules(lx, TM_SENTIMENT_DATA "/names.txt", err), TM_OK);
+    assert_int_equal(sl_freeze(lx), TM_OK);
+}
+
 /* The tokenizer's chunk shapes: the one-pass path (a word, maybe joined by
  * connectors, then punctuation) and the general one (short chunks with
  * punctuation, leading punctuation, digits first, web addresses) give the
@@ -595,11 +605,7 @@ static void test_tokenizer_shapes(void **state)
     (void)state;
     tm_err_t err = {{0}, {0}};
     sl_lexicon_t lx;
-    assert_int_equal(sl_init(&lx), TM_OK);
-    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
-    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
-    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
-    assert_int_equal(sl_freeze(&lx), TM_OK);
+    load_shipped_lexicon(&lx, &err);
     const char *text = "Trump's U.S. policy, www.example.com it. I'm 5. Don't e-mail ABC \"Yes.\" "
                        "said: 3M:-) rock'n'roll--fun";
     static const struct {
@@ -674,11 +680,7 @@ static void test_tokenizer_word_lane(void **state)
     (void)state;
     tm_err_t err = {{0}, {0}};
     sl_lexicon_t lx;
-    assert_int_equal(sl_init(&lx), TM_OK);
-    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
-    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
-    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
-    assert_int_equal(sl_freeze(&lx), TM_OK);
+    load_shipped_lexicon(&lx, &err);
     const char *text = "\"Alpha beta2 GAMMA, delta. Www. wow. Mr. Smith went 3rd, x, yes. He said "
                        "good things.\nzeta, eta.\nTheta 1234567890123456 abcdefghijklmnop said\" "
                        "fine, ok. The end came here and she was happy                    ";
@@ -759,11 +761,7 @@ static void test_model_fused_sums(void **state)
     (void)state;
     tm_err_t err = {{0}, {0}};
     sl_lexicon_t lx;
-    assert_int_equal(sl_init(&lx), TM_OK);
-    assert_int_equal(sl_load_valences(&lx, TM_SENTIMENT_DATA "/vader_lexicon.txt", &err), TM_OK);
-    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/rules.txt", &err), TM_OK);
-    assert_int_equal(sl_load_rules(&lx, TM_SENTIMENT_DATA "/names.txt", &err), TM_OK);
-    assert_int_equal(sl_freeze(&lx), TM_OK);
+    load_shipped_lexicon(&lx, &err);
     pm_model_t m;
     assert_int_equal(pm_load(&m, TM_SENTIMENT_DATA "/people_model.txt", &err), TM_OK);
     const char *text = "Senator Jane Doe praised the brave nurses on Monday. \"It was a wonderful, "
