@@ -98,38 +98,57 @@ static inline size_t tm_json_escape_byte(unsigned char c, char *out)
     }
 }
 
+/* Two decimal digits per entry, for the writers below. */
+static const char tm_json__digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+/* Write v in decimal at out, which has room for 10 bytes; returns the bytes
+ * written.  Offsets and counts fit here: the digits are counted by
+ * comparison (no loop) and made two per 32-bit division (a multiply by a
+ * constant). */
+static inline size_t tm_json_write_u32(char *out, uint32_t v)
+{
+    size_t nd = v < 100 ? (v < 10 ? 1 : 2)
+                : v < 10000 ? (v < 1000 ? 3 : 4)
+                : v < 1000000 ? (v < 100000 ? 5 : 6)
+                : v < 100000000 ? (v < 10000000 ? 7 : 8)
+                : v < 1000000000 ? 9 : 10;
+    char *p = out + nd;
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        p -= 2;
+        memcpy(p, tm_json__digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(p - 2, tm_json__digit_pairs + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
+    return nd;
+}
+
 /* Write v in decimal at out, which has room for 20 bytes; returns the
- * bytes written.  Two digits per division, and 32-bit divisions (a multiply
- * by a constant) once v fits. */
+ * bytes written.  Values that fit in 32 bits take tm_json_write_u32; larger
+ * ones lose two digits per 64-bit division until they fit. */
 static inline size_t tm_json_write_u64(char *out, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    size_t nd = 1;
-    for (uint64_t lim = 10; nd < 20 && v >= lim; lim *= 10) /* 20 digits from 10^19 */
+    if (v <= UINT32_MAX)
+        return tm_json_write_u32(out, (uint32_t)v);
+    size_t nd = 10;
+    for (uint64_t lim = 10000000000ULL; nd < 20 && v >= lim; lim *= 10) /* 20 digits from 10^19 */
         nd++;
     char *o = out + nd;
     while (v > UINT32_MAX) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
-        *--o = pairs[2 * r + 1];
-        *--o = pairs[2 * r];
+        o -= 2;
+        memcpy(o, tm_json__digit_pairs + 2 * r, 2);
     }
-    uint32_t w = (uint32_t)v;
-    while (w >= 100) {
-        unsigned r = w % 100;
-        w /= 100;
-        *--o = pairs[2 * r + 1];
-        *--o = pairs[2 * r];
-    }
-    if (w >= 10) {
-        *--o = pairs[2 * w + 1];
-        *--o = pairs[2 * w];
-    } else {
-        *--o = (char)('0' + w);
-    }
+    /* What is left is v's leading o - out digits, exactly. */
+    tm_json_write_u32(out, (uint32_t)v);
     return nd;
 }
 

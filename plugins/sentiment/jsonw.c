@@ -38,42 +38,11 @@ int jw__grow(jw_buf_t *b, size_t n)
     return 1;
 }
 
-/* v in decimal at o; returns the digits written.  The offsets the stage
- * writes fit in 32 bits: their digits are counted by comparison (no loop)
- * and made two at a time. */
-static size_t jw__u32(char *o, uint32_t v)
-{
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    size_t nd = v < 100 ? (v < 10 ? 1 : 2)
-                : v < 10000 ? (v < 1000 ? 3 : 4)
-                : v < 1000000 ? (v < 100000 ? 5 : 6)
-                : v < 100000000 ? (v < 10000000 ? 7 : 8)
-                : v < 1000000000 ? 9 : 10;
-    char *p = o + nd;
-    while (v >= 100) {
-        uint32_t r = v % 100;
-        v /= 100;
-        p -= 2;
-        memcpy(p, pairs + 2 * r, 2);
-    }
-    if (v >= 10)
-        memcpy(p - 2, pairs + 2 * v, 2);
-    else
-        p[-1] = (char)('0' + v);
-    return nd;
-}
-
 void jw_uint(jw_buf_t *b, uint64_t v)
 {
     if (!jw_reserve(b, 20))
         return;
-    if (v <= UINT32_MAX)
-        b->len += jw__u32(b->s + b->len, (uint32_t)v);
-    else
-        b->len += tm_json_write_u64(b->s + b->len, v);
+    b->len += tm_json_write_u64(b->s + b->len, v);
 }
 
 void jw_span_open(jw_buf_t *b, uint32_t s, uint32_t e)
@@ -84,10 +53,10 @@ void jw_span_open(jw_buf_t *b, uint32_t s, uint32_t e)
     char *o = b->s + b->len;
     memcpy(o, "{\"start\":", 9);
     o += 9;
-    o += jw__u32(o, s);
+    o += tm_json_write_u32(o, s);
     memcpy(o, ",\"end\":", 7);
     o += 7;
-    o += jw__u32(o, e);
+    o += tm_json_write_u32(o, e);
     b->len = (size_t)(o - b->s);
 }
 

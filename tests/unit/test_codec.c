@@ -439,7 +439,7 @@ static void test_result_numbers_match_printf(void **state)
     tm_doc_destroy(&doc);
 }
 
-/* The SDK's integer writer (host, quotes and sentiment use it) prints what
+/* The SDK's integer writers (host and stages use them) print what
  * printf prints: every power of ten and its neighbours, the 32-bit edge,
  * the largest value, and a fixed pseudo-random spread of magnitudes. */
 static void test_json_write_u64_matches_printf(void **state)
@@ -470,6 +470,12 @@ static void test_json_write_u64_matches_printf(void **state)
         snprintf(want, sizeof want, "%llu", (unsigned long long)vals[i]);
         if (strcmp(got, want) != 0)
             fail_msg("tm_json_write_u64(%s) wrote %s", want, got);
+        if (vals[i] <= UINT32_MAX) {
+            n = tm_json_write_u32(got, (uint32_t)vals[i]);
+            got[n] = '\0';
+            if (strcmp(got, want) != 0)
+                fail_msg("tm_json_write_u32(%s) wrote %s", want, got);
+        }
     }
 }
 
