@@ -29,6 +29,7 @@ void tm_ingest_reply(tm_server_t *s, const tm_job_t *job, const char *body, size
 {
     if (s->s_ingest == NULL)
         return;
+    tm_zwatch_touch(&s->w_ingest);
     int rc = zmq_send(s->s_ingest, job->route_id, job->route_id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     if (rc >= 0 && job->req_delimiter)
         rc = zmq_send(s->s_ingest, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);

@@ -47,6 +47,7 @@ static void tm__pub_send(tm_server_t *s, const char *topic, zmq_msg_t *body)
 {
     if (s->s_publish == NULL)
         return;
+    tm_zwatch_touch(&s->w_publish);
     size_t tl = strlen(topic);
     if (zmq_send(s->s_publish, topic, tl, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
         if (zmq_msg_send(body, s->s_publish, ZMQ_DONTWAIT) < 0)
@@ -129,6 +130,7 @@ void tm_publish_error(tm_server_t *s, const char *id, const tm_err_t *err)
 /* Try to hand msg to the PUSH output.  Returns 1 when sent. */
 static int tm__deliver(tm_server_t *s, zmq_msg_t *msg)
 {
+    tm_zwatch_touch(&s->w_deliver);
     if (zmq_msg_send(msg, s->s_deliver, ZMQ_DONTWAIT) >= 0)
         return 1;
     if (errno != EAGAIN)

@@ -22,18 +22,33 @@ int tm_zsock_events(void *sock)
     return ev;
 }
 
+/* What is both wanted and ready; reads ZMQ_EVENTS only when stale. */
+static int tm__wanted_ready(tm_zwatch_t *w)
+{
+    if (!w->active || !w->stale)
+        return 0;
+    /* Read even when nothing is wanted (input paused): the FD stays
+     * readable until the read consumes its signal, and uv_poll is
+     * level-triggered, so an unconsumed signal would wake the loop again
+     * and again until input resumes. */
+    w->zl->event_reads++;
+    int ready = tm_zsock_events(w->sock) & w->interest;
+    if (ready == 0)
+        w->stale = 0;
+    return ready;
+}
+
 /* Returns 1 when the socket is still ready for something wanted. */
 static int tm__service(tm_zwatch_t *w)
 {
     for (int round = 0; round < TM_ZLOOP_ROUNDS; round++) {
-        if (!w->active || w->interest == 0)
-            return 0;
-        int ready = tm_zsock_events(w->sock) & w->interest;
+        int ready = tm__wanted_ready(w);
         if (ready == 0)
             return 0;
         w->cb(w, ready);
+        w->stale = 1;
     }
-    return w->active && (tm_zsock_events(w->sock) & w->interest) != 0;
+    return tm__wanted_ready(w) != 0;
 }
 
 static void tm__check_cb(uv_check_t *h)
@@ -56,7 +71,7 @@ static void tm__prepare_cb(uv_prepare_t *h)
     tm_zloop_t *zl = h->data;
     int pending = 0;
     for (tm_zwatch_t *w = zl->head; w != NULL && !pending; w = w->next)
-        if (w->active && w->interest != 0 && (tm_zsock_events(w->sock) & w->interest) != 0)
+        if (tm__wanted_ready(w) != 0)
             pending = 1;
     if (pending)
         uv_idle_start(&zl->idle, tm__idle_cb);
@@ -73,6 +88,7 @@ static void tm__poll_cb(uv_poll_t *h, int status, int events)
                uv_strerror(status));
         return;
     }
+    w->stale = 1;
     tm__service(w);
 }
 
@@ -81,6 +97,7 @@ int tm_zloop_init(tm_zloop_t *zl, uv_loop_t *loop)
     zl->loop = loop;
     zl->head = NULL;
     zl->wakeups = 0;
+    zl->event_reads = 0;
     int rc = uv_prepare_init(loop, &zl->prepare);
     if (rc == 0)
         rc = uv_check_init(loop, &zl->check);
@@ -129,12 +146,17 @@ int tm_zwatch_start(tm_zloop_t *zl, tm_zwatch_t *w, void *sock, int interest, tm
         return rc;
     }
     w->active = 1;
+    w->stale = 1;
     w->next = zl->head;
     zl->head = w;
     return 0;
 }
 
-void tm_zwatch_set_interest(tm_zwatch_t *w, int interest) { w->interest = interest; }
+void tm_zwatch_set_interest(tm_zwatch_t *w, int interest)
+{
+    w->interest = interest;
+    w->stale = 1;
+}
 
 void tm_zwatch_stop(tm_zwatch_t *w)
 {

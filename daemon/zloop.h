@@ -13,6 +13,18 @@
  *     socket and, if anything wanted is ready, starts a uv_idle so the loop
  *     polls without blocking and the check runs again.
  * Only the loop thread touches the sockets.
+ *
+ * Reading ZMQ_EVENTS is not free: libzmq drains the socket's command
+ * mailbox, and an empty mailbox costs a getpid() and a poll() system call.
+ * Re-reading every socket in both phases of every iteration cost a worker
+ * wake-up four such reads for ingest and publish alone.  So each watch
+ * remembers whether its
+ * state may have changed since ZMQ_EVENTS last reported nothing wanted
+ * ("stale"): the FD firing, an interest change, our own callback, or a send
+ * made elsewhere on the loop thread (which must call tm_zwatch_touch) make
+ * it stale; a read that finds nothing wanted makes it fresh.  A fresh socket
+ * is quiet until its FD fires: that read left the mailbox empty and asleep,
+ * so the next command from another thread signals the FD.
  */
 #ifndef TM_ZLOOP_H
 #define TM_ZLOOP_H
@@ -36,6 +48,7 @@ struct tm_zwatch {
     tm_zloop_t *zl;
     tm_zwatch_t *next;
     int active;
+    int stale; /* ZMQ_EVENTS may have changed since it last showed nothing wanted */
 };
 
 struct tm_zloop {
@@ -44,7 +57,8 @@ struct tm_zloop {
     uv_check_t check;
     uv_idle_t idle;
     tm_zwatch_t *head;
-    unsigned long long wakeups; /* service rounds, for metrics */
+    unsigned long long wakeups;     /* service rounds, for metrics */
+    unsigned long long event_reads; /* ZMQ_EVENTS reads (each may cost system calls) */
 };
 
 int tm_zloop_init(tm_zloop_t *zl, uv_loop_t *loop);
@@ -57,6 +71,10 @@ int tm_zwatch_start(tm_zloop_t *zl, tm_zwatch_t *w, void *sock, int interest, tm
 /* Change what the callback is wanted for (e.g. stop reading input while at
  * the in-flight bound).  Takes effect at the next service round. */
 void tm_zwatch_set_interest(tm_zwatch_t *w, int interest);
+/* Call after a send, receive or option change made on the watched socket
+ * outside its callback: the socket's events must be read again before the
+ * loop blocks. */
+static inline void tm_zwatch_touch(tm_zwatch_t *w) { w->stale = 1; }
 /* Stop watching and close the uv handle.  The socket is not closed. */
 void tm_zwatch_stop(tm_zwatch_t *w);
 

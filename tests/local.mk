@@ -57,7 +57,8 @@ TM_UNIT_LIBS = tests/libtesthost.a $(TM_CORE_LIBS) $(CMOCKA_LIBS) -lm
 TM_CORE_UNIT_TESTS = tests/unit/test_utf8 tests/unit/test_params tests/unit/test_config \
 	tests/unit/test_codec tests/unit/test_doc tests/unit/test_loader tests/unit/test_lane \
 	tests/unit/test_idset tests/unit/test_metrics tests/unit/test_pipeline \
-	tests/unit/test_stats tests/unit/test_spool tests/unit/test_auth tests/unit/test_workers
+	tests/unit/test_stats tests/unit/test_spool tests/unit/test_auth tests/unit/test_workers \
+	tests/unit/test_zloop
 check_PROGRAMS += $(TM_CORE_UNIT_TESTS)
 TESTS += $(TM_CORE_UNIT_TESTS)
 
@@ -97,6 +98,9 @@ tests_unit_test_spool_LDADD = $(TM_UNIT_LIBS)
 tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
 tests_unit_test_auth_CFLAGS = $(TM_UNIT_CFLAGS)
 tests_unit_test_auth_LDADD = $(TM_UNIT_LIBS)
+tests_unit_test_zloop_SOURCES = tests/unit/test_zloop.c
+tests_unit_test_zloop_CFLAGS = $(TM_UNIT_CFLAGS)
+tests_unit_test_zloop_LDADD = $(TM_UNIT_LIBS)
 tests_unit_test_workers_SOURCES = tests/unit/test_workers.c
 tests_unit_test_workers_CFLAGS = $(TM_UNIT_CFLAGS)
 tests_unit_test_workers_LDADD = $(TM_UNIT_LIBS)
