@@ -5,7 +5,8 @@
 #   2. build with AddressSanitizer + UBSan, `make check` again;
 #   3. build with ThreadSanitizer and run the concurrency unit tests (worker
 #      pool, ordered lanes, pipeline, spool writer, metrics, id set);
-#   4. build every libFuzzer harness and run each for FUZZ_SECONDS (default 20);
+#   4. build every libFuzzer harness and run each for FUZZ_SECONDS (default 20),
+#      one per core at a time;
 #   5. `make distcheck` (the release tarball builds and passes its tests).
 # The end-to-end suite includes the service checks: kill -9 restarts under
 # load, hot reloads under load, the memory cap, CurveZMQ, `promtool check
@@ -79,16 +80,37 @@ else
 fi
 unset TSAN_OPTIONS
 
-step "fuzz harnesses, ${fuzz_seconds}s each"
+step "fuzz harnesses, ${fuzz_seconds}s each, $jobs at a time"
 fuzz_out="$src/build-fuzz"
+# Each harness is single-threaded: run one per core, in groups, and print
+# each one's output when its group is done.
+fuzz_group() {
+    local name pids=()
+    for name in "$@"; do
+        bash "$src/tests/fuzz/run.sh" "$fuzz_out" "$fuzz_seconds" "$name" >"$fuzz_out/$name.run" 2>&1 &
+        pids+=($!)
+    done
+    local i=0
+    for name in "$@"; do
+        wait "${pids[$i]}"
+        local rc=$?
+        cat "$fuzz_out/$name.run"
+        record "fuzz: $name" $rc
+        i=$((i + 1))
+    done
+}
 if bash "$src/tests/fuzz/build.sh" "$fuzz_out"; then
+    group=()
     for bin in "$fuzz_out"/fuzz_*; do
         [ -x "$bin" ] && [ -f "$bin" ] || continue
-        case "$bin" in *.log|*-crash-*|*-leak-*|*-timeout-*|*-oom-*) continue ;; esac
-        name=$(basename "$bin")
-        bash "$src/tests/fuzz/run.sh" "$fuzz_out" "$fuzz_seconds" "$name"
-        record "fuzz: $name" $?
+        case "$bin" in *.log|*.run|*-crash-*|*-leak-*|*-timeout-*|*-oom-*) continue ;; esac
+        group+=("$(basename "$bin")")
+        if [ ${#group[@]} -ge "$jobs" ]; then
+            fuzz_group "${group[@]}"
+            group=()
+        fi
     done
+    [ ${#group[@]} -gt 0 ] && fuzz_group "${group[@]}"
 else
     record "fuzz build" 1
 fi

@@ -15,7 +15,7 @@ only=${3:-}
 status=0
 for bin in "$out"/fuzz_*; do
     [ -n "$only" ] && [ "$(basename "$bin")" != "$only" ] && continue
-    case "$bin" in *.log|*-crash-*|*-leak-*|*-timeout-*|*-oom-*) continue ;; esac
+    case "$bin" in *.log|*.run|*-crash-*|*-leak-*|*-timeout-*|*-oom-*) continue ;; esac
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
     corpus="$src/tests/fuzz/corpus/${name#fuzz_}"
