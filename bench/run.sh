@@ -5,6 +5,8 @@
 # per document of the daemon (srv_us/d, all its threads) and of the bench
 # client (cli_us/d).  Both share this machine's cores, so
 # ncores * 1e6 / (srv_us/d + cli_us/d) is the most docs/s the pair can reach.
+# loop/io/work splits srv_us/d by daemon thread: the event loop, libzmq's I/O
+# thread and the stage workers (`textmill bench --pid`).
 #
 #   bench/run.sh [BUILDDIR [SRCDIR]]        (or: make bench)
 #
@@ -54,7 +56,7 @@ print(json.dumps(batch.default_pipeline(sys.argv[2])))' "$src/bench" "$src" ;;
 
 echo "textmill benchmark: $(uname -m), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "corpus: $corpus ($(grep -c . "$corpus") documents, salted so that every text is unique)"
-printf '\n%-8s %-18s %10s %8s %8s %8s %8s %8s %6s %9s %9s %9s\n' chain mode docs/s MB/s p50_ms p99_ms p999_ms max_ms lost RSS_MB srv_us/d cli_us/d
+printf '\n%-8s %-18s %10s %8s %8s %8s %8s %8s %6s %9s %9s %9s %14s\n' chain mode docs/s MB/s p50_ms p99_ms p999_ms max_ms lost RSS_MB srv_us/d cli_us/d loop/io/work
 for chain in $chains; do
     if [ "$chain" = echo ]; then
         port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -92,9 +94,11 @@ try:
     r = json.load(open(path))
 except Exception:
     print("%-8s %-18s %s" % (chain, label, "FAILED")); sys.exit(0)
-print("%-8s %-18s %10.0f %8.1f %8.3f %8.3f %8.3f %8.3f %6d %9.1f %9.1f %9.1f" % (chain, label,
+t = r.get("daemon_threads_cpu_us_per_doc", {})
+split = "%.0f/%.0f/%.0f" % (t.get("loop", -1), t.get("zmq_io", -1), t.get("workers", -1))
+print("%-8s %-18s %10.0f %8.1f %8.3f %8.3f %8.3f %8.3f %6d %9.1f %9.1f %9.1f %14s" % (chain, label,
       r["docs_per_s"], r["mb_per_s"], r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], r["lost"],
-      r["peak_rss_mb"], r.get("daemon_cpu_us_per_doc", -1), r.get("client_cpu_us_per_doc", -1)))
+      r["peak_rss_mb"], r.get("daemon_cpu_us_per_doc", -1), r.get("client_cpu_us_per_doc", -1), split))
 PY
     }
     if [ "$chain" = scale ]; then

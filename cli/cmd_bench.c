@@ -11,6 +11,7 @@
  */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -57,7 +58,8 @@ static void tm__usage(FILE *out)
             "  -d, --duration S       or send for S seconds\n"
             "  -s, --salt             prefix each text with its id (defeats caches)\n"
             "      --drain-timeout MS wait this long for the last results (default 10000)\n"
-            "      --pid PID          report this process's RSS and CPU per document (the daemon's)\n"
+            "      --pid PID          report this process's RSS and CPU per document (the daemon's),\n"
+            "                         in total and by thread (loop, zmq_io, workers, other)\n"
             "      --json             print one JSON object instead of text\n",
             TM_DEFAULT_INGEST, TM_DEFAULT_PUBLISH);
 }
@@ -220,6 +222,55 @@ static double tm__proc_cpu_s(long pid)
     return hz > 0 ? (double)(ut + st) / (double)hz : -1;
 }
 
+/* The daemon's CPU by thread role: where a document's cost goes. */
+enum { TM__T_LOOP, TM__T_IO, TM__T_WORKERS, TM__T_OTHER, TM__T_N };
+static const char *const tm__thread_roles[TM__T_N] = {"loop", "zmq_io", "workers", "other"};
+
+/* CPU seconds of each thread role of process PID, from /proc/PID/task:
+ * the main thread runs the event loop, "tm-work-N" are the stage workers,
+ * "ZMQbg/IO/N" are libzmq's I/O threads, the rest (control, spool writer,
+ * libzmq's reaper) are "other".  Returns -1 when /proc does not tell. */
+static int tm__thread_cpu_s(long pid, double out[TM__T_N])
+{
+    char path[64];
+    for (int i = 0; i < TM__T_N; i++)
+        out[i] = 0;
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char fpath[64], line[1024];
+        long tid = atol(e->d_name);
+        snprintf(fpath, sizeof fpath, "/proc/%ld/task/%ld/stat", pid, tid);
+        FILE *f = fopen(fpath, "r");
+        if (f == NULL)
+            continue; /* the thread just exited */
+        size_t n = fread(line, 1, sizeof line - 1, f);
+        fclose(f);
+        line[n] = '\0';
+        const char *open = strchr(line, '('), *close = strrchr(line, ')');
+        unsigned long long ut, st;
+        if (open == NULL || close == NULL || close < open ||
+            sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                   &st) != 2)
+            continue;
+        const char *comm = open + 1;
+        size_t cl = (size_t)(close - comm);
+        int role = tid == pid                           ? TM__T_LOOP
+                   : cl >= 7 && memcmp(comm, "tm-work", 7) == 0     ? TM__T_WORKERS
+                   : cl >= 8 && memcmp(comm, "ZMQbg/IO", 8) == 0    ? TM__T_IO
+                                                                    : TM__T_OTHER;
+        out[role] += hz > 0 ? (double)(ut + st) / (double)hz : 0;
+    }
+    closedir(d);
+    return hz > 0 ? 0 : -1;
+}
+
 /* CPU seconds this process (the bench client, its ZeroMQ I/O thread
  * included) has used. */
 static double tm__self_cpu_s(void)
@@ -364,6 +415,8 @@ int tm_cmd_bench(int argc, char **argv)
     /* CPU per document for both ends: on a small machine the client and
      * the daemon share the cores, so the sum bounds the throughput. */
     double cpu_self0 = tm__self_cpu_s(), cpu_pid0 = pid > 0 ? tm__proc_cpu_s(pid) : -1;
+    double thr0[TM__T_N], thr1[TM__T_N];
+    int have_thr = pid > 0 && tm__thread_cpu_s(pid, thr0) == 0;
     uint64_t t_start = tm_now_ns(), t_last = t_start;
     uint64_t t_end_send = duration > 0 ? t_start + (uint64_t)(duration * 1e9) : UINT64_MAX;
     uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
@@ -468,6 +521,7 @@ int tm_cmd_bench(int argc, char **argv)
     }
 
     double cpu_self1 = tm__self_cpu_s(), cpu_pid1 = pid > 0 ? tm__proc_cpu_s(pid) : -1;
+    have_thr = have_thr && tm__thread_cpu_s(pid, thr1) == 0;
     uint64_t finished = results + rejected + errors;
     double client_us = finished > 0 && cpu_self0 >= 0 && cpu_self1 >= 0
                            ? (cpu_self1 - cpu_self0) * 1e6 / (double)finished
@@ -475,6 +529,9 @@ int tm_cmd_bench(int argc, char **argv)
     double daemon_us = finished > 0 && cpu_pid0 >= 0 && cpu_pid1 >= 0
                            ? (cpu_pid1 - cpu_pid0) * 1e6 / (double)finished
                            : -1;
+    double thr_us[TM__T_N];
+    for (int i = 0; i < TM__T_N; i++)
+        thr_us[i] = have_thr && finished > 0 ? (thr1[i] - thr0[i]) * 1e6 / (double)finished : -1;
     lat = malloc((results > 0 ? results : 1) * sizeof *lat);
     size_t nl = 0;
     for (uint64_t k = 0; k < sent && lat != NULL; k++)
@@ -497,11 +554,14 @@ int tm_cmd_bench(int argc, char **argv)
                "\"seconds\":%.3f,\"docs_per_s\":%.0f,\"mb_per_s\":%.2f,\"mean_doc_bytes\":%.0f,"
                "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
                "\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f,\"daemon_cpu_us_per_doc\":%.1f,"
-               "\"client_cpu_us_per_doc\":%.1f}\n",
+               "\"client_cpu_us_per_doc\":%.1f,\"daemon_threads_cpu_us_per_doc\":{\"%s\":%.1f,"
+               "\"%s\":%.1f,\"%s\":%.1f,\"%s\":%.1f}}\n",
                rate > 0 ? "open" : "closed", rate > 0 ? 0 : window, rate, salt ? "true" : "false",
                (unsigned long long)sent, (unsigned long long)results, (unsigned long long)rejected,
                (unsigned long long)errors, (unsigned long long)lost, secs, dps, mbps,
-               corpus.mean_bytes, p50, p90, p99, p999, pmax, rss, hwm, daemon_us, client_us);
+               corpus.mean_bytes, p50, p90, p99, p999, pmax, rss, hwm, daemon_us, client_us,
+               tm__thread_roles[0], thr_us[0], tm__thread_roles[1], thr_us[1], tm__thread_roles[2],
+               thr_us[2], tm__thread_roles[3], thr_us[3]);
     } else {
         if (rate > 0)
             printf("textmill bench: open loop at %.0f docs/s, %s%s\n", rate, argv[optind],
@@ -521,6 +581,11 @@ int tm_cmd_bench(int argc, char **argv)
         if (daemon_us >= 0)
             printf("  CPU per document: daemon %.1f us, this client %.1f us\n", daemon_us,
                    client_us);
+        if (have_thr)
+            printf("  daemon CPU per document by thread: loop %.1f us, zmq_io %.1f us, workers "
+                   "%.1f us, other %.1f us\n",
+                   thr_us[TM__T_LOOP], thr_us[TM__T_IO], thr_us[TM__T_WORKERS],
+                   thr_us[TM__T_OTHER]);
         else if (client_us >= 0)
             printf("  CPU per document: this client %.1f us\n", client_us);
     }

@@ -177,6 +177,11 @@ class Clients(unittest.TestCase):
             # /proc counts in clock ticks (10 ms): a short run may round to 0.
             self.assertGreaterEqual(res["daemon_cpu_us_per_doc"], 0)
             self.assertGreater(res["client_cpu_us_per_doc"], 0)
+            # ... and the daemon's CPU by thread role (-1 when /proc failed).
+            thr = res["daemon_threads_cpu_us_per_doc"]
+            self.assertEqual(sorted(thr), ["loop", "other", "workers", "zmq_io"])
+            for role, us in thr.items():
+                self.assertGreaterEqual(us, 0, role)
         finally:
             code = d.stop()
             d.cleanup()
