@@ -463,6 +463,40 @@ static int pp__form(const pp_doc_t *p, uint64_t h)
     }
 }
 
+/* What pp__form tells of h (want: the bits asked for, 1 or 2), for the
+ * first PP_FORM_SCANS questions of a document by a scan of its tokens (the
+ * same tokens and keys the set holds: no set to build for a handful of
+ * questions), then from the set, built at the next question. */
+#define PP_FORM_SCANS 16
+static int pp__form_ask(pp_doc_t *p, const st_doc_t *d, uint64_t h, int want)
+{
+    if (!p->forms_built && p->forms_scans < PP_FORM_SCANS) {
+        p->forms_scans++;
+        uint64_t key = pp__form_key(h), hm = h & ~(uint64_t)1;
+        int r = 0;
+        const st_token_t *t = d->tok, *end = d->tok + d->ntok;
+        for (;; t++) {
+            if (hm > 2) /* hm is the key, and no other hash maps to it */
+                while (t < end && (t->hash & ~(uint64_t)1) != hm)
+                    t++;
+            else
+                while (t < end && pp__form_key(t->hash) != key)
+                    t++;
+            if (t == end)
+                break;
+            if (t->low_len == 0 || (t->flags & TK_EMOJI))
+                continue;
+            r |= 1 | ((t->flags & TK_CAP) ? 0 : 2);
+            if (r & want)
+                break;
+        }
+        return r;
+    }
+    if (!p->forms_built && !pp__forms_build(p, d))
+        return 0;
+    return pp__form(p, h);
+}
+
 /* "Trump-Putin", "Biden-Harris": a hyphenated pair of capitalised words each
  * of which the document also uses on its own, or one of which is an
  * organisation/place or never-name word ("U.S.-China"), names a relation
@@ -474,8 +508,6 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
     size_t n = t->end - t->start;
     if (n != t->low_len || memchr(low, '-', n) == NULL)
         return 0; /* no hyphen (or a non-ASCII case change: left alone) */
-    if (!p->forms_built && !pp__forms_build(p, d))
-        return 0;
     size_t parts = 0, alone = 0, other = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a;
@@ -486,7 +518,7 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
                 return 0; /* "Obama-era", "al-Assad": not a pair of names */
             parts++;
             uint64_t h = sl_hash(low + a, b - a);
-            if (pp__form(p, h) != 0)
+            if (pp__form_ask(p, d, h, 1) != 0)
                 alone++;
             const sl_entry_t *e = lx != NULL ? sl_get_hashed(lx, h, low + a, b - a) : NULL;
             if (e != NULL && (e->flags & (SL_ORG | SL_NOT_NAME)))
@@ -501,9 +533,7 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
  * writes it in lower case ("Meet" / "meet"). */
 static int pp__initial_common(pp_doc_t *p, const st_doc_t *d, const st_token_t *t)
 {
-    if (!p->forms_built && !pp__forms_build(p, d))
-        return 0;
-    return (pp__form(p, t->hash) & 2) != 0;
+    return (pp__form_ask(p, d, t->hash, 2) & 2) != 0;
 }
 
 static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_mentions)
@@ -919,6 +949,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
         p->forms[p->forms_used[j]] = 0;
     p->forms_nused = 0;
     p->forms_built = 0;
+    p->forms_scans = 0;
     if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
         !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
         return TM_ENOMEM;
