@@ -195,6 +195,10 @@ static int32_t pp__match(const pp_doc_t *p, const char *f, size_t fl, const char
     uint32_t best_n = 0;
     for (size_t i = 0; i < p->ne; i++) {
         const pp_entity_t *e = &p->ent[i];
+        /* Neither the surname nor (one word) the first name has the
+         * word's length: no match (most entities). */
+        if (e->surname_len != ll && (ntok != 1 || e->first_len != ll))
+            continue;
         if (e->unresolved)
             continue;
         int sur = pp__eq_lower(l, ll, pp_str(p, e->surname_off), e->surname_len);
