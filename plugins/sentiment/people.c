@@ -480,10 +480,15 @@ static int pp__form_ask(pp_doc_t *p, const st_doc_t *d, uint64_t h, int want)
         int r = 0;
         const st_token_t *t = d->tok, *end = d->tok + d->ntok;
         for (;; t++) {
-            if (hm > 2) /* hm is the key, and no other hash maps to it */
-                while (t < end && (t->hash & ~(uint64_t)1) != hm)
+            if (hm > 2) { /* hm is the key, and no other hash maps to it */
+                const uint64_t hq = hm | 1; /* (t->hash | 1) == hq: the same test */
+                /* Four tokens a step, one branch for the four. */
+                while (end - t >= 4 && ((t[0].hash | 1) != hq) & ((t[1].hash | 1) != hq) &
+                                           ((t[2].hash | 1) != hq) & ((t[3].hash | 1) != hq))
+                    t += 4;
+                while (t < end && (t->hash | 1) != hq)
                     t++;
-            else
+            } else
                 while (t < end && pp__form_key(t->hash) != key)
                     t++;
             if (t == end)
