@@ -63,15 +63,18 @@ static int pp__str(pp_doc_t *p, const char *s, size_t n, int lower, uint32_t *of
 
 size_t pp_token_at(const st_doc_t *d, uint32_t off)
 {
-    size_t lo = 0, hi = d->ntok;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (d->tok[mid].end <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* The lower bound by halving a window [base, base + n) that holds it,
+     * with a conditional move instead of a branch the data decides. */
+    const st_token_t *tok = d->tok;
+    size_t base = 0, n = d->ntok;
+    if (n == 0)
+        return 0;
+    while (n > 1) {
+        size_t half = n / 2;
+        base = tok[base + half - 1].end <= off ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return base + (tok[base].end <= off);
 }
 
 /* Byte end of a name token without a possessive ending. */
