@@ -139,8 +139,10 @@ static int pp__eq_lower(const char *a, size_t an, const char *lower, size_t ln)
     return 1;
 }
 
-/* A new entity's index; -1 on out of memory, -2 when max_entities is reached. */
-static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gender, int from_quotes)
+/* A new entity's index; -1 on out of memory, -2 when max_entities is reached.
+ * f/fl, l/ll: pp__name_parts of the name. */
+static int32_t pp__new_entity_parts(pp_doc_t *p, const char *name, size_t n, const char *f,
+                                    size_t fl, const char *l, size_t ll, int gender, int from_quotes)
 {
     if (p->max_entities > 0 && p->ne >= p->max_entities)
         return -2;
@@ -148,9 +150,6 @@ static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gende
         return -1;
     pp_entity_t *e = &p->ent[p->ne];
     memset(e, 0, sizeof *e);
-    const char *f, *l;
-    size_t fl, ll;
-    pp__name_parts(name, n, &f, &fl, &l, &ll);
     if (!pp__str(p, name, n, 0, &e->name_off) ||
         !pp__str(p, l ? l : name, l ? ll : n, 1, &e->surname_off) ||
         !pp__str(p, f ? f : name, f ? fl : n, 1, &e->first_off))
@@ -166,6 +165,14 @@ static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gende
     e->gender = (uint8_t)gender;
     e->from_quotes = (uint8_t)from_quotes;
     return (int32_t)p->ne++;
+}
+
+static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gender, int from_quotes)
+{
+    const char *f, *l;
+    size_t fl, ll;
+    pp__name_parts(name, n, &f, &fl, &l, &ll);
+    return pp__new_entity_parts(p, name, n, f, fl, l, ll, gender, from_quotes);
 }
 
 static int pp__add_mention(pp_doc_t *p, const st_doc_t *d, uint32_t start, uint32_t end,
@@ -359,7 +366,7 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
     int ntok = (int)(k - nb);
     int32_t ent = pp__match(p, f, fl, l, ll, ntok);
     if (ent < 0) {
-        ent = pp__new_entity(p, name, n, gender, 0);
+        ent = pp__new_entity_parts(p, name, n, f, fl, l, ll, gender, 0);
         if (ent == -2)
             return 1; /* too many people: the rest are left out */
         if (ent < 0)
