@@ -767,7 +767,10 @@ void pm_predict_acc(const pm_model_t *m, const double acc[PM_CLASSES],
             mx = z[k];
     double sum = 0;
     for (int k = 0; k < PM_CLASSES; k++) {
-        z[k] = exp(z[k] - mx);
+        /* exp(±0) is exactly 1: the largest class's call is skipped (a NaN
+         * difference still goes through exp). */
+        double dz = z[k] - mx;
+        z[k] = dz == 0 ? 1.0 : exp(dz);
         sum += z[k];
     }
     for (int k = 0; k < PM_CLASSES; k++) {

@@ -63,15 +63,18 @@ static int pp__str(pp_doc_t *p, const char *s, size_t n, int lower, uint32_t *of
 
 size_t pp_token_at(const st_doc_t *d, uint32_t off)
 {
-    size_t lo = 0, hi = d->ntok;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (d->tok[mid].end <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* The lower bound by halving a window [base, base + n) that holds it,
+     * with a conditional move instead of a branch the data decides. */
+    const st_token_t *tok = d->tok;
+    size_t base = 0, n = d->ntok;
+    if (n == 0)
+        return 0;
+    while (n > 1) {
+        size_t half = n / 2;
+        base = tok[base + half - 1].end <= off ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return base + (tok[base].end <= off);
 }
 
 /* Byte end of a name token without a possessive ending. */
@@ -136,8 +139,10 @@ static int pp__eq_lower(const char *a, size_t an, const char *lower, size_t ln)
     return 1;
 }
 
-/* A new entity's index; -1 on out of memory, -2 when max_entities is reached. */
-static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gender, int from_quotes)
+/* A new entity's index; -1 on out of memory, -2 when max_entities is reached.
+ * f/fl, l/ll: pp__name_parts of the name. */
+static int32_t pp__new_entity_parts(pp_doc_t *p, const char *name, size_t n, const char *f,
+                                    size_t fl, const char *l, size_t ll, int gender, int from_quotes)
 {
     if (p->max_entities > 0 && p->ne >= p->max_entities)
         return -2;
@@ -145,9 +150,6 @@ static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gende
         return -1;
     pp_entity_t *e = &p->ent[p->ne];
     memset(e, 0, sizeof *e);
-    const char *f, *l;
-    size_t fl, ll;
-    pp__name_parts(name, n, &f, &fl, &l, &ll);
     if (!pp__str(p, name, n, 0, &e->name_off) ||
         !pp__str(p, l ? l : name, l ? ll : n, 1, &e->surname_off) ||
         !pp__str(p, f ? f : name, f ? fl : n, 1, &e->first_off))
@@ -163,6 +165,14 @@ static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gende
     e->gender = (uint8_t)gender;
     e->from_quotes = (uint8_t)from_quotes;
     return (int32_t)p->ne++;
+}
+
+static int32_t pp__new_entity(pp_doc_t *p, const char *name, size_t n, int gender, int from_quotes)
+{
+    const char *f, *l;
+    size_t fl, ll;
+    pp__name_parts(name, n, &f, &fl, &l, &ll);
+    return pp__new_entity_parts(p, name, n, f, fl, l, ll, gender, from_quotes);
 }
 
 static int pp__add_mention(pp_doc_t *p, const st_doc_t *d, uint32_t start, uint32_t end,
@@ -195,6 +205,10 @@ static int32_t pp__match(const pp_doc_t *p, const char *f, size_t fl, const char
     uint32_t best_n = 0;
     for (size_t i = 0; i < p->ne; i++) {
         const pp_entity_t *e = &p->ent[i];
+        /* Neither the surname nor (one word) the first name has the
+         * word's length: no match (most entities). */
+        if (e->surname_len != ll && (ntok != 1 || e->first_len != ll))
+            continue;
         if (e->unresolved)
             continue;
         int sur = pp__eq_lower(l, ll, pp_str(p, e->surname_off), e->surname_len);
@@ -352,7 +366,7 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
     int ntok = (int)(k - nb);
     int32_t ent = pp__match(p, f, fl, l, ll, ntok);
     if (ent < 0) {
-        ent = pp__new_entity(p, name, n, gender, 0);
+        ent = pp__new_entity_parts(p, name, n, f, fl, l, ll, gender, 0);
         if (ent == -2)
             return 1; /* too many people: the rest are left out */
         if (ent < 0)
@@ -463,6 +477,45 @@ static int pp__form(const pp_doc_t *p, uint64_t h)
     }
 }
 
+/* What pp__form tells of h (want: the bits asked for, 1 or 2), for the
+ * first PP_FORM_SCANS questions of a document by a scan of its tokens (the
+ * same tokens and keys the set holds: no set to build for a handful of
+ * questions), then from the set, built at the next question. */
+#define PP_FORM_SCANS 16
+static int pp__form_ask(pp_doc_t *p, const st_doc_t *d, uint64_t h, int want)
+{
+    if (!p->forms_built && p->forms_scans < PP_FORM_SCANS) {
+        p->forms_scans++;
+        uint64_t key = pp__form_key(h), hm = h & ~(uint64_t)1;
+        int r = 0;
+        const st_token_t *t = d->tok, *end = d->tok + d->ntok;
+        for (;; t++) {
+            if (hm > 2) { /* hm is the key, and no other hash maps to it */
+                const uint64_t hq = hm | 1; /* (t->hash | 1) == hq: the same test */
+                /* Four tokens a step, one branch for the four. */
+                while (end - t >= 4 && ((t[0].hash | 1) != hq) & ((t[1].hash | 1) != hq) &
+                                           ((t[2].hash | 1) != hq) & ((t[3].hash | 1) != hq))
+                    t += 4;
+                while (t < end && (t->hash | 1) != hq)
+                    t++;
+            } else
+                while (t < end && pp__form_key(t->hash) != key)
+                    t++;
+            if (t == end)
+                break;
+            if (t->low_len == 0 || (t->flags & TK_EMOJI))
+                continue;
+            r |= 1 | ((t->flags & TK_CAP) ? 0 : 2);
+            if (r & want)
+                break;
+        }
+        return r;
+    }
+    if (!p->forms_built && !pp__forms_build(p, d))
+        return 0;
+    return pp__form(p, h);
+}
+
 /* "Trump-Putin", "Biden-Harris": a hyphenated pair of capitalised words each
  * of which the document also uses on its own, or one of which is an
  * organisation/place or never-name word ("U.S.-China"), names a relation
@@ -474,8 +527,6 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
     size_t n = t->end - t->start;
     if (n != t->low_len || memchr(low, '-', n) == NULL)
         return 0; /* no hyphen (or a non-ASCII case change: left alone) */
-    if (!p->forms_built && !pp__forms_build(p, d))
-        return 0;
     size_t parts = 0, alone = 0, other = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a;
@@ -486,7 +537,7 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
                 return 0; /* "Obama-era", "al-Assad": not a pair of names */
             parts++;
             uint64_t h = sl_hash(low + a, b - a);
-            if (pp__form(p, h) != 0)
+            if (pp__form_ask(p, d, h, 1) != 0)
                 alone++;
             const sl_entry_t *e = lx != NULL ? sl_get_hashed(lx, h, low + a, b - a) : NULL;
             if (e != NULL && (e->flags & (SL_ORG | SL_NOT_NAME)))
@@ -501,9 +552,7 @@ static int pp__pair(pp_doc_t *p, const st_doc_t *d, const sl_lexicon_t *lx, cons
  * writes it in lower case ("Meet" / "meet"). */
 static int pp__initial_common(pp_doc_t *p, const st_doc_t *d, const st_token_t *t)
 {
-    if (!p->forms_built && !pp__forms_build(p, d))
-        return 0;
-    return (pp__form(p, t->hash) & 2) != 0;
+    return (pp__form_ask(p, d, t->hash, 2) & 2) != 0;
 }
 
 static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_mentions)
@@ -879,6 +928,40 @@ static void pp__members(const cJSON *o, const char *const *keys, int nk, const c
             }
 }
 
+/* pp__members for a quote's five keys ("start", "end", "speaker",
+ * "speaker_start", "speaker_end"; out in that order): the same members,
+ * each name told apart by its first bytes and one comparison of the rest
+ * instead of a strcmp per key it may be (a quote item has a dozen members,
+ * five of them starting with "speaker"). */
+static void pp__quote_members(const cJSON *o, const cJSON **out)
+{
+    int left = 5;
+    for (int j = 0; j < 5; j++)
+        out[j] = NULL;
+    for (const cJSON *c = o->child; c != NULL && c->string != NULL && left > 0; c = c->next) {
+        const char *k = c->string;
+        int j = -1;
+        if (k[0] == 'e') {
+            if (strcmp(k + 1, "nd") == 0)
+                j = 1;
+        } else if (k[0] == 's') {
+            if (k[1] == 't') {
+                if (strcmp(k + 2, "art") == 0)
+                    j = 0;
+            } else if (k[1] == 'p' && strncmp(k + 2, "eaker", 5) == 0) {
+                if (k[7] == '\0')
+                    j = 2;
+                else if (k[7] == '_')
+                    j = strcmp(k + 8, "start") == 0 ? 3 : strcmp(k + 8, "end") == 0 ? 4 : -1;
+            }
+        }
+        if (j >= 0 && out[j] == NULL) {
+            out[j] = c;
+            left--;
+        }
+    }
+}
+
 /* A [start, end) span from the number members a and b, checked against the
  * text; the tokens it covers. */
 static int pp__span_items(const st_doc_t *d, const cJSON *xa, const cJSON *xb, uint32_t *s,
@@ -919,6 +1002,7 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
         p->forms[p->forms_used[j]] = 0;
     p->forms_nused = 0;
     p->forms_built = 0;
+    p->forms_scans = 0;
     if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
         !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
         return TM_ENOMEM;
@@ -967,12 +1051,10 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
             uint32_t s = 0, e = 0;
             size_t tb = 0, te = 0;
             /* The quote's members in one walk. */
-            static const char *const qkeys[5] = {"start", "end", "speaker", "speaker_start",
-                                                 "speaker_end"};
             const cJSON *qx[5] = {NULL, NULL, NULL, NULL, NULL};
             int isobj = cJSON_IsObject(q);
             if (isobj)
-                pp__members(q, qkeys, 5, qx);
+                pp__quote_members(q, qx);
             int ok = isobj && pp__span_items(d, qx[0], qx[1], &s, &e, &tb, &te);
             if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
                 return TM_ENOMEM;

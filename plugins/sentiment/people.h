@@ -65,12 +65,15 @@ typedef struct pp_doc {
     uint32_t *deferred;           /* sentences with sentence-initial candidates */
     size_t ndeferred, deferred_cap;
     /* The document's word forms (token hashes, bit 0 of the stored value:
-     * seen in lower case), built on first use by the name rules.  All zero
+     * seen in lower case), built by the name rules once a few questions
+     * (answered by scanning the tokens: most documents ask about four) have
+     * been asked.  All zero
      * between documents: the slots a document filled (forms_used) are
      * cleared at the next pp_find, not the whole table. */
     uint64_t *forms;
     size_t forms_cap, forms_mask;
     int forms_built;
+    int forms_scans;              /* questions answered by a scan of the tokens (the first few) */
     uint32_t *forms_used;
     size_t forms_nused;
     const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */

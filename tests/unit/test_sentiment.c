@@ -1017,6 +1017,35 @@ static void test_not_people(void **state)
     tm_doc_destroy(&doc);
 }
 
+/* The same decisions when the word-form questions ("is this word also in
+ * the text, in lower case?", asked of sentence-initial words and of the
+ * parts of hyphenated pairs) come after the document's first 16, which are
+ * answered by scanning the tokens, and are answered from the form set
+ * built then: ten made-up hyphenated names first ask 30 of them. */
+static void test_not_people_form_set(void **state)
+{
+    (void)state;
+    FILE *f = fopen(TM_SENTIMENT_TESTDATA "/not_people.txt", "rb");
+    assert_non_null(f);
+    char text[8192];
+    size_t n = 0;
+    for (char c = 'a'; c < 'a' + 10; c++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "Qa%c-Zu%c left. ", c, c);
+    n += fread(text + n, 1, sizeof text - n - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    tm_doc_t *doc = run_text(g_th, text, n);
+    const cJSON *a = ann(doc);
+    assert_non_null(entity(a, "Qaa-Zua")); /* (its parts are not words of the text) */
+    assert_non_null(entity(a, "Maria Lopez"));
+    assert_non_null(entity(a, "Ana Chen"));
+    assert_non_null(entity(a, "Stephanie Okafor-Brandt"));
+    assert_null(entity(a, "Lopez-Chen")); /* both parts are used alone */
+    assert_null(entity(a, "Gather"));     /* "gather" is written in lower case too */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "entities")), 13);
+    tm_doc_destroy(&doc);
+}
+
 /* sl_hash (the inlined short-input path) gives XXH3_64bits' values: the
  * trained weights are keyed by them. */
 static void test_hash_is_xxh3(void **state)
@@ -1035,6 +1064,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_is_xxh3),
+        cmocka_unit_test(test_not_people_form_set),
         cmocka_unit_test(test_polarity),
         cmocka_unit_test(test_negation),
         cmocka_unit_test(test_negation_bias_and_un_prefix),
