@@ -169,6 +169,9 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
     }
     return NULL;
 }
+/* After the last qt_lex_add: the table re-laid for fast look-ups of short
+ * words (the same entries).  -1 when out of memory (the table is unchanged). */
+int qt_lex_pack(qt_lex_t *lx);
 /* Load a data file.  kind selects the line format (see qt_lex.c).  On
  * failure fills msg (naming the file and line) and returns -1. */
 enum { QT_FILE_CUES = 1, QT_FILE_TAGGED };

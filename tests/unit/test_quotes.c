@@ -8,7 +8,8 @@
  * (offsets, mentions), the configuration errors, the options and bad input;
  * test_raw_output checks that raw_output gives byte-identical results;
  * test_word_forms checks the tokenizer's word keys, possessives, case flags
- * and -ly adverbs.
+ * and -ly adverbs; test_lex_pack that re-laying the lexicon's table keeps
+ * every answer.
  */
 #include "unit.h"
 
@@ -573,6 +574,85 @@ static void test_raw_output(void **state)
  * every word's key is the lexicon's hash of its core (qt_hash_word: ASCII
  * lower-cased, apostrophes folded), a trailing 's is a possessive outside
  * the core, and the case flags and -ly adverbs follow their rules. */
+/* qt_lex_pack re-lays the table: every key gives the same classes after
+ * it, absent keys stay absent, and the short words come out in one probe
+ * (the point of it).  Shipped lexicons plus a colliding crowd of words. */
+static void test_lex_pack(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    char path[4400], msg[400];
+    snprintf(path, sizeof path, "%s/cue_verbs.txt", data_dir);
+    assert_int_equal(qt_lex_load(&lx, path, QT_FILE_CUES, msg, sizeof msg), 0);
+    static const char *const files[] = {"titles.txt", "roles.txt", "pronouns.txt",
+                                        "function_words.txt", "cue_phrases.txt"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[f]);
+        assert_int_equal(qt_lex_load(&lx, path, QT_FILE_TAGGED, msg, sizeof msg), 0);
+    }
+    char w[16];
+    for (int k = 0; k < 3000; k++) { /* long (hashed) and short keys */
+        int n = snprintf(w, sizeof w, k % 2 ? "zq%dx" : "longword%05d", k);
+        assert_int_equal(qt_lex_add(&lx, w, (size_t)n, LX_ROLE, (uint16_t)(k & 7)), 0);
+    }
+    size_t size = lx.mask + 1, n = 0;
+    qt_lexent_t *before = malloc(lx.count * sizeof *before);
+    assert_non_null(before);
+    for (size_t i = 0; i < size; i++)
+        if (lx.tab[i].used)
+            before[n++] = lx.tab[i];
+    assert_int_equal(n, lx.count);
+    assert_int_equal(qt_lex_pack(&lx), 0);
+    assert_int_equal(lx.mask + 1, size);
+    size_t used = 0;
+    for (size_t i = 0; i < size; i++)
+        used += lx.tab[i].used;
+    assert_int_equal(used, n);
+    for (size_t k = 0; k < n; k++) {
+        const qt_lexent_t *le = qt_lex_get(&lx, before[k].h);
+        assert_non_null(le);
+        assert_int_equal(le->cls, before[k].cls);
+        assert_int_equal(le->extra, before[k].extra);
+        assert_int_equal(le->phr, before[k].phr);
+    }
+    assert_null(qt_lex_get(&lx, qt_hash_word("zzyzx", 5)));
+    assert_null(qt_lex_get(&lx, qt_hash_word("notalistedword", 14)));
+    /* "the", "of", "said": in their home slots now */
+    static const char *const shortw[] = {"the", "of", "said", "a", "and"};
+    for (size_t k = 0; k < sizeof shortw / sizeof *shortw; k++) {
+        uint64_t h = qt_hash_word(shortw[k], strlen(shortw[k]));
+        const qt_lexent_t *le = qt_lex_get(&lx, h);
+        assert_non_null(le);
+        assert_ptr_equal(le, &lx.tab[qt_hmix(h) >> lx.shift]);
+    }
+    free(before);
+    qt_lex_free(&lx);
+
+    /* a long word added first takes "the"'s home slot; after the pack
+     * "the" has it (and the long word is still found) */
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_add(&lx, "x", 1, LX_FUNC, 0), 0); /* makes the table */
+    const uint64_t the = qt_hash_word("the", 3);
+    const size_t home = (size_t)(qt_hmix(the) >> lx.shift);
+    int k = 0, m = 0;
+    for (; k < 1000000; k++) {
+        m = snprintf(w, sizeof w, "longword%07d", k);
+        if ((size_t)(qt_hmix(qt_hash_word(w, (size_t)m)) >> lx.shift) == home)
+            break;
+    }
+    assert_true(k < 1000000);
+    assert_int_equal(qt_lex_add(&lx, w, (size_t)m, LX_ROLE, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "the", 3, LX_DET, 0), 0);
+    assert_ptr_not_equal(qt_lex_get(&lx, the), &lx.tab[home]);
+    assert_int_equal(qt_lex_pack(&lx), 0);
+    assert_ptr_equal(qt_lex_get(&lx, the), &lx.tab[home]);
+    assert_int_equal(qt_lex_get(&lx, the)->cls, LX_DET);
+    assert_non_null(qt_lex_get(&lx, qt_hash_word(w, (size_t)m)));
+    assert_int_equal(qt_lex_get(&lx, qt_hash_word(w, (size_t)m))->cls, LX_ROLE);
+    qt_lex_free(&lx);
+}
+
 static void test_word_forms(void **state)
 {
     (void)state;
@@ -657,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_raw_output),
         cmocka_unit_test(test_word_forms),
+        cmocka_unit_test(test_lex_pack),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
