@@ -660,6 +660,9 @@ static void test_word_forms(void **state)
     qt_lex_init(&lx);
     assert_int_equal(qt_lex_add(&lx, "don't", 5, LX_AUX | LX_NEG, 0), 0);
     assert_int_equal(qt_lex_add(&lx, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
+    qt_lex_t lx2; /* "mayor" alone (the end cases) */
+    qt_lex_init(&lx2);
+    assert_int_equal(qt_lex_add(&lx2, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
     qt_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
     static const struct {
@@ -723,6 +726,49 @@ static void test_word_forms(void **state)
             qt_doc_free(&d);
         }
     }
+    /* a word before a character starting with 0xE2: the word ends there
+     * (dashes, double quote marks, ellipsis, U+2019 before no letter) or
+     * goes on (U+2019 or U+2011 before a letter) exactly as the full
+     * scanner has it */
+    static const struct {
+        const char *after; /* what follows "mayor" */
+        size_t len;        /* the word's bytes */
+        uint32_t lex;
+    } ends[] = {
+        {"\xe2\x80\x9d said", 5, LX_TITLE | LX_PERSON},   /* ” */
+        {"\xe2\x80\x9c said", 5, LX_TITLE | LX_PERSON},   /* “ */
+        {"\xe2\x80\x94said", 5, LX_TITLE | LX_PERSON},    /* — */
+        {"\xe2\x80\x93 said", 5, LX_TITLE | LX_PERSON},   /* – */
+        {"\xe2\x80\xa6 said", 5, LX_TITLE | LX_PERSON},   /* … */
+        {"\xe2\x80\x99 said", 5, LX_TITLE | LX_PERSON},   /* ’ then a space */
+        {"\xe2\x80\x99, said", 5, LX_TITLE | LX_PERSON},  /* ’ then a comma */
+        {"\xe2\x80\x99", 5, LX_TITLE | LX_PERSON},        /* ’ at the end */
+        {"\xe2\x80\x99" "9 said", 5, LX_TITLE | LX_PERSON}, /* ’ then a digit */
+        {"\xe2\x80\x99" "d said", 9, 0},                  /* ’ then a letter: one word */
+        {"\xe2\x80\x99\xc3\xa9 said", 10, 0},            /* ’ then a non-ASCII letter */
+        {"\xe2\x80\x91x said", 9, 0},                     /* non-breaking hyphen */
+        {"\xe2\x80\x98 said", 5, LX_TITLE | LX_PERSON},   /* ‘ */
+    };
+    for (size_t c = 0; c < sizeof ends / sizeof ends[0]; c++) {
+        for (int where = 0; where < 2; where++) {
+            char text[160];
+            int len = snprintf(text, sizeof text, "%smayor%s", where ? "The " : "", ends[c].after);
+            size_t at = where ? 4 : 0;
+            qt_doc_t d;
+            memset(&d, 0, sizeof d);
+            qt_doc_reset(&d, text, (size_t)len, &lx2, &cfg);
+            assert_int_equal(qt_tokenize(&d), 0);
+            const qt_tok_t *tk = NULL;
+            for (size_t k = 0; k < d.n_tok; k++)
+                if (d.tok[k].s == at)
+                    tk = &d.tok[k];
+            if (tk == NULL || tk->kind != TK_WORD || tk->e != at + ends[c].len || tk->ce != tk->e ||
+                tk->lex != ends[c].lex || tk->h != qt_hash_word(text + tk->s, tk->ce - tk->s))
+                fail_msg("end case %zu (%d): e %u lex %#x", c, where, tk ? tk->e : 0, tk ? tk->lex : 0);
+            qt_doc_free(&d);
+        }
+    }
+    qt_lex_free(&lx2);
     qt_lex_free(&lx);
 }
 
