@@ -1251,7 +1251,12 @@ void qt_sentences(qt_doc_t *d)
      * (d->caps) can be names */
     for (size_t ci = 0; ci < d->n_caps; ci++) {
         int32_t i = d->caps[ci];
-        if (qt_namey_rule(d, i))
-            d->tok[i].flags |= TF_NAMEY;
+        qt_tok_t *tk = &d->tok[i];
+        /* a capitalised word in no list, outside quotations (most of them):
+         * qt_namey_rule's answer is yes, without the call */
+        if ((tk->lex == 0 && tk->kind == TK_WORD && !(tk->flags & TF_INQ) &&
+             (tk->flags & (TF_CAP | TF_UPPER))) ||
+            qt_namey_rule(d, i))
+            tk->flags |= TF_NAMEY;
     }
 }

@@ -9,7 +9,7 @@
  * test_raw_output checks that raw_output gives byte-identical results;
  * test_word_forms checks the tokenizer's word keys, possessives, case flags
  * and -ly adverbs; test_lex_pack that re-laying the lexicon's table keeps
- * every answer.
+ * every answer; test_namey the proper-name flag qt_sentences sets.
  */
 #include "unit.h"
 
@@ -653,6 +653,52 @@ static void test_lex_pack(void **state)
     qt_lex_free(&lx);
 }
 
+/* TF_NAMEY, as qt_sentences sets it on capitalised words (most of them
+ * without calling qt_namey_rule): a capitalised word in no list is a name
+ * outside a quotation and not inside one; a title is not; a capitalised
+ * function word inside a name is ("Theresa May said"). */
+static void test_namey(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_add(&lx, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "may", 3, LX_AUX, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "said", 4, LX_CUE | LX_SPEECH | LX_CLAUSE, 0), 0);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.single_quotes = 1;
+    const char *text = "Mayor Smith said \"Jones left Paris\" and Theresa May said no.";
+    static const struct {
+        const char *word; /* with the space after it: found once */
+        int namey;
+    } want[] = {{"Mayor ", 0}, {"Smith ", 1}, {"Jones ", 0}, {"Paris\"", 0}, {"Theresa ", 1},
+                {"May ", 1}};
+    qt_doc_t d;
+    memset(&d, 0, sizeof d);
+    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
+    assert_int_equal(qt_tokenize(&d), 0);
+    qt_pair_marks(&d);
+    qt_sentences(&d);
+    assert_int_equal(d.oom, 0);
+    for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
+        const char *at = strstr(text, want[w].word);
+        assert_non_null(at);
+        const qt_tok_t *tk = NULL;
+        for (size_t k = 0; k < d.n_tok; k++)
+            if (d.tok[k].s == (uint32_t)(at - text))
+                tk = &d.tok[k];
+        assert_non_null(tk);
+        if (((tk->flags & TF_NAMEY) != 0) != want[w].namey ||
+            want[w].namey != qt_namey_rule(&d, (int32_t)(tk - d.tok)))
+            fail_msg("\"%s\": flags %#x lex %#x TF_NAMEY %d, rule %d, want %d", want[w].word, tk->flags, tk->lex,
+                     (tk->flags & TF_NAMEY) != 0, qt_namey_rule(&d, (int32_t)(tk - d.tok)),
+                     want[w].namey);
+    }
+    qt_doc_free(&d);
+    qt_lex_free(&lx);
+}
+
 static void test_word_forms(void **state)
 {
     (void)state;
@@ -784,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_raw_output),
         cmocka_unit_test(test_word_forms),
         cmocka_unit_test(test_lex_pack),
+        cmocka_unit_test(test_namey),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
