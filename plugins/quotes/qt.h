@@ -497,7 +497,21 @@ static inline int tk_stop(const qt_doc_t *d, int32_t i)
            (d->tok[i].cp == '.' || d->tok[i].cp == '!' || d->tok[i].cp == '?' ||
             d->tok[i].cp == 0x2026) && !(d->tok[i].flags & TF_ABBR);
 }
-int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *lower_word);
+int qt_tok_eq_bytes(const qt_doc_t *d, int32_t i, const char *lower_word);
+/* Is token i a word that reads lower_word (lower-case ASCII, no apostrophe;
+ * a string constant) in any letter case?  A word of up to eight bytes is
+ * its own key (qt_hash_lowered: the word's core, ASCII lower-cased, is its
+ * h), so one compare of h answers; longer ones compare bytes. */
+static inline int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *lower_word)
+{
+    const size_t n = strlen(lower_word); /* (a constant) */
+    if (n - 1 < 8) {
+        uint64_t k = 0;
+        memcpy(&k, lower_word, n);
+        return i >= 0 && (size_t)i < d->n_tok && d->tok[i].kind == TK_WORD && d->tok[i].h == k;
+    }
+    return qt_tok_eq_bytes(d, i, lower_word);
+}
 int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end);
 
 #endif

@@ -1048,7 +1048,7 @@ int qt_tokenize(qt_doc_t *d)
     return 0;
 }
 
-int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *w)
+int qt_tok_eq_bytes(const qt_doc_t *d, int32_t i, const char *w)
 {
     if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].kind != TK_WORD)
         return 0;

@@ -9,7 +9,8 @@
  * test_raw_output checks that raw_output gives byte-identical results;
  * test_word_forms checks the tokenizer's word keys, possessives, case flags
  * and -ly adverbs; test_lex_pack that re-laying the lexicon's table keeps
- * every answer; test_namey the proper-name flag qt_sentences sets.
+ * every answer; test_namey the proper-name flag qt_sentences sets;
+ * test_tok_eq the word compare against its byte form.
  */
 #include "unit.h"
 
@@ -699,6 +700,38 @@ static void test_namey(void **state)
     qt_lex_free(&lx);
 }
 
+/* qt_tok_eq (a key compare for words of up to eight bytes) answers as the
+ * byte compare does, over words in every case, with apostrophes, digits,
+ * possessives, punctuation, and longer words. */
+static void test_tok_eq(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char *text = "That THAT tHaT that's that\xe2\x80\x99s thats th'at to TO To. 2to to2 "
+                       "Reporters REPORTERS reporter reporterss, \"to\" of-that that-of "
+                       "\xc3\x9c" "ber over OVER o ver another ANOTHER";
+    static const char *const words[] = {"that", "to", "reporters", "over", "another", "of", "t", "a"};
+    qt_doc_t d;
+    memset(&d, 0, sizeof d);
+    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
+    assert_int_equal(qt_tokenize(&d), 0);
+    int hits = 0;
+    for (int32_t i = -1; i <= (int32_t)d.n_tok; i++)
+        for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+            int a = qt_tok_eq(&d, i, words[w]), b = qt_tok_eq_bytes(&d, i, words[w]);
+            if (a != b)
+                fail_msg("token %d, \"%s\": %d, bytes %d", i, words[w], a, b);
+            hits += a;
+        }
+    /* That THAT tHaT that('s)x2 | to TO To | Reporters REPORTERS | over OVER | another ANOTHER */
+    assert_int_equal(hits, 5 + 3 + 1 + 2 + 2 + 2);
+    qt_doc_free(&d);
+    qt_lex_free(&lx);
+}
+
 static void test_word_forms(void **state)
 {
     (void)state;
@@ -831,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_word_forms),
         cmocka_unit_test(test_lex_pack),
         cmocka_unit_test(test_namey),
+        cmocka_unit_test(test_tok_eq),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
