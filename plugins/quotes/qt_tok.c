@@ -1252,11 +1252,12 @@ void qt_sentences(qt_doc_t *d)
     for (size_t ci = 0; ci < d->n_caps; ci++) {
         int32_t i = d->caps[ci];
         qt_tok_t *tk = &d->tok[i];
-        /* a capitalised word in no list, outside quotations (most of them):
-         * qt_namey_rule's answer is yes, without the call */
-        if ((tk->lex == 0 && tk->kind == TK_WORD && !(tk->flags & TF_INQ) &&
-             (tk->flags & (TF_CAP | TF_UPPER))) ||
-            qt_namey_rule(d, i))
+        /* qt_namey_rule's answer without the call for most: no inside a
+         * quotation, yes for a capitalised word in no list */
+        if (tk->flags & TF_INQ)
+            continue;
+        if (tk->lex == 0 ? tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER))
+                         : qt_namey_rule(d, i))
             tk->flags |= TF_NAMEY;
     }
 }
