@@ -512,6 +512,15 @@ static inline int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *lower_word
     }
     return qt_tok_eq_bytes(d, i, lower_word);
 }
-int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end);
+int32_t qt_find_phrase_at(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end);
+/* The multi-word phrase starting at token i (with a bit of extra_mask, when
+ * not 0): its index in the lexicon, *end its last token; -1 when none.
+ * Inline for the usual answer: no phrase starts there. */
+static inline int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
+{
+    if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].phrase == 0)
+        return -1;
+    return qt_find_phrase_at(d, i, extra_mask, end);
+}
 
 #endif

@@ -1066,7 +1066,7 @@ int qt_tok_eq_bytes(const qt_doc_t *d, int32_t i, const char *w)
     return 1;
 }
 
-int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
+int32_t qt_find_phrase_at(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
 {
     if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].phrase == 0)
         return -1;
