@@ -377,6 +377,7 @@ typedef struct qt_doc {
     QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
     QT_VEC(int32_t, sev);      /* tokens that may end a sentence, in order (qt_tokenize): paragraph
                                 * breaks, . ! ? and ellipsis, dotted words */
+    QT_VEC(int32_t, names);    /* word tokens with TF_NAMEY, in order (qt_sentences) */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
     int oom;                   /* out of memory (QT_OOM_BUG: an annotation miscounted) */
 } qt_doc_t;

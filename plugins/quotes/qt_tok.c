@@ -88,7 +88,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
-    d->n_cues = d->n_caps = d->n_pers = d->n_sev = 0;
+    d->n_cues = d->n_caps = d->n_pers = d->n_sev = d->n_names = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -113,6 +113,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->caps);
     free(d->pers);
     free(d->sev);
+    free(d->names);
     memset(d, 0, sizeof *d);
 }
 
@@ -1174,6 +1175,7 @@ void qt_sentences(qt_doc_t *d)
 {
     d->n_sstart = 0;
     d->n_pstart = 0;
+    d->n_names = 0;
     /* the token array does not move here (only sstart / pstart grow) */
     qt_tok_t *const tok = d->tok;
     const size_t n_tok = d->n_tok;
@@ -1257,7 +1259,9 @@ void qt_sentences(qt_doc_t *d)
         if (tk->flags & TF_INQ)
             continue;
         if (tk->lex == 0 ? tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER))
-                         : qt_namey_rule(d, i))
+                         : qt_namey_rule(d, i)) {
             tk->flags |= TF_NAMEY;
+            (void)QT_PUSH(d, names, i); /* (d->oom on failure) */
+        }
     }
 }
