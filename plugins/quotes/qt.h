@@ -296,7 +296,7 @@ typedef struct qt_quote {
     uint8_t type;          /* QT_* */
     uint8_t how;           /* which rule attributed it (for confidence) */
     uint16_t nwords;
-    float conf;
+    double conf;           /* confidence, set by qt_emit's ordering for both writers */
 } qt_quote_t;
 
 /* How a quotation got its speaker (qt_quote_t.how). */
