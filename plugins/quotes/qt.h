@@ -169,6 +169,9 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
     }
     return NULL;
 }
+/* After the last qt_lex_add: the table re-laid for fast look-ups of short
+ * words (the same entries).  -1 when out of memory (the table is unchanged). */
+int qt_lex_pack(qt_lex_t *lx);
 /* Load a data file.  kind selects the line format (see qt_lex.c).  On
  * failure fills msg (naming the file and line) and returns -1. */
 enum { QT_FILE_CUES = 1, QT_FILE_TAGGED };
@@ -293,7 +296,7 @@ typedef struct qt_quote {
     uint8_t type;          /* QT_* */
     uint8_t how;           /* which rule attributed it (for confidence) */
     uint16_t nwords;
-    float conf;
+    double conf;           /* confidence, set by qt_emit's ordering for both writers */
 } qt_quote_t;
 
 /* How a quotation got its speaker (qt_quote_t.how). */
@@ -374,6 +377,7 @@ typedef struct qt_doc {
     QT_VEC(int32_t, pers);     /* word tokens with LX_PERSON, in order (qt_tokenize) */
     QT_VEC(int32_t, sev);      /* tokens that may end a sentence, in order (qt_tokenize): paragraph
                                 * breaks, . ! ? and ellipsis, dotted words */
+    QT_VEC(int32_t, names);    /* word tokens with TF_NAMEY, in order (qt_sentences) */
     size_t nquotes_marked;     /* quotes[0..nquotes_marked) come from marks */
     int oom;                   /* out of memory (QT_OOM_BUG: an annotation miscounted) */
 } qt_doc_t;
@@ -494,7 +498,30 @@ static inline int tk_stop(const qt_doc_t *d, int32_t i)
            (d->tok[i].cp == '.' || d->tok[i].cp == '!' || d->tok[i].cp == '?' ||
             d->tok[i].cp == 0x2026) && !(d->tok[i].flags & TF_ABBR);
 }
-int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *lower_word);
-int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end);
+int qt_tok_eq_bytes(const qt_doc_t *d, int32_t i, const char *lower_word);
+/* Is token i a word that reads lower_word (lower-case ASCII, no apostrophe;
+ * a string constant) in any letter case?  A word of up to eight bytes is
+ * its own key (qt_hash_lowered: the word's core, ASCII lower-cased, is its
+ * h), so one compare of h answers; longer ones compare bytes. */
+static inline int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *lower_word)
+{
+    const size_t n = strlen(lower_word); /* (a constant) */
+    if (n - 1 < 8) {
+        uint64_t k = 0;
+        memcpy(&k, lower_word, n);
+        return i >= 0 && (size_t)i < d->n_tok && d->tok[i].kind == TK_WORD && d->tok[i].h == k;
+    }
+    return qt_tok_eq_bytes(d, i, lower_word);
+}
+int32_t qt_find_phrase_at(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end);
+/* The multi-word phrase starting at token i (with a bit of extra_mask, when
+ * not 0): its index in the lexicon, *end its last token; -1 when none.
+ * Inline for the usual answer: no phrase starts there. */
+static inline int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
+{
+    if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].phrase == 0)
+        return -1;
+    return qt_find_phrase_at(d, i, extra_mask, end);
+}
 
 #endif

@@ -408,13 +408,26 @@ static int attr_according(qt_doc_t *d, qt_quote_t *q)
     int32_t a = imax(d->sstart[sent], q->open - QT_WIN_BEFORE);
     int32_t end = q->close >= 0 ? q->close : q->ce - 1;
     int32_t b = imin((int32_t)d->n_tok - 1, end + QT_WIN_AFTER);
-    for (int32_t k = a; k <= b; k++) {
+    /* the tokens [a, b] of the quotation's sentence (contiguous, from a on,
+     * up to a paragraph break, which can only be its last token), outside
+     * quotations, where "according to" starts: such a phrase start is in
+     * d->cues (qt_tokenize lists every token with LX_PHRASE there, in
+     * order), so only those are looked at */
+    int32_t last = (size_t)sent + 1 < d->n_sstart ? d->sstart[sent + 1] - 1 : (int32_t)d->n_tok - 1;
+    if (d->tok[last].kind == TK_PARA)
+        last--;
+    const int32_t kb = imin(b, last); /* (b stays the phrase's limit) */
+    size_t lo = 0, hi = d->n_cues; /* the first cue at or after a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->cues[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t ci = lo; ci < d->n_cues && d->cues[ci] <= kb; ci++) {
+        const int32_t k = d->cues[ci];
         const qt_tok_t *t = &d->tok[k];
-        if (t->sent != sent || t->kind == TK_PARA) {
-            if (k > q->open)
-                break;
-            continue;
-        }
         if (t->q >= 0)
             continue;
         int32_t pe;

@@ -140,9 +140,10 @@ static void collect_runs(qt_doc_t *d)
 {
     int32_t n = (int32_t)d->n_tok, next = 0;
     d->n_runs = 0;
-    /* the candidates: capitalised words, listed by qt_tokenize */
-    for (size_t ci = 0; ci < d->n_caps; ci++) {
-        int32_t i = d->caps[ci];
+    /* the candidates: the words that can be part of a name (TF_NAMEY,
+     * listed by qt_sentences; every other capitalised word fails name_tok) */
+    for (size_t ci = 0; ci < d->n_names; ci++) {
+        int32_t i = d->names[ci];
         if (i < next)
             continue;
         const qt_tok_t *t = &d->tok[i];

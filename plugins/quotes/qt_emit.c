@@ -257,10 +257,11 @@ static int qt__order_emitted(qt_doc_t *d)
 {
     d->n_keys = 0;
     for (size_t i = 0; i < d->n_q; i++) {
-        const qt_quote_t *q = &d->q[i];
+        qt_quote_t *q = &d->q[i];
         if (q->flags & QF_DROP)
             continue;
-        if (confidence(d, q) < d->cfg->min_confidence)
+        q->conf = confidence(d, q); /* (the writers print it) */
+        if (q->conf < d->cfg->min_confidence)
             continue;
         if (QT_PUSH(d, keys, ((uint64_t)q->s << 32) | i) != 0)
             break;
@@ -315,7 +316,7 @@ static void quotes_tree(qt_doc_t *d, ja_t *a)
             put_null(a, o, "cue");
         }
         put_ref(a, o, "type", type_name(q->type));
-        put_num(a, o, "confidence", confidence(d, q));
+        put_num(a, o, "confidence", q->conf);
         if (q->sp.s >= 0) {
             put_u32(a, o, "speaker_start", (uint32_t)d->tok[q->sp.s].s);
             put_u32(a, o, "speaker_end", (uint32_t)d->tok[q->sp.e].ce);
@@ -607,7 +608,7 @@ char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
         else
             O_LIT("\"direct\"");
         O_KEY("\"confidence\"");
-        o = js_conf_at(o, confidence(d, q));
+        o = js_conf_at(o, q->conf);
         if (q->sp.s >= 0) {
             O_KEY("\"speaker_start\"");
             O_UINT(men_s);

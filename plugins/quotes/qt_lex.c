@@ -107,6 +107,53 @@ static int lex_rehash(qt_lex_t *lx, size_t newsize)
     return 0;
 }
 
+/* 1..8: the length of a word of up to eight bytes from its key (the word
+ * itself); a longer word's key (a hash) counts as 8, as a rule. */
+static unsigned key_len(uint64_t h)
+{
+    unsigned n = 1;
+    while (n < 8 && (h >> (8 * n)) != 0)
+        n++;
+    return n;
+}
+
+/* Re-inserts the entries shortest word first, so that the short words
+ * (the function words and "said": most look-ups) sit in their home slots
+ * and a look-up finds them with one compare.  The same entries in a table
+ * of the same size, so the same answers. */
+int qt_lex_pack(qt_lex_t *lx)
+{
+    if (lx->tab == NULL)
+        return 0;
+    size_t size = lx->mask + 1, n = 0;
+    qt_lexent_t *old = malloc(lx->count * sizeof *old);
+    qt_lexent_t *nt = calloc(size, sizeof *nt);
+    if (old == NULL || nt == NULL) {
+        free(old);
+        free(nt);
+        return -1;
+    }
+    for (unsigned len = 1; len <= 8; len++)
+        for (size_t i = 0; i < size; i++)
+            if (lx->tab[i].used && key_len(lx->tab[i].h) == len)
+                old[n++] = lx->tab[i];
+    if (n != lx->count) { /* (cannot happen: every entry has a length 1..8) */
+        free(old);
+        free(nt);
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t j = (size_t)(qt_hmix(old[k].h) >> lx->shift);
+        while (nt[j].used)
+            j = (j + 1) & lx->mask;
+        nt[j] = old[k];
+    }
+    free(old);
+    free(lx->tab);
+    lx->tab = nt;
+    return 0;
+}
+
 static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
 {
     if (lx->tab == NULL || (lx->count + 1) * 2 > lx->mask + 1) {

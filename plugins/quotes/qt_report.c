@@ -22,7 +22,7 @@
 static int32_t imin(int32_t a, int32_t b) { return a < b ? a : b; }
 static int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
 
-static int cue_ok(const qt_doc_t *d, int32_t k)
+static QT_INLINE int cue_ok(const qt_doc_t *d, int32_t k)
 {
     return qt_cue_verb(d, k, LX_SPEECH | (d->cfg->belief ? LX_BELIEF : 0u));
 }

@@ -88,7 +88,7 @@ void qt_doc_reset(qt_doc_t *d, const char *t, size_t n, const qt_lex_t *lx, cons
     d->cfg = cfg;
     d->n_tok = d->n_q = d->n_ent = d->n_men = d->n_sstart = d->n_pstart = 0;
     d->n_tmp = d->n_tmp2 = d->n_buf = d->n_js = d->n_keys = d->n_runs = d->n_emap = d->n_marks = 0;
-    d->n_cues = d->n_caps = d->n_pers = d->n_sev = 0;
+    d->n_cues = d->n_caps = d->n_pers = d->n_sev = d->n_names = 0;
     d->nquotes_marked = 0;
     d->oom = 0;
 }
@@ -113,6 +113,7 @@ void qt_doc_free(qt_doc_t *d)
     free(d->caps);
     free(d->pers);
     free(d->sev);
+    free(d->names);
     memset(d, 0, sizeof *d);
 }
 
@@ -445,18 +446,40 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
 /* What the byte after a run of ASCII letters and digits means for
  * fast_word: NX_SLOW the full scanner must look (a non-ASCII byte, an
  * apostrophe, hyphen or "&"), NX_COMMA / NX_DOT it must after a number (and
- * after a single letter, for the period). */
-enum { NX_SLOW = 1, NX_COMMA = 2, NX_DOT = 4 };
+ * after a single letter, for the period), NX_E2 it must unless e2_ends()
+ * (a lead byte 0xE2). */
+enum { NX_SLOW = 1, NX_COMMA = 2, NX_DOT = 4, NX_E2 = 8 };
 #define NX8(b) [b] = NX_SLOW, [b + 1] = NX_SLOW, [b + 2] = NX_SLOW, [b + 3] = NX_SLOW, \
                 [b + 4] = NX_SLOW, [b + 5] = NX_SLOW, [b + 6] = NX_SLOW, [b + 7] = NX_SLOW
 #define NX64(b) NX8(b), NX8(b + 8), NX8(b + 16), NX8(b + 24), NX8(b + 32), NX8(b + 40), \
                 NX8(b + 48), NX8(b + 56)
 static const uint8_t nxtab[256] = {
     ['\''] = NX_SLOW, ['-'] = NX_SLOW, ['&'] = NX_SLOW, [','] = NX_COMMA, ['.'] = NX_DOT,
-    NX64(0x80), NX64(0xC0),
+    NX64(0x80), NX8(0xC0), NX8(0xC8), NX8(0xD0), NX8(0xD8),
+    [0xE0] = NX_SLOW, [0xE1] = NX_SLOW, [0xE2] = NX_E2, [0xE3] = NX_SLOW, [0xE4] = NX_SLOW,
+    [0xE5] = NX_SLOW, [0xE6] = NX_SLOW, [0xE7] = NX_SLOW, NX8(0xE8), NX8(0xF0), NX8(0xF8),
 };
 #undef NX8
 #undef NX64
+
+/* p[0] is 0xE2, after a run of ASCII letters and digits (the text's NUL
+ * ends the reads): does the character there end the word for scan_word, as
+ * a space would, so that the word needs no full scan?  scan_word goes on
+ * only over a letter, digit or mark, a non-breaking hyphen (U+2011), or an
+ * apostrophe (U+2019) before a letter.  Yes: U+2013 and U+2014 (dashes),
+ * U+201C and U+201D (double quote marks), U+2026 (ellipsis), and U+2019
+ * before an ASCII byte that is no letter ("the players’ union", a closing
+ * single quote); a non-ASCII byte after it may start a letter: no. */
+static QT_INLINE int e2_ends(const unsigned char *p)
+{
+    if (p[1] != 0x80)
+        return 0;
+    const unsigned c = p[2], k = c - 0x93u;
+    if (c == 0x99) /* (p[3] is readable: p[2] is not the NUL) */
+        return p[3] < 0x80 && (unsigned)((p[3] | 0x20) - 'a') >= 26u;
+    return k < 20 &&
+           ((1u << 0 | 1u << 1 | 1u << (0x9C - 0x93) | 1u << (0x9D - 0x93) | 1u << (0xA6 - 0x93)) >> k & 1u);
+}
 
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define QT_SSE2_WORDS 1
@@ -500,8 +523,8 @@ static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, siz
     size_t w = j - st;
     /* t[n] is NUL, which continues nothing: no bound check */
     unsigned nx = nxtab[t[j]];
-    if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
-                    ((nx & NX_DOT) && (digits_first || w == 1))))
+    if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_E2) && !e2_ends(t + j)) ||
+                    ((nx & NX_COMMA) && digits_first) || ((nx & NX_DOT) && (digits_first || w == 1))))
         return 0;
     tk->kind = digits_first ? TK_NUM : TK_WORD;
     if (first & W_UP) {
@@ -689,7 +712,7 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         const unsigned nb = t[j]; /* a space, as a rule */
         if (nb != ' ') {
             const unsigned nx = nxtab[nb];
-            if (nx != 0 && ((nx & NX_SLOW) || ((nx & NX_COMMA) && digits_first) ||
+            if (nx != 0 && ((nx & (NX_SLOW | NX_E2)) || ((nx & NX_COMMA) && digits_first) ||
                             ((nx & NX_DOT) && (digits_first || w == 1))))
                 break;
         }
@@ -1026,7 +1049,7 @@ int qt_tokenize(qt_doc_t *d)
     return 0;
 }
 
-int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *w)
+int qt_tok_eq_bytes(const qt_doc_t *d, int32_t i, const char *w)
 {
     if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].kind != TK_WORD)
         return 0;
@@ -1044,7 +1067,7 @@ int qt_tok_eq(const qt_doc_t *d, int32_t i, const char *w)
     return 1;
 }
 
-int32_t qt_find_phrase(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
+int32_t qt_find_phrase_at(const qt_doc_t *d, int32_t i, uint16_t extra_mask, int32_t *end)
 {
     if (i < 0 || (size_t)i >= d->n_tok || d->tok[i].phrase == 0)
         return -1;
@@ -1152,6 +1175,7 @@ void qt_sentences(qt_doc_t *d)
 {
     d->n_sstart = 0;
     d->n_pstart = 0;
+    d->n_names = 0;
     /* the token array does not move here (only sstart / pstart grow) */
     qt_tok_t *const tok = d->tok;
     const size_t n_tok = d->n_tok;
@@ -1229,7 +1253,15 @@ void qt_sentences(qt_doc_t *d)
      * (d->caps) can be names */
     for (size_t ci = 0; ci < d->n_caps; ci++) {
         int32_t i = d->caps[ci];
-        if (qt_namey_rule(d, i))
-            d->tok[i].flags |= TF_NAMEY;
+        qt_tok_t *tk = &d->tok[i];
+        /* qt_namey_rule's answer without the call for most: no inside a
+         * quotation, yes for a capitalised word in no list */
+        if (tk->flags & TF_INQ)
+            continue;
+        if (tk->lex == 0 ? tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER))
+                         : qt_namey_rule(d, i)) {
+            tk->flags |= TF_NAMEY;
+            (void)QT_PUSH(d, names, i); /* (d->oom on failure) */
+        }
     }
 }

@@ -117,6 +117,8 @@ static int quotes_create(const tm_host_t *host, const cJSON *config, void **inst
     if (rc == TM_OK)
         rc = load_lines(st, cJSON_GetObjectItemCaseSensitive(config, "extra_words"), QT_FILE_TAGGED,
                         "extra_words", err);
+    if (rc == TM_OK && qt_lex_pack(&st->lex) != 0)
+        rc = tm_err_set(err, TM_ENOMEM, "out_of_memory", "quotes: out of memory");
     if (rc != TM_OK) {
         quotes_destroy(st);
         return rc;

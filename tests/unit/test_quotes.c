@@ -8,7 +8,9 @@
  * (offsets, mentions), the configuration errors, the options and bad input;
  * test_raw_output checks that raw_output gives byte-identical results;
  * test_word_forms checks the tokenizer's word keys, possessives, case flags
- * and -ly adverbs.
+ * and -ly adverbs; test_lex_pack that re-laying the lexicon's table keeps
+ * every answer; test_namey the proper-name flag qt_sentences sets;
+ * test_tok_eq the word compare against its byte form.
  */
 #include "unit.h"
 
@@ -573,6 +575,163 @@ static void test_raw_output(void **state)
  * every word's key is the lexicon's hash of its core (qt_hash_word: ASCII
  * lower-cased, apostrophes folded), a trailing 's is a possessive outside
  * the core, and the case flags and -ly adverbs follow their rules. */
+/* qt_lex_pack re-lays the table: every key gives the same classes after
+ * it, absent keys stay absent, and the short words come out in one probe
+ * (the point of it).  Shipped lexicons plus a colliding crowd of words. */
+static void test_lex_pack(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    char path[4400], msg[400];
+    snprintf(path, sizeof path, "%s/cue_verbs.txt", data_dir);
+    assert_int_equal(qt_lex_load(&lx, path, QT_FILE_CUES, msg, sizeof msg), 0);
+    static const char *const files[] = {"titles.txt", "roles.txt", "pronouns.txt",
+                                        "function_words.txt", "cue_phrases.txt"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[f]);
+        assert_int_equal(qt_lex_load(&lx, path, QT_FILE_TAGGED, msg, sizeof msg), 0);
+    }
+    char w[16];
+    for (int k = 0; k < 3000; k++) { /* long (hashed) and short keys */
+        int n = snprintf(w, sizeof w, k % 2 ? "zq%dx" : "longword%05d", k);
+        assert_int_equal(qt_lex_add(&lx, w, (size_t)n, LX_ROLE, (uint16_t)(k & 7)), 0);
+    }
+    size_t size = lx.mask + 1, n = 0;
+    qt_lexent_t *before = malloc(lx.count * sizeof *before);
+    assert_non_null(before);
+    for (size_t i = 0; i < size; i++)
+        if (lx.tab[i].used)
+            before[n++] = lx.tab[i];
+    assert_int_equal(n, lx.count);
+    assert_int_equal(qt_lex_pack(&lx), 0);
+    assert_int_equal(lx.mask + 1, size);
+    size_t used = 0;
+    for (size_t i = 0; i < size; i++)
+        used += lx.tab[i].used;
+    assert_int_equal(used, n);
+    for (size_t k = 0; k < n; k++) {
+        const qt_lexent_t *le = qt_lex_get(&lx, before[k].h);
+        assert_non_null(le);
+        assert_int_equal(le->cls, before[k].cls);
+        assert_int_equal(le->extra, before[k].extra);
+        assert_int_equal(le->phr, before[k].phr);
+    }
+    assert_null(qt_lex_get(&lx, qt_hash_word("zzyzx", 5)));
+    assert_null(qt_lex_get(&lx, qt_hash_word("notalistedword", 14)));
+    /* "the", "of", "said": in their home slots now */
+    static const char *const shortw[] = {"the", "of", "said", "a", "and"};
+    for (size_t k = 0; k < sizeof shortw / sizeof *shortw; k++) {
+        uint64_t h = qt_hash_word(shortw[k], strlen(shortw[k]));
+        const qt_lexent_t *le = qt_lex_get(&lx, h);
+        assert_non_null(le);
+        assert_ptr_equal(le, &lx.tab[qt_hmix(h) >> lx.shift]);
+    }
+    free(before);
+    qt_lex_free(&lx);
+
+    /* a long word added first takes "the"'s home slot; after the pack
+     * "the" has it (and the long word is still found) */
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_add(&lx, "x", 1, LX_FUNC, 0), 0); /* makes the table */
+    const uint64_t the = qt_hash_word("the", 3);
+    const size_t home = (size_t)(qt_hmix(the) >> lx.shift);
+    int k = 0, m = 0;
+    for (; k < 1000000; k++) {
+        m = snprintf(w, sizeof w, "longword%07d", k);
+        if ((size_t)(qt_hmix(qt_hash_word(w, (size_t)m)) >> lx.shift) == home)
+            break;
+    }
+    assert_true(k < 1000000);
+    assert_int_equal(qt_lex_add(&lx, w, (size_t)m, LX_ROLE, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "the", 3, LX_DET, 0), 0);
+    assert_ptr_not_equal(qt_lex_get(&lx, the), &lx.tab[home]);
+    assert_int_equal(qt_lex_pack(&lx), 0);
+    assert_ptr_equal(qt_lex_get(&lx, the), &lx.tab[home]);
+    assert_int_equal(qt_lex_get(&lx, the)->cls, LX_DET);
+    assert_non_null(qt_lex_get(&lx, qt_hash_word(w, (size_t)m)));
+    assert_int_equal(qt_lex_get(&lx, qt_hash_word(w, (size_t)m))->cls, LX_ROLE);
+    qt_lex_free(&lx);
+}
+
+/* TF_NAMEY, as qt_sentences sets it on capitalised words (most of them
+ * without calling qt_namey_rule): a capitalised word in no list is a name
+ * outside a quotation and not inside one; a title is not; a capitalised
+ * function word inside a name is ("Theresa May said"). */
+static void test_namey(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_add(&lx, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "may", 3, LX_AUX, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "said", 4, LX_CUE | LX_SPEECH | LX_CLAUSE, 0), 0);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.single_quotes = 1;
+    const char *text = "Mayor Smith said \"Jones left Paris\" and Theresa May said no.";
+    static const struct {
+        const char *word; /* with the space after it: found once */
+        int namey;
+    } want[] = {{"Mayor ", 0}, {"Smith ", 1}, {"Jones ", 0}, {"Paris\"", 0}, {"Theresa ", 1},
+                {"May ", 1}};
+    qt_doc_t d;
+    memset(&d, 0, sizeof d);
+    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
+    assert_int_equal(qt_tokenize(&d), 0);
+    qt_pair_marks(&d);
+    qt_sentences(&d);
+    assert_int_equal(d.oom, 0);
+    for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
+        const char *at = strstr(text, want[w].word);
+        assert_non_null(at);
+        const qt_tok_t *tk = NULL;
+        for (size_t k = 0; k < d.n_tok; k++)
+            if (d.tok[k].s == (uint32_t)(at - text))
+                tk = &d.tok[k];
+        assert_non_null(tk);
+        if (((tk->flags & TF_NAMEY) != 0) != want[w].namey ||
+            want[w].namey != qt_namey_rule(&d, (int32_t)(tk - d.tok)))
+            fail_msg("\"%s\": flags %#x lex %#x TF_NAMEY %d, rule %d, want %d", want[w].word, tk->flags, tk->lex,
+                     (tk->flags & TF_NAMEY) != 0, qt_namey_rule(&d, (int32_t)(tk - d.tok)),
+                     want[w].namey);
+    }
+    qt_doc_free(&d);
+    qt_lex_free(&lx);
+}
+
+/* qt_tok_eq (a key compare for words of up to eight bytes) answers as the
+ * byte compare does, over words in every case, with apostrophes, digits,
+ * possessives, punctuation, and longer words. */
+static void test_tok_eq(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char *text = "That THAT tHaT that's that\xe2\x80\x99s thats th'at to TO To. 2to to2 "
+                       "Reporters REPORTERS reporter reporterss, \"to\" of-that that-of "
+                       "\xc3\x9c" "ber over OVER o ver another ANOTHER";
+    static const char *const words[] = {"that", "to", "reporters", "over", "another", "of", "t", "a"};
+    qt_doc_t d;
+    memset(&d, 0, sizeof d);
+    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
+    assert_int_equal(qt_tokenize(&d), 0);
+    int hits = 0;
+    for (int32_t i = -1; i <= (int32_t)d.n_tok; i++)
+        for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+            int a = qt_tok_eq(&d, i, words[w]), b = qt_tok_eq_bytes(&d, i, words[w]);
+            if (a != b)
+                fail_msg("token %d, \"%s\": %d, bytes %d", i, words[w], a, b);
+            hits += a;
+        }
+    /* That THAT tHaT that('s)x2 | to TO To | Reporters REPORTERS | over OVER | another ANOTHER */
+    assert_int_equal(hits, 5 + 3 + 1 + 2 + 2 + 2);
+    qt_doc_free(&d);
+    qt_lex_free(&lx);
+}
+
 static void test_word_forms(void **state)
 {
     (void)state;
@@ -580,6 +739,9 @@ static void test_word_forms(void **state)
     qt_lex_init(&lx);
     assert_int_equal(qt_lex_add(&lx, "don't", 5, LX_AUX | LX_NEG, 0), 0);
     assert_int_equal(qt_lex_add(&lx, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
+    qt_lex_t lx2; /* "mayor" alone (the end cases) */
+    qt_lex_init(&lx2);
+    assert_int_equal(qt_lex_add(&lx2, "mayor", 5, LX_TITLE | LX_PERSON, 0), 0);
     qt_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
     static const struct {
@@ -643,6 +805,49 @@ static void test_word_forms(void **state)
             qt_doc_free(&d);
         }
     }
+    /* a word before a character starting with 0xE2: the word ends there
+     * (dashes, double quote marks, ellipsis, U+2019 before no letter) or
+     * goes on (U+2019 or U+2011 before a letter) exactly as the full
+     * scanner has it */
+    static const struct {
+        const char *after; /* what follows "mayor" */
+        size_t len;        /* the word's bytes */
+        uint32_t lex;
+    } ends[] = {
+        {"\xe2\x80\x9d said", 5, LX_TITLE | LX_PERSON},   /* ” */
+        {"\xe2\x80\x9c said", 5, LX_TITLE | LX_PERSON},   /* “ */
+        {"\xe2\x80\x94said", 5, LX_TITLE | LX_PERSON},    /* — */
+        {"\xe2\x80\x93 said", 5, LX_TITLE | LX_PERSON},   /* – */
+        {"\xe2\x80\xa6 said", 5, LX_TITLE | LX_PERSON},   /* … */
+        {"\xe2\x80\x99 said", 5, LX_TITLE | LX_PERSON},   /* ’ then a space */
+        {"\xe2\x80\x99, said", 5, LX_TITLE | LX_PERSON},  /* ’ then a comma */
+        {"\xe2\x80\x99", 5, LX_TITLE | LX_PERSON},        /* ’ at the end */
+        {"\xe2\x80\x99" "9 said", 5, LX_TITLE | LX_PERSON}, /* ’ then a digit */
+        {"\xe2\x80\x99" "d said", 9, 0},                  /* ’ then a letter: one word */
+        {"\xe2\x80\x99\xc3\xa9 said", 10, 0},            /* ’ then a non-ASCII letter */
+        {"\xe2\x80\x91x said", 9, 0},                     /* non-breaking hyphen */
+        {"\xe2\x80\x98 said", 5, LX_TITLE | LX_PERSON},   /* ‘ */
+    };
+    for (size_t c = 0; c < sizeof ends / sizeof ends[0]; c++) {
+        for (int where = 0; where < 2; where++) {
+            char text[160];
+            int len = snprintf(text, sizeof text, "%smayor%s", where ? "The " : "", ends[c].after);
+            size_t at = where ? 4 : 0;
+            qt_doc_t d;
+            memset(&d, 0, sizeof d);
+            qt_doc_reset(&d, text, (size_t)len, &lx2, &cfg);
+            assert_int_equal(qt_tokenize(&d), 0);
+            const qt_tok_t *tk = NULL;
+            for (size_t k = 0; k < d.n_tok; k++)
+                if (d.tok[k].s == at)
+                    tk = &d.tok[k];
+            if (tk == NULL || tk->kind != TK_WORD || tk->e != at + ends[c].len || tk->ce != tk->e ||
+                tk->lex != ends[c].lex || tk->h != qt_hash_word(text + tk->s, tk->ce - tk->s))
+                fail_msg("end case %zu (%d): e %u lex %#x", c, where, tk ? tk->e : 0, tk ? tk->lex : 0);
+            qt_doc_free(&d);
+        }
+    }
+    qt_lex_free(&lx2);
     qt_lex_free(&lx);
 }
 
@@ -657,6 +862,9 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_raw_output),
         cmocka_unit_test(test_word_forms),
+        cmocka_unit_test(test_lex_pack),
+        cmocka_unit_test(test_namey),
+        cmocka_unit_test(test_tok_eq),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
