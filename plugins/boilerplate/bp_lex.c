@@ -351,12 +351,13 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
-/* Add the language lanes of the known words among toks[from, to) that are
- * among the first BP_LANG_TOKENS into acc[0..3] (lex->langq == 4). */
+/* Add the language lanes of the known words among toks[from, to) into
+ * acc[0..3] (lex->langq == 4); bp__tokenize_text takes those after the
+ * first BP_LANG_TOKENS out again at the end. */
 static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
                                 uint64_t *acc)
 {
-    for (size_t j = from; j < to && j < BP_LANG_TOKENS; j++) {
+    for (size_t j = from; j < to; j++) {
         uint32_t v = toks[j].wi;
         if (v != UINT32_MAX)
             for (int q = 0; q < 4; q++)
@@ -392,8 +393,11 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
             return -1;
         uint64_t notC = ~C, notL = ~w[BP_SC_LETTER], notU = ~w[BP_SC_UPPER];
         size_t base = 64 * c;
-        /* words of the chunk that may read 16 bytes from their start */
-        int roomy = base + 64 + 16 <= len;
+        /* the hot loop reads 16 bytes from a word's start: near the end,
+         * the bytes after len - 16 count as no letters in notL, so the
+         * words starting there leave the hot loop (only it reads notL) */
+        if (base + 64 + 16 > len)
+            notL |= len - base >= 16 ? ~UINT64_C(0) << (len - base - 16) << 1 : ~UINT64_C(0);
         const uint64_t top = UINT64_C(1) << 63; /* bounds every count below at 63 */
         while (S != 0) {
             bp_tok_t *out = t->v + t->n;
@@ -405,12 +409,12 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
                 size_t p = base + k;
                 /* at most 16 bytes, all letters */
-                if (n > 16 || ((notL >> k) & bp__lowbits[n]) != 0 || (!roomy && len - p < 16))
+                if (n > 16 || ((notL >> k) & bp__lowbits[n]) != 0)
                     break;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
                 bp__letters_tok(out, s, p, n, f, slots, smask);
-                if (count && out->wi != UINT32_MAX && (size_t)(out - t->v) < BP_LANG_TOKENS) {
+                if (count && out->wi != UINT32_MAX) {
                     const uint64_t *q = lanes + 4 * (size_t)out->wi;
                     for (int l = 0; l < 4; l++)
                         acc[l] += q[l];
@@ -434,23 +438,29 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 if (n <= 16 && len - p >= 16 &&
                     (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                     bp__letters_tok(&t->v[t->n++], s, p, n,
-                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k), slots, smask);
+                                    bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k), slots, smask);
                     if (count)
                         bp__lang_add(lex, t->v, n0, t->n, acc);
                     continue;
                 }
             } else {
-                /* the run reaches the next chunk */
-                uint64_t cw = bp_scan_bits(sc, BP_SC_CAND, p);
-                size_t n = cw == ~UINT64_C(0) ? 64 : (size_t)__builtin_ctzll(~cw);
+                /* the run reaches the next chunk: its r bytes here, then
+                 * the next chunk's (two chunks past the end are
+                 * allocated, their bits 0) */
+                const uint64_t *wn = w + BP_SC_NFIELDS;
+                size_t r = 64 - k;
+                uint64_t cn = ~wn[BP_SC_CAND];
+                size_t n = r + (cn != 0 ? (size_t)__builtin_ctzll(cn) : 64);
+                if (n > 64)
+                    n = 64; /* 64: a run of 64 bytes or more */
                 e = p + n;
-                if (n <= 16 && len - p >= 16) {
-                    uint64_t m = (UINT64_C(1) << n) - 1;
-                    if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
-                        uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
-                        bp__letters_tok(&t->v[t->n++], s, p, n,
-                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64), slots,
-                                        smask);
+                if (n <= 16 && len - p >= 16 && (~w[BP_SC_LETTER] >> k) == 0 &&
+                    (~wn[BP_SC_LETTER] & bp__lowbits[n - r]) == 0) {
+                    uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
+                    size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u)
+                                         : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
+                    {
+                        bp__letters_tok(&t->v[t->n++], s, p, n, bp__letters_flags(n, ncap), slots, smask);
                         if (count)
                             bp__lang_add(lex, t->v, n0, t->n, acc);
                         continue;
@@ -475,9 +485,20 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 bp__lang_add(lex, t->v, n0, t->n, acc);
         }
     }
-    if (count)
+    if (count) {
+        /* every known word was added: take those after the first
+         * BP_LANG_TOKENS out again (exact: the sums are taken modulo 2^64
+         * as whole words, so a carry between lanes in the additions is
+         * undone by the subtractions) */
+        for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
+            uint32_t v = t->v[j].wi;
+            if (v != UINT32_MAX)
+                for (int l = 0; l < 4; l++)
+                    acc[l] -= lanes[4 * (size_t)v + l];
+        }
         for (int l = 0; l < 4; l++)
             lang4[l] += acc[l];
+    }
     return 0;
 }
 
