@@ -511,20 +511,6 @@ static int bp__detect_lang(const bp_lex_t *lex, const unsigned *cnt, size_t lim,
     return best;
 }
 
-/* Token counts by flags, packed in two words of two 32-bit lanes each,
- * indexed by a token's flags & 15 (BP_TF_UPPER 1, CAPS 2, DIGIT 4, ALPHA
- * 8): [0] nalpha | nupper << 32, [1] ncaps | ndigit << 32 (upper and caps
- * count only with ALPHA). */
-static const uint64_t bp__fcount[16][2] = {
-#define BP__FC(f)                                                                            \
-    {(uint64_t)(((f) >> 3) & 1) | ((uint64_t)(((f) >> 3) & (f) & 1) << 32),                 \
-     (uint64_t)(((f) >> 3) & ((f) >> 1) & 1) | ((uint64_t)(((f) >> 2) & 1) << 32)}
-    BP__FC(0),  BP__FC(1),  BP__FC(2),  BP__FC(3),  BP__FC(4),  BP__FC(5),
-    BP__FC(6),  BP__FC(7),  BP__FC(8),  BP__FC(9),  BP__FC(10), BP__FC(11),
-    BP__FC(12), BP__FC(13), BP__FC(14), BP__FC(15),
-#undef BP__FC
-};
-
 static void bp__features(bp_tctx_t *x, bp_block_t *b)
 {
     const bp_lex_t *lex = &x->c->lex;
@@ -551,15 +537,14 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
             }
         }
     }
-    uint64_t c0 = 0, c1 = 0;
-    for (int f = 0; f < 16; f++) {
-        c0 += fh[f] * bp__fcount[f][0];
-        c1 += fh[f] * bp__fcount[f][1];
-    }
-    b->nalpha += (uint32_t)c0;
-    b->nupper += (uint32_t)(c0 >> 32);
-    b->ncaps += (uint32_t)c1;
-    b->ndigit += (uint32_t)(c1 >> 32);
+    /* the four counts from the histogram of flags & 15 (BP_TF_UPPER 1,
+     * CAPS 2, DIGIT 4, ALPHA 8; upper and caps count only with ALPHA) */
+    uint32_t up = fh[9] + fh[11] + fh[13] + fh[15], caps = fh[10] + fh[11] + fh[14] + fh[15];
+    uint32_t dig = fh[4] + fh[5] + fh[6] + fh[7] + fh[12] + fh[13] + fh[14] + fh[15];
+    b->nalpha += fh[8] + fh[9] + fh[10] + fh[11] + fh[12] + fh[13] + fh[14] + fh[15];
+    b->nupper += up;
+    b->ncaps += caps;
+    b->ndigit += dig;
     b->nstop += nstop;
     /* the kind with most cue words, the first of equals */
     unsigned bc = 0;
