@@ -186,7 +186,14 @@ static void bp__ending(const char *t, bp_block_t *b, const bp_scan_t *sc)
     /* a sentence may end with a link after it ("Tickets: http://...",
      * "... as reported. www.example.com"): judge the text before it (a
      * colon there introduces the link, not a list) */
-    {
+    /* (a space among the last 8 bytes makes the last word too short: the
+     * 8 bytes are tested at once) */
+    uint64_t sp8 = 0;
+    if (i >= b->cs + 8) {
+        uint64_t x = bp_load_le64(t + i - 8) ^ UINT64_C(0x2020202020202020);
+        sp8 = (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
+    }
+    if (sp8 == 0) {
         size_t k = i;
         while (k > b->cs && t[k - 1] != ' ')
             k--;
@@ -1198,7 +1205,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             }
             bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
         }
-        for (int l = 0; l < BP_MAX_LANGS; l++)
+        /* (only the loaded languages are read: bp__detect_lang) */
+        for (int l = 0; l < c->lex.nlangs; l++)
             lcnt[l] = (unsigned)(acc[l / 4] >> (16 * (l % 4))) & 0xFFFF;
         if (!ok || k != n)
             bp__lang_counts(&c->lex, s->toks.v, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,
