@@ -391,26 +391,34 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
             continue;
         if (t->cap - t->n < 32 && bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) != 0)
             return -1;
-        uint64_t notC = ~C, notL = ~w[BP_SC_LETTER], notU = ~w[BP_SC_UPPER];
         size_t base = 64 * c;
+        const uint64_t top = UINT64_C(1) << 63;
+        /* the last run reaches the next chunk when byte 63 is in one: it
+         * starts at the highest bit of S and is taken after the others */
+        unsigned kx = 64;
+        if (C & top) {
+            kx = 63u - (unsigned)__builtin_clzll(S);
+            S &= ~(UINT64_C(1) << kx);
+        }
+        /* with bit 63 set, every count below stops there (only the
+         * crossing run, left out of S, would reach it) */
+        uint64_t notC = ~C | top, notL = ~w[BP_SC_LETTER] | top, notU = ~w[BP_SC_UPPER];
         /* the hot loop reads 16 bytes from a word's start: near the end,
          * the bytes after len - 16 count as no letters in notL, so the
          * words starting there leave the hot loop (only it reads notL) */
         if (base + 64 + 16 > len)
             notL |= len - base >= 16 ? ~UINT64_C(0) << (len - base - 16) << 1 : ~UINT64_C(0);
-        const uint64_t top = UINT64_C(1) << 63; /* bounds every count below at 63 */
         while (S != 0) {
             bp_tok_t *out = t->v + t->n;
             unsigned k;
-            /* the hot loop: words of 1-16 ASCII letters inside the chunk (a
-             * run reaching the chunk's end counts 63 and leaves it) */
+            /* the hot loop: words of 1-16 ASCII letters (the first byte
+             * that is no letter is the first that is no candidate) */
             for (;;) {
                 k = (unsigned)__builtin_ctzll(S);
-                size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
-                size_t p = base + k;
-                /* at most 16 bytes, all letters */
-                if (n > 16 || ((notL >> k) & bp__lowbits[n]) != 0)
+                size_t n = (size_t)__builtin_ctzll(notC >> k);
+                if (n > 16 || (size_t)__builtin_ctzll(notL >> k) != n)
                     break;
+                size_t p = base + k;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
                 bp__letters_tok(out, s, p, n, f, slots, smask);
@@ -428,44 +436,49 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
             if (S == 0)
                 break;
             S &= S - 1;
-            size_t p = base + k, e, n0 = t->n;
-            uint64_t z = notC >> k;
-            if (z != 0) {
-                size_t n = (size_t)__builtin_ctzll(z);
-                e = p + n;
-                /* letters and digits ("2019", "G20", "mp3"): the flags from
-                 * the letter and capital masks */
-                if (n <= 16 && len - p >= 16 &&
-                    (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
-                    bp__letters_tok(&t->v[t->n++], s, p, n,
-                                    bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k), slots, smask);
-                    if (count)
-                        bp__lang_add(lex, t->v, n0, t->n, acc);
-                    continue;
-                }
+            size_t n = (size_t)__builtin_ctzll(notC >> k);
+            size_t p = base + k, e = p + n, n0 = t->n;
+            /* letters and digits ("2019", "G20", "mp3"): the flags from
+             * the letter and capital masks */
+            if (n <= 16 && len - p >= 16 && (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
+                bp__letters_tok(&t->v[t->n++], s, p, n, bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k),
+                                slots, smask);
             } else {
-                /* the run reaches the next chunk: its r bytes here, then
-                 * the next chunk's (two chunks past the end are
-                 * allocated, their bits 0) */
-                const uint64_t *wn = w + BP_SC_NFIELDS;
-                size_t r = 64 - k;
-                uint64_t cn = ~wn[BP_SC_CAND];
-                size_t n = r + (cn != 0 ? (size_t)__builtin_ctzll(cn) : 64);
-                if (n > 64)
-                    n = 64; /* 64: a run of 64 bytes or more */
-                e = p + n;
-                if (n <= 16 && len - p >= 16 && (~w[BP_SC_LETTER] >> k) == 0 &&
-                    (~wn[BP_SC_LETTER] & bp__lowbits[n - r]) == 0) {
-                    uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
-                    size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u)
-                                         : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
-                    {
-                        bp__letters_tok(&t->v[t->n++], s, p, n, bp__letters_flags(n, ncap), slots, smask);
-                        if (count)
-                            bp__lang_add(lex, t->v, n0, t->n, acc);
-                        continue;
-                    }
+                /* digits, '_', non-ASCII characters, long words, the last
+                 * bytes of the text: the general tokenizer on the run */
+                if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                    return -1;
+                for (size_t j = n0; j < t->n; j++)
+                    t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
+            }
+            if (count)
+                bp__lang_add(lex, t->v, n0, t->n, acc);
+        }
+        if (kx < 64) {
+            /* the run reaching the next chunk: its r bytes here, then the
+             * next chunk's (two chunks past the end are allocated, their
+             * bits 0) */
+            unsigned k = kx;
+            const uint64_t *wn = w + BP_SC_NFIELDS;
+            size_t r = 64 - k, p = base + k, n0 = t->n;
+            uint64_t cn = ~wn[BP_SC_CAND];
+            size_t n = r + (cn != 0 ? (size_t)__builtin_ctzll(cn) : 64);
+            if (n > 64)
+                n = 64; /* 64: a run of 64 bytes or more */
+            size_t e = p + n;
+            if (n <= 16 && len - p >= 16 && (~w[BP_SC_LETTER] >> k) == 0 &&
+                (~wn[BP_SC_LETTER] & bp__lowbits[n - r]) == 0) {
+                uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
+                size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
+                bp_tok_t *tk = &t->v[t->n++];
+                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, smask);
+                if (count && tk->wi != UINT32_MAX) {
+                    const uint64_t *q = lanes + 4 * (size_t)tk->wi;
+                    for (int l = 0; l < 4; l++)
+                        acc[l] += q[l];
                 }
+                continue;
+            } else {
                 /* a run of 64 bytes or more: find its end */
                 for (size_t q = p + 64; n == 64; q += 64) {
                     uint64_t x = q < len ? ~bp_scan_bits(sc, BP_SC_CAND, q) : 1;
@@ -474,13 +487,11 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                         n = 0;
                     }
                 }
+                if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                    return -1;
+                for (size_t j = n0; j < t->n; j++)
+                    t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
             }
-            /* digits, '_', non-ASCII characters, long words, the last
-             * bytes of the text: the general tokenizer on the run */
-            if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
-                return -1;
-            for (size_t j = n0; j < t->n; j++)
-                t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
             if (count)
                 bp__lang_add(lex, t->v, n0, t->n, acc);
         }
