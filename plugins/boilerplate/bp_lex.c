@@ -373,7 +373,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                                                                  uint64_t *lang4, const int count)
 {
     static const bp_hslot_t noslot[1]; /* an empty word table */
-    uint64_t acc[4] = {0, 0, 0, 0};
+    uint64_t acc[4] = {0, 0, 0, 0}; /* the slow paths' language sums */
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* the hot path's (never address-taken) */
     const uint64_t *lanes = lex->langlanes;
     const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
     size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
@@ -424,8 +425,10 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 bp__letters_tok(out, s, p, n, f, slots, smask);
                 if (count && out->wi != UINT32_MAX) {
                     const uint64_t *q = lanes + 4 * (size_t)out->wi;
-                    for (int l = 0; l < 4; l++)
-                        acc[l] += q[l];
+                    a0 += q[0];
+                    a1 += q[1];
+                    a2 += q[2];
+                    a3 += q[3];
                 }
                 out++;
                 S &= S - 1;
@@ -474,8 +477,10 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, smask);
                 if (count && tk->wi != UINT32_MAX) {
                     const uint64_t *q = lanes + 4 * (size_t)tk->wi;
-                    for (int l = 0; l < 4; l++)
-                        acc[l] += q[l];
+                    a0 += q[0];
+                    a1 += q[1];
+                    a2 += q[2];
+                    a3 += q[3];
                 }
                 continue;
             } else {
@@ -497,6 +502,10 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
         }
     }
     if (count) {
+        acc[0] += a0;
+        acc[1] += a1;
+        acc[2] += a2;
+        acc[3] += a3;
         /* every known word was added: take those after the first
          * BP_LANG_TOKENS out again (exact: the sums are taken modulo 2^64
          * as whole words, so a carry between lanes in the additions is
