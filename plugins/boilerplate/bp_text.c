@@ -100,8 +100,9 @@ static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t c
     int glued = 0;
     const bp_scan_t *sc = &s->scan;
     /* only the bytes of bp__punct can be glue points */
-    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs + 2, ce); i + 1 < ce;
-         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
+    bp_scan_iter_t it;
+    for (uint32_t i = (uint32_t)bp_scan_iter_init(&it, sc, BP_SC_PUNCT, cs + 2, ce); i + 1 < ce;
+         i = (uint32_t)bp_scan_iter_next(&it)) {
         unsigned char c = (unsigned char)t[i];
         if (!(bp__punct[c] & 1))
             continue;
@@ -170,8 +171,8 @@ static size_t bp__closer_len(const char *t, size_t cs, size_t i)
 /* Does t[k, e) hold "://"?  Only at a ':' of the punctuation bitmap. */
 static int bp__has_scheme(const char *t, const bp_scan_t *sc, size_t k, size_t e)
 {
-    for (size_t i = bp_scan_next(sc, BP_SC_PUNCT, k, e); i + 3 <= e;
-         i = bp_scan_next(sc, BP_SC_PUNCT, i + 1, e))
+    bp_scan_iter_t it;
+    for (size_t i = bp_scan_iter_init(&it, sc, BP_SC_PUNCT, k, e); i + 3 <= e; i = bp_scan_iter_next(&it))
         if (t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/')
             return 1;
     return 0;
@@ -258,8 +259,9 @@ static void bp__surface(const char *t, bp_block_t *b, const bp_scan_t *sc)
         (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
         b->flags |= BF_ARROW;
     unsigned pipes = 0, labels = 0;
-    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs, ce); i < ce;
-         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
+    bp_scan_iter_t it;
+    for (uint32_t i = (uint32_t)bp_scan_iter_init(&it, sc, BP_SC_PUNCT, cs, ce); i < ce;
+         i = (uint32_t)bp_scan_iter_next(&it)) {
         unsigned char c = u[i];
         if ((c == '.' || c == '!' || c == '?') && i + 2 < ce && u[i + 1] == ' ' &&
             ((u[i + 2] >= 'A' && u[i + 2] <= 'Z') || u[i + 2] == '"' || u[i + 2] == 0xE2) &&
