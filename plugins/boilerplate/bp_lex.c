@@ -351,12 +351,13 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
-/* Add the language lanes of the known words among toks[from, to) that are
- * among the first BP_LANG_TOKENS into acc[0..3] (lex->langq == 4). */
+/* Add the language lanes of the known words among toks[from, to) into
+ * acc[0..3] (lex->langq == 4); bp__tokenize_text takes those after the
+ * first BP_LANG_TOKENS out again at the end. */
 static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
                                 uint64_t *acc)
 {
-    for (size_t j = from; j < to && j < BP_LANG_TOKENS; j++) {
+    for (size_t j = from; j < to; j++) {
         uint32_t v = toks[j].wi;
         if (v != UINT32_MAX)
             for (int q = 0; q < 4; q++)
@@ -372,7 +373,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                                                                  uint64_t *lang4, const int count)
 {
     static const bp_hslot_t noslot[1]; /* an empty word table */
-    uint64_t acc[4] = {0, 0, 0, 0};
+    uint64_t acc[4] = {0, 0, 0, 0}; /* the slow paths' language sums */
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* the hot path's (never address-taken) */
     const uint64_t *lanes = lex->langlanes;
     const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
     size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
@@ -390,30 +392,43 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
             continue;
         if (t->cap - t->n < 32 && bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) != 0)
             return -1;
-        uint64_t notC = ~C, notL = ~w[BP_SC_LETTER], notU = ~w[BP_SC_UPPER];
         size_t base = 64 * c;
-        /* words of the chunk that may read 16 bytes from their start */
-        int roomy = base + 64 + 16 <= len;
-        const uint64_t top = UINT64_C(1) << 63; /* bounds every count below at 63 */
+        const uint64_t top = UINT64_C(1) << 63;
+        /* the last run reaches the next chunk when byte 63 is in one: it
+         * starts at the highest bit of S and is taken after the others */
+        unsigned kx = 64;
+        if (C & top) {
+            kx = 63u - (unsigned)__builtin_clzll(S);
+            S &= ~(UINT64_C(1) << kx);
+        }
+        /* with bit 63 set, every count below stops there (only the
+         * crossing run, left out of S, would reach it) */
+        uint64_t notC = ~C | top, notL = ~w[BP_SC_LETTER] | top, notU = ~w[BP_SC_UPPER];
+        /* the hot loop reads 16 bytes from a word's start: near the end,
+         * the bytes after len - 16 count as no letters in notL, so the
+         * words starting there leave the hot loop (only it reads notL) */
+        if (base + 64 + 16 > len)
+            notL |= len - base >= 16 ? ~UINT64_C(0) << (len - base - 16) << 1 : ~UINT64_C(0);
         while (S != 0) {
             bp_tok_t *out = t->v + t->n;
             unsigned k;
-            /* the hot loop: words of 1-16 ASCII letters inside the chunk (a
-             * run reaching the chunk's end counts 63 and leaves it) */
+            /* the hot loop: words of 1-16 ASCII letters (the first byte
+             * that is no letter is the first that is no candidate) */
             for (;;) {
                 k = (unsigned)__builtin_ctzll(S);
-                size_t n = (size_t)__builtin_ctzll((notC >> k) | top);
-                size_t p = base + k;
-                /* at most 16 bytes, all letters */
-                if (n > 16 || ((notL >> k) & bp__lowbits[n]) != 0 || (!roomy && len - p < 16))
+                size_t n = (size_t)__builtin_ctzll(notC >> k);
+                if (n > 16 || (size_t)__builtin_ctzll(notL >> k) != n)
                     break;
+                size_t p = base + k;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
                 bp__letters_tok(out, s, p, n, f, slots, smask);
-                if (count && out->wi != UINT32_MAX && (size_t)(out - t->v) < BP_LANG_TOKENS) {
+                if (count && out->wi != UINT32_MAX) {
                     const uint64_t *q = lanes + 4 * (size_t)out->wi;
-                    for (int l = 0; l < 4; l++)
-                        acc[l] += q[l];
+                    a0 += q[0];
+                    a1 += q[1];
+                    a2 += q[2];
+                    a3 += q[3];
                 }
                 out++;
                 S &= S - 1;
@@ -424,38 +439,51 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
             if (S == 0)
                 break;
             S &= S - 1;
-            size_t p = base + k, e, n0 = t->n;
-            uint64_t z = notC >> k;
-            if (z != 0) {
-                size_t n = (size_t)__builtin_ctzll(z);
-                e = p + n;
-                /* letters and digits ("2019", "G20", "mp3"): the flags from
-                 * the letter and capital masks */
-                if (n <= 16 && len - p >= 16 &&
-                    (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
-                    bp__letters_tok(&t->v[t->n++], s, p, n,
-                                    bp__alnum_flags(n, ~notL >> k, ~notU >> k), slots, smask);
-                    if (count)
-                        bp__lang_add(lex, t->v, n0, t->n, acc);
-                    continue;
-                }
+            size_t n = (size_t)__builtin_ctzll(notC >> k);
+            size_t p = base + k, e = p + n, n0 = t->n;
+            /* letters and digits ("2019", "G20", "mp3"): the flags from
+             * the letter and capital masks */
+            if (n <= 16 && len - p >= 16 && (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
+                bp__letters_tok(&t->v[t->n++], s, p, n, bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k),
+                                slots, smask);
             } else {
-                /* the run reaches the next chunk */
-                uint64_t cw = bp_scan_bits(sc, BP_SC_CAND, p);
-                size_t n = cw == ~UINT64_C(0) ? 64 : (size_t)__builtin_ctzll(~cw);
-                e = p + n;
-                if (n <= 16 && len - p >= 16) {
-                    uint64_t m = (UINT64_C(1) << n) - 1;
-                    if ((bp_scan_bits(sc, BP_SC_LETTER, p) & m) == m) {
-                        uint64_t nu = ~bp_scan_bits(sc, BP_SC_UPPER, p);
-                        bp__letters_tok(&t->v[t->n++], s, p, n,
-                                        bp__letters_flags(n, nu ? (size_t)__builtin_ctzll(nu) : 64), slots,
-                                        smask);
-                        if (count)
-                            bp__lang_add(lex, t->v, n0, t->n, acc);
-                        continue;
-                    }
+                /* digits, '_', non-ASCII characters, long words, the last
+                 * bytes of the text: the general tokenizer on the run */
+                if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                    return -1;
+                for (size_t j = n0; j < t->n; j++)
+                    t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
+            }
+            if (count)
+                bp__lang_add(lex, t->v, n0, t->n, acc);
+        }
+        if (kx < 64) {
+            /* the run reaching the next chunk: its r bytes here, then the
+             * next chunk's (two chunks past the end are allocated, their
+             * bits 0) */
+            unsigned k = kx;
+            const uint64_t *wn = w + BP_SC_NFIELDS;
+            size_t r = 64 - k, p = base + k, n0 = t->n;
+            uint64_t cn = ~wn[BP_SC_CAND];
+            size_t n = r + (cn != 0 ? (size_t)__builtin_ctzll(cn) : 64);
+            if (n > 64)
+                n = 64; /* 64: a run of 64 bytes or more */
+            size_t e = p + n;
+            if (n <= 16 && len - p >= 16 && (~w[BP_SC_LETTER] >> k) == 0 &&
+                (~wn[BP_SC_LETTER] & bp__lowbits[n - r]) == 0) {
+                uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
+                size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
+                bp_tok_t *tk = &t->v[t->n++];
+                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, smask);
+                if (count && tk->wi != UINT32_MAX) {
+                    const uint64_t *q = lanes + 4 * (size_t)tk->wi;
+                    a0 += q[0];
+                    a1 += q[1];
+                    a2 += q[2];
+                    a3 += q[3];
                 }
+                continue;
+            } else {
                 /* a run of 64 bytes or more: find its end */
                 for (size_t q = p + 64; n == 64; q += 64) {
                     uint64_t x = q < len ? ~bp_scan_bits(sc, BP_SC_CAND, q) : 1;
@@ -464,20 +492,33 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                         n = 0;
                     }
                 }
+                if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                    return -1;
+                for (size_t j = n0; j < t->n; j++)
+                    t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
             }
-            /* digits, '_', non-ASCII characters, long words, the last
-             * bytes of the text: the general tokenizer on the run */
-            if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
-                return -1;
-            for (size_t j = n0; j < t->n; j++)
-                t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
             if (count)
                 bp__lang_add(lex, t->v, n0, t->n, acc);
         }
     }
-    if (count)
+    if (count) {
+        acc[0] += a0;
+        acc[1] += a1;
+        acc[2] += a2;
+        acc[3] += a3;
+        /* every known word was added: take those after the first
+         * BP_LANG_TOKENS out again (exact: the sums are taken modulo 2^64
+         * as whole words, so a carry between lanes in the additions is
+         * undone by the subtractions) */
+        for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
+            uint32_t v = t->v[j].wi;
+            if (v != UINT32_MAX)
+                for (int l = 0; l < 4; l++)
+                    acc[l] -= lanes[4 * (size_t)v + l];
+        }
         for (int l = 0; l < 4; l++)
             lang4[l] += acc[l];
+    }
     return 0;
 }
 

@@ -70,4 +70,47 @@ static inline size_t bp_scan_next(const bp_scan_t *sc, int f, size_t i, size_t e
     return end;
 }
 
+
+/* The bytes with bit f set in [i, end), in order, one 64-bit word of the
+ * field at a time (cheaper than bp_scan_next per byte):
+ *     bp_scan_iter_t it;
+ *     for (size_t j = bp_scan_iter_init(&it, sc, f, i, end); j < end; j = bp_scan_iter_next(&it))
+ * The values are those of bp_scan_next(sc, f, i, end) and then
+ * bp_scan_next(sc, f, j + 1, end) after each j; end when none is left. */
+typedef struct bp_scan_iter {
+    const uint64_t *w; /* field f's word of the current chunk */
+    uint64_t m;        /* its bits not returned yet */
+    size_t base;       /* the current chunk's first byte */
+    size_t end;
+} bp_scan_iter_t;
+
+static inline size_t bp_scan_iter_next(bp_scan_iter_t *it)
+{
+    while (it->m == 0) {
+        it->base += 64;
+        if (it->base >= it->end)
+            return it->end;
+        it->w += BP_SC_NFIELDS;
+        it->m = *it->w;
+    }
+    size_t j = it->base + (size_t)__builtin_ctzll(it->m);
+    it->m &= it->m - 1;
+    return j < it->end ? j : it->end;
+}
+
+static inline size_t bp_scan_iter_init(bp_scan_iter_t *it, const bp_scan_t *sc, int f, size_t i, size_t end)
+{
+    it->end = end;
+    if (i >= end) {
+        it->m = 0;
+        it->base = end;
+        it->w = NULL;
+        return end;
+    }
+    it->base = i & ~(size_t)63;
+    it->w = sc->w + BP_SC_NFIELDS * (i >> 6) + f;
+    it->m = *it->w & (~UINT64_C(0) << (i & 63));
+    return bp_scan_iter_next(it);
+}
+
 #endif

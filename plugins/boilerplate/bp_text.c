@@ -100,8 +100,9 @@ static int bp__split_line(bp_scratch_t *s, size_t *nb, const char *t, uint32_t c
     int glued = 0;
     const bp_scan_t *sc = &s->scan;
     /* only the bytes of bp__punct can be glue points */
-    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs + 2, ce); i + 1 < ce;
-         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
+    bp_scan_iter_t it;
+    for (uint32_t i = (uint32_t)bp_scan_iter_init(&it, sc, BP_SC_PUNCT, cs + 2, ce); i + 1 < ce;
+         i = (uint32_t)bp_scan_iter_next(&it)) {
         unsigned char c = (unsigned char)t[i];
         if (!(bp__punct[c] & 1))
             continue;
@@ -170,8 +171,8 @@ static size_t bp__closer_len(const char *t, size_t cs, size_t i)
 /* Does t[k, e) hold "://"?  Only at a ':' of the punctuation bitmap. */
 static int bp__has_scheme(const char *t, const bp_scan_t *sc, size_t k, size_t e)
 {
-    for (size_t i = bp_scan_next(sc, BP_SC_PUNCT, k, e); i + 3 <= e;
-         i = bp_scan_next(sc, BP_SC_PUNCT, i + 1, e))
+    bp_scan_iter_t it;
+    for (size_t i = bp_scan_iter_init(&it, sc, BP_SC_PUNCT, k, e); i + 3 <= e; i = bp_scan_iter_next(&it))
         if (t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/')
             return 1;
     return 0;
@@ -186,7 +187,14 @@ static void bp__ending(const char *t, bp_block_t *b, const bp_scan_t *sc)
     /* a sentence may end with a link after it ("Tickets: http://...",
      * "... as reported. www.example.com"): judge the text before it (a
      * colon there introduces the link, not a list) */
-    {
+    /* (a space among the last 8 bytes makes the last word too short: the
+     * 8 bytes are tested at once) */
+    uint64_t sp8 = 0;
+    if (i >= b->cs + 8) {
+        uint64_t x = bp_load_le64(t + i - 8) ^ UINT64_C(0x2020202020202020);
+        sp8 = (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
+    }
+    if (sp8 == 0) {
         size_t k = i;
         while (k > b->cs && t[k - 1] != ' ')
             k--;
@@ -251,8 +259,9 @@ static void bp__surface(const char *t, bp_block_t *b, const bp_scan_t *sc)
         (ce - cs >= 3 && c0 == '>' && u[cs + 1] == '>' && u[cs + 2] == ' '))
         b->flags |= BF_ARROW;
     unsigned pipes = 0, labels = 0;
-    for (uint32_t i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, cs, ce); i < ce;
-         i = (uint32_t)bp_scan_next(sc, BP_SC_PUNCT, i + 1, ce)) {
+    bp_scan_iter_t it;
+    for (uint32_t i = (uint32_t)bp_scan_iter_init(&it, sc, BP_SC_PUNCT, cs, ce); i < ce;
+         i = (uint32_t)bp_scan_iter_next(&it)) {
         unsigned char c = u[i];
         if ((c == '.' || c == '!' || c == '?') && i + 2 < ce && u[i + 1] == ' ' &&
             ((u[i + 2] >= 'A' && u[i + 2] <= 'Z') || u[i + 2] == '"' || u[i + 2] == 0xE2) &&
@@ -511,20 +520,6 @@ static int bp__detect_lang(const bp_lex_t *lex, const unsigned *cnt, size_t lim,
     return best;
 }
 
-/* Token counts by flags, packed in two words of two 32-bit lanes each,
- * indexed by a token's flags & 15 (BP_TF_UPPER 1, CAPS 2, DIGIT 4, ALPHA
- * 8): [0] nalpha | nupper << 32, [1] ncaps | ndigit << 32 (upper and caps
- * count only with ALPHA). */
-static const uint64_t bp__fcount[16][2] = {
-#define BP__FC(f)                                                                            \
-    {(uint64_t)(((f) >> 3) & 1) | ((uint64_t)(((f) >> 3) & (f) & 1) << 32),                 \
-     (uint64_t)(((f) >> 3) & ((f) >> 1) & 1) | ((uint64_t)(((f) >> 2) & 1) << 32)}
-    BP__FC(0),  BP__FC(1),  BP__FC(2),  BP__FC(3),  BP__FC(4),  BP__FC(5),
-    BP__FC(6),  BP__FC(7),  BP__FC(8),  BP__FC(9),  BP__FC(10), BP__FC(11),
-    BP__FC(12), BP__FC(13), BP__FC(14), BP__FC(15),
-#undef BP__FC
-};
-
 static void bp__features(bp_tctx_t *x, bp_block_t *b)
 {
     const bp_lex_t *lex = &x->c->lex;
@@ -551,15 +546,14 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
             }
         }
     }
-    uint64_t c0 = 0, c1 = 0;
-    for (int f = 0; f < 16; f++) {
-        c0 += fh[f] * bp__fcount[f][0];
-        c1 += fh[f] * bp__fcount[f][1];
-    }
-    b->nalpha += (uint32_t)c0;
-    b->nupper += (uint32_t)(c0 >> 32);
-    b->ncaps += (uint32_t)c1;
-    b->ndigit += (uint32_t)(c1 >> 32);
+    /* the four counts from the histogram of flags & 15 (BP_TF_UPPER 1,
+     * CAPS 2, DIGIT 4, ALPHA 8; upper and caps count only with ALPHA) */
+    uint32_t up = fh[9] + fh[11] + fh[13] + fh[15], caps = fh[10] + fh[11] + fh[14] + fh[15];
+    uint32_t dig = fh[4] + fh[5] + fh[6] + fh[7] + fh[12] + fh[13] + fh[14] + fh[15];
+    b->nalpha += fh[8] + fh[9] + fh[10] + fh[11] + fh[12] + fh[13] + fh[14] + fh[15];
+    b->nupper += up;
+    b->ncaps += caps;
+    b->ndigit += dig;
     b->nstop += nstop;
     /* the kind with most cue words, the first of equals */
     unsigned bc = 0;
@@ -1213,7 +1207,8 @@ int bp_text_clean(const bp_conf_t *c, bp_scratch_t *s, const char *t, size_t len
             }
             bp_lex_lookup(&c->lex, s->toks.v, s->toks.n);
         }
-        for (int l = 0; l < BP_MAX_LANGS; l++)
+        /* (only the loaded languages are read: bp__detect_lang) */
+        for (int l = 0; l < c->lex.nlangs; l++)
             lcnt[l] = (unsigned)(acc[l / 4] >> (16 * (l % 4))) & 0xFFFF;
         if (!ok || k != n)
             bp__lang_counts(&c->lex, s->toks.v, s->toks.n < BP_LANG_TOKENS ? s->toks.n : BP_LANG_TOKENS,

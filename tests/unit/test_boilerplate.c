@@ -546,6 +546,26 @@ static void test_tokenizer_whole_text(void **state)
             assert_int_equal(bp_scan_bit(&sc, BP_SC_ALNUM, i), letter || (c >= '0' && c <= '9'));
         }
         assert_int_equal(bp_scan_bits(&sc, BP_SC_CAND, len), 0);
+        /* the word-at-a-time iterator visits the bytes bp_scan_next finds,
+         * in any range (across chunk edges, empty, ending anywhere), and
+         * then gives e0 */
+        for (int r = 0; r < 8; r++) {
+            rng = rng * 1103515245u + 12345u;
+            size_t i0 = len ? (rng >> 8) % (len + 1) : 0;
+            rng = rng * 1103515245u + 12345u;
+            size_t e0 = i0 + (rng >> 8) % (len + 1 - i0);
+            bp_scan_iter_t it;
+            size_t want = bp_scan_next(&sc, BP_SC_PUNCT, i0, e0);
+            size_t got = bp_scan_iter_init(&it, &sc, BP_SC_PUNCT, i0, e0);
+            for (;;) {
+                /* (bp_scan_next may return any value >= e0 for none) */
+                assert_int_equal(got, want < e0 ? want : e0);
+                if (got >= e0)
+                    break;
+                want = bp_scan_next(&sc, BP_SC_PUNCT, want + 1, e0);
+                got = bp_scan_iter_next(&it);
+            }
+        }
         /* the same tokens with the bitmaps as built, then with the
          * punctuation of U+2000-U+203F taken out of the candidates */
         for (int split = 0; split < 2; split++) {
@@ -586,9 +606,11 @@ static void test_tokenizer_whole_text(void **state)
         }
     }
     /* only the first BP_LANG_TOKENS tokens count: 5000 words "the" (word
-     * 0: language 0, counted once per token in lane 0) */
-    {
-        size_t n = 5000, tl = 4 * n;
+     * 0: language 0, counted once per token in lane 0); 70000 of them
+     * overflow the 16-bit lane while every token is added, and the
+     * tail's subtraction must undo the carry into lane 1 */
+    for (size_t n = 5000; n <= 70000; n += 65000) {
+        size_t tl = 4 * n;
         char *many = malloc(tl + 1);
         assert_non_null(many);
         for (size_t i = 0; i < n; i++)
