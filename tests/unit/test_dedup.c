@@ -694,6 +694,87 @@ static void test_df_slots_match_reference(void **state)
     }
 }
 
+/* A comparison gives the same counts and decision whether the new
+ * document's sample is merged with the candidate's (dd__isect_avx2 and
+ * dd__bonly_avx2 when the CPU has AVX2) or the candidate's entries are
+ * looked up in the set: samples of every size around the block width
+ * (0-40, and up to 600), overlaps from none to all, every tau cut, x's
+ * frequencies on both sides of the limit, limit 0, and a candidate whose
+ * own entries' frequencies are looked up (a copy: high containment) in a
+ * table where some of them are common. */
+static uint32_t sorted_unique(uint32_t *v, uint32_t n)
+{
+    qsort(v, n, sizeof *v, cmp_u32);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+static void test_compare_merge_matches_set(void **state)
+{
+    (void)state;
+    dd_verify_cfg_t c = {.jaccard = 0.45, .containment = 0.65, .extension = 0.8,
+                         .min_content = 24};
+    dd_df_t *df = dd_df_new(1000, 1024);
+    assert_non_null(df);
+    static uint32_t pool[2048], xh[1024], yh[1024], common[256], scratch[1024];
+    static uint16_t xdf[1024], sdf[1024];
+    uint32_t r = 2463534242u;
+#define RND() (r ^= r << 13, r ^= r >> 17, r ^= r << 5, r)
+    for (int k = 0; k < 256; k++)
+        common[k] = RND() >> 2;
+    /* some shingles held by many documents */
+    for (int d = 0; d < 12; d++)
+        assert_int_equal(dd_df_add(df, common, 256, (uint64_t)d + 1), 0);
+    unsigned merged_df_path = 0;
+    for (int t = 0; t < 4000; t++) {
+        uint32_t np = t < 1600 ? (uint32_t)(t % 41) + 1 : (uint32_t)(RND() % 600) + 1;
+        uint32_t tau = t % 3 == 0 ? UINT32_MAX >> 2 : (RND() >> 2) | 1u;
+        for (uint32_t k = 0; k < np; k++)
+            pool[k] = k % 5 == 4 ? common[RND() % 256] : RND() >> 2;
+        unsigned share = (unsigned)(t % 11) * 10; /* percent of y drawn from x */
+        uint32_t nx = 0, ny = 0;
+        for (uint32_t k = 0; k < np; k++) {
+            if (pool[k] <= tau)
+                xh[nx++] = pool[k];
+        }
+        uint32_t nyw = t % 7 == 0 ? np / 2 + 1 : np;
+        for (uint32_t k = 0; k < nyw; k++) {
+            uint32_t v = (RND() % 100) < share && nx > 0 ? xh[RND() % nx] : RND() >> 2;
+            if (v <= tau || t % 2)
+                yh[ny++] = v;
+        }
+        nx = sorted_unique(xh, nx);
+        ny = sorted_unique(yh, ny);
+        for (uint32_t k = 0; k < nx; k++)
+            xdf[k] = (uint16_t)(t % 4 == 0 ? 0 : RND() % 6);
+        dd_sample_t x = {.n = nx, .tau = tau, .h = xh};
+        uint32_t ytau = t % 2 ? UINT32_MAX >> 1 : tau;
+        dd_record_t y = {.n = ny, .tau = ytau, .h = yh, .cluster_seq = 1};
+        unsigned limit = t % 5 == 0 ? 0 : (unsigned)(RND() % 6) + 1;
+        dd_cmp_t a, b;
+        dd_xset_t s1 = {0}, s2 = {0};
+        assert_int_equal(dd_xset_build(&s1, &x, xdf), 0);
+        assert_int_equal(dd_xset_build(&s2, &x, xdf), 0);
+        s2.no_isect = 1;
+        dd_compare(&c, &x, &s1, xdf, &y, df, limit, scratch, sdf, &a);
+        dd_compare(&c, &x, &s2, xdf, &y, df, limit, scratch, sdf, &b);
+        assert_int_equal(a.nx, b.nx);
+        assert_int_equal(a.ny, b.ny);
+        assert_int_equal(a.ni, b.ni);
+        assert_int_equal(a.pass, b.pass);
+        assert_true(a.jaccard == b.jaccard && a.cx == b.cx && a.cy == b.cy && a.small == b.small);
+        merged_df_path += limit > 0 && (a.cx >= c.jaccard / 2);
+        dd_xset_free(&s1);
+        dd_xset_free(&s2);
+    }
+#undef RND
+    assert_true(merged_df_path > 100); /* the frequency lookups were compared too */
+    dd_df_free(df);
+}
+
 /* Counting frequencies below a limit (eight at a time) is the plain
  * count: every limit edge (0, 1, 65535, 65536, a middle one), lengths
  * around the vector width and past what 16-bit lane counters hold
@@ -880,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_anchor_batch_probe),
         cmocka_unit_test(test_df_slots_match_reference),
         cmocka_unit_test(test_count_below),
+        cmocka_unit_test(test_compare_merge_matches_set),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
