@@ -7,6 +7,9 @@
 #include "sketch.h"
 
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "texthash.h"
 
@@ -74,17 +77,33 @@ static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp, uint3
     memset(cnt, 0, (nb + 1) * sizeof cnt[0]);
     for (size_t i = 0; i < n; i++)
         cnt[((a[i] * mul) >> 32) + 1]++;
+#if defined(__SSE2__)
+    /* running sums of cnt[1..nb], four at a time (nb >= 64, a multiple
+     * of four) */
+    __m128i run = _mm_setzero_si128();
+    for (size_t b = 1; b <= nb; b += 4) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(cnt + b));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+        x = _mm_add_epi32(x, run);
+        _mm_storeu_si128((__m128i *)(void *)(cnt + b), x);
+        run = _mm_shuffle_epi32(x, 0xFF);
+    }
+#else
     for (size_t b = 0; b < nb; b++)
         cnt[b + 1] += cnt[b];
+#endif
     for (size_t i = 0; i < n; i++)
         tmp[cnt[(a[i] * mul) >> 32]++] = a[i];
     /* Back into a by insertion, dropping repeats on the way: the values
-     * come in bucket order, so almost every one goes at the end. */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
+     * come in bucket order, so almost every one goes at the end (last:
+     * a[m - 1]). */
+    size_t m = 1;
+    uint32_t last = a[0] = tmp[0];
+    for (size_t i = 1; i < n; i++) {
         uint32_t v = tmp[i];
-        if (m == 0 || a[m - 1] < v) {
-            a[m++] = v;
+        if (__builtin_expect(last < v, 1)) {
+            a[m++] = last = v;
             continue;
         }
         /* Shift the larger ones up while looking (one short loop, not a
