@@ -405,6 +405,48 @@ void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const ui
     }
 }
 
+/* keys[0..n) of one table t (keys already known to be on its side of the
+ * split), in groups whose slots are requested first. */
+static inline void dd__aprobe_run(const dd_atab_t *tab, const uint32_t *keys,
+                                  const uint64_t *hash, size_t n,
+                                  void (*fn)(void *ctx, size_t i, uint32_t seq_lo), void *ctx,
+                                  size_t i0)
+{
+    const dd_aslot_t *const t = tab->t;
+    const size_t mask = tab->mask;
+    for (size_t g = 0; g < n; g += DD_ANCHOR_GROUP) {
+        size_t e = n - g < DD_ANCHOR_GROUP ? n : g + DD_ANCHOR_GROUP;
+        for (size_t i = g; i < e; i++)
+            __builtin_prefetch(&t[(size_t)hash[i] & mask]);
+        for (size_t i = g; i < e; i++) {
+            const uint32_t key = dd__akey(keys[i]);
+            for (size_t j = (size_t)hash[i] & mask; t[j].key != 0; j = (j + 1) & mask)
+                if (t[j].key == key)
+                    fn(ctx, i0 + i, t[j].seq);
+        }
+    }
+}
+
+void dd_anchors_get_sorted_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                             size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                             void *ctx)
+{
+    /* ascending keys: the ones at or below the split (after dd__akey,
+     * which keeps the order) are a prefix, found by binary search */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dd__akey(keys[mid]) <= a->split)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (a->lo.count > 0)
+        dd__aprobe_run(&a->lo, keys, hash, lo, fn, ctx, 0);
+    if (a->hi.count > 0)
+        dd__aprobe_run(&a->hi, keys + lo, hash + lo, n - lo, fn, ctx, lo);
+}
+
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)
 {
     key = dd__akey(key);

@@ -68,6 +68,11 @@ size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
 void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
                            size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
                            void *ctx);
+/* The same for ascending keys (what a sample gives): the ones each table
+ * holds are found once, and a table with no postings is not probed. */
+void dd_anchors_get_sorted_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                             size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                             void *ctx);
 /* Hint that key will be looked up soon. */
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
 size_t dd_anchors_count(const dd_anchors_t *a);

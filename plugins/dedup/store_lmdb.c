@@ -443,7 +443,7 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
      * index each is a cache miss, and these then overlap. */
     if (q->key_hash != NULL) {
         b->hit_dfs = q->key_df;
-        dd_anchors_get_many_h(b->anchors, q->keys, q->key_hash, q->nlow, dd__hit_many_cb, b);
+        dd_anchors_get_sorted_h(b->anchors, q->keys, q->key_hash, q->nlow, dd__hit_many_cb, b);
     } else {
         for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
             size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
@@ -458,7 +458,7 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
     if (b->cs.count == 0 && q->nkeys > q->nlow) {
         if (q->key_hash != NULL) {
             b->hit_dfs = q->key_df + q->nlow;
-            dd_anchors_get_many_h(b->anchors, q->keys + q->nlow, q->key_hash + q->nlow,
+            dd_anchors_get_sorted_h(b->anchors, q->keys + q->nlow, q->key_hash + q->nlow,
                                   q->nkeys - q->nlow, dd__hit_many_cb, b);
         } else {
             for (size_t i = q->nlow; i < q->nkeys; i++) {

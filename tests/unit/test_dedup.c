@@ -650,7 +650,38 @@ static void test_anchor_batch_probe(void **state)
     dd_anchors_get_many_h(a, keys, hash, 300, anchor_many, &got);
     assert_int_equal(got.n, want.n);
     assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+    /* ascending keys (what the lookup passes): the sorted probe finds the
+     * same postings in the same order, for every count and at every place
+     * of the split (key 0 and keys equal to the split among them) */
+    keys[150] = 1200;
+    keys[151] = 1200;
+    qsort(keys, 300, sizeof keys[0], cmp_u32);
+    for (size_t i = 0; i < 300; i++)
+        hash[i] = dd_anchors_hash(keys[i]);
+    for (size_t n = 0; n <= 300; n += n < 20 ? 1 : 23) {
+        want.n = got.n = 0;
+        dd_anchors_get_many_h(a, keys, hash, n, anchor_many, &want);
+        dd_anchors_get_sorted_h(a, keys, hash, n, anchor_many, &got);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+        if (n == 300)
+            assert_true(want.n > 600);
+    }
     dd_anchors_free(a);
+    /* one table empty: postings only above, then only at or below the split */
+    for (int side = 0; side < 2; side++) {
+        a = dd_anchors_new(side == 0 ? 5 : 100000);
+        assert_non_null(a);
+        for (uint32_t seq = 1; seq <= 200; seq++)
+            assert_true(dd_anchors_add(a, 10 + seq % 97, seq, 64) >= 0);
+        want.n = got.n = 0;
+        dd_anchors_get_many_h(a, keys, hash, 300, anchor_many, &want);
+        dd_anchors_get_sorted_h(a, keys, hash, 300, anchor_many, &got);
+        assert_true(want.n > 0);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+        dd_anchors_free(a);
+    }
 }
 
 /* The boilerplate table's counter slots worked out in bulk (eight at a
