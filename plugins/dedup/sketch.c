@@ -213,7 +213,7 @@ __attribute__((target("avx2"))) static inline __m256i dd__mulfold4(__m256i a, __
  * 32-bit ones; of the avalanche's multiply only the top 32 bits, which is
  * all the hash keeps); the sampled ones are packed with a shuffle per four.
  * Runs only after __builtin_cpu_supports("avx2"). */
-__attribute__((target("avx2"))) static size_t dd__shingle4_avx2(const uint64_t *tok, size_t n,
+__attribute__((target("avx2"), noinline)) static size_t dd__shingle4_avx2(const uint64_t *tok, size_t n,
                                                                 uint32_t tau, uint32_t *all,
                                                                 uint32_t *smp)
 {

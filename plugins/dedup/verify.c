@@ -198,7 +198,7 @@ size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim)
  * last value (or both) moves on; the last entries one by one.  A pair is
  * counted in the one step that holds both.  Runs only after
  * __builtin_cpu_supports("avx2") and ("popcnt"). */
-__attribute__((target("avx2,popcnt"))) static unsigned
+__attribute__((target("avx2,popcnt"), noinline)) static unsigned
 dd__isect_avx2(const uint32_t *a, uint32_t na, const uint8_t *abits, const unsigned char *b,
                uint32_t nb, unsigned *all)
 {
@@ -246,7 +246,7 @@ dd__isect_avx2(const uint32_t *a, uint32_t na, const uint8_t *abits, const unsig
  * blocks of eight, each block of b compared with its block of a in all
  * eight rotations; a block of b is written out (its entries no step
  * matched) when it moves on. */
-__attribute__((target("avx2"))) static unsigned dd__bonly_avx2(const uint32_t *a, uint32_t na,
+__attribute__((target("avx2"), noinline)) static unsigned dd__bonly_avx2(const uint32_t *a, uint32_t na,
                                                                const unsigned char *b,
                                                                uint32_t nb, uint32_t *out)
 {
@@ -293,7 +293,7 @@ __attribute__((target("avx2"))) static unsigned dd__bonly_avx2(const uint32_t *a
 
 /* s->cbits for limit lim (>= 1): bit i set when xdf[i] < lim; sixteen
  * entries per step (as dd_count_below). */
-__attribute__((target("avx2"))) static void dd__xset_cbits(dd_xset_t *s, const uint16_t *xdf,
+__attribute__((target("avx2"), noinline)) static void dd__xset_cbits(dd_xset_t *s, const uint16_t *xdf,
                                                            unsigned lim)
 {
     uint8_t *const cb = s->cbits;
