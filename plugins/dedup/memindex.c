@@ -266,7 +266,7 @@ void dd_anchors_free(dd_anchors_t *a)
     free(a);
 }
 
-static int dd__agrow(dd_atab_t *a)
+__attribute__((noinline, cold)) static int dd__agrow(dd_atab_t *a)
 {
     size_t nmask = a->mask * 2 + 1;
     dd_aslot_t *nt = dd_table_alloc((nmask + 1) * sizeof *nt);
@@ -367,6 +367,35 @@ size_t dd_anchors_get_h(const dd_anchors_t *anc, uint32_t key, uint64_t hash,
 /* Groups of probes: all slots of a group are requested first, so their
  * cache misses on a large index overlap. */
 #define DD_ANCHOR_GROUP 64
+
+int dd_anchors_add_many_h(dd_anchors_t *anc, const uint32_t *keys, const uint64_t *hash,
+                          size_t n, uint32_t seq, unsigned max_postings)
+{
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t key = dd__akey(keys[k]);
+        dd_atab_t *a = dd__atab(anc, key);
+        if (__builtin_expect((a->count + 1) * 4 > (a->mask + 1) * 3, 0) && dd__agrow(a) != 0)
+            return -1;
+        dd_aslot_t *const t = a->t;
+        const size_t mask = a->mask;
+        size_t i = (size_t)hash[k] & mask;
+        unsigned have = 0;
+        int add = 1;
+        while (t[i].key != 0) {
+            if (t[i].key == key && (t[i].seq == seq || ++have >= max_postings)) {
+                add = 0; /* already there, or the key has its postings */
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        if (add) {
+            t[i].key = key;
+            t[i].seq = seq;
+            a->count++;
+        }
+    }
+    return 0;
+}
 
 void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
                            size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),

@@ -62,6 +62,10 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
                       void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
 size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
                         void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+/* dd_anchors_add_h of keys[0..n) (table hashes hash[]) for one document,
+ * in order, in one call.  Returns 0, or -1 when out of memory. */
+int dd_anchors_add_many_h(dd_anchors_t *anc, const uint32_t *keys, const uint64_t *hash,
+                          size_t n, uint32_t seq, unsigned max_postings);
 /* dd_anchors_get_h for keys[0..n) with their table hashes: fn(ctx, i,
  * seq_lo) for each posting of keys[i], in order of i.  The table must not
  * change meanwhile (fn must not add or remove postings). */

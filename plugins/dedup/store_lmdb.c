@@ -346,11 +346,8 @@ static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const dd_query_t *q)
         dd_exactmap_put(b->exact, r->exact, r->seq) != 0)
         return -1;
     if (q != NULL && q->anchor_hash != NULL) {
-        for (size_t k = 0; k < q->nanchors; k++)
-            if (dd_anchors_add_h(b->anchors, q->anchors[k], q->anchor_hash[k], (uint32_t)r->seq,
-                                 b->cfg.posting_max) < 0)
-                return -1;
-        return 0;
+        return dd_anchors_add_many_h(b->anchors, q->anchors, q->anchor_hash, q->nanchors,
+                                     (uint32_t)r->seq, b->cfg.posting_max);
     }
     for (uint32_t i = 0; i < r->n; i++) {
         if (!(r->flags[i] & DD_F_ANCHOR))

@@ -668,6 +668,39 @@ static void test_anchor_batch_probe(void **state)
             assert_true(want.n > 600);
     }
     dd_anchors_free(a);
+    /* adding a document's anchors in one call leaves the tables as one
+     * call per key does: the same postings in the same order for every key
+     * (repeats, keys at posting_max, key 0, both tables, growth) */
+    {
+        dd_anchors_t *one = dd_anchors_new(1200), *many = dd_anchors_new(1200);
+        assert_non_null(one);
+        assert_non_null(many);
+        uint32_t dk[24];
+        uint64_t dh[24];
+        uint32_t y = 88675123u;
+        for (uint32_t seq = 1; seq <= 2000; seq++) {
+            for (int k = 0; k < 24; k++) {
+                y ^= y << 13, y ^= y >> 17, y ^= y << 5;
+                dk[k] = k == 0 ? 0 : k == 1 ? seq % 5 : k < 4 ? 1100 + y % 200 : y % 9000;
+                dh[k] = dd_anchors_hash(dk[k]);
+            }
+            dk[5] = dk[4]; /* a repeat within the document */
+            dh[5] = dh[4];
+            for (int k = 0; k < 24; k++)
+                assert_true(dd_anchors_add_h(one, dk[k], dh[k], seq, 8) >= 0);
+            assert_int_equal(dd_anchors_add_many_h(many, dk, dh, 24, seq, 8), 0);
+        }
+        assert_int_equal(dd_anchors_count(many), dd_anchors_count(one));
+        for (uint32_t key = 0; key < 9000; key++) {
+            want.n = got.n = 0;
+            dd_anchors_get(one, key, anchor_one, &want);
+            dd_anchors_get(many, key, anchor_one, &got);
+            assert_int_equal(got.n, want.n);
+            assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+        }
+        dd_anchors_free(one);
+        dd_anchors_free(many);
+    }
     /* one table empty: postings only above, then only at or below the split */
     for (int side = 0; side < 2; side++) {
         a = dd_anchors_new(side == 0 ? 5 : 100000);
