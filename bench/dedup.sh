@@ -10,6 +10,7 @@
 #                               and salted (id prepended, as bench/batch.py), minus
 #                               the same run on empty input; then the stage alone
 #                               (callgrind --toggle-collect of its two hooks)
+#   (bench/dedup_micro.c: in-process timings of the sketch and of verification)
 #   bench/dedup.sh cgpipe [N]   the stage's own instructions per input byte behind the
 #                               default pipeline (daemon/textmill.conf) and alone, on the
 #                               first N (200) news-1k documents, one worker, empty index

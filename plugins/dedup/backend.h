@@ -40,7 +40,8 @@ typedef struct dd_query {
     const uint16_t *key_df; /* a hit on keys[i] scores dd_key_weight(key_df[i]) */
     size_t nkeys;
     size_t nlow;            /* keys[0..nlow) always; the rest only when those
-                               find no candidate (very frequent shingles) */
+                               find no candidate (very frequent shingles); each
+                               part ascending (the sample's order) */
     const uint32_t *anchors;/* and add the document under these if inserted */
     const uint64_t *anchor_hash; /* dd_anchors_hash(anchors[i]), or NULL */
     size_t nanchors;

@@ -362,8 +362,12 @@ int dd_df_add_slots(dd_df_t *df, const dd_dfslot_t *slot, size_t n, uint64_t clu
             const uint32_t a = dd__slot_a(slot[i]), b = dd__slot_b(slot[i]);
             fifo[tail] = a;
             fifo_b[tail] = (uint8_t)(b & (DD_LINE - 1));
-            dd__bump1(&t[a], 1);
-            dd__bump1(&t[b], 1);
+            /* saturating increments as a compare with the counter in
+             * memory and a (predicted) branch: a counter is full rarely */
+            if (__builtin_expect(t[a] != UINT16_MAX, 1))
+                t[a]++;
+            if (__builtin_expect(t[b] != UINT16_MAX, 1))
+                t[b]++;
         }
         if (tail == cap)
             tail = 0;

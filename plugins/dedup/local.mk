@@ -23,7 +23,7 @@ plugins_dedup_la_LIBADD = $(DD_LIBS)
 
 dedupdatadir = $(pkgdatadir)/dedup
 dist_dedupdata_DATA = plugins/dedup/html-entities.tsv plugins/dedup/punct-fold.tsv
-EXTRA_DIST += plugins/dedup/README.md plugins/dedup/SOURCES.md bench/dedup.sh
+EXTRA_DIST += plugins/dedup/README.md plugins/dedup/SOURCES.md bench/dedup.sh bench/dedup_micro.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dedup

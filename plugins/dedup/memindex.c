@@ -266,7 +266,7 @@ void dd_anchors_free(dd_anchors_t *a)
     free(a);
 }
 
-static int dd__agrow(dd_atab_t *a)
+__attribute__((noinline, cold)) static int dd__agrow(dd_atab_t *a)
 {
     size_t nmask = a->mask * 2 + 1;
     dd_aslot_t *nt = dd_table_alloc((nmask + 1) * sizeof *nt);
@@ -368,6 +368,35 @@ size_t dd_anchors_get_h(const dd_anchors_t *anc, uint32_t key, uint64_t hash,
  * cache misses on a large index overlap. */
 #define DD_ANCHOR_GROUP 64
 
+int dd_anchors_add_many_h(dd_anchors_t *anc, const uint32_t *keys, const uint64_t *hash,
+                          size_t n, uint32_t seq, unsigned max_postings)
+{
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t key = dd__akey(keys[k]);
+        dd_atab_t *a = dd__atab(anc, key);
+        if (__builtin_expect((a->count + 1) * 4 > (a->mask + 1) * 3, 0) && dd__agrow(a) != 0)
+            return -1;
+        dd_aslot_t *const t = a->t;
+        const size_t mask = a->mask;
+        size_t i = (size_t)hash[k] & mask;
+        unsigned have = 0;
+        int add = 1;
+        while (t[i].key != 0) {
+            if (t[i].key == key && (t[i].seq == seq || ++have >= max_postings)) {
+                add = 0; /* already there, or the key has its postings */
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        if (add) {
+            t[i].key = key;
+            t[i].seq = seq;
+            a->count++;
+        }
+    }
+    return 0;
+}
+
 void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
                            size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
                            void *ctx)
@@ -403,6 +432,48 @@ void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const ui
                     fn(ctx, i, t[j].seq);
         }
     }
+}
+
+/* keys[0..n) of one table t (keys already known to be on its side of the
+ * split), in groups whose slots are requested first. */
+static inline void dd__aprobe_run(const dd_atab_t *tab, const uint32_t *keys,
+                                  const uint64_t *hash, size_t n,
+                                  void (*fn)(void *ctx, size_t i, uint32_t seq_lo), void *ctx,
+                                  size_t i0)
+{
+    const dd_aslot_t *const t = tab->t;
+    const size_t mask = tab->mask;
+    for (size_t g = 0; g < n; g += DD_ANCHOR_GROUP) {
+        size_t e = n - g < DD_ANCHOR_GROUP ? n : g + DD_ANCHOR_GROUP;
+        for (size_t i = g; i < e; i++)
+            __builtin_prefetch(&t[(size_t)hash[i] & mask]);
+        for (size_t i = g; i < e; i++) {
+            const uint32_t key = dd__akey(keys[i]);
+            for (size_t j = (size_t)hash[i] & mask; t[j].key != 0; j = (j + 1) & mask)
+                if (t[j].key == key)
+                    fn(ctx, i0 + i, t[j].seq);
+        }
+    }
+}
+
+void dd_anchors_get_sorted_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                             size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                             void *ctx)
+{
+    /* ascending keys: the ones at or below the split (after dd__akey,
+     * which keeps the order) are a prefix, found by binary search */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dd__akey(keys[mid]) <= a->split)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (a->lo.count > 0)
+        dd__aprobe_run(&a->lo, keys, hash, lo, fn, ctx, 0);
+    if (a->hi.count > 0)
+        dd__aprobe_run(&a->hi, keys + lo, hash + lo, n - lo, fn, ctx, lo);
 }
 
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key)

@@ -62,12 +62,21 @@ size_t dd_anchors_get(const dd_anchors_t *a, uint32_t key,
                       void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
 size_t dd_anchors_get_h(const dd_anchors_t *a, uint32_t key, uint64_t hash,
                         void (*fn)(void *ctx, uint32_t seq_lo), void *ctx);
+/* dd_anchors_add_h of keys[0..n) (table hashes hash[]) for one document,
+ * in order, in one call.  Returns 0, or -1 when out of memory. */
+int dd_anchors_add_many_h(dd_anchors_t *anc, const uint32_t *keys, const uint64_t *hash,
+                          size_t n, uint32_t seq, unsigned max_postings);
 /* dd_anchors_get_h for keys[0..n) with their table hashes: fn(ctx, i,
  * seq_lo) for each posting of keys[i], in order of i.  The table must not
  * change meanwhile (fn must not add or remove postings). */
 void dd_anchors_get_many_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
                            size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
                            void *ctx);
+/* The same for ascending keys (what a sample gives): the ones each table
+ * holds are found once, and a table with no postings is not probed. */
+void dd_anchors_get_sorted_h(const dd_anchors_t *a, const uint32_t *keys, const uint64_t *hash,
+                             size_t n, void (*fn)(void *ctx, size_t i, uint32_t seq_lo),
+                             void *ctx);
 /* Hint that key will be looked up soon. */
 void dd_anchors_prefetch(const dd_anchors_t *a, uint32_t key);
 size_t dd_anchors_count(const dd_anchors_t *a);

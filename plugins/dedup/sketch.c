@@ -7,6 +7,9 @@
 #include "sketch.h"
 
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "texthash.h"
 
@@ -74,17 +77,33 @@ static size_t dd__bucket_sort_unique(uint32_t *a, size_t n, uint32_t *tmp, uint3
     memset(cnt, 0, (nb + 1) * sizeof cnt[0]);
     for (size_t i = 0; i < n; i++)
         cnt[((a[i] * mul) >> 32) + 1]++;
+#if defined(__SSE2__)
+    /* running sums of cnt[1..nb], four at a time (nb >= 64, a multiple
+     * of four) */
+    __m128i run = _mm_setzero_si128();
+    for (size_t b = 1; b <= nb; b += 4) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(cnt + b));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+        x = _mm_add_epi32(x, run);
+        _mm_storeu_si128((__m128i *)(void *)(cnt + b), x);
+        run = _mm_shuffle_epi32(x, 0xFF);
+    }
+#else
     for (size_t b = 0; b < nb; b++)
         cnt[b + 1] += cnt[b];
+#endif
     for (size_t i = 0; i < n; i++)
         tmp[cnt[(a[i] * mul) >> 32]++] = a[i];
     /* Back into a by insertion, dropping repeats on the way: the values
-     * come in bucket order, so almost every one goes at the end. */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
+     * come in bucket order, so almost every one goes at the end (last:
+     * a[m - 1]). */
+    size_t m = 1;
+    uint32_t last = a[0] = tmp[0];
+    for (size_t i = 1; i < n; i++) {
         uint32_t v = tmp[i];
-        if (m == 0 || a[m - 1] < v) {
-            a[m++] = v;
+        if (__builtin_expect(last < v, 1)) {
+            a[m++] = last = v;
             continue;
         }
         /* Shift the larger ones up while looking (one short loop, not a
@@ -168,6 +187,94 @@ static inline __attribute__((always_inline)) uint32_t dd__shingle4(uint64_t a, u
 }
 #endif
 
+#if DD_SHINGLE4_DIRECT && defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX2__)
+#define DD_SHINGLE4_AVX2 1
+#include <immintrin.h>
+
+/* dd__mulfold on four lanes: the 128-bit product of 64-bit a and b from
+ * four 32x32-bit products (vpmuludq), its halves xored.  mid cannot
+ * overflow: (2^32-1)^2 + 2 (2^32-1) < 2^64. */
+__attribute__((target("avx2"))) static inline __m256i dd__mulfold4(__m256i a, __m256i b)
+{
+    const __m256i ah = _mm256_srli_epi64(a, 32), bh = _mm256_srli_epi64(b, 32);
+    const __m256i p00 = _mm256_mul_epu32(a, b), p01 = _mm256_mul_epu32(a, bh),
+                  p10 = _mm256_mul_epu32(ah, b), p11 = _mm256_mul_epu32(ah, bh);
+    const __m256i mid =
+        _mm256_add_epi64(_mm256_add_epi64(p10, _mm256_srli_epi64(p00, 32)),
+                         _mm256_blend_epi32(p01, _mm256_setzero_si256(), 0xAA));
+    const __m256i lo = _mm256_blend_epi32(p00, _mm256_slli_epi64(mid, 32), 0xAA);
+    const __m256i hi = _mm256_add_epi64(_mm256_add_epi64(p11, _mm256_srli_epi64(mid, 32)),
+                                        _mm256_srli_epi64(p01, 32));
+    return _mm256_xor_si256(lo, hi);
+}
+
+/* dd__shingle_hashes for 4-word shingles, four shingles at a time with
+ * AVX2 (the same arithmetic as dd__shingle4, each 64-bit multiply from
+ * 32-bit ones; of the avalanche's multiply only the top 32 bits, which is
+ * all the hash keeps); the sampled ones are packed with a shuffle per four.
+ * Runs only after __builtin_cpu_supports("avx2"). */
+__attribute__((target("avx2"), noinline)) static size_t dd__shingle4_avx2(const uint64_t *tok, size_t n,
+                                                                uint32_t tau, uint32_t *all,
+                                                                uint32_t *smp)
+{
+    /* byte shuffles packing the lanes of a 4-bit mask to the front */
+    static const uint8_t pack[16][16] __attribute__((aligned(16))) = {
+#define L(k) 4 * (k), 4 * (k) + 1, 4 * (k) + 2, 4 * (k) + 3
+        {0},                         {L(0)},
+        {L(1)},                      {L(0), L(1)},
+        {L(2)},                      {L(0), L(2)},
+        {L(1), L(2)},                {L(0), L(1), L(2)},
+        {L(3)},                      {L(0), L(3)},
+        {L(1), L(3)},                {L(0), L(1), L(3)},
+        {L(2), L(3)},                {L(0), L(2), L(3)},
+        {L(1), L(2), L(3)},          {L(0), L(1), L(2), L(3)},
+#undef L
+    };
+    const __m256i k0 = _mm256_set1_epi64x((long long)XXH_readLE64(XXH3_kSecret)),
+                  k1 = _mm256_set1_epi64x((long long)XXH_readLE64(XXH3_kSecret + 8)),
+                  k2 = _mm256_set1_epi64x((long long)XXH_readLE64(XXH3_kSecret + 16)),
+                  k3 = _mm256_set1_epi64x((long long)XXH_readLE64(XXH3_kSecret + 24)),
+                  c0 = _mm256_set1_epi64x((long long)(32 * XXH_PRIME64_1)),
+                  plo = _mm256_set1_epi64x(0x9E3779F9LL), phi = _mm256_set1_epi64x(0x16566791LL),
+                  even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    const __m128i vtau = _mm_set1_epi32((int)tau);
+    size_t m = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m256i t0 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i)),
+                      t1 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 1)),
+                      t2 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 2)),
+                      t3 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 3));
+        __m256i acc = _mm256_add_epi64(
+            _mm256_add_epi64(c0, dd__mulfold4(_mm256_xor_si256(t0, k0), _mm256_xor_si256(t1, k1))),
+            dd__mulfold4(_mm256_xor_si256(t2, k2), _mm256_xor_si256(t3, k3)));
+        acc = _mm256_xor_si256(acc, _mm256_srli_epi64(acc, 37));
+        /* bits 32-63 of acc * 0x165667919E3779F9, in each lane's low half */
+        const __m256i p = _mm256_mul_epu32(acc, plo);
+        const __m256i h64 = _mm256_add_epi32(
+            _mm256_add_epi32(_mm256_srli_epi64(p, 32),
+                             _mm256_mul_epu32(_mm256_srli_epi64(acc, 32), plo)),
+            _mm256_mul_epu32(acc, phi));
+        const __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(h64, even));
+        if (all != NULL)
+            _mm_storeu_si128((__m128i *)(void *)(all + i), h);
+        /* h <= tau (unsigned): max(h, tau) == tau */
+        const unsigned sel = (unsigned)_mm_movemask_ps(
+            _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_max_epu32(h, vtau), vtau)));
+        _mm_storeu_si128((__m128i *)(void *)(smp + m),
+                         _mm_shuffle_epi8(h, _mm_load_si128((const __m128i *)(const void *)pack[sel])));
+        m += (size_t)__builtin_popcount(sel);
+    }
+    for (; i < n; i++) {
+        uint32_t h = dd__shingle4(tok[i], tok[i + 1], tok[i + 2], tok[i + 3]);
+        if (all != NULL)
+            all[i] = h;
+        smp[m] = h;
+        m += h <= tau;
+    }
+    return m;
+}
+#endif
+
 /* Hash every shingle (span token hashes) to 32 bits: the ones <= tau into
  * smp, returning how many, and when all is not NULL every one into all[i]
  * (only a short text needs them all: dd_sketch_build asks again then).
@@ -181,6 +288,10 @@ __attribute__((flatten)) static size_t dd__shingle_hashes(const uint64_t *tok, s
     size_t m = 0;
 #if DD_SHINGLE4_DIRECT
     if (span == 4) {
+#ifdef DD_SHINGLE4_AVX2
+        if (__builtin_cpu_supports("avx2"))
+            return dd__shingle4_avx2(tok, n, tau, all, smp);
+#endif
         /* dd__shingle4 (test_dedup compares it with XXH3_64bits). */
 #define DD_SH4(ta, tb, tc, td)                                                            \
     do {                                                                                  \

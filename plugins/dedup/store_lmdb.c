@@ -346,11 +346,8 @@ static int dd__mem_add(dd_lmdb_t *b, const dd_record_t *r, const dd_query_t *q)
         dd_exactmap_put(b->exact, r->exact, r->seq) != 0)
         return -1;
     if (q != NULL && q->anchor_hash != NULL) {
-        for (size_t k = 0; k < q->nanchors; k++)
-            if (dd_anchors_add_h(b->anchors, q->anchors[k], q->anchor_hash[k], (uint32_t)r->seq,
-                                 b->cfg.posting_max) < 0)
-                return -1;
-        return 0;
+        return dd_anchors_add_many_h(b->anchors, q->anchors, q->anchor_hash, q->nanchors,
+                                     (uint32_t)r->seq, b->cfg.posting_max);
     }
     for (uint32_t i = 0; i < r->n; i++) {
         if (!(r->flags[i] & DD_F_ANCHOR))
@@ -443,7 +440,7 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
      * index each is a cache miss, and these then overlap. */
     if (q->key_hash != NULL) {
         b->hit_dfs = q->key_df;
-        dd_anchors_get_many_h(b->anchors, q->keys, q->key_hash, q->nlow, dd__hit_many_cb, b);
+        dd_anchors_get_sorted_h(b->anchors, q->keys, q->key_hash, q->nlow, dd__hit_many_cb, b);
     } else {
         for (size_t g = 0; g < q->nlow; g += DD_PROBE_GROUP) {
             size_t e = q->nlow - g < DD_PROBE_GROUP ? q->nlow : g + DD_PROBE_GROUP;
@@ -458,7 +455,7 @@ static int dd__lookup(dd_backend_t *base, const dd_query_t *q, dd_lookup_t *out,
     if (b->cs.count == 0 && q->nkeys > q->nlow) {
         if (q->key_hash != NULL) {
             b->hit_dfs = q->key_df + q->nlow;
-            dd_anchors_get_many_h(b->anchors, q->keys + q->nlow, q->key_hash + q->nlow,
+            dd_anchors_get_sorted_h(b->anchors, q->keys + q->nlow, q->key_hash + q->nlow,
                                   q->nkeys - q->nlow, dd__hit_many_cb, b);
         } else {
             for (size_t i = q->nlow; i < q->nkeys; i++) {

@@ -49,26 +49,40 @@ int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
         free(s->pos);
         free(s->occ);
         free(s->cont);
+        free(s->cbits);
         s->key = aligned_alloc(16, nb * 4 * sizeof *s->key);
         s->pos = malloc(nb * sizeof *s->pos); /* n <= nb entries */
         s->occ = malloc(nb);
         s->cont = malloc(nb);
-        if (s->key == NULL || s->pos == NULL || s->occ == NULL || s->cont == NULL) {
+        s->cbits = malloc(nb / 8); /* n <= nb bits; nb >= 16 */
+        if (s->key == NULL || s->pos == NULL || s->occ == NULL || s->cont == NULL ||
+            s->cbits == NULL) {
             free(s->key);
             free(s->pos);
             free(s->occ);
             free(s->cont);
+            free(s->cbits);
             memset(s, 0, sizeof *s);
             return -1;
         }
         s->cap = nb;
     }
-    memset(s->occ, 0, nb);
     s->cont_lim = 0;
+    s->cbits_lim = 0;
     s->mask = (uint32_t)(nb - 1);
     s->n = x->n;
     s->memo_lim[0] = s->memo_lim[1] = UINT32_MAX;
     s->memo_next = 0;
+    s->filled = 0; /* dd__xset_fill, when a candidate first needs the set */
+    (void)xdf;
+    return 0;
+}
+
+/* The buckets of s (dd_xset_build made room) with x's entries. */
+static void dd__xset_fill(dd_xset_t *s, const dd_sample_t *x)
+{
+    s->filled = 1;
+    memset(s->occ, 0, (size_t)s->mask + 1);
     /* locals: the byte stores to occ could otherwise alias *s and *x */
     uint8_t *const occ = s->occ;
     uint32_t *const key = s->key, *const pos = s->pos;
@@ -87,8 +101,6 @@ int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf)
         key[bk * 4 + lane] = h;
         pos[i] = bk * 4 + lane;
     }
-    (void)xdf;
-    return 0;
 }
 
 /* s->cont for limit lim (>= 1) from x's frequencies xdf. */
@@ -125,6 +137,7 @@ void dd_xset_free(dd_xset_t *s)
     free(s->pos);
     free(s->occ);
     free(s->cont);
+    free(s->cbits);
     memset(s, 0, sizeof *s);
 }
 
@@ -172,6 +185,142 @@ size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim)
     return c;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX2__)
+#define DD_ISECT_AVX2 1
+#include <immintrin.h>
+
+/* Entries common to a[0..na) and b[0..nb) (b: 4-byte little-endian values
+ * as stored, maybe unaligned), both ascending and distinct, into *all, and
+ * those of them whose a-side bit is set in abits (bit i of abits[i / 8]:
+ * a[i] is content) as the result: a merge of blocks of eight, each block
+ * of a compared with its block of b in all eight rotations (vector
+ * compares, no data-dependent branch), then the block with the smaller
+ * last value (or both) moves on; the last entries one by one.  A pair is
+ * counted in the one step that holds both.  Runs only after
+ * __builtin_cpu_supports("avx2") and ("popcnt"). */
+__attribute__((target("avx2,popcnt"), noinline)) static unsigned
+dd__isect_avx2(const uint32_t *a, uint32_t na, const uint8_t *abits, const unsigned char *b,
+               uint32_t nb, unsigned *all)
+{
+    unsigned c = 0, call = 0;
+    uint32_t i = 0, j = 0;
+    while (i + 8 <= na && j + 8 <= nb) {
+        const __m256i va = _mm256_loadu_si256((const __m256i *)(const void *)(a + i));
+        const __m256i vb = _mm256_loadu_si256((const __m256i *)(const void *)(b + (size_t)j * 4));
+        const __m256i vs = _mm256_permute2x128_si256(vb, vb, 0x01); /* halves swapped */
+        __m256i m = _mm256_cmpeq_epi32(va, vb);
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vb, 0x39)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vb, 0x4E)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vb, 0x93)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, vs));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vs, 0x39)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vs, 0x4E)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vs, 0x93)));
+        const unsigned mm = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
+        call += (unsigned)__builtin_popcount(mm);
+        c += (unsigned)__builtin_popcount(mm & abits[i >> 3]); /* i: a multiple of 8 */
+        uint32_t amax = a[i + 7], bmax;
+        memcpy(&bmax, b + (size_t)(j + 7) * 4, 4);
+        /* which side moves on is a coin toss: flags, not a branch (GCC
+         * would otherwise jump on it) */
+        uint32_t ai = amax <= bmax, bj = bmax <= amax;
+        __asm__("" : "+r"(ai), "+r"(bj));
+        i += ai << 3;
+        j += bj << 3;
+    }
+    while (i < na && j < nb) {
+        uint32_t av = a[i], bv;
+        memcpy(&bv, b + (size_t)j * 4, 4);
+        const unsigned eq = av == bv;
+        call += eq;
+        c += eq & (unsigned)(abits[i >> 3] >> (i & 7));
+        i += av <= bv;
+        j += bv <= av;
+    }
+    *all = call;
+    return c;
+}
+
+/* The entries of b[0..nb) (as in dd__isect_avx2) that are not in
+ * a[0..na), in order, into out; returns how many.  The same merge of
+ * blocks of eight, each block of b compared with its block of a in all
+ * eight rotations; a block of b is written out (its entries no step
+ * matched) when it moves on. */
+__attribute__((target("avx2"), noinline)) static unsigned dd__bonly_avx2(const uint32_t *a, uint32_t na,
+                                                               const unsigned char *b,
+                                                               uint32_t nb, uint32_t *out)
+{
+    unsigned n = 0, bm = 0; /* bm: lanes of b's current block matched so far */
+    uint32_t i = 0, j = 0;
+    while (i + 8 <= na && j + 8 <= nb) {
+        const __m256i va = _mm256_loadu_si256((const __m256i *)(const void *)(a + i));
+        const __m256i vb = _mm256_loadu_si256((const __m256i *)(const void *)(b + (size_t)j * 4));
+        const __m256i vs = _mm256_permute2x128_si256(va, va, 0x01);
+        __m256i m = _mm256_cmpeq_epi32(vb, va);
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(va, 0x39)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(va, 0x4E)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(va, 0x93)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, vs));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(vs, 0x39)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(vs, 0x4E)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(vs, 0x93)));
+        bm |= (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
+        uint32_t amax = a[i + 7], bmax;
+        memcpy(&bmax, b + (size_t)(j + 7) * 4, 4);
+        i += (uint32_t)(amax <= bmax) << 3;
+        if (bmax <= amax) {
+            for (unsigned k = 0; k < 8; k++) {
+                memcpy(&out[n], b + (size_t)(j + k) * 4, 4);
+                n += !(bm >> k & 1u);
+            }
+            bm = 0;
+            j += 8;
+        }
+    }
+    /* the rest of b one by one (the first eight maybe matched already) */
+    const uint32_t j0 = j;
+    for (; j < nb; j++) {
+        uint32_t bv;
+        memcpy(&bv, b + (size_t)j * 4, 4);
+        while (i < na && a[i] < bv)
+            i++;
+        const int matched = (j - j0 < 8 && (bm >> (j - j0) & 1u)) || (i < na && a[i] == bv);
+        out[n] = bv;
+        n += !matched;
+    }
+    return n;
+}
+
+/* s->cbits for limit lim (>= 1): bit i set when xdf[i] < lim; sixteen
+ * entries per step (as dd_count_below). */
+__attribute__((target("avx2"), noinline)) static void dd__xset_cbits(dd_xset_t *s, const uint16_t *xdf,
+                                                           unsigned lim)
+{
+    uint8_t *const cb = s->cbits;
+    const uint32_t n = s->n;
+    s->cbits_lim = lim;
+    if (lim > UINT16_MAX) {
+        memset(cb, 0xFF, ((size_t)n + 7) / 8);
+        return;
+    }
+    const __m128i l1 = _mm_set1_epi16((short)(lim - 1)), z = _mm_setzero_si128();
+    uint32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(xdf + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(xdf + i + 8));
+        a = _mm_cmpeq_epi16(_mm_subs_epu16(a, l1), z);
+        b = _mm_cmpeq_epi16(_mm_subs_epu16(b, l1), z);
+        const uint16_t bits = (uint16_t)_mm_movemask_epi8(_mm_packs_epi16(a, b));
+        memcpy(cb + i / 8, &bits, 2);
+    }
+    if (i < n) {
+        memset(cb + i / 8, 0, ((size_t)n + 7) / 8 - i / 8);
+        for (; i < n; i++)
+            cb[i >> 3] |= (uint8_t)((xdf[i] < lim) << (i & 7));
+    }
+}
+#endif
+
 /* x's content entries among its first xe (those <= tau). */
 static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, unsigned lim)
 {
@@ -189,6 +338,46 @@ static unsigned dd__count_x(dd_xset_t *xs, const uint16_t *xdf, uint32_t xe, uns
         xs->memo_next ^= 1;
     }
     return nx;
+}
+
+/* y's entries yh[0..ye) looked up in the set xs (filled on first use):
+ * returns the shared ones that are content for lim (0: every one), and
+ * y's own ones into scratch (*nyonly of them). */
+static unsigned dd__set_pass(dd_xset_t *xs, const dd_sample_t *x, const uint16_t *xdf,
+                             unsigned lim, const unsigned char *yh, uint32_t ye,
+                             uint32_t *scratch, unsigned *nyonly_out)
+{
+    unsigned ni = 0, nyonly = 0;
+    const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
+    if (!xs->filled)
+        dd__xset_fill(xs, x);
+    if (xs->cont_lim != lim1)
+        dd__xset_content(xs, xdf, lim1);
+    const uint8_t *occ = xs->occ, *cont = xs->cont;
+    const uint32_t *key = xs->key;
+    const uint32_t mask = xs->mask;
+    const uint64_t nb = (uint64_t)mask + 1;
+    for (uint32_t j = 0; j < ye; j++) {
+        uint32_t b;
+        memcpy(&b, yh + (size_t)j * 4, 4);
+        uint32_t bk = dd__xh(b, nb);
+        unsigned o = occ[bk];
+        unsigned m = dd__xmatch(key + (size_t)bk * 4, b) & o;
+        if (__builtin_expect((o & 0x10) != 0, 0)) {
+            /* the bucket spilled over: look on */
+            while (m == 0 && (o & 0x10)) {
+                bk = (bk + 1) & mask;
+                o = occ[bk];
+                m = dd__xmatch(key + (size_t)bk * 4, b) & o;
+            }
+        }
+        /* shared, and content by x's frequency (one lane at most) */
+        ni += (m & cont[bk]) != 0;
+        scratch[nyonly] = b;
+        nyonly += m == 0;
+    }
+    *nyonly_out = nyonly;
+    return ni;
 }
 
 void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
@@ -213,16 +402,6 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
         xe = lo;
     }
     nx = dd__count_x(xs, xdf, xe, lim);
-    /* y's entries: shared ones (content unless x's frequency says
-     * boilerplate), and its own, collected to be looked up afterwards in
-     * one prefetched batch. */
-    const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
-    if (xs->cont_lim != lim1)
-        dd__xset_content(xs, xdf, lim1);
-    const uint8_t *occ = xs->occ, *cont = xs->cont;
-    const uint32_t *key = xs->key;
-    const uint32_t mask = xs->mask;
-    const uint64_t nb = (uint64_t)mask + 1;
     const unsigned char *yh = (const unsigned char *)y->h;
     /* y's entries <= tau: the first ye (ascending) */
     uint32_t ye = y->n;
@@ -239,24 +418,32 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
         }
         ye = lo;
     }
-    for (uint32_t j = 0; j < ye; j++) {
-        uint32_t b;
-        memcpy(&b, yh + (size_t)j * 4, 4);
-        uint32_t bk = dd__xh(b, nb);
-        unsigned o = occ[bk];
-        unsigned m = dd__xmatch(key + (size_t)bk * 4, b) & o;
-        if (__builtin_expect((o & 0x10) != 0, 0)) {
-            /* the bucket spilled over: look on */
-            while (m == 0 && (o & 0x10)) {
-                bk = (bk + 1) & mask;
-                o = occ[bk];
-                m = dd__xmatch(key + (size_t)bk * 4, b) & o;
-            }
-        }
-        /* shared, and content by x's frequency (one lane at most) */
-        ni += (m & cont[bk]) != 0;
-        scratch[nyonly] = b;
-        nyonly += m == 0;
+    /* Shared entries (content unless x's frequency says boilerplate): ni;
+     * y's own entries: nyonly, in scratch when collected. */
+    int collected;
+#ifdef DD_ISECT_AVX2
+    const int merge = !xs->no_isect && __builtin_cpu_supports("avx2") &&
+                      __builtin_cpu_supports("popcnt");
+#else
+    const int merge = 0;
+#endif
+    if (merge) {
+#ifdef DD_ISECT_AVX2
+        /* The two sorted lists merged: the intersection, counted where
+         * x's entry is content; y's own entries are the rest of ye, and
+         * collected (by a second merge) only when the work cap below needs
+         * their frequencies. */
+        const unsigned lim1 = lim == 0 ? UINT32_MAX : lim;
+        if (xs->cbits_lim != lim1)
+            dd__xset_cbits(xs, xdf, lim1);
+        unsigned nall = 0;
+        ni = dd__isect_avx2(x->h, xe, xs->cbits, yh, ye, &nall);
+        nyonly = ye - nall;
+        collected = 0;
+#endif
+    } else {
+        ni = dd__set_pass(xs, x, xdf, lim, yh, ye, scratch, &nyonly);
+        collected = 1;
     }
     ny = ni;
     /* Work cap: the discount can only lower ny (y's shingles found only in
@@ -273,6 +460,11 @@ void dd_compare(const dd_verify_cfg_t *c, const dd_sample_t *x, dd_xset_t *xs,
     if (df == NULL || lim == 0 || (!may_copy && cx < c->jaccard / 2)) {
         ny += nyonly;
     } else {
+#ifdef DD_ISECT_AVX2
+        if (!collected)
+            nyonly = dd__bonly_avx2(x->h, xe, yh, ye, scratch);
+#endif
+        (void)collected;
         dd_df_get_many(df, scratch, nyonly, scratch_df);
         for (unsigned k = 0; k < nyonly; k++)
             ny += scratch_df[k] < lim;

@@ -38,19 +38,25 @@ typedef struct dd_xset {
     uint8_t *cont;         /* per bucket: lanes whose entry is content for
                               cont_lim (frequency < cont_lim); 0: not built */
     unsigned cont_lim;
+    uint8_t *cbits;        /* bit i (of byte i / 8): entry i is content for
+                              cbits_lim; 0: not built */
+    unsigned cbits_lim;
     uint32_t mask;         /* buckets - 1 (buckets: a power of two >= 16) */
     size_t cap;            /* buckets allocated */
     uint32_t n;            /* entries */
     /* content entries of x for the last few limits (all entries <= tau) */
     unsigned memo_lim[2], memo_nx[2];
     int memo_next;
+    int filled;            /* key, pos, occ hold the entries (built lazily) */
+    int no_isect;          /* tests: always the set pass (dd_compare) */
 } dd_xset_t;
 
 /* How many of v[0..n) are below lim (SSE2, eight at a time). */
 size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim);
 
-/* Fill s with x's entries and their frequencies xdf.  Returns 0, or -1
- * when out of memory. */
+/* Make s ready for x (room for its entries; they are put in the buckets
+ * when a comparison first needs them).  Returns 0, or -1 when out of
+ * memory. */
 int dd_xset_build(dd_xset_t *s, const dd_sample_t *x, const uint16_t *xdf);
 void dd_xset_free(dd_xset_t *s);
 

@@ -650,7 +650,71 @@ static void test_anchor_batch_probe(void **state)
     dd_anchors_get_many_h(a, keys, hash, 300, anchor_many, &got);
     assert_int_equal(got.n, want.n);
     assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+    /* ascending keys (what the lookup passes): the sorted probe finds the
+     * same postings in the same order, for every count and at every place
+     * of the split (key 0 and keys equal to the split among them) */
+    keys[150] = 1200;
+    keys[151] = 1200;
+    qsort(keys, 300, sizeof keys[0], cmp_u32);
+    for (size_t i = 0; i < 300; i++)
+        hash[i] = dd_anchors_hash(keys[i]);
+    for (size_t n = 0; n <= 300; n += n < 20 ? 1 : 23) {
+        want.n = got.n = 0;
+        dd_anchors_get_many_h(a, keys, hash, n, anchor_many, &want);
+        dd_anchors_get_sorted_h(a, keys, hash, n, anchor_many, &got);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+        if (n == 300)
+            assert_true(want.n > 600);
+    }
     dd_anchors_free(a);
+    /* adding a document's anchors in one call leaves the tables as one
+     * call per key does: the same postings in the same order for every key
+     * (repeats, keys at posting_max, key 0, both tables, growth) */
+    {
+        dd_anchors_t *one = dd_anchors_new(1200), *many = dd_anchors_new(1200);
+        assert_non_null(one);
+        assert_non_null(many);
+        uint32_t dk[24];
+        uint64_t dh[24];
+        uint32_t y = 88675123u;
+        for (uint32_t seq = 1; seq <= 2000; seq++) {
+            for (int k = 0; k < 24; k++) {
+                y ^= y << 13, y ^= y >> 17, y ^= y << 5;
+                dk[k] = k == 0 ? 0 : k == 1 ? seq % 5 : k < 4 ? 1100 + y % 200 : y % 9000;
+                dh[k] = dd_anchors_hash(dk[k]);
+            }
+            dk[5] = dk[4]; /* a repeat within the document */
+            dh[5] = dh[4];
+            for (int k = 0; k < 24; k++)
+                assert_true(dd_anchors_add_h(one, dk[k], dh[k], seq, 8) >= 0);
+            assert_int_equal(dd_anchors_add_many_h(many, dk, dh, 24, seq, 8), 0);
+        }
+        assert_int_equal(dd_anchors_count(many), dd_anchors_count(one));
+        for (uint32_t key = 0; key < 9000; key++) {
+            want.n = got.n = 0;
+            dd_anchors_get(one, key, anchor_one, &want);
+            dd_anchors_get(many, key, anchor_one, &got);
+            assert_int_equal(got.n, want.n);
+            assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+        }
+        dd_anchors_free(one);
+        dd_anchors_free(many);
+    }
+    /* one table empty: postings only above, then only at or below the split */
+    for (int side = 0; side < 2; side++) {
+        a = dd_anchors_new(side == 0 ? 5 : 100000);
+        assert_non_null(a);
+        for (uint32_t seq = 1; seq <= 200; seq++)
+            assert_true(dd_anchors_add(a, 10 + seq % 97, seq, 64) >= 0);
+        want.n = got.n = 0;
+        dd_anchors_get_many_h(a, keys, hash, 300, anchor_many, &want);
+        dd_anchors_get_sorted_h(a, keys, hash, 300, anchor_many, &got);
+        assert_true(want.n > 0);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.got, want.got, want.n * sizeof want.got[0]);
+        dd_anchors_free(a);
+    }
 }
 
 /* The boilerplate table's counter slots worked out in bulk (eight at a
@@ -692,6 +756,87 @@ static void test_df_slots_match_reference(void **state)
         }
         dd_df_free(df);
     }
+}
+
+/* A comparison gives the same counts and decision whether the new
+ * document's sample is merged with the candidate's (dd__isect_avx2 and
+ * dd__bonly_avx2 when the CPU has AVX2) or the candidate's entries are
+ * looked up in the set: samples of every size around the block width
+ * (0-40, and up to 600), overlaps from none to all, every tau cut, x's
+ * frequencies on both sides of the limit, limit 0, and a candidate whose
+ * own entries' frequencies are looked up (a copy: high containment) in a
+ * table where some of them are common. */
+static uint32_t sorted_unique(uint32_t *v, uint32_t n)
+{
+    qsort(v, n, sizeof *v, cmp_u32);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+static void test_compare_merge_matches_set(void **state)
+{
+    (void)state;
+    dd_verify_cfg_t c = {.jaccard = 0.45, .containment = 0.65, .extension = 0.8,
+                         .min_content = 24};
+    dd_df_t *df = dd_df_new(1000, 1024);
+    assert_non_null(df);
+    static uint32_t pool[2048], xh[1024], yh[1024], common[256], scratch[1024];
+    static uint16_t xdf[1024], sdf[1024];
+    uint32_t r = 2463534242u;
+#define RND() (r ^= r << 13, r ^= r >> 17, r ^= r << 5, r)
+    for (int k = 0; k < 256; k++)
+        common[k] = RND() >> 2;
+    /* some shingles held by many documents */
+    for (int d = 0; d < 12; d++)
+        assert_int_equal(dd_df_add(df, common, 256, (uint64_t)d + 1), 0);
+    unsigned merged_df_path = 0;
+    for (int t = 0; t < 4000; t++) {
+        uint32_t np = t < 1600 ? (uint32_t)(t % 41) + 1 : (uint32_t)(RND() % 600) + 1;
+        uint32_t tau = t % 3 == 0 ? UINT32_MAX >> 2 : (RND() >> 2) | 1u;
+        for (uint32_t k = 0; k < np; k++)
+            pool[k] = k % 5 == 4 ? common[RND() % 256] : RND() >> 2;
+        unsigned share = (unsigned)(t % 11) * 10; /* percent of y drawn from x */
+        uint32_t nx = 0, ny = 0;
+        for (uint32_t k = 0; k < np; k++) {
+            if (pool[k] <= tau)
+                xh[nx++] = pool[k];
+        }
+        uint32_t nyw = t % 7 == 0 ? np / 2 + 1 : np;
+        for (uint32_t k = 0; k < nyw; k++) {
+            uint32_t v = (RND() % 100) < share && nx > 0 ? xh[RND() % nx] : RND() >> 2;
+            if (v <= tau || t % 2)
+                yh[ny++] = v;
+        }
+        nx = sorted_unique(xh, nx);
+        ny = sorted_unique(yh, ny);
+        for (uint32_t k = 0; k < nx; k++)
+            xdf[k] = (uint16_t)(t % 4 == 0 ? 0 : RND() % 6);
+        dd_sample_t x = {.n = nx, .tau = tau, .h = xh};
+        uint32_t ytau = t % 2 ? UINT32_MAX >> 1 : tau;
+        dd_record_t y = {.n = ny, .tau = ytau, .h = yh, .cluster_seq = 1};
+        unsigned limit = t % 5 == 0 ? 0 : (unsigned)(RND() % 6) + 1;
+        dd_cmp_t a, b;
+        dd_xset_t s1 = {0}, s2 = {0};
+        assert_int_equal(dd_xset_build(&s1, &x, xdf), 0);
+        assert_int_equal(dd_xset_build(&s2, &x, xdf), 0);
+        s2.no_isect = 1;
+        dd_compare(&c, &x, &s1, xdf, &y, df, limit, scratch, sdf, &a);
+        dd_compare(&c, &x, &s2, xdf, &y, df, limit, scratch, sdf, &b);
+        assert_int_equal(a.nx, b.nx);
+        assert_int_equal(a.ny, b.ny);
+        assert_int_equal(a.ni, b.ni);
+        assert_int_equal(a.pass, b.pass);
+        assert_true(a.jaccard == b.jaccard && a.cx == b.cx && a.cy == b.cy && a.small == b.small);
+        merged_df_path += limit > 0 && (a.cx >= c.jaccard / 2);
+        dd_xset_free(&s1);
+        dd_xset_free(&s2);
+    }
+#undef RND
+    assert_true(merged_df_path > 100); /* the frequency lookups were compared too */
+    dd_df_free(df);
 }
 
 /* Counting frequencies below a limit (eight at a time) is the plain
@@ -880,6 +1025,7 @@ int main(void)
         cmocka_unit_test(test_anchor_batch_probe),
         cmocka_unit_test(test_df_slots_match_reference),
         cmocka_unit_test(test_count_below),
+        cmocka_unit_test(test_compare_merge_matches_set),
         cmocka_unit_test(test_normalize_blocks_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
