@@ -463,11 +463,19 @@ double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size
                          size_t quest)
 {
     double s = 0;
-    for (size_t i = a; i < b && i < d->ntok; i++)
-        if (!(d->tok[i].flags & TK_SKIP)) {
-            s += d->tok[i].score;
-            s += sv__lean(d, p, i);
-        }
+    if (b > d->ntok)
+        b = d->ntok;
+    for (size_t i = a; i < b; i++) {
+        const st_token_t *t = &d->tok[i];
+        /* A word without entry and without n't adds only zeros: its score
+         * stays 0 (no rule scores it; the contrast weights are finite) and
+         * sv__lean gives 0 (its eflags are 0).  Adding a zero changes no sum
+         * that starts at +0 (it never becomes -0). */
+        if ((t->flags & TK_SKIP) || (t->e == NULL && !(t->flags & TK_NT)))
+            continue;
+        s += t->score;
+        s += sv__lean(d, p, i);
+    }
     if (s > 0)
         s = fmax(0.0, s - p->neutral_band);
     else if (s < 0)
