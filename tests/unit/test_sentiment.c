@@ -675,7 +675,8 @@ static void test_tokenizer_shapes(void **state)
  * and its own weight (negation_bias for a negation or a word in n't, the
  * "lean" value of a lean word before another word of its sentence): the
  * same as that sum made here over every token, including a word in n't
- * without lexicon entry ("blorbn't"), negations, a contrast and a lean word;
+ * without lexicon entry ("blorbn't"), negations, a contrast, a lean word
+ * and an idiom whose first word has no valence of its own ("in the black");
  * fails when the function leaves out tokens that add something. */
 static void test_compound_range_sum(void **state)
 {
@@ -684,7 +685,8 @@ static void test_compound_range_sum(void **state)
     sl_lexicon_t lx;
     load_shipped_lexicon(&lx, &err);
     const char *text = "It blorbn't work, and it was not a good day. The plan was too long but "
-                       "the staff were wonderful and kind! Nobody liked the awful, awful food?";
+                       "the staff were wonderful and kind! Nobody liked the awful, awful food? "
+                       "The firm is in the black now.";
     st_doc_t d;
     st_doc_init(&d);
     assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
@@ -697,7 +699,14 @@ static void test_compound_range_sum(void **state)
     for (size_t i = 0; i < d.ntok; i++)
         saw_nt_noentry |= d.tok[i].e == NULL && (d.tok[i].flags & TK_NT);
     assert_true(saw_nt_noentry);
-    size_t ranges[][2] = {{0, d.ntok}, {0, 3}, {1, 2}, {2, d.ntok - 1}, {d.ntok / 2, d.ntok + 5}};
+    /* The idiom scored on its first word, "in". */
+    int saw_idiom = 0;
+    for (size_t i = 0; i + 2 < d.ntok; i++)
+        saw_idiom |= d.tok[i].low_len == 2 && memcmp(st_low(&d, &d.tok[i]), "in", 2) == 0 &&
+                     d.tok[i].score > 0 && (d.tok[i + 1].flags & TK_SKIP);
+    assert_true(saw_idiom);
+    size_t ranges[][2] = {{0, d.ntok}, {0, 3}, {1, 2}, {2, d.ntok - 1}, {d.ntok / 2, d.ntok + 5},
+                          {d.ntok - 5, d.ntok}};
     for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
         size_t a = ranges[r][0], b = ranges[r][1] < d.ntok ? ranges[r][1] : d.ntok;
         double s = 0;
