@@ -280,6 +280,13 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
     t->score = (float)v;
 }
 
+/* Tokens [a, b) may add to a sum (st_token_t.adds). */
+static void sv__mark_adds(st_doc_t *d, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        d->tok[i].adds = 1;
+}
+
 /* list: room for the sentence's tokens, or NULL.  Most sentences match no
  * phrase; then the rule loops visit only the tokens a rule can touch
  * (sentiment, contrast and negation words, "lean" words), listed while the
@@ -299,8 +306,10 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
             /* No entry: the fields below as st_tokenize left them (no
              * TK_SKIP or TK_LEARNED, phrase_len 1, eflags, lex, boost and
              * score 0: sv_score runs once per st_tokenize). */
-            if (list != NULL && (t->flags & TK_NT))
+            if (list != NULL && (t->flags & TK_NT)) {
                 list[nl++] = (uint32_t)i;
+                t->adds = 1;
+            }
             continue;
         }
         /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
@@ -324,8 +333,10 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         if (ef & SL_BOOSTER)
             t->boost = t->e->booster;
         if (list != NULL) {
-            if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0)
+            if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0) {
                 list[nl++] = (uint32_t)i;
+                t->adds = 1;
+            }
         }
     }
     /* A matched phrase changes its words' classes: then every token. */
@@ -333,6 +344,8 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         list = NULL;
     const int use_list = list != NULL;
     const size_t nvisit = use_list ? nl : b - a;
+    if (!use_list)
+        sv__mark_adds(d, a, b); /* (the rules visit every token) */
 
     const int cap_diff = d->cap_diff;
     size_t contrast = SIZE_MAX;
@@ -440,6 +453,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
 {
+
     /* The sentences' token lists (scratch kept across documents); without
      * the memory the rule loops visit every token instead. */
     uint32_t *list = NULL;
@@ -455,19 +469,39 @@ void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
             d->slist_cap = cap;
         }
     }
-    for (size_t s = 0; s < d->nsent; s++)
-        sv__sentence(d, lx, p, &d->sent[s], list);
+    /* Tokens outside every sentence (none: the sentences cover the
+     * tokens) are never scored; sv_compound_range still adds them. */
+    size_t next = 0;
+    for (size_t s = 0; s < d->nsent; s++) {
+        st_sentence_t *se = &d->sent[s];
+        if (next < se->tok_begin)
+            sv__mark_adds(d, next, se->tok_begin);
+        sv__sentence(d, lx, p, se, list);
+        if (se->tok_end > next)
+            next = se->tok_end;
+    }
+    if (next < d->ntok)
+        sv__mark_adds(d, next, d->ntok);
 }
 
 double sv_compound_range(const st_doc_t *d, const sv_params_t *p, size_t a, size_t b, size_t excl,
                          size_t quest)
 {
     double s = 0;
-    for (size_t i = a; i < b && i < d->ntok; i++)
-        if (!(d->tok[i].flags & TK_SKIP)) {
-            s += d->tok[i].score;
-            s += sv__lean(d, p, i);
-        }
+    if (b > d->ntok)
+        b = d->ntok;
+    for (size_t i = a; i < b; i++) {
+        const st_token_t *t = &d->tok[i];
+        /* A token sv_score did not mark adds only zeros: not listed for
+         * its sentence's rule loops, so no rule scored it (and the contrast
+         * weights are finite), and it is no negation, word in n't or lean
+         * word (sv__lean gives 0).  Adding a zero changes no sum that starts
+         * at +0 (it never becomes -0). */
+        if ((t->flags & TK_SKIP) || !t->adds)
+            continue;
+        s += t->score;
+        s += sv__lean(d, p, i);
+    }
     if (s > 0)
         s = fmax(0.0, s - p->neutral_band);
     else if (s < 0)

@@ -41,7 +41,10 @@ typedef struct st_token {
     uint16_t flags;       /* TK_* */
     uint32_t sent;        /* sentence index */
     uint16_t lxflags;     /* e->flags, or 0 without an entry (read without touching e) */
-    uint16_t pad0;
+    uint16_t adds;        /* set by sv_score: 1 when the token may add to a sentence's sums
+                           * (listed for the rule loops, in a sentence whose rules visit
+                           * every token, or outside every sentence); 0: it adds only
+                           * zeros (score 0, no negation or lean weight) */
     const sl_entry_t *e;  /* lexicon entry of the lower-case form, or NULL */
     /* Filled by the scorer (st_tokenize leaves them as the scorer would
      * set them for a word without lexicon entry: phrase_len 1, the rest 0): */

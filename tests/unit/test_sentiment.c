@@ -670,6 +670,76 @@ static void test_tokenizer_shapes(void **state)
     sl_free(&lx);
 }
 
+
+/* sv_compound_range (a quote's compound) adds every unskipped token's score
+ * and its own weight (negation_bias for a negation or a word in n't, the
+ * "lean" value of a lean word before another word of its sentence): the
+ * same as that sum made here over every token, including a word in n't
+ * without lexicon entry ("blorbn't"), negations, a contrast, a lean word
+ * and an idiom whose first word has no valence of its own ("in the black");
+ * fails when the function leaves out tokens that add something. */
+static void test_compound_range_sum(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    load_shipped_lexicon(&lx, &err);
+    const char *text = "It blorbn't work, and it was not a good day. The plan was too long but "
+                       "the staff were wonderful and kind! Nobody liked the awful, awful food? "
+                       "The firm is in the black now.";
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    sv_params_t sp;
+    sv_params_default(&sp);
+    sp.negation_bias = -0.4;
+    sv_params_prepare(&sp);
+    sv_score(&d, &lx, &sp);
+    int saw_nt_noentry = 0;
+    for (size_t i = 0; i < d.ntok; i++)
+        saw_nt_noentry |= d.tok[i].e == NULL && (d.tok[i].flags & TK_NT);
+    assert_true(saw_nt_noentry);
+    /* The idiom scored on its first word, "in". */
+    int saw_idiom = 0;
+    for (size_t i = 0; i + 2 < d.ntok; i++)
+        saw_idiom |= d.tok[i].low_len == 2 && memcmp(st_low(&d, &d.tok[i]), "in", 2) == 0 &&
+                     d.tok[i].score > 0 && (d.tok[i + 1].flags & TK_SKIP);
+    assert_true(saw_idiom);
+    size_t ranges[][2] = {{0, d.ntok}, {0, 3}, {1, 2}, {2, d.ntok - 1}, {d.ntok / 2, d.ntok + 5},
+                          {d.ntok - 5, d.ntok}};
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+        size_t a = ranges[r][0], b = ranges[r][1] < d.ntok ? ranges[r][1] : d.ntok;
+        double s = 0;
+        for (size_t i = a; i < b; i++) {
+            const st_token_t *t = &d.tok[i];
+            if (t->flags & TK_SKIP)
+                continue;
+            s += t->score;
+            if ((t->eflags & SL_NEGATION) || (t->flags & TK_NT))
+                s += sp.negation_bias;
+            else if (t->e != NULL && t->e->lean != 0 && i + 1 < d.ntok &&
+                     d.tok[i + 1].sent == t->sent && !(t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) &&
+                     (d.tok[i + 1].flags & TK_ALPHA))
+                s += t->e->lean * 0.01;
+        }
+        if (s > 0)
+            s = fmax(0.0, s - sp.neutral_band);
+        else if (s < 0)
+            s = fmin(0.0, s + sp.neutral_band);
+        double amp = sv_punct(&sp, 1, 0);
+        if (s > 0)
+            s += amp;
+        else if (s < 0)
+            s -= amp;
+        double want = sv_normalize(s, sp.alpha);
+        assert_true(want == sv_compound_range(&d, &sp, a, ranges[r][1], 1, 0));
+    }
+    /* The first range has negations: it is not neutral. */
+    assert_true(sv_compound_range(&d, &sp, 0, 3, 0, 0) < 0);
+    st_doc_free(&d);
+    sl_free(&lx);
+}
+
 /* The word lane (plain words followed by one space, ", " or ". ") gives
  * what the general paths give: the same text with tabs for the spaces,
  * which the lane leaves to them, has the same tokens (every field the
@@ -1091,6 +1161,7 @@ int main(void)
         cmocka_unit_test(test_quote_speaker_span_marks_mention),
         cmocka_unit_test(test_tokenizer_shapes),
         cmocka_unit_test(test_tokenizer_word_lane),
+        cmocka_unit_test(test_compound_range_sum),
         cmocka_unit_test(test_not_people),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
