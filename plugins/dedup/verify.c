@@ -189,6 +189,23 @@ size_t dd_count_below(const uint16_t *v, size_t n, unsigned lim)
 #define DD_ISECT_AVX2 1
 #include <immintrin.h>
 
+/* Bit k set when lane k of x equals some lane of y: x compared with y in
+ * all eight rotations (four within each 128-bit half, times the halves
+ * swapped), no data-dependent branch. */
+__attribute__((target("avx2"), always_inline)) static inline unsigned dd__match8(__m256i x, __m256i y)
+{
+    const __m256i ys = _mm256_permute2x128_si256(y, y, 0x01); /* halves swapped */
+    __m256i m = _mm256_cmpeq_epi32(x, y);
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, _mm256_shuffle_epi32(y, 0x39)));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, _mm256_shuffle_epi32(y, 0x4E)));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, _mm256_shuffle_epi32(y, 0x93)));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, ys));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, _mm256_shuffle_epi32(ys, 0x39)));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, _mm256_shuffle_epi32(ys, 0x4E)));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi32(x, _mm256_shuffle_epi32(ys, 0x93)));
+    return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
+}
+
 /* Entries common to a[0..na) and b[0..nb) (b: 4-byte little-endian values
  * as stored, maybe unaligned), both ascending and distinct, into *all, and
  * those of them whose a-side bit is set in abits (bit i of abits[i / 8]:
@@ -207,16 +224,7 @@ dd__isect_avx2(const uint32_t *a, uint32_t na, const uint8_t *abits, const unsig
     while (i + 8 <= na && j + 8 <= nb) {
         const __m256i va = _mm256_loadu_si256((const __m256i *)(const void *)(a + i));
         const __m256i vb = _mm256_loadu_si256((const __m256i *)(const void *)(b + (size_t)j * 4));
-        const __m256i vs = _mm256_permute2x128_si256(vb, vb, 0x01); /* halves swapped */
-        __m256i m = _mm256_cmpeq_epi32(va, vb);
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vb, 0x39)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vb, 0x4E)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vb, 0x93)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, vs));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vs, 0x39)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vs, 0x4E)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(va, _mm256_shuffle_epi32(vs, 0x93)));
-        const unsigned mm = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
+        const unsigned mm = dd__match8(va, vb);
         call += (unsigned)__builtin_popcount(mm);
         c += (unsigned)__builtin_popcount(mm & abits[i >> 3]); /* i: a multiple of 8 */
         uint32_t amax = a[i + 7], bmax;
@@ -255,16 +263,7 @@ __attribute__((target("avx2"), noinline)) static unsigned dd__bonly_avx2(const u
     while (i + 8 <= na && j + 8 <= nb) {
         const __m256i va = _mm256_loadu_si256((const __m256i *)(const void *)(a + i));
         const __m256i vb = _mm256_loadu_si256((const __m256i *)(const void *)(b + (size_t)j * 4));
-        const __m256i vs = _mm256_permute2x128_si256(va, va, 0x01);
-        __m256i m = _mm256_cmpeq_epi32(vb, va);
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(va, 0x39)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(va, 0x4E)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(va, 0x93)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, vs));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(vs, 0x39)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(vs, 0x4E)));
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi32(vb, _mm256_shuffle_epi32(vs, 0x93)));
-        bm |= (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
+        bm |= dd__match8(vb, va);
         uint32_t amax = a[i + 7], bmax;
         memcpy(&bmax, b + (size_t)(j + 7) * 4, 4);
         i += (uint32_t)(amax <= bmax) << 3;
