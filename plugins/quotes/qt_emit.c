@@ -553,6 +553,18 @@ static QT_INLINE char *js_optstr_at(const qt_doc_t *d, char *o, int have, uint32
     return o + 4;
 }
 
+/* A span object opened at o, the part quotes and mentions share:
+ * {"start":s,"end":e,"text":"<text bytes [s, e)>" (the caller closes it). */
+static QT_INLINE char *js_span_open_at(const qt_doc_t *d, char *o, uint32_t s, uint32_t e)
+{
+    O_LIT("{\"start\":");
+    O_UINT(s);
+    O_KEY("\"end\"");
+    O_UINT(e);
+    O_KEY("\"text\"");
+    return js_str_at(d, o, s, e);
+}
+
 char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
 {
     d->n_js = 0;
@@ -588,12 +600,7 @@ char *qt_emit_quotes_raw(qt_doc_t *d, size_t *count)
         char *o = d->js + d->n_js;
         if (k > 0)
             O_LIT(",");
-        O_LIT("{\"start\":");
-        O_UINT(q->s);
-        O_KEY("\"end\"");
-        O_UINT(q->e);
-        O_KEY("\"text\"");
-        o = js_str_at(d, o, q->s, q->e);
+        o = js_span_open_at(d, o, q->s, q->e);
         O_KEY("\"speaker\"");
         o = js_optstr_at(d, o, have_spk, spk_s, spk_e);
         O_KEY("\"speaker_mention\"");
@@ -670,12 +677,7 @@ char *qt_emit_speakers_raw(qt_doc_t *d)
             o = d->js + d->n_js;
             if (m != en->men_head)
                 O_LIT(",");
-            O_LIT("{\"start\":");
-            O_UINT(mn->s);
-            O_KEY("\"end\"");
-            O_UINT(mn->e);
-            O_KEY("\"text\"");
-            o = js_str_at(d, o, mn->s, mn->e);
+            o = js_span_open_at(d, o, mn->s, mn->e);
             O_LIT("}");
             d->n_js = (size_t)(o - d->js);
         }
