@@ -326,10 +326,16 @@ static inline uint32_t bp__alnum_flags(size_t n, uint64_t lm, uint64_t um)
 }
 
 /* The general tokenizer on one run of word-candidate bytes s[p, e) (it
- * ends at an ASCII non-word byte or at the end); out of the hot loop. */
+ * ends at an ASCII non-word byte or at the end of the text, where e is
+ * clamped to len), each new token's word index looked up in slots; out of
+ * the hot loop. */
 __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
-                                                   const bp_lex_t *lex, bp_toks_t *t)
+                                                   const bp_lex_t *lex, bp_toks_t *t,
+                                                   const bp_hslot_t *slots, size_t smask)
 {
+    if (e > len)
+        e = len;
+    const size_t n0 = t->n;
     /* a character of U+2000-U+203F that is no word character (’ “ ” — …)
      * ends a word and is skipped, as the general loop does after decoding
      * it: split the run there (E2 is never a continuation byte, so the
@@ -348,6 +354,8 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     }
     if (a < e && bp_tokenize_in(s, a, e, len, lex, t) != 0)
         return -1;
+    for (size_t j = n0; j < t->n; j++)
+        t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
@@ -449,10 +457,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
             } else {
                 /* digits, '_', non-ASCII characters, long words, the last
                  * bytes of the text: the general tokenizer on the run */
-                if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, slots, smask) != 0)
                     return -1;
-                for (size_t j = n0; j < t->n; j++)
-                    t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
             }
             if (count)
                 bp__lang_add(lex, t->v, n0, t->n, acc);
@@ -492,10 +498,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                         n = 0;
                     }
                 }
-                if (bp__run_general(s, p, e < len ? e : len, len, lex, t) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, slots, smask) != 0)
                     return -1;
-                for (size_t j = n0; j < t->n; j++)
-                    t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
             }
             if (count)
                 bp__lang_add(lex, t->v, n0, t->n, acc);
