@@ -200,26 +200,43 @@ static double tm__pct(const uint64_t *v, size_t n, double q)
     return (double)v[i] / 1e6; /* ms */
 }
 
-/* CPU seconds (user + system, all threads) the process PID has used, or -1
- * when /proc does not tell.  Field 14 and 15 of /proc/PID/stat, counted
- * after the command name, which may itself hold spaces and parentheses. */
-static double tm__proc_cpu_s(long pid)
+/* CPU seconds (user + system) in a /proc stat file (/proc/PID/stat: the
+ * whole process; /proc/PID/task/TID/stat: one thread), or -1 when it
+ * cannot be read.  Fields 14 and 15, counted after the command name, which
+ * may itself hold spaces and parentheses; the name goes to comm (at most
+ * commsize - 1 bytes, NUL-terminated) when comm is not NULL. */
+static double tm__stat_cpu_s(const char *path, char *comm, size_t commsize)
 {
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    char line[1024];
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
     size_t n = fread(line, 1, sizeof line - 1, f);
     fclose(f);
     line[n] = '\0';
-    const char *p = strrchr(line, ')');
+    const char *open = strchr(line, '('), *close = strrchr(line, ')');
     unsigned long long ut, st;
-    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                            &st) != 2)
-        return -1;
     long hz = sysconf(_SC_CLK_TCK);
-    return hz > 0 ? (double)(ut + st) / (double)hz : -1;
+    if (open == NULL || close == NULL || close < open || hz <= 0 ||
+        sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    if (comm != NULL) {
+        size_t cl = (size_t)(close - open - 1);
+        if (cl >= commsize)
+            cl = commsize - 1;
+        memcpy(comm, open + 1, cl);
+        comm[cl] = '\0';
+    }
+    return (double)(ut + st) / (double)hz;
+}
+
+/* CPU seconds (user + system, all threads) the process PID has used, or -1
+ * when /proc does not tell. */
+static double tm__proc_cpu_s(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    return tm__stat_cpu_s(path, NULL, 0);
 }
 
 /* The daemon's CPU by thread role: where a document's cost goes. */
@@ -235,40 +252,30 @@ static int tm__thread_cpu_s(long pid, double out[TM__T_N])
     char path[64];
     for (int i = 0; i < TM__T_N; i++)
         out[i] = 0;
+    if (sysconf(_SC_CLK_TCK) <= 0)
+        return -1;
     snprintf(path, sizeof path, "/proc/%ld/task", pid);
     DIR *d = opendir(path);
     if (d == NULL)
         return -1;
-    long hz = sysconf(_SC_CLK_TCK);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
-        char fpath[64], line[1024];
+        char fpath[64], comm[16];
         long tid = atol(e->d_name);
         snprintf(fpath, sizeof fpath, "/proc/%ld/task/%ld/stat", pid, tid);
-        FILE *f = fopen(fpath, "r");
-        if (f == NULL)
+        double cpu = tm__stat_cpu_s(fpath, comm, sizeof comm);
+        if (cpu < 0)
             continue; /* the thread just exited */
-        size_t n = fread(line, 1, sizeof line - 1, f);
-        fclose(f);
-        line[n] = '\0';
-        const char *open = strchr(line, '('), *close = strrchr(line, ')');
-        unsigned long long ut, st;
-        if (open == NULL || close == NULL || close < open ||
-            sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                   &st) != 2)
-            continue;
-        const char *comm = open + 1;
-        size_t cl = (size_t)(close - comm);
-        int role = tid == pid                           ? TM__T_LOOP
-                   : cl >= 7 && memcmp(comm, "tm-work", 7) == 0     ? TM__T_WORKERS
-                   : cl >= 8 && memcmp(comm, "ZMQbg/IO", 8) == 0    ? TM__T_IO
-                                                                    : TM__T_OTHER;
-        out[role] += hz > 0 ? (double)(ut + st) / (double)hz : 0;
+        int role = tid == pid                            ? TM__T_LOOP
+                   : strncmp(comm, "tm-work", 7) == 0    ? TM__T_WORKERS
+                   : strncmp(comm, "ZMQbg/IO", 8) == 0   ? TM__T_IO
+                                                         : TM__T_OTHER;
+        out[role] += cpu;
     }
     closedir(d);
-    return hz > 0 ? 0 : -1;
+    return 0;
 }
 
 /* CPU seconds this process (the bench client, its ZeroMQ I/O thread
