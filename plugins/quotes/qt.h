@@ -169,8 +169,31 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
     }
     return NULL;
 }
+/* qt_lex_get's answer as the entry's classes (low 32 bits) and extra bits
+ * (next 16), 0 for a word in no list, with no branch on the usual outcomes
+ * (a word in its home slot, or a word in no list that the filter rules
+ * out), which are data-dependent and so mispredicted half the time: the
+ * home slot is read whatever the filter says (qt_lex_pack gives every
+ * table one; an empty slot's h is 0, which no key is), and only a word
+ * that is not there but passes the filter takes qt_lex_get's walk.  h must
+ * not be 0. */
+static inline uint64_t qt_lex_classes(const qt_lex_t *lx, uint64_t h)
+{
+    const uint64_t m = qt_hmix(h);
+    const qt_lexent_t *e = &lx->tab[m >> lx->shift];
+    const uint32_t b = (uint32_t)(m >> (64 - QT_LEX_FILTER_BITS));
+    const uint64_t miss = (uint64_t)(e->h != h);
+    const uint64_t v = ((uint64_t)e->cls | (uint64_t)e->extra << 32) & (miss - 1u);
+    if (__builtin_expect((miss & (lx->filter[b >> 6] >> (b & 63))) != 0, 0)) {
+        const qt_lexent_t *f = qt_lex_get(lx, h);
+        return f != NULL ? (uint64_t)f->cls | (uint64_t)f->extra << 32 : 0;
+    }
+    return v;
+}
 /* After the last qt_lex_add: the table re-laid for fast look-ups of short
- * words (the same entries).  -1 when out of memory (the table is unchanged). */
+ * words (the same entries); an empty lexicon gets an empty table.
+ * qt_tokenize needs it done (it fails on a lexicon without a table).  -1
+ * when out of memory (the table is unchanged). */
 int qt_lex_pack(qt_lex_t *lx);
 /* Load a data file.  kind selects the line format (see qt_lex.c).  On
  * failure fills msg (naming the file and line) and returns -1. */

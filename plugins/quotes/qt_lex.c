@@ -123,8 +123,8 @@ static unsigned key_len(uint64_t h)
  * of the same size, so the same answers. */
 int qt_lex_pack(qt_lex_t *lx)
 {
-    if (lx->tab == NULL)
-        return 0;
+    if (lx->tab == NULL) /* no entries: an empty table, for qt_lex_classes */
+        return lex_rehash(lx, 1024);
     size_t size = lx->mask + 1, n = 0;
     qt_lexent_t *old = malloc(lx->count * sizeof *old);
     qt_lexent_t *nt = calloc(size, sizeof *nt);

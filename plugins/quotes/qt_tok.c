@@ -429,12 +429,10 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
         tk->h = 0;
         return;
     }
-    tk->h = qt_hash_lowered(w, n);
-    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
-    if (le != NULL) {
-        tk->lex = le->cls;
-        tk->extra = le->extra;
-    }
+    tk->h = qt_hash_lowered(w, n); /* (never 0) */
+    const uint64_t lc = qt_lex_classes(d->lx, tk->h);
+    tk->lex = (uint32_t)lc;
+    tk->extra = (uint16_t)(lc >> 32);
 }
 
 /* The common case of scan_word + lookup in one pass: a run of ASCII letters
@@ -568,16 +566,15 @@ static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, siz
             kb[k] = (unsigned char)(t[st + k] | 0x20);
         memcpy(&x, kb, 8);
 #endif
-        tk->h = x;
-        const qt_lexent_t *le = qt_lex_get(d->lx, x);
-        if (le != NULL) {
-            tk->lex = le->cls;
-            tk->extra = le->extra;
-            if (le->cls & (LX_CUE | LX_PHRASE))
-                (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
-            if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
-                (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
-        }
+        tk->h = x; /* (not 0: w >= 1 bytes with bit 0x20 set) */
+        const uint64_t lc = qt_lex_classes(d->lx, x);
+        const uint32_t cls = (uint32_t)lc;
+        tk->lex = cls;
+        tk->extra = (uint16_t)(lc >> 32);
+        if (cls & (LX_CUE | LX_PHRASE))
+            (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
+        if ((cls & LX_PERSON) && tk->kind == TK_WORD)
+            (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
         return 1;
     }
     if (w > QT_MAX_WORD) {
@@ -598,16 +595,15 @@ static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, siz
     for (; k < w; k++)
         buf[k] = (char)(t[st + k] | 0x20);
     const char *lw = buf;
-    tk->h = qt_hash_lowered(lw, w);
-    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
-    if (le != NULL) {
-        tk->lex = le->cls;
-        tk->extra = le->extra;
-        if (le->cls & (LX_CUE | LX_PHRASE))
-            (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
-        if ((le->cls & LX_PERSON) && tk->kind == TK_WORD)
-            (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
-    }
+    tk->h = qt_hash_lowered(lw, w); /* (never 0) */
+    const uint64_t lc = qt_lex_classes(d->lx, tk->h);
+    const uint32_t cls = (uint32_t)lc;
+    tk->lex = cls;
+    tk->extra = (uint16_t)(lc >> 32);
+    if (cls & (LX_CUE | LX_PHRASE))
+        (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
+    if ((cls & LX_PERSON) && tk->kind == TK_WORD)
+        (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
     return 1;
 }
 
@@ -743,15 +739,14 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
             h = qt_hash_lowered(buf, w);
         }
         tk->h = h;
-        const qt_lexent_t *le = qt_lex_get(lx, h);
-        if (le != NULL) {
-            tk->lex = le->cls;
-            tk->extra = le->extra;
-            if (le->cls & (LX_CUE | LX_PHRASE))
-                (void)QT_PUSH(d, cues, (int32_t)nt);
-            if ((le->cls & LX_PERSON) && !digits_first)
-                (void)QT_PUSH(d, pers, (int32_t)nt);
-        }
+        const uint64_t lc = qt_lex_classes(lx, h);
+        const uint32_t cls = (uint32_t)lc;
+        tk->lex = cls;
+        tk->extra = (uint16_t)(lc >> 32);
+        if (cls & (LX_CUE | LX_PHRASE))
+            (void)QT_PUSH(d, cues, (int32_t)nt);
+        if ((cls & LX_PERSON) && !digits_first)
+            (void)QT_PUSH(d, pers, (int32_t)nt);
         nt++;
         if (nb == ' ') {
             tk->flags |= TF_SPA;
@@ -834,12 +829,10 @@ static int apos_word(qt_doc_t *d, const unsigned char *t, size_t *pi, qt_tok_t *
         for (size_t k = 0; k < lb; k++)
             buf[la + 1 + k] = (char)(t[j + al + k] | 0x20);
     }
-    tk->h = qt_hash_lowered(buf, kn);
-    const qt_lexent_t *le = qt_lex_get(d->lx, tk->h);
-    if (le != NULL) {
-        tk->lex = le->cls;
-        tk->extra = le->extra;
-    }
+    tk->h = qt_hash_lowered(buf, kn); /* (never 0) */
+    const uint64_t lc = qt_lex_classes(d->lx, tk->h);
+    tk->lex = (uint32_t)lc;
+    tk->extra = (uint16_t)(lc >> 32);
     return 1;
 }
 
@@ -857,6 +850,8 @@ int qt_tokenize(qt_doc_t *d)
     /* the flags of the next token: TF_SPB after whitespace (or at the
      * start), TF_PSTART after a paragraph break (or at the start) */
     unsigned nfl = TF_SPB | TF_PSTART;
+    if (d->lx->tab == NULL) /* never packed (qt_lex_classes reads the table) */
+        return -1;
     if (qt_vec_grow((void **)&d->tok, &d->cap_tok, n / 4 + 16, sizeof *d->tok) != 0)
         return -1;
     while (i < n) {

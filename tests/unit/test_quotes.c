@@ -619,6 +619,27 @@ static void test_lex_pack(void **state)
     }
     assert_null(qt_lex_get(&lx, qt_hash_word("zzyzx", 5)));
     assert_null(qt_lex_get(&lx, qt_hash_word("notalistedword", 14)));
+    /* qt_lex_classes (the tokenizer's look-up) gives qt_lex_get's answer
+     * for every key, those off their home slot too (they take the walk),
+     * and 0 for absent words, whether the filter rules them out or not
+     * (5000 of them: some pass it) */
+    size_t off_home = 0, passed = 0;
+    for (size_t k = 0; k < n; k++) {
+        const uint64_t h = before[k].h;
+        off_home += qt_lex_get(&lx, h) != &lx.tab[qt_hmix(h) >> lx.shift];
+        assert_int_equal(qt_lex_classes(&lx, h),
+                         (uint64_t)before[k].cls | (uint64_t)before[k].extra << 32);
+    }
+    assert_true(off_home > 0);
+    for (int k = 0; k < 5000; k++) {
+        int wn = snprintf(w, sizeof w, k % 2 ? "qz%dy" : "absent%07d", k);
+        const uint64_t h = qt_hash_word(w, (size_t)wn);
+        const uint32_t b = (uint32_t)(qt_hmix(h) >> (64 - QT_LEX_FILTER_BITS));
+        passed += (lx.filter[b >> 6] >> (b & 63)) & 1;
+        assert_null(qt_lex_get(&lx, h));
+        assert_int_equal(qt_lex_classes(&lx, h), 0);
+    }
+    assert_true(passed > 0);
     /* "the", "of", "said": in their home slots now */
     static const char *const shortw[] = {"the", "of", "said", "a", "and"};
     for (size_t k = 0; k < sizeof shortw / sizeof *shortw; k++) {
@@ -708,6 +729,7 @@ static void test_tok_eq(void **state)
     (void)state;
     qt_lex_t lx;
     qt_lex_init(&lx);
+    assert_int_equal(qt_lex_pack(&lx), 0); /* (an empty lexicon: a table all the same) */
     qt_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
     const char *text = "That THAT tHaT that's that\xe2\x80\x99s thats th'at to TO To. 2to to2 "
