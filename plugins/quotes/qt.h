@@ -109,6 +109,10 @@ typedef struct qt_lexent {
     uint8_t used;
     uint8_t phr;    /* 1 + first phrase (qt_lex_t.phr) starting with this word, or 0 */
 } qt_lexent_t;
+/* qt_lex_classes reads cls and extra as the low 48 bits of one word */
+_Static_assert(offsetof(qt_lexent_t, extra) == offsetof(qt_lexent_t, cls) + 4 &&
+                   sizeof(qt_lexent_t) == offsetof(qt_lexent_t, cls) + 8,
+               "qt_lexent_t: cls, extra, used, phr in one eight-byte word");
 
 typedef struct qt_phrase {
     uint64_t h[QT_MAX_PHRASE];
@@ -170,7 +174,8 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
     return NULL;
 }
 /* qt_lex_get's answer as the entry's classes (low 32 bits) and extra bits
- * (next 16), 0 for a word in no list, with no branch on the usual outcomes
+ * (next 16; the bits above them are not defined), 0 for a word in no
+ * list, with no branch on the usual outcomes
  * (a word in its home slot, or a word in no list that the filter rules
  * out), which are data-dependent and so mispredicted half the time: the
  * home slot is read whatever the filter says (qt_lex_pack gives every
@@ -183,7 +188,15 @@ static inline uint64_t qt_lex_classes(const qt_lex_t *lx, uint64_t h)
     const qt_lexent_t *e = &lx->tab[m >> lx->shift];
     const uint32_t b = (uint32_t)(m >> (64 - QT_LEX_FILTER_BITS));
     const uint64_t miss = (uint64_t)(e->h != h);
-    const uint64_t v = ((uint64_t)e->cls | (uint64_t)e->extra << 32) & (miss - 1u);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* cls and extra (and used and phr above them, which the callers drop:
+     * they take the low 48 bits) in one load */
+    uint64_t v;
+    memcpy(&v, &e->cls, 8);
+#else
+    uint64_t v = (uint64_t)e->cls | (uint64_t)e->extra << 32;
+#endif
+    v &= miss - 1u;
     if (__builtin_expect((miss & (lx->filter[b >> 6] >> (b & 63))) != 0, 0)) {
         const qt_lexent_t *f = qt_lex_get(lx, h);
         return f != NULL ? (uint64_t)f->cls | (uint64_t)f->extra << 32 : 0;
