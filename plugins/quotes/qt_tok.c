@@ -1041,6 +1041,9 @@ int qt_tokenize(qt_doc_t *d)
     }
     if (d->n_pers > 1) /* a phrase's LX_PERSON was appended out of order */
         qt_sort(d->pers, d->n_pers, sizeof *d->pers, cmp_i32);
+    /* room for qt_sentences' four-token stores past the last token */
+    if (qt_vec_grow((void **)&d->tok, &d->cap_tok, d->n_tok + 3, sizeof *d->tok) != 0)
+        return -1;
     return 0;
 }
 
@@ -1228,18 +1231,19 @@ void qt_sentences(qt_doc_t *d)
         return;
     /* each token's sentence: a paragraph break belongs to the sentence
      * before it */
+    /* four stores per loop test, the last group running up to three
+     * tokens into the next sentence, which then writes them again (the
+     * last sentence into the array's room past n_tok: qt_tokenize leaves
+     * three slots) */
     for (size_t s = 0; s < d->n_sstart; s++) {
         size_t from = (size_t)d->sstart[s];
         size_t to = s + 1 < d->n_sstart ? (size_t)d->sstart[s + 1] : n_tok;
-        size_t k = from;
-        for (; k + 4 <= to; k += 4) { /* four stores per loop test */
+        for (size_t k = from; k < to; k += 4) {
             tok[k].sent = (uint32_t)s;
             tok[k + 1].sent = (uint32_t)s;
             tok[k + 2].sent = (uint32_t)s;
             tok[k + 3].sent = (uint32_t)s;
         }
-        for (; k < to; k++)
-            tok[k].sent = (uint32_t)s;
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);

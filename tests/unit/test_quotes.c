@@ -873,6 +873,39 @@ static void test_word_forms(void **state)
     qt_lex_free(&lx);
 }
 
+/* Every token's sentence index (qt_sentences fills four tokens per step,
+ * running past a sentence's end into the next one, which writes them
+ * again): the last sentence starting at or before it, for sentences of one
+ * to nine tokens, a paragraph break, and a text ending mid-group. */
+static void test_sent_index(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_pack(&lx), 0);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char *text = "Go. Aa bb. Cc dd ee. Ff gg hh ii. Jj kk ll mm nn oo pp qq.\n"
+                       "Rr ss. Tt uu vv ww xx. Yy zz aa bb";
+    qt_doc_t d;
+    memset(&d, 0, sizeof d);
+    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
+    assert_int_equal(qt_tokenize(&d), 0);
+    qt_pair_marks(&d);
+    qt_sentences(&d);
+    assert_int_equal(d.oom, 0);
+    assert_int_equal(d.n_sstart, 8);
+    size_t s = 0;
+    for (size_t k = 0; k < d.n_tok; k++) {
+        while (s + 1 < d.n_sstart && (size_t)d.sstart[s + 1] <= k)
+            s++;
+        assert_int_equal(d.tok[k].sent, s);
+    }
+    assert_int_equal(d.tok[d.n_tok - 1].sent, 7);
+    qt_doc_free(&d);
+    qt_lex_free(&lx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -887,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_lex_pack),
         cmocka_unit_test(test_namey),
         cmocka_unit_test(test_tok_eq),
+        cmocka_unit_test(test_sent_index),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
