@@ -44,6 +44,8 @@ void sv_params_default(sv_params_t *p)
 
 double sv_normalize(double sum, double alpha)
 {
+    if (sum == 0)
+        return sum; /* what the division gives for a zero of either sign, without it */
     if (!isfinite(sum))
         return 0.0;
     if (sum > 1e6)
