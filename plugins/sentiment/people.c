@@ -403,7 +403,7 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
         (d->tok[ms - 1].lxflags & SL_SPEECH))
         m->speaker = 1;
     if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].lxflags & SL_SPEECH) &&
-        d->tok[ms - 1].low_len == 2 && memcmp(st_low(d, &d->tok[ms - 1]), "to", 2) == 0)
+        d->tok[ms - 1].low_len == 2 && d->tok[ms - 1].hash == sl_hash("to", 2))
         m->speaker = 1;
     return 1;
 }
@@ -823,7 +823,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         /* Only "the" (a title after it) and pronouns go on. */
         if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])
             continue;
-        if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
+        if (t->low_len == 3 && t->hash == sl_hash("the", 3) /* (as sv__is in score.c) */ &&
+            i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
             !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
             (d->tok[i + 1].lxflags & SL_TITLE) &&
