@@ -995,10 +995,47 @@ static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e,
     return pp__span_items(d, x[0], x[1], s, e, tb, te);
 }
 
+int pp_parse_quotes(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes)
+{
+    p->nq = 0;
+    p->q_src = NULL;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, quotes) {
+        uint32_t s = 0, e = 0;
+        size_t tb = 0, te = 0;
+        /* The quote's members in one walk. */
+        const cJSON *qx[5] = {NULL, NULL, NULL, NULL, NULL};
+        int isobj = cJSON_IsObject(q);
+        if (isobj)
+            pp__quote_members(q, qx);
+        int ok = isobj && pp__span_items(d, qx[0], qx[1], &s, &e, &tb, &te);
+        if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
+            return TM_ENOMEM;
+        pp_quote_t *pq = &p->q[p->nq++];
+        pq->start = s;
+        pq->end = e;
+        pq->tok_begin = (uint32_t)(ok ? tb : 0);
+        pq->tok_end = (uint32_t)(ok ? te : 0);
+        pq->ok = ok;
+        pq->sp_start = qx[3];
+        pq->sp_end = qx[4];
+    }
+    p->q_src = quotes;
+    p->q_tok = d->tok;
+    p->q_ntok = d->ntok;
+    return TM_OK;
+}
+
 int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *speakers,
             const cJSON *targets, size_t max_mentions)
 {
-    p->nm = p->ne = p->nq = p->buf_len = 0;
+    /* Quotes read by pp_parse_quotes for this document are kept. */
+    int parsed = cJSON_IsArray(quotes) && p->q_src == quotes && p->q_tok == d->tok &&
+                 p->q_ntok == d->ntok;
+    p->q_src = NULL;
+    if (!parsed)
+        p->nq = 0;
+    p->nm = p->ne = p->buf_len = 0;
     for (size_t j = 0; j < p->forms_nused; j++) /* the last document's forms */
         p->forms[p->forms_used[j]] = 0;
     p->forms_nused = 0;
@@ -1047,44 +1084,29 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     }
     /* Quotations: spans from the quotes stage, else the tokenizer's marks. */
     if (cJSON_IsArray(quotes)) {
-        const cJSON *q;
-        cJSON_ArrayForEach(q, quotes) {
-            uint32_t s = 0, e = 0;
-            size_t tb = 0, te = 0;
-            /* The quote's members in one walk. */
-            const cJSON *qx[5] = {NULL, NULL, NULL, NULL, NULL};
-            int isobj = cJSON_IsObject(q);
-            if (isobj)
-                pp__quote_members(q, qx);
-            int ok = isobj && pp__span_items(d, qx[0], qx[1], &s, &e, &tb, &te);
-            if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
-                return TM_ENOMEM;
-            pp_quote_t *pq = &p->q[p->nq++];
-            pq->start = s;
-            pq->end = e;
-            pq->tok_begin = (uint32_t)(ok ? tb : 0);
-            pq->tok_end = (uint32_t)(ok ? te : 0);
-            pq->speaker_entity = -1;
-            for (size_t i = tb; ok && i < te; i++)
+        if (!parsed && pp_parse_quotes(p, d, quotes) != TM_OK)
+            return TM_ENOMEM;
+        for (size_t k = 0; k < p->nq; k++) {
+            const pp_quote_t *pq = &p->q[k];
+            if (!pq->ok)
+                continue;
+            for (size_t i = pq->tok_begin; i < pq->tok_end; i++)
                 p->tok_quote[i] = 1;
-            const cJSON *sn = qx[2];
-            if (ok && cJSON_IsString(sn)) {
-                for (size_t k = 0; k < p->ne; k++)
-                    if (p->ent[k].from_quotes && p->ent[k].name_len == strlen(sn->valuestring) &&
-                        memcmp(pp_str(p, p->ent[k].name_off), sn->valuestring,
-                               p->ent[k].name_len) == 0) {
-                        pq->speaker_entity = (int32_t)k;
-                        break;
-                    }
-            }
-            /* The speaker's mentions in the quote's sentence(s) speak. */
-            uint32_t ss, se2;
-            size_t stb, ste;
-            if (ok && pp__span_items(d, qx[3], qx[4], &ss, &se2, &stb, &ste)) {
-                for (size_t k = 0; k < p->nm; k++)
-                    if (p->m[k].start < se2 && ss < p->m[k].end)
-                        p->m[k].speaker = 1;
-            }
+            /* The speaker's mentions in the quote's sentence(s) speak (a
+             * speaker span of the text that covers a token). */
+            const cJSON *xa = pq->sp_start, *xb = pq->sp_end;
+            if (!cJSON_IsNumber(xa) || !cJSON_IsNumber(xb))
+                continue;
+            double a = xa->valuedouble, b = xb->valuedouble;
+            if (!(a >= 0) || !(b > a) || b > (double)d->len)
+                continue;
+            uint32_t ss = (uint32_t)a, se2 = (uint32_t)b;
+            size_t stb = pp_token_at(d, ss);
+            if (stb >= d->ntok || d->tok[stb].start >= se2)
+                continue; /* (no token in it) */
+            for (size_t m = 0; m < p->nm; m++)
+                if (p->m[m].start < se2 && ss < p->m[m].end)
+                    p->m[m].speaker = 1;
         }
     } else {
         for (size_t i = 0; i < d->ntok; i++)
