@@ -282,6 +282,7 @@ typedef struct pm_ctx {
     const pm_bits_t *bits;
     const int16_t *rows;
     uint32_t dmask;
+    uint32_t mdmask; /* mask & dmask: a feature's index into the model's space */
     const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
 } pm_ctx_t;
 
@@ -291,7 +292,7 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
     if (c->fused || c->model != NULL) {
         /* The feature's weight row (none for a feature never seen in
          * training), added as pm__accumulate adds it. */
-        uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+        uint32_t idx = (uint32_t)h & c->mdmask;
         const pm_bits_t *pb = &c->bits[idx >> 6];
         uint64_t word = pb->set, bit = 1ull << (idx & 63);
         if (word & bit) {
@@ -327,7 +328,7 @@ __attribute__((always_inline)) static inline void pm__add1(pm_ctx_t *c, uint64_t
         pm__add(c, h, 1.0f);
         return;
     }
-    uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+    uint32_t idx = (uint32_t)h & c->mdmask;
     const pm_bits_t *pb = &c->bits[idx >> 6];
     uint64_t word = pb->set, bit = 1ull << (idx & 63);
     if (word & bit) {
@@ -485,6 +486,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        c.mdmask = c.mask & c.dmask;
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
@@ -537,6 +539,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        c.mdmask = c.mask & c.dmask;
         if ((c.mask & c.dmask) == c.dmask)
             c.flag_row = c.model->flag_row;
     }
