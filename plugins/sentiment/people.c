@@ -582,18 +582,37 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             /* Most tokens are not capitalised: then only a particle name
              * ("al-Assad") can start a run (what pp__is_name_tok and
              * pp__cap_other decide, without the calls). */
-            if (p->tok_person[i] ||
-                (!(t->flags & TK_CAP)
-                     ? ((t->flags & (TK_EMOJI | TK_DIGIT)) || !pp__particle_name(d, t))
-                     : (!pp__is_name_tok(d, t) && !pp__cap_other(t)))) {
+            int name_t; /* pp__is_name_tok(d, t) */
+            if (p->tok_person[i]) {
                 i++;
                 continue;
             }
-            /* A run of adjacent capitalised words (and name particles). */
+            if (!(t->flags & TK_CAP)) {
+                if ((t->flags & (TK_EMOJI | TK_DIGIT)) || !pp__particle_name(d, t)) {
+                    i++;
+                    continue;
+                }
+                name_t = 1; /* (a particle name is a name token) */
+            } else {
+                name_t = pp__is_name_tok(d, t);
+                if (!name_t && !pp__cap_other(t)) {
+                    i++;
+                    continue;
+                }
+            }
+            /* A run of adjacent capitalised words (and name particles).
+             * nmask: bit q - i is pp__is_name_tok of token q of the run
+             * (the first 64; PP_NAME_AT asks again after them). */
+            uint64_t nmask = (uint64_t)name_t;
+#define PP_NAME_AT(q)                                                                              \
+    ((q) - i < 64 ? (int)((nmask >> ((q) - i)) & 1) : pp__is_name_tok(d, &d->tok[(q)]))
             size_t k = i + 1;
             while (k < b && !p->tok_person[k] && pp__adjacent(d, k - 1)) {
                 const st_token_t *u = &d->tok[k];
-                if (pp__is_name_tok(d, u) || pp__cap_other(u)) {
+                int name_u = pp__is_name_tok(d, u);
+                if (name_u && k - i < 64)
+                    nmask |= 1ull << (k - i);
+                if (name_u || pp__cap_other(u)) {
                     k++;
                     continue;
                 }
@@ -615,12 +634,13 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
              * word: "House Judiciary Committee Chairman Jerry Nadler". */
             size_t nb = i;
             for (size_t q = i; q < k; q++)
-                if (pp__cap_other(&d->tok[q]) || !pp__is_name_tok(d, &d->tok[q]))
+                if (pp__cap_other(&d->tok[q]) || !PP_NAME_AT(q))
                     nb = q + 1;
             /* A name particle cannot start the name ("de" of "Bill de Blasio" can
              * only follow a name). */
-            while (nb < k && !pp__is_name_tok(d, &d->tok[nb]))
+            while (nb < k && !PP_NAME_AT(nb))
                 nb++;
+#undef PP_NAME_AT
             if (nb >= k) {
                 i = next;
                 continue;
