@@ -497,7 +497,10 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     if (sent >= d->nsent)
         return 1;
     const st_sentence_t *se = &d->sent[sent];
-    size_t nlex = 0;
+    /* (locals, written to info at the end: the byte loads below may alias
+     * info's fields, which would keep them in memory) */
+    size_t nlex = 0, qtok = 0;
+    double qsum = 0, outsum = 0;
     /* In runs of fewer than PM_LANE_ADDS tokens (a feature a token at
      * most), the lanes folded after each. */
     for (size_t r0 = se->tok_begin; r0 < se->tok_end; r0 += PM_LANE_RUN) {
@@ -511,10 +514,10 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
             nlex++;
         }
         if (p->tok_quote[i]) {
-            info->qtok++;
-            info->qsum += s;
+            qtok++;
+            qsum += s;
         } else {
-            info->outsum += s;
+            outsum += s;
         }
         if ((t->flags & TK_SKIP) && !p->tok_person[i])
             continue;
@@ -522,6 +525,9 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     }
     pm__lanes(&c);
     }
+    info->qtok = qtok;
+    info->qsum = qsum;
+    info->outsum = outsum;
     info->nlex = nlex;
     pm__fold(&c);
     pm__done(&c);

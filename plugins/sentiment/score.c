@@ -302,21 +302,24 @@ static void sv__mark_adds(st_doc_t *d, size_t a, size_t b)
  * (sentiment, contrast and negation words, "lean" words), listed while the
  * tokens are set up: every other token scores 0, adds nothing to any sum
  * and counts as neutral. */
-static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
-                         st_sentence_t *se, uint32_t *list)
+__attribute__((always_inline)) static inline void
+sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sentence_t *se,
+              uint32_t *list, const int haslist)
 {
     size_t a = se->tok_begin, b = se->tok_end;
     size_t nl = 0, nps = 0;
     /* The phrase starts, after the rule list's room (sv_score gives list
      * room for 2 * ntok). */
-    uint32_t *ps = list != NULL ? list + d->ntok : NULL;
+    if (!haslist)
+        list = NULL; /* (haslist: a constant in each copy, list != NULL) */
+    uint32_t *ps = haslist ? list + d->ntok : NULL;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
         if (t->e == NULL) {
             /* No entry: the fields below as st_tokenize left them (no
              * TK_SKIP or TK_LEARNED, phrase_len 1, eflags, lex, boost and
              * score 0: sv_score runs once per st_tokenize). */
-            if (list != NULL && (t->flags & TK_NT)) {
+            if (haslist && (t->flags & TK_NT)) {
                 list[nl++] = (uint32_t)i;
                 t->adds = 1;
             }
@@ -325,7 +328,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
          * left them, see the note above, unless set below.) */
         uint16_t ef = t->lxflags;
-        if (ps != NULL && (ef & SL_PHRASE_START))
+        if (haslist && (ef & SL_PHRASE_START))
             ps[nps++] = (uint32_t)i;
         float lex = 0.0f;
         if (ef & SL_VALENCE) {
@@ -342,7 +345,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         t->lex = lex;
         if (ef & SL_BOOSTER)
             t->boost = t->e->booster;
-        if (list != NULL) {
+        if (haslist) {
             if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0) {
                 list[nl++] = (uint32_t)i;
                 t->adds = 1;
@@ -459,6 +462,17 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     se->compound = (float)sv_normalize(s, p->alpha);
     se->lex_compound = (float)sv_normalize(lexsum != 0 ? lexsum + (lexsum > 0 ? amp : -amp) : 0,
                                            p->alpha);
+}
+
+/* list: room for the sentence's tokens, or NULL (see sv__sentence_): one
+ * copy of the sentence scorer for each. */
+static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
+                         st_sentence_t *se, uint32_t *list)
+{
+    if (list != NULL)
+        sv__sentence_(d, lx, p, se, list, 1);
+    else
+        sv__sentence_(d, lx, p, se, NULL, 0);
 }
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
