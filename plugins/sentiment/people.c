@@ -1061,11 +1061,11 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     p->forms_nused = 0;
     p->forms_built = 0;
     p->forms_scans = 0;
-    if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
-        !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
+    if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, sizeof *p->tok_person) ||
+        !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, sizeof *p->tok_quote))
         return TM_ENOMEM;
-    memset(p->tok_person, 0, d->ntok + 1);
-    memset(p->tok_quote, 0, d->ntok + 1);
+    memset(p->tok_person, 0, (d->ntok + 1) * sizeof *p->tok_person);
+    memset(p->tok_quote, 0, (d->ntok + 1) * sizeof *p->tok_quote);
 
     /* Speakers from the quotes stage: canonical names and their mentions. */
     if (cJSON_IsArray(speakers)) {

@@ -10,6 +10,8 @@
 #ifndef TM_SENTIMENT_PEOPLE_H
 #define TM_SENTIMENT_PEOPLE_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "text.h"
@@ -59,9 +61,11 @@ typedef struct pp_doc {
     size_t nq, q_cap;
     char *buf;                    /* names */
     size_t buf_len, buf_cap;
-    uint8_t *tok_person;          /* per token: 1 if inside a person mention */
+    /* (bool, not uint8_t: a character type's loads may alias anything,
+     * which keeps the feature builders' sums in memory around them) */
+    bool *tok_person;             /* per token: inside a person mention */
     size_t tok_person_cap;
-    uint8_t *tok_quote;           /* per token: 1 if inside a quotation */
+    bool *tok_quote;              /* per token: inside a quotation */
     size_t tok_quote_cap;
     size_t max_entities;          /* set by the caller; 0 = no limit */
     uint32_t *deferred;           /* sentences with sentence-initial candidates */
