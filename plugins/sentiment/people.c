@@ -792,6 +792,27 @@ static void pp__sort_mentions(pp_doc_t *p)
     pp__msort(p->m, p->m_tmp, n);
 }
 
+/* Mentions [0, h) and [h, nm) each in text order (the named ones sorted,
+ * the pronoun pass's appended in token order): one stable merge, the same
+ * order pp__sort_mentions gives for the whole array (ties: the left one first). */
+static void pp__merge_tail(pp_doc_t *p, size_t h)
+{
+    size_t n = p->nm;
+    if (h == 0 || h >= n || p->m[h - 1].start <= p->m[h].start)
+        return;
+    if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, h, sizeof *p->m_tmp)) {
+        pp__sort_mentions(p);
+        return;
+    }
+    pp_mention_t *m = p->m, *tmp = p->m_tmp;
+    memcpy(tmp, m, h * sizeof *m);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        m[k++] = m[j].start < tmp[i].start ? m[j++] : tmp[i++];
+    while (i < h)
+        m[k++] = tmp[i++];
+}
+
 /* "the president": the latest person given that title, else a person of its own. */
 static int pp__nominal(pp_doc_t *p, const st_doc_t *d, size_t i, size_t nnamed)
 {
@@ -926,8 +947,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
             return 0;
         p->m[p->nm - 1].gender = (uint8_t)g;
     }
-    if (p->nm > 1)
-        pp__sort_mentions(p);
+    pp__merge_tail(p, nnamed);
     return 1;
 }
 
