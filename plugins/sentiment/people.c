@@ -775,6 +775,21 @@ static void pp__msort(pp_mention_t *m, pp_mention_t *tmp, size_t n)
         m[k++] = tmp[i++];
 }
 
+/* Mentions [0, n) in text order, stably (n <= nm). */
+static void pp__sort_run(pp_doc_t *p, size_t n)
+{
+    size_t i = 1;
+    while (i < n && p->m[i - 1].start <= p->m[i].start)
+        i++;
+    if (i >= n)
+        return;
+    if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, n / 2 + 1, sizeof *p->m_tmp)) {
+        qsort(p->m, n, sizeof *p->m, pp__cmp); /* (as pp__sort_mentions) */
+        return;
+    }
+    pp__msort(p->m, p->m_tmp, n);
+}
+
 /* Mentions in text order; mentions starting at the same byte keep their
  * order (the same order glibc's merge-sorting qsort gave; no comparator
  * calls, and a sorted array costs one pass). */
@@ -792,16 +807,15 @@ static void pp__sort_mentions(pp_doc_t *p)
     pp__msort(p->m, p->m_tmp, n);
 }
 
-/* Mentions [0, h) and [h, nm) each in text order (the named ones sorted,
- * the pronoun pass's appended in token order): one stable merge, the same
- * order pp__sort_mentions gives for the whole array (ties: the left one first). */
-static void pp__merge_tail(pp_doc_t *p, size_t h)
+/* Mentions [0, h) and [h, n) each in text order: one stable merge into
+ * [0, n), the order pp__sort_mentions gives them (ties: the left one
+ * first). */
+static void pp__merge_runs(pp_doc_t *p, size_t h, size_t n)
 {
-    size_t n = p->nm;
     if (h == 0 || h >= n || p->m[h - 1].start <= p->m[h].start)
         return;
     if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, h, sizeof *p->m_tmp)) {
-        pp__sort_mentions(p);
+        pp__sort_mentions(p); /* (sorts all of p->m: [0, n) as well) */
         return;
     }
     pp_mention_t *m = p->m, *tmp = p->m_tmp;
@@ -947,7 +961,9 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
             return 0;
         p->m[p->nm - 1].gender = (uint8_t)g;
     }
-    pp__merge_tail(p, nnamed);
+    /* The named mentions (sorted) and the ones appended above (in token
+     * order). */
+    pp__merge_runs(p, nnamed, p->nm);
     return 1;
 }
 
@@ -1152,11 +1168,20 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
         for (size_t i = 0; i < d->ntok; i++)
             p->tok_quote[i] = (d->tok[i].flags & TK_IN_QUOTE) ? 1 : 0;
     }
-    /* Own detection: full names first, then sentence-initial single words. */
-    if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
+    /* Own detection: full names first, then sentence-initial single words.
+     * The speakers' mentions (in the quotes stage's order), then each
+     * pass's (in text order): the speakers' sorted, then the three runs
+     * merged, which gives the order one stable sort of all would. */
+    size_t nspk = p->nm;
+    if (!pp__detect(p, d, 0, max_mentions))
         return TM_ENOMEM;
-    if (p->nm > 1)
-        pp__sort_mentions(p);
+    size_t npass0 = p->nm;
+    if (!pp__detect(p, d, 1, max_mentions))
+        return TM_ENOMEM;
+    if (nspk > 1)
+        pp__sort_run(p, nspk);
+    pp__merge_runs(p, nspk, npass0);
+    pp__merge_runs(p, npass0, p->nm);
     if (!pp__pronouns(p, d, max_mentions))
         return TM_ENOMEM;
     /* User-given targets that no detected mention covers. */
