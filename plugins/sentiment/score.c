@@ -207,6 +207,30 @@ static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j, const int n
     return SIZE_MAX;
 }
 
+/* Token j (SIZE_MAX: none) cannot start any of sv__word's rules as one of
+ * the three words before a sentiment word: no booster, no negation (word
+ * or n't), and not "no", "so", "this", "never" or "least" (the words its
+ * special cases name first; "or", "nor", "without", "doubt", "at" and
+ * "very" only matter beside one of those). */
+static inline int sv__plain(const st_doc_t *d, size_t j)
+{
+    if (j == SIZE_MAX)
+        return 1;
+    const st_token_t *m = &d->tok[j];
+    if ((m->eflags & (SL_BOOSTER | SL_NEGATION)) || (m->flags & TK_NT))
+        return 0;
+    switch (m->low_len) {
+    case 2:
+        return !IS(m, "no") && !IS(m, "so");
+    case 4:
+        return !IS(m, "this");
+    case 5:
+        return !IS(m, "never") && !IS(m, "least");
+    default:
+        return 1;
+    }
+}
+
 /* The score of sentiment word i of the sentence [a, b): its valence
  * adjusted by the words before it (boosters, negations, the VADER special
  * cases) and by capitals. */
@@ -218,6 +242,18 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
     size_t p1 = sv__prev(d, a, i, noskip);
     size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1, noskip) : SIZE_MAX;
     size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2, noskip) : SIZE_MAX;
+    if (p->negation_window <= 3 && !IS(t, "no") && sv__plain(d, p1) && sv__plain(d, p2) &&
+        sv__plain(d, p3)) {
+        /* No rule below applies (each needs a booster, a negation or one
+         * of the words sv__plain names among the three words before, or
+         * "no" itself): only capitals and the positive scale. */
+        if ((t->flags & TK_UPPER) && cap_diff)
+            v += v > 0 ? p->caps_incr : -p->caps_incr;
+        if (v > 0)
+            v *= p->positive_scale;
+        t->score = (float)v;
+        return;
+    }
     /* "no" before another sentiment word is a negation, not a word. */
     if (IS(t, "no")) {
         for (size_t j = i + 1; j < b; j++) {
