@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 
 /* ---- weights file ------------------------------------------------------
@@ -199,6 +202,8 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
                 }
             }
             m->nrows = nset;
+            for (int k = 0; k < PM_CLASSES; k++) /* the zero row after the last (model.h) */
+                m->rows[nset * PM_CLASSES + (size_t)k] = 0;
             free(m->w);
             m->w = NULL;
             pm__flag_rows(m);
@@ -265,9 +270,19 @@ typedef struct pm_ctx {
      * double sums would hold (all partial sums are integers far below
      * 2^53), folded into a0..a2 by pm__fold before the first other value. */
     int64_t i0, i1, i2;
+#ifdef __SSE2__
+    /* The same sums' latest part, a 32-bit lane per class (a row is loaded
+     * and sign-extended as one vector): folded into i0..i2 by pm__fold,
+     * and by pm__sentence_features every PM_LANE_ADDS features, before a
+     * lane could overflow (PM_LANE_ADDS * 32767 < 2^31). */
+    __m128i iv;
+#define PM_LANE_ADDS 65536
+#endif
+#define PM_LANE_RUN (65536 - 1)
     const pm_bits_t *bits;
     const int16_t *rows;
     uint32_t dmask;
+    uint32_t mdmask; /* mask & dmask: a feature's index into the model's space */
     const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
 } pm_ctx_t;
 
@@ -277,7 +292,7 @@ __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t 
     if (c->fused || c->model != NULL) {
         /* The feature's weight row (none for a feature never seen in
          * training), added as pm__accumulate adds it. */
-        uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+        uint32_t idx = (uint32_t)h & c->mdmask;
         const pm_bits_t *pb = &c->bits[idx >> 6];
         uint64_t word = pb->set, bit = 1ull << (idx & 63);
         if (word & bit) {
@@ -313,21 +328,42 @@ __attribute__((always_inline)) static inline void pm__add1(pm_ctx_t *c, uint64_t
         pm__add(c, h, 1.0f);
         return;
     }
-    uint32_t idx = (uint32_t)(h & c->mask) & c->dmask;
+    uint32_t idx = (uint32_t)h & c->mdmask;
     const pm_bits_t *pb = &c->bits[idx >> 6];
     uint64_t word = pb->set, bit = 1ull << (idx & 63);
     if (word & bit) {
         const int16_t *rw = c->rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
+#ifdef __SSE2__
+        /* Four int16 (the row and the next row's first weight, or the zero
+         * row after the last: model.h), to 32 bits; lane 3 is not read. */
+        __m128i r = _mm_loadl_epi64((const __m128i *)(const void *)rw);
+        c->iv = _mm_add_epi32(c->iv, _mm_srai_epi32(_mm_unpacklo_epi16(r, r), 16));
+#else
         c->i0 += rw[0];
         c->i1 += rw[1];
         c->i2 += rw[2];
+#endif
     }
+}
+
+/* The 32-bit lanes into i0..i2. */
+__attribute__((always_inline)) static inline void pm__lanes(pm_ctx_t *c)
+{
+#ifdef __SSE2__
+    c->i0 += _mm_cvtsi128_si32(c->iv);
+    c->i1 += _mm_cvtsi128_si32(_mm_shuffle_epi32(c->iv, 1));
+    c->i2 += _mm_cvtsi128_si32(_mm_shuffle_epi32(c->iv, 2));
+    c->iv = _mm_setzero_si128();
+#else
+    (void)c;
+#endif
 }
 
 /* The integer sums into a0..a2 (0 until then: the same doubles). */
 __attribute__((always_inline)) static inline void pm__fold(pm_ctx_t *c)
 {
     if (c->fused) {
+        pm__lanes(c);
         c->a0 += (double)c->i0;
         c->a1 += (double)c->i1;
         c->a2 += (double)c->i2;
@@ -450,6 +486,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        c.mdmask = c.mask & c.dmask;
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
@@ -460,8 +497,15 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     if (sent >= d->nsent)
         return 1;
     const st_sentence_t *se = &d->sent[sent];
-    size_t nlex = 0;
-    for (size_t i = se->tok_begin; i < se->tok_end; i++) {
+    /* (locals, written to info at the end: the byte loads below may alias
+     * info's fields, which would keep them in memory) */
+    size_t nlex = 0, qtok = 0;
+    double qsum = 0, outsum = 0;
+    /* In runs of fewer than PM_LANE_ADDS tokens (a feature a token at
+     * most), the lanes folded after each. */
+    for (size_t r0 = se->tok_begin; r0 < se->tok_end; r0 += PM_LANE_RUN) {
+    const size_t r1 = se->tok_end - r0 > PM_LANE_RUN ? r0 + PM_LANE_RUN : se->tok_end;
+    for (size_t i = r0; i < r1; i++) {
         const st_token_t *t = &d->tok[i];
         double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
         if (s != 0) {
@@ -470,15 +514,20 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
             nlex++;
         }
         if (p->tok_quote[i]) {
-            info->qtok++;
-            info->qsum += s;
+            qtok++;
+            qsum += s;
         } else {
-            info->outsum += s;
+            outsum += s;
         }
         if ((t->flags & TK_SKIP) && !p->tok_person[i])
             continue;
         pm__word_feat1(&c, F_S, pm__word(d, p, i));
     }
+    pm__lanes(&c);
+    }
+    info->qtok = qtok;
+    info->qsum = qsum;
+    info->outsum = outsum;
     info->nlex = nlex;
     pm__fold(&c);
     pm__done(&c);
@@ -496,6 +545,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         c.bits = c.model->bits;
         c.rows = c.model->rows;
         c.dmask = c.model->dim - 1;
+        c.mdmask = c.mask & c.dmask;
         if ((c.mask & c.dmask) == c.dmask)
             c.flag_row = c.model->flag_row;
     }

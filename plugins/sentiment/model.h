@@ -35,7 +35,8 @@ typedef struct pm_model {
      * before it (one cache line holds both), and the weight rows of the set
      * indices in order.  The bitmap and counts stay in cache. */
     pm_bits_t *bits;
-    int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale */
+    int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale; then
+                       * one more row, all zero (a row is read 4 weights at a time) */
     void *block;      /* the one allocation holding bits and rows */
     float scale;
     size_t nrows;

@@ -403,7 +403,7 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
         (d->tok[ms - 1].lxflags & SL_SPEECH))
         m->speaker = 1;
     if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].lxflags & SL_SPEECH) &&
-        d->tok[ms - 1].low_len == 2 && memcmp(st_low(d, &d->tok[ms - 1]), "to", 2) == 0)
+        d->tok[ms - 1].low_len == 2 && d->tok[ms - 1].hash == sl_hash("to", 2))
         m->speaker = 1;
     return 1;
 }
@@ -582,18 +582,37 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             /* Most tokens are not capitalised: then only a particle name
              * ("al-Assad") can start a run (what pp__is_name_tok and
              * pp__cap_other decide, without the calls). */
-            if (p->tok_person[i] ||
-                (!(t->flags & TK_CAP)
-                     ? ((t->flags & (TK_EMOJI | TK_DIGIT)) || !pp__particle_name(d, t))
-                     : (!pp__is_name_tok(d, t) && !pp__cap_other(t)))) {
+            int name_t; /* pp__is_name_tok(d, t) */
+            if (p->tok_person[i]) {
                 i++;
                 continue;
             }
-            /* A run of adjacent capitalised words (and name particles). */
+            if (!(t->flags & TK_CAP)) {
+                if ((t->flags & (TK_EMOJI | TK_DIGIT)) || !pp__particle_name(d, t)) {
+                    i++;
+                    continue;
+                }
+                name_t = 1; /* (a particle name is a name token) */
+            } else {
+                name_t = pp__is_name_tok(d, t);
+                if (!name_t && !pp__cap_other(t)) {
+                    i++;
+                    continue;
+                }
+            }
+            /* A run of adjacent capitalised words (and name particles).
+             * nmask: bit q - i is pp__is_name_tok of token q of the run
+             * (the first 64; PP_NAME_AT asks again after them). */
+            uint64_t nmask = (uint64_t)name_t;
+#define PP_NAME_AT(q)                                                                              \
+    ((q) - i < 64 ? (int)((nmask >> ((q) - i)) & 1) : pp__is_name_tok(d, &d->tok[(q)]))
             size_t k = i + 1;
             while (k < b && !p->tok_person[k] && pp__adjacent(d, k - 1)) {
                 const st_token_t *u = &d->tok[k];
-                if (pp__is_name_tok(d, u) || pp__cap_other(u)) {
+                int name_u = pp__is_name_tok(d, u);
+                if (name_u && k - i < 64)
+                    nmask |= 1ull << (k - i);
+                if (name_u || pp__cap_other(u)) {
                     k++;
                     continue;
                 }
@@ -615,12 +634,13 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
              * word: "House Judiciary Committee Chairman Jerry Nadler". */
             size_t nb = i;
             for (size_t q = i; q < k; q++)
-                if (pp__cap_other(&d->tok[q]) || !pp__is_name_tok(d, &d->tok[q]))
+                if (pp__cap_other(&d->tok[q]) || !PP_NAME_AT(q))
                     nb = q + 1;
             /* A name particle cannot start the name ("de" of "Bill de Blasio" can
              * only follow a name). */
-            while (nb < k && !pp__is_name_tok(d, &d->tok[nb]))
+            while (nb < k && !PP_NAME_AT(nb))
                 nb++;
+#undef PP_NAME_AT
             if (nb >= k) {
                 i = next;
                 continue;
@@ -755,6 +775,21 @@ static void pp__msort(pp_mention_t *m, pp_mention_t *tmp, size_t n)
         m[k++] = tmp[i++];
 }
 
+/* Mentions [0, n) in text order, stably (n <= nm). */
+static void pp__sort_run(pp_doc_t *p, size_t n)
+{
+    size_t i = 1;
+    while (i < n && p->m[i - 1].start <= p->m[i].start)
+        i++;
+    if (i >= n)
+        return;
+    if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, n / 2 + 1, sizeof *p->m_tmp)) {
+        qsort(p->m, n, sizeof *p->m, pp__cmp); /* (as pp__sort_mentions) */
+        return;
+    }
+    pp__msort(p->m, p->m_tmp, n);
+}
+
 /* Mentions in text order; mentions starting at the same byte keep their
  * order (the same order glibc's merge-sorting qsort gave; no comparator
  * calls, and a sorted array costs one pass). */
@@ -770,6 +805,26 @@ static void pp__sort_mentions(pp_doc_t *p)
         return;
     }
     pp__msort(p->m, p->m_tmp, n);
+}
+
+/* Mentions [0, h) and [h, n) each in text order: one stable merge into
+ * [0, n), the order pp__sort_mentions gives them (ties: the left one
+ * first). */
+static void pp__merge_runs(pp_doc_t *p, size_t h, size_t n)
+{
+    if (h == 0 || h >= n || p->m[h - 1].start <= p->m[h].start)
+        return;
+    if (!pp__grow((void **)&p->m_tmp, &p->m_tmp_cap, h, sizeof *p->m_tmp)) {
+        pp__sort_mentions(p); /* (sorts all of p->m: [0, n) as well) */
+        return;
+    }
+    pp_mention_t *m = p->m, *tmp = p->m_tmp;
+    memcpy(tmp, m, h * sizeof *m);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        m[k++] = m[j].start < tmp[i].start ? m[j++] : tmp[i++];
+    while (i < h)
+        m[k++] = tmp[i++];
 }
 
 /* "the president": the latest person given that title, else a person of its own. */
@@ -823,7 +878,8 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         /* Only "the" (a title after it) and pronouns go on. */
         if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])
             continue;
-        if (t->low_len == 3 && memcmp(st_low(d, t), "the", 3) == 0 && i + 1 < d->ntok &&
+        if (t->low_len == 3 && t->hash == sl_hash("the", 3) /* (as sv__is in score.c) */ &&
+            i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
             !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
             (d->tok[i + 1].lxflags & SL_TITLE) &&
@@ -905,8 +961,9 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
             return 0;
         p->m[p->nm - 1].gender = (uint8_t)g;
     }
-    if (p->nm > 1)
-        pp__sort_mentions(p);
+    /* The named mentions (sorted) and the ones appended above (in token
+     * order). */
+    pp__merge_runs(p, nnamed, p->nm);
     return 1;
 }
 
@@ -994,20 +1051,57 @@ static int pp__span(const st_doc_t *d, const cJSON *o, uint32_t *s, uint32_t *e,
     return pp__span_items(d, x[0], x[1], s, e, tb, te);
 }
 
+int pp_parse_quotes(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes)
+{
+    p->nq = 0;
+    p->q_src = NULL;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, quotes) {
+        uint32_t s = 0, e = 0;
+        size_t tb = 0, te = 0;
+        /* The quote's members in one walk. */
+        const cJSON *qx[5] = {NULL, NULL, NULL, NULL, NULL};
+        int isobj = cJSON_IsObject(q);
+        if (isobj)
+            pp__quote_members(q, qx);
+        int ok = isobj && pp__span_items(d, qx[0], qx[1], &s, &e, &tb, &te);
+        if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
+            return TM_ENOMEM;
+        pp_quote_t *pq = &p->q[p->nq++];
+        pq->start = s;
+        pq->end = e;
+        pq->tok_begin = (uint32_t)(ok ? tb : 0);
+        pq->tok_end = (uint32_t)(ok ? te : 0);
+        pq->ok = ok;
+        pq->sp_start = qx[3];
+        pq->sp_end = qx[4];
+    }
+    p->q_src = quotes;
+    p->q_tok = d->tok;
+    p->q_ntok = d->ntok;
+    return TM_OK;
+}
+
 int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *speakers,
             const cJSON *targets, size_t max_mentions)
 {
-    p->nm = p->ne = p->nq = p->buf_len = 0;
+    /* Quotes read by pp_parse_quotes for this document are kept. */
+    int parsed = cJSON_IsArray(quotes) && p->q_src == quotes && p->q_tok == d->tok &&
+                 p->q_ntok == d->ntok;
+    p->q_src = NULL;
+    if (!parsed)
+        p->nq = 0;
+    p->nm = p->ne = p->buf_len = 0;
     for (size_t j = 0; j < p->forms_nused; j++) /* the last document's forms */
         p->forms[p->forms_used[j]] = 0;
     p->forms_nused = 0;
     p->forms_built = 0;
     p->forms_scans = 0;
-    if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, 1) ||
-        !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, 1))
+    if (!pp__grow((void **)&p->tok_person, &p->tok_person_cap, d->ntok + 1, sizeof *p->tok_person) ||
+        !pp__grow((void **)&p->tok_quote, &p->tok_quote_cap, d->ntok + 1, sizeof *p->tok_quote))
         return TM_ENOMEM;
-    memset(p->tok_person, 0, d->ntok + 1);
-    memset(p->tok_quote, 0, d->ntok + 1);
+    memset(p->tok_person, 0, (d->ntok + 1) * sizeof *p->tok_person);
+    memset(p->tok_quote, 0, (d->ntok + 1) * sizeof *p->tok_quote);
 
     /* Speakers from the quotes stage: canonical names and their mentions. */
     if (cJSON_IsArray(speakers)) {
@@ -1046,54 +1140,48 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
     }
     /* Quotations: spans from the quotes stage, else the tokenizer's marks. */
     if (cJSON_IsArray(quotes)) {
-        const cJSON *q;
-        cJSON_ArrayForEach(q, quotes) {
-            uint32_t s = 0, e = 0;
-            size_t tb = 0, te = 0;
-            /* The quote's members in one walk. */
-            const cJSON *qx[5] = {NULL, NULL, NULL, NULL, NULL};
-            int isobj = cJSON_IsObject(q);
-            if (isobj)
-                pp__quote_members(q, qx);
-            int ok = isobj && pp__span_items(d, qx[0], qx[1], &s, &e, &tb, &te);
-            if (!pp__grow((void **)&p->q, &p->q_cap, p->nq + 1, sizeof *p->q))
-                return TM_ENOMEM;
-            pp_quote_t *pq = &p->q[p->nq++];
-            pq->start = s;
-            pq->end = e;
-            pq->tok_begin = (uint32_t)(ok ? tb : 0);
-            pq->tok_end = (uint32_t)(ok ? te : 0);
-            pq->speaker_entity = -1;
-            for (size_t i = tb; ok && i < te; i++)
+        if (!parsed && pp_parse_quotes(p, d, quotes) != TM_OK)
+            return TM_ENOMEM;
+        for (size_t k = 0; k < p->nq; k++) {
+            const pp_quote_t *pq = &p->q[k];
+            if (!pq->ok)
+                continue;
+            for (size_t i = pq->tok_begin; i < pq->tok_end; i++)
                 p->tok_quote[i] = 1;
-            const cJSON *sn = qx[2];
-            if (ok && cJSON_IsString(sn)) {
-                for (size_t k = 0; k < p->ne; k++)
-                    if (p->ent[k].from_quotes && p->ent[k].name_len == strlen(sn->valuestring) &&
-                        memcmp(pp_str(p, p->ent[k].name_off), sn->valuestring,
-                               p->ent[k].name_len) == 0) {
-                        pq->speaker_entity = (int32_t)k;
-                        break;
-                    }
-            }
-            /* The speaker's mentions in the quote's sentence(s) speak. */
-            uint32_t ss, se2;
-            size_t stb, ste;
-            if (ok && pp__span_items(d, qx[3], qx[4], &ss, &se2, &stb, &ste)) {
-                for (size_t k = 0; k < p->nm; k++)
-                    if (p->m[k].start < se2 && ss < p->m[k].end)
-                        p->m[k].speaker = 1;
-            }
+            /* The speaker's mentions in the quote's sentence(s) speak (a
+             * speaker span of the text that covers a token). */
+            const cJSON *xa = pq->sp_start, *xb = pq->sp_end;
+            if (!cJSON_IsNumber(xa) || !cJSON_IsNumber(xb))
+                continue;
+            double a = xa->valuedouble, b = xb->valuedouble;
+            if (!(a >= 0) || !(b > a) || b > (double)d->len)
+                continue;
+            uint32_t ss = (uint32_t)a, se2 = (uint32_t)b;
+            size_t stb = pp_token_at(d, ss);
+            if (stb >= d->ntok || d->tok[stb].start >= se2)
+                continue; /* (no token in it) */
+            for (size_t m = 0; m < p->nm; m++)
+                if (p->m[m].start < se2 && ss < p->m[m].end)
+                    p->m[m].speaker = 1;
         }
     } else {
         for (size_t i = 0; i < d->ntok; i++)
             p->tok_quote[i] = (d->tok[i].flags & TK_IN_QUOTE) ? 1 : 0;
     }
-    /* Own detection: full names first, then sentence-initial single words. */
-    if (!pp__detect(p, d, 0, max_mentions) || !pp__detect(p, d, 1, max_mentions))
+    /* Own detection: full names first, then sentence-initial single words.
+     * The speakers' mentions (in the quotes stage's order), then each
+     * pass's (in text order): the speakers' sorted, then the three runs
+     * merged, which gives the order one stable sort of all would. */
+    size_t nspk = p->nm;
+    if (!pp__detect(p, d, 0, max_mentions))
         return TM_ENOMEM;
-    if (p->nm > 1)
-        pp__sort_mentions(p);
+    size_t npass0 = p->nm;
+    if (!pp__detect(p, d, 1, max_mentions))
+        return TM_ENOMEM;
+    if (nspk > 1)
+        pp__sort_run(p, nspk);
+    pp__merge_runs(p, nspk, npass0);
+    pp__merge_runs(p, npass0, p->nm);
     if (!pp__pronouns(p, d, max_mentions))
         return TM_ENOMEM;
     /* User-given targets that no detected mention covers. */

@@ -10,6 +10,8 @@
 #ifndef TM_SENTIMENT_PEOPLE_H
 #define TM_SENTIMENT_PEOPLE_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "text.h"
@@ -42,10 +44,12 @@ typedef struct pp_entity {
     double prob[3];
 } pp_entity_t;
 
+/* A quotes-stage quote, as pp_parse_quotes reads it. */
 typedef struct pp_quote {
-    uint32_t start, end;
-    uint32_t tok_begin, tok_end;
-    int32_t speaker_entity;       /* or -1 */
+    uint32_t start, end;          /* its span; 0, 0 when "start"/"end" are not a span of the text */
+    uint32_t tok_begin, tok_end;  /* its tokens, when ok (else 0, 0) */
+    int ok;                       /* a span of the text that covers a token */
+    const cJSON *sp_start, *sp_end; /* its "speaker_start", "speaker_end" members (or NULL) */
 } pp_quote_t;
 
 typedef struct pp_doc {
@@ -57,9 +61,11 @@ typedef struct pp_doc {
     size_t nq, q_cap;
     char *buf;                    /* names */
     size_t buf_len, buf_cap;
-    uint8_t *tok_person;          /* per token: 1 if inside a person mention */
+    /* (bool, not uint8_t: a character type's loads may alias anything,
+     * which keeps the feature builders' sums in memory around them) */
+    bool *tok_person;             /* per token: inside a person mention */
     size_t tok_person_cap;
-    uint8_t *tok_quote;           /* per token: 1 if inside a quotation */
+    bool *tok_quote;              /* per token: inside a quotation */
     size_t tok_quote_cap;
     size_t max_entities;          /* set by the caller; 0 = no limit */
     uint32_t *deferred;           /* sentences with sentence-initial candidates */
@@ -79,6 +85,12 @@ typedef struct pp_doc {
     const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */
     pp_mention_t *m_tmp;          /* merge buffer for sorting mentions */
     size_t m_tmp_cap;
+    /* Set by pp_parse_quotes, cleared by pp_find: q holds the quotes of
+     * this array for this document (pp_find reads them instead of parsing
+     * them again). */
+    const cJSON *q_src;
+    const st_token_t *q_tok;
+    size_t q_ntok;
 } pp_doc_t;
 
 void pp_doc_init(pp_doc_t *p);
@@ -89,6 +101,11 @@ void pp_doc_free(pp_doc_t *p);
  * TM_ENOMEM. */
 int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *speakers,
             const cJSON *targets, size_t max_mentions);
+
+/* Read the quotes stage's quotes (an array) into p->q, in order: each
+ * one's span and tokens, as pp_find uses them; the next pp_find (for the
+ * same d and quotes) uses them.  Returns TM_OK or TM_ENOMEM. */
+int pp_parse_quotes(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes);
 
 /* Token index containing byte offset off (the first token starting at or after it). */
 size_t pp_token_at(const st_doc_t *d, uint32_t off);

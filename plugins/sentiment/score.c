@@ -44,6 +44,8 @@ void sv_params_default(sv_params_t *p)
 
 double sv_normalize(double sum, double alpha)
 {
+    if (sum == 0)
+        return sum; /* what the division gives for a zero of either sign, without it */
     if (!isfinite(sum))
         return 0.0;
     if (sum > 1e6)
@@ -67,8 +69,16 @@ double sv_punct(const sv_params_t *p, size_t excl, size_t quest)
     return amp;
 }
 
+/* Token t's lower-case form is the word w (n bytes).  Up to 8 bytes the
+ * token's hash (sl_hash of its form) decides it: XXH3 maps the inputs of
+ * one length from 1 to 8 bytes one-to-one (the bytes are packed into 64
+ * bits, then mixed by invertible steps), so equal hashes and lengths mean
+ * equal forms.  The literal's hash folds to a constant, and the form's
+ * bytes (another cache line) are not read. */
 static inline int sv__is(const st_doc_t *d, const st_token_t *t, const char *w, size_t n)
 {
+    if (n >= 1 && n <= 8)
+        return t->low_len == n && t->hash == sl_hash(w, n);
     return t->low_len == n && memcmp(st_low(d, t), w, n) == 0;
 }
 #define IS(t, lit) sv__is(d, (t), lit, sizeof lit - 1)
@@ -197,6 +207,30 @@ static inline size_t sv__prev(const st_doc_t *d, size_t a, size_t j, const int n
     return SIZE_MAX;
 }
 
+/* Token j (SIZE_MAX: none) cannot start any of sv__word's rules as one of
+ * the three words before a sentiment word: no booster, no negation (word
+ * or n't), and not "no", "so", "this", "never" or "least" (the words its
+ * special cases name first; "or", "nor", "without", "doubt", "at" and
+ * "very" only matter beside one of those). */
+static inline int sv__plain(const st_doc_t *d, size_t j)
+{
+    if (j == SIZE_MAX)
+        return 1;
+    const st_token_t *m = &d->tok[j];
+    if ((m->eflags & (SL_BOOSTER | SL_NEGATION)) || (m->flags & TK_NT))
+        return 0;
+    switch (m->low_len) {
+    case 2:
+        return !IS(m, "no") && !IS(m, "so");
+    case 4:
+        return !IS(m, "this");
+    case 5:
+        return !IS(m, "never") && !IS(m, "least");
+    default:
+        return 1;
+    }
+}
+
 /* The score of sentiment word i of the sentence [a, b): its valence
  * adjusted by the words before it (boosters, negations, the VADER special
  * cases) and by capitals. */
@@ -208,6 +242,18 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
     size_t p1 = sv__prev(d, a, i, noskip);
     size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1, noskip) : SIZE_MAX;
     size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2, noskip) : SIZE_MAX;
+    if (p->negation_window <= 3 && !IS(t, "no") && sv__plain(d, p1) && sv__plain(d, p2) &&
+        sv__plain(d, p3)) {
+        /* No rule below applies (each needs a booster, a negation or one
+         * of the words sv__plain names among the three words before, or
+         * "no" itself): only capitals and the positive scale. */
+        if ((t->flags & TK_UPPER) && cap_diff)
+            v += v > 0 ? p->caps_incr : -p->caps_incr;
+        if (v > 0)
+            v *= p->positive_scale;
+        t->score = (float)v;
+        return;
+    }
     /* "no" before another sentiment word is a negation, not a word. */
     if (IS(t, "no")) {
         for (size_t j = i + 1; j < b; j++) {
@@ -292,21 +338,24 @@ static void sv__mark_adds(st_doc_t *d, size_t a, size_t b)
  * (sentiment, contrast and negation words, "lean" words), listed while the
  * tokens are set up: every other token scores 0, adds nothing to any sum
  * and counts as neutral. */
-static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
-                         st_sentence_t *se, uint32_t *list)
+__attribute__((always_inline)) static inline void
+sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sentence_t *se,
+              uint32_t *list, const int haslist)
 {
     size_t a = se->tok_begin, b = se->tok_end;
     size_t nl = 0, nps = 0;
     /* The phrase starts, after the rule list's room (sv_score gives list
      * room for 2 * ntok). */
-    uint32_t *ps = list != NULL ? list + d->ntok : NULL;
+    if (!haslist)
+        list = NULL; /* (haslist: a constant in each copy, list != NULL) */
+    uint32_t *ps = haslist ? list + d->ntok : NULL;
     for (size_t i = a; i < b; i++) {
         st_token_t *t = &d->tok[i];
         if (t->e == NULL) {
             /* No entry: the fields below as st_tokenize left them (no
              * TK_SKIP or TK_LEARNED, phrase_len 1, eflags, lex, boost and
              * score 0: sv_score runs once per st_tokenize). */
-            if (list != NULL && (t->flags & TK_NT)) {
+            if (haslist && (t->flags & TK_NT)) {
                 list[nl++] = (uint32_t)i;
                 t->adds = 1;
             }
@@ -315,7 +364,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
          * left them, see the note above, unless set below.) */
         uint16_t ef = t->lxflags;
-        if (ps != NULL && (ef & SL_PHRASE_START))
+        if (haslist && (ef & SL_PHRASE_START))
             ps[nps++] = (uint32_t)i;
         float lex = 0.0f;
         if (ef & SL_VALENCE) {
@@ -332,7 +381,7 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
         t->lex = lex;
         if (ef & SL_BOOSTER)
             t->boost = t->e->booster;
-        if (list != NULL) {
+        if (haslist) {
             if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0) {
                 list[nl++] = (uint32_t)i;
                 t->adds = 1;
@@ -449,6 +498,17 @@ static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t 
     se->compound = (float)sv_normalize(s, p->alpha);
     se->lex_compound = (float)sv_normalize(lexsum != 0 ? lexsum + (lexsum > 0 ? amp : -amp) : 0,
                                            p->alpha);
+}
+
+/* list: room for the sentence's tokens, or NULL (see sv__sentence_): one
+ * copy of the sentence scorer for each. */
+static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
+                         st_sentence_t *se, uint32_t *list)
+{
+    if (list != NULL)
+        sv__sentence_(d, lx, p, se, list, 1);
+    else
+        sv__sentence_(d, lx, p, se, NULL, 0);
 }
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)

@@ -44,7 +44,7 @@ void sv_params_prepare(sv_params_t *p);
  * without lexicon entry keep the scorer fields st_tokenize gave them. */
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p);
 
-/* Normalise a valence sum to -1..1 (never NaN). */
+/* Normalise a valence sum to -1..1 (never NaN; a zero is returned as it is). */
 double sv_normalize(double sum, double alpha);
 
 /* Punctuation emphasis for these counts. */

@@ -545,30 +545,25 @@ static int sentiment_process(void *instance, void *tls, tm_doc_t *doc, tm_err_t 
     }
     const cJSON *quotes = h->doc_annotation(doc, "quotes");
     if (ok && cJSON_IsArray(quotes)) {
+        /* Each quote's span and tokens, read once (pp_find uses them too). */
+        ok = pp_parse_quotes(&t->p, &t->d, quotes) == TM_OK;
         jw_reset(b);
         jw_char(b, '[');
-        const cJSON *q;
-        cJSON_ArrayForEach(q, quotes) {
-            const cJSON *js = cJSON_GetObjectItemCaseSensitive(q, "start");
-            const cJSON *je = cJSON_GetObjectItemCaseSensitive(q, "end");
+        for (size_t k = 0; ok && k < t->p.nq; k++) {
+            const pp_quote_t *pq = &t->p.q[k];
+            /* A span of the text without tokens scores 0, as the empty
+             * token range does. */
             double c = 0;
-            uint32_t s = 0, e = 0;
-            if (cJSON_IsNumber(js) && cJSON_IsNumber(je) && js->valuedouble >= 0 &&
-                je->valuedouble > js->valuedouble && je->valuedouble <= (double)len) {
-                s = (uint32_t)js->valuedouble;
-                e = (uint32_t)je->valuedouble;
-                size_t tb = pp_token_at(&t->d, s), te = tb;
-                while (te < t->d.ntok && t->d.tok[te].start < e)
-                    te++;
+            if (pq->ok) {
                 size_t ex, qu;
-                punct_counts(text, s, e, &ex, &qu);
-                c = sv_compound_range(&t->d, &st->sp, tb, te, ex, qu);
+                punct_counts(text, pq->start, pq->end, &ex, &qu);
+                c = sv_compound_range(&t->d, &st->sp, pq->tok_begin, pq->tok_end, ex, qu);
             }
-            jw_span_compound(b, s, e, c);
+            jw_span_compound(b, pq->start, pq->end, c);
         }
         jw_unsep(b);
         jw_char(b, ']');
-        ok = attach(st, a, "quotes", b);
+        ok = ok && attach(st, a, "quotes", b);
     }
     if (ok && st->entities) {
         const cJSON *meta = h->doc_meta(doc);
