@@ -879,7 +879,7 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         return i;
     if (!st__low_reserve(d, ST_LANE_MAX * 17 + 16))
         return i;
-    const __m128i ka = _mm_set1_epi8((char)(0x80 - 'a')), kA = _mm_set1_epi8((char)(0x80 - 'A'));
+    const __m128i ka = _mm_set1_epi8((char)(0x80 - 'a'));
     const __m128i k0 = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i l26 = _mm_set1_epi8((char)(-128 + 26)), l10 = _mm_set1_epi8((char)(-128 + 10));
     const __m128i b20 = _mm_set1_epi8(0x20);
@@ -899,18 +899,21 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     size_t dot = SIZE_MAX;
     while (t < tend && i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-        unsigned lo = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, ka), l26));
-        unsigned up = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, kA), l26));
+        /* Letters: v | 0x20 in a-z (exactly A-Z and a-z, for any byte);
+         * a capital is a letter with bit 5 clear (psllw by 2 moves bit 5
+         * to the bit movemask reads). */
+        __m128i lv = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, b20), ka), l26);
+        unsigned letters = (unsigned)_mm_movemask_epi8(lv);
+        unsigned b5 = (unsigned)_mm_movemask_epi8(_mm_slli_epi16(v, 2));
         unsigned dg = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, k0), l10));
-        unsigned word = lo | up | dg;
+        unsigned word = letters | dg;
         unsigned n = (unsigned)__builtin_ctz(~word); /* bit 16 is clear: n <= 16 */
         if (n == 0 || n == 16)
             break;
         unsigned wm = (1u << n) - 1;
-        up &= wm;
-        lo &= wm;
+        letters &= wm;
         dg &= wm;
-        unsigned letters = up | lo;
+        unsigned up = letters & ~b5;
         unsigned char term = s[i + n];
         uint16_t after = 0;
         unsigned more = 1; /* 0: a line break ends the chunk, the lane stops there */
@@ -934,15 +937,19 @@ static size_t st__word_lane(st_state_t *st, size_t i)
                 more = nx == ' ';
             }
         }
-        /* Lower-case: 0x20 on the capitals (bytes past the word are
-         * overwritten by the next form). */
-        __m128i cap = _mm_cmplt_epi8(_mm_add_epi8(v, kA), l26);
-        _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(cap, b20)));
+        /* Lower-case: 0x20 on the letters (the small ones have it; bytes
+         * past the word are overwritten by the next form). */
+        _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(lv, b20)));
         o[n] = '\0';
-        /* (x + 0xFFFF) >> 16: 1 when x (below 2^16) is not 0. */
-        unsigned seen = (((up + 0xFFFFu) >> 16) * TF_UP) | (((lo + 0xFFFFu) >> 16) * TF_LO) |
-                        (((dg + 0xFFFFu) >> 16) * TF_DG);
-        uint16_t flags = (uint16_t)(first | qflags | after | st__seen_flags[seen]);
+        /* What st__seen_flags gives for these characters (no TF_WD here):
+         * a letter; capitals and no small letter; a digit. */
+        uint16_t flags = (uint16_t)(first | qflags | after);
+        if (letters != 0)
+            flags |= TK_ALPHA;
+        if (up == letters && letters != 0)
+            flags |= TK_UPPER;
+        if (dg != 0)
+            flags |= TK_DIGIT;
         if (up & letters & (0u - letters))
             flags |= TK_CAP; /* the first letter is a capital */
         first = 0;
