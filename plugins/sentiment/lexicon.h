@@ -90,6 +90,8 @@ typedef struct sl_lexicon {
     uint64_t *index;
     size_t cap;        /* slots, a power of two */
     sl_entry_t *ents;  /* entries, in insertion order */
+    uint64_t *hashes;  /* sl_hash of each entry's key (same order): growing and
+                        * freezing the table do not hash the keys again */
     uint64_t *bloom;   /* one bit per hash value slice: a cache-resident "surely absent" test */
     size_t count, ecap;
     char *keys;
