@@ -30,10 +30,11 @@ int sl_init(sl_lexicon_t *lx)
     lx->hashes = malloc(lx->ecap * sizeof *lx->hashes);
     lx->emoji_cap = 1u << 13;
     lx->emoji = calloc(lx->emoji_cap, sizeof *lx->emoji);
+    lx->emoji_first = calloc(SL_EMOJI_FIRST_CPS / 64, sizeof *lx->emoji_first);
     lx->keys_cap = 1u << 16;
     lx->keys = malloc(lx->keys_cap);
     if (lx->index == NULL || lx->ents == NULL || lx->hashes == NULL || lx->bloom == NULL ||
-        lx->emoji == NULL || lx->keys == NULL) {
+        lx->emoji == NULL || lx->emoji_first == NULL || lx->keys == NULL) {
         sl_free(lx);
         return TM_ENOMEM;
     }
@@ -153,6 +154,7 @@ void sl_free(sl_lexicon_t *lx)
     free(lx->bloom);
     free(lx->keys);
     free(lx->emoji);
+    free(lx->emoji_first);
     free(lx->ewords);
     memset(lx, 0, sizeof *lx);
 }
@@ -758,10 +760,52 @@ static const sl_emoji_t *sl__emoji_get(const sl_lexicon_t *lx, const char *s, si
     }
 }
 
+/* The first code point of valid UTF-8 s[0..len), and its length in *n;
+ * -1 when s is cut short or not valid UTF-8. */
+static int32_t sl__first_cp(const unsigned char *s, size_t len, size_t *n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *n = 1;
+        return c;
+    }
+    size_t k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (k == 0 || k > len)
+        return -1;
+    int32_t cp = c & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    *n = k;
+    return cp;
+}
+
+/* Note the first code point of an emoji key (see sl_emoji_match). */
+static void sl__emoji_first_add(sl_lexicon_t *lx, const char *key, size_t len)
+{
+    size_t n;
+    int32_t cp = sl__first_cp((const unsigned char *)key, len, &n);
+    if (cp >= 0 && cp < SL_EMOJI_FIRST_CPS)
+        lx->emoji_first[(size_t)cp >> 6] |= 1ull << (cp & 63);
+    else
+        lx->emoji_first_other = 1; /* (not in the bitmap: never filtered out) */
+}
+
 const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t len, size_t *used)
 {
     if (lx->emoji_count == 0)
         return NULL;
+    /* A key that is a prefix of s starts with s's first code point: most
+     * symbols and punctuation (quotation marks, dashes) start none. */
+    if (lx->emoji_first != NULL && !lx->emoji_first_other) {
+        size_t n;
+        int32_t cp = sl__first_cp((const unsigned char *)s, len, &n);
+        if (cp >= 0 && cp < SL_EMOJI_FIRST_CPS &&
+            !((lx->emoji_first[(size_t)cp >> 6] >> (cp & 63)) & 1))
+            return NULL;
+    }
     size_t max = len < lx->emoji_max_bytes ? len : lx->emoji_max_bytes;
     /* Try candidate lengths at code point boundaries, longest first. */
     for (size_t n = max; n > 0; n--) {
@@ -844,6 +888,7 @@ int sl_load_emoji(sl_lexicon_t *lx, const char *path, tm_err_t *err)
             lx->ewords[lx->ewords_len++] = (uint32_t)(q - p);
             p = q + 1;
         }
+        sl__emoji_first_add(lx, r.line, klen);
         uint64_t h = sl_hash(r.line, klen);
         size_t mask = lx->emoji_cap - 1, i = (size_t)h & mask;
         while (lx->emoji[i].key_off != 0)

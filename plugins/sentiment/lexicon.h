@@ -102,6 +102,12 @@ typedef struct sl_lexicon {
     uint32_t *ewords;
     size_t ewords_len, ewords_cap;
     size_t emoji_max_bytes; /* longest emoji key, bytes */
+    /* One bit per code point below SL_EMOJI_FIRST_CPS that starts an emoji
+     * key, so sl_emoji_match skips the quotation marks and dashes of a text
+     * without hashing each candidate length; emoji_first_other: some key
+     * starts with a code point outside the bitmap (the filter is off). */
+    uint64_t *emoji_first;
+    int emoji_first_other;
     int max_phrase_words;
     /* Built by sl_freeze once loading is done; NULL while loading. */
     sl_slot_t *flat;
@@ -268,6 +274,7 @@ int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err);
 int sl_derive_un(sl_lexicon_t *lx, double scalar);
 int sl_derive_inflections(sl_lexicon_t *lx);
 
+#define SL_EMOJI_FIRST_CPS 0x20000
 /* Emoji lookup: the longest emoji key that is a prefix of s[0..len).
  * Returns the emoji or NULL; *used gets the key length in bytes. */
 const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t len, size_t *used);

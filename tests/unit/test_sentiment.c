@@ -368,6 +368,76 @@ static void test_lookup_filters(void **state)
     tm_testhost_close(&th);
 }
 
+/* Write bytes to a new temporary file; its path goes to path (room 64). */
+static void write_temp(char *path, const char *bytes, size_t n)
+{
+    strcpy(path, "/tmp/test_sentiment_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The loaders' line handling (a byte order mark, CR LF and CR CR LF ends,
+ * a blank line, a last line without its end), numbers parsed without strtod
+ * giving the values strtod gives, line numbers in messages, and the emoji
+ * table's first-code-point filter (a quotation mark sharing its first two
+ * bytes with an emoji key matches nothing; a key starting with ASCII '#'
+ * still matches). */
+static void test_loader_lines_numbers_emoji(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    char path[64];
+    static const char val[] = "\xef\xbb\xbf" "alpha\t1.5\r\nbeta\t-0.25\r\r\n\ngamma\t.5\n"
+                              "delta\t1.\nepsilon\t0.1234567890123456\neta\t-3.999\tx\nzeta\t2";
+    write_temp(path, val, sizeof val - 1);
+    sl_lexicon_t lx;
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, path, &err), TM_OK);
+    static const struct {
+        const char *word, *num;
+    } want[] = {{"alpha", "1.5"}, {"beta", "-0.25"}, {"gamma", ".5"}, {"delta", "1."},
+                {"epsilon", "0.1234567890123456"}, {"eta", "-3.999"}, {"zeta", "2"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const sl_entry_t *e = sl_get(&lx, want[i].word, strlen(want[i].word));
+        assert_non_null(e);
+        assert_true(e->valence == (float)strtod(want[i].num, NULL));
+    }
+    assert_int_equal(lx.count, 7);
+    remove(path);
+
+    static const char bad[] = "a\t1\r\nb\t0.5\n\nc\t1.5x\n";
+    write_temp(path, bad, sizeof bad - 1);
+    assert_int_equal(sl_load_valences(&lx, path, &err), TM_EINVAL);
+    assert_string_equal(err.code, "lexicon_invalid");
+    assert_contains(err.message, ":4: valence \"1.5x\" of \"c\" is not a finite number");
+    remove(path);
+
+    /* U+203C (e2 80 bc) and a keycap "#" sequence. */
+    static const char emo[] = "\xe2\x80\xbc\tdouble exclamation mark\n"
+                              "#\xef\xb8\x8f\xe2\x83\xa3\tkeycap number sign\n";
+    write_temp(path, emo, sizeof emo - 1);
+    assert_int_equal(sl_load_emoji(&lx, path, &err), TM_OK);
+    remove(path);
+    size_t used = 0;
+    const char *q = "\xe2\x80\x9cHi"; /* U+201C: e2 80 9c */
+    assert_null(sl_emoji_match(&lx, q, strlen(q), &used));
+    const char *x = "\xe2\x80\xbc!";
+    const sl_emoji_t *em = sl_emoji_match(&lx, x, strlen(x), &used);
+    assert_non_null(em);
+    assert_int_equal(used, 3);
+    assert_int_equal(em->nwords, 3);
+    const char *k = "#\xef\xb8\x8f\xe2\x83\xa3x";
+    em = sl_emoji_match(&lx, k, strlen(k), &used);
+    assert_non_null(em);
+    assert_int_equal(used, 7);
+    assert_null(sl_emoji_match(&lx, "#ab", 3, &used));
+    sl_free(&lx);
+}
+
 static void expect_create_error(const char *config, const char *code, const char *needle)
 {
     tm_err_t err = {{0}, {0}};
@@ -1149,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_big_document),
         cmocka_unit_test(test_custom_lexicon),
         cmocka_unit_test(test_lookup_filters),
+        cmocka_unit_test(test_loader_lines_numbers_emoji),
         cmocka_unit_test(test_invalid_files),
         cmocka_unit_test(test_model_rows_format),
         cmocka_unit_test(test_entities_detected),
