@@ -802,8 +802,7 @@ const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t l
     if (lx->emoji_first != NULL && !lx->emoji_first_other) {
         size_t n;
         int32_t cp = sl__first_cp((const unsigned char *)s, len, &n);
-        if (cp >= 0 && cp < SL_EMOJI_FIRST_CPS &&
-            !((lx->emoji_first[(size_t)cp >> 6] >> (cp & 63)) & 1))
+        if (cp >= 0 && sl_emoji_never_starts(lx, cp))
             return NULL;
     }
     size_t max = len < lx->emoji_max_bytes ? len : lx->emoji_max_bytes;

@@ -275,6 +275,15 @@ int sl_derive_un(sl_lexicon_t *lx, double scalar);
 int sl_derive_inflections(sl_lexicon_t *lx);
 
 #define SL_EMOJI_FIRST_CPS 0x20000
+/* 1 when no emoji key starts with code point cp (sl_emoji_match finds no
+ * emoji at a text that starts with it); 0 when one may. */
+static inline int sl_emoji_never_starts(const sl_lexicon_t *lx, int32_t cp)
+{
+    if (lx->emoji_count == 0)
+        return 1;
+    return lx->emoji_first != NULL && !lx->emoji_first_other && cp >= 0 &&
+           cp < SL_EMOJI_FIRST_CPS && !((lx->emoji_first[(size_t)cp >> 6] >> (cp & 63)) & 1);
+}
 /* Emoji lookup: the longest emoji key that is a prefix of s[0..len).
  * Returns the emoji or NULL; *used gets the key length in bytes. */
 const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t len, size_t *used);

@@ -166,6 +166,8 @@ static inline int st__class(int32_t cp)
         return CC_CONNECT; /* typographic apostrophes */
     if (cp == 0x2028 || cp == 0x2029 || cp == 0x85)
         return CC_NEWLINE;
+    if (cp == 0x201C || cp == 0x201D || cp == 0x2014 || cp == 0x2013 || cp == 0x2026)
+        return CC_PUNCT; /* the news' quotation marks, dashes, ellipsis (Pi Pf Pd Po) */
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
@@ -788,6 +790,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     char *o = o0;
     const unsigned char *q = s + a;
     unsigned seen = 0, f;
+    int apos = 0; /* a typographic apostrophe joined two pieces */
     for (;;) {
         /* No bound test: the text is NUL-terminated (tm_host_t.doc_text),
          * and NUL is no letter or digit. */
@@ -807,20 +810,40 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
             q++;
             continue;
         }
+        /* So does a typographic apostrophe (U+2019 or U+2018, a connector
+         * for st__chunk) before an ASCII letter or digit ("Trump\u2019s"):
+         * st__emit writes it as '\'' and adds no TF_WD for it.  (The text
+         * is valid UTF-8: q[1], q[2] and q[3] are in it or its NUL.) */
+        if (*q == 0xE2 && q[1] == 0x80 && (q[2] == 0x99 || q[2] == 0x98) &&
+            (size_t)(q - s) + 3 < len && (st__fc[q[3]] & FC_ALNUM)) {
+            *o++ = '\'';
+            apos = 1;
+            q += 3;
+            continue;
+        }
         break;
     }
     const size_t n = (size_t)(o - o0);
     size_t j = (size_t)(q - s);
     const size_t wend = j;
     while (j < len && !((f = st__fc[s[j]]) & FC_END)) {
-        if (f & (FC_ALNUM | FC_NA))
+        if (f & (FC_ALNUM | FC_NA)) {
+            /* A closing quotation mark (U+201D) is punctuation for
+             * st__chunk too, once its emoji test fails (no key starts
+             * with it). */
+            if (s[j] == 0xE2 && s[j + 1] == 0x80 && s[j + 2] == 0x9D &&
+                sl_emoji_never_starts(st->lx, 0x201D)) {
+                j += 3;
+                continue;
+            }
             return 0;
+        }
         j++;
     }
     const size_t b = j;
     if (wend - a > 4096)
         return 0;
-    if (b > wend || (seen & TF_WD)) {
+    if (b > wend || (seen & TF_WD) || apos) {
         /* Some punctuation: st__chunk's whole-chunk lookup ("I'm", "5.")
          * and web address ("www.") tests may apply. */
         if (b - a <= 12 && (b - a <= 3 || !(st__ascii[s[a]] & (AB_UPPER | AB_LOWER))))
@@ -842,9 +865,15 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
         if (st__fc[s[k]] & TF_UP)
             flags = TK_CAP; /* the first letter is a capital */
     }
-    st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0); /* ' is a connector */
-    for (size_t k = wend; k < b; k++)
-        st__punct(st, s[k], k, 1);
+    st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0 || apos); /* ' is a connector */
+    for (size_t k = wend; k < b; k++) {
+        if (s[k] == 0xE2) { /* U+201D, the only non-ASCII character taken above */
+            st__punct(st, 0x201D, k, 3);
+            k += 2;
+        } else {
+            st__punct(st, s[k], k, 1);
+        }
+    }
     /* A space after the chunk changes nothing: step over it here. */
     return s[b] == ' ' ? b + 1 : b; /* (b <= len, and s[len] is the NUL) */
 }

@@ -815,6 +815,55 @@ static void test_compound_range_sum(void **state)
  * which the lane leaves to them, has the same tokens (every field the
  * tokenizer sets), sentences and lists; and a few of the lane's words have
  * the flags and sentences below. */
+/* Typographic apostrophes inside words and closing quotation marks after
+ * them (the one-pass chunk takes both): forms, offsets, flags and
+ * sentences as the general path gives them ("\u2019" is written as '\'',
+ * adds no TK_WEIRD, and makes possessives and n't). */
+static void test_tokenizer_typographic(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    load_shipped_lexicon(&lx, &err);
+    const char *text = "A Trump\xe2\x80\x99s team said.\xe2\x80\x9d He don\xe2\x80\x99t know,"
+                       "\xe2\x80\x9d Jones\xe2\x80\x99 90\xe2\x80\x99s Ok\xe2\x80\x9d";
+    static const struct {
+        uint32_t start, end;
+        const char *low;
+        uint16_t flags;
+        uint32_t sent;
+    } want[] = {
+        {0, 1, "a", TK_UPPER | TK_CAP | TK_ALPHA, 0},
+        {2, 11, "trump", TK_CAP | TK_ALPHA | TK_POSS, 0},
+        {12, 16, "team", TK_ALPHA, 0},
+        {17, 21, "said", TK_ALPHA | TK_DOT_AFTER | TK_QUOTE_AFTER, 0},
+        {26, 28, "he", TK_CAP | TK_ALPHA | TK_QUOTE_BEFORE, 1},
+        {29, 36, "don't", TK_ALPHA | TK_NT, 1},
+        {37, 41, "know", TK_ALPHA | TK_COMMA_AFTER | TK_QUOTE_AFTER, 1},
+        {46, 51, "jones", TK_CAP | TK_ALPHA | TK_QUOTE_BEFORE, 1},
+        {55, 61, "90", TK_ALPHA | TK_DIGIT | TK_POSS, 1},
+        {62, 64, "ok", TK_CAP | TK_ALPHA | TK_QUOTE_AFTER, 1},
+    };
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    assert_int_equal(d.ntok, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < d.ntok; i++) {
+        const st_token_t *t = &d.tok[i];
+        assert_int_equal(t->start, want[i].start);
+        assert_int_equal(t->end, want[i].end);
+        assert_string_equal(st_low(&d, t), want[i].low);
+        assert_int_equal(t->flags, want[i].flags);
+        assert_int_equal(t->sent, want[i].sent);
+        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
+    }
+    assert_int_equal(d.nsent, 2);
+    assert_int_equal(d.sent[0].end, 25); /* past the closing mark */
+    assert_int_equal(d.sent[1].start, 26);
+    st_doc_free(&d);
+    sl_free(&lx);
+}
+
 static void test_tokenizer_word_lane(void **state)
 {
     (void)state;
@@ -1232,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_quote_speaker_span_marks_mention),
         cmocka_unit_test(test_tokenizer_shapes),
         cmocka_unit_test(test_tokenizer_word_lane),
+        cmocka_unit_test(test_tokenizer_typographic),
         cmocka_unit_test(test_compound_range_sum),
         cmocka_unit_test(test_not_people),
     };
