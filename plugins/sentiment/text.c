@@ -214,6 +214,7 @@ typedef struct st_state {
     unsigned excl, quest;
     size_t emoji, caps;   /* emoji description tokens; word tokens in capitals */
     size_t looked;        /* tokens before this one are looked up and listed */
+    int oom;              /* an allocation failed where no error could be returned */
 } st_state_t;
 
 /* The lexicon lookups of the tokens made since the last call (their slots
@@ -896,6 +897,15 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
  * i: where a word starts (an ASCII letter or digit); returns where the lane
  * stopped (i when it took no word). */
 #define ST_LANE_MAX 64 /* words per call (room reserved up front) */
+/* The lane's sentence end (once per sentence, out of its loop): close the
+ * sentence and open the next at the word at `at`.  0 on out of memory. */
+static __attribute__((noinline, cold)) int st__lane_close(st_state_t *st, size_t at)
+{
+    if (!st__close_sentence(st))
+        return 0;
+    st->sent_start = at;
+    return 1;
+}
 static size_t st__word_lane(st_state_t *st, size_t i)
 {
     st_doc_t *d = st->d;
@@ -922,10 +932,10 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     size_t lend = st->last_end;
     const uint16_t qflags = st->in_quote ? TK_IN_QUOTE : 0;
     uint16_t first = st->quote_pending ? TK_QUOTE_BEFORE : 0;
-    const uint32_t sent = (uint32_t)d->nsent;
+    uint32_t sent = (uint32_t)d->nsent;
     size_t caps = 0;
     const size_t start = i;
-    size_t dot = SIZE_MAX;
+    int closing = 0; /* a '.' ended the sentence: close it before the next word */
     while (t < tend && i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
         /* Letters: v | 0x20 in a-z (exactly A-Z and a-z, for any byte);
@@ -983,6 +993,16 @@ static size_t st__word_lane(st_state_t *st, size_t i)
             flags |= TK_CAP; /* the first letter is a capital */
         first = 0;
         caps += (flags & TK_UPPER) != 0;
+        if (__builtin_expect(closing, 0)) {
+            /* The word is taken: what st__open does first for it (the
+             * run before the '.' was handed over there). */
+            if (!st__lane_close(st, i)) {
+                st->oom = 1; /* (st_tokenize reports it) */
+                break;
+            }
+            sent = (uint32_t)d->nsent;
+            closing = 0;
+        }
         uint64_t h = sl_hash(o, n);
         if (flat != NULL) /* (as sl_prefetch) */
             sl__prefetch1(&flat[(size_t)h & fmask]);
@@ -994,10 +1014,26 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         if (after != 0) {
             i += n; /* at the punctuation */
             if (after == TK_DOT_AFTER) {
-                dot = i; /* st__punct below: the sentence may end here */
-                lend = i; /* (the word's end; st__punct moves it past the '.') */
+                /* Hand the run over (st__punct reads the tokens), then the
+                 * '.' as st__punct takes it: it may end the sentence (not
+                 * after a title or an initial); then the sentence is
+                 * closed when the next word is taken, as st__open does. */
+                const size_t at = i;
                 i += 1 + more;
-                break;
+                if (st->sent_start == SIZE_MAX)
+                    st->sent_start = start;
+                st->quote_pending = 0;
+                d->ntok = (size_t)(t - tok0);
+                d->low_len = (size_t)(o - low0);
+                st->caps += caps;
+                caps = 0;
+                st->last_end = at; /* (the word's end; st__punct moves it past the '.') */
+                st__punct(st, '.', at, 1);
+                lend = st->last_end;
+                if (!more || !st__alnum[s[i]])
+                    break;
+                closing = st->pending_end;
+                continue;
             }
             lend = i + 1; /* what st__punct does for a ',' after a word */
             i += 1 + more;
@@ -1016,8 +1052,6 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         d->low_len = (size_t)(o - low0);
         st->caps += caps;
         st->last_end = lend;
-        if (dot != SIZE_MAX)
-            st__punct(st, '.', dot, 1);
     }
     return i;
 }
@@ -1101,7 +1135,7 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
             return TM_ENOMEM;
         i = j;
     }
-    if (!st__close_sentence(&st))
+    if (st.oom || !st__close_sentence(&st))
         return TM_ENOMEM;
     if (!st__lookups(&st)) /* (tokens after the last sentence: none, but cheap) */
         return TM_ENOMEM;
