@@ -98,8 +98,9 @@ static void sl__build_ends(sl_lexicon_t *lx)
         return;
     for (size_t e = 0; e < lx->count; e++) {
         const sl_entry_t *en = &lx->ents[e];
-        if (!(en->flags & SL_VALENCE) || en->key_len == 0 || en->key_len > SL_ENDS_MAXLEN)
-            continue;
+        if (!(en->flags & SL_VALENCE) || (en->flags & SL_DERIVED) || en->key_len == 0 ||
+            en->key_len > SL_ENDS_MAXLEN)
+            continue; /* (derived forms are a-z only: sl__bases and the suffixes) */
         const unsigned char *k = (const unsigned char *)lx->keys + en->key_off;
         int punct = 0;
         for (size_t i = 0; i < en->key_len; i++) {
