@@ -22,9 +22,11 @@
 int sl_init(sl_lexicon_t *lx)
 {
     memset(lx, 0, sizeof *lx);
-    lx->cap = 1u << 14;
+    /* Sized for the shipped lexicons (~49,000 keys with the derived forms),
+     * so loading them never rehashes the index nor moves the entries. */
+    lx->cap = 1u << 17;
     lx->index = calloc(lx->cap, sizeof *lx->index);
-    lx->ecap = 1u << 12;
+    lx->ecap = 1u << 16;
     lx->bloom = calloc(SL_BLOOM_BITS / 64, sizeof *lx->bloom);
     lx->ents = malloc(lx->ecap * sizeof *lx->ents);
     lx->hashes = malloc(lx->ecap * sizeof *lx->hashes);
@@ -235,10 +237,14 @@ static sl_entry_t *sl__insert(sl_lexicon_t *lx, uint64_t h, const char *key, siz
         free(lx->flat);
         lx->flat = NULL;
     }
-    free(lx->pairs); /* (a new phrase may start with any pair) */
-    lx->pairs = NULL;
-    free(lx->ends);
-    lx->ends = NULL;
+    if (lx->pairs != NULL) { /* (a new phrase may start with any pair) */
+        free(lx->pairs);
+        lx->pairs = NULL;
+    }
+    if (lx->ends != NULL) {
+        free(lx->ends);
+        lx->ends = NULL;
+    }
     if (lx->count >= UINT32_MAX - 1)
         return NULL;
     if ((lx->count + 1) * 4 > lx->cap * 3 && sl__grow(lx) != TM_OK)
