@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <utf8proc.h>
 /* (xxHash: lexicon.h includes its header-only build; sl_hash is inline there.) */
@@ -318,10 +319,16 @@ static int sl__open(sl_reader_t *r, const char *path, tm_err_t *err)
     if (r->f == NULL)
         return tm_err_set(err, TM_EIO, "lexicon_unreadable", "sentiment: cannot open %s: %s", path,
                           strerror(errno));
-    size_t cap = 0;
+    /* A regular file: its size (plus the NUL and one byte to see the end);
+     * else (a pipe) grown as it comes. */
+    size_t cap = 0, first = (size_t)1 << 17;
+    struct stat sb;
+    if (fstat(fileno(r->f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0 &&
+        (unsigned long long)sb.st_size < (unsigned long long)SIZE_MAX / 4)
+        first = (size_t)sb.st_size + 2;
     for (;;) {
-        if (cap - r->len < 65536 + 1) {
-            size_t nc = cap ? cap * 2 : (size_t)1 << 17;
+        if (cap - r->len < 2 || (cap > first && cap - r->len < 65536 + 1)) {
+            size_t nc = cap ? cap * 2 : first;
             char *nb = realloc(r->buf, nc);
             if (nb == NULL) {
                 fclose(r->f);
