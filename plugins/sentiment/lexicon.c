@@ -23,11 +23,12 @@
 int sl_init(sl_lexicon_t *lx)
 {
     memset(lx, 0, sizeof *lx);
-    /* Sized for the shipped lexicons (~49,000 keys with the derived forms),
-     * so loading them never rehashes the index nor moves the entries. */
-    lx->cap = 1u << 17;
+    /* Small to start (a table per fuzz input, a test's few words); the
+     * index and the entries grow four-fold, so the shipped lexicons
+     * (~49,000 keys with the derived forms) take one rehash and two moves. */
+    lx->cap = 1u << 14;
     lx->index = calloc(lx->cap, sizeof *lx->index);
-    lx->ecap = 1u << 16;
+    lx->ecap = 1u << 12;
     lx->bloom = calloc(SL_BLOOM_BITS / 64, sizeof *lx->bloom);
     lx->ents = malloc(lx->ecap * sizeof *lx->ents);
     lx->hashes = malloc(lx->ecap * sizeof *lx->hashes);
@@ -218,7 +219,7 @@ static void sl__place(uint64_t *index, size_t cap, uint64_t h, size_t entry)
 
 static int sl__grow(sl_lexicon_t *lx)
 {
-    size_t nc = lx->cap * 2;
+    size_t nc = lx->cap * 4;
     uint64_t *ni = calloc(nc, sizeof *ni);
     if (ni == NULL)
         return TM_ENOMEM;
@@ -251,7 +252,7 @@ static sl_entry_t *sl__insert(sl_lexicon_t *lx, uint64_t h, const char *key, siz
     if ((lx->count + 1) * 4 > lx->cap * 3 && sl__grow(lx) != TM_OK)
         return NULL;
     if (lx->count == lx->ecap) {
-        size_t nc = lx->ecap * 2;
+        size_t nc = lx->ecap * 4;
         sl_entry_t *ne = realloc(lx->ents, nc * sizeof *ne);
         if (ne == NULL)
             return NULL;
