@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <utf8proc.h>
 /* (xxHash: lexicon.h includes its header-only build; sl_hash is inline there.) */
@@ -22,16 +23,22 @@
 int sl_init(sl_lexicon_t *lx)
 {
     memset(lx, 0, sizeof *lx);
+    /* Small to start (a table per fuzz input, a test's few words); the
+     * index and the entries grow four-fold, so the shipped lexicons
+     * (~49,000 keys with the derived forms) take one rehash and two moves. */
     lx->cap = 1u << 14;
     lx->index = calloc(lx->cap, sizeof *lx->index);
     lx->ecap = 1u << 12;
     lx->bloom = calloc(SL_BLOOM_BITS / 64, sizeof *lx->bloom);
     lx->ents = malloc(lx->ecap * sizeof *lx->ents);
+    lx->hashes = malloc(lx->ecap * sizeof *lx->hashes);
     lx->emoji_cap = 1u << 13;
     lx->emoji = calloc(lx->emoji_cap, sizeof *lx->emoji);
+    lx->emoji_first = calloc(SL_EMOJI_FIRST_CPS / 64, sizeof *lx->emoji_first);
     lx->keys_cap = 1u << 16;
     lx->keys = malloc(lx->keys_cap);
-    if (lx->index == NULL || lx->ents == NULL || lx->bloom == NULL || lx->emoji == NULL || lx->keys == NULL) {
+    if (lx->index == NULL || lx->ents == NULL || lx->hashes == NULL || lx->bloom == NULL ||
+        lx->emoji == NULL || lx->emoji_first == NULL || lx->keys == NULL) {
         sl_free(lx);
         return TM_ENOMEM;
     }
@@ -95,8 +102,9 @@ static void sl__build_ends(sl_lexicon_t *lx)
         return;
     for (size_t e = 0; e < lx->count; e++) {
         const sl_entry_t *en = &lx->ents[e];
-        if (!(en->flags & SL_VALENCE) || en->key_len == 0 || en->key_len > SL_ENDS_MAXLEN)
-            continue;
+        if (!(en->flags & SL_VALENCE) || (en->flags & SL_DERIVED) || en->key_len == 0 ||
+            en->key_len > SL_ENDS_MAXLEN)
+            continue; /* (derived forms are a-z only: sl__bases and the suffixes) */
         const unsigned char *k = (const unsigned char *)lx->keys + en->key_off;
         int punct = 0;
         for (size_t i = 0; i < en->key_len; i++) {
@@ -128,7 +136,7 @@ int sl_freeze(sl_lexicon_t *lx)
     memset(t, 0, cap * sizeof *t);
     for (size_t e = 0; e < lx->count; e++) {
         const sl_entry_t *en = &lx->ents[e];
-        uint64_t h = sl_hash(lx->keys + en->key_off, en->key_len);
+        uint64_t h = lx->hashes[e]; /* sl_hash of the key, kept by sl__insert */
         size_t i = (size_t)h & (cap - 1);
         while (t[i].e.key_len != 0)
             i = (i + 1) & (cap - 1);
@@ -147,9 +155,11 @@ void sl_free(sl_lexicon_t *lx)
     free(lx->ends);
     free(lx->index);
     free(lx->ents);
+    free(lx->hashes);
     free(lx->bloom);
     free(lx->keys);
     free(lx->emoji);
+    free(lx->emoji_first);
     free(lx->ewords);
     memset(lx, 0, sizeof *lx);
 }
@@ -209,16 +219,63 @@ static void sl__place(uint64_t *index, size_t cap, uint64_t h, size_t entry)
 
 static int sl__grow(sl_lexicon_t *lx)
 {
-    size_t nc = lx->cap * 2;
+    size_t nc = lx->cap * 4;
     uint64_t *ni = calloc(nc, sizeof *ni);
     if (ni == NULL)
         return TM_ENOMEM;
     for (size_t e = 0; e < lx->count; e++)
-        sl__place(ni, nc, sl_hash(lx->keys + lx->ents[e].key_off, lx->ents[e].key_len), e);
+        sl__place(ni, nc, lx->hashes[e], e);
     free(lx->index);
     lx->index = ni;
     lx->cap = nc;
     return TM_OK;
+}
+
+/* Insert a key that is not in the table (h: its sl_hash); the new entry,
+ * zeroed but for its key, or NULL on out of memory. */
+static sl_entry_t *sl__insert(sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
+{
+    if (lx->flat != NULL) { /* changing again: back to the loading index */
+        free(lx->flat);
+        lx->flat = NULL;
+    }
+    if (lx->pairs != NULL) { /* (a new phrase may start with any pair) */
+        free(lx->pairs);
+        lx->pairs = NULL;
+    }
+    if (lx->ends != NULL) {
+        free(lx->ends);
+        lx->ends = NULL;
+    }
+    if (lx->count >= UINT32_MAX - 1)
+        return NULL;
+    if ((lx->count + 1) * 4 > lx->cap * 3 && sl__grow(lx) != TM_OK)
+        return NULL;
+    if (lx->count == lx->ecap) {
+        size_t nc = lx->ecap * 4;
+        sl_entry_t *ne = realloc(lx->ents, nc * sizeof *ne);
+        if (ne == NULL)
+            return NULL;
+        lx->ents = ne;
+        uint64_t *nh = realloc(lx->hashes, nc * sizeof *nh);
+        if (nh == NULL)
+            return NULL;
+        lx->hashes = nh;
+        lx->ecap = nc;
+    }
+    uint32_t off = sl__intern(lx, key, len);
+    if (off == 0)
+        return NULL;
+    sl_entry_t *e = &lx->ents[lx->count];
+    memset(e, 0, sizeof *e);
+    e->key_off = off;
+    e->key_len = (uint16_t)len;
+    lx->hashes[lx->count] = h;
+    sl__place(lx->index, lx->cap, h, lx->count);
+    size_t bit = sl_bloom_bit(h);
+    lx->bloom[bit >> 6] |= 1ull << (bit & 63);
+    lx->count++;
+    return e;
 }
 
 sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
@@ -237,39 +294,21 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
     const sl_entry_t *found = sl_get_hashed(lx, h, key, len);
     if (found != NULL)
         return (sl_entry_t *)found;
-    if (lx->count >= UINT32_MAX - 1)
-        return NULL;
-    if ((lx->count + 1) * 4 > lx->cap * 3 && sl__grow(lx) != TM_OK)
-        return NULL;
-    if (lx->count == lx->ecap) {
-        size_t nc = lx->ecap * 2;
-        sl_entry_t *ne = realloc(lx->ents, nc * sizeof *ne);
-        if (ne == NULL)
-            return NULL;
-        lx->ents = ne;
-        lx->ecap = nc;
-    }
-    uint32_t off = sl__intern(lx, key, len);
-    if (off == 0)
-        return NULL;
-    sl_entry_t *e = &lx->ents[lx->count];
-    memset(e, 0, sizeof *e);
-    e->key_off = off;
-    e->key_len = (uint16_t)len;
-    sl__place(lx->index, lx->cap, h, lx->count);
-    size_t bit = sl_bloom_bit(h);
-    lx->bloom[bit >> 6] |= 1ull << (bit & 63);
-    lx->count++;
-    return e;
+    return sl__insert(lx, h, key, len);
 }
 
 /* ---- file reading ------------------------------------------------------ */
 
+/* The whole file is read at open (one buffer, no per-line getline and
+ * copy); sl__next hands out its lines in place, NUL-terminated.  A read
+ * error leaves the stream's error flag set for the callers' ferror test,
+ * after the lines read before it. */
 typedef struct sl_reader {
     FILE *f;
     const char *path;
     char *line;
-    size_t cap;
+    char *buf;        /* the file's bytes, plus one for a NUL */
+    size_t len, pos;  /* bytes in buf; start of the next line */
     long lineno;
 } sl_reader_t;
 
@@ -281,6 +320,34 @@ static int sl__open(sl_reader_t *r, const char *path, tm_err_t *err)
     if (r->f == NULL)
         return tm_err_set(err, TM_EIO, "lexicon_unreadable", "sentiment: cannot open %s: %s", path,
                           strerror(errno));
+    /* A regular file: its size (plus the NUL and one byte to see the end);
+     * else (a pipe) grown as it comes. */
+    size_t cap = 0, first = (size_t)1 << 17;
+    struct stat sb;
+    if (fstat(fileno(r->f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0 &&
+        (unsigned long long)sb.st_size < (unsigned long long)SIZE_MAX / 4)
+        first = (size_t)sb.st_size + 2;
+    for (;;) {
+        if (cap - r->len < 2 || (cap > first && cap - r->len < 65536 + 1)) {
+            size_t nc = cap ? cap * 2 : first;
+            char *nb = realloc(r->buf, nc);
+            if (nb == NULL) {
+                fclose(r->f);
+                free(r->buf);
+                r->f = NULL;
+                r->buf = NULL;
+                return tm_err_set(err, TM_ENOMEM, "out_of_memory",
+                                  "sentiment: out of memory loading %s", path);
+            }
+            r->buf = nb;
+            cap = nc;
+        }
+        size_t got = fread(r->buf + r->len, 1, cap - r->len - 1, r->f);
+        r->len += got;
+        if (got == 0 || feof(r->f) || ferror(r->f))
+            break;
+    }
+    r->buf[r->len] = '\0';
     return TM_OK;
 }
 
@@ -288,25 +355,33 @@ static void sl__close(sl_reader_t *r)
 {
     if (r->f != NULL)
         fclose(r->f);
-    free(r->line);
+    free(r->buf);
     r->f = NULL;
+    r->buf = NULL;
     r->line = NULL;
 }
 
-/* Next line without its line end; -1 at EOF. */
+/* Next line without its line end (and trailing CRs), NUL-terminated in
+ * place; -1 at the end.  A UTF-8 byte order mark before the first line is
+ * skipped. */
 static ssize_t sl__next(sl_reader_t *r)
 {
-    ssize_t n = getline(&r->line, &r->cap, r->f);
-    if (n < 0)
+    if (r->pos >= r->len)
         return -1;
+    char *a = r->buf + r->pos;
+    char *nl = memchr(a, '\n', r->len - r->pos);
+    size_t n = nl != NULL ? (size_t)(nl - a) : r->len - r->pos;
+    r->pos += n + (nl != NULL);
+    a[n] = '\0'; /* the '\n', or the byte past the buffer's end */
     r->lineno++;
-    while (n > 0 && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r'))
-        r->line[--n] = '\0';
-    if (r->lineno == 1 && n >= 3 && memcmp(r->line, "\xef\xbb\xbf", 3) == 0) {
-        memmove(r->line, r->line + 3, (size_t)n - 2);
+    while (n > 0 && a[n - 1] == '\r')
+        a[--n] = '\0';
+    if (r->lineno == 1 && n >= 3 && memcmp(a, "\xef\xbb\xbf", 3) == 0) {
+        a += 3;
         n -= 3;
     }
-    return n;
+    r->line = a;
+    return (ssize_t)n;
 }
 
 static int sl__bad(sl_reader_t *r, tm_err_t *err, const char *what)
@@ -320,6 +395,17 @@ static int sl__valid_utf8(const char *s, size_t len)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t i = 0;
     while (i < len) {
+        /* ASCII (what utf8proc_iterate accepts, one byte each): eight
+         * bytes at a time while none has its high bit set. */
+        uint64_t w;
+        if (i + 8 <= len && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            i += 8;
+            continue;
+        }
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
         if (n <= 0 || cp < 0)
@@ -334,6 +420,37 @@ static int sl__number(const char *s, double *out)
 {
     if (*s == '\0')
         return 0;
+    /* The lexicons' plain decimals ("-1.5", "2"): at most 15 digits, so the
+     * digits are an exact integer m < 2^53 and 10^k (k <= 15) an exact double,
+     * and m / 10^k, one correctly rounded division, is the double strtod
+     * gives (Clinger's fast path).  Anything else goes to strtod. */
+    static const double p10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    {
+        const char *p = s;
+        int neg = *p == '-';
+        p += neg;
+        uint64_t m = 0;
+        int digits = 0, frac = 0, ok = *p >= '0' && *p <= '9';
+        while (*p >= '0' && *p <= '9') {
+            m = m * 10 + (uint64_t)(*p++ - '0');
+            digits++;
+        }
+        if (ok && *p == '.') {
+            p++;
+            ok = *p >= '0' && *p <= '9';
+            while (*p >= '0' && *p <= '9') {
+                m = m * 10 + (uint64_t)(*p++ - '0');
+                digits++;
+                frac++;
+            }
+        }
+        if (ok && *p == '\0' && digits <= 15) {
+            double v = (double)m / p10[frac];
+            *out = neg ? -v : v;
+            return 1;
+        }
+    }
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
@@ -504,9 +621,10 @@ static int sl__derive(sl_lexicon_t *lx, const char *base, size_t n, size_t drop,
     memcpy(buf, base, n - drop);
     memcpy(buf + n - drop, suffix, sl);
     size_t len = n - drop + sl;
-    if (sl_get(lx, buf, len) != NULL)
+    uint64_t h = sl_hash(buf, len); /* hashed once for the test and the insert */
+    if (sl_get_hashed(lx, h, buf, len) != NULL)
         return TM_OK;
-    sl_entry_t *e = sl_put(lx, buf, len);
+    sl_entry_t *e = sl__insert(lx, h, buf, len);
     if (e == NULL)
         return TM_ENOMEM;
     e->flags = SL_VALENCE | SL_DERIVED;
@@ -657,10 +775,51 @@ static const sl_emoji_t *sl__emoji_get(const sl_lexicon_t *lx, const char *s, si
     }
 }
 
+/* The first code point of valid UTF-8 s[0..len), and its length in *n;
+ * -1 when s is cut short or not valid UTF-8. */
+static int32_t sl__first_cp(const unsigned char *s, size_t len, size_t *n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *n = 1;
+        return c;
+    }
+    size_t k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (k == 0 || k > len)
+        return -1;
+    int32_t cp = c & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    *n = k;
+    return cp;
+}
+
+/* Note the first code point of an emoji key (see sl_emoji_match). */
+static void sl__emoji_first_add(sl_lexicon_t *lx, const char *key, size_t len)
+{
+    size_t n;
+    int32_t cp = sl__first_cp((const unsigned char *)key, len, &n);
+    if (cp >= 0 && cp < SL_EMOJI_FIRST_CPS)
+        lx->emoji_first[(size_t)cp >> 6] |= 1ull << (cp & 63);
+    else
+        lx->emoji_first_other = 1; /* (not in the bitmap: never filtered out) */
+}
+
 const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t len, size_t *used)
 {
     if (lx->emoji_count == 0)
         return NULL;
+    /* A key that is a prefix of s starts with s's first code point: most
+     * symbols and punctuation (quotation marks, dashes) start none. */
+    if (lx->emoji_first != NULL && !lx->emoji_first_other) {
+        size_t n;
+        int32_t cp = sl__first_cp((const unsigned char *)s, len, &n);
+        if (cp >= 0 && sl_emoji_never_starts(lx, cp))
+            return NULL;
+    }
     size_t max = len < lx->emoji_max_bytes ? len : lx->emoji_max_bytes;
     /* Try candidate lengths at code point boundaries, longest first. */
     for (size_t n = max; n > 0; n--) {
@@ -743,6 +902,7 @@ int sl_load_emoji(sl_lexicon_t *lx, const char *path, tm_err_t *err)
             lx->ewords[lx->ewords_len++] = (uint32_t)(q - p);
             p = q + 1;
         }
+        sl__emoji_first_add(lx, r.line, klen);
         uint64_t h = sl_hash(r.line, klen);
         size_t mask = lx->emoji_cap - 1, i = (size_t)h & mask;
         while (lx->emoji[i].key_off != 0)

@@ -90,6 +90,8 @@ typedef struct sl_lexicon {
     uint64_t *index;
     size_t cap;        /* slots, a power of two */
     sl_entry_t *ents;  /* entries, in insertion order */
+    uint64_t *hashes;  /* sl_hash of each entry's key (same order): growing and
+                        * freezing the table do not hash the keys again */
     uint64_t *bloom;   /* one bit per hash value slice: a cache-resident "surely absent" test */
     size_t count, ecap;
     char *keys;
@@ -100,6 +102,12 @@ typedef struct sl_lexicon {
     uint32_t *ewords;
     size_t ewords_len, ewords_cap;
     size_t emoji_max_bytes; /* longest emoji key, bytes */
+    /* One bit per code point below SL_EMOJI_FIRST_CPS that starts an emoji
+     * key, so sl_emoji_match skips the quotation marks and dashes of a text
+     * without hashing each candidate length; emoji_first_other: some key
+     * starts with a code point outside the bitmap (the filter is off). */
+    uint64_t *emoji_first;
+    int emoji_first_other;
     int max_phrase_words;
     /* Built by sl_freeze once loading is done; NULL while loading. */
     sl_slot_t *flat;
@@ -266,6 +274,16 @@ int sl_load_learned(sl_lexicon_t *lx, const char *path, tm_err_t *err);
 int sl_derive_un(sl_lexicon_t *lx, double scalar);
 int sl_derive_inflections(sl_lexicon_t *lx);
 
+#define SL_EMOJI_FIRST_CPS 0x20000
+/* 1 when no emoji key starts with code point cp (sl_emoji_match finds no
+ * emoji at a text that starts with it); 0 when one may. */
+static inline int sl_emoji_never_starts(const sl_lexicon_t *lx, int32_t cp)
+{
+    if (lx->emoji_count == 0)
+        return 1;
+    return lx->emoji_first != NULL && !lx->emoji_first_other && cp >= 0 &&
+           cp < SL_EMOJI_FIRST_CPS && !((lx->emoji_first[(size_t)cp >> 6] >> (cp & 63)) & 1);
+}
 /* Emoji lookup: the longest emoji key that is a prefix of s[0..len).
  * Returns the emoji or NULL; *used gets the key length in bytes. */
 const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t len, size_t *used);

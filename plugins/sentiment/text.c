@@ -166,6 +166,8 @@ static inline int st__class(int32_t cp)
         return CC_CONNECT; /* typographic apostrophes */
     if (cp == 0x2028 || cp == 0x2029 || cp == 0x85)
         return CC_NEWLINE;
+    if (cp == 0x201C || cp == 0x201D || cp == 0x2014 || cp == 0x2013 || cp == 0x2026)
+        return CC_PUNCT; /* the news' quotation marks, dashes, ellipsis (Pi Pf Pd Po) */
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
@@ -212,6 +214,7 @@ typedef struct st_state {
     unsigned excl, quest;
     size_t emoji, caps;   /* emoji description tokens; word tokens in capitals */
     size_t looked;        /* tokens before this one are looked up and listed */
+    int oom;              /* an allocation failed where no error could be returned */
 } st_state_t;
 
 /* The lexicon lookups of the tokens made since the last call (their slots
@@ -788,6 +791,7 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
     char *o = o0;
     const unsigned char *q = s + a;
     unsigned seen = 0, f;
+    int apos = 0; /* a typographic apostrophe joined two pieces */
     for (;;) {
         /* No bound test: the text is NUL-terminated (tm_host_t.doc_text),
          * and NUL is no letter or digit. */
@@ -807,20 +811,40 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
             q++;
             continue;
         }
+        /* So does a typographic apostrophe (U+2019 or U+2018, a connector
+         * for st__chunk) before an ASCII letter or digit ("Trump\u2019s"):
+         * st__emit writes it as '\'' and adds no TF_WD for it.  (The text
+         * is valid UTF-8: q[1], q[2] and q[3] are in it or its NUL.) */
+        if (*q == 0xE2 && q[1] == 0x80 && (q[2] == 0x99 || q[2] == 0x98) &&
+            (size_t)(q - s) + 3 < len && (st__fc[q[3]] & FC_ALNUM)) {
+            *o++ = '\'';
+            apos = 1;
+            q += 3;
+            continue;
+        }
         break;
     }
     const size_t n = (size_t)(o - o0);
     size_t j = (size_t)(q - s);
     const size_t wend = j;
     while (j < len && !((f = st__fc[s[j]]) & FC_END)) {
-        if (f & (FC_ALNUM | FC_NA))
+        if (f & (FC_ALNUM | FC_NA)) {
+            /* A closing quotation mark (U+201D) is punctuation for
+             * st__chunk too, once its emoji test fails (no key starts
+             * with it). */
+            if (s[j] == 0xE2 && s[j + 1] == 0x80 && s[j + 2] == 0x9D &&
+                sl_emoji_never_starts(st->lx, 0x201D)) {
+                j += 3;
+                continue;
+            }
             return 0;
+        }
         j++;
     }
     const size_t b = j;
     if (wend - a > 4096)
         return 0;
-    if (b > wend || (seen & TF_WD)) {
+    if (b > wend || (seen & TF_WD) || apos) {
         /* Some punctuation: st__chunk's whole-chunk lookup ("I'm", "5.")
          * and web address ("www.") tests may apply. */
         if (b - a <= 12 && (b - a <= 3 || !(st__ascii[s[a]] & (AB_UPPER | AB_LOWER))))
@@ -842,9 +866,15 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
         if (st__fc[s[k]] & TF_UP)
             flags = TK_CAP; /* the first letter is a capital */
     }
-    st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0); /* ' is a connector */
-    for (size_t k = wend; k < b; k++)
-        st__punct(st, s[k], k, 1);
+    st__finish(st, t, o, n, seen, flags, wend, (seen & TF_WD) != 0 || apos); /* ' is a connector */
+    for (size_t k = wend; k < b; k++) {
+        if (s[k] == 0xE2) { /* U+201D, the only non-ASCII character taken above */
+            st__punct(st, 0x201D, k, 3);
+            k += 2;
+        } else {
+            st__punct(st, s[k], k, 1);
+        }
+    }
     /* A space after the chunk changes nothing: step over it here. */
     return s[b] == ' ' ? b + 1 : b; /* (b <= len, and s[len] is the NUL) */
 }
@@ -867,6 +897,15 @@ static size_t st__fast_chunk(st_state_t *st, size_t a)
  * i: where a word starts (an ASCII letter or digit); returns where the lane
  * stopped (i when it took no word). */
 #define ST_LANE_MAX 64 /* words per call (room reserved up front) */
+/* The lane's sentence end (once per sentence, out of its loop): close the
+ * sentence and open the next at the word at `at`.  0 on out of memory. */
+static __attribute__((noinline, cold)) int st__lane_close(st_state_t *st, size_t at)
+{
+    if (!st__close_sentence(st))
+        return 0;
+    st->sent_start = at;
+    return 1;
+}
 static size_t st__word_lane(st_state_t *st, size_t i)
 {
     st_doc_t *d = st->d;
@@ -879,7 +918,7 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         return i;
     if (!st__low_reserve(d, ST_LANE_MAX * 17 + 16))
         return i;
-    const __m128i ka = _mm_set1_epi8((char)(0x80 - 'a')), kA = _mm_set1_epi8((char)(0x80 - 'A'));
+    const __m128i ka = _mm_set1_epi8((char)(0x80 - 'a'));
     const __m128i k0 = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i l26 = _mm_set1_epi8((char)(-128 + 26)), l10 = _mm_set1_epi8((char)(-128 + 10));
     const __m128i b20 = _mm_set1_epi8(0x20);
@@ -893,24 +932,27 @@ static size_t st__word_lane(st_state_t *st, size_t i)
     size_t lend = st->last_end;
     const uint16_t qflags = st->in_quote ? TK_IN_QUOTE : 0;
     uint16_t first = st->quote_pending ? TK_QUOTE_BEFORE : 0;
-    const uint32_t sent = (uint32_t)d->nsent;
+    uint32_t sent = (uint32_t)d->nsent;
     size_t caps = 0;
     const size_t start = i;
-    size_t dot = SIZE_MAX;
+    int closing = 0; /* a '.' ended the sentence: close it before the next word */
     while (t < tend && i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-        unsigned lo = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, ka), l26));
-        unsigned up = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, kA), l26));
+        /* Letters: v | 0x20 in a-z (exactly A-Z and a-z, for any byte);
+         * a capital is a letter with bit 5 clear (psllw by 2 moves bit 5
+         * to the bit movemask reads). */
+        __m128i lv = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, b20), ka), l26);
+        unsigned letters = (unsigned)_mm_movemask_epi8(lv);
+        unsigned b5 = (unsigned)_mm_movemask_epi8(_mm_slli_epi16(v, 2));
         unsigned dg = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, k0), l10));
-        unsigned word = lo | up | dg;
+        unsigned word = letters | dg;
         unsigned n = (unsigned)__builtin_ctz(~word); /* bit 16 is clear: n <= 16 */
         if (n == 0 || n == 16)
             break;
         unsigned wm = (1u << n) - 1;
-        up &= wm;
-        lo &= wm;
+        letters &= wm;
         dg &= wm;
-        unsigned letters = up | lo;
+        unsigned up = letters & ~b5;
         unsigned char term = s[i + n];
         uint16_t after = 0;
         unsigned more = 1; /* 0: a line break ends the chunk, the lane stops there */
@@ -934,19 +976,33 @@ static size_t st__word_lane(st_state_t *st, size_t i)
                 more = nx == ' ';
             }
         }
-        /* Lower-case: 0x20 on the capitals (bytes past the word are
-         * overwritten by the next form). */
-        __m128i cap = _mm_cmplt_epi8(_mm_add_epi8(v, kA), l26);
-        _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(cap, b20)));
+        /* Lower-case: 0x20 on the letters (the small ones have it; bytes
+         * past the word are overwritten by the next form). */
+        _mm_storeu_si128((__m128i *)o, _mm_or_si128(v, _mm_and_si128(lv, b20)));
         o[n] = '\0';
-        /* (x + 0xFFFF) >> 16: 1 when x (below 2^16) is not 0. */
-        unsigned seen = (((up + 0xFFFFu) >> 16) * TF_UP) | (((lo + 0xFFFFu) >> 16) * TF_LO) |
-                        (((dg + 0xFFFFu) >> 16) * TF_DG);
-        uint16_t flags = (uint16_t)(first | qflags | after | st__seen_flags[seen]);
+        /* What st__seen_flags gives for these characters (no TF_WD here):
+         * a letter; capitals and no small letter; a digit. */
+        uint16_t flags = (uint16_t)(first | qflags | after);
+        if (letters != 0)
+            flags |= TK_ALPHA;
+        if (up == letters && letters != 0)
+            flags |= TK_UPPER;
+        if (dg != 0)
+            flags |= TK_DIGIT;
         if (up & letters & (0u - letters))
             flags |= TK_CAP; /* the first letter is a capital */
         first = 0;
         caps += (flags & TK_UPPER) != 0;
+        if (__builtin_expect(closing, 0)) {
+            /* The word is taken: what st__open does first for it (the
+             * run before the '.' was handed over there). */
+            if (!st__lane_close(st, i)) {
+                st->oom = 1; /* (st_tokenize reports it) */
+                break;
+            }
+            sent = (uint32_t)d->nsent;
+            closing = 0;
+        }
         uint64_t h = sl_hash(o, n);
         if (flat != NULL) /* (as sl_prefetch) */
             sl__prefetch1(&flat[(size_t)h & fmask]);
@@ -958,10 +1014,26 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         if (after != 0) {
             i += n; /* at the punctuation */
             if (after == TK_DOT_AFTER) {
-                dot = i; /* st__punct below: the sentence may end here */
-                lend = i; /* (the word's end; st__punct moves it past the '.') */
+                /* Hand the run over (st__punct reads the tokens), then the
+                 * '.' as st__punct takes it: it may end the sentence (not
+                 * after a title or an initial); then the sentence is
+                 * closed when the next word is taken, as st__open does. */
+                const size_t at = i;
                 i += 1 + more;
-                break;
+                if (st->sent_start == SIZE_MAX)
+                    st->sent_start = start;
+                st->quote_pending = 0;
+                d->ntok = (size_t)(t - tok0);
+                d->low_len = (size_t)(o - low0);
+                st->caps += caps;
+                caps = 0;
+                st->last_end = at; /* (the word's end; st__punct moves it past the '.') */
+                st__punct(st, '.', at, 1);
+                lend = st->last_end;
+                if (!more || !st__alnum[s[i]])
+                    break;
+                closing = st->pending_end;
+                continue;
             }
             lend = i + 1; /* what st__punct does for a ',' after a word */
             i += 1 + more;
@@ -980,8 +1052,6 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         d->low_len = (size_t)(o - low0);
         st->caps += caps;
         st->last_end = lend;
-        if (dot != SIZE_MAX)
-            st__punct(st, '.', dot, 1);
     }
     return i;
 }
@@ -1065,7 +1135,7 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
             return TM_ENOMEM;
         i = j;
     }
-    if (!st__close_sentence(&st))
+    if (st.oom || !st__close_sentence(&st))
         return TM_ENOMEM;
     if (!st__lookups(&st)) /* (tokens after the last sentence: none, but cheap) */
         return TM_ENOMEM;

@@ -368,6 +368,76 @@ static void test_lookup_filters(void **state)
     tm_testhost_close(&th);
 }
 
+/* Write bytes to a new temporary file; its path goes to path (room 64). */
+static void write_temp(char *path, const char *bytes, size_t n)
+{
+    strcpy(path, "/tmp/test_sentiment_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The loaders' line handling (a byte order mark, CR LF and CR CR LF ends,
+ * a blank line, a last line without its end), numbers parsed without strtod
+ * giving the values strtod gives, line numbers in messages, and the emoji
+ * table's first-code-point filter (a quotation mark sharing its first two
+ * bytes with an emoji key matches nothing; a key starting with ASCII '#'
+ * still matches). */
+static void test_loader_lines_numbers_emoji(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    char path[64];
+    static const char val[] = "\xef\xbb\xbf" "alpha\t1.5\r\nbeta\t-0.25\r\r\n\ngamma\t.5\n"
+                              "delta\t1.\nepsilon\t0.1234567890123456\neta\t-3.999\tx\nzeta\t2";
+    write_temp(path, val, sizeof val - 1);
+    sl_lexicon_t lx;
+    assert_int_equal(sl_init(&lx), TM_OK);
+    assert_int_equal(sl_load_valences(&lx, path, &err), TM_OK);
+    static const struct {
+        const char *word, *num;
+    } want[] = {{"alpha", "1.5"}, {"beta", "-0.25"}, {"gamma", ".5"}, {"delta", "1."},
+                {"epsilon", "0.1234567890123456"}, {"eta", "-3.999"}, {"zeta", "2"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const sl_entry_t *e = sl_get(&lx, want[i].word, strlen(want[i].word));
+        assert_non_null(e);
+        assert_true(e->valence == (float)strtod(want[i].num, NULL));
+    }
+    assert_int_equal(lx.count, 7);
+    remove(path);
+
+    static const char bad[] = "a\t1\r\nb\t0.5\n\nc\t1.5x\n";
+    write_temp(path, bad, sizeof bad - 1);
+    assert_int_equal(sl_load_valences(&lx, path, &err), TM_EINVAL);
+    assert_string_equal(err.code, "lexicon_invalid");
+    assert_contains(err.message, ":4: valence \"1.5x\" of \"c\" is not a finite number");
+    remove(path);
+
+    /* U+203C (e2 80 bc) and a keycap "#" sequence. */
+    static const char emo[] = "\xe2\x80\xbc\tdouble exclamation mark\n"
+                              "#\xef\xb8\x8f\xe2\x83\xa3\tkeycap number sign\n";
+    write_temp(path, emo, sizeof emo - 1);
+    assert_int_equal(sl_load_emoji(&lx, path, &err), TM_OK);
+    remove(path);
+    size_t used = 0;
+    const char *q = "\xe2\x80\x9cHi"; /* U+201C: e2 80 9c */
+    assert_null(sl_emoji_match(&lx, q, strlen(q), &used));
+    const char *x = "\xe2\x80\xbc!";
+    const sl_emoji_t *em = sl_emoji_match(&lx, x, strlen(x), &used);
+    assert_non_null(em);
+    assert_int_equal(used, 3);
+    assert_int_equal(em->nwords, 3);
+    const char *k = "#\xef\xb8\x8f\xe2\x83\xa3x";
+    em = sl_emoji_match(&lx, k, strlen(k), &used);
+    assert_non_null(em);
+    assert_int_equal(used, 7);
+    assert_null(sl_emoji_match(&lx, "#ab", 3, &used));
+    sl_free(&lx);
+}
+
 static void expect_create_error(const char *config, const char *code, const char *needle)
 {
     tm_err_t err = {{0}, {0}};
@@ -745,6 +815,55 @@ static void test_compound_range_sum(void **state)
  * which the lane leaves to them, has the same tokens (every field the
  * tokenizer sets), sentences and lists; and a few of the lane's words have
  * the flags and sentences below. */
+/* Typographic apostrophes inside words and closing quotation marks after
+ * them (the one-pass chunk takes both): forms, offsets, flags and
+ * sentences as the general path gives them ("\u2019" is written as '\'',
+ * adds no TK_WEIRD, and makes possessives and n't). */
+static void test_tokenizer_typographic(void **state)
+{
+    (void)state;
+    tm_err_t err = {{0}, {0}};
+    sl_lexicon_t lx;
+    load_shipped_lexicon(&lx, &err);
+    const char *text = "A Trump\xe2\x80\x99s team said.\xe2\x80\x9d He don\xe2\x80\x99t know,"
+                       "\xe2\x80\x9d Jones\xe2\x80\x99 90\xe2\x80\x99s Ok\xe2\x80\x9d";
+    static const struct {
+        uint32_t start, end;
+        const char *low;
+        uint16_t flags;
+        uint32_t sent;
+    } want[] = {
+        {0, 1, "a", TK_UPPER | TK_CAP | TK_ALPHA, 0},
+        {2, 11, "trump", TK_CAP | TK_ALPHA | TK_POSS, 0},
+        {12, 16, "team", TK_ALPHA, 0},
+        {17, 21, "said", TK_ALPHA | TK_DOT_AFTER | TK_QUOTE_AFTER, 0},
+        {26, 28, "he", TK_CAP | TK_ALPHA | TK_QUOTE_BEFORE, 1},
+        {29, 36, "don't", TK_ALPHA | TK_NT, 1},
+        {37, 41, "know", TK_ALPHA | TK_COMMA_AFTER | TK_QUOTE_AFTER, 1},
+        {46, 51, "jones", TK_CAP | TK_ALPHA | TK_QUOTE_BEFORE, 1},
+        {55, 61, "90", TK_ALPHA | TK_DIGIT | TK_POSS, 1},
+        {62, 64, "ok", TK_CAP | TK_ALPHA | TK_QUOTE_AFTER, 1},
+    };
+    st_doc_t d;
+    st_doc_init(&d);
+    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
+    assert_int_equal(d.ntok, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < d.ntok; i++) {
+        const st_token_t *t = &d.tok[i];
+        assert_int_equal(t->start, want[i].start);
+        assert_int_equal(t->end, want[i].end);
+        assert_string_equal(st_low(&d, t), want[i].low);
+        assert_int_equal(t->flags, want[i].flags);
+        assert_int_equal(t->sent, want[i].sent);
+        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
+    }
+    assert_int_equal(d.nsent, 2);
+    assert_int_equal(d.sent[0].end, 25); /* past the closing mark */
+    assert_int_equal(d.sent[1].start, 26);
+    st_doc_free(&d);
+    sl_free(&lx);
+}
+
 static void test_tokenizer_word_lane(void **state)
 {
     (void)state;
@@ -1149,6 +1268,7 @@ int main(void)
         cmocka_unit_test(test_big_document),
         cmocka_unit_test(test_custom_lexicon),
         cmocka_unit_test(test_lookup_filters),
+        cmocka_unit_test(test_loader_lines_numbers_emoji),
         cmocka_unit_test(test_invalid_files),
         cmocka_unit_test(test_model_rows_format),
         cmocka_unit_test(test_entities_detected),
@@ -1161,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_quote_speaker_span_marks_mention),
         cmocka_unit_test(test_tokenizer_shapes),
         cmocka_unit_test(test_tokenizer_word_lane),
+        cmocka_unit_test(test_tokenizer_typographic),
         cmocka_unit_test(test_compound_range_sum),
         cmocka_unit_test(test_not_people),
     };
