@@ -233,13 +233,16 @@ static int sl__grow(sl_lexicon_t *lx)
 
 /* Insert a key that is not in the table (h: its sl_hash); the new entry,
  * zeroed but for its key, or NULL on out of memory. */
-static sl_entry_t *sl__insert(sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
+/* The table changes again: back to the loading index (sl_get reads the
+ * entries themselves, which the caller may change), and the filters
+ * sl_freeze built are dropped (a new phrase may start with any pair). */
+static void sl__thaw(sl_lexicon_t *lx)
 {
-    if (lx->flat != NULL) { /* changing again: back to the loading index */
+    if (lx->flat != NULL) {
         free(lx->flat);
         lx->flat = NULL;
     }
-    if (lx->pairs != NULL) { /* (a new phrase may start with any pair) */
+    if (lx->pairs != NULL) {
         free(lx->pairs);
         lx->pairs = NULL;
     }
@@ -247,6 +250,11 @@ static sl_entry_t *sl__insert(sl_lexicon_t *lx, uint64_t h, const char *key, siz
         free(lx->ends);
         lx->ends = NULL;
     }
+}
+
+static sl_entry_t *sl__insert(sl_lexicon_t *lx, uint64_t h, const char *key, size_t len)
+{
+    sl__thaw(lx);
     if (lx->count >= UINT32_MAX - 1)
         return NULL;
     if ((lx->count + 1) * 4 > lx->cap * 3 && sl__grow(lx) != TM_OK)
@@ -282,14 +290,7 @@ sl_entry_t *sl_put(sl_lexicon_t *lx, const char *key, size_t len)
 {
     if (len == 0 || len > UINT16_MAX)
         return NULL;
-    if (lx->flat != NULL) { /* changing again: back to the loading index */
-        free(lx->flat);
-        lx->flat = NULL;
-    }
-    free(lx->pairs); /* (a new phrase may start with any pair) */
-    lx->pairs = NULL;
-    free(lx->ends);
-    lx->ends = NULL;
+    sl__thaw(lx); /* (before the look-up: a key found is changed by the caller) */
     uint64_t h = sl_hash(key, len);
     const sl_entry_t *found = sl_get_hashed(lx, h, key, len);
     if (found != NULL)
@@ -775,33 +776,12 @@ static const sl_emoji_t *sl__emoji_get(const sl_lexicon_t *lx, const char *s, si
     }
 }
 
-/* The first code point of valid UTF-8 s[0..len), and its length in *n;
- * -1 when s is cut short or not valid UTF-8. */
-static int32_t sl__first_cp(const unsigned char *s, size_t len, size_t *n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *n = 1;
-        return c;
-    }
-    size_t k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (k == 0 || k > len)
-        return -1;
-    int32_t cp = c & (0x7F >> k);
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return -1;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    *n = k;
-    return cp;
-}
-
-/* Note the first code point of an emoji key (see sl_emoji_match). */
+/* Note the first code point of an emoji key (valid UTF-8, not empty: see
+ * sl_emoji_never_starts). */
 static void sl__emoji_first_add(sl_lexicon_t *lx, const char *key, size_t len)
 {
-    size_t n;
-    int32_t cp = sl__first_cp((const unsigned char *)key, len, &n);
+    utf8proc_int32_t cp = -1;
+    utf8proc_iterate((const utf8proc_uint8_t *)key, (utf8proc_ssize_t)len, &cp);
     if (cp >= 0 && cp < SL_EMOJI_FIRST_CPS)
         lx->emoji_first[(size_t)cp >> 6] |= 1ull << (cp & 63);
     else
@@ -812,14 +792,6 @@ const sl_emoji_t *sl_emoji_match(const sl_lexicon_t *lx, const char *s, size_t l
 {
     if (lx->emoji_count == 0)
         return NULL;
-    /* A key that is a prefix of s starts with s's first code point: most
-     * symbols and punctuation (quotation marks, dashes) start none. */
-    if (lx->emoji_first != NULL && !lx->emoji_first_other) {
-        size_t n;
-        int32_t cp = sl__first_cp((const unsigned char *)s, len, &n);
-        if (cp >= 0 && sl_emoji_never_starts(lx, cp))
-            return NULL;
-    }
     size_t max = len < lx->emoji_max_bytes ? len : lx->emoji_max_bytes;
     /* Try candidate lengths at code point boundaries, longest first. */
     for (size_t n = max; n > 0; n--) {

@@ -103,9 +103,11 @@ typedef struct sl_lexicon {
     size_t ewords_len, ewords_cap;
     size_t emoji_max_bytes; /* longest emoji key, bytes */
     /* One bit per code point below SL_EMOJI_FIRST_CPS that starts an emoji
-     * key, so sl_emoji_match skips the quotation marks and dashes of a text
-     * without hashing each candidate length; emoji_first_other: some key
-     * starts with a code point outside the bitmap (the filter is off). */
+     * key (sl_emoji_never_starts), so the tokenizer skips sl_emoji_match
+     * at the quotation marks and dashes of a text, whose code point it has
+     * decoded, instead of hashing each candidate length; emoji_first_other:
+     * some key starts with a code point outside the bitmap (the filter is
+     * off). */
     uint64_t *emoji_first;
     int emoji_first_other;
     int max_phrase_words;
@@ -276,7 +278,8 @@ int sl_derive_inflections(sl_lexicon_t *lx);
 
 #define SL_EMOJI_FIRST_CPS 0x20000
 /* 1 when no emoji key starts with code point cp (sl_emoji_match finds no
- * emoji at a text that starts with it); 0 when one may. */
+ * emoji at a text that starts with it: a key that is a prefix of the text
+ * starts with its first code point); 0 when one may. */
 static inline int sl_emoji_never_starts(const sl_lexicon_t *lx, int32_t cp)
 {
     if (lx->emoji_count == 0)

@@ -276,9 +276,9 @@ typedef struct pm_ctx {
      * and by pm__sentence_features every PM_LANE_ADDS features, before a
      * lane could overflow (PM_LANE_ADDS * 32767 < 2^31). */
     __m128i iv;
-#define PM_LANE_ADDS 65536
 #endif
-#define PM_LANE_RUN (65536 - 1)
+#define PM_LANE_ADDS 65536
+#define PM_LANE_RUN (PM_LANE_ADDS - 1) /* tokens per run of pm__sentence_features */
     const pm_bits_t *bits;
     const int16_t *rows;
     uint32_t dmask;
@@ -504,26 +504,26 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     /* In runs of fewer than PM_LANE_ADDS tokens (a feature a token at
      * most), the lanes folded after each. */
     for (size_t r0 = se->tok_begin; r0 < se->tok_end; r0 += PM_LANE_RUN) {
-    const size_t r1 = se->tok_end - r0 > PM_LANE_RUN ? r0 + PM_LANE_RUN : se->tok_end;
-    for (size_t i = r0; i < r1; i++) {
-        const st_token_t *t = &d->tok[i];
-        double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
-        if (s != 0) {
-            if (nlex < PM_SENT_LEX)
-                info->lex[nlex] = (uint32_t)i;
-            nlex++;
+        const size_t r1 = se->tok_end - r0 > PM_LANE_RUN ? r0 + PM_LANE_RUN : se->tok_end;
+        for (size_t i = r0; i < r1; i++) {
+            const st_token_t *t = &d->tok[i];
+            double s = (t->flags & TK_LEARNED) ? 0.0 : t->score;
+            if (s != 0) {
+                if (nlex < PM_SENT_LEX)
+                    info->lex[nlex] = (uint32_t)i;
+                nlex++;
+            }
+            if (p->tok_quote[i]) {
+                qtok++;
+                qsum += s;
+            } else {
+                outsum += s;
+            }
+            if ((t->flags & TK_SKIP) && !p->tok_person[i])
+                continue;
+            pm__word_feat1(&c, F_S, pm__word(d, p, i));
         }
-        if (p->tok_quote[i]) {
-            qtok++;
-            qsum += s;
-        } else {
-            outsum += s;
-        }
-        if ((t->flags & TK_SKIP) && !p->tok_person[i])
-            continue;
-        pm__word_feat1(&c, F_S, pm__word(d, p, i));
-    }
-    pm__lanes(&c);
+        pm__lanes(&c);
     }
     info->qtok = qtok;
     info->qsum = qsum;

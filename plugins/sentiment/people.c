@@ -403,7 +403,7 @@ static int pp__name(pp_doc_t *p, const st_doc_t *d, size_t ms, size_t nb, size_t
         (d->tok[ms - 1].lxflags & SL_SPEECH))
         m->speaker = 1;
     if (ms > 1 && d->tok[ms - 2].e != NULL && (d->tok[ms - 2].lxflags & SL_SPEECH) &&
-        d->tok[ms - 1].low_len == 2 && d->tok[ms - 1].hash == sl_hash("to", 2))
+        st_is(d, &d->tok[ms - 1], "to", 2))
         m->speaker = 1;
     return 1;
 }
@@ -869,7 +869,7 @@ static int pp__nominal(pp_doc_t *p, const st_doc_t *d, size_t i, size_t nnamed)
 static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
 {
     /* Named mentions are sorted; pronoun mentions are appended after them
-     * in token order, and everything is sorted once at the end. */
+     * in token order, and the two runs are merged at the end. */
     size_t nnamed = p->nm, cur = 0;
     int32_t unresolved[4] = {-1, -1, -1, -1};
     for (size_t ci = 0; ci < d->ncand; ci++) { /* (st_doc_t.cand: no other token goes on below) */
@@ -878,8 +878,7 @@ static int pp__pronouns(pp_doc_t *p, const st_doc_t *d, size_t max_mentions)
         /* Only "the" (a title after it) and pronouns go on. */
         if (t->e == NULL || (t->low_len != 3 && !(t->lxflags & SL_PRONOUN)) || p->tok_person[i])
             continue;
-        if (t->low_len == 3 && t->hash == sl_hash("the", 3) /* (as sv__is in score.c) */ &&
-            i + 1 < d->ntok &&
+        if (st_is(d, t, "the", 3) && i + 1 < d->ntok &&
             d->tok[i + 1].sent == t->sent && !p->tok_person[i + 1] &&
             !(d->tok[i + 1].flags & TK_CAP) && d->tok[i + 1].e != NULL &&
             (d->tok[i + 1].lxflags & SL_TITLE) &&
@@ -1020,9 +1019,10 @@ static void pp__quote_members(const cJSON *o, const cJSON **out)
 }
 
 /* A [start, end) span from the number members a and b, checked against the
- * text; the tokens it covers. */
-static int pp__span_items(const st_doc_t *d, const cJSON *xa, const cJSON *xb, uint32_t *s,
-                          uint32_t *e, size_t *tb, size_t *te)
+ * text (into *s, *e), and the first token at or after its start (*tb);
+ * 1 when the span is one and covers a token. */
+static int pp__span_at(const st_doc_t *d, const cJSON *xa, const cJSON *xb, uint32_t *s,
+                       uint32_t *e, size_t *tb)
 {
     if (!cJSON_IsNumber(xa) || !cJSON_IsNumber(xb))
         return 0;
@@ -1032,11 +1032,20 @@ static int pp__span_items(const st_doc_t *d, const cJSON *xa, const cJSON *xb, u
     *s = (uint32_t)a;
     *e = (uint32_t)b;
     *tb = pp_token_at(d, *s);
+    return *tb < d->ntok && d->tok[*tb].start < *e;
+}
+
+/* The same, with the end of its tokens in *te. */
+static int pp__span_items(const st_doc_t *d, const cJSON *xa, const cJSON *xb, uint32_t *s,
+                          uint32_t *e, size_t *tb, size_t *te)
+{
+    if (!pp__span_at(d, xa, xb, s, e, tb))
+        return 0;
     size_t j = *tb;
     while (j < d->ntok && d->tok[j].start < *e)
         j++;
     *te = j;
-    return *te > *tb;
+    return 1;
 }
 
 /* The span object o gives under "start" and "end". */
@@ -1150,16 +1159,10 @@ int pp_find(pp_doc_t *p, const st_doc_t *d, const cJSON *quotes, const cJSON *sp
                 p->tok_quote[i] = 1;
             /* The speaker's mentions in the quote's sentence(s) speak (a
              * speaker span of the text that covers a token). */
-            const cJSON *xa = pq->sp_start, *xb = pq->sp_end;
-            if (!cJSON_IsNumber(xa) || !cJSON_IsNumber(xb))
+            uint32_t ss, se2;
+            size_t stb;
+            if (!pp__span_at(d, pq->sp_start, pq->sp_end, &ss, &se2, &stb))
                 continue;
-            double a = xa->valuedouble, b = xb->valuedouble;
-            if (!(a >= 0) || !(b > a) || b > (double)d->len)
-                continue;
-            uint32_t ss = (uint32_t)a, se2 = (uint32_t)b;
-            size_t stb = pp_token_at(d, ss);
-            if (stb >= d->ntok || d->tok[stb].start >= se2)
-                continue; /* (no token in it) */
             for (size_t m = 0; m < p->nm; m++)
                 if (p->m[m].start < se2 && ss < p->m[m].end)
                     p->m[m].speaker = 1;

@@ -69,19 +69,7 @@ double sv_punct(const sv_params_t *p, size_t excl, size_t quest)
     return amp;
 }
 
-/* Token t's lower-case form is the word w (n bytes).  Up to 8 bytes the
- * token's hash (sl_hash of its form) decides it: XXH3 maps the inputs of
- * one length from 1 to 8 bytes one-to-one (the bytes are packed into 64
- * bits, then mixed by invertible steps), so equal hashes and lengths mean
- * equal forms.  The literal's hash folds to a constant, and the form's
- * bytes (another cache line) are not read. */
-static inline int sv__is(const st_doc_t *d, const st_token_t *t, const char *w, size_t n)
-{
-    if (n >= 1 && n <= 8)
-        return t->low_len == n && t->hash == sl_hash(w, n);
-    return t->low_len == n && memcmp(st_low(d, t), w, n) == 0;
-}
-#define IS(t, lit) sv__is(d, (t), lit, sizeof lit - 1)
+#define IS(t, lit) st_is(d, (t), lit, sizeof lit - 1)
 
 static inline int sv__negated(const st_token_t *t)
 {

@@ -698,7 +698,8 @@ static int st__chunk(st_state_t *st, size_t a, size_t b)
                 return 0;
             wstart = SIZE_MAX;
         }
-        if (cc == CC_SYMBOL || (cp >= 0x2000 && cc == CC_PUNCT)) {
+        if ((cc == CC_SYMBOL || (cp >= 0x2000 && cc == CC_PUNCT)) &&
+            !sl_emoji_never_starts(st->lx, cp)) {
             size_t used = 0;
             const sl_emoji_t *em = sl_emoji_match(st->lx, (const char *)s + i, b - i, &used);
             if (em != NULL) {
@@ -906,6 +907,21 @@ static __attribute__((noinline, cold)) int st__lane_close(st_state_t *st, size_t
     st->sent_start = at;
     return 1;
 }
+/* The lane's run handed over to st and d (what st__open and st__emit keep
+ * there): the sentence it is in opens at the run's start if none is open,
+ * a pending quotation mark is taken, and the tokens, forms, words in
+ * capitals and the end of the last token are counted in. */
+static inline void st__lane_hand_over(st_state_t *st, st_doc_t *d, size_t start, size_t ntok,
+                                      size_t low_len, size_t caps, size_t last_end)
+{
+    if (st->sent_start == SIZE_MAX)
+        st->sent_start = start;
+    st->quote_pending = 0;
+    d->ntok = ntok;
+    d->low_len = low_len;
+    st->caps += caps;
+    st->last_end = last_end;
+}
 static size_t st__word_lane(st_state_t *st, size_t i)
 {
     st_doc_t *d = st->d;
@@ -1020,14 +1036,9 @@ static size_t st__word_lane(st_state_t *st, size_t i)
                  * closed when the next word is taken, as st__open does. */
                 const size_t at = i;
                 i += 1 + more;
-                if (st->sent_start == SIZE_MAX)
-                    st->sent_start = start;
-                st->quote_pending = 0;
-                d->ntok = (size_t)(t - tok0);
-                d->low_len = (size_t)(o - low0);
-                st->caps += caps;
+                /* (at: the word's end; st__punct moves it past the '.') */
+                st__lane_hand_over(st, d, start, (size_t)(t - tok0), (size_t)(o - low0), caps, at);
                 caps = 0;
-                st->last_end = at; /* (the word's end; st__punct moves it past the '.') */
                 st__punct(st, '.', at, 1);
                 lend = st->last_end;
                 if (!more || !st__alnum[s[i]])
@@ -1044,15 +1055,8 @@ static size_t st__word_lane(st_state_t *st, size_t i)
         if (!more || !st__alnum[s[i]])
             break;
     }
-    if (i != start) {
-        if (st->sent_start == SIZE_MAX)
-            st->sent_start = start;
-        st->quote_pending = 0;
-        d->ntok = (size_t)(t - tok0);
-        d->low_len = (size_t)(o - low0);
-        st->caps += caps;
-        st->last_end = lend;
-    }
+    if (i != start)
+        st__lane_hand_over(st, d, start, (size_t)(t - tok0), (size_t)(o - low0), caps, lend);
     return i;
 }
 #endif

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lexicon.h"
 
@@ -100,5 +101,18 @@ void st_doc_free(st_doc_t *d);
 int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t len);
 
 static inline const char *st_low(const st_doc_t *d, const st_token_t *t) { return d->low + t->low; }
+
+/* Token t's lower-case form is the word w (n bytes).  Up to 8 bytes the
+ * token's hash (sl_hash of its form) decides it: XXH3 maps the inputs of
+ * one length from 1 to 8 bytes one-to-one (the bytes are packed into 64
+ * bits, then mixed by invertible steps), so equal hashes and lengths mean
+ * equal forms.  A literal's hash folds to a constant, and the form's
+ * bytes (another cache line) are not read. */
+static inline int st_is(const st_doc_t *d, const st_token_t *t, const char *w, size_t n)
+{
+    if (n >= 1 && n <= 8)
+        return t->low_len == n && t->hash == sl_hash(w, n);
+    return t->low_len == n && memcmp(st_low(d, t), w, n) == 0;
+}
 
 #endif

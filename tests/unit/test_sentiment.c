@@ -810,11 +810,6 @@ static void test_compound_range_sum(void **state)
     sl_free(&lx);
 }
 
-/* The word lane (plain words followed by one space, ", " or ". ") gives
- * what the general paths give: the same text with tabs for the spaces,
- * which the lane leaves to them, has the same tokens (every field the
- * tokenizer sets), sentences and lists; and a few of the lane's words have
- * the flags and sentences below. */
 /* Typographic apostrophes inside words and closing quotation marks after
  * them (the one-pass chunk takes both): forms, offsets, flags and
  * sentences as the general path gives them ("\u2019" is written as '\'',
@@ -864,6 +859,11 @@ static void test_tokenizer_typographic(void **state)
     sl_free(&lx);
 }
 
+/* The word lane (plain words followed by one space, ", " or ". ") gives
+ * what the general paths give: the same text with tabs for the spaces,
+ * which the lane leaves to them, has the same tokens (every field the
+ * tokenizer sets), sentences and lists; and a few of the lane's words have
+ * the flags and sentences below. */
 static void test_tokenizer_word_lane(void **state)
 {
     (void)state;
