@@ -272,6 +272,16 @@ static const uint8_t wtab[256] = {
 #undef WU
 #undef WL
 
+/* tk's classes and extra bits (tk->lex, tk->extra) from the lexicon entry
+ * of its key tk->h; returns the classes. */
+static QT_INLINE uint32_t tok_lex(const qt_lex_t *lx, qt_tok_t *tk)
+{
+    const uint64_t lc = qt_lex_classes(lx, tk->h);
+    tk->lex = (uint32_t)lc;
+    tk->extra = (uint16_t)(lc >> 32);
+    return (uint32_t)lc;
+}
+
 /* Scan a word starting at i; returns its end.  *fold is set when the word
  * needs folding before hashing (upper case, typographic apostrophe). */
 static inline size_t scan_word(const unsigned char *t, size_t n, size_t i, qt_tok_t *tk, int *fold)
@@ -430,9 +440,7 @@ static void lookup(qt_doc_t *d, qt_tok_t *tk, int fold)
         return;
     }
     tk->h = qt_hash_lowered(w, n); /* (never 0) */
-    const uint64_t lc = qt_lex_classes(d->lx, tk->h);
-    tk->lex = (uint32_t)lc;
-    tk->extra = (uint16_t)(lc >> 32);
+    (void)tok_lex(d->lx, tk);
 }
 
 /* The common case of scan_word + lookup in one pass: a run of ASCII letters
@@ -567,39 +575,27 @@ static QT_INLINE int fast_word(qt_doc_t *restrict d, const unsigned char *t, siz
         memcpy(&x, kb, 8);
 #endif
         tk->h = x; /* (not 0: w >= 1 bytes with bit 0x20 set) */
-        const uint64_t lc = qt_lex_classes(d->lx, x);
-        const uint32_t cls = (uint32_t)lc;
-        tk->lex = cls;
-        tk->extra = (uint16_t)(lc >> 32);
-        if (cls & (LX_CUE | LX_PHRASE))
-            (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
-        if ((cls & LX_PERSON) && tk->kind == TK_WORD)
-            (void)QT_PUSH(d, pers, (int32_t)d->n_tok);
-        return 1;
+    } else {
+        if (w > QT_MAX_WORD) {
+            tk->h = 0;
+            return 1;
+        }
+        /* hash the lower-cased copy (the word itself when it has no
+         * upper-case letter); for ASCII letters and digits that is setting
+         * bit 0x20 of every byte (digits have it already) */
+        char buf[QT_MAX_WORD];
+        size_t k = 0;
+        for (; k + 8 <= w; k += 8) {
+            uint64_t x;
+            memcpy(&x, t + st + k, 8);
+            x |= 0x2020202020202020ull;
+            memcpy(buf + k, &x, 8);
+        }
+        for (; k < w; k++)
+            buf[k] = (char)(t[st + k] | 0x20);
+        tk->h = qt_hash_lowered(buf, w); /* (never 0) */
     }
-    if (w > QT_MAX_WORD) {
-        tk->h = 0;
-        return 1;
-    }
-    /* hash the lower-cased copy (the word itself when it has no upper-case
-     * letter); for ASCII letters and digits that is setting bit 0x20 of
-     * every byte (digits have it already) */
-    char buf[QT_MAX_WORD];
-    size_t k = 0;
-    for (; k + 8 <= w; k += 8) {
-        uint64_t x;
-        memcpy(&x, t + st + k, 8);
-        x |= 0x2020202020202020ull;
-        memcpy(buf + k, &x, 8);
-    }
-    for (; k < w; k++)
-        buf[k] = (char)(t[st + k] | 0x20);
-    const char *lw = buf;
-    tk->h = qt_hash_lowered(lw, w); /* (never 0) */
-    const uint64_t lc = qt_lex_classes(d->lx, tk->h);
-    const uint32_t cls = (uint32_t)lc;
-    tk->lex = cls;
-    tk->extra = (uint16_t)(lc >> 32);
+    const uint32_t cls = tok_lex(d->lx, tk);
     if (cls & (LX_CUE | LX_PHRASE))
         (void)QT_PUSH(d, cues, (int32_t)d->n_tok);
     if ((cls & LX_PERSON) && tk->kind == TK_WORD)
@@ -739,10 +735,7 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
             h = qt_hash_lowered(buf, w);
         }
         tk->h = h;
-        const uint64_t lc = qt_lex_classes(lx, h);
-        const uint32_t cls = (uint32_t)lc;
-        tk->lex = cls;
-        tk->extra = (uint16_t)(lc >> 32);
+        const uint32_t cls = tok_lex(lx, tk);
         if (cls & (LX_CUE | LX_PHRASE))
             (void)QT_PUSH(d, cues, (int32_t)nt);
         if ((cls & LX_PERSON) && !digits_first)
@@ -830,9 +823,7 @@ static int apos_word(qt_doc_t *d, const unsigned char *t, size_t *pi, qt_tok_t *
             buf[la + 1 + k] = (char)(t[j + al + k] | 0x20);
     }
     tk->h = qt_hash_lowered(buf, kn); /* (never 0) */
-    const uint64_t lc = qt_lex_classes(d->lx, tk->h);
-    tk->lex = (uint32_t)lc;
-    tk->extra = (uint16_t)(lc >> 32);
+    (void)tok_lex(d->lx, tk);
     return 1;
 }
 
