@@ -36,7 +36,8 @@ typedef struct {
 } tm__corpus_t;
 
 typedef struct {
-    uint64_t *t0;      /* send (or scheduled) time per document */
+    uint64_t *t0;      /* send (or scheduled) time per document; its latency once done */
+    uint64_t *t1;      /* when its result came */
     uint32_t *size;    /* bytes sent */
     uint8_t *state;    /* 0 pending, 1 result, 2 rejected, 3 error */
     size_t cap;
@@ -60,7 +61,9 @@ static void tm__usage(FILE *out)
             "      --drain-timeout MS wait this long for the last results (default 10000)\n"
             "      --pid PID          report this process's RSS and CPU per document (the daemon's),\n"
             "                         in total and by thread (loop, zmq_io, workers, other)\n"
-            "      --json             print one JSON object instead of text\n",
+            "      --json             print one JSON object instead of text\n"
+            "      --latency-log FILE write one line per result: its number, when it was sent (ms\n"
+            "                         since the start) and its latency (ms), to find stalls in time\n",
             TM_DEFAULT_INGEST, TM_DEFAULT_PUBLISH);
 }
 
@@ -128,14 +131,20 @@ static int tm__track_grow(tm__track_t *t, size_t need)
     while (ncap <= need)
         ncap *= 2;
     uint64_t *t0 = realloc(t->t0, ncap * sizeof *t0);
+    if (t0 != NULL)
+        t->t0 = t0;
+    uint64_t *t1 = realloc(t->t1, ncap * sizeof *t1);
+    if (t1 != NULL)
+        t->t1 = t1;
     uint32_t *sz = realloc(t->size, ncap * sizeof *sz);
+    if (sz != NULL)
+        t->size = sz;
     uint8_t *st = realloc(t->state, ncap);
-    if (t0 == NULL || sz == NULL || st == NULL)
-        return -1;
+    if (st != NULL)
+        t->state = st;
+    if (t0 == NULL || t1 == NULL || sz == NULL || st == NULL)
+        return -1; /* what did grow stays owned by t */
     memset(st + t->cap, 0, ncap - t->cap);
-    t->t0 = t0;
-    t->size = sz;
-    t->state = st;
     t->cap = ncap;
     return 0;
 }
@@ -180,6 +189,30 @@ static long long tm__parse_id(const char *body, size_t len, const char *run)
     while (p < end && *p >= '0' && *p <= '9')
         k = k * 10 + (*p++ - '0');
     return (p < end && *p == '"') ? k : -1;
+}
+
+/* --latency-log: "number sent_ms latency_ms" per result, in send order, so
+ * a stall shows as a run of high latencies at one point in time. */
+static int tm__write_latency_log(const char *path, const tm__track_t *tr, uint64_t sent,
+                                 uint64_t t_start)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "textmill bench: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    /* The start on CLOCK_MONOTONIC lines the log up with the daemon's. */
+    fprintf(f, "# number sent_ms latency_ms; sent_ms counts from %.3f ms on CLOCK_MONOTONIC\n",
+            (double)t_start / 1e6);
+    for (uint64_t k = 0; k < sent; k++)
+        if (tr->state[k] == 1)
+            fprintf(f, "%llu %.3f %.3f\n", (unsigned long long)k,
+                    (double)(tr->t1[k] - tr->t0[k] - t_start) / 1e6, (double)tr->t0[k] / 1e6);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "textmill bench: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int tm__cmp_u64(const void *a, const void *b)
@@ -309,16 +342,17 @@ static void tm__rss(long pid, double *rss_mb, double *hwm_mb)
 
 int tm_cmd_bench(int argc, char **argv)
 {
-    enum { OPT_DRAIN = 256, OPT_PID, OPT_JSON };
+    enum { OPT_DRAIN = 256, OPT_PID, OPT_JSON, OPT_LATLOG };
     static const struct option longopts[] = {
         {"ingest", required_argument, NULL, 'i'},   {"publish", required_argument, NULL, 'p'},
         {"window", required_argument, NULL, 'W'},   {"rate", required_argument, NULL, 'R'},
         {"count", required_argument, NULL, 'n'},    {"duration", required_argument, NULL, 'd'},
         {"salt", no_argument, NULL, 's'},           {"drain-timeout", required_argument, NULL, OPT_DRAIN},
         {"pid", required_argument, NULL, OPT_PID},  {"json", no_argument, NULL, OPT_JSON},
+        {"latency-log", required_argument, NULL, OPT_LATLOG},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    const char *ingest = TM_DEFAULT_INGEST, *publish = TM_DEFAULT_PUBLISH;
+    const char *ingest = TM_DEFAULT_INGEST, *publish = TM_DEFAULT_PUBLISH, *latlog = NULL;
     long window = 64, count = 20000, pid = 0;
     double rate = 0, duration = 0;
     int salt = 0, json = 0, drain_ms = 10000, opt;
@@ -335,6 +369,7 @@ int tm_cmd_bench(int argc, char **argv)
         case OPT_DRAIN: drain_ms = atoi(optarg); break;
         case OPT_PID: pid = atol(optarg); break;
         case OPT_JSON: json = 1; break;
+        case OPT_LATLOG: latlog = optarg; break;
         case 'h': tm__usage(stdout); return 0;
         default: tm__usage(stderr); return 64;
         }
@@ -518,6 +553,7 @@ int tm_cmd_bench(int argc, char **argv)
                         results++;
                         done_bytes += tr.size[k];
                         tr.t0[k] = t - tr.t0[k]; /* now a latency */
+                        tr.t1[k] = t;
                         t_last = t;
                     }
                 }
@@ -539,6 +575,8 @@ int tm_cmd_bench(int argc, char **argv)
     double thr_us[TM__T_N];
     for (int i = 0; i < TM__T_N; i++)
         thr_us[i] = have_thr && finished > 0 ? (thr1[i] - thr0[i]) * 1e6 / (double)finished : -1;
+    if (latlog != NULL && tm__write_latency_log(latlog, &tr, sent, t_start) != 0)
+        status = 1;
     lat = malloc((results > 0 ? results : 1) * sizeof *lat);
     size_t nl = 0;
     for (uint64_t k = 0; k < sent && lat != NULL; k++)
@@ -601,6 +639,7 @@ int tm_cmd_bench(int argc, char **argv)
 out:
     free(lat);
     free(tr.t0);
+    free(tr.t1);
     free(tr.size);
     free(tr.state);
     free(buf);

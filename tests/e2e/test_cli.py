@@ -163,8 +163,10 @@ class Clients(unittest.TestCase):
             out, _ = tail.communicate(timeout=30)
             got = [json.loads(l) for l in out.splitlines()]
             self.assertEqual(sorted(g["id"] for g in got), ["j1", "page.html", "story.txt"])
+            latlog = os.path.join(tmp, "latency.log")
             bench = run([TEXTMILL, "bench", "-i", ep["ingest"], "-p", ep["publish"], "-n", "500",
-                         "-W", "16", "--salt", "--json", "--pid", str(d.proc.pid), tmtest.SEEDS],
+                         "-W", "16", "--salt", "--json", "--pid", str(d.proc.pid),
+                         "--latency-log", latlog, tmtest.SEEDS],
                         timeout=60)
             self.assertEqual(bench.returncode, 0, bench.stderr)
             res = json.loads(bench.stdout)
@@ -182,6 +184,16 @@ class Clients(unittest.TestCase):
             self.assertEqual(sorted(thr), ["loop", "other", "workers", "zmq_io"])
             for role, us in thr.items():
                 self.assertGreaterEqual(us, 0, role)
+            # --latency-log: a header, then one line per result, numbers 0..499
+            # once each, with latencies whose percentile matches the summary.
+            with open(latlog) as f:
+                head, *lines = f.read().splitlines()
+            self.assertTrue(head.startswith("# number sent_ms latency_ms"), head)
+            rows = [l.split() for l in lines]
+            self.assertEqual(sorted(int(r[0]) for r in rows), list(range(500)))
+            self.assertTrue(all(float(r[1]) >= 0 and float(r[2]) > 0 for r in rows))
+            lat = sorted(float(r[2]) for r in rows)
+            self.assertAlmostEqual(lat[-1], res["max_ms"], delta=0.01)
         finally:
             code = d.stop()
             d.cleanup()
