@@ -168,7 +168,7 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
             nset += w[0] != 0 || w[1] != 0 || w[2] != 0;
         }
         /* One block, read at random: bitmap with ranks, rows. */
-        size_t bp = words * sizeof *m->bits, bw = (nset + 1) * PM_CLASSES * sizeof *m->rows;
+        size_t bp = words * sizeof *m->bits, bw = (nset + 2) * PM_CLASSES * sizeof *m->rows;
         m->block = sl_alloc_table(bp + bw);
         if (m->block != NULL) {
             memset(m->block, 0, bp);
@@ -202,7 +202,7 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
                 }
             }
             m->nrows = nset;
-            for (int k = 0; k < PM_CLASSES; k++) /* the zero row after the last (model.h) */
+            for (int k = 0; k < 2 * PM_CLASSES; k++) /* the zero row after the last, and padding (model.h) */
                 m->rows[nset * PM_CLASSES + (size_t)k] = 0;
             free(m->w);
             m->w = NULL;
@@ -281,6 +281,7 @@ typedef struct pm_ctx {
 #define PM_LANE_RUN (PM_LANE_ADDS - 1) /* tokens per run of pm__sentence_features */
     const pm_bits_t *bits;
     const int16_t *rows;
+    size_t zrow; /* the model's zero row (its nrows) */
     uint32_t dmask;
     uint32_t mdmask; /* mask & dmask: a feature's index into the model's space */
     const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
@@ -331,19 +332,25 @@ __attribute__((always_inline)) static inline void pm__add1(pm_ctx_t *c, uint64_t
     uint32_t idx = (uint32_t)h & c->mdmask;
     const pm_bits_t *pb = &c->bits[idx >> 6];
     uint64_t word = pb->set, bit = 1ull << (idx & 63);
+#ifdef __SSE2__
+    /* Without a branch: a feature never seen in training adds the zero row
+     * (model.h), so a miss in the model costs no misprediction and the
+     * loads of successive features overlap. */
+    size_t hit = (size_t)0 - (size_t)((word >> (idx & 63)) & 1);
+    size_t row = c->zrow ^ ((c->zrow ^ (pb->rank + (size_t)pm__popcount(word & (bit - 1)))) & hit);
+    const int16_t *rw = c->rows + row * PM_CLASSES;
+    /* Four int16 (the row and the next row's first weight, or padding after
+     * the zero row: model.h), to 32 bits; lane 3 is not read. */
+    __m128i r = _mm_loadl_epi64((const __m128i *)(const void *)rw);
+    c->iv = _mm_add_epi32(c->iv, _mm_srai_epi32(_mm_unpacklo_epi16(r, r), 16));
+#else
     if (word & bit) {
         const int16_t *rw = c->rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
-#ifdef __SSE2__
-        /* Four int16 (the row and the next row's first weight, or the zero
-         * row after the last: model.h), to 32 bits; lane 3 is not read. */
-        __m128i r = _mm_loadl_epi64((const __m128i *)(const void *)rw);
-        c->iv = _mm_add_epi32(c->iv, _mm_srai_epi32(_mm_unpacklo_epi16(r, r), 16));
-#else
         c->i0 += rw[0];
         c->i1 += rw[1];
         c->i2 += rw[2];
-#endif
     }
+#endif
 }
 
 /* The 32-bit lanes into i0..i2. */
@@ -485,6 +492,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     if (c.model != NULL) {
         c.bits = c.model->bits;
         c.rows = c.model->rows;
+        c.zrow = c.model->nrows;
         c.dmask = c.model->dim - 1;
         c.mdmask = c.mask & c.dmask;
     }
@@ -544,6 +552,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
     if (c.model != NULL) {
         c.bits = c.model->bits;
         c.rows = c.model->rows;
+        c.zrow = c.model->nrows;
         c.dmask = c.model->dim - 1;
         c.mdmask = c.mask & c.dmask;
         if ((c.mask & c.dmask) == c.dmask)

@@ -36,7 +36,8 @@ typedef struct pm_model {
      * indices in order.  The bitmap and counts stay in cache. */
     pm_bits_t *bits;
     int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale; then
-                       * one more row, all zero (a row is read 4 weights at a time) */
+                       * one more row, all zero (a feature without weights adds it), and
+                       * three zero weights of padding (a row is read 4 weights at a time) */
     void *block;      /* the one allocation holding bits and rows */
     float scale;
     size_t nrows;
