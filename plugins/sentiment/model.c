@@ -284,7 +284,7 @@ typedef struct pm_ctx {
     size_t zrow; /* the model's zero row (its nrows) */
     uint32_t dmask;
     uint32_t mdmask; /* mask & dmask: a feature's index into the model's space */
-    const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
+    const int32_t *flag_row; /* the model's flag_row (fused builders) */
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
@@ -441,17 +441,20 @@ __attribute__((always_inline)) static inline uint64_t pm__flag_hash(int tmpl, in
 
 __attribute__((always_inline)) static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
 {
-    if (c->fused && c->flag_row != NULL && value >= PM_FLAG_MIN && value < PM_FLAG_MIN + PM_FLAG_VALS) {
+    if (c->fused && value >= PM_FLAG_MIN && value < PM_FLAG_MIN + PM_FLAG_VALS) {
         /* The row found at load time: the same row pm__add would find, added
-         * in the same order and arithmetic. */
-        int32_t r = c->flag_row[tmpl * PM_FLAG_VALS + (value - PM_FLAG_MIN)];
-        if (r >= 0) {
-            const int16_t *rw = c->rows + (size_t)r * PM_CLASSES;
-            double dv = v;
-            c->a0 += dv * rw[0];
-            c->a1 += dv * rw[1];
-            c->a2 += dv * rw[2];
-        }
+         * in the same order and arithmetic (the zero row for a flag without
+         * weights). */
+        size_t r = (size_t)c->flag_row[tmpl * PM_FLAG_VALS + (value - PM_FLAG_MIN)];
+        if (!(__builtin_constant_p(v) && v == 1.0f) && r == c->zrow)
+            return; /* (0 * v is not 0 for every v) */
+        /* Value 1, no branch: adding 1 * 0 leaves a sum unchanged (a sum
+         * that starts at +0 is never -0). */
+        const int16_t *rw = c->rows + r * PM_CLASSES;
+        double dv = v;
+        c->a0 += dv * rw[0];
+        c->a1 += dv * rw[1];
+        c->a2 += dv * rw[2];
         return;
     }
     pm__add(c, pm__flag_hash(tmpl, value), v);
@@ -467,7 +470,8 @@ static void pm__flag_rows(pm_model_t *m)
             uint32_t idx = (uint32_t)pm__flag_hash(t, v + PM_FLAG_MIN) & dmask;
             uint64_t word = m->bits[idx >> 6].set, bit = 1ull << (idx & 63);
             m->flag_row[t * PM_FLAG_VALS + v] =
-                (word & bit) ? (int32_t)(m->bits[idx >> 6].rank + pm__popcount(word & (bit - 1))) : -1;
+                (word & bit) ? (int32_t)(m->bits[idx >> 6].rank + pm__popcount(word & (bit - 1)))
+                             : (int32_t)m->nrows; /* the zero row */
         }
 }
 
@@ -555,8 +559,7 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
         c.zrow = c.model->nrows;
         c.dmask = c.model->dim - 1;
         c.mdmask = c.mask & c.dmask;
-        if ((c.mask & c.dmask) == c.dmask)
-            c.flag_row = c.model->flag_row;
+        c.flag_row = c.model->flag_row; /* (fused: the full hashing space, see pm_features) */
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
@@ -749,7 +752,9 @@ PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t 
 PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
                           uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
 {
-    if (out->model != NULL && !out->store)
+    /* (The fused copy reads flag_row, which is for the model's own hashing
+     * space; the general one adds the same rows in the same order.) */
+    if (out->model != NULL && !out->store && ((dim - 1) & (out->model->dim - 1)) == out->model->dim - 1)
         return pm__features(d, p, sp, mi, dim, info, out, 1);
     return pm__features(d, p, sp, mi, dim, info, out, 0);
 }

@@ -44,7 +44,7 @@ typedef struct pm_model {
     float bias[PM_CLASSES];
     int loaded;
     /* The row of each flag feature (a template and a small value, see
-     * model.c), found once at load time: -1 for none. */
+     * model.c), found once at load time: the zero row (nrows) for none. */
 #define PM_FLAG_TMPLS 24
 #define PM_FLAG_MIN (-8)
 #define PM_FLAG_VALS 40
