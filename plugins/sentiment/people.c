@@ -746,6 +746,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             int initial = nb == first ||
                           (nb > a && (d->tok[nb - 1].flags & TK_IN_QUOTE) !=
                                          (d->tok[nb].flags & TK_IN_QUOTE));
+            int known = -1; /* the lone word names a known person (-1: not asked yet) */
             if (ntok == 1 && !titled && pp__common_word(&d->tok[nb])) {
                 /* A lone capitalised common word ("Hope") is a name only if
                  * the document knows that name already. */
@@ -754,10 +755,12 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                     i = next;
                     continue;
                 }
+                known = 1;
             }
             if (ntok == 1 && !titled && initial) {
                 const st_token_t *u = &d->tok[nb];
-                int known = pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) >= 0;
+                if (known < 0) /* (nothing has changed the entities since the question above) */
+                    known = pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) >= 0;
                 if (pass == 0 && !known) {
                     /* Decided in pass 1, when all full names are known. */
                     if (p->ndeferred == 0 || p->deferred[p->ndeferred - 1] != (uint32_t)si) {
