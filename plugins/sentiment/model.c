@@ -168,7 +168,7 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
             nset += w[0] != 0 || w[1] != 0 || w[2] != 0;
         }
         /* One block, read at random: bitmap with ranks, rows. */
-        size_t bp = words * sizeof *m->bits, bw = (nset + 1) * PM_CLASSES * sizeof *m->rows;
+        size_t bp = words * sizeof *m->bits, bw = (nset + 2) * PM_CLASSES * sizeof *m->rows;
         m->block = sl_alloc_table(bp + bw);
         if (m->block != NULL) {
             memset(m->block, 0, bp);
@@ -202,7 +202,7 @@ int pm_load(pm_model_t *m, const char *path, tm_err_t *err)
                 }
             }
             m->nrows = nset;
-            for (int k = 0; k < PM_CLASSES; k++) /* the zero row after the last (model.h) */
+            for (int k = 0; k < 2 * PM_CLASSES; k++) /* the zero row after the last, and padding (model.h) */
                 m->rows[nset * PM_CLASSES + (size_t)k] = 0;
             free(m->w);
             m->w = NULL;
@@ -281,9 +281,10 @@ typedef struct pm_ctx {
 #define PM_LANE_RUN (PM_LANE_ADDS - 1) /* tokens per run of pm__sentence_features */
     const pm_bits_t *bits;
     const int16_t *rows;
+    size_t zrow; /* the model's zero row (its nrows) */
     uint32_t dmask;
     uint32_t mdmask; /* mask & dmask: a feature's index into the model's space */
-    const int32_t *flag_row; /* the model's flag_row when it applies (fused, full dim), else NULL */
+    const int32_t *flag_row; /* the model's flag_row (fused builders) */
 } pm_ctx_t;
 
 __attribute__((always_inline)) static inline void pm__add(pm_ctx_t *c, uint64_t h, float v)
@@ -331,19 +332,25 @@ __attribute__((always_inline)) static inline void pm__add1(pm_ctx_t *c, uint64_t
     uint32_t idx = (uint32_t)h & c->mdmask;
     const pm_bits_t *pb = &c->bits[idx >> 6];
     uint64_t word = pb->set, bit = 1ull << (idx & 63);
+#ifdef __SSE2__
+    /* Without a branch: a feature never seen in training adds the zero row
+     * (model.h), so a miss in the model costs no misprediction and the
+     * loads of successive features overlap. */
+    size_t hit = (size_t)0 - (size_t)((word >> (idx & 63)) & 1);
+    size_t row = c->zrow ^ ((c->zrow ^ (pb->rank + (size_t)pm__popcount(word & (bit - 1)))) & hit);
+    const int16_t *rw = c->rows + row * PM_CLASSES;
+    /* Four int16 (the row and the next row's first weight, or padding after
+     * the zero row: model.h), to 32 bits; lane 3 is not read. */
+    __m128i r = _mm_loadl_epi64((const __m128i *)(const void *)rw);
+    c->iv = _mm_add_epi32(c->iv, _mm_srai_epi32(_mm_unpacklo_epi16(r, r), 16));
+#else
     if (word & bit) {
         const int16_t *rw = c->rows + (pb->rank + (size_t)pm__popcount(word & (bit - 1))) * PM_CLASSES;
-#ifdef __SSE2__
-        /* Four int16 (the row and the next row's first weight, or the zero
-         * row after the last: model.h), to 32 bits; lane 3 is not read. */
-        __m128i r = _mm_loadl_epi64((const __m128i *)(const void *)rw);
-        c->iv = _mm_add_epi32(c->iv, _mm_srai_epi32(_mm_unpacklo_epi16(r, r), 16));
-#else
         c->i0 += rw[0];
         c->i1 += rw[1];
         c->i2 += rw[2];
-#endif
     }
+#endif
 }
 
 /* The 32-bit lanes into i0..i2. */
@@ -434,17 +441,20 @@ __attribute__((always_inline)) static inline uint64_t pm__flag_hash(int tmpl, in
 
 __attribute__((always_inline)) static inline void pm__flag(pm_ctx_t *c, int tmpl, int value, float v)
 {
-    if (c->fused && c->flag_row != NULL && value >= PM_FLAG_MIN && value < PM_FLAG_MIN + PM_FLAG_VALS) {
+    if (c->fused && value >= PM_FLAG_MIN && value < PM_FLAG_MIN + PM_FLAG_VALS) {
         /* The row found at load time: the same row pm__add would find, added
-         * in the same order and arithmetic. */
-        int32_t r = c->flag_row[tmpl * PM_FLAG_VALS + (value - PM_FLAG_MIN)];
-        if (r >= 0) {
-            const int16_t *rw = c->rows + (size_t)r * PM_CLASSES;
-            double dv = v;
-            c->a0 += dv * rw[0];
-            c->a1 += dv * rw[1];
-            c->a2 += dv * rw[2];
-        }
+         * in the same order and arithmetic (the zero row for a flag without
+         * weights). */
+        size_t r = (size_t)c->flag_row[tmpl * PM_FLAG_VALS + (value - PM_FLAG_MIN)];
+        if (!(__builtin_constant_p(v) && v == 1.0f) && r == c->zrow)
+            return; /* (0 * v is not 0 for every v) */
+        /* Value 1, no branch: adding 1 * 0 leaves a sum unchanged (a sum
+         * that starts at +0 is never -0). */
+        const int16_t *rw = c->rows + r * PM_CLASSES;
+        double dv = v;
+        c->a0 += dv * rw[0];
+        c->a1 += dv * rw[1];
+        c->a2 += dv * rw[2];
         return;
     }
     pm__add(c, pm__flag_hash(tmpl, value), v);
@@ -460,7 +470,8 @@ static void pm__flag_rows(pm_model_t *m)
             uint32_t idx = (uint32_t)pm__flag_hash(t, v + PM_FLAG_MIN) & dmask;
             uint64_t word = m->bits[idx >> 6].set, bit = 1ull << (idx & 63);
             m->flag_row[t * PM_FLAG_VALS + v] =
-                (word & bit) ? (int32_t)(m->bits[idx >> 6].rank + pm__popcount(word & (bit - 1))) : -1;
+                (word & bit) ? (int32_t)(m->bits[idx >> 6].rank + pm__popcount(word & (bit - 1)))
+                             : (int32_t)m->nrows; /* the zero row */
         }
 }
 
@@ -485,6 +496,7 @@ __attribute__((always_inline)) static inline int pm__sentence_features(const st_
     if (c.model != NULL) {
         c.bits = c.model->bits;
         c.rows = c.model->rows;
+        c.zrow = c.model->nrows;
         c.dmask = c.model->dim - 1;
         c.mdmask = c.mask & c.dmask;
     }
@@ -544,10 +556,10 @@ __attribute__((always_inline)) static inline int pm__features(const st_doc_t *d,
     if (c.model != NULL) {
         c.bits = c.model->bits;
         c.rows = c.model->rows;
+        c.zrow = c.model->nrows;
         c.dmask = c.model->dim - 1;
         c.mdmask = c.mask & c.dmask;
-        if ((c.mask & c.dmask) == c.dmask)
-            c.flag_row = c.model->flag_row;
+        c.flag_row = c.model->flag_row; /* (fused: the full hashing space, see pm_features) */
     }
     out->n = 0;
     out->acc[0] = out->acc[1] = out->acc[2] = 0;
@@ -740,7 +752,9 @@ PM_CLONES int pm_sentence_features(const st_doc_t *d, const pp_doc_t *p, size_t 
 PM_CLONES int pm_features(const st_doc_t *d, const pp_doc_t *p, const sv_params_t *sp, size_t mi,
                           uint32_t dim, const pm_sentinfo_t *info, pm_feats_t *out)
 {
-    if (out->model != NULL && !out->store)
+    /* (The fused copy reads flag_row, which is for the model's own hashing
+     * space; the general one adds the same rows in the same order.) */
+    if (out->model != NULL && !out->store && ((dim - 1) & (out->model->dim - 1)) == out->model->dim - 1)
         return pm__features(d, p, sp, mi, dim, info, out, 1);
     return pm__features(d, p, sp, mi, dim, info, out, 0);
 }

@@ -36,14 +36,15 @@ typedef struct pm_model {
      * indices in order.  The bitmap and counts stay in cache. */
     pm_bits_t *bits;
     int16_t *rows;    /* nrows x PM_CLASSES, quantised: weight = row * scale; then
-                       * one more row, all zero (a row is read 4 weights at a time) */
+                       * one more row, all zero (a feature without weights adds it), and
+                       * three zero weights of padding (a row is read 4 weights at a time) */
     void *block;      /* the one allocation holding bits and rows */
     float scale;
     size_t nrows;
     float bias[PM_CLASSES];
     int loaded;
     /* The row of each flag feature (a template and a small value, see
-     * model.c), found once at load time: -1 for none. */
+     * model.c), found once at load time: the zero row (nrows) for none. */
 #define PM_FLAG_TMPLS 24
 #define PM_FLAG_MIN (-8)
 #define PM_FLAG_VALS 40

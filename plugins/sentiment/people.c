@@ -5,6 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void pp_doc_init(pp_doc_t *p) { memset(p, 0, sizeof *p); }
 
@@ -19,6 +22,7 @@ void pp_doc_free(pp_doc_t *p)
     free(p->deferred);
     free(p->forms);
     free(p->forms_used);
+    free(p->fkeys);
     free(p->m_tmp);
     memset(p, 0, sizeof *p);
 }
@@ -477,6 +481,32 @@ static int pp__form(const pp_doc_t *p, uint64_t h)
     }
 }
 
+/* The keys the scans of pp__form_ask compare (see pp_doc_t.fkeys), built
+ * at the first question of a document.  0 on out of memory. */
+static int pp__fkeys_build(pp_doc_t *p, const st_doc_t *d)
+{
+    size_t n = (d->ntok + 3) & ~(size_t)3; /* whole blocks of four */
+    if (n > p->fkeys_cap) {
+        size_t nc = p->fkeys_cap ? p->fkeys_cap : 256;
+        while (nc < n)
+            nc *= 2;
+        uint32_t *nk = realloc(p->fkeys, nc * sizeof *nk);
+        if (nk == NULL)
+            return 0;
+        p->fkeys = nk;
+        p->fkeys_cap = nc;
+    }
+    for (size_t i = 0; i < d->ntok; i++) {
+        const st_token_t *t = &d->tok[i];
+        /* (odd: 0 never equals a key asked for) */
+        p->fkeys[i] = (t->low_len == 0 || (t->flags & TK_EMOJI)) ? 0 : (uint32_t)(t->hash | 1);
+    }
+    for (size_t i = d->ntok; i < n; i++)
+        p->fkeys[i] = 0;
+    p->fkeys_n = n;
+    return 1;
+}
+
 /* What pp__form tells of h (want: the bits asked for, 1 or 2), for the
  * first PP_FORM_SCANS questions of a document by a scan of its tokens (the
  * same tokens and keys the set holds: no set to build for a handful of
@@ -485,9 +515,42 @@ static int pp__form(const pp_doc_t *p, uint64_t h)
 static int pp__form_ask(pp_doc_t *p, const st_doc_t *d, uint64_t h, int want)
 {
     if (!p->forms_built && p->forms_scans < PP_FORM_SCANS) {
-        p->forms_scans++;
+        if (p->forms_scans++ == 0 && !pp__fkeys_build(p, d))
+            p->fkeys_n = SIZE_MAX; /* (out of memory: the tokens are scanned) */
         uint64_t key = pp__form_key(h), hm = h & ~(uint64_t)1;
         int r = 0;
+        if (hm > 2 && p->fkeys_n != SIZE_MAX) {
+            /* hm is the key, and no other hash maps to it: a token matches
+             * when (its hash | 1) == hq.  Its low 32 bits are compared
+             * first, four tokens at a time in the dense key array (tokens
+             * without a form have key 0); a token whose 32 bits match is
+             * then compared in full. */
+            const uint64_t hq = hm | 1;
+            const uint32_t kq = (uint32_t)hq;
+            const uint32_t *k = p->fkeys;
+            const size_t n = p->fkeys_n;
+#ifdef __SSE2__
+            const __m128i vq = _mm_set1_epi32((int)kq);
+#endif
+            for (size_t i = 0; i < n; i += 4) {
+#ifdef __SSE2__
+                unsigned mask = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+                    _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(const void *)(k + i)), vq)));
+#else
+                unsigned mask = (unsigned)(k[i] == kq) | (unsigned)(k[i + 1] == kq) << 1 |
+                                (unsigned)(k[i + 2] == kq) << 2 | (unsigned)(k[i + 3] == kq) << 3;
+#endif
+                for (; mask != 0; mask &= mask - 1) {
+                    const st_token_t *t = &d->tok[i + (size_t)__builtin_ctz(mask)];
+                    if ((t->hash | 1) != hq)
+                        continue;
+                    r |= 1 | ((t->flags & TK_CAP) ? 0 : 2);
+                    if (r & want)
+                        return r;
+                }
+            }
+            return r;
+        }
         const st_token_t *t = d->tok, *end = d->tok + d->ntok;
         for (;; t++) {
             if (hm > 2) { /* hm is the key, and no other hash maps to it */
@@ -683,6 +746,7 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
             int initial = nb == first ||
                           (nb > a && (d->tok[nb - 1].flags & TK_IN_QUOTE) !=
                                          (d->tok[nb].flags & TK_IN_QUOTE));
+            int known = -1; /* the lone word names a known person (-1: not asked yet) */
             if (ntok == 1 && !titled && pp__common_word(&d->tok[nb])) {
                 /* A lone capitalised common word ("Hope") is a name only if
                  * the document knows that name already. */
@@ -691,10 +755,12 @@ static int pp__detect(pp_doc_t *p, const st_doc_t *d, int pass, size_t max_menti
                     i = next;
                     continue;
                 }
+                known = 1;
             }
             if (ntok == 1 && !titled && initial) {
                 const st_token_t *u = &d->tok[nb];
-                int known = pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) >= 0;
+                if (known < 0) /* (nothing has changed the entities since the question above) */
+                    known = pp__match(p, st_low(d, u), u->low_len, st_low(d, u), u->low_len, 1) >= 0;
                 if (pass == 0 && !known) {
                     /* Decided in pass 1, when all full names are known. */
                     if (p->ndeferred == 0 || p->deferred[p->ndeferred - 1] != (uint32_t)si) {

@@ -80,6 +80,12 @@ typedef struct pp_doc {
     size_t forms_cap, forms_mask;
     int forms_built;
     int forms_scans;              /* questions answered by a scan of the tokens (the first few) */
+    /* What those scans compare: per token the low 32 bits of (its hash | 1),
+     * or 0 for a token without a form; fkeys_n: ntok rounded up to a
+     * multiple of 4 (zeros after the last token).  Built at a document's
+     * first question. */
+    uint32_t *fkeys;
+    size_t fkeys_n, fkeys_cap;
     uint32_t *forms_used;
     size_t forms_nused;
     const sl_lexicon_t *lx;       /* set by the caller (word classes of hyphen parts); may be NULL */
