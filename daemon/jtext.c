@@ -31,14 +31,7 @@ static const char *tm__string_end(const char *p, const char *end, int *escaped)
 {
     *escaped = 0;
     for (;;) {
-        while (end - p >= 8) {
-            uint64_t m = tm_json__quote_or_bslash(tm_json__load(p));
-            if (m != 0) {
-                p += tm_json__first(m);
-                break;
-            }
-            p += 8;
-        }
+        p += tm_json__plain_run(p, (size_t)(end - p), 0);
         while (p < end && *p != '"' && *p != '\\')
             p++;
         if (p >= end)
@@ -132,20 +125,10 @@ static const char *tm__decode(const char *p, const char *end, char *dst, size_t 
 {
     char *o = dst;
     for (;;) {
-        while (end - p >= 8) {
-            uint64_t w = tm_json__load(p);
-            uint64_t m = tm_json__quote_or_bslash(w);
-            if (m != 0) {
-                unsigned k = tm_json__first(m);
-                memcpy(o, &w, 8); /* dst has room: it is as long as the input */
-                o += k;
-                p += k;
-                break;
-            }
-            memcpy(o, &w, 8);
-            o += 8;
-            p += 8;
-        }
+        size_t k = tm_json__plain_run(p, (size_t)(end - p), 0);
+        memcpy(o, p, k);
+        o += k;
+        p += k;
         while (p < end && *p != '"' && *p != '\\')
             *o++ = *p++;
         if (p >= end)

@@ -68,6 +68,45 @@ static inline unsigned tm_json__first(uint64_t m)
 #endif
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* Sixteen bytes at a time where the machine has SSE2 (every x86-64): a bit
+ * per byte of p[0, 16) that is '"' or '\\', or, with ctl, below 0x20. */
+static inline unsigned tm_json__mask16(const char *p, int ctl)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    if (ctl) /* v <= 0x1f exactly when v - 0x1f saturates to zero */
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_subs_epu8(v, _mm_set1_epi8(0x1f)),
+                                           _mm_setzero_si128()));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* The length of the run at the start of s[0, n) without '"' or '\\' (and,
+ * with ctl, without bytes below 0x20): where a JSON string ends or an
+ * escape is due.  It stops at the first such byte, or fewer than 8 bytes
+ * before n, where the caller goes on byte by byte. */
+static inline size_t tm_json__plain_run(const char *s, size_t n, int ctl)
+{
+    size_t j = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    for (; j + 16 <= n; j += 16) {
+        unsigned m = tm_json__mask16(s + j, ctl);
+        if (m != 0)
+            return j + (unsigned)__builtin_ctz(m);
+    }
+#endif
+    for (; j + 8 <= n; j += 8) {
+        uint64_t w = tm_json__load(s + j);
+        uint64_t m = ctl ? tm_json__word_escapes(w) : tm_json__quote_or_bslash(w);
+        if (m != 0)
+            return j + tm_json__first(m);
+    }
+    return j;
+}
+
 /* Does byte c need escaping? */
 static inline int tm_json_needs_escape(unsigned char c)
 {
@@ -160,15 +199,7 @@ static inline size_t tm_json_escape(char *out, const char *s, size_t n)
     char *o = out;
     size_t i = 0;
     for (;;) {
-        size_t j = i;
-        while (j + 8 <= n) {
-            uint64_t m = tm_json__word_escapes(tm_json__load(s + j));
-            if (m != 0) {
-                j += tm_json__first(m);
-                break;
-            }
-            j += 8;
-        }
+        size_t j = i + tm_json__plain_run(s + i, n - i, 1);
         while (j < n && !tm_json_needs_escape((unsigned char)s[j]))
             j++;
         memcpy(o, s + i, j - i);

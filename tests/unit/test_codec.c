@@ -215,6 +215,82 @@ static void test_fast_path_matches_cjson(void **state)
     }
 }
 
+/* The escaper and the text scanner look at 16 bytes (SSE2), then 8, then
+ * one at a time: a byte that matters must be found in every one of those
+ * paths, at every offset, and bytes that look alike (0x20, 0x7f, 0x80,
+ * 0xff, next to the classes compared) must not be.  Checked against a byte
+ * at a time escaper and against cJSON's decoding. */
+static size_t tm__escape_bytewise(char *out, const char *s, size_t n)
+{
+    char *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (tm_json_needs_escape((unsigned char)s[i]))
+            o += tm_json_escape_byte((unsigned char)s[i], o);
+        else
+            *o++ = s[i];
+    }
+    return (size_t)(o - out);
+}
+
+static void test_escape_and_scan_at_every_offset(void **state)
+{
+    (void)state;
+    static const unsigned char probes[] = {'"', '\\', 0x01, 0x1f, '\n', 0x20, 0x21, 0x5b,
+                                           0x5d, 0x7f, 0x80, 0xc3, 0xff};
+    char s[64], want[64 * 6], got[64 * 6];
+    for (size_t n = 0; n <= 48; n++) {
+        for (size_t at = 0; at <= n; at++) {
+            for (size_t k = 0; k < sizeof probes; k++) {
+                for (size_t i = 0; i < n; i++)
+                    s[i] = (char)('a' + i % 26);
+                if (at < n)
+                    s[at] = (char)probes[k];
+                size_t wl = tm__escape_bytewise(want, s, n);
+                size_t gl = tm_json_escape(got, s, n);
+                if (wl != gl || memcmp(want, got, wl) != 0)
+                    fail_msg("escape: length %zu, byte 0x%02x at %zu", n, probes[k], at);
+                /* The run before the first byte that ends or escapes a string. */
+                size_t first = n;
+                for (size_t i = 0; i < n; i++)
+                    if (s[i] == '"' || s[i] == '\\') {
+                        first = i;
+                        break;
+                    }
+                size_t run = tm_json__plain_run(s, n, 0);
+                if (run > first || (first < n && n - run >= 8 && run != first) ||
+                    (first == n && n - run >= 8))
+                    fail_msg("plain run: length %zu, byte 0x%02x at %zu: %zu", n, probes[k], at,
+                             run);
+                /* The same text as a document: the fast path decodes what
+                 * cJSON decodes (raw control bytes and 0xc3 alone are left
+                 * to the validators, which both paths share). */
+                char doc[64 * 6 + 32];
+                int dl = snprintf(doc, sizeof doc, "{\"text\":\"%.*s\"}", (int)wl, want);
+                tm_doc_t *a = NULL, *b = NULL;
+                char *ia = NULL, *ib = NULL;
+                tm_err_t ea = {{0}, {0}}, eb = {{0}, {0}};
+                int ra = tm_doc_parse(doc, (size_t)dl, &lim, &a, &ia, &ea);
+                int rb = tm_doc_parse_reference(doc, (size_t)dl, &lim, &b, &ib, &eb);
+                if (ra != rb)
+                    fail_msg("parse: length %zu, byte 0x%02x at %zu: fast %d, cJSON %d", n,
+                             probes[k], at, ra, rb);
+                if (ra == TM_OK) {
+                    assert_int_equal(a->text_len, b->text_len);
+                    assert_memory_equal(a->text, b->text, a->text_len);
+                    if (probes[k] < 0x80 || at == n)
+                        assert_memory_equal(a->text, s, n);
+                } else {
+                    assert_string_equal(ea.code, eb.code);
+                }
+                tm_doc_destroy(&a);
+                tm_doc_destroy(&b);
+                free(ia);
+                free(ib);
+            }
+        }
+    }
+}
+
 static void test_too_large(void **state)
 {
     (void)state;
@@ -507,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_escaped_backslash_is_not_a_nul),
         cmocka_unit_test(test_jtext_finds_the_top_level_text),
         cmocka_unit_test(test_fast_path_matches_cjson),
+        cmocka_unit_test(test_escape_and_scan_at_every_offset),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_deeply_nested_json_does_not_crash),
         cmocka_unit_test(test_result_round_trip),
