@@ -270,25 +270,43 @@ static const uint64_t bp__wmask[17][2] = {
 #undef BP__WM
 };
 
-/* The index of the word hash h in a word table's slots (mask: their count
- * - 1, at least one slot empty), or UINT32_MAX: bp_map_get, inlined. */
-static inline uint32_t bp__wi(const bp_hslot_t *e, size_t mask, uint64_t h)
+/* The rest of a look-up in lex->wtab (bp__wi) whose first slot j holds
+ * another word: linear probing, out of line. */
+__attribute__((noinline)) static uint32_t bp__wi_probe(const bp_hslot_t *e, unsigned shift, uint64_t h,
+                                                     size_t j)
 {
-    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+    size_t mask = ~(size_t)0 >> shift;
+    for (j = (j + 1) & mask;; j = (j + 1) & mask) {
         uint64_t k = e[j].key;
-        if (k == h)
-            return e[j].val;
-        if (k == 0)
-            return UINT32_MAX;
+        if (k == h || k == 0)
+            return e[j].val; /* an empty slot's value is UINT32_MAX */
     }
+}
+
+/* The index of the word hash h in the tokenizer's word table (slots e,
+ * lex->wtab, indexed by the top 64 - shift bits of h), or UINT32_MAX: the
+ * table is sparse, so nearly always the first slot holds h or is empty,
+ * and an empty slot's value is UINT32_MAX: one branch, taken only on a
+ * collision (as bp_map_get on lex->words otherwise). */
+static inline uint32_t bp__wi(const bp_hslot_t *e, unsigned shift, uint64_t h)
+{
+    size_t j = (size_t)(h >> shift);
+    uint64_t k = e[j].key;
+    /* (the empty asm keeps the compiler from testing k == h and k == 0
+     * with a branch each) */
+    uint32_t other = k != h, used = k != 0;
+    __asm__("" : "+r"(other));
+    if (__builtin_expect(other & used, 0))
+        return bp__wi_probe(e, shift, h, j);
+    return e[j].val;
 }
 
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
  * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
  * or BP_TF_LOWER by the first letter, BP_TF_CAPS); its wi looked up in
- * the word table's slots e (mask + 1 of them). */
+ * the word table lex->wtab (slots e, shift: lex->wtab_shift). */
 static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
-                                   const bp_hslot_t *e, size_t mask)
+                                   const bp_hslot_t *e, unsigned shift)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -298,7 +316,7 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->end = (uint32_t)(p + n);
     tk->h = h;
     tk->flags = f;
-    tk->wi = bp__wi(e, mask, h);
+    tk->wi = bp__wi(e, shift, h);
 }
 
 /* The flags of a word of n ASCII letters whose first ncap letters are
@@ -331,7 +349,7 @@ static inline uint32_t bp__alnum_flags(size_t n, uint64_t lm, uint64_t um)
  * the hot loop. */
 __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
                                                    const bp_lex_t *lex, bp_toks_t *t,
-                                                   const bp_hslot_t *slots, size_t smask)
+                                                   const bp_hslot_t *slots, unsigned sshift)
 {
     if (e > len)
         e = len;
@@ -355,7 +373,7 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     if (a < e && bp_tokenize_in(s, a, e, len, lex, t) != 0)
         return -1;
     for (size_t j = n0; j < t->n; j++)
-        t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
+        t->v[j].wi = bp__wi(slots, sshift, t->v[j].h);
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
@@ -366,10 +384,9 @@ static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_
                                 uint64_t *acc)
 {
     for (size_t j = from; j < to; j++) {
-        uint32_t v = toks[j].wi;
-        if (v != UINT32_MAX)
-            for (int q = 0; q < 4; q++)
-                acc[q] += lex->langlanes[4 * (size_t)v + q];
+        const uint64_t *r = lex->langrows + 4 * (size_t)(uint32_t)(toks[j].wi + 1);
+        for (int q = 0; q < 4; q++)
+            acc[q] += r[q];
     }
 }
 
@@ -380,12 +397,13 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                                                                  const bp_lex_t *lex, bp_toks_t *t,
                                                                  uint64_t *lang4, const int count)
 {
-    static const bp_hslot_t noslot[1]; /* an empty word table */
+    /* an empty word table (before bp_lex_finish) */
+    static const bp_hslot_t noslot[2] = {{0, UINT32_MAX}, {0, UINT32_MAX}};
     uint64_t acc[4] = {0, 0, 0, 0}; /* the slow paths' language sums */
     uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* the hot path's (never address-taken) */
-    const uint64_t *lanes = lex->langlanes;
-    const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
-    size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
+    const uint64_t *lanes = lex->langrows; /* (count: not NULL) */
+    const bp_hslot_t *slots = lex->wtab != NULL ? lex->wtab : noslot;
+    unsigned sshift = lex->wtab != NULL ? lex->wtab_shift : 63;
     size_t len = sc->len;
     size_t nchunks = (len + 63) >> 6;
     uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
@@ -430,9 +448,9 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 size_t p = base + k;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out, s, p, n, f, slots, smask);
-                if (count && out->wi != UINT32_MAX) {
-                    const uint64_t *q = lanes + 4 * (size_t)out->wi;
+                bp__letters_tok(out, s, p, n, f, slots, sshift);
+                if (count) { /* (an unknown word adds row 0: zeros) */
+                    const uint64_t *q = lanes + 4 * (size_t)(uint32_t)(out->wi + 1);
                     a0 += q[0];
                     a1 += q[1];
                     a2 += q[2];
@@ -453,11 +471,11 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
              * the letter and capital masks */
             if (n <= 16 && len - p >= 16 && (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                 bp__letters_tok(&t->v[t->n++], s, p, n, bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k),
-                                slots, smask);
+                                slots, sshift);
             } else {
                 /* digits, '_', non-ASCII characters, long words, the last
                  * bytes of the text: the general tokenizer on the run */
-                if (bp__run_general(s, p, e, len, lex, t, slots, smask) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, slots, sshift) != 0)
                     return -1;
             }
             if (count)
@@ -480,9 +498,9 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
                 size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
                 bp_tok_t *tk = &t->v[t->n++];
-                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, smask);
-                if (count && tk->wi != UINT32_MAX) {
-                    const uint64_t *q = lanes + 4 * (size_t)tk->wi;
+                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, sshift);
+                if (count) { /* (an unknown word adds row 0: zeros) */
+                    const uint64_t *q = lanes + 4 * (size_t)(uint32_t)(tk->wi + 1);
                     a0 += q[0];
                     a1 += q[1];
                     a2 += q[2];
@@ -498,7 +516,7 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                         n = 0;
                     }
                 }
-                if (bp__run_general(s, p, e, len, lex, t, slots, smask) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, slots, sshift) != 0)
                     return -1;
             }
             if (count)
@@ -515,10 +533,9 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
          * as whole words, so a carry between lanes in the additions is
          * undone by the subtractions) */
         for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
-            uint32_t v = t->v[j].wi;
-            if (v != UINT32_MAX)
-                for (int l = 0; l < 4; l++)
-                    acc[l] -= lanes[4 * (size_t)v + l];
+            const uint64_t *r = lanes + 4 * (size_t)(uint32_t)(t->v[j].wi + 1);
+            for (int l = 0; l < 4; l++)
+                acc[l] -= r[l];
         }
         for (int l = 0; l < 4; l++)
             lang4[l] += acc[l];
@@ -534,6 +551,8 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
 int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t,
                            uint64_t *lang4)
 {
+    if (lex->langrows == NULL) /* (langq != 4, or no bp_lex_index) */
+        return bp__tokenize_text(s, sc, lex, t, NULL, 0);
     return bp__tokenize_text(s, sc, lex, t, lang4, 1);
 }
 
@@ -1194,6 +1213,8 @@ void bp_lex_free(bp_lex_t *lex)
             fprintf(stderr, "tries %8lu %s\n", bp_prof_tries[i], lex->pats[i].src);
 #endif
     bp_map_free(&lex->words);
+    free(lex->wtab);
+    free(lex->langrows);
     free(lex->winfo);
     free(lex->nfloat_n);
     free(lex->langlanes);
@@ -1429,6 +1450,48 @@ static int bp__cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int bp_lex_index(bp_lex_t *lex)
+{
+    /* the word table: 8 slots or more per word */
+    unsigned bits = 4;
+    while (bits < 40 && ((size_t)1 << bits) < 8 * lex->words.n)
+        bits++;
+    size_t cap = (size_t)1 << bits;
+    free(lex->wtab);
+    lex->wtab = malloc(cap * sizeof *lex->wtab);
+    if (lex->wtab == NULL)
+        return -1;
+    lex->wtab_shift = 64 - bits;
+    for (size_t j = 0; j < cap; j++) {
+        lex->wtab[j].key = 0;
+        lex->wtab[j].val = UINT32_MAX;
+    }
+    for (size_t i = 0; i < lex->words.cap; i++) {
+        uint64_t k = lex->words.e[i].key;
+        if (k == 0)
+            continue;
+        size_t j = (size_t)(k >> lex->wtab_shift);
+        while (lex->wtab[j].key != 0)
+            j = (j + 1) & (cap - 1);
+        lex->wtab[j] = lex->words.e[i];
+    }
+    /* the language lanes a row further on, row 0 zero */
+    free(lex->langrows);
+    lex->langrows = NULL;
+    if (lex->langq == 4) {
+        size_t nw = 0; /* rows for every value in words */
+        for (size_t i = 0; i < lex->words.cap; i++)
+            if (lex->words.e[i].key != 0 && lex->words.e[i].val >= nw)
+                nw = (size_t)lex->words.e[i].val + 1;
+        lex->langrows = calloc(4 * (nw + 1), sizeof *lex->langrows);
+        if (lex->langrows == NULL)
+            return -1;
+        if (lex->langlanes != NULL)
+            memcpy(lex->langrows + 4, lex->langlanes, 4 * nw * sizeof *lex->langrows);
+    }
+    return 0;
+}
+
 int bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
@@ -1557,7 +1620,7 @@ int bp_lex_finish(bp_lex_t *lex)
             k--;
         lex->nfloat_n[n] = k;
     }
-    return 0;
+    return bp_lex_index(lex);
 }
 
 /* The patterns of the bigram whose key is bk (its chain), at toks[ti]. */
