@@ -1584,7 +1584,8 @@ int bp_lex_finish(bp_lex_t *lex)
     if (lex->wlc == NULL)
         return -1;
     for (size_t i = 0; i < lex->nwinfo; i++)
-        lex->wlc[i] = lex->winfo[i].langs | (uint64_t)lex->winfo[i].cue_kinds << 32;
+        lex->wlc[i + 1] = lex->winfo[i].langs | (uint64_t)lex->winfo[i].cue_kinds << 32;
+    lex->wlc[0] = 0;
     for (size_t i = 0; i < lex->nwinfo; i++)
         for (uint32_t m = lex->winfo[i].langs; m; m &= m - 1) {
             unsigned l = (unsigned)__builtin_ctz(m);

@@ -171,8 +171,9 @@ typedef struct bp_lex {
      * (bp_lex_index): word wi's lanes at langrows[4 * (uint32_t)(wi + 1)],
      * so that an unknown word (wi == UINT32_MAX) adds zeros, no branch */
     uint64_t *langrows;
-    /* word i's langs | (uint64_t)cue_kinds << 32, dense (bp_lex_finish):
-     * what a block's features read per known word */
+    /* word i's langs | (uint64_t)cue_kinds << 32 at wlc[i + 1], wlc[0]
+     * zero (bp_lex_finish): what a block's features read per token, at
+     * wlc[(uint32_t)(wi + 1)], known or not */
     uint64_t *wlc;
     char langs[BP_MAX_LANGS][12];
     int nlangs;

@@ -531,18 +531,17 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
     uint32_t fh[16] = {0}; /* tokens by flags & 15 */
     for (uint32_t i = 0; i < b->ntok; i++) {
         fh[tk[i].flags & 15]++;
-        if (tk[i].wi != UINT32_MAX) {
-            uint64_t lc = wlc[tk[i].wi];
-            nstop += ((uint32_t)lc & langbit) != 0;
-            uint32_t m = (uint32_t)(lc >> 32);
-            if (m) {
-                uint32_t fresh = m & ~cuemask;
-                cuemask |= m;
-                while (m) {
-                    int k = __builtin_ctz(m);
-                    cue[k] = (fresh >> k & 1) ? 1 : cue[k] + 1;
-                    m &= m - 1;
-                }
+        /* (an unknown word, wi + 1 == 0, reads zeros: no branch) */
+        uint64_t lc = wlc[(uint32_t)(tk[i].wi + 1)];
+        nstop += ((uint32_t)lc & langbit) != 0;
+        uint32_t m = (uint32_t)(lc >> 32);
+        if (m) {
+            uint32_t fresh = m & ~cuemask;
+            cuemask |= m;
+            while (m) {
+                int k = __builtin_ctz(m);
+                cue[k] = (fresh >> k & 1) ? 1 : cue[k] + 1;
+                m &= m - 1;
             }
         }
     }
