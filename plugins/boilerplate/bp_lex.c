@@ -270,6 +270,17 @@ static const uint64_t bp__wmask[17][2] = {
 #undef BP__WM
 };
 
+/* The tokenizer's view of the word table (bp__tokenize_text). */
+typedef struct bp__wt {
+    const bp_hslot_t *tab; /* lex->wtab */
+    const uint64_t *filt;  /* lex->wfilt */
+    uint64_t fmask;        /* lex->wfilt_mask */
+    unsigned shift;        /* lex->wtab_shift */
+} bp__wt_t;
+
+/* An empty slot: where unknown words look. */
+static const bp_hslot_t bp__noslot = {0, UINT32_MAX};
+
 /* The rest of a look-up in lex->wtab (bp__wi) whose first slot j holds
  * another word: linear probing, out of line. */
 __attribute__((noinline)) static uint32_t bp__wi_probe(const bp_hslot_t *e, unsigned shift, uint64_t h,
@@ -283,30 +294,36 @@ __attribute__((noinline)) static uint32_t bp__wi_probe(const bp_hslot_t *e, unsi
     }
 }
 
-/* The index of the word hash h in the tokenizer's word table (slots e,
- * lex->wtab, indexed by the top 64 - shift bits of h), or UINT32_MAX: the
- * table is sparse, so nearly always the first slot holds h or is empty,
- * and an empty slot's value is UINT32_MAX: one branch, taken only on a
- * collision (as bp_map_get on lex->words otherwise). */
-static inline uint32_t bp__wi(const bp_hslot_t *e, unsigned shift, uint64_t h)
+/* The index of the word hash h in the word table, or UINT32_MAX.  A word
+ * whose bit in the filter is clear is unknown: it reads bp__noslot (in
+ * cache) instead of its slot, chosen with no branch; a known word (or 1
+ * in 40 unknown ones) reads its slot, which the sparse table nearly
+ * always makes the first, holding h or empty; an empty slot's value is
+ * UINT32_MAX.  So the one branch is taken only on a collision, and the
+ * table's lines are touched only by known words. */
+static inline uint32_t bp__wi(bp__wt_t wt, uint64_t h)
 {
-    size_t j = (size_t)(h >> shift);
-    uint64_t k = e[j].key;
+    uint64_t fi = h & wt.fmask;
+    uint64_t in = (wt.filt[fi >> 6] >> (fi & 63)) & 1;
+    size_t j = (size_t)(h >> wt.shift);
+    uintptr_t z = (uintptr_t)&bp__noslot;
+    const bp_hslot_t *e = (const bp_hslot_t *)(z + (((uintptr_t)(wt.tab + j) - z) & (uintptr_t)-in));
+    uint64_t k = e->key;
     /* (the empty asm keeps the compiler from testing k == h and k == 0
      * with a branch each) */
     uint32_t other = k != h, used = k != 0;
     __asm__("" : "+r"(other));
     if (__builtin_expect(other & used, 0))
-        return bp__wi_probe(e, shift, h, j);
-    return e[j].val;
+        return bp__wi_probe(wt.tab, wt.shift, h, j);
+    return e->val;
 }
 
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
  * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
  * or BP_TF_LOWER by the first letter, BP_TF_CAPS); its wi looked up in
- * the word table lex->wtab (slots e, shift: lex->wtab_shift). */
+ * the word table (wt). */
 static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
-                                   const bp_hslot_t *e, unsigned shift)
+                                   bp__wt_t wt)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -316,7 +333,7 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->end = (uint32_t)(p + n);
     tk->h = h;
     tk->flags = f;
-    tk->wi = bp__wi(e, shift, h);
+    tk->wi = bp__wi(wt, h);
 }
 
 /* The flags of a word of n ASCII letters whose first ncap letters are
@@ -349,7 +366,7 @@ static inline uint32_t bp__alnum_flags(size_t n, uint64_t lm, uint64_t um)
  * the hot loop. */
 __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
                                                    const bp_lex_t *lex, bp_toks_t *t,
-                                                   const bp_hslot_t *slots, unsigned sshift)
+                                                   bp__wt_t wt)
 {
     if (e > len)
         e = len;
@@ -373,7 +390,7 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     if (a < e && bp_tokenize_in(s, a, e, len, lex, t) != 0)
         return -1;
     for (size_t j = n0; j < t->n; j++)
-        t->v[j].wi = bp__wi(slots, sshift, t->v[j].h);
+        t->v[j].wi = bp__wi(wt, t->v[j].h);
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
@@ -397,13 +414,17 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                                                                  const bp_lex_t *lex, bp_toks_t *t,
                                                                  uint64_t *lang4, const int count)
 {
-    /* an empty word table (before bp_lex_finish) */
-    static const bp_hslot_t noslot[2] = {{0, UINT32_MAX}, {0, UINT32_MAX}};
+    /* an empty word table (before bp_lex_index): an empty filter */
+    static const uint64_t nofilt[1] = {0};
     uint64_t acc[4] = {0, 0, 0, 0}; /* the slow paths' language sums */
     uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* the hot path's (never address-taken) */
     const uint64_t *lanes = lex->langrows; /* (count: not NULL) */
-    const bp_hslot_t *slots = lex->wtab != NULL ? lex->wtab : noslot;
-    unsigned sshift = lex->wtab != NULL ? lex->wtab_shift : 63;
+    bp__wt_t wt = {lex->wtab, nofilt, 63, 63};
+    if (lex->wtab != NULL) {
+        wt.filt = lex->wfilt;
+        wt.fmask = lex->wfilt_mask;
+        wt.shift = lex->wtab_shift;
+    }
     size_t len = sc->len;
     size_t nchunks = (len + 63) >> 6;
     uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
@@ -448,7 +469,7 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 size_t p = base + k;
                 uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
                                              : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out, s, p, n, f, slots, sshift);
+                bp__letters_tok(out, s, p, n, f, wt);
                 if (count) { /* (an unknown word adds row 0: zeros) */
                     const uint64_t *q = lanes + 4 * (size_t)(uint32_t)(out->wi + 1);
                     a0 += q[0];
@@ -471,11 +492,11 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
              * the letter and capital masks */
             if (n <= 16 && len - p >= 16 && (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                 bp__letters_tok(&t->v[t->n++], s, p, n, bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k),
-                                slots, sshift);
+                                wt);
             } else {
                 /* digits, '_', non-ASCII characters, long words, the last
                  * bytes of the text: the general tokenizer on the run */
-                if (bp__run_general(s, p, e, len, lex, t, slots, sshift) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, wt) != 0)
                     return -1;
             }
             if (count)
@@ -498,7 +519,7 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
                 size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
                 bp_tok_t *tk = &t->v[t->n++];
-                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, sshift);
+                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), wt);
                 if (count) { /* (an unknown word adds row 0: zeros) */
                     const uint64_t *q = lanes + 4 * (size_t)(uint32_t)(tk->wi + 1);
                     a0 += q[0];
@@ -516,7 +537,7 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                         n = 0;
                     }
                 }
-                if (bp__run_general(s, p, e, len, lex, t, slots, sshift) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, wt) != 0)
                     return -1;
             }
             if (count)
@@ -1214,6 +1235,7 @@ void bp_lex_free(bp_lex_t *lex)
 #endif
     bp_map_free(&lex->words);
     free(lex->wtab);
+    free(lex->wfilt);
     free(lex->langrows);
     free(lex->winfo);
     free(lex->nfloat_n);
@@ -1474,6 +1496,18 @@ int bp_lex_index(bp_lex_t *lex)
         while (lex->wtab[j].key != 0)
             j = (j + 1) & (cap - 1);
         lex->wtab[j] = lex->words.e[i];
+    }
+    /* the filter: 4 bits per slot, a key's bit by its low bits (the slot
+     * is by the high ones) */
+    free(lex->wfilt);
+    lex->wfilt_mask = 4 * cap - 1;
+    lex->wfilt = calloc(4 * cap / 64, sizeof *lex->wfilt);
+    if (lex->wfilt == NULL)
+        return -1;
+    for (size_t i = 0; i < lex->words.cap; i++) {
+        uint64_t k = lex->words.e[i].key;
+        if (k != 0)
+            lex->wfilt[(k & lex->wfilt_mask) >> 6] |= UINT64_C(1) << (k & 63);
     }
     /* the language lanes a row further on, row 0 zero */
     free(lex->langrows);

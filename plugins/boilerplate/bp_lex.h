@@ -153,6 +153,11 @@ typedef struct bp_lex {
      * whether the word is known */
     bp_hslot_t *wtab;
     unsigned wtab_shift;
+    /* and a filter of its keys: 4 bits per slot, bit key & wfilt_mask
+     * set for every key, so that most unknown words are told without
+     * touching the table */
+    uint64_t *wfilt;
+    uint64_t wfilt_mask;
     /* bp_lex_finish puts the words with floats set first: winfo[0,
      * nfloatw), so a token's wi < nfloatw tells them with no load; they
      * are sorted by fmaxw, longest first, and nfloat_n[n] (n <= nfloat_nmax)
