@@ -272,42 +272,43 @@ static const uint64_t bp__wmask[17][2] = {
 
 /* The tokenizer's view of the word table (bp__tokenize_text). */
 typedef struct bp__wt {
-    const bp_hslot_t *tab; /* lex->wtab */
+    const bp_wslot_t *tab; /* lex->wtab */
     const uint64_t *filt;  /* lex->wfilt */
     uint64_t fmask;        /* lex->wfilt_mask */
     unsigned shift;        /* lex->wtab_shift */
 } bp__wt_t;
 
 /* An empty slot: where unknown words look. */
-static const bp_hslot_t bp__noslot = {0, UINT32_MAX};
+static const bp_wslot_t bp__noslot = {0, UINT32_MAX, 0};
 
 /* The rest of a look-up in lex->wtab (bp__wi) whose first slot j holds
  * another word: linear probing, out of line. */
-__attribute__((noinline)) static uint32_t bp__wi_probe(const bp_hslot_t *e, unsigned shift, uint64_t h,
-                                                     size_t j)
+__attribute__((noinline)) static const bp_wslot_t *bp__wi_probe(const bp_wslot_t *e, unsigned shift,
+                                                               uint64_t h, size_t j)
 {
     size_t mask = ~(size_t)0 >> shift;
     for (j = (j + 1) & mask;; j = (j + 1) & mask) {
         uint64_t k = e[j].key;
         if (k == h || k == 0)
-            return e[j].val; /* an empty slot's value is UINT32_MAX */
+            return &e[j]; /* an empty slot's value is UINT32_MAX */
     }
 }
 
-/* The index of the word hash h in the word table, or UINT32_MAX.  A word
+/* The slot of the word hash h in the word table, or an empty one (its
+ * val: the word's index, or UINT32_MAX; langs: its languages).  A word
  * whose bit in the filter is clear is unknown: it reads bp__noslot (in
  * cache) instead of its slot, chosen with no branch; a known word (or 1
  * in 40 unknown ones) reads its slot, which the sparse table nearly
  * always makes the first, holding h or empty; an empty slot's value is
  * UINT32_MAX.  So the one branch is taken only on a collision, and the
  * table's lines are touched only by known words. */
-static inline uint32_t bp__wi(bp__wt_t wt, uint64_t h)
+static inline const bp_wslot_t *bp__wslot(bp__wt_t wt, uint64_t h)
 {
     uint64_t fi = h & wt.fmask;
     uint64_t in = (wt.filt[fi >> 6] >> (fi & 63)) & 1;
     size_t j = (size_t)(h >> wt.shift);
     uintptr_t z = (uintptr_t)&bp__noslot;
-    const bp_hslot_t *e = (const bp_hslot_t *)(z + (((uintptr_t)(wt.tab + j) - z) & (uintptr_t)-in));
+    const bp_wslot_t *e = (const bp_wslot_t *)(z + (((uintptr_t)(wt.tab + j) - z) & (uintptr_t)-in));
     uint64_t k = e->key;
     /* (the empty asm keeps the compiler from testing k == h and k == 0
      * with a branch each) */
@@ -315,15 +316,21 @@ static inline uint32_t bp__wi(bp__wt_t wt, uint64_t h)
     __asm__("" : "+r"(other));
     if (__builtin_expect(other & used, 0))
         return bp__wi_probe(wt.tab, wt.shift, h, j);
-    return e->val;
+    return e;
+}
+
+/* The index of the word hash h in the word table, or UINT32_MAX. */
+static inline uint32_t bp__wi(bp__wt_t wt, uint64_t h)
+{
+    return bp__wslot(wt, h)->val;
 }
 
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
  * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
  * or BP_TF_LOWER by the first letter, BP_TF_CAPS); its wi looked up in
- * the word table (wt). */
-static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
-                                   bp__wt_t wt)
+ * the word table (wt).  Returns the word's languages (0 when unknown). */
+static inline uint32_t bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
+                                       bp__wt_t wt)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -333,7 +340,9 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->end = (uint32_t)(p + n);
     tk->h = h;
     tk->flags = f;
-    tk->wi = bp__wi(wt, h);
+    const bp_wslot_t *e = bp__wslot(wt, h);
+    tk->wi = e->val;
+    return e->langs;
 }
 
 /* The flags of a word of n ASCII letters whose first ncap letters are
@@ -394,16 +403,29 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
+/* Eight 16-bit lanes. */
+typedef uint16_t bp__v8 __attribute__((vector_size(16)));
+
+/* Word wi's language lanes (its row of lex->langrows, row 0 zero for
+ * UINT32_MAX), languages 0-7 and 8-15. */
+static inline void bp__lang_row(const bp_lex_t *lex, uint32_t wi, bp__v8 *lo, bp__v8 *hi)
+{
+    const uint64_t *r = lex->langrows + 4 * (size_t)(uint32_t)(wi + 1);
+    memcpy(lo, r, sizeof *lo);
+    memcpy(hi, r + 2, sizeof *hi);
+}
+
 /* Add the language lanes of the known words among toks[from, to) into
- * acc[0..3] (lex->langq == 4); bp__tokenize_text takes those after the
+ * lo, hi (lex->langq == 4); bp__tokenize_text takes those after the
  * first BP_LANG_TOKENS out again at the end. */
 static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
-                                uint64_t *acc)
+                                bp__v8 *lo, bp__v8 *hi)
 {
     for (size_t j = from; j < to; j++) {
-        const uint64_t *r = lex->langrows + 4 * (size_t)(uint32_t)(toks[j].wi + 1);
-        for (int q = 0; q < 4; q++)
-            acc[q] += r[q];
+        bp__v8 a, b;
+        bp__lang_row(lex, toks[j].wi, &a, &b);
+        *lo += a;
+        *hi += b;
     }
 }
 
@@ -416,9 +438,12 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
 {
     /* an empty word table (before bp_lex_index): an empty filter */
     static const uint64_t nofilt[1] = {0};
-    uint64_t acc[4] = {0, 0, 0, 0}; /* the slow paths' language sums */
-    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* the hot path's (never address-taken) */
-    const uint64_t *lanes = lex->langrows; /* (count: not NULL) */
+    /* the language counts, 16-bit lanes taken modulo 2^16 each: those of
+     * languages 0-7 and 8-15; bit l of a word's languages adds 1 to lane
+     * l (the lane's bit, compared, gives -1) */
+    bp__v8 llo = {0}, lhi = {0};
+    const bp__v8 blo = {1, 2, 4, 8, 16, 32, 64, 128};
+    const bp__v8 bhi = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
     bp__wt_t wt = {lex->wtab, nofilt, 63, 63};
     if (lex->wtab != NULL) {
         wt.filt = lex->wfilt;
@@ -467,15 +492,19 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 if (n > 16 || (size_t)__builtin_ctzll(notL >> k) != n)
                     break;
                 size_t p = base + k;
-                uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
-                                             : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out, s, p, n, f, wt);
-                if (count) { /* (an unknown word adds row 0: zeros) */
-                    const uint64_t *q = lanes + 4 * (size_t)(uint32_t)(out->wi + 1);
-                    a0 += q[0];
-                    a1 += q[1];
-                    a2 += q[2];
-                    a3 += q[3];
+                /* the flags with no branch on the case of the first
+                 * letter (unpredictable): BP_TF_LOWER (16) or BP_TF_UPPER
+                 * (1); BP_TF_CAPS only when the first two letters are
+                 * capitals (rare; then n >= 2) */
+                uint64_t uk = ~notU >> k;
+                uint32_t f = BP_TF_ALPHA | ((uint32_t)BP_TF_LOWER >> (4 * (uint32_t)(uk & 1)));
+                if (__builtin_expect((uk & 3) == 3, 0) && (size_t)__builtin_ctzll((notU >> k) | top) >= n)
+                    f |= BP_TF_CAPS;
+                uint32_t lg = bp__letters_tok(out, s, p, n, f, wt);
+                if (count) { /* (an unknown word adds zeros) */
+                    bp__v8 m = (bp__v8){0} + (uint16_t)lg;
+                    llo -= (bp__v8)((m & blo) == blo);
+                    lhi -= (bp__v8)((m & bhi) == bhi);
                 }
                 out++;
                 S &= S - 1;
@@ -500,7 +529,7 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                     return -1;
             }
             if (count)
-                bp__lang_add(lex, t->v, n0, t->n, acc);
+                bp__lang_add(lex, t->v, n0, t->n, &llo, &lhi);
         }
         if (kx < 64) {
             /* the run reaching the next chunk: its r bytes here, then the
@@ -519,13 +548,11 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
                 size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
                 bp_tok_t *tk = &t->v[t->n++];
-                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), wt);
-                if (count) { /* (an unknown word adds row 0: zeros) */
-                    const uint64_t *q = lanes + 4 * (size_t)(uint32_t)(tk->wi + 1);
-                    a0 += q[0];
-                    a1 += q[1];
-                    a2 += q[2];
-                    a3 += q[3];
+                uint32_t lg = bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), wt);
+                if (count) { /* (an unknown word adds zeros) */
+                    bp__v8 m = (bp__v8){0} + (uint16_t)lg;
+                    llo -= (bp__v8)((m & blo) == blo);
+                    lhi -= (bp__v8)((m & bhi) == bhi);
                 }
                 continue;
             } else {
@@ -541,23 +568,23 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                     return -1;
             }
             if (count)
-                bp__lang_add(lex, t->v, n0, t->n, acc);
+                bp__lang_add(lex, t->v, n0, t->n, &llo, &lhi);
         }
     }
     if (count) {
-        acc[0] += a0;
-        acc[1] += a1;
-        acc[2] += a2;
-        acc[3] += a3;
         /* every known word was added: take those after the first
-         * BP_LANG_TOKENS out again (exact: the sums are taken modulo 2^64
-         * as whole words, so a carry between lanes in the additions is
-         * undone by the subtractions) */
+         * BP_LANG_TOKENS out again (exact: each lane is taken modulo
+         * 2^16, and what is left, a count of at most BP_LANG_TOKENS
+         * words, is below 2^16) */
         for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
-            const uint64_t *r = lanes + 4 * (size_t)(uint32_t)(t->v[j].wi + 1);
-            for (int l = 0; l < 4; l++)
-                acc[l] -= r[l];
+            bp__v8 a, b;
+            bp__lang_row(lex, t->v[j].wi, &a, &b);
+            llo -= a;
+            lhi -= b;
         }
+        uint64_t acc[4];
+        memcpy(acc, &llo, sizeof llo);
+        memcpy(acc + 2, &lhi, sizeof lhi);
         for (int l = 0; l < 4; l++)
             lang4[l] += acc[l];
     }
@@ -1487,6 +1514,7 @@ int bp_lex_index(bp_lex_t *lex)
     for (size_t j = 0; j < cap; j++) {
         lex->wtab[j].key = 0;
         lex->wtab[j].val = UINT32_MAX;
+        lex->wtab[j].langs = 0;
     }
     for (size_t i = 0; i < lex->words.cap; i++) {
         uint64_t k = lex->words.e[i].key;
@@ -1495,7 +1523,9 @@ int bp_lex_index(bp_lex_t *lex)
         size_t j = (size_t)(k >> lex->wtab_shift);
         while (lex->wtab[j].key != 0)
             j = (j + 1) & (cap - 1);
-        lex->wtab[j] = lex->words.e[i];
+        lex->wtab[j].key = k;
+        lex->wtab[j].val = lex->words.e[i].val;
+        lex->wtab[j].langs = 0;
     }
     /* the filter: 4 bits per slot, a key's bit by its low bits (the slot
      * is by the high ones) */
@@ -1522,6 +1552,15 @@ int bp_lex_index(bp_lex_t *lex)
             return -1;
         if (lex->langlanes != NULL)
             memcpy(lex->langrows + 4, lex->langlanes, 4 * nw * sizeof *lex->langrows);
+        /* and each slot's languages: the lanes that are not 0 */
+        for (size_t j = 0; j < cap; j++) {
+            if (lex->wtab[j].key == 0)
+                continue;
+            const uint64_t *r = lex->langrows + 4 * ((size_t)lex->wtab[j].val + 1);
+            for (unsigned l = 0; l < 16; l++)
+                if ((r[l / 4] >> (16 * (l % 4))) & 0xFFFF)
+                    lex->wtab[j].langs |= 1u << l;
+        }
     }
     return 0;
 }

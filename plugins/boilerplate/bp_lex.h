@@ -142,16 +142,27 @@ typedef struct bp_ent {
     uint8_t anchored;  /* line/prefix: only at the first word */
 } bp_ent_t;
 
+/* A slot of the tokenizer's word table: a word hash, its index in winfo
+ * and, with at most 16 languages, its stop-word languages (bit l:
+ * language l). */
+typedef struct bp_wslot {
+    uint64_t key;
+    uint32_t val;
+    uint32_t langs;
+} bp_wslot_t;
+
 typedef struct bp_lex {
     bp_map_t words;     /* word hash -> index in winfo */
     bp_winfo_t *winfo;
     size_t nwinfo, capwinfo;
-    /* the tokenizer's copy of words (bp_lex_finish): at most one slot in
+    /* the tokenizer's copy of words (bp_lex_index): at most one slot in
      * 8 used, a key's slot given by its top 64 - wtab_shift bits (the low
      * ones index words), empty slots holding UINT32_MAX, so that a
      * look-up is nearly always one load and no branch that depends on
-     * whether the word is known */
-    bp_hslot_t *wtab;
+     * whether the word is known; each slot also holds the word's
+     * languages from langlanes (langq == 4), which the language counts
+     * need, so known words touch no other array for them */
+    struct bp_wslot *wtab;
     unsigned wtab_shift;
     /* and a filter of its keys: 4 bits per slot, bit key & wfilt_mask
      * set for every key, so that most unknown words are told without
