@@ -309,12 +309,10 @@ static inline const bp_wslot_t *bp__wslot(bp__wt_t wt, uint64_t h)
     size_t j = (size_t)(h >> wt.shift);
     uintptr_t z = (uintptr_t)&bp__noslot;
     const bp_wslot_t *e = (const bp_wslot_t *)(z + (((uintptr_t)(wt.tab + j) - z) & (uintptr_t)-in));
-    uint64_t k = e->key;
-    /* (the empty asm keeps the compiler from testing k == h and k == 0
-     * with a branch each) */
-    uint32_t other = k != h, used = k != 0;
-    __asm__("" : "+r"(other));
-    if (__builtin_expect(other & used, 0))
+    uint64_t k = e->key, x = k ^ h;
+    /* min(k ^ h, k) is 0 when and only when k == h or k == 0: one test
+     * (a conditional move, no branch each) */
+    if (__builtin_expect((x < k ? x : k) != 0, 0))
         return bp__wi_probe(wt.tab, wt.shift, h, j);
     return e;
 }
