@@ -404,13 +404,23 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
 /* Eight 16-bit lanes. */
 typedef uint16_t bp__v8 __attribute__((vector_size(16)));
 
-/* Word wi's language lanes (its row of lex->langrows, row 0 zero for
- * UINT32_MAX), languages 0-7 and 8-15. */
+/* The language lanes of languages lg (bit l: language l < 16): lane l of
+ * languages 0-7 (lo) and 8-15 (hi) is 1 when bit l is set (a lane's bit,
+ * compared, gives -1: the lanes are subtracted). */
+static inline void bp__lang_lanes(uint32_t lg, bp__v8 *lo, bp__v8 *hi)
+{
+    const bp__v8 blo = {1, 2, 4, 8, 16, 32, 64, 128};
+    const bp__v8 bhi = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+    bp__v8 m = (bp__v8){0} + (uint16_t)lg;
+    *lo = (bp__v8)((m & blo) == blo);
+    *hi = (bp__v8)((m & bhi) == bhi);
+}
+
+/* Word wi's language lanes (lex->wlangs; none for UINT32_MAX), as
+ * bp__lang_lanes. */
 static inline void bp__lang_row(const bp_lex_t *lex, uint32_t wi, bp__v8 *lo, bp__v8 *hi)
 {
-    const uint64_t *r = lex->langrows + 4 * (size_t)(uint32_t)(wi + 1);
-    memcpy(lo, r, sizeof *lo);
-    memcpy(hi, r + 2, sizeof *hi);
+    bp__lang_lanes(lex->wlangs[(uint32_t)(wi + 1)], lo, hi);
 }
 
 /* Add the language lanes of the known words among toks[from, to) into
@@ -422,8 +432,8 @@ static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_
     for (size_t j = from; j < to; j++) {
         bp__v8 a, b;
         bp__lang_row(lex, toks[j].wi, &a, &b);
-        *lo += a;
-        *hi += b;
+        *lo -= a;
+        *hi -= b;
     }
 }
 
@@ -437,11 +447,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
     /* an empty word table (before bp_lex_index): an empty filter */
     static const uint64_t nofilt[1] = {0};
     /* the language counts, 16-bit lanes taken modulo 2^16 each: those of
-     * languages 0-7 and 8-15; bit l of a word's languages adds 1 to lane
-     * l (the lane's bit, compared, gives -1) */
+     * languages 0-7 and 8-15 (bp__lang_lanes) */
     bp__v8 llo = {0}, lhi = {0};
-    const bp__v8 blo = {1, 2, 4, 8, 16, 32, 64, 128};
-    const bp__v8 bhi = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
     bp__wt_t wt = {lex->wtab, nofilt, 63, 63};
     if (lex->wtab != NULL) {
         wt.filt = lex->wfilt;
@@ -500,9 +507,10 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                     f |= BP_TF_CAPS;
                 uint32_t lg = bp__letters_tok(out, s, p, n, f, wt);
                 if (count) { /* (an unknown word adds zeros) */
-                    bp__v8 m = (bp__v8){0} + (uint16_t)lg;
-                    llo -= (bp__v8)((m & blo) == blo);
-                    lhi -= (bp__v8)((m & bhi) == bhi);
+                    bp__v8 a, b;
+                    bp__lang_lanes(lg, &a, &b);
+                    llo -= a;
+                    lhi -= b;
                 }
                 out++;
                 S &= S - 1;
@@ -548,9 +556,10 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 bp_tok_t *tk = &t->v[t->n++];
                 uint32_t lg = bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), wt);
                 if (count) { /* (an unknown word adds zeros) */
-                    bp__v8 m = (bp__v8){0} + (uint16_t)lg;
-                    llo -= (bp__v8)((m & blo) == blo);
-                    lhi -= (bp__v8)((m & bhi) == bhi);
+                    bp__v8 a, b;
+                    bp__lang_lanes(lg, &a, &b);
+                    llo -= a;
+                    lhi -= b;
                 }
                 continue;
             } else {
@@ -577,8 +586,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
         for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
             bp__v8 a, b;
             bp__lang_row(lex, t->v[j].wi, &a, &b);
-            llo -= a;
-            lhi -= b;
+            llo += a;
+            lhi += b;
         }
         uint64_t acc[4];
         memcpy(acc, &llo, sizeof llo);
@@ -597,7 +606,7 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
 int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t,
                            uint64_t *lang4)
 {
-    if (lex->langrows == NULL) /* (langq != 4, or no bp_lex_index) */
+    if (lex->wlangs == NULL) /* (langq != 4, or no bp_lex_index) */
         return bp__tokenize_text(s, sc, lex, t, NULL, 0);
     return bp__tokenize_text(s, sc, lex, t, lang4, 1);
 }
@@ -1261,7 +1270,7 @@ void bp_lex_free(bp_lex_t *lex)
     bp_map_free(&lex->words);
     free(lex->wtab);
     free(lex->wfilt);
-    free(lex->langrows);
+    free(lex->wlangs);
     free(lex->winfo);
     free(lex->nfloat_n);
     free(lex->langlanes);
@@ -1537,28 +1546,25 @@ int bp_lex_index(bp_lex_t *lex)
         if (k != 0)
             lex->wfilt[(k & lex->wfilt_mask) >> 6] |= UINT64_C(1) << (k & 63);
     }
-    /* the language lanes a row further on, row 0 zero */
-    free(lex->langrows);
-    lex->langrows = NULL;
+    /* each word's languages (the lanes of langlanes that are not 0) a
+     * word further on, wlangs[0] zero, and in its slot */
+    free(lex->wlangs);
+    lex->wlangs = NULL;
     if (lex->langq == 4) {
-        size_t nw = 0; /* rows for every value in words */
+        size_t nw = 0; /* every value in words */
         for (size_t i = 0; i < lex->words.cap; i++)
             if (lex->words.e[i].key != 0 && lex->words.e[i].val >= nw)
                 nw = (size_t)lex->words.e[i].val + 1;
-        lex->langrows = calloc(4 * (nw + 1), sizeof *lex->langrows);
-        if (lex->langrows == NULL)
+        lex->wlangs = calloc(nw + 1, sizeof *lex->wlangs);
+        if (lex->wlangs == NULL)
             return -1;
-        if (lex->langlanes != NULL)
-            memcpy(lex->langrows + 4, lex->langlanes, 4 * nw * sizeof *lex->langrows);
-        /* and each slot's languages: the lanes that are not 0 */
-        for (size_t j = 0; j < cap; j++) {
-            if (lex->wtab[j].key == 0)
-                continue;
-            const uint64_t *r = lex->langrows + 4 * ((size_t)lex->wtab[j].val + 1);
+        for (size_t i = 0; i < nw && lex->langlanes != NULL; i++)
             for (unsigned l = 0; l < 16; l++)
-                if ((r[l / 4] >> (16 * (l % 4))) & 0xFFFF)
-                    lex->wtab[j].langs |= 1u << l;
-        }
+                if ((lex->langlanes[4 * i + l / 4] >> (16 * (l % 4))) & 0xFFFF)
+                    lex->wlangs[i + 1] |= (uint16_t)(1u << l);
+        for (size_t j = 0; j < cap; j++)
+            if (lex->wtab[j].key != 0)
+                lex->wtab[j].langs = lex->wlangs[(size_t)lex->wtab[j].val + 1];
     }
     return 0;
 }

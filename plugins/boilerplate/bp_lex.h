@@ -183,10 +183,10 @@ typedef struct bp_lex {
      * over a text's first tokens are langq additions per known word */
     uint64_t *langlanes;
     size_t langq;
-    /* with langq == 4, the same a row further on, row 0 zero
-     * (bp_lex_index): word wi's lanes at langrows[4 * (uint32_t)(wi + 1)],
-     * so that an unknown word (wi == UINT32_MAX) adds zeros, no branch */
-    uint64_t *langrows;
+    /* with langq == 4, word wi's languages (bit l: language l) at
+     * wlangs[(uint32_t)(wi + 1)], wlangs[0] zero (bp_lex_index), so that
+     * an unknown word (wi == UINT32_MAX) adds nothing, with no branch */
+    uint16_t *wlangs;
     /* word i's langs | (uint64_t)cue_kinds << 32 at wlc[i + 1], wlc[0]
      * zero (bp_lex_finish): what a block's features read per token, at
      * wlc[(uint32_t)(wi + 1)], known or not */
@@ -237,7 +237,7 @@ typedef struct bp_lex {
 /* Call once after loading every phrase file.  Returns 0 or -1 (no
  * memory). */
 int bp_lex_finish(bp_lex_t *lex);
-/* The tokenizer's tables from words and langlanes (wtab, langrows): the
+/* The tokenizer's tables from words and langlanes (wtab, wfilt, wlangs): the
  * last step of bp_lex_finish.  Returns 0 or -1 (no memory). */
 int bp_lex_index(bp_lex_t *lex);
 
