@@ -270,25 +270,65 @@ static const uint64_t bp__wmask[17][2] = {
 #undef BP__WM
 };
 
-/* The index of the word hash h in a word table's slots (mask: their count
- * - 1, at least one slot empty), or UINT32_MAX: bp_map_get, inlined. */
-static inline uint32_t bp__wi(const bp_hslot_t *e, size_t mask, uint64_t h)
+/* The tokenizer's view of the word table (bp__tokenize_text). */
+typedef struct bp__wt {
+    const bp_wslot_t *tab; /* lex->wtab */
+    const uint64_t *filt;  /* lex->wfilt */
+    uint64_t fmask;        /* lex->wfilt_mask */
+    unsigned shift;        /* lex->wtab_shift */
+} bp__wt_t;
+
+/* An empty slot: where unknown words look. */
+static const bp_wslot_t bp__noslot = {0, UINT32_MAX, 0};
+
+/* The rest of a look-up in lex->wtab (bp__wi) whose first slot j holds
+ * another word: linear probing, out of line. */
+__attribute__((noinline)) static const bp_wslot_t *bp__wi_probe(const bp_wslot_t *e, unsigned shift,
+                                                               uint64_t h, size_t j)
 {
-    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+    size_t mask = ~(size_t)0 >> shift;
+    for (j = (j + 1) & mask;; j = (j + 1) & mask) {
         uint64_t k = e[j].key;
-        if (k == h)
-            return e[j].val;
-        if (k == 0)
-            return UINT32_MAX;
+        if (k == h || k == 0)
+            return &e[j]; /* an empty slot's value is UINT32_MAX */
     }
+}
+
+/* The slot of the word hash h in the word table, or an empty one (its
+ * val: the word's index, or UINT32_MAX; langs: its languages).  A word
+ * whose bit in the filter is clear is unknown: it reads bp__noslot (in
+ * cache) instead of its slot, chosen with no branch; a known word (or 1
+ * in 40 unknown ones) reads its slot, which the sparse table nearly
+ * always makes the first, holding h or empty; an empty slot's value is
+ * UINT32_MAX.  So the one branch is taken only on a collision, and the
+ * table's lines are touched only by known words. */
+static inline const bp_wslot_t *bp__wslot(bp__wt_t wt, uint64_t h)
+{
+    uint64_t fi = h & wt.fmask;
+    uint64_t in = (wt.filt[fi >> 6] >> (fi & 63)) & 1;
+    size_t j = (size_t)(h >> wt.shift);
+    uintptr_t z = (uintptr_t)&bp__noslot;
+    const bp_wslot_t *e = (const bp_wslot_t *)(z + (((uintptr_t)(wt.tab + j) - z) & (uintptr_t)-in));
+    uint64_t k = e->key, x = k ^ h;
+    /* min(k ^ h, k) is 0 when and only when k == h or k == 0: one test
+     * (a conditional move, no branch each) */
+    if (__builtin_expect((x < k ? x : k) != 0, 0))
+        return bp__wi_probe(wt.tab, wt.shift, h, j);
+    return e;
+}
+
+/* The index of the word hash h in the word table, or UINT32_MAX. */
+static inline uint32_t bp__wi(bp__wt_t wt, uint64_t h)
+{
+    return bp__wslot(wt, h)->val;
 }
 
 /* The token bp_tokenize_in makes of a word of n (1-16) ASCII letters at
  * s[p] (16 bytes readable there); f: its flags (BP_TF_ALPHA, BP_TF_UPPER
  * or BP_TF_LOWER by the first letter, BP_TF_CAPS); its wi looked up in
- * the word table's slots e (mask + 1 of them). */
-static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
-                                   const bp_hslot_t *e, size_t mask)
+ * the word table (wt).  Returns the word's languages (0 when unknown). */
+static inline uint32_t bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t n, uint32_t f,
+                                       bp__wt_t wt)
 {
     const uint64_t lower = UINT64_C(0x2020202020202020);
     uint64_t w1 = (bp_load_le64(s + p) | lower) & bp__wmask[n][0];
@@ -298,7 +338,9 @@ static inline void bp__letters_tok(bp_tok_t *tk, const char *s, size_t p, size_t
     tk->end = (uint32_t)(p + n);
     tk->h = h;
     tk->flags = f;
-    tk->wi = bp__wi(e, mask, h);
+    const bp_wslot_t *e = bp__wslot(wt, h);
+    tk->wi = e->val;
+    return e->langs;
 }
 
 /* The flags of a word of n ASCII letters whose first ncap letters are
@@ -331,7 +373,7 @@ static inline uint32_t bp__alnum_flags(size_t n, uint64_t lm, uint64_t um)
  * the hot loop. */
 __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, size_t e, size_t len,
                                                    const bp_lex_t *lex, bp_toks_t *t,
-                                                   const bp_hslot_t *slots, size_t smask)
+                                                   bp__wt_t wt)
 {
     if (e > len)
         e = len;
@@ -355,21 +397,43 @@ __attribute__((noinline)) static int bp__run_general(const char *s, size_t p, si
     if (a < e && bp_tokenize_in(s, a, e, len, lex, t) != 0)
         return -1;
     for (size_t j = n0; j < t->n; j++)
-        t->v[j].wi = bp__wi(slots, smask, t->v[j].h);
+        t->v[j].wi = bp__wi(wt, t->v[j].h);
     return t->cap - t->n < 32 ? bp_grow(&t->v, &t->cap, t->n + 32, sizeof *t->v) : 0;
 }
 
+/* Eight 16-bit lanes. */
+typedef uint16_t bp__v8 __attribute__((vector_size(16)));
+
+/* The language lanes of languages lg (bit l: language l < 16): lane l of
+ * languages 0-7 (lo) and 8-15 (hi) is 1 when bit l is set (a lane's bit,
+ * compared, gives -1: the lanes are subtracted). */
+static inline void bp__lang_lanes(uint32_t lg, bp__v8 *lo, bp__v8 *hi)
+{
+    const bp__v8 blo = {1, 2, 4, 8, 16, 32, 64, 128};
+    const bp__v8 bhi = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+    bp__v8 m = (bp__v8){0} + (uint16_t)lg;
+    *lo = (bp__v8)((m & blo) == blo);
+    *hi = (bp__v8)((m & bhi) == bhi);
+}
+
+/* Word wi's language lanes (lex->wlangs; none for UINT32_MAX), as
+ * bp__lang_lanes. */
+static inline void bp__lang_row(const bp_lex_t *lex, uint32_t wi, bp__v8 *lo, bp__v8 *hi)
+{
+    bp__lang_lanes(lex->wlangs[(uint32_t)(wi + 1)], lo, hi);
+}
+
 /* Add the language lanes of the known words among toks[from, to) into
- * acc[0..3] (lex->langq == 4); bp__tokenize_text takes those after the
+ * lo, hi (lex->langq == 4); bp__tokenize_text takes those after the
  * first BP_LANG_TOKENS out again at the end. */
 static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
-                                uint64_t *acc)
+                                bp__v8 *lo, bp__v8 *hi)
 {
     for (size_t j = from; j < to; j++) {
-        uint32_t v = toks[j].wi;
-        if (v != UINT32_MAX)
-            for (int q = 0; q < 4; q++)
-                acc[q] += lex->langlanes[4 * (size_t)v + q];
+        bp__v8 a, b;
+        bp__lang_row(lex, toks[j].wi, &a, &b);
+        *lo -= a;
+        *hi -= b;
     }
 }
 
@@ -380,12 +444,17 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                                                                  const bp_lex_t *lex, bp_toks_t *t,
                                                                  uint64_t *lang4, const int count)
 {
-    static const bp_hslot_t noslot[1]; /* an empty word table */
-    uint64_t acc[4] = {0, 0, 0, 0}; /* the slow paths' language sums */
-    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* the hot path's (never address-taken) */
-    const uint64_t *lanes = lex->langlanes;
-    const bp_hslot_t *slots = lex->words.cap ? lex->words.e : noslot;
-    size_t smask = lex->words.cap ? lex->words.cap - 1 : 0;
+    /* an empty word table (before bp_lex_index): an empty filter */
+    static const uint64_t nofilt[1] = {0};
+    /* the language counts, 16-bit lanes taken modulo 2^16 each: those of
+     * languages 0-7 and 8-15 (bp__lang_lanes) */
+    bp__v8 llo = {0}, lhi = {0};
+    bp__wt_t wt = {lex->wtab, nofilt, 63, 63};
+    if (lex->wtab != NULL) {
+        wt.filt = lex->wfilt;
+        wt.fmask = lex->wfilt_mask;
+        wt.shift = lex->wtab_shift;
+    }
     size_t len = sc->len;
     size_t nchunks = (len + 63) >> 6;
     uint64_t prev_top = 0; /* the last byte of the previous chunk may be in a word */
@@ -428,15 +497,20 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 if (n > 16 || (size_t)__builtin_ctzll(notL >> k) != n)
                     break;
                 size_t p = base + k;
-                uint32_t f = (notU >> k) & 1 ? BP_TF_ALPHA | BP_TF_LOWER
-                                             : bp__letters_flags(n, (size_t)__builtin_ctzll((notU >> k) | top));
-                bp__letters_tok(out, s, p, n, f, slots, smask);
-                if (count && out->wi != UINT32_MAX) {
-                    const uint64_t *q = lanes + 4 * (size_t)out->wi;
-                    a0 += q[0];
-                    a1 += q[1];
-                    a2 += q[2];
-                    a3 += q[3];
+                /* the flags with no branch on the case of the first
+                 * letter (unpredictable): BP_TF_LOWER (16) or BP_TF_UPPER
+                 * (1); BP_TF_CAPS only when the first two letters are
+                 * capitals (rare; then n >= 2) */
+                uint64_t uk = ~notU >> k;
+                uint32_t f = BP_TF_ALPHA | ((uint32_t)BP_TF_LOWER >> (4 * (uint32_t)(uk & 1)));
+                if (__builtin_expect((uk & 3) == 3, 0) && (size_t)__builtin_ctzll((notU >> k) | top) >= n)
+                    f |= BP_TF_CAPS;
+                uint32_t lg = bp__letters_tok(out, s, p, n, f, wt);
+                if (count) { /* (an unknown word adds zeros) */
+                    bp__v8 a, b;
+                    bp__lang_lanes(lg, &a, &b);
+                    llo -= a;
+                    lhi -= b;
                 }
                 out++;
                 S &= S - 1;
@@ -453,15 +527,15 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
              * the letter and capital masks */
             if (n <= 16 && len - p >= 16 && (size_t)__builtin_ctzll((~w[BP_SC_ALNUM] >> k) | top) >= n) {
                 bp__letters_tok(&t->v[t->n++], s, p, n, bp__alnum_flags(n, w[BP_SC_LETTER] >> k, ~notU >> k),
-                                slots, smask);
+                                wt);
             } else {
                 /* digits, '_', non-ASCII characters, long words, the last
                  * bytes of the text: the general tokenizer on the run */
-                if (bp__run_general(s, p, e, len, lex, t, slots, smask) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, wt) != 0)
                     return -1;
             }
             if (count)
-                bp__lang_add(lex, t->v, n0, t->n, acc);
+                bp__lang_add(lex, t->v, n0, t->n, &llo, &lhi);
         }
         if (kx < 64) {
             /* the run reaching the next chunk: its r bytes here, then the
@@ -480,13 +554,12 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 uint64_t u = notU >> k, un = ~wn[BP_SC_UPPER];
                 size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
                 bp_tok_t *tk = &t->v[t->n++];
-                bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), slots, smask);
-                if (count && tk->wi != UINT32_MAX) {
-                    const uint64_t *q = lanes + 4 * (size_t)tk->wi;
-                    a0 += q[0];
-                    a1 += q[1];
-                    a2 += q[2];
-                    a3 += q[3];
+                uint32_t lg = bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), wt);
+                if (count) { /* (an unknown word adds zeros) */
+                    bp__v8 a, b;
+                    bp__lang_lanes(lg, &a, &b);
+                    llo -= a;
+                    lhi -= b;
                 }
                 continue;
             } else {
@@ -498,28 +571,27 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                         n = 0;
                     }
                 }
-                if (bp__run_general(s, p, e, len, lex, t, slots, smask) != 0)
+                if (bp__run_general(s, p, e, len, lex, t, wt) != 0)
                     return -1;
             }
             if (count)
-                bp__lang_add(lex, t->v, n0, t->n, acc);
+                bp__lang_add(lex, t->v, n0, t->n, &llo, &lhi);
         }
     }
     if (count) {
-        acc[0] += a0;
-        acc[1] += a1;
-        acc[2] += a2;
-        acc[3] += a3;
         /* every known word was added: take those after the first
-         * BP_LANG_TOKENS out again (exact: the sums are taken modulo 2^64
-         * as whole words, so a carry between lanes in the additions is
-         * undone by the subtractions) */
+         * BP_LANG_TOKENS out again (exact: each lane is taken modulo
+         * 2^16, and what is left, a count of at most BP_LANG_TOKENS
+         * words, is below 2^16) */
         for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
-            uint32_t v = t->v[j].wi;
-            if (v != UINT32_MAX)
-                for (int l = 0; l < 4; l++)
-                    acc[l] -= lanes[4 * (size_t)v + l];
+            bp__v8 a, b;
+            bp__lang_row(lex, t->v[j].wi, &a, &b);
+            llo += a;
+            lhi += b;
         }
+        uint64_t acc[4];
+        memcpy(acc, &llo, sizeof llo);
+        memcpy(acc + 2, &lhi, sizeof lhi);
         for (int l = 0; l < 4; l++)
             lang4[l] += acc[l];
     }
@@ -534,6 +606,8 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp
 int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const bp_lex_t *lex, bp_toks_t *t,
                            uint64_t *lang4)
 {
+    if (lex->wlangs == NULL) /* (langq != 4, or no bp_lex_index) */
+        return bp__tokenize_text(s, sc, lex, t, NULL, 0);
     return bp__tokenize_text(s, sc, lex, t, lang4, 1);
 }
 
@@ -1194,6 +1268,9 @@ void bp_lex_free(bp_lex_t *lex)
             fprintf(stderr, "tries %8lu %s\n", bp_prof_tries[i], lex->pats[i].src);
 #endif
     bp_map_free(&lex->words);
+    free(lex->wtab);
+    free(lex->wfilt);
+    free(lex->wlangs);
     free(lex->winfo);
     free(lex->nfloat_n);
     free(lex->langlanes);
@@ -1429,6 +1506,69 @@ static int bp__cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int bp_lex_index(bp_lex_t *lex)
+{
+    /* the word table: 8 slots or more per word */
+    unsigned bits = 4;
+    while (bits < 40 && ((size_t)1 << bits) < 8 * lex->words.n)
+        bits++;
+    size_t cap = (size_t)1 << bits;
+    free(lex->wtab);
+    lex->wtab = malloc(cap * sizeof *lex->wtab);
+    if (lex->wtab == NULL)
+        return -1;
+    lex->wtab_shift = 64 - bits;
+    for (size_t j = 0; j < cap; j++) {
+        lex->wtab[j].key = 0;
+        lex->wtab[j].val = UINT32_MAX;
+        lex->wtab[j].langs = 0;
+    }
+    for (size_t i = 0; i < lex->words.cap; i++) {
+        uint64_t k = lex->words.e[i].key;
+        if (k == 0)
+            continue;
+        size_t j = (size_t)(k >> lex->wtab_shift);
+        while (lex->wtab[j].key != 0)
+            j = (j + 1) & (cap - 1);
+        lex->wtab[j].key = k;
+        lex->wtab[j].val = lex->words.e[i].val;
+        lex->wtab[j].langs = 0;
+    }
+    /* the filter: 4 bits per slot, a key's bit by its low bits (the slot
+     * is by the high ones) */
+    free(lex->wfilt);
+    lex->wfilt_mask = 4 * cap - 1;
+    lex->wfilt = calloc(4 * cap / 64, sizeof *lex->wfilt);
+    if (lex->wfilt == NULL)
+        return -1;
+    for (size_t i = 0; i < lex->words.cap; i++) {
+        uint64_t k = lex->words.e[i].key;
+        if (k != 0)
+            lex->wfilt[(k & lex->wfilt_mask) >> 6] |= UINT64_C(1) << (k & 63);
+    }
+    /* each word's languages (the lanes of langlanes that are not 0) a
+     * word further on, wlangs[0] zero, and in its slot */
+    free(lex->wlangs);
+    lex->wlangs = NULL;
+    if (lex->langq == 4) {
+        size_t nw = 0; /* every value in words */
+        for (size_t i = 0; i < lex->words.cap; i++)
+            if (lex->words.e[i].key != 0 && lex->words.e[i].val >= nw)
+                nw = (size_t)lex->words.e[i].val + 1;
+        lex->wlangs = calloc(nw + 1, sizeof *lex->wlangs);
+        if (lex->wlangs == NULL)
+            return -1;
+        for (size_t i = 0; i < nw && lex->langlanes != NULL; i++)
+            for (unsigned l = 0; l < 16; l++)
+                if ((lex->langlanes[4 * i + l / 4] >> (16 * (l % 4))) & 0xFFFF)
+                    lex->wlangs[i + 1] |= (uint16_t)(1u << l);
+        for (size_t j = 0; j < cap; j++)
+            if (lex->wtab[j].key != 0)
+                lex->wtab[j].langs = lex->wlangs[(size_t)lex->wtab[j].val + 1];
+    }
+    return 0;
+}
+
 int bp_lex_finish(bp_lex_t *lex)
 {
     lex->anchor_maxw = 0;
@@ -1521,7 +1661,8 @@ int bp_lex_finish(bp_lex_t *lex)
     if (lex->wlc == NULL)
         return -1;
     for (size_t i = 0; i < lex->nwinfo; i++)
-        lex->wlc[i] = lex->winfo[i].langs | (uint64_t)lex->winfo[i].cue_kinds << 32;
+        lex->wlc[i + 1] = lex->winfo[i].langs | (uint64_t)lex->winfo[i].cue_kinds << 32;
+    lex->wlc[0] = 0;
     for (size_t i = 0; i < lex->nwinfo; i++)
         for (uint32_t m = lex->winfo[i].langs; m; m &= m - 1) {
             unsigned l = (unsigned)__builtin_ctz(m);
@@ -1557,7 +1698,7 @@ int bp_lex_finish(bp_lex_t *lex)
             k--;
         lex->nfloat_n[n] = k;
     }
-    return 0;
+    return bp_lex_index(lex);
 }
 
 /* The patterns of the bigram whose key is bk (its chain), at toks[ti]. */

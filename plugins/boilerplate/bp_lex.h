@@ -78,7 +78,8 @@ int bp_tokenize_text(const char *s, const bp_scan_t *sc, const struct bp_lex *le
 #define BP_LANG_TOKENS 4000
 /* bp_tokenize_text on an empty t (t->n == 0), which also adds the
  * language lanes (lex->langlanes, lex->langq == 4) of the known words
- * among the first BP_LANG_TOKENS tokens into lang4[0..3]. */
+ * among the first BP_LANG_TOKENS tokens into lang4[0..3].  Both need
+ * bp_lex_index (bp_lex_finish) for the word indices and the counts. */
 int bp_tokenize_text_langs(const char *s, const bp_scan_t *sc, const struct bp_lex *lex, bp_toks_t *t,
                            uint64_t *lang4);
 
@@ -141,10 +142,33 @@ typedef struct bp_ent {
     uint8_t anchored;  /* line/prefix: only at the first word */
 } bp_ent_t;
 
+/* A slot of the tokenizer's word table: a word hash, its index in winfo
+ * and, with at most 16 languages, its stop-word languages (bit l:
+ * language l). */
+typedef struct bp_wslot {
+    uint64_t key;
+    uint32_t val;
+    uint32_t langs;
+} bp_wslot_t;
+
 typedef struct bp_lex {
     bp_map_t words;     /* word hash -> index in winfo */
     bp_winfo_t *winfo;
     size_t nwinfo, capwinfo;
+    /* the tokenizer's copy of words (bp_lex_index): at most one slot in
+     * 8 used, a key's slot given by its top 64 - wtab_shift bits (the low
+     * ones index words), empty slots holding UINT32_MAX, so that a
+     * look-up is nearly always one load and no branch that depends on
+     * whether the word is known; each slot also holds the word's
+     * languages from langlanes (langq == 4), which the language counts
+     * need, so known words touch no other array for them */
+    struct bp_wslot *wtab;
+    unsigned wtab_shift;
+    /* and a filter of its keys: 4 bits per slot, bit key & wfilt_mask
+     * set for every key, so that most unknown words are told without
+     * touching the table */
+    uint64_t *wfilt;
+    uint64_t wfilt_mask;
     /* bp_lex_finish puts the words with floats set first: winfo[0,
      * nfloatw), so a token's wi < nfloatw tells them with no load; they
      * are sorted by fmaxw, longest first, and nfloat_n[n] (n <= nfloat_nmax)
@@ -159,8 +183,13 @@ typedef struct bp_lex {
      * over a text's first tokens are langq additions per known word */
     uint64_t *langlanes;
     size_t langq;
-    /* word i's langs | (uint64_t)cue_kinds << 32, dense (bp_lex_finish):
-     * what a block's features read per known word */
+    /* with langq == 4, word wi's languages (bit l: language l) at
+     * wlangs[(uint32_t)(wi + 1)], wlangs[0] zero (bp_lex_index), so that
+     * an unknown word (wi == UINT32_MAX) adds nothing, with no branch */
+    uint16_t *wlangs;
+    /* word i's langs | (uint64_t)cue_kinds << 32 at wlc[i + 1], wlc[0]
+     * zero (bp_lex_finish): what a block's features read per token, at
+     * wlc[(uint32_t)(wi + 1)], known or not */
     uint64_t *wlc;
     char langs[BP_MAX_LANGS][12];
     int nlangs;
@@ -208,6 +237,9 @@ typedef struct bp_lex {
 /* Call once after loading every phrase file.  Returns 0 or -1 (no
  * memory). */
 int bp_lex_finish(bp_lex_t *lex);
+/* The tokenizer's tables from words and langlanes (wtab, wfilt, wlangs): the
+ * last step of bp_lex_finish.  Returns 0 or -1 (no memory). */
+int bp_lex_index(bp_lex_t *lex);
 
 void bp_lex_init(bp_lex_t *lex);
 /* Fill toks[i].wi from the word table (after bp_tokenize). */

@@ -528,32 +528,41 @@ static void bp__features(bp_tctx_t *x, bp_block_t *b)
     uint32_t cuemask = 0, nstop = 0;
     uint32_t langbit = x->lang >= 0 ? 1u << x->lang : 0;
     const uint64_t *wlc = lex->wlc;
-    uint32_t fh[16] = {0}; /* tokens by flags & 15 */
+    /* the counts of letter words (BP_TF_ALPHA), of those with a capital
+     * first (BP_TF_UPPER) or all capitals (BP_TF_CAPS), and of numbers
+     * (BP_TF_DIGIT), in the 32-bit lanes of a vector: one look-up by
+     * flags & 15 and one addition per token, no chain of increments
+     * through memory (a block has fewer than 2^32 tokens) */
+    typedef uint32_t bp__v4 __attribute__((vector_size(16)));
+    static const bp__v4 bp__fv[16] = {
+#define BP__FV(f) {((f) & 8) != 0, ((f) & 9) == 9, ((f) & 10) == 10, ((f) & 4) != 0}
+        BP__FV(0), BP__FV(1), BP__FV(2),  BP__FV(3),  BP__FV(4),  BP__FV(5),  BP__FV(6),  BP__FV(7),
+        BP__FV(8), BP__FV(9), BP__FV(10), BP__FV(11), BP__FV(12), BP__FV(13), BP__FV(14), BP__FV(15),
+#undef BP__FV
+    };
+    bp__v4 fv = {0, 0, 0, 0};
     for (uint32_t i = 0; i < b->ntok; i++) {
-        fh[tk[i].flags & 15]++;
-        if (tk[i].wi != UINT32_MAX) {
-            uint64_t lc = wlc[tk[i].wi];
-            nstop += ((uint32_t)lc & langbit) != 0;
-            uint32_t m = (uint32_t)(lc >> 32);
-            if (m) {
-                uint32_t fresh = m & ~cuemask;
-                cuemask |= m;
-                while (m) {
-                    int k = __builtin_ctz(m);
-                    cue[k] = (fresh >> k & 1) ? 1 : cue[k] + 1;
-                    m &= m - 1;
-                }
+        fv += bp__fv[tk[i].flags & 15];
+        /* (an unknown word, wi + 1 == 0, reads zeros: no branch) */
+        uint64_t lc = wlc[(uint32_t)(tk[i].wi + 1)];
+        nstop += ((uint32_t)lc & langbit) != 0;
+        uint32_t m = (uint32_t)(lc >> 32);
+        if (m) {
+            uint32_t fresh = m & ~cuemask;
+            cuemask |= m;
+            while (m) {
+                int k = __builtin_ctz(m);
+                cue[k] = (fresh >> k & 1) ? 1 : cue[k] + 1;
+                m &= m - 1;
             }
         }
     }
-    /* the four counts from the histogram of flags & 15 (BP_TF_UPPER 1,
-     * CAPS 2, DIGIT 4, ALPHA 8; upper and caps count only with ALPHA) */
-    uint32_t up = fh[9] + fh[11] + fh[13] + fh[15], caps = fh[10] + fh[11] + fh[14] + fh[15];
-    uint32_t dig = fh[4] + fh[5] + fh[6] + fh[7] + fh[12] + fh[13] + fh[14] + fh[15];
-    b->nalpha += fh[8] + fh[9] + fh[10] + fh[11] + fh[12] + fh[13] + fh[14] + fh[15];
-    b->nupper += up;
-    b->ncaps += caps;
-    b->ndigit += dig;
+    /* (BP_TF_UPPER 1, CAPS 2, DIGIT 4, ALPHA 8; upper and caps count
+     * only with ALPHA) */
+    b->nalpha += fv[0];
+    b->nupper += fv[1];
+    b->ncaps += fv[2];
+    b->ndigit += fv[3];
     b->nstop += nstop;
     /* the kind with most cue words, the first of equals */
     unsigned bc = 0;

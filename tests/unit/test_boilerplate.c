@@ -376,6 +376,80 @@ static void assert_same_tokens(const bp_toks_t *a, const bp_toks_t *b, bp_lex_t 
     }
 }
 
+/* The tokenizer's word table (bp_lex_index: a sparse copy of lex->words
+ * whose empty slots hold UINT32_MAX) gives every token the index
+ * lex->words gives it: 6000 known words, so that many look-ups meet
+ * another word in their first slot and probe on (a probe that stops
+ * there, or that takes an empty slot's key for a match, fails), among
+ * as many unknown ones; and the language counts that come with it. */
+static void test_tokenizer_word_table(void **state)
+{
+    (void)state;
+    bp_lex_t *lex = calloc(1, sizeof *lex);
+    assert_non_null(lex);
+    bp_lex_init(lex);
+    const uint32_t nknown = 6000;
+    char w[32];
+    for (uint32_t i = 0; i < nknown; i++) {
+        int n = snprintf(w, sizeof w, "k%c%c%u", 'a' + (int)(i % 26), 'a' + (int)(i / 26 % 26), i);
+        assert_int_equal(bp_map_put(&lex->words, bp_hash_folded(w, (size_t)n), i), 0);
+    }
+    lex->langq = 4;
+    lex->langlanes = calloc(4 * nknown, sizeof *lex->langlanes);
+    assert_non_null(lex->langlanes);
+    for (size_t i = 0; i < nknown; i++)
+        lex->langlanes[4 * i + (i % 16) / 4] |= UINT64_C(1) << (16 * (i % 4));
+    assert_int_equal(bp_lex_index(lex), 0);
+    /* at most one slot in 8 used, and some words not in their first slot */
+    size_t cap = (size_t)1 << (64 - lex->wtab_shift), used = 0, moved = 0;
+    for (size_t j = 0; j < cap; j++) {
+        if (lex->wtab[j].key == 0) {
+            assert_int_equal(lex->wtab[j].val, UINT32_MAX);
+            continue;
+        }
+        used++;
+        moved += (lex->wtab[j].key >> lex->wtab_shift) != j;
+    }
+    assert_int_equal(used, nknown);
+    assert_true(8 * used <= cap);
+    assert_true(moved > 0);
+    /* a text of known words (every one of them, some capitalised) and
+     * unknown ones (the same with a 'u' in front) */
+    bp_buf_t text = {0};
+    for (uint32_t i = 0; i < nknown; i++) {
+        int n = snprintf(w, sizeof w, "%sk%c%c%u ", i % 3 ? "" : "u", (i % 7 ? 'a' : 'A') + (int)(i % 26),
+                         'a' + (int)(i / 26 % 26), i);
+        assert_int_equal(bp_buf_put(&text, w, (size_t)n), 0);
+        n = snprintf(w, sizeof w, "k%c%c%u. ", 'a' + (int)(i % 26), 'a' + (int)(i / 26 % 26), i);
+        assert_int_equal(bp_buf_put(&text, w, (size_t)n), 0);
+    }
+    bp_scan_t sc = {0};
+    bp_toks_t a = {0}, b = {0};
+    assert_int_equal(bp_scan_build(&sc, text.p, text.len), 0);
+    bp_scan_split_gp(&sc, text.p, lex->u3gp, BP_CC_WORD);
+    uint64_t lang4[4] = {0}, want[4] = {0};
+    assert_int_equal(bp_tokenize_text_langs(text.p, &sc, lex, &a, lang4), 0);
+    assert_int_equal(bp_tokenize_in(text.p, 0, text.len, text.len, lex, &b), 0);
+    assert_same_tokens(&a, &b, lex);
+    size_t known = 0;
+    for (size_t k = 0; k < a.n; k++)
+        if (a.v[k].wi != UINT32_MAX) {
+            known++;
+            if (k < BP_LANG_TOKENS)
+                for (int q = 0; q < 4; q++)
+                    want[q] += lex->langlanes[4 * (size_t)a.v[k].wi + q];
+        }
+    assert_int_equal(known, nknown + 2 * nknown / 3);
+    for (int q = 0; q < 4; q++)
+        assert_true(lang4[q] == want[q]);
+    bp_scan_free(&sc);
+    bp_buf_free(&text);
+    bp_lex_free(lex);
+    free(lex);
+    free(a.v);
+    free(b.v);
+}
+
 /* The tokenizer's 8-bytes-at-a-time path makes the same tokens as the
  * general loop (which a word at the end of the text, with fewer than 8
  * bytes left, always takes). */
@@ -506,6 +580,8 @@ static void test_tokenizer_whole_text(void **state)
         lex->langlanes[4 * i + (i % 16) / 4] |= UINT64_C(1) << (16 * (i % 4));
         lex->langlanes[4 * i + ((i * 7) % 16) / 4] |= UINT64_C(1) << (16 * ((i * 7) % 4));
     }
+    /* the tokenizer's copies of both */
+    assert_int_equal(bp_lex_index(lex), 0);
     bp_scan_t sc = {0};
     bp_toks_t a = {0}, b = {0};
     char text[1200];
@@ -1127,6 +1203,7 @@ int main(void)
         cmocka_unit_test(test_list_article_details),
         cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_tokenizer_whole_text),
+        cmocka_unit_test(test_tokenizer_word_table),
         cmocka_unit_test(test_author_bio),
         cmocka_unit_test(test_language_from_stop_words),
         cmocka_unit_test(test_raw_annotation),
