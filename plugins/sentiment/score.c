@@ -325,10 +325,12 @@ static void sv__mark_adds(st_doc_t *d, size_t a, size_t b)
  * phrase; then the rule loops visit only the tokens a rule can touch
  * (sentiment, contrast and negation words, "lean" words), listed while the
  * tokens are set up: every other token scores 0, adds nothing to any sum
- * and counts as neutral. */
+ * and counts as neutral.  With a list, only the sentence's tokens in
+ * d->scand (sc[0..nsc)) are set up: every other one has the fields
+ * st_tokenize gave it, which are what the setup below would give it. */
 __attribute__((always_inline)) static inline void
 sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sentence_t *se,
-              uint32_t *list, const int haslist)
+              uint32_t *list, const int haslist, const uint32_t *sc, size_t nsc)
 {
     size_t a = se->tok_begin, b = se->tok_end;
     size_t nl = 0, nps = 0;
@@ -337,7 +339,9 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
     if (!haslist)
         list = NULL; /* (haslist: a constant in each copy, list != NULL) */
     uint32_t *ps = haslist ? list + d->ntok : NULL;
-    for (size_t i = a; i < b; i++) {
+    const size_t nset = haslist ? nsc : b - a;
+    for (size_t v = 0; v < nset; v++) {
+        const size_t i = haslist ? sc[v] : a + v;
         st_token_t *t = &d->tok[i];
         if (t->e == NULL) {
             /* No entry: the fields below as st_tokenize left them (no
@@ -491,12 +495,12 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
 /* list: room for the sentence's tokens, or NULL (see sv__sentence_): one
  * copy of the sentence scorer for each. */
 static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
-                         st_sentence_t *se, uint32_t *list)
+                         st_sentence_t *se, uint32_t *list, const uint32_t *sc, size_t nsc)
 {
     if (list != NULL)
-        sv__sentence_(d, lx, p, se, list, 1);
+        sv__sentence_(d, lx, p, se, list, 1, sc, nsc);
     else
-        sv__sentence_(d, lx, p, se, NULL, 0);
+        sv__sentence_(d, lx, p, se, NULL, 0, NULL, 0);
 }
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
@@ -520,11 +524,22 @@ void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
     /* Tokens outside every sentence (none: the sentences cover the
      * tokens) are never scored; sv_compound_range still adds them. */
     size_t next = 0;
+    /* Each sentence's part of d->scand (the sentences' token ranges follow
+     * each other in order). */
+    const uint32_t *const sc = d->scand;
+    const size_t nsc = d->nscand;
+    size_t c = 0;
     for (size_t s = 0; s < d->nsent; s++) {
         st_sentence_t *se = &d->sent[s];
         if (next < se->tok_begin)
             sv__mark_adds(d, next, se->tok_begin);
-        sv__sentence(d, lx, p, se, list);
+        while (c < nsc && sc[c] < se->tok_begin)
+            c++;
+        size_t ce = c;
+        while (ce < nsc && sc[ce] < se->tok_end)
+            ce++;
+        sv__sentence(d, lx, p, se, list, sc + c, ce - c);
+        c = ce;
         if (se->tok_end > next)
             next = se->tok_end;
     }
