@@ -219,6 +219,35 @@ static inline int sv__plain(const st_doc_t *d, size_t j)
     }
 }
 
+/* sv__plain for a token m that exists, as bit operations (the sentiment
+ * words of a text have plain and other words before them in no order a
+ * branch predicts): 1 when m is plain.  (The five words' hashes are
+ * constants: see st_is.) */
+__attribute__((always_inline)) static inline unsigned sv__plain_bits(const st_token_t *m)
+{
+    const uint64_t h = m->hash;
+    const unsigned n = m->low_len;
+    const unsigned named = ((n == 2) & ((h == sl_hash("no", 2)) | (h == sl_hash("so", 2)))) |
+                           ((n == 4) & (h == sl_hash("this", 4))) |
+                           ((n == 5) & ((h == sl_hash("never", 5)) | (h == sl_hash("least", 5))));
+    const unsigned rule = ((m->eflags & (SL_BOOSTER | SL_NEGATION)) != 0) | ((m->flags & TK_NT) != 0);
+    return (named | rule) ^ 1u;
+}
+
+/* The score of a sentiment word no rule of sv__word applies to (each
+ * needs a booster, a negation or one of the words sv__plain names among the
+ * three words before, or "no" itself): only capitals and the positive
+ * scale. */
+static inline void sv__word_plain(const sv_params_t *p, st_token_t *t, int cap_diff)
+{
+    double v = t->lex;
+    if ((t->flags & TK_UPPER) && cap_diff)
+        v += v > 0 ? p->caps_incr : -p->caps_incr;
+    if (v > 0)
+        v *= p->positive_scale;
+    t->score = (float)v;
+}
+
 /* The score of sentiment word i of the sentence [a, b): its valence
  * adjusted by the words before it (boosters, negations, the VADER special
  * cases) and by capitals. */
@@ -227,19 +256,27 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
 {
     st_token_t *t = &d->tok[i];
     double base = t->lex, v = base;
+    if (noskip && p->negation_window <= 3) {
+        /* In a sentence without skipped words (the three words before are
+         * i - 1, i - 2 and i - 3 when they are in it) the test below with
+         * one branch: a missing word reads word i in its place and counts
+         * as plain. */
+        const st_token_t *const tk = d->tok;
+        unsigned plain = (unsigned)((t->low_len == 2) & (t->hash == sl_hash("no", 2))) ^ 1u;
+        plain &= (i <= a) | sv__plain_bits(&tk[i > a ? i - 1 : i]);
+        plain &= (i <= a + 1) | sv__plain_bits(&tk[i > a + 1 ? i - 2 : i]);
+        plain &= (i <= a + 2) | sv__plain_bits(&tk[i > a + 2 ? i - 3 : i]);
+        if (plain) {
+            sv__word_plain(p, t, cap_diff);
+            return;
+        }
+    }
     size_t p1 = sv__prev(d, a, i, noskip);
     size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1, noskip) : SIZE_MAX;
     size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2, noskip) : SIZE_MAX;
     if (p->negation_window <= 3 && !IS(t, "no") && sv__plain(d, p1) && sv__plain(d, p2) &&
         sv__plain(d, p3)) {
-        /* No rule below applies (each needs a booster, a negation or one
-         * of the words sv__plain names among the three words before, or
-         * "no" itself): only capitals and the positive scale. */
-        if ((t->flags & TK_UPPER) && cap_diff)
-            v += v > 0 ? p->caps_incr : -p->caps_incr;
-        if (v > 0)
-            v *= p->positive_scale;
-        t->score = (float)v;
+        sv__word_plain(p, t, cap_diff);
         return;
     }
     /* "no" before another sentiment word is a negation, not a word. */
