@@ -391,30 +391,42 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
             continue;
         }
         /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
-         * left them, see the note above, unless set below.) */
+         * left them, see the note above, unless set below.)  Which classes a
+         * listed word has is as good as random: the fields are chosen by
+         * bit operations, without branches. */
+        const sl_entry_t *const e = t->e;
         uint16_t ef = t->lxflags;
-        if (haslist && (ef & SL_PHRASE_START))
-            ps[nps++] = (uint32_t)i;
-        float lex = 0.0f;
-        if (ef & SL_VALENCE) {
-            lex = t->e->valence;
-        } else if ((ef & SL_LEARNED) && p->learned_weight > 0 &&
-                   !(ef & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
-                           SL_TITLE)) &&
-                   !(t->flags & TK_NT)) {
-            ef |= SL_VALENCE;
-            t->flags |= TK_LEARNED;
-            lex = (float)(t->e->learned * p->learned_weight);
-        }
-        t->eflags = ef;
-        t->lex = lex;
-        if (ef & SL_BOOSTER)
-            t->boost = t->e->booster;
         if (haslist) {
-            if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0) {
-                list[nl++] = (uint32_t)i;
-                t->adds = 1;
-            }
+            ps[nps] = (uint32_t)i;
+            nps += (ef & SL_PHRASE_START) != 0;
+        }
+        /* A learned valence for a word without a lexicon one that is no
+         * booster, negation, contrast, function word, pronoun or title,
+         * and not in n't. */
+        const unsigned learned =
+            (unsigned)((ef & (SL_LEARNED | SL_VALENCE | SL_BOOSTER | SL_NEGATION | SL_CONTRAST |
+                              SL_FUNCTION | SL_PRONOUN | SL_TITLE)) == SL_LEARNED) &
+            (unsigned)((t->flags & TK_NT) == 0) & (unsigned)(p->learned_weight > 0);
+        const float vlex = e->valence, llex = (float)(e->learned * p->learned_weight);
+        uint32_t vb, lb, bb;
+        memcpy(&vb, &vlex, 4);
+        memcpy(&lb, &llex, 4);
+        memcpy(&bb, &e->booster, 4);
+        const uint32_t mv = 0u - (uint32_t)((ef & SL_VALENCE) != 0), ml = 0u - (uint32_t)learned;
+        const uint32_t mb = 0u - (uint32_t)((ef & SL_BOOSTER) != 0);
+        vb = (vb & mv) | (lb & ml); /* (mv and ml: never both) */
+        bb &= mb; /* (no booster: 0, as st_tokenize left it) */
+        memcpy(&t->boost, &bb, 4);
+        ef = (uint16_t)(ef | (learned * SL_VALENCE));
+        t->flags = (uint16_t)(t->flags | (learned * TK_LEARNED));
+        t->eflags = ef;
+        memcpy(&t->lex, &vb, 4);
+        if (haslist) {
+            const unsigned rule = (unsigned)((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) != 0) |
+                                  (unsigned)((t->flags & TK_NT) != 0) | (unsigned)(e->lean != 0);
+            list[nl] = (uint32_t)i;
+            nl += rule;
+            t->adds = (uint16_t)rule; /* (0 before: set only here) */
         }
     }
     /* A matched phrase changes its words' classes: then every token. */
