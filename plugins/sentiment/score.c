@@ -76,18 +76,37 @@ static inline int sv__negated(const st_token_t *t)
     return (t->eflags & SL_NEGATION) || (t->flags & TK_NT);
 }
 
-/* What token i adds to its sentence by itself: negation_bias for a negation
- * ("did not apply"), its "lean" value for a lean word before another word of
- * its sentence ("too long", "only 61 percent"), else 0. */
-static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
+/* The "lean" value token i adds to its sentence (when it is no negation):
+ * its entry's value for a lean word before another word of its sentence
+ * ("too long", "only 61 percent"), else 0. */
+static inline double sv__lean_value(const st_doc_t *d, size_t i)
 {
     const st_token_t *t = &d->tok[i];
-    if (sv__negated(t))
-        return p->negation_bias;
     if (t->e == NULL || t->e->lean == 0 || i + 1 >= d->ntok || d->tok[i + 1].sent != t->sent ||
         (t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) || !(d->tok[i + 1].flags & TK_ALPHA))
         return 0;
     return t->e->lean * 0.01;
+}
+
+/* What token i adds to its sentence by itself: negation_bias for a negation
+ * ("did not apply"), else its lean value (sv__lean_value). */
+static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
+{
+    if (sv__negated(&d->tok[i]))
+        return p->negation_bias;
+    return sv__lean_value(d, i);
+}
+
+/* c ? x : y for doubles, by a mask (c is 0 or 1): no branch. */
+static inline double sv__pick(unsigned c, double x, double y)
+{
+    uint64_t bx, by;
+    memcpy(&bx, &x, 8);
+    memcpy(&by, &y, 8);
+    const uint64_t m = 0 - (uint64_t)c;
+    bx = (bx & m) | (by & ~m);
+    memcpy(&x, &bx, 8);
+    return x;
 }
 
 /* Match phrases in tokens [a, b).  starts: NULL, or the tokens in [a, b)
@@ -475,39 +494,31 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
     float lex_pos = 0, lex_neg = 0;
     if (use_list)
         neu = (uint32_t)(b - a - nl); /* the tokens not listed */
+    /* Whether a word is a negation, scored, positive or learned is as good
+     * as random: each sum takes the word's part or +0, chosen by masks
+     * (adding +0 changes no sum: they start at +0 and never become -0, as
+     * x + -x is +0; and a score or weight of 0, of either sign, adds
+     * nothing). */
     for (size_t k = 0; k < nvisit; k++) {
         const size_t i = use_list ? list[k] : a + k;
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
-        double w = sv__lean(d, p, i);
-        if (w != 0) {
-            if (contrast != SIZE_MAX && i != contrast)
-                w *= i < contrast ? p->but_before : p->but_after;
-            nbias += w;
-        }
-        double s = t->score;
-        if (s == 0) {
-            /* Adding a zero (of either sign) changes none of the sums: they
-             * start at +0 and never become -0 (x + -x is +0). */
-            neu++;
-            continue;
-        }
-        sum += s;
-        if (!(t->flags & TK_LEARNED)) {
-            lexsum += s;
-            if (s > 0)
-                lex_pos += (float)s;
-            else
-                lex_neg += (float)s;
-        }
-        if (s > 0) {
-            pos += s + 1;
-            polar++;
-        } else {
-            neg += s - 1;
-            polar++;
-        }
+        /* (sv__lean without a branch on the negation) */
+        double w = sv__pick((unsigned)sv__negated(t), p->negation_bias, sv__lean_value(d, i));
+        if (contrast != SIZE_MAX && i != contrast)
+            w *= i < contrast ? p->but_before : p->but_after;
+        nbias += w;
+        const double s = t->score;
+        const unsigned nz = s != 0, up = s > 0, lexw = nz & ((t->flags & TK_LEARNED) == 0);
+        neu += nz ^ 1u;
+        polar += nz;
+        sum += sv__pick(nz, s, 0.0);
+        lexsum += sv__pick(lexw, s, 0.0);
+        lex_pos += (float)sv__pick(lexw & up, s, 0.0);
+        lex_neg += (float)sv__pick(lexw & (up ^ 1u), s, 0.0);
+        pos += sv__pick(up, s + 1, 0.0);
+        neg += sv__pick(nz & (up ^ 1u), s - 1, 0.0);
     }
     se->lex_pos = lex_pos;
     se->lex_neg = lex_neg;
