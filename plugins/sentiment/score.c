@@ -76,18 +76,37 @@ static inline int sv__negated(const st_token_t *t)
     return (t->eflags & SL_NEGATION) || (t->flags & TK_NT);
 }
 
-/* What token i adds to its sentence by itself: negation_bias for a negation
- * ("did not apply"), its "lean" value for a lean word before another word of
- * its sentence ("too long", "only 61 percent"), else 0. */
-static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
+/* The "lean" value token i adds to its sentence (when it is no negation):
+ * its entry's value for a lean word before another word of its sentence
+ * ("too long", "only 61 percent"), else 0. */
+static inline double sv__lean_value(const st_doc_t *d, size_t i)
 {
     const st_token_t *t = &d->tok[i];
-    if (sv__negated(t))
-        return p->negation_bias;
     if (t->e == NULL || t->e->lean == 0 || i + 1 >= d->ntok || d->tok[i + 1].sent != t->sent ||
         (t->flags & (TK_COMMA_AFTER | TK_DOT_AFTER)) || !(d->tok[i + 1].flags & TK_ALPHA))
         return 0;
     return t->e->lean * 0.01;
+}
+
+/* What token i adds to its sentence by itself: negation_bias for a negation
+ * ("did not apply"), else its lean value (sv__lean_value). */
+static inline double sv__lean(const st_doc_t *d, const sv_params_t *p, size_t i)
+{
+    if (sv__negated(&d->tok[i]))
+        return p->negation_bias;
+    return sv__lean_value(d, i);
+}
+
+/* c ? x : y for doubles, by a mask (c is 0 or 1): no branch. */
+static inline double sv__pick(unsigned c, double x, double y)
+{
+    uint64_t bx, by;
+    memcpy(&bx, &x, 8);
+    memcpy(&by, &y, 8);
+    const uint64_t m = 0 - (uint64_t)c;
+    bx = (bx & m) | (by & ~m);
+    memcpy(&x, &bx, 8);
+    return x;
 }
 
 /* Match phrases in tokens [a, b).  starts: NULL, or the tokens in [a, b)
@@ -219,6 +238,35 @@ static inline int sv__plain(const st_doc_t *d, size_t j)
     }
 }
 
+/* sv__plain for a token m that exists, as bit operations (the sentiment
+ * words of a text have plain and other words before them in no order a
+ * branch predicts): 1 when m is plain.  (The five words' hashes are
+ * constants: see st_is.) */
+__attribute__((always_inline)) static inline unsigned sv__plain_bits(const st_token_t *m)
+{
+    const uint64_t h = m->hash;
+    const unsigned n = m->low_len;
+    const unsigned named = ((n == 2) & ((h == sl_hash("no", 2)) | (h == sl_hash("so", 2)))) |
+                           ((n == 4) & (h == sl_hash("this", 4))) |
+                           ((n == 5) & ((h == sl_hash("never", 5)) | (h == sl_hash("least", 5))));
+    const unsigned rule = ((m->eflags & (SL_BOOSTER | SL_NEGATION)) != 0) | ((m->flags & TK_NT) != 0);
+    return (named | rule) ^ 1u;
+}
+
+/* The score of a sentiment word no rule of sv__word applies to (each
+ * needs a booster, a negation or one of the words sv__plain names among the
+ * three words before, or "no" itself): only capitals and the positive
+ * scale. */
+static inline void sv__word_plain(const sv_params_t *p, st_token_t *t, int cap_diff)
+{
+    double v = t->lex;
+    if ((t->flags & TK_UPPER) && cap_diff)
+        v += v > 0 ? p->caps_incr : -p->caps_incr;
+    if (v > 0)
+        v *= p->positive_scale;
+    t->score = (float)v;
+}
+
 /* The score of sentiment word i of the sentence [a, b): its valence
  * adjusted by the words before it (boosters, negations, the VADER special
  * cases) and by capitals. */
@@ -227,19 +275,27 @@ static inline void sv__word(st_doc_t *d, const sv_params_t *p, size_t a, size_t 
 {
     st_token_t *t = &d->tok[i];
     double base = t->lex, v = base;
+    if (noskip && p->negation_window <= 3) {
+        /* In a sentence without skipped words (the three words before are
+         * i - 1, i - 2 and i - 3 when they are in it) the test below with
+         * one branch: a missing word reads word i in its place and counts
+         * as plain. */
+        const st_token_t *const tk = d->tok;
+        unsigned plain = (unsigned)((t->low_len == 2) & (t->hash == sl_hash("no", 2))) ^ 1u;
+        plain &= (i <= a) | sv__plain_bits(&tk[i > a ? i - 1 : i]);
+        plain &= (i <= a + 1) | sv__plain_bits(&tk[i > a + 1 ? i - 2 : i]);
+        plain &= (i <= a + 2) | sv__plain_bits(&tk[i > a + 2 ? i - 3 : i]);
+        if (plain) {
+            sv__word_plain(p, t, cap_diff);
+            return;
+        }
+    }
     size_t p1 = sv__prev(d, a, i, noskip);
     size_t p2 = p1 != SIZE_MAX ? sv__prev(d, a, p1, noskip) : SIZE_MAX;
     size_t p3 = p2 != SIZE_MAX ? sv__prev(d, a, p2, noskip) : SIZE_MAX;
     if (p->negation_window <= 3 && !IS(t, "no") && sv__plain(d, p1) && sv__plain(d, p2) &&
         sv__plain(d, p3)) {
-        /* No rule below applies (each needs a booster, a negation or one
-         * of the words sv__plain names among the three words before, or
-         * "no" itself): only capitals and the positive scale. */
-        if ((t->flags & TK_UPPER) && cap_diff)
-            v += v > 0 ? p->caps_incr : -p->caps_incr;
-        if (v > 0)
-            v *= p->positive_scale;
-        t->score = (float)v;
+        sv__word_plain(p, t, cap_diff);
         return;
     }
     /* "no" before another sentiment word is a negation, not a word. */
@@ -325,10 +381,12 @@ static void sv__mark_adds(st_doc_t *d, size_t a, size_t b)
  * phrase; then the rule loops visit only the tokens a rule can touch
  * (sentiment, contrast and negation words, "lean" words), listed while the
  * tokens are set up: every other token scores 0, adds nothing to any sum
- * and counts as neutral. */
+ * and counts as neutral.  With a list, only the sentence's tokens in
+ * d->scand (sc[0..nsc)) are set up: every other one has the fields
+ * st_tokenize gave it, which are what the setup below would give it. */
 __attribute__((always_inline)) static inline void
 sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sentence_t *se,
-              uint32_t *list, const int haslist)
+              uint32_t *list, const int haslist, const uint32_t *sc, size_t nsc)
 {
     size_t a = se->tok_begin, b = se->tok_end;
     size_t nl = 0, nps = 0;
@@ -337,7 +395,9 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
     if (!haslist)
         list = NULL; /* (haslist: a constant in each copy, list != NULL) */
     uint32_t *ps = haslist ? list + d->ntok : NULL;
-    for (size_t i = a; i < b; i++) {
+    const size_t nset = haslist ? nsc : b - a;
+    for (size_t v = 0; v < nset; v++) {
+        const size_t i = haslist ? sc[v] : a + v;
         st_token_t *t = &d->tok[i];
         if (t->e == NULL) {
             /* No entry: the fields below as st_tokenize left them (no
@@ -350,30 +410,42 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
             continue;
         }
         /* (TK_SKIP, TK_LEARNED, phrase_len, boost and score: as st_tokenize
-         * left them, see the note above, unless set below.) */
+         * left them, see the note above, unless set below.)  Which classes a
+         * listed word has is as good as random: the fields are chosen by
+         * bit operations, without branches. */
+        const sl_entry_t *const e = t->e;
         uint16_t ef = t->lxflags;
-        if (haslist && (ef & SL_PHRASE_START))
-            ps[nps++] = (uint32_t)i;
-        float lex = 0.0f;
-        if (ef & SL_VALENCE) {
-            lex = t->e->valence;
-        } else if ((ef & SL_LEARNED) && p->learned_weight > 0 &&
-                   !(ef & (SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_FUNCTION | SL_PRONOUN |
-                           SL_TITLE)) &&
-                   !(t->flags & TK_NT)) {
-            ef |= SL_VALENCE;
-            t->flags |= TK_LEARNED;
-            lex = (float)(t->e->learned * p->learned_weight);
-        }
-        t->eflags = ef;
-        t->lex = lex;
-        if (ef & SL_BOOSTER)
-            t->boost = t->e->booster;
         if (haslist) {
-            if ((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) || (t->flags & TK_NT) || t->e->lean != 0) {
-                list[nl++] = (uint32_t)i;
-                t->adds = 1;
-            }
+            ps[nps] = (uint32_t)i;
+            nps += (ef & SL_PHRASE_START) != 0;
+        }
+        /* A learned valence for a word without a lexicon one that is no
+         * booster, negation, contrast, function word, pronoun or title,
+         * and not in n't. */
+        const unsigned learned =
+            (unsigned)((ef & (SL_LEARNED | SL_VALENCE | SL_BOOSTER | SL_NEGATION | SL_CONTRAST |
+                              SL_FUNCTION | SL_PRONOUN | SL_TITLE)) == SL_LEARNED) &
+            (unsigned)((t->flags & TK_NT) == 0) & (unsigned)(p->learned_weight > 0);
+        const float vlex = e->valence, llex = (float)(e->learned * p->learned_weight);
+        uint32_t vb, lb, bb;
+        memcpy(&vb, &vlex, 4);
+        memcpy(&lb, &llex, 4);
+        memcpy(&bb, &e->booster, 4);
+        const uint32_t mv = 0u - (uint32_t)((ef & SL_VALENCE) != 0), ml = 0u - (uint32_t)learned;
+        const uint32_t mb = 0u - (uint32_t)((ef & SL_BOOSTER) != 0);
+        vb = (vb & mv) | (lb & ml); /* (mv and ml: never both) */
+        bb &= mb; /* (no booster: 0, as st_tokenize left it) */
+        memcpy(&t->boost, &bb, 4);
+        ef = (uint16_t)(ef | (learned * SL_VALENCE));
+        t->flags = (uint16_t)(t->flags | (learned * TK_LEARNED));
+        t->eflags = ef;
+        memcpy(&t->lex, &vb, 4);
+        if (haslist) {
+            const unsigned rule = (unsigned)((ef & (SL_VALENCE | SL_CONTRAST | SL_NEGATION)) != 0) |
+                                  (unsigned)((t->flags & TK_NT) != 0) | (unsigned)(e->lean != 0);
+            list[nl] = (uint32_t)i;
+            nl += rule;
+            t->adds = (uint16_t)rule; /* (0 before: set only here) */
         }
     }
     /* A matched phrase changes its words' classes: then every token. */
@@ -422,39 +494,31 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
     float lex_pos = 0, lex_neg = 0;
     if (use_list)
         neu = (uint32_t)(b - a - nl); /* the tokens not listed */
+    /* Whether a word is a negation, scored, positive or learned is as good
+     * as random: each sum takes the word's part or +0, chosen by masks
+     * (adding +0 changes no sum: they start at +0 and never become -0, as
+     * x + -x is +0; and a score or weight of 0, of either sign, adds
+     * nothing). */
     for (size_t k = 0; k < nvisit; k++) {
         const size_t i = use_list ? list[k] : a + k;
         const st_token_t *t = &d->tok[i];
         if (t->flags & TK_SKIP)
             continue;
-        double w = sv__lean(d, p, i);
-        if (w != 0) {
-            if (contrast != SIZE_MAX && i != contrast)
-                w *= i < contrast ? p->but_before : p->but_after;
-            nbias += w;
-        }
-        double s = t->score;
-        if (s == 0) {
-            /* Adding a zero (of either sign) changes none of the sums: they
-             * start at +0 and never become -0 (x + -x is +0). */
-            neu++;
-            continue;
-        }
-        sum += s;
-        if (!(t->flags & TK_LEARNED)) {
-            lexsum += s;
-            if (s > 0)
-                lex_pos += (float)s;
-            else
-                lex_neg += (float)s;
-        }
-        if (s > 0) {
-            pos += s + 1;
-            polar++;
-        } else {
-            neg += s - 1;
-            polar++;
-        }
+        /* (sv__lean without a branch on the negation) */
+        double w = sv__pick((unsigned)sv__negated(t), p->negation_bias, sv__lean_value(d, i));
+        if (contrast != SIZE_MAX && i != contrast)
+            w *= i < contrast ? p->but_before : p->but_after;
+        nbias += w;
+        const double s = t->score;
+        const unsigned nz = s != 0, up = s > 0, lexw = nz & ((t->flags & TK_LEARNED) == 0);
+        neu += nz ^ 1u;
+        polar += nz;
+        sum += sv__pick(nz, s, 0.0);
+        lexsum += sv__pick(lexw, s, 0.0);
+        lex_pos += (float)sv__pick(lexw & up, s, 0.0);
+        lex_neg += (float)sv__pick(lexw & (up ^ 1u), s, 0.0);
+        pos += sv__pick(up, s + 1, 0.0);
+        neg += sv__pick(nz & (up ^ 1u), s - 1, 0.0);
     }
     se->lex_pos = lex_pos;
     se->lex_neg = lex_neg;
@@ -491,12 +555,12 @@ sv__sentence_(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p, st_sent
 /* list: room for the sentence's tokens, or NULL (see sv__sentence_): one
  * copy of the sentence scorer for each. */
 static void sv__sentence(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p,
-                         st_sentence_t *se, uint32_t *list)
+                         st_sentence_t *se, uint32_t *list, const uint32_t *sc, size_t nsc)
 {
     if (list != NULL)
-        sv__sentence_(d, lx, p, se, list, 1);
+        sv__sentence_(d, lx, p, se, list, 1, sc, nsc);
     else
-        sv__sentence_(d, lx, p, se, NULL, 0);
+        sv__sentence_(d, lx, p, se, NULL, 0, NULL, 0);
 }
 
 void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
@@ -520,11 +584,22 @@ void sv_score(st_doc_t *d, const sl_lexicon_t *lx, const sv_params_t *p)
     /* Tokens outside every sentence (none: the sentences cover the
      * tokens) are never scored; sv_compound_range still adds them. */
     size_t next = 0;
+    /* Each sentence's part of d->scand (the sentences' token ranges follow
+     * each other in order). */
+    const uint32_t *const sc = d->scand;
+    const size_t nsc = d->nscand;
+    size_t c = 0;
     for (size_t s = 0; s < d->nsent; s++) {
         st_sentence_t *se = &d->sent[s];
         if (next < se->tok_begin)
             sv__mark_adds(d, next, se->tok_begin);
-        sv__sentence(d, lx, p, se, list);
+        while (c < nsc && sc[c] < se->tok_begin)
+            c++;
+        size_t ce = c;
+        while (ce < nsc && sc[ce] < se->tok_end)
+            ce++;
+        sv__sentence(d, lx, p, se, list, sc + c, ce - c);
+        c = ce;
         if (se->tok_end > next)
             next = se->tok_end;
     }

@@ -24,6 +24,7 @@ void st_doc_free(st_doc_t *d)
     free(d->slist);
     free(d->cand);
     free(d->capw);
+    free(d->scand);
     memset(d, 0, sizeof *d);
 }
 
@@ -219,11 +220,15 @@ typedef struct st_state {
 
 /* The lexicon lookups of the tokens made since the last call (their slots
  * were prefetched when they were hashed), once per sentence, while the
- * tokens are still in cache; as each finishes, the token is listed in
- * d->cand when the pronoun pass reads it (an entry whose form has 3 bytes,
- * "the", or a pronoun) and in d->capw when a name may start at it (TK_CAP or
- * TK_WEIRD).  Room in both lists is made once per call.  0 on out of memory
+ * tokens are still in cache; as each finishes, the token's eflags are set
+ * (its entry's flags: what the scorer gives a token it does not set up)
+ * and it is listed in d->cand when the pronoun pass reads it (an entry
+ * whose form has 3 bytes, "the", or a pronoun), in d->capw when a name may
+ * start at it (TK_CAP or TK_WEIRD) and in d->scand when the scorer sets it
+ * up.  Room in the lists is made once per call (each entry is written, the
+ * count moves on only when the token belongs there).  0 on out of memory
  * (nothing done then; a later call does it). */
+static const sl_entry_t st__none;
 static int st__lookups(st_state_t *st)
 {
     st_doc_t *d = st->d;
@@ -232,11 +237,12 @@ static int st__lookups(st_state_t *st)
     if (nt == from)
         return 1;
     if (!st__grow((void **)&d->cand, &d->cand_cap, d->ncand + (nt - from), sizeof *d->cand) ||
-        !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + (nt - from), sizeof *d->capw))
+        !st__grow((void **)&d->capw, &d->capw_cap, d->ncapw + (nt - from), sizeof *d->capw) ||
+        !st__grow((void **)&d->scand, &d->scand_cap, d->nscand + (nt - from), sizeof *d->scand))
         return 0;
     st_token_t *const tok = d->tok;
-    uint32_t *const cand = d->cand, *const capw = d->capw;
-    size_t nc = d->ncand, nw = d->ncapw;
+    uint32_t *const cand = d->cand, *const capw = d->capw, *const scand = d->scand;
+    size_t nc = d->ncand, nw = d->ncapw, ns = d->nscand;
     /* (The table in locals: the token stores may alias lx.) */
     const sl_slot_t *const flat = lx->flat;
     const size_t fmask = lx->flat_mask;
@@ -249,13 +255,22 @@ static int st__lookups(st_state_t *st)
             k->e = e;
             k->lxflags = e != NULL ? e->flags : 0;
         }
-        if (k->e != NULL && (k->low_len == 3 || (k->lxflags & SL_PRONOUN)))
-            cand[nc++] = (uint32_t)t;
-        if (k->flags & (TK_CAP | TK_WEIRD))
-            capw[nw++] = (uint32_t)t;
+        /* (Bit operations, not branches: which list a token goes to is
+         * as good as random.  none: an entry without flags or lean.) */
+        const sl_entry_t *const e = k->e;
+        const sl_entry_t *const en = e != NULL ? e : &st__none;
+        const unsigned lxf = k->lxflags, f = k->flags;
+        k->eflags = (uint16_t)lxf;
+        cand[nc] = (uint32_t)t;
+        nc += (size_t)((e != NULL) & ((k->low_len == 3) | ((lxf & SL_PRONOUN) != 0)));
+        capw[nw] = (uint32_t)t;
+        nw += (f & (TK_CAP | TK_WEIRD)) != 0;
+        scand[ns] = (uint32_t)t;
+        ns += ((lxf & ST_SCORER_FLAGS) | (f & TK_NT) | (uint8_t)en->lean) != 0;
     }
     d->ncand = nc;
     d->ncapw = nw;
+    d->nscand = ns;
     st->looked = nt;
     return 1;
 }
@@ -1065,7 +1080,7 @@ int st_tokenize(st_doc_t *d, const sl_lexicon_t *lx, const char *text, size_t le
 {
     d->text = text;
     d->len = len;
-    d->ntok = d->nsent = d->low_len = d->ncand = d->ncapw = 0;
+    d->ntok = d->nsent = d->low_len = d->ncand = d->ncapw = d->nscand = 0;
     d->excl = d->quest = 0;
     st_state_t st = {.d = d, .lx = lx, .s = (const unsigned char *)text, .len = len,
                      .sent_start = SIZE_MAX};

@@ -48,7 +48,8 @@ typedef struct st_token {
                            * zeros (score 0, no negation or lean weight) */
     const sl_entry_t *e;  /* lexicon entry of the lower-case form, or NULL */
     /* Filled by the scorer (st_tokenize leaves them as the scorer would
-     * set them for a word without lexicon entry: phrase_len 1, the rest 0): */
+     * set them for a word without rule (not in st_doc_t.scand): eflags
+     * lxflags, phrase_len 1, the rest 0): */
     uint16_t eflags;      /* effective SL_* flags after phrase matching */
     uint8_t phrase_len;   /* >1: first word of a matched phrase of that many words */
     uint8_t pad;
@@ -91,7 +92,16 @@ typedef struct st_doc {
     /* The tokens a name may start at (TK_CAP or TK_WEIRD), in order. */
     uint32_t *capw;
     size_t ncapw, capw_cap;
+    /* The tokens the scorer's rules may read or change (ST_SCORER_FLAGS in
+     * their entry's flags, TK_NT, or a lean value), in order: sv_score sets
+     * up only these (every other token keeps what st_tokenize gave it). */
+    uint32_t *scand;
+    size_t nscand, scand_cap;
 } st_doc_t;
+
+/* Entry flags that make a token one of st_doc_t.scand. */
+#define ST_SCORER_FLAGS (SL_VALENCE | SL_BOOSTER | SL_NEGATION | SL_CONTRAST | SL_PHRASE_START | \
+                         SL_LEARNED)
 
 void st_doc_init(st_doc_t *d);
 void st_doc_free(st_doc_t *d);

@@ -714,10 +714,11 @@ static void test_tokenizer_shapes(void **state)
         assert_true(t->e == sl_get(&lx, want[i].low, strlen(want[i].low)));
     }
     assert_int_equal(d.nsent, 4);
-    /* The lists the people rules walk (st_doc_t.cand and .capw): exactly
-     * the tokens their definitions name, in order; and the scorer's fields
-     * as the scorer would set them for a word without entry. */
-    size_t nc = 0, nw = 0;
+    /* The lists the people rules and the scorer walk (st_doc_t.cand, .capw
+     * and .scand): exactly the tokens their definitions name, in order; and
+     * the scorer's fields as the scorer would set them for a word it does
+     * not set up (eflags: the entry's flags). */
+    size_t nc = 0, nw = 0, ns = 0;
     for (size_t i = 0; i < d.ntok; i++) {
         const st_token_t *t = &d.tok[i];
         if (t->e != NULL && (t->low_len == 3 || (t->lxflags & SL_PRONOUN))) {
@@ -728,12 +729,18 @@ static void test_tokenizer_shapes(void **state)
             assert_true(nw < d.ncapw);
             assert_int_equal(d.capw[nw++], i);
         }
+        if ((t->lxflags & ST_SCORER_FLAGS) || (t->flags & TK_NT) || (t->e != NULL && t->e->lean != 0)) {
+            assert_true(ns < d.nscand);
+            assert_int_equal(d.scand[ns++], i);
+        }
         assert_int_equal(t->phrase_len, 1);
-        assert_int_equal(t->eflags, 0);
+        assert_int_equal(t->eflags, t->e != NULL ? t->e->flags : 0);
         assert_true(t->lex == 0.0f && t->boost == 0.0f && t->score == 0.0f);
     }
     assert_int_equal(nc, d.ncand);
     assert_int_equal(nw, d.ncapw);
+    assert_int_equal(ns, d.nscand);
+    assert_true(d.nscand >= 3); /* "don't" (n't), "yes" and "fun" */
     assert_int_equal(d.ncapw, 9); /* trump u.s i'm don't e-mail abc yes 3m rock'n'roll */
     assert_true(d.ncand >= 2);    /* "yes" and "fun" have entries */
     st_doc_free(&d);
@@ -898,7 +905,7 @@ static void test_tokenizer_word_lane(void **state)
         assert_true(x->e == y->e);
         assert_int_equal(x->lxflags, y->lxflags);
         assert_int_equal(x->phrase_len, 1);
-        assert_int_equal(x->eflags, 0);
+        assert_int_equal(x->eflags, x->lxflags);
     }
     assert_int_equal(a.nsent, b.nsent);
     for (size_t i = 0; i < a.nsent; i++) {
@@ -911,6 +918,8 @@ static void test_tokenizer_word_lane(void **state)
     assert_memory_equal(a.cand, b.cand, a.ncand * sizeof *a.cand);
     assert_int_equal(a.ncapw, b.ncapw);
     assert_memory_equal(a.capw, b.capw, a.ncapw * sizeof *a.capw);
+    assert_int_equal(a.nscand, b.nscand);
+    assert_memory_equal(a.scand, b.scand, a.nscand * sizeof *a.scand);
     assert_int_equal(a.cap_diff, b.cap_diff);
     /* "GAMMA," inside the quote; "delta." ends the first sentence; "Mr." does
      * not end one; "eta." before a line break. */
