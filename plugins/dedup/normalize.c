@@ -52,6 +52,7 @@ void dd_scratch_free(dd_scratch_t *s)
     free(s->cps);
     free(s->sh);
     free(s->html);
+    free(s->dfr);
     memset(s, 0, sizeof *s);
 }
 
@@ -65,6 +66,7 @@ void dd_scratch_trim(dd_scratch_t *s)
     if (s->html_cap > keep * 8) { free(s->html); s->html = NULL; s->html_cap = 0; }
     if (s->raw_cap > keep) { free(s->raw); s->raw = NULL; s->raw_cap = 0; }
     if (s->cps_cap > keep) { free(s->cps); s->cps = NULL; s->cps_cap = 0; }
+    if (s->dfr_cap > keep * 3) { free(s->dfr); s->dfr = NULL; s->dfr_cap = 0; }
 }
 
 /* ASCII classes. */
@@ -582,7 +584,8 @@ static int dd__blocks_enter(dd_norm_t *n, const unsigned char *t, size_t len, si
      * byte here, plus one 16- or 32-byte store past the end) and for its tokens
      * (at most one per two bytes). */
     if (n->oom || dd__canon_reserve(n, len - i + 32) != 0 ||
-        dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + (len - i) / 2 + 2, sizeof *s->tok) != 0) {
+        dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + (len - i) / 2 + 2, sizeof *s->tok) != 0 ||
+        dd_grow((void **)&s->dfr, &s->dfr_cap, 3 * ((len - i) / 2 + 2), sizeof *s->dfr) != 0) {
         n->oom = 1;
         return -1;
     }
@@ -626,14 +629,66 @@ static inline __attribute__((always_inline)) unsigned dd__ctz(uint32_t x)
 #endif
 }
 
+/* Tokens of the block path are hashed after its loop, by length class:
+ * while cutting them, a token of at most 16 bytes leaves its canon offset
+ * and length in its tok slot and its index in the list of its class (1-3,
+ * 4-8 or 9-16 bytes, XXH3's three short-input formulas); the lists are
+ * then hashed one class at a time.  In text the classes follow each other
+ * in no order a branch predictor can learn, so choosing the formula per
+ * token mispredicted about every other token; here the choice is
+ * arithmetic (every list gets the index written, only the right count
+ * moves), and each class's loop runs without a data-dependent branch.
+ * Longer tokens (rare) are hashed at once. */
+typedef struct dd_defer {
+    uint32_t *l[3]; /* token indexes per class, room for the call's tokens each */
+    size_t c0, c1, c2;
+} dd_defer_t;
+
+static inline __attribute__((always_inline)) void dd__tok_put(const unsigned char *out,
+                                                              dd_defer_t *df, uint64_t *tok,
+                                                              size_t nt, size_t b, size_t len)
+{
+    if (__builtin_expect(len > 16, 0)) {
+        tok[nt] = XXH3_64bits(out + b, len);
+        return;
+    }
+    tok[nt] = (uint64_t)b << 5 | len;
+    uint32_t k = (uint32_t)nt;
+    df->l[0][df->c0] = k;
+    df->l[1][df->c1] = k;
+    df->l[2][df->c2] = k;
+    df->c0 += len <= 3;
+    df->c1 += len - 4 <= 4;
+    df->c2 += len > 8;
+}
+
+/* The deferred tokens' hashes (dd__tok_xxh3 for each), into their slots. */
+static inline __attribute__((always_inline)) void dd__tok_resolve(const unsigned char *out,
+                                                                  const dd_defer_t *df,
+                                                                  uint64_t *tok)
+{
+    for (size_t j = 0; j < df->c0; j++) {
+        uint64_t v = tok[df->l[0][j]];
+        tok[df->l[0][j]] = XXH3_len_1to3_64b(out + (v >> 5), v & 31, XXH3_kSecret, 0);
+    }
+    for (size_t j = 0; j < df->c1; j++) {
+        uint64_t v = tok[df->l[1][j]];
+        tok[df->l[1][j]] = XXH3_len_4to8_64b(out + (v >> 5), v & 31, XXH3_kSecret, 0);
+    }
+    for (size_t j = 0; j < df->c2; j++) {
+        uint64_t v = tok[df->l[2][j]];
+        tok[df->l[2][j]] = XXH3_len_9to16_64b(out + (v >> 5), v & 31, XXH3_kSecret, 0);
+    }
+}
+
 static inline __attribute__((always_inline)) size_t
-dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, unsigned carry,
-                 size_t *ts, uint64_t *tok, size_t nt)
+dd__block_tokens(const unsigned char *out, dd_defer_t *df, size_t ol, uint32_t W, uint32_t m,
+                 unsigned carry, size_t *ts, uint64_t *tok, size_t nt)
 {
     /* A token open from the previous block ends here when this block
      * starts with punctuation or a space. */
     if (carry && !(W & 1u))
-        tok[nt++] = dd__tok_xxh3(out + *ts, ol - *ts);
+        dd__tok_put(out, df, tok, nt++, *ts, ol - *ts);
     uint32_t starts = W & ~((W << 1) | carry);
     /* Tokens end where a letter/digit is followed by another byte of the
      * span; one on the span's last byte stays open (what follows decides:
@@ -647,11 +702,11 @@ dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, un
             *ts = ol + dd__ctz(starts);
             starts &= starts - 1;
         }
-        tok[nt++] = dd__tok_xxh3(out + *ts, ol + dd__ctz(ends) + 1 - *ts);
+        dd__tok_put(out, df, tok, nt++, *ts, ol + dd__ctz(ends) + 1 - *ts);
         ends &= ends - 1;
         while (ends != 0) {
             size_t b = ol + dd__ctz(starts);
-            tok[nt++] = dd__tok_xxh3(out + b, dd__ctz(ends) + 1 - (b - ol));
+            dd__tok_put(out, df, tok, nt++, b, dd__ctz(ends) + 1 - (b - ol));
             starts &= starts - 1;
             ends &= ends - 1;
         }
@@ -670,6 +725,8 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
     unsigned char *out = (unsigned char *)s->canon;
     uint64_t *tok = s->tok;
     size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
+    size_t room = (len - i) / 2 + 2; /* dd__blocks_enter: the call's tokens */
+    dd_defer_t df = {{s->dfr, s->dfr + room, s->dfr + 2 * room}, 0, 0, 0};
     unsigned carry = n->in_tok && dd__fastvis[t[i]] == 2; /* a token continues into the block */
     const __m128i c20 = _mm_set1_epi8(0x20), c40 = _mm_set1_epi8(0x40),
                   c5b = _mm_set1_epi8(0x5B), c60 = _mm_set1_epi8(0x60),
@@ -697,13 +754,14 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
         unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 16u;
         unsigned m = cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u;
         W &= m;
-        nt = dd__block_tokens(out, ol, W, m, carry, &ts, tok, nt);
+        nt = dd__block_tokens(out, &df, ol, W, m, carry, &ts, tok, nt);
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
         if (cnt < 16)
             break;
     }
+    dd__tok_resolve(out, &df, tok);
     s->canon_len = ol;
     s->ntok = nt;
     n->tok_start = ts;
@@ -729,6 +787,8 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
     unsigned char *out = (unsigned char *)s->canon;
     uint64_t *tok = s->tok;
     size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
+    size_t room = (len - i) / 2 + 2; /* dd__blocks_enter: the call's tokens */
+    dd_defer_t df = {{s->dfr, s->dfr + room, s->dfr + 2 * room}, 0, 0, 0};
     uint32_t carry = n->in_tok && dd__fastvis[t[i]] == 2;
     const dd_uni_entry_t *uni = n->o->uni;
     /* The constants are read from memory in the loop (operands of the
@@ -768,7 +828,7 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
         unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 32u;
         uint32_t m = cnt == 32 ? 0xFFFFFFFFu : (UINT32_C(1) << cnt) - 1u;
         W &= m;
-        nt = dd__block_tokens(out, ol, W, m, carry, &ts, tok, nt);
+        nt = dd__block_tokens(out, &df, ol, W, m, carry, &ts, tok, nt);
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
@@ -790,7 +850,7 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
                     if (q + 33 > len || dd__fastvis[t[q]] == 0)
                         break;
                     if (carry)
-                        tok[nt++] = dd__tok_xxh3(out + ts, ol - ts);
+                        dd__tok_put(out, &df, tok, nt++, ts, ol - ts);
                     carry = 0;
                     out[ol++] = ' ';
                     i = q;
@@ -805,7 +865,7 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
                 if (e->kind != DD_UNI_PUNCT || e->len > 3)
                     break;
                 if (carry)
-                    tok[nt++] = dd__tok_xxh3(out + ts, ol - ts);
+                    dd__tok_put(out, &df, tok, nt++, ts, ol - ts);
                 carry = 0;
                 memcpy(out + ol, e->out, 3); /* room: 32 bytes past the end */
                 ol += e->len;
@@ -822,6 +882,7 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
         }
     }
 #undef DD_K
+    dd__tok_resolve(out, &df, tok);
     s->canon_len = ol;
     s->ntok = nt;
     n->tok_start = ts;
