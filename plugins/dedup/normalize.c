@@ -672,7 +672,9 @@ static inline __attribute__((always_inline)) void dd__flatten(uint32_t *dst, siz
 {
     size_t n = *pn;
     unsigned cnt = (unsigned)__builtin_popcount(bits);
-    /* bits == 0 gives garbage past the count, never read */
+    /* bits == 0 gives garbage past the count, never read; unrolled (GCC
+     * keeps the loop otherwise) */
+#pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
         dst[n + (size_t)j] = off + dd__ctz(bits);
         bits &= bits - 1;
@@ -777,7 +779,7 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
         if (stop & 1u)
             break; /* the span ended with the previous block */
         _mm_storeu_si128((__m128i *)(void *)(out + ol), _mm_or_si128(x, _mm_and_si128(up, c20)));
-        unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 16u;
+        unsigned cnt = dd__ctz(stop | 0x10000u); /* 16 when stop is 0 */
         unsigned m = cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u;
         W &= m;
         dd__block_tokens(&tk, ol, W, m, carry);
@@ -854,7 +856,7 @@ __attribute__((target("avx2,bmi,bmi2,popcnt"), flatten)) static void dd__blocks3
         /* lower-cased: letters get 0x20 (lower-case ones have it) */
         _mm256_storeu_si256((__m256i *)(void *)(out + ol),
                             _mm256_or_si256(x, _mm256_and_si256(lt, DD_K(0))));
-        unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 32u;
+        unsigned cnt = dd__ctz(stop); /* tzcnt: 32 when stop is 0 (BMI) */
         uint32_t m = cnt == 32 ? 0xFFFFFFFFu : (UINT32_C(1) << cnt) - 1u;
         W &= m;
         dd__block_tokens(&tk, ol, W, m, carry);
