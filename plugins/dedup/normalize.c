@@ -699,20 +699,19 @@ static inline __attribute__((always_inline)) void dd__toks_hash(const unsigned c
     const unsigned char *o = out + tk->base;
     const uint32_t *so = tk->so, *eo = tk->eo;
     uint32_t *l0 = tk->l[0], *l1 = tk->l[1], *l2 = tk->l[2];
-    size_t c0 = 0, c1 = 0, c2 = 0;
+    /* class of a length 1-16; the lists are consecutive in one array, so
+     * a token's index goes to l0[end[class]++] */
+    static const uint8_t cls[17] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2};
+    size_t end[3] = {0, (size_t)(l1 - l0), (size_t)(l2 - l0)};
     for (size_t k = 0; k < tk->ne; k++) {
         uint32_t len = eo[k] - so[k];
         if (__builtin_expect(len > 16, 0)) {
             tok[k] = XXH3_64bits(o + so[k], len);
             continue;
         }
-        l0[c0] = (uint32_t)k;
-        l1[c1] = (uint32_t)k;
-        l2[c2] = (uint32_t)k;
-        c0 += len <= 3;
-        c1 += len - 4 <= 4;
-        c2 += len > 8;
+        l0[end[cls[len]]++] = (uint32_t)k;
     }
+    size_t c0 = end[0], c1 = end[1] - (size_t)(l1 - l0), c2 = end[2] - (size_t)(l2 - l0);
     for (size_t j = 0; j < c0; j++) {
         uint32_t k = l0[j];
         tok[k] = XXH3_len_1to3_64b(o + so[k], eo[k] - so[k], XXH3_kSecret, 0);
