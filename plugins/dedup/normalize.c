@@ -643,8 +643,8 @@ static inline __attribute__((always_inline)) unsigned dd__ctz(uint32_t x)
  * [so[k], eo[k]) (offsets from base), and the tokens are hashed after the
  * loop by length class (1-3, 4-8, 9-16 bytes: XXH3's three short-input
  * formulas): a pass puts each token's index in the list of its class
- * (every list gets the index written, only its count moves), then each
- * list is hashed without a data-dependent branch.  In text the classes
+ * (one store through the class's end, the class from a table: no branch),
+ * then each list is hashed without a data-dependent branch.  In text the classes
  * follow each other in no order a branch predictor can learn.  Longer
  * tokens (rare) are hashed in the first pass. */
 typedef struct dd_toks {
