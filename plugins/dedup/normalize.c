@@ -52,6 +52,7 @@ void dd_scratch_free(dd_scratch_t *s)
     free(s->cps);
     free(s->sh);
     free(s->html);
+    free(s->dfr);
     memset(s, 0, sizeof *s);
 }
 
@@ -65,6 +66,7 @@ void dd_scratch_trim(dd_scratch_t *s)
     if (s->html_cap > keep * 8) { free(s->html); s->html = NULL; s->html_cap = 0; }
     if (s->raw_cap > keep) { free(s->raw); s->raw = NULL; s->raw_cap = 0; }
     if (s->cps_cap > keep) { free(s->cps); s->cps = NULL; s->cps_cap = 0; }
+    if (s->dfr_cap > keep * 3) { free(s->dfr); s->dfr = NULL; s->dfr_cap = 0; }
 }
 
 /* ASCII classes. */
@@ -127,6 +129,12 @@ typedef struct dd_norm {
     int pending_space;   /* a separator was seen since the last output */
     int oom;
 } dd_norm_t;
+
+/* The block path's token offsets (dd_toks_t): slack after each array of
+ * starts and ends for dd__flatten's unconditional stores, and the scratch
+ * a call that may cut room tokens needs (s->dfr elements). */
+#define DD_TOKS_SLACK 16
+#define DD_TOKS_NEED(room) (5 * (room) + 2 * DD_TOKS_SLACK)
 
 static inline int dd__canon_reserve(dd_norm_t *n, size_t extra)
 {
@@ -582,7 +590,8 @@ static int dd__blocks_enter(dd_norm_t *n, const unsigned char *t, size_t len, si
      * byte here, plus one 16- or 32-byte store past the end) and for its tokens
      * (at most one per two bytes). */
     if (n->oom || dd__canon_reserve(n, len - i + 32) != 0 ||
-        dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + (len - i) / 2 + 2, sizeof *s->tok) != 0) {
+        dd_grow((void **)&s->tok, &s->tok_cap, s->ntok + (len - i) / 2 + 2, sizeof *s->tok) != 0 ||
+        dd_grow((void **)&s->dfr, &s->dfr_cap, DD_TOKS_NEED((len - i) / 2 + 2), sizeof *s->dfr) != 0) {
         n->oom = 1;
         return -1;
     }
@@ -626,39 +635,110 @@ static inline __attribute__((always_inline)) unsigned dd__ctz(uint32_t x)
 #endif
 }
 
-static inline __attribute__((always_inline)) size_t
-dd__block_tokens(const unsigned char *out, size_t ol, uint32_t W, uint32_t m, unsigned carry,
-                 size_t *ts, uint64_t *tok, size_t nt)
+/* The block path's tokens: per block, the bit masks of token starts and
+ * (exclusive) ends are written out as offsets, eight at a time without a
+ * loop (simdjson's bit flattening: unconditional stores, the count moves by
+ * the popcount; a block with more than eight is rare), so cutting tokens
+ * costs no mispredicted loop exit per block.  Token k of the call is then
+ * [so[k], eo[k]) (offsets from base), and the tokens are hashed after the
+ * loop by length class (1-3, 4-8, 9-16 bytes: XXH3's three short-input
+ * formulas): a pass puts each token's index in the list of its class
+ * (one store through the class's end, the class from a table: no branch),
+ * then each list is hashed without a data-dependent branch.  In text the classes
+ * follow each other in no order a branch predictor can learn.  Longer
+ * tokens (rare) are hashed in the first pass. */
+typedef struct dd_toks {
+    uint32_t *so, *eo; /* starts and ends, room + DD_TOKS_SLACK each */
+    uint32_t *l[3];    /* token indexes per class, room each */
+    size_t ns, ne;
+    size_t base;       /* canon offset the offsets count from */
+} dd_toks_t;
+
+static inline __attribute__((always_inline)) void dd__toks_init(dd_toks_t *tk, uint32_t *buf,
+                                                                size_t room, size_t base)
 {
-    /* A token open from the previous block ends here when this block
-     * starts with punctuation or a space. */
-    if (carry && !(W & 1u))
-        tok[nt++] = dd__tok_xxh3(out + *ts, ol - *ts);
-    uint32_t starts = W & ~((W << 1) | carry);
-    /* Tokens end where a letter/digit is followed by another byte of the
-     * span; one on the span's last byte stays open (what follows decides:
-     * this path, the next block, or the byte-by-byte one). */
-    uint32_t ends = W & ~(W >> 1) & (m >> 1);
-    if (ends != 0) {
-        /* Starts and ends alternate: the first end closes the token
-         * carried in (when the block starts inside it) or the first one
-         * starting here; every later end, the next start. */
-        if (!(carry & W)) {
-            *ts = ol + dd__ctz(starts);
-            starts &= starts - 1;
+    tk->so = buf;
+    tk->eo = buf + room + DD_TOKS_SLACK;
+    tk->l[0] = tk->eo + room + DD_TOKS_SLACK;
+    tk->l[1] = tk->l[0] + room;
+    tk->l[2] = tk->l[1] + room;
+    tk->ns = tk->ne = 0;
+    tk->base = base;
+}
+
+/* Appends off + the position of each set bit of bits to dst[*pn...]. */
+static inline __attribute__((always_inline)) void dd__flatten(uint32_t *dst, size_t *pn,
+                                                              uint32_t off, uint32_t bits)
+{
+    size_t n = *pn;
+    unsigned cnt = (unsigned)__builtin_popcount(bits);
+    /* bits == 0 gives garbage past the count, never read; unrolled (GCC
+     * keeps the loop otherwise) */
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        dst[n + (size_t)j] = off + dd__ctz(bits);
+        bits &= bits - 1;
+    }
+    if (__builtin_expect(cnt > 8, 0)) {
+        for (int j = 8; j < 16; j++) {
+            dst[n + (size_t)j] = off + dd__ctz(bits);
+            bits &= bits - 1;
         }
-        tok[nt++] = dd__tok_xxh3(out + *ts, ol + dd__ctz(ends) + 1 - *ts);
-        ends &= ends - 1;
-        while (ends != 0) {
-            size_t b = ol + dd__ctz(starts);
-            tok[nt++] = dd__tok_xxh3(out + b, dd__ctz(ends) + 1 - (b - ol));
-            starts &= starts - 1;
-            ends &= ends - 1;
+        for (size_t j = 16; bits != 0; j++) {
+            dst[n + j] = off + dd__ctz(bits);
+            bits &= bits - 1;
         }
     }
-    if (starts != 0)
-        *ts = ol + dd__ctz(starts);
-    return nt;
+    *pn = n + cnt;
+}
+
+/* The hashes of the call's ne finished tokens, into tok[0...]. */
+static inline __attribute__((always_inline)) void dd__toks_hash(const unsigned char *out,
+                                                                dd_toks_t *tk, uint64_t *tok)
+{
+    const unsigned char *o = out + tk->base;
+    const uint32_t *so = tk->so, *eo = tk->eo;
+    uint32_t *l0 = tk->l[0], *l1 = tk->l[1], *l2 = tk->l[2];
+    /* class of a length 1-16; the lists are consecutive in one array, so
+     * a token's index goes to l0[end[class]++] */
+    static const uint8_t cls[17] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2};
+    size_t end[3] = {0, (size_t)(l1 - l0), (size_t)(l2 - l0)};
+    for (size_t k = 0; k < tk->ne; k++) {
+        uint32_t len = eo[k] - so[k];
+        if (__builtin_expect(len > 16, 0)) {
+            tok[k] = XXH3_64bits(o + so[k], len);
+            continue;
+        }
+        l0[end[cls[len]]++] = (uint32_t)k;
+    }
+    size_t c0 = end[0], c1 = end[1] - (size_t)(l1 - l0), c2 = end[2] - (size_t)(l2 - l0);
+    for (size_t j = 0; j < c0; j++) {
+        uint32_t k = l0[j];
+        tok[k] = XXH3_len_1to3_64b(o + so[k], eo[k] - so[k], XXH3_kSecret, 0);
+    }
+    for (size_t j = 0; j < c1; j++) {
+        uint32_t k = l1[j];
+        tok[k] = XXH3_len_4to8_64b(o + so[k], eo[k] - so[k], XXH3_kSecret, 0);
+    }
+    for (size_t j = 0; j < c2; j++) {
+        uint32_t k = l2[j];
+        tok[k] = XXH3_len_9to16_64b(o + so[k], eo[k] - so[k], XXH3_kSecret, 0);
+    }
+}
+
+/* One block of the span: W its letters and digits, already cut to the
+ * span's m (its first cnt bytes, cnt >= 1); carry: a token open from the
+ * previous block continues into this one; ol: the block's canon offset.
+ * A token ends where a letter/digit is followed by another byte of the
+ * span (one on the span's last byte stays open: what follows decides). */
+static inline __attribute__((always_inline)) void dd__block_tokens(dd_toks_t *tk, size_t ol,
+                                                                   uint32_t W, uint32_t m,
+                                                                   unsigned carry)
+{
+    uint32_t prev = (W << 1) | carry; /* the byte before is a letter/digit */
+    uint32_t off = (uint32_t)(ol - tk->base);
+    dd__flatten(tk->so, &tk->ns, off, W & ~prev);
+    dd__flatten(tk->eo, &tk->ne, off, ~W & prev & m);
 }
 
 /* Flattened: XXH3 is inlined for every token. */
@@ -669,8 +749,12 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
     size_t i = *pi;
     unsigned char *out = (unsigned char *)s->canon;
     uint64_t *tok = s->tok;
-    size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
+    size_t nt = s->ntok, ol = s->canon_len;
+    dd_toks_t tk;
     unsigned carry = n->in_tok && dd__fastvis[t[i]] == 2; /* a token continues into the block */
+    dd__toks_init(&tk, s->dfr, (len - i) / 2 + 2, carry ? n->tok_start : ol);
+    tk.so[0] = 0; /* the carried token's start, when there is one */
+    tk.ns = carry;
     const __m128i c20 = _mm_set1_epi8(0x20), c40 = _mm_set1_epi8(0x40),
                   c5b = _mm_set1_epi8(0x5B), c60 = _mm_set1_epi8(0x60),
                   c7b = _mm_set1_epi8(0x7B), c2f = _mm_set1_epi8(0x2F),
@@ -694,19 +778,21 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
         if (stop & 1u)
             break; /* the span ended with the previous block */
         _mm_storeu_si128((__m128i *)(void *)(out + ol), _mm_or_si128(x, _mm_and_si128(up, c20)));
-        unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 16u;
+        unsigned cnt = dd__ctz(stop | 0x10000u); /* 16 when stop is 0 */
         unsigned m = cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u;
         W &= m;
-        nt = dd__block_tokens(out, ol, W, m, carry, &ts, tok, nt);
+        dd__block_tokens(&tk, ol, W, m, carry);
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
         if (cnt < 16)
             break;
     }
+    dd__toks_hash(out, &tk, tok + nt);
     s->canon_len = ol;
-    s->ntok = nt;
-    n->tok_start = ts;
+    s->ntok = nt + tk.ne;
+    if (carry)
+        n->tok_start = tk.base + tk.so[tk.ns - 1];
     n->in_tok = (int)carry;
     *pi = i;
 }
@@ -717,10 +803,10 @@ __attribute__((flatten)) static void dd__blocks(dd_norm_t *n, const unsigned cha
 
 /* dd__blocks with 32-byte blocks (AVX2), for CPUs that have it: the same
  * rules, masks of 32 bits; it stops where dd__blocks would, and leaves the
- * same state.  Runs only after __builtin_cpu_supports("avx2"), "bmi" and
- * "bmi2" (every AVX2 CPU has them; blsr, shlx and rorx shorten the token
+ * same state.  Runs only after __builtin_cpu_supports("avx2"), "bmi", "bmi2"
+ * and "popcnt" (every AVX2 CPU has them; blsr, shlx and rorx shorten the token
  * loop and the inlined XXH3). */
-__attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_norm_t *n,
+__attribute__((target("avx2,bmi,bmi2,popcnt"), flatten)) static void dd__blocks32(dd_norm_t *n,
                                                                    const unsigned char *t,
                                                                    size_t len, size_t *pi)
 {
@@ -728,8 +814,12 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
     size_t i = *pi;
     unsigned char *out = (unsigned char *)s->canon;
     uint64_t *tok = s->tok;
-    size_t nt = s->ntok, ol = s->canon_len, ts = n->tok_start;
+    size_t nt = s->ntok, ol = s->canon_len;
+    dd_toks_t tk;
     uint32_t carry = n->in_tok && dd__fastvis[t[i]] == 2;
+    dd__toks_init(&tk, s->dfr, (len - i) / 2 + 2, carry ? n->tok_start : ol);
+    tk.so[0] = 0; /* the carried token's start, when there is one */
+    tk.ns = carry;
     const dd_uni_entry_t *uni = n->o->uni;
     /* The constants are read from memory in the loop (operands of the
      * compares): the call to XXH3's long-input path in it clobbers every
@@ -765,10 +855,10 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
         /* lower-cased: letters get 0x20 (lower-case ones have it) */
         _mm256_storeu_si256((__m256i *)(void *)(out + ol),
                             _mm256_or_si256(x, _mm256_and_si256(lt, DD_K(0))));
-        unsigned cnt = stop != 0 ? (unsigned)__builtin_ctz(stop) : 32u;
+        unsigned cnt = dd__ctz(stop); /* tzcnt: 32 when stop is 0 (BMI) */
         uint32_t m = cnt == 32 ? 0xFFFFFFFFu : (UINT32_C(1) << cnt) - 1u;
         W &= m;
-        nt = dd__block_tokens(out, ol, W, m, carry, &ts, tok, nt);
+        dd__block_tokens(&tk, ol, W, m, carry);
         carry = (W >> (cnt - 1)) & 1u;
         ol += cnt;
         i += cnt;
@@ -789,8 +879,8 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
                         q++;
                     if (q + 33 > len || dd__fastvis[t[q]] == 0)
                         break;
-                    if (carry)
-                        tok[nt++] = dd__tok_xxh3(out + ts, ol - ts);
+                    tk.eo[tk.ne] = (uint32_t)(ol - tk.base); /* ends the open token */
+                    tk.ne += carry;
                     carry = 0;
                     out[ol++] = ' ';
                     i = q;
@@ -804,8 +894,8 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
                     &uni[DD_UNI_LAT1 + ((t[i + 1] & 0x3F) << 6 | (t[i + 2] & 0x3F))];
                 if (e->kind != DD_UNI_PUNCT || e->len > 3)
                     break;
-                if (carry)
-                    tok[nt++] = dd__tok_xxh3(out + ts, ol - ts);
+                tk.eo[tk.ne] = (uint32_t)(ol - tk.base);
+                tk.ne += carry;
                 carry = 0;
                 memcpy(out + ol, e->out, 3); /* room: 32 bytes past the end */
                 ol += e->len;
@@ -822,9 +912,11 @@ __attribute__((target("avx2,bmi,bmi2"), flatten)) static void dd__blocks32(dd_no
         }
     }
 #undef DD_K
+    dd__toks_hash(out, &tk, tok + nt);
     s->canon_len = ol;
-    s->ntok = nt;
-    n->tok_start = ts;
+    s->ntok = nt + tk.ne;
+    if (carry)
+        n->tok_start = tk.base + tk.so[tk.ns - 1];
     n->in_tok = (int)carry;
     *pi = i;
 }
@@ -842,14 +934,16 @@ int dd_normalize(const dd_norm_opts_t *o, const char *text, size_t len, dd_scrat
         return -1;
 #ifdef DD_HAVE_BLOCKS32
     const int avx2 = !o->sse2_only && len >= 64 && __builtin_cpu_supports("avx2") &&
-                     __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+                     __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+                     __builtin_cpu_supports("popcnt");
 #endif
     size_t i = 0;
     while (i < len && !n.oom) {
         unsigned char c = t[i];
         if (c < 0x80) {
 #ifdef DD_HAVE_BLOCKS
-            if (dd__fastvis[c] != 0 && !n.tok_uni && i + 17 <= len) {
+            /* (its token offsets are 32-bit: texts under 1 GB) */
+            if (dd__fastvis[c] != 0 && !n.tok_uni && i + 17 <= len && len < ((size_t)1 << 30)) {
                 if (dd__blocks_enter(&n, t, len, i) != 0)
                     break;
 #ifdef DD_HAVE_BLOCKS32

@@ -71,6 +71,8 @@ typedef struct dd_scratch {
     size_t sh_cap;
     char *html;             /* text extracted from text/html (html.c) */
     size_t html_len, html_cap;
+    uint32_t *dfr;          /* the block path's deferred token lists */
+    size_t dfr_cap;
 } dd_scratch_t;
 
 void dd_scratch_free(dd_scratch_t *s);

@@ -932,6 +932,47 @@ static void test_normalize_blocks_match_model(void **state)
     dd_scratch_free(&s);
 }
 
+/* Blocks dense with tokens (up to 16 in a 16-byte block, 32 in a 32-byte
+ * one: one-letter words between single separators) and long tokens, at
+ * every offset and length, in both block paths, against the model: the
+ * block path writes token offsets eight at a time and goes on past eight
+ * only when a block has more. */
+static void test_normalize_dense_tokens_match_model(void **state)
+{
+    (void)state;
+    dd_norm_opts_t o = {.fold = NULL, .fold_diacritics = 1, .strip_markup = 1};
+    dd_scratch_t s = {0};
+    char text[600], canon[600];
+    uint64_t tok[600];
+    static const char *const seps = " ,.-/";
+    for (int iter = 0; iter < 4000; iter++) {
+        o.sse2_only = iter & 1;
+        unsigned pre = (unsigned)(iter / 2) % 40, run = 20 + (unsigned)(iter / 80) % 400;
+        size_t n = 0;
+        for (unsigned k = 0; k < pre; k++)
+            text[n++] = 'P';
+        text[n++] = ' ';
+        for (unsigned k = 0; k < run && n + 40 < sizeof text; k++) {
+            /* mostly one-letter words, now and then a long one */
+            unsigned wl = (k * 7 + (unsigned)iter) % 23 == 0 ? 1 + (k + (unsigned)iter) % 30 : 1;
+            for (unsigned j = 0; j < wl; j++)
+                text[n++] = (char)((j + k) % 3 == 0 ? 'A' + (k + j) % 26 : 'a' + (k * 3 + j) % 26);
+            text[n++] = seps[(k / 3 + (unsigned)iter) % 5];
+        }
+        memcpy(text + n, " tail of the text here", 22);
+        n += 22;
+        text[n] = '\0';
+        size_t nt = 0;
+        size_t cl = ascii_model(text, canon, tok, &nt);
+        assert_int_equal(dd_normalize(&o, text, n, &s), 0);
+        if (s.canon_len != cl || memcmp(s.canon, canon, cl) != 0)
+            fail_msg("canonical text differs for \"%s\"", text);
+        assert_int_equal(s.ntok, nt);
+        assert_memory_equal(s.tok, tok, nt * sizeof *tok);
+    }
+    dd_scratch_free(&s);
+}
+
 /* The table of common characters (dd_norm_prepare) gives what the full
  * utf8proc path gives, for every character it covers, in every context,
  * with every option set. */
@@ -1027,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_count_below),
         cmocka_unit_test(test_compare_merge_matches_set),
         cmocka_unit_test(test_normalize_blocks_match_model),
+        cmocka_unit_test(test_normalize_dense_tokens_match_model),
         cmocka_unit_test(test_normalize_prepared_table_matches_full_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
