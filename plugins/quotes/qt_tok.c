@@ -686,6 +686,17 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
     const size_t room = cap - n0;
     if (room == 0 || n + 1 < 16 || i > n + 1 - 16)
         return 0;
+    /* room in d->cues and d->pers for every word the lane may make: each
+     * word's index is written at the list's end and counted only when it
+     * belongs there (no branch on its classes, which come from the
+     * lexicon's load, late) */
+    if ((d->cap_cues < d->n_cues + room &&
+         qt_vec_grow((void **)&d->cues, &d->cap_cues, d->n_cues + room, sizeof *d->cues) != 0) ||
+        (d->cap_pers < d->n_pers + room &&
+         qt_vec_grow((void **)&d->pers, &d->cap_pers, d->n_pers + room, sizeof *d->pers) != 0))
+        return 0; /* (the byte loop's QT_PUSH reports it) */
+    int32_t *const cues = d->cues, *const pers = d->pers;
+    size_t ncues = d->n_cues, npers = d->n_pers;
     size_t lim = n + 1 - 16;
     if ((lim - i) / 2 >= room)
         lim = i + 2 * room - 1;
@@ -736,10 +747,10 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         }
         tk->h = h;
         const uint32_t cls = tok_lex(lx, tk);
-        if (cls & (LX_CUE | LX_PHRASE))
-            (void)QT_PUSH(d, cues, (int32_t)nt);
-        if ((cls & LX_PERSON) && !digits_first)
-            (void)QT_PUSH(d, pers, (int32_t)nt);
+        cues[ncues] = (int32_t)nt;
+        ncues += (cls & (LX_CUE | LX_PHRASE)) != 0;
+        pers[npers] = (int32_t)nt;
+        npers += ((cls & LX_PERSON) != 0) & !digits_first;
         nt++;
         if (nb == ' ') {
             tk->flags |= TF_SPA;
@@ -754,6 +765,8 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         }
     }
     d->n_tok = nt;
+    d->n_cues = ncues;
+    d->n_pers = npers;
     *pi = i;
     *pnfl = nfl;
     return nt - n0;
