@@ -605,6 +605,7 @@ static void test_lex_pack(void **state)
             before[n++] = lx.tab[i];
     assert_int_equal(n, lx.count);
     assert_int_equal(qt_lex_pack(&lx), 0);
+    assert_int_equal(lx.ph_ok, 1); /* qt_lex_classes' perfect hash is built */
     assert_int_equal(lx.mask + 1, size);
     size_t used = 0;
     for (size_t i = 0; i < size; i++)
