@@ -199,16 +199,17 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
  * qt_lex_t) names the one slot that can hold the key, whatever the word;
  * its classes are taken when its key is the word's (an empty slot's is 0,
  * which no word's is) and 0 otherwise.  h must not be 0. */
+/* qt_lex_classes' answer from qt_lex_get (out of line: a lexicon without
+ * its perfect hash). */
+uint64_t qt_lex_classes_walk(const qt_lex_t *lx, uint64_t h);
 static inline uint64_t qt_lex_classes(const qt_lex_t *lx, uint64_t h)
 {
     const uint64_t m = qt_hmix(h);
     const uint64_t x = (m ^ lx->pilot[m >> lx->pbshift]) * QT_PH_MUL;
     const qt_lexhot_t *e = &lx->hot[x >> lx->phshift];
     const uint64_t v = e->v & ((uint64_t)(e->h != h) - 1u);
-    if (__builtin_expect(!lx->ph_ok, 0)) { /* (the same for every word) */
-        const qt_lexent_t *f = qt_lex_get(lx, h);
-        return f != NULL ? (uint64_t)f->cls | (uint64_t)f->extra << 32 : 0;
-    }
+    if (__builtin_expect(!lx->ph_ok, 0)) /* (the same for every word) */
+        return qt_lex_classes_walk(lx, h);
     return v;
 }
 /* After the last qt_lex_add: the table re-laid for fast look-ups of short

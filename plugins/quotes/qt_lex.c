@@ -140,6 +140,12 @@ static unsigned key_len(uint64_t h)
     return n;
 }
 
+uint64_t qt_lex_classes_walk(const qt_lex_t *lx, uint64_t h)
+{
+    const qt_lexent_t *f = qt_lex_get(lx, h);
+    return f != NULL ? (uint64_t)f->cls | (uint64_t)f->extra << 32 : 0;
+}
+
 /* The pilot word of pilot number p (p = 0, 1, ...). */
 static uint64_t ph_pilot(uint32_t p) { return (uint64_t)(p + 1u) * 0x9FB21C651E98DF25ull; }
 
