@@ -124,12 +124,32 @@ typedef struct qt_phrase {
 
 #define QT_LEX_FILTER_BITS 15 /* a 4 KiB bitmap of the hashes in tab, checked first */
 
+/* A slot of qt_lex_classes' table: a key and its entry's classes and extra
+ * bits as one word (cls | extra << 32); h 0 when empty. */
+typedef struct qt_lexhot {
+    uint64_t h;
+    uint64_t v;
+} qt_lexhot_t;
+
+#define QT_PH_MUL 0xD6E8FEB86659FD93ull /* qt_lex_classes' second multiplier */
+
 typedef struct qt_lex {
     uint64_t filter[(1u << QT_LEX_FILTER_BITS) / 64]; /* bit qt_hmix(h) >> (64 - bits) per entry */
     qt_lexent_t *tab;   /* open addressing, power-of-two size, slot = top bits of qt_hmix() */
     size_t mask;
     unsigned shift;     /* 64 - log2(size) */
     size_t count;
+    /* qt_lex_classes' table (qt_lex_pack): a perfect hash of tab's keys
+     * (hash and displace): the key's bucket, the top bits of qt_hmix(h),
+     * has a pilot word; the key's slot in hot is the top bits of
+     * (qt_hmix(h) ^ pilot) * QT_PH_MUL, one slot per key, no collision.
+     * ph_ok 0 (a lexicon not packed since its last qt_lex_add, or a pack
+     * that found no pilots): qt_lex_classes walks tab instead. */
+    const uint64_t *pilot;
+    const qt_lexhot_t *hot;
+    unsigned pbshift;   /* 64 - log2(buckets) */
+    unsigned phshift;   /* 64 - log2(slots of hot) */
+    int ph_ok;
     qt_phrase_t *phr;
     size_t nphr, capphr;
 } qt_lex_t;
@@ -175,32 +195,21 @@ static inline const qt_lexent_t *qt_lex_get(const qt_lex_t *lx, uint64_t h)
 }
 /* qt_lex_get's answer as the entry's classes (low 32 bits) and extra bits
  * (next 16; the bits above them are not defined), 0 for a word in no
- * list, with no branch on the usual outcomes
- * (a word in its home slot, or a word in no list that the filter rules
- * out), which are data-dependent and so mispredicted half the time: the
- * home slot is read whatever the filter says (qt_lex_pack gives every
- * table one; an empty slot's h is 0, which no key is), and only a word
- * that is not there but passes the filter takes qt_lex_get's walk.  h must
- * not be 0. */
+ * list, with no branch on the text: a packed lexicon's perfect hash (see
+ * qt_lex_t) names the one slot that can hold the key, whatever the word;
+ * its classes are taken when its key is the word's (an empty slot's is 0,
+ * which no word's is) and 0 otherwise.  h must not be 0. */
+/* qt_lex_classes' answer from qt_lex_get (out of line: a lexicon without
+ * its perfect hash). */
+uint64_t qt_lex_classes_walk(const qt_lex_t *lx, uint64_t h);
 static inline uint64_t qt_lex_classes(const qt_lex_t *lx, uint64_t h)
 {
     const uint64_t m = qt_hmix(h);
-    const qt_lexent_t *e = &lx->tab[m >> lx->shift];
-    const uint32_t b = (uint32_t)(m >> (64 - QT_LEX_FILTER_BITS));
-    const uint64_t miss = (uint64_t)(e->h != h);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* cls and extra (and used and phr above them, which the callers drop:
-     * they take the low 48 bits) in one load */
-    uint64_t v;
-    memcpy(&v, &e->cls, 8);
-#else
-    uint64_t v = (uint64_t)e->cls | (uint64_t)e->extra << 32;
-#endif
-    v &= miss - 1u;
-    if (__builtin_expect((miss & (lx->filter[b >> 6] >> (b & 63))) != 0, 0)) {
-        const qt_lexent_t *f = qt_lex_get(lx, h);
-        return f != NULL ? (uint64_t)f->cls | (uint64_t)f->extra << 32 : 0;
-    }
+    const uint64_t x = (m ^ lx->pilot[m >> lx->pbshift]) * QT_PH_MUL;
+    const qt_lexhot_t *e = &lx->hot[x >> lx->phshift];
+    const uint64_t v = e->v & ((uint64_t)(e->h != h) - 1u);
+    if (__builtin_expect(!lx->ph_ok, 0)) /* (the same for every word) */
+        return qt_lex_classes_walk(lx, h);
     return v;
 }
 /* After the last qt_lex_add: the table re-laid for fast look-ups of short

@@ -56,13 +56,36 @@ static const tag_t tag_table[] = {
     {"adjunct", 0, LXX_ADJUNCT},
 };
 
-void qt_lex_init(qt_lex_t *lx) { memset(lx, 0, sizeof *lx); }
+/* qt_lex_classes' table while there is none (ph_ok 0): readable, empty. */
+static const uint64_t pilot_none[2] = {0, 0};
+static const qt_lexhot_t hot_none[2] = {{0, 0}, {0, 0}};
+
+static void ph_reset(qt_lex_t *lx)
+{
+    if (lx->ph_ok) {
+        free((void *)(uintptr_t)lx->pilot);
+        free((void *)(uintptr_t)lx->hot);
+    }
+    lx->pilot = pilot_none;
+    lx->hot = hot_none;
+    lx->pbshift = 63;
+    lx->phshift = 63;
+    lx->ph_ok = 0;
+}
+
+void qt_lex_init(qt_lex_t *lx)
+{
+    memset(lx, 0, sizeof *lx);
+    ph_reset(lx);
+}
 
 void qt_lex_free(qt_lex_t *lx)
 {
     free(lx->tab);
     free(lx->phr);
+    ph_reset(lx);
     memset(lx, 0, sizeof *lx);
+    ph_reset(lx);
 }
 
 uint64_t qt_hash_word(const char *s, size_t n)
@@ -117,6 +140,117 @@ static unsigned key_len(uint64_t h)
     return n;
 }
 
+uint64_t qt_lex_classes_walk(const qt_lex_t *lx, uint64_t h)
+{
+    const qt_lexent_t *f = qt_lex_get(lx, h);
+    return f != NULL ? (uint64_t)f->cls | (uint64_t)f->extra << 32 : 0;
+}
+
+/* The pilot word of pilot number p (p = 0, 1, ...). */
+static uint64_t ph_pilot(uint32_t p) { return (uint64_t)(p + 1u) * 0x9FB21C651E98DF25ull; }
+
+/* qt_lex_classes' perfect hash of the n keys in ents (hash and displace,
+ * as PTHash): keys grouped in buckets of about four by the top bits of
+ * qt_hmix; the biggest buckets first, each takes the first pilot that sends
+ * all its keys to free slots of hot (at most 8/9 full).  0 with the table
+ * in lx (ph_ok), or without one when no layout was found in four sizes (it
+ * takes a few pilots a bucket; ph_ok stays 0 and qt_lex_classes walks tab,
+ * the same answers); -1 when out of memory (lx unchanged). */
+static int ph_build(qt_lex_t *lx, const qt_lexent_t *ents, size_t n)
+{
+    if (n > ((size_t)1 << 28))
+        return 0;
+    size_t nb = 2, ns = 2;
+    unsigned bbits = 1, sbits = 1;
+    while (nb * 4 < n)
+        nb *= 2, bbits++;
+    while (ns < n + n / 8 + 1)
+        ns *= 2, sbits++;
+    for (int attempt = 0; attempt < 4; attempt++, ns *= 2, sbits++) {
+        uint64_t *pilot = calloc(nb, sizeof *pilot);
+        qt_lexhot_t *hot = calloc(ns, sizeof *hot);
+        uint32_t *start = calloc(nb + 1, sizeof *start); /* keys of bucket b: by_b[start[b]..start[b + 1]) */
+        uint32_t *by_b = malloc((n + 1) * sizeof *by_b);
+        uint32_t *order = malloc(nb * sizeof *order);
+        if (pilot == NULL || hot == NULL || start == NULL || by_b == NULL || order == NULL) {
+            free(pilot), free(hot), free(start), free(by_b), free(order);
+            return -1;
+        }
+        const unsigned bshift = 64 - bbits, sshift = 64 - sbits;
+        for (size_t k = 0; k < n; k++)
+            start[(qt_hmix(ents[k].h) >> bshift) + 1]++;
+        for (size_t b = 0; b < nb; b++)
+            start[b + 1] += start[b];
+        {
+            uint32_t *fill = malloc(nb * sizeof *fill);
+            if (fill == NULL) {
+                free(pilot), free(hot), free(start), free(by_b), free(order);
+                return -1;
+            }
+            memcpy(fill, start, nb * sizeof *fill);
+            for (size_t k = 0; k < n; k++)
+                by_b[fill[qt_hmix(ents[k].h) >> bshift]++] = (uint32_t)k;
+            free(fill);
+        }
+        /* buckets by size, biggest first (a stable pass per size) */
+        size_t no = 0, maxsz = 0;
+        for (size_t b = 0; b < nb; b++)
+            if (start[b + 1] - start[b] > maxsz)
+                maxsz = start[b + 1] - start[b];
+        for (size_t sz = maxsz; sz > 0; sz--)
+            for (size_t b = 0; b < nb; b++)
+                if (start[b + 1] - start[b] == sz)
+                    order[no++] = (uint32_t)b;
+        int ok = maxsz <= 64;
+        for (size_t oi = 0; ok && oi < no; oi++) {
+            const size_t b = order[oi], k0 = start[b], k1 = start[b + 1];
+            size_t slot[64];
+            uint32_t p = 0;
+            for (; p < (1u << 20); p++) {
+                const uint64_t pw = ph_pilot(p);
+                size_t k = k0;
+                for (; k < k1; k++) {
+                    const uint64_t m = qt_hmix(ents[by_b[k]].h);
+                    const size_t j = (size_t)(((m ^ pw) * QT_PH_MUL) >> sshift);
+                    if (hot[j].h != 0)
+                        break;
+                    size_t c = k0;
+                    while (c < k && slot[c - k0] != j)
+                        c++;
+                    if (c < k)
+                        break;
+                    slot[k - k0] = j;
+                }
+                if (k == k1)
+                    break;
+            }
+            if (p == (1u << 20)) {
+                ok = 0;
+                break;
+            }
+            pilot[b] = ph_pilot(p);
+            for (size_t k = k0; k < k1; k++) {
+                const qt_lexent_t *e = &ents[by_b[k]];
+                hot[slot[k - k0]].h = e->h;
+                hot[slot[k - k0]].v = (uint64_t)e->cls | (uint64_t)e->extra << 32;
+            }
+        }
+        free(start), free(by_b), free(order);
+        if (!ok) {
+            free(pilot), free(hot);
+            continue;
+        }
+        ph_reset(lx);
+        lx->pilot = pilot;
+        lx->hot = hot;
+        lx->pbshift = bshift;
+        lx->phshift = sshift;
+        lx->ph_ok = 1;
+        return 0;
+    }
+    return 0;
+}
+
 /* Re-inserts the entries shortest word first, so that the short words
  * (the function words and "said": most look-ups) sit in their home slots
  * and a look-up finds them with one compare.  The same entries in a table
@@ -124,7 +258,7 @@ static unsigned key_len(uint64_t h)
 int qt_lex_pack(qt_lex_t *lx)
 {
     if (lx->tab == NULL) /* no entries: an empty table, for qt_lex_classes */
-        return lex_rehash(lx, 1024);
+        return lex_rehash(lx, 1024) != 0 ? -1 : ph_build(lx, NULL, 0);
     size_t size = lx->mask + 1, n = 0;
     qt_lexent_t *old = malloc(lx->count * sizeof *old);
     qt_lexent_t *nt = calloc(size, sizeof *nt);
@@ -148,14 +282,17 @@ int qt_lex_pack(qt_lex_t *lx)
             j = (j + 1) & lx->mask;
         nt[j] = old[k];
     }
-    free(old);
     free(lx->tab);
     lx->tab = nt;
-    return 0;
+    /* qt_lex_classes' table (without one, the same answers by the walk) */
+    const int rc = ph_build(lx, old, n);
+    free(old);
+    return rc;
 }
 
 static int lex_put(qt_lex_t *lx, uint64_t h, uint32_t cls, uint16_t extra)
 {
+    ph_reset(lx); /* (stale once the table changes: qt_lex_pack builds it again) */
     if (lx->tab == NULL || (lx->count + 1) * 2 > lx->mask + 1) {
         if (lex_rehash(lx, lx->tab == NULL ? 1024 : (lx->mask + 1) * 2) != 0)
             return -1;

@@ -686,6 +686,17 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
     const size_t room = cap - n0;
     if (room == 0 || n + 1 < 16 || i > n + 1 - 16)
         return 0;
+    /* room in d->cues and d->pers for every word the lane may make: each
+     * word's index is written at the list's end and counted only when it
+     * belongs there (no branch on its classes, which come from the
+     * lexicon's load, late) */
+    if ((d->cap_cues < d->n_cues + room &&
+         qt_vec_grow((void **)&d->cues, &d->cap_cues, d->n_cues + room, sizeof *d->cues) != 0) ||
+        (d->cap_pers < d->n_pers + room &&
+         qt_vec_grow((void **)&d->pers, &d->cap_pers, d->n_pers + room, sizeof *d->pers) != 0))
+        return 0; /* (the byte loop's QT_PUSH reports it) */
+    int32_t *const cues = d->cues, *const pers = d->pers;
+    size_t ncues = d->n_cues, npers = d->n_pers;
     size_t lim = n + 1 - 16;
     if ((lim - i) / 2 >= room)
         lim = i + 2 * room - 1;
@@ -736,10 +747,10 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         }
         tk->h = h;
         const uint32_t cls = tok_lex(lx, tk);
-        if (cls & (LX_CUE | LX_PHRASE))
-            (void)QT_PUSH(d, cues, (int32_t)nt);
-        if ((cls & LX_PERSON) && !digits_first)
-            (void)QT_PUSH(d, pers, (int32_t)nt);
+        cues[ncues] = (int32_t)nt;
+        ncues += (cls & (LX_CUE | LX_PHRASE)) != 0;
+        pers[npers] = (int32_t)nt;
+        npers += ((cls & LX_PERSON) != 0) & !digits_first;
         nt++;
         if (nb == ' ') {
             tk->flags |= TF_SPA;
@@ -754,6 +765,8 @@ static size_t word_lane(qt_doc_t *restrict d, const unsigned char *t, size_t n, 
         }
     }
     d->n_tok = nt;
+    d->n_cues = ncues;
+    d->n_pers = npers;
     *pi = i;
     *pnfl = nfl;
     return nt - n0;
@@ -1105,8 +1118,9 @@ static int starts_sentence_strong(const qt_doc_t *d, size_t j)
  * Trump And Putin To Stay Away"): capitalised function words and verb forms
  * there are not parts of names.  A paragraph is title case when at least two
  * function words or verb forms past its sentence starts are capitalised and
- * at most one word in eight outside quotations is lower case. */
-static void title_case_para(qt_doc_t *d, size_t from, size_t to)
+ * at most one word in eight outside quotations is lower case.  Returns
+ * whether it marked the paragraph. */
+static int title_case_para(qt_doc_t *d, size_t from, size_t to)
 {
     size_t words = 0, lower = 0;
     for (size_t i = from; i < to; i++) {
@@ -1118,31 +1132,65 @@ static void title_case_para(qt_doc_t *d, size_t from, size_t to)
             lower++;
     }
     if (lower * 8 > words)
-        return;
+        return 0;
     for (size_t i = from; i < to; i++)
         d->tok[i].flags |= TF_TCASE;
+    return 1;
 }
 
-/* The title-case paragraphs, once every TF_SSTART is set: the capitalised
- * function words are counted from d->caps (every capitalised word, in
- * order), and only a paragraph with two of them has its words counted. */
-static void title_case(qt_doc_t *d)
+/* The capitalised word tk (token i): TF_NAMEY and a d->names entry when
+ * qt_namey_rule says it can be part of a name (d->oom on failure). */
+static QT_INLINE void namey_cap(qt_doc_t *d, qt_tok_t *tk, int32_t i)
+{
+    /* qt_namey_rule's answer without the call for most: no inside a
+     * quotation, yes for a capitalised word in no list */
+    if (tk->flags & TF_INQ)
+        return;
+    if (tk->lex == 0 ? tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER))
+                     : qt_namey_rule(d, i)) {
+        tk->flags |= TF_NAMEY;
+        (void)QT_PUSH(d, names, i);
+    }
+}
+
+/* One pass over the capitalised words (d->caps, in order), once every
+ * TF_SSTART is set: the title-case paragraphs (the capitalised function
+ * words counted per paragraph; only a paragraph with two of them has its
+ * words counted) and each word's TF_NAMEY.  qt_namey_rule reads the word's
+ * own TF_TCASE, which the paragraph's second capitalised function word may
+ * set after its earlier capitalised words were judged: those are judged
+ * again then (their answers are the last entries of d->names). */
+static void caps_pass(qt_doc_t *d)
 {
     const uint32_t fn = LX_DET | LX_PREP | LX_CONJ | LX_AUX | LX_PRON | LX_CUE;
     uint32_t para = UINT32_MAX;
     size_t capfn = 0;
     for (size_t ci = 0; ci < d->n_caps; ci++) {
-        const qt_tok_t *tk = &d->tok[d->caps[ci]];
-        if (tk->q >= 0 || !(tk->lex & fn) || (tk->flags & TF_SSTART))
-            continue;
-        if (tk->para != para) {
-            para = tk->para;
-            capfn = 0;
+        const int32_t i = d->caps[ci];
+        qt_tok_t *tk = &d->tok[i];
+        if (!(tk->q >= 0 || !(tk->lex & fn) || (tk->flags & TF_SSTART))) {
+            if (tk->para != para) {
+                para = tk->para;
+                capfn = 0;
+            }
+            if (++capfn == 2 && para < d->n_pstart) {
+                const size_t from = (size_t)d->pstart[para];
+                const size_t to = para + 1 < d->n_pstart ? (size_t)d->pstart[para + 1] : d->n_tok;
+                if (title_case_para(d, from, to)) {
+                    /* the paragraph's words judged so far, again */
+                    while (d->n_names > 0 && (size_t)d->names[d->n_names - 1] >= from) {
+                        d->tok[d->names[d->n_names - 1]].flags &= (uint16_t)~TF_NAMEY;
+                        d->n_names--;
+                    }
+                    size_t cj = ci;
+                    while (cj > 0 && (size_t)d->caps[cj - 1] >= from)
+                        cj--;
+                    for (; cj < ci; cj++)
+                        namey_cap(d, &d->tok[d->caps[cj]], d->caps[cj]);
+                }
+            }
         }
-        if (++capfn == 2 && para < d->n_pstart) {
-            size_t to = para + 1 < d->n_pstart ? (size_t)d->pstart[para + 1] : d->n_tok;
-            title_case_para(d, (size_t)d->pstart[para], to);
-        }
+        namey_cap(d, tk, i);
     }
 }
 
@@ -1238,20 +1286,7 @@ void qt_sentences(qt_doc_t *d)
     }
     if (d->n_sstart == 0)
         (void)QT_PUSH(d, sstart, 0);
-    title_case(d);
-    /* every flag qt_namey_rule reads is final now; only capitalised words
+    /* the title-case paragraphs and TF_NAMEY: only capitalised words
      * (d->caps) can be names */
-    for (size_t ci = 0; ci < d->n_caps; ci++) {
-        int32_t i = d->caps[ci];
-        qt_tok_t *tk = &d->tok[i];
-        /* qt_namey_rule's answer without the call for most: no inside a
-         * quotation, yes for a capitalised word in no list */
-        if (tk->flags & TF_INQ)
-            continue;
-        if (tk->lex == 0 ? tk->kind == TK_WORD && (tk->flags & (TF_CAP | TF_UPPER))
-                         : qt_namey_rule(d, i)) {
-            tk->flags |= TF_NAMEY;
-            (void)QT_PUSH(d, names, i); /* (d->oom on failure) */
-        }
-    }
+    caps_pass(d);
 }

@@ -605,6 +605,7 @@ static void test_lex_pack(void **state)
             before[n++] = lx.tab[i];
     assert_int_equal(n, lx.count);
     assert_int_equal(qt_lex_pack(&lx), 0);
+    assert_int_equal(lx.ph_ok, 1); /* qt_lex_classes' perfect hash is built */
     assert_int_equal(lx.mask + 1, size);
     size_t used = 0;
     for (size_t i = 0; i < size; i++)
@@ -717,6 +718,62 @@ static void test_namey(void **state)
                      (tk->flags & TF_NAMEY) != 0, qt_namey_rule(&d, (int32_t)(tk - d.tok)),
                      want[w].namey);
     }
+    qt_doc_free(&d);
+    qt_lex_free(&lx);
+}
+
+/* A title-case paragraph ("Putin Says He Will Not Meet Trump") is found at
+ * its second capitalised function word, after its earlier capitalised words
+ * were judged: they are judged again, so that every word's TF_NAMEY and
+ * the d->names list are qt_namey_rule's answers with the paragraph's
+ * TF_TCASE ("Says" is a name mid-sentence in running text, not in a
+ * headline); the paragraphs around it keep theirs. */
+static void test_namey_title_case(void **state)
+{
+    (void)state;
+    qt_lex_t lx;
+    qt_lex_init(&lx);
+    assert_int_equal(qt_lex_add(&lx, "says", 4, LX_CUE | LX_SPEECH | LX_CLAUSE, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "he", 2, LX_PRON, LXX_MALE), 0);
+    assert_int_equal(qt_lex_add(&lx, "will", 4, LX_AUX, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "not", 3, LX_NEG, 0), 0);
+    assert_int_equal(qt_lex_add(&lx, "and", 3, LX_CONJ, 0), 0);
+    assert_int_equal(qt_lex_pack(&lx), 0);
+    qt_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char *text = "Mary Smith left early and Jones Says stayed.\n"
+                       "Putin Says He Will Not Meet Trump And Macron\n"
+                       "Then Jones Says he left.";
+    qt_doc_t d;
+    memset(&d, 0, sizeof d);
+    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
+    assert_int_equal(qt_tokenize(&d), 0);
+    qt_pair_marks(&d);
+    qt_sentences(&d);
+    assert_int_equal(d.oom, 0);
+    size_t nn = 0, tcase = 0;
+    for (size_t k = 0; k < d.n_tok; k++) {
+        const int rule = qt_namey_rule(&d, (int32_t)k);
+        assert_int_equal((d.tok[k].flags & TF_NAMEY) != 0, rule);
+        if (rule) {
+            assert_true(nn < d.n_names);
+            assert_int_equal(d.names[nn], (int32_t)k);
+            nn++;
+        }
+        tcase += d.tok[k].kind == TK_WORD && (d.tok[k].flags & TF_TCASE);
+    }
+    assert_int_equal(nn, d.n_names);
+    assert_int_equal(tcase, 9); /* the headline's nine words */
+    /* "Says": a name in the first and last paragraphs, not in the headline */
+    size_t says = 0;
+    for (size_t k = 0; k < d.n_tok; k++) {
+        if (d.tok[k].kind != TK_WORD || d.tok[k].e - d.tok[k].s != 4 ||
+            memcmp(text + d.tok[k].s, "Says", 4) != 0)
+            continue;
+        assert_int_equal((d.tok[k].flags & TF_NAMEY) != 0, says != 1);
+        says++;
+    }
+    assert_int_equal(says, 3);
     qt_doc_free(&d);
     qt_lex_free(&lx);
 }
@@ -919,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_word_forms),
         cmocka_unit_test(test_lex_pack),
         cmocka_unit_test(test_namey),
+        cmocka_unit_test(test_namey_title_case),
         cmocka_unit_test(test_tok_eq),
         cmocka_unit_test(test_sent_index),
     };
