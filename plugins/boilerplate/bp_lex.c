@@ -1725,6 +1725,22 @@ static inline void bp__try_bigram(const bp_lex_t *lex, const bp_tok_t *toks, siz
         bp__bigram_chain(lex, bk, toks, n, ti, bi, which, m);
 }
 
+/* The unanchored entries of token ti's word (toks[ti].wi < nfw), and
+ * its bigram's: bp_lex_match on a later token. */
+static inline void bp__match_float(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, size_t ti,
+                                   const bp_blockinfo_t *bi, int which, bp_match_t *m)
+{
+    const bp_winfo_t *w = &lex->winfo[toks[ti].wi];
+    for (uint32_t e = w->fhead; e != UINT32_MAX; e = lex->ents[e].fnext) {
+        const bp_ent_t *en = &lex->ents[e];
+        if (n > en->maxw)
+            continue;
+        bp__try(lex, en->pat, toks, n, ti, bi, which, m);
+    }
+    if ((w->bigram & 2) && ti + 1 < n)
+        bp__try_bigram(lex, toks, n, ti, bi, which, m);
+}
+
 int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_blockinfo_t *bi,
                  int which, bp_match_t *m)
 {
@@ -1766,41 +1782,33 @@ int bp_lex_match(const bp_lex_t *lex, const bp_tok_t *toks, size_t n, const bp_b
     /* the words that can start an unanchored match in a block this long
      * (the others' entries would all fail their maxw test) */
     const uint32_t nfw = lex->nfloat_n[n < lex->nfloat_nmax ? n : lex->nfloat_nmax];
+    if (!wild) {
+        /* only the words below nfw can start a match: their positions as
+         * the bits of a mask (built with no branch per token), taken in
+         * order, 64 tokens at a time */
+        for (size_t t0 = 1; t0 < lim; t0 += 64) {
+            size_t cnt = lim - t0 < 64 ? lim - t0 : 64;
+            uint64_t mask = 0;
+            /* (from the last token down: a compare and an add with
+             * carry each) */
+            for (size_t j = cnt; j-- > 0;)
+                mask = 2 * mask + (toks[t0 + j].wi < nfw);
+            for (; mask != 0; mask &= mask - 1) {
+                size_t ti = t0 + (size_t)__builtin_ctzll(mask);
+                bp__match_float(lex, toks, n, ti, bi, which, m);
+            }
+        }
+        return m->pat >= 0;
+    }
     for (size_t ti = 1; ti < lim; ti++) {
-        if (!wild) {
-            /* skip to the next word that starts an unanchored pattern,
-             * four tokens at a time */
-            while (ti + 4 <= lim) {
-                uint32_t a = toks[ti].wi, b = toks[ti + 1].wi, c = toks[ti + 2].wi, d = toks[ti + 3].wi;
-                uint32_t ab = a < b ? a : b, cd = c < d ? c : d;
-                if ((ab < cd ? ab : cd) < nfw)
-                    break;
-                ti += 4;
-            }
-            while (ti < lim && toks[ti].wi >= nfw)
-                ti++;
-            if (ti >= lim)
-                break;
+        if (toks[ti].wi < nfw)
+            bp__match_float(lex, toks, n, ti, bi, which, m);
+        for (size_t k = 0; k < lex->nwfloat; k++) {
+            const bp_ent_t *en = &lex->wild[lex->wfloat[k]];
+            if (n > en->maxw)
+                continue;
+            bp__try(lex, en->pat, toks, n, ti, bi, which, m);
         }
-        wi = toks[ti].wi;
-        if (wi < nfw) {
-            const bp_winfo_t *w = &lex->winfo[wi];
-            for (uint32_t e = w->fhead; e != UINT32_MAX; e = lex->ents[e].fnext) {
-                const bp_ent_t *en = &lex->ents[e];
-                if (n > en->maxw)
-                    continue;
-                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-            }
-            if ((w->bigram & 2) && ti + 1 < n)
-                bp__try_bigram(lex, toks, n, ti, bi, which, m);
-        }
-        if (wild)
-            for (size_t k = 0; k < lex->nwfloat; k++) {
-                const bp_ent_t *en = &lex->wild[lex->wfloat[k]];
-                if (n > en->maxw)
-                    continue;
-                bp__try(lex, en->pat, toks, n, ti, bi, which, m);
-            }
     }
     return m->pat >= 0;
 }
