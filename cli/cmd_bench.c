@@ -36,8 +36,8 @@ typedef struct {
 } tm__corpus_t;
 
 typedef struct {
-    uint64_t *t0;      /* send (or scheduled) time per document; its latency once done */
-    uint64_t *t1;      /* when its result came */
+    uint64_t *t0;      /* send (or scheduled) time per document */
+    uint64_t *t1;      /* when its result came: the latency is t1 - t0 */
     uint32_t *size;    /* bytes sent */
     uint8_t *state;    /* 0 pending, 1 result, 2 rejected, 3 error */
     size_t cap;
@@ -207,7 +207,7 @@ static int tm__write_latency_log(const char *path, const tm__track_t *tr, uint64
     for (uint64_t k = 0; k < sent; k++)
         if (tr->state[k] == 1)
             fprintf(f, "%llu %.3f %.3f\n", (unsigned long long)k,
-                    (double)(tr->t1[k] - tr->t0[k] - t_start) / 1e6, (double)tr->t0[k] / 1e6);
+                    (double)(tr->t0[k] - t_start) / 1e6, (double)(tr->t1[k] - tr->t0[k]) / 1e6);
     if (fclose(f) != 0) {
         fprintf(stderr, "textmill bench: cannot write %s: %s\n", path, strerror(errno));
         return -1;
@@ -552,7 +552,6 @@ int tm_cmd_bench(int argc, char **argv)
                     } else {
                         results++;
                         done_bytes += tr.size[k];
-                        tr.t0[k] = t - tr.t0[k]; /* now a latency */
                         tr.t1[k] = t;
                         t_last = t;
                     }
@@ -581,7 +580,7 @@ int tm_cmd_bench(int argc, char **argv)
     size_t nl = 0;
     for (uint64_t k = 0; k < sent && lat != NULL; k++)
         if (tr.state[k] == 1)
-            lat[nl++] = tr.t0[k];
+            lat[nl++] = tr.t1[k] - tr.t0[k];
     if (lat != NULL)
         qsort(lat, nl, sizeof *lat, tm__cmp_u64);
     double secs = (double)(t_last - t_start) / 1e9;
