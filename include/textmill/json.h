@@ -86,8 +86,9 @@ static inline unsigned tm_json__mask16(const char *p, int ctl)
 
 /* The length of the run at the start of s[0, n) without '"' or '\\' (and,
  * with ctl, without bytes below 0x20): where a JSON string ends or an
- * escape is due.  It stops at the first such byte, or fewer than 8 bytes
- * before n, where the caller goes on byte by byte. */
+ * escape is due.  It stops at the first such byte (at the start of its
+ * 8-byte word where tm_json__first cannot tell), or fewer than 8 bytes
+ * before n; the caller goes on byte by byte from there. */
 static inline size_t tm_json__plain_run(const char *s, size_t n, int ctl)
 {
     size_t j = 0;
