@@ -666,6 +666,36 @@ static void load_shipped_lexicon(sl_lexicon_t *lx, tm_err_t *err)
     assert_int_equal(sl_freeze(lx), TM_OK);
 }
 
+/* A token the tokenizer should make: offsets, lower-case form, flags and
+ * sentence. */
+typedef struct {
+    uint32_t start, end;
+    const char *low;
+    uint16_t flags;
+    uint32_t sent;
+} tok_want_t;
+
+/* Tokenize text into d (initialised here; the caller frees it) and check
+ * every token against want[0, n): the fields above, the form's hash and its
+ * lexicon entry. */
+static void tokenize_as_wanted(st_doc_t *d, const sl_lexicon_t *lx, const char *text,
+                               const tok_want_t *want, size_t n)
+{
+    st_doc_init(d);
+    assert_int_equal(st_tokenize(d, lx, text, strlen(text)), TM_OK);
+    assert_int_equal(d->ntok, n);
+    for (size_t i = 0; i < d->ntok; i++) {
+        const st_token_t *t = &d->tok[i];
+        assert_int_equal(t->start, want[i].start);
+        assert_int_equal(t->end, want[i].end);
+        assert_string_equal(st_low(d, t), want[i].low);
+        assert_int_equal(t->flags, want[i].flags);
+        assert_int_equal(t->sent, want[i].sent);
+        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
+        assert_true(t->e == sl_get(lx, want[i].low, strlen(want[i].low)));
+    }
+}
+
 /* The tokenizer's chunk shapes: the one-pass path (a word, maybe joined by
  * connectors, then punctuation) and the general one (short chunks with
  * punctuation, leading punctuation, digits first, web addresses) give the
@@ -678,12 +708,7 @@ static void test_tokenizer_shapes(void **state)
     load_shipped_lexicon(&lx, &err);
     const char *text = "Trump's U.S. policy, www.example.com it. I'm 5. Don't e-mail ABC \"Yes.\" "
                        "said: 3M:-) rock'n'roll--fun";
-    static const struct {
-        uint32_t start, end;
-        const char *low;
-        uint16_t flags;
-        uint32_t sent;
-    } want[] = {
+    static const tok_want_t want[] = {
         {0, 7, "trump", TK_CAP | TK_ALPHA | TK_WEIRD | TK_POSS, 0},
         {8, 11, "u.s", TK_UPPER | TK_CAP | TK_ALPHA | TK_WEIRD | TK_DOT_AFTER, 0},
         {13, 19, "policy", TK_ALPHA | TK_COMMA_AFTER, 0},
@@ -700,19 +725,7 @@ static void test_tokenizer_shapes(void **state)
         {97, 100, "fun", TK_ALPHA, 3},
     };
     st_doc_t d;
-    st_doc_init(&d);
-    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
-    assert_int_equal(d.ntok, sizeof want / sizeof want[0]);
-    for (size_t i = 0; i < d.ntok; i++) {
-        const st_token_t *t = &d.tok[i];
-        assert_int_equal(t->start, want[i].start);
-        assert_int_equal(t->end, want[i].end);
-        assert_string_equal(st_low(&d, t), want[i].low);
-        assert_int_equal(t->flags, want[i].flags);
-        assert_int_equal(t->sent, want[i].sent);
-        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
-        assert_true(t->e == sl_get(&lx, want[i].low, strlen(want[i].low)));
-    }
+    tokenize_as_wanted(&d, &lx, text, want, sizeof want / sizeof want[0]);
     assert_int_equal(d.nsent, 4);
     /* The lists the people rules and the scorer walk (st_doc_t.cand, .capw
      * and .scand): exactly the tokens their definitions name, in order; and
@@ -829,12 +842,7 @@ static void test_tokenizer_typographic(void **state)
     load_shipped_lexicon(&lx, &err);
     const char *text = "A Trump\xe2\x80\x99s team said.\xe2\x80\x9d He don\xe2\x80\x99t know,"
                        "\xe2\x80\x9d Jones\xe2\x80\x99 90\xe2\x80\x99s Ok\xe2\x80\x9d";
-    static const struct {
-        uint32_t start, end;
-        const char *low;
-        uint16_t flags;
-        uint32_t sent;
-    } want[] = {
+    static const tok_want_t want[] = {
         {0, 1, "a", TK_UPPER | TK_CAP | TK_ALPHA, 0},
         {2, 11, "trump", TK_CAP | TK_ALPHA | TK_POSS, 0},
         {12, 16, "team", TK_ALPHA, 0},
@@ -847,18 +855,7 @@ static void test_tokenizer_typographic(void **state)
         {62, 64, "ok", TK_CAP | TK_ALPHA | TK_QUOTE_AFTER, 1},
     };
     st_doc_t d;
-    st_doc_init(&d);
-    assert_int_equal(st_tokenize(&d, &lx, text, strlen(text)), TM_OK);
-    assert_int_equal(d.ntok, sizeof want / sizeof want[0]);
-    for (size_t i = 0; i < d.ntok; i++) {
-        const st_token_t *t = &d.tok[i];
-        assert_int_equal(t->start, want[i].start);
-        assert_int_equal(t->end, want[i].end);
-        assert_string_equal(st_low(&d, t), want[i].low);
-        assert_int_equal(t->flags, want[i].flags);
-        assert_int_equal(t->sent, want[i].sent);
-        assert_true(t->hash == sl_hash(want[i].low, strlen(want[i].low)));
-    }
+    tokenize_as_wanted(&d, &lx, text, want, sizeof want / sizeof want[0]);
     assert_int_equal(d.nsent, 2);
     assert_int_equal(d.sent[0].end, 25); /* past the closing mark */
     assert_int_equal(d.sent[1].start, 26);
