@@ -676,6 +676,19 @@ static void test_lex_pack(void **state)
     qt_lex_free(&lx);
 }
 
+/* Tokenize text into d (zeroed here; the caller frees it), pair its
+ * quotation marks and find its sentences, as the stage does before its
+ * rules run. */
+static void scan_sentences(qt_doc_t *d, const char *text, const qt_lex_t *lx, const qt_cfg_t *cfg)
+{
+    memset(d, 0, sizeof *d);
+    qt_doc_reset(d, text, strlen(text), lx, cfg);
+    assert_int_equal(qt_tokenize(d), 0);
+    qt_pair_marks(d);
+    qt_sentences(d);
+    assert_int_equal(d->oom, 0);
+}
+
 /* TF_NAMEY, as qt_sentences sets it on capitalised words (most of them
  * without calling qt_namey_rule): a capitalised word in no list is a name
  * outside a quotation and not inside one; a title is not; a capitalised
@@ -698,12 +711,7 @@ static void test_namey(void **state)
     } want[] = {{"Mayor ", 0}, {"Smith ", 1}, {"Jones ", 0}, {"Paris\"", 0}, {"Theresa ", 1},
                 {"May ", 1}};
     qt_doc_t d;
-    memset(&d, 0, sizeof d);
-    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
-    assert_int_equal(qt_tokenize(&d), 0);
-    qt_pair_marks(&d);
-    qt_sentences(&d);
-    assert_int_equal(d.oom, 0);
+    scan_sentences(&d, text, &lx, &cfg);
     for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
         const char *at = strstr(text, want[w].word);
         assert_non_null(at);
@@ -745,12 +753,7 @@ static void test_namey_title_case(void **state)
                        "Putin Says He Will Not Meet Trump And Macron\n"
                        "Then Jones Says he left.";
     qt_doc_t d;
-    memset(&d, 0, sizeof d);
-    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
-    assert_int_equal(qt_tokenize(&d), 0);
-    qt_pair_marks(&d);
-    qt_sentences(&d);
-    assert_int_equal(d.oom, 0);
+    scan_sentences(&d, text, &lx, &cfg);
     size_t nn = 0, tcase = 0;
     for (size_t k = 0; k < d.n_tok; k++) {
         const int rule = qt_namey_rule(&d, (int32_t)k);
@@ -945,12 +948,7 @@ static void test_sent_index(void **state)
     const char *text = "Go. Aa bb. Cc dd ee. Ff gg hh ii. Jj kk ll mm nn oo pp qq.\n"
                        "Rr ss. Tt uu vv ww xx. Yy zz aa bb";
     qt_doc_t d;
-    memset(&d, 0, sizeof d);
-    qt_doc_reset(&d, text, strlen(text), &lx, &cfg);
-    assert_int_equal(qt_tokenize(&d), 0);
-    qt_pair_marks(&d);
-    qt_sentences(&d);
-    assert_int_equal(d.oom, 0);
+    scan_sentences(&d, text, &lx, &cfg);
     assert_int_equal(d.n_sstart, 8);
     size_t s = 0;
     for (size_t k = 0; k < d.n_tok; k++) {
