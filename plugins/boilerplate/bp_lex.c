@@ -416,11 +416,20 @@ static inline void bp__lang_lanes(uint32_t lg, bp__v8 *lo, bp__v8 *hi)
     *hi = (bp__v8)((m & bhi) == bhi);
 }
 
-/* Word wi's language lanes (lex->wlangs; none for UINT32_MAX), as
- * bp__lang_lanes. */
-static inline void bp__lang_row(const bp_lex_t *lex, uint32_t wi, bp__v8 *lo, bp__v8 *hi)
+/* Count one word of languages lg into lo, hi (its lanes subtracted, see
+ * bp__lang_lanes; an unknown word, lg 0, adds zeros). */
+static inline void bp__lang_count(uint32_t lg, bp__v8 *lo, bp__v8 *hi)
 {
-    bp__lang_lanes(lex->wlangs[(uint32_t)(wi + 1)], lo, hi);
+    bp__v8 a, b;
+    bp__lang_lanes(lg, &a, &b);
+    *lo -= a;
+    *hi -= b;
+}
+
+/* Word wi's languages (lex->wlangs is shifted by one: 0 for UINT32_MAX). */
+static inline uint32_t bp__word_langs(const bp_lex_t *lex, uint32_t wi)
+{
+    return lex->wlangs[(uint32_t)(wi + 1)];
 }
 
 /* Add the language lanes of the known words among toks[from, to) into
@@ -429,12 +438,8 @@ static inline void bp__lang_row(const bp_lex_t *lex, uint32_t wi, bp__v8 *lo, bp
 static inline void bp__lang_add(const bp_lex_t *lex, const bp_tok_t *toks, size_t from, size_t to,
                                 bp__v8 *lo, bp__v8 *hi)
 {
-    for (size_t j = from; j < to; j++) {
-        bp__v8 a, b;
-        bp__lang_row(lex, toks[j].wi, &a, &b);
-        *lo -= a;
-        *hi -= b;
-    }
+    for (size_t j = from; j < to; j++)
+        bp__lang_count(bp__word_langs(lex, toks[j].wi), lo, hi);
 }
 
 /* bp_tokenize_text; with count, also bp_tokenize_text_langs (a constant:
@@ -506,12 +511,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 if (__builtin_expect((uk & 3) == 3, 0) && (size_t)__builtin_ctzll((notU >> k) | top) >= n)
                     f |= BP_TF_CAPS;
                 uint32_t lg = bp__letters_tok(out, s, p, n, f, wt);
-                if (count) { /* (an unknown word adds zeros) */
-                    bp__v8 a, b;
-                    bp__lang_lanes(lg, &a, &b);
-                    llo -= a;
-                    lhi -= b;
-                }
+                if (count)
+                    bp__lang_count(lg, &llo, &lhi);
                 out++;
                 S &= S - 1;
                 if (S == 0)
@@ -555,12 +556,8 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
                 size_t ncap = u != 0 ? (size_t)__builtin_ctzll(u) : r + (un != 0 ? (size_t)__builtin_ctzll(un) : 64);
                 bp_tok_t *tk = &t->v[t->n++];
                 uint32_t lg = bp__letters_tok(tk, s, p, n, bp__letters_flags(n, ncap), wt);
-                if (count) { /* (an unknown word adds zeros) */
-                    bp__v8 a, b;
-                    bp__lang_lanes(lg, &a, &b);
-                    llo -= a;
-                    lhi -= b;
-                }
+                if (count)
+                    bp__lang_count(lg, &llo, &lhi);
                 continue;
             } else {
                 /* a run of 64 bytes or more: find its end */
@@ -585,7 +582,7 @@ static inline __attribute__((always_inline)) int bp__tokenize_text(const char *s
          * words, is below 2^16) */
         for (size_t j = BP_LANG_TOKENS; j < t->n; j++) {
             bp__v8 a, b;
-            bp__lang_row(lex, t->v[j].wi, &a, &b);
+            bp__lang_lanes(bp__word_langs(lex, t->v[j].wi), &a, &b);
             llo += a;
             lhi += b;
         }
